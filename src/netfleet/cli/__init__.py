@@ -1,0 +1,1 @@
+"""The ``netfleet`` command line."""

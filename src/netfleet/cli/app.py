@@ -1,0 +1,45 @@
+"""The ``netfleet`` Typer application: the root command and its sub-commands."""
+
+from __future__ import annotations
+
+import typer
+
+from netfleet import __version__
+
+app = typer.Typer(
+    name="netfleet",
+    help="Run commands and configuration on fleets of network devices over SSH.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"netfleet {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """netfleet: network automation at fleet scale."""
+
+
+def _register() -> None:
+    # Each sub-command lives in its own module; register it here.
+    from netfleet.cli import sim_cmd
+
+    sim_cmd.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    """Console entry point."""
+    app()

@@ -1,0 +1,1 @@
+"""Core: errors, settings, models, logging. Imports nothing from the rest of netfleet."""

@@ -1,0 +1,211 @@
+"""The netfleet exception tree: every error a user can see is one of these.
+
+Third-party exceptions (asyncssh, OS, SQLAlchemy, psycopg ...) are translated
+into this tree at the layer that calls the library; nothing above that layer
+catches a library exception.
+
+``transient`` says whether retrying the same work later may succeed (connect
+problems, timeouts, lost connections) or not (bad credentials, bad input,
+a command the device rejected).
+"""
+
+from __future__ import annotations
+
+
+class NetfleetError(Exception):
+    """Root of every netfleet error."""
+
+    transient: bool = False
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    @property
+    def kind(self) -> str:
+        """A stable short name for metrics and API responses, e.g. ``connect_timeout``."""
+        name = type(self).__name__
+        out = [name[0].lower()]
+        for ch in name[1:]:
+            if ch.isupper():
+                out.append("_")
+            out.append(ch.lower())
+        return "".join(out)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+# --- bad input and configuration -------------------------------------------
+
+
+class InputError(NetfleetError):
+    """Something a user gave us is invalid; nothing was done."""
+
+
+class ConfigurationError(InputError):
+    """Settings or a settings file are invalid."""
+
+
+class InventoryError(InputError):
+    """An inventory file is malformed, or a filter matches nothing."""
+
+
+class UnknownPlatform(InputError):
+    """A platform name that netfleet does not know."""
+
+
+class PlatformFileError(InputError):
+    """A user platform definition file is malformed."""
+
+
+class ValidationError(InputError):
+    """A job, schedule or API request is invalid (unknown device, empty command list ...)."""
+
+
+class ScheduleError(ValidationError):
+    """A schedule is invalid: bad cron expression, unknown time zone, end before start ..."""
+
+
+# --- device sessions ----------------------------------------------------------
+
+
+class DeviceError(NetfleetError):
+    """An error on one device; ``device`` names it (name or host:port)."""
+
+    def __init__(self, message: str, *, device: str = "") -> None:
+        super().__init__(f"{device}: {message}" if device else message)
+        self.device = device
+        self.reason = message
+
+
+class ConnectError(DeviceError):
+    """The session could not be opened."""
+
+    transient = True
+
+
+class ConnectTimeout(ConnectError):
+    """A connect phase (TCP, SSH handshake, authentication, first prompt) timed out."""
+
+
+class ConnectionRefused(ConnectError):
+    """The device (or host) refused the TCP connection, or is unreachable."""
+
+
+class HostKeyError(ConnectError):
+    """The device's host key could not be verified."""
+
+    transient = False
+
+
+class HostKeyMismatch(HostKeyError):
+    """The device presented a host key other than the one pinned for it."""
+
+
+class HostKeyUnknown(HostKeyError):
+    """Strict host key policy and the device is not in known_hosts."""
+
+
+class AuthenticationFailed(ConnectError):
+    """The device rejected the credentials. Never retried automatically."""
+
+    transient = False
+
+
+class SessionLimitReached(ConnectError):
+    """The device refused a new session because its session (vty) limit is reached."""
+
+
+class ConnectionLost(DeviceError):
+    """The device closed the connection, or it broke, while a session was open."""
+
+    transient = True
+
+
+class CommandTimeout(DeviceError):
+    """The device did not return its prompt within the command timeout."""
+
+    transient = True
+
+
+class PromptNotFound(DeviceError):
+    """The expected prompt never appeared (at login or after a mode change)."""
+
+    transient = True
+
+
+class CommandError(DeviceError):
+    """The device rejected a command; the message is the device's own."""
+
+
+class PrivilegeError(DeviceError):
+    """Entering a privilege level failed, e.g. a wrong enable secret."""
+
+
+class ParseError(DeviceError):
+    """Structured parsing failed; the raw output is kept in the result."""
+
+
+class TemplateNotFound(ParseError):
+    """No TextFSM template exists for this platform and command."""
+
+
+# --- session pool -------------------------------------------------------------
+
+
+class PoolError(NetfleetError):
+    """The session pool could not provide a session."""
+
+
+class PoolTimeout(PoolError):
+    """No session became available before the waiter's deadline."""
+
+    transient = True
+
+
+class PoolFull(PoolError):
+    """Too many waiters are queued already."""
+
+    transient = True
+
+
+class PoolClosed(PoolError):
+    """The pool is closing or closed."""
+
+
+class LoginBackoff(PoolError):
+    """Logins to this device with this credential are paused after an authentication failure."""
+
+
+# --- job store and runtime ----------------------------------------------------
+
+
+class StoreError(NetfleetError):
+    """The job store failed."""
+
+
+class DatabaseUnavailable(StoreError):
+    """The database cannot be reached right now."""
+
+    transient = True
+
+
+class NotFound(StoreError):
+    """The job, task, device, schedule or other object does not exist."""
+
+
+class Conflict(StoreError):
+    """The request conflicts with the current state (duplicate name, job already finished ...)."""
+
+
+class LeaseLost(StoreError):
+    """A worker tried to complete a task it no longer holds (lease expired, fenced)."""
+
+
+class Cancelled(NetfleetError):
+    """The task or job was cancelled."""
+
+
+class DeadlineExceeded(NetfleetError):
+    """The task ran past its deadline."""

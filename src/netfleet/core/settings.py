@@ -1,0 +1,137 @@
+"""Typed settings: ``netfleet.toml`` (or ``NETFLEET_CONFIG``) plus ``NETFLEET_*`` environment.
+
+Nested keys use ``__`` in the environment: ``NETFLEET_WORKER__CONCURRENCY=50``.
+The ``[worker]`` names follow the scheduler netfleet re-creates, so existing
+worker sections keep working.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from netfleet.core.models import FailureStrategyName
+
+
+class WorkerSettings(BaseModel):
+    concurrency: int = Field(100, ge=1, description="Tasks one worker runs at once.")
+    timeout_seconds: float = Field(60.0, gt=0, description="Default per-command timeout.")
+    connection_reuse: bool = Field(True, description="Keep sessions open between tasks.")
+    max_idle_time_seconds: float = Field(300.0, gt=0, description="Close sessions idle this long.")
+    max_connections_per_worker: int = Field(1000, ge=1, description="Global session cap.")
+    failure_strategy: FailureStrategyName = "continue"
+    failure_strategy_n: int = Field(1, ge=1, description="N for abort_after_n.")
+    lease_seconds: float = Field(30.0, gt=0, description="Task lease; renewed by heartbeats.")
+    heartbeat_seconds: float = Field(5.0, gt=0)
+    poll_seconds: float = Field(0.5, gt=0, description="Queue poll interval without NOTIFY.")
+    drain_timeout_seconds: float = Field(30.0, ge=0, description="Grace for in-flight tasks.")
+    scheduler: bool = Field(True, description="Run the schedule loop inside the worker.")
+
+
+class PoolSettings(BaseModel):
+    max_waiters: int = Field(10000, ge=0)
+    checkout_timeout_seconds: float = Field(120.0, gt=0)
+    max_lifetime_seconds: float = Field(3600.0, gt=0)
+    lifetime_jitter_seconds: float = Field(60.0, ge=0)
+    max_uses: int = Field(0, ge=0, description="0 = unlimited.")
+    probe_after_idle_seconds: float = Field(10.0, ge=0)
+    max_concurrent_logins: int = Field(64, ge=1)
+    logins_per_second_per_device: float = Field(2.0, gt=0)
+    login_jitter_ms: float = Field(0.0, ge=0)
+    auth_failure_backoff_seconds: float = Field(300.0, ge=0)
+
+
+class ConnectSettings(BaseModel):
+    tcp_timeout_seconds: float = Field(10.0, gt=0)
+    handshake_timeout_seconds: float = Field(15.0, gt=0)
+    auth_timeout_seconds: float = Field(20.0, gt=0)
+    prompt_timeout_seconds: float = Field(20.0, gt=0)
+    keepalive_seconds: float = Field(30.0, ge=0)
+    known_hosts: Path = Path("~/.netfleet/known_hosts")
+    host_key_policy: Literal["strict", "accept-new", "off"] = "accept-new"
+    session_log_dir: Path | None = None
+
+
+class DatabaseSettings(BaseModel):
+    url: str = Field("sqlite:///netfleet.db", description="sqlite:///PATH or postgresql://...")
+    retention_days: float = Field(30.0, ge=0, description="Delete finished jobs older; 0 = keep.")
+
+
+class ServiceSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    auth: bool = True
+    admin_token: str | None = Field(None, repr=False)
+    secret_key: str | None = Field(None, repr=False)
+    key_file: Path = Path("~/.netfleet/secret.key")
+    max_request_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+
+
+class LogSettings(BaseModel):
+    level: str = "INFO"
+    format: Literal["auto", "text", "json"] = "auto"
+    file: Path | None = None
+    file_max_bytes: int = 10 * 1024 * 1024
+    file_backups: int = 5
+
+
+def _config_file() -> Path:
+    return Path(os.environ.get("NETFLEET_CONFIG", "netfleet.toml"))
+
+
+class Settings(BaseSettings):
+    """All netfleet settings. Sources, strongest first: init args, env, TOML file, defaults."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NETFLEET_",
+        env_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    worker: WorkerSettings = WorkerSettings()
+    pool: PoolSettings = PoolSettings()
+    connect: ConnectSettings = ConnectSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    service: ServiceSettings = ServiceSettings()
+    log: LogSettings = LogSettings()
+    secret_key: str | None = Field(None, repr=False, description="Fernet key for secrets.")
+    admin_token: str | None = Field(None, repr=False)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=_config_file()),
+        )
+
+
+def load_settings() -> Settings:
+    """Load settings, translating validation failures into ``ConfigurationError``."""
+    from pydantic import ValidationError as PydanticValidationError
+
+    from netfleet.core.errors import ConfigurationError
+
+    try:
+        return Settings()
+    except PydanticValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigurationError(f"invalid settings ({_config_file()}): {problems}") from None

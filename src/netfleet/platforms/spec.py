@@ -1,0 +1,76 @@
+"""The shape of a platform description. Platforms are data, not classes.
+
+One small module per platform (``cisco_ios.py`` ...) builds a ``PlatformSpec``;
+users add platforms or extra error patterns from YAML with the same fields.
+Regexes are strings here and compiled once by the registry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class PrivilegeLevel:
+    """One CLI mode and how to move into and out of it."""
+
+    name: str
+    """e.g. ``exec``, ``privileged``, ``config``."""
+    prompt: str
+    """Regex matching the prompt at this level at the end of the buffer (hostname-free;
+    the session pins it to the learned hostname)."""
+    enter: str | None = None
+    """Command that enters this level from the level below (``enable``, ``configure terminal``)."""
+    exit: str | None = None
+    """Command that leaves this level to the level below (``disable``, ``end``)."""
+    password_prompt: str | None = None
+    """Regex of a password prompt that ``enter`` may print (``enable``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CommitSpec:
+    """Candidate-configuration platforms (Junos, IOS-XR)."""
+
+    commit: str
+    check: str | None
+    rollback: str
+    """Discard the uncommitted candidate (``rollback 0`` / ``abort``-style)."""
+    diff: str
+    """Show the candidate's difference to the running config (``show | compare``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformSpec:
+    """Everything netfleet needs to know to drive one platform's CLI."""
+
+    name: str
+    display_name: str
+    levels: tuple[PrivilegeLevel, ...]
+    """Ordered from lowest to highest; the last is the configuration level."""
+    default_level: str
+    """The level a session is reset to between tasks."""
+    config_level: str = "config"
+    on_open: tuple[str, ...] = ()
+    """Commands sent once after login (disable paging, set width)."""
+    error_patterns: tuple[str, ...] = ()
+    """Regexes; a match in a command's output makes that command fail with the device's text."""
+    pager_prompt: str | None = None
+    """Regex of the pager prompt, answered with ``pager_answer`` if paging is still on."""
+    pager_answer: str = " "
+    save_command: str | None = None
+    save_confirm: tuple[tuple[str, str], ...] = ()
+    """(regex, answer) pairs for questions ``save_command`` may ask."""
+    commit: CommitSpec | None = None
+    banner_patterns: tuple[str, ...] = ()
+    """Regexes over the login banner/MOTD that identify this platform (autodetect)."""
+    version_command: str = "show version"
+    version_patterns: tuple[str, ...] = ()
+    """Regexes over ``version_command`` output that identify this platform (autodetect)."""
+    textfsm_platform: str = ""
+    """The ntc-templates platform name (``cisco_ios`` ...)."""
+    alive_command: str = ""
+    """Cheapest command for a liveness probe ("" = just a newline)."""
+    terminator: str = "\n"
+    ansi: bool = False
+    """The platform emits ANSI escapes that must be stripped."""
+    extra: dict[str, str] = field(default_factory=dict)
