@@ -35,6 +35,12 @@ def _register() -> None:
     from netfleet.cli import sim_cmd
 
     sim_cmd.register(app)
+    from netfleet.cli import run_cmd
+
+    run_cmd.register(app)
+    from netfleet.cli import worker_cmd
+
+    worker_cmd.register(app)
 
 
 _register()

@@ -39,11 +39,7 @@ class Credential:
 
     def secrets(self) -> list[str]:
         """Every secret value in this credential, for redaction."""
-        return [
-            s
-            for s in (self.password, self.private_key_passphrase, self.enable_secret)
-            if s
-        ]
+        return [s for s in (self.password, self.private_key_passphrase, self.enable_secret) if s]
 
 
 @dataclass(frozen=True, slots=True)

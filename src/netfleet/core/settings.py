@@ -48,6 +48,9 @@ class PoolSettings(BaseModel):
     logins_per_second_per_device: float = Field(2.0, gt=0)
     login_jitter_ms: float = Field(0.0, ge=0)
     auth_failure_backoff_seconds: float = Field(300.0, ge=0)
+    probe_timeout_seconds: float = Field(5.0, gt=0, description="Liveness probe limit.")
+    reset_timeout_seconds: float = Field(10.0, gt=0, description="Reset-on-release limit.")
+    close_timeout_seconds: float = Field(5.0, gt=0, description="Closing one session.")
 
 
 class ConnectSettings(BaseModel):
@@ -70,8 +73,6 @@ class ServiceSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
     auth: bool = True
-    admin_token: str | None = Field(None, repr=False)
-    secret_key: str | None = Field(None, repr=False)
     key_file: Path = Path("~/.netfleet/secret.key")
     max_request_bytes: int = Field(10 * 1024 * 1024, ge=1024)
 

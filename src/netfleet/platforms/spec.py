@@ -18,13 +18,20 @@ class PrivilegeLevel:
     """e.g. ``exec``, ``privileged``, ``config``."""
     prompt: str
     """Regex matching the prompt at this level at the end of the buffer (hostname-free;
-    the session pins it to the learned hostname)."""
+    the session pins it to the learned hostname). Compiled with ``re.MULTILINE``; the
+    hostname part is the named group ``(?P<host>...)``, which pinning replaces."""
     enter: str | None = None
     """Command that enters this level from the level below (``enable``, ``configure terminal``)."""
     exit: str | None = None
     """Command that leaves this level to the level below (``disable``, ``end``)."""
     password_prompt: str | None = None
     """Regex of a password prompt that ``enter`` may print (``enable``)."""
+    exit_confirm: tuple[tuple[str, str], ...] = ()
+    """(regex, answer) pairs for questions ``exit`` may ask, e.g. uncommitted changes on
+    Junos/IOS-XR. Answers are sent as-is (they include their own newline)."""
+    host_max_len: int = 0
+    """The device shows at most this many hostname characters in this level's prompt
+    (IOS truncates to 20 in configuration mode); 0 = no limit. Used when pinning."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +66,7 @@ class PlatformSpec:
     pager_answer: str = " "
     save_command: str | None = None
     save_confirm: tuple[tuple[str, str], ...] = ()
-    """(regex, answer) pairs for questions ``save_command`` may ask."""
+    """(regex, answer) pairs for questions ``save_command`` may ask; answers are sent as-is."""
     commit: CommitSpec | None = None
     banner_patterns: tuple[str, ...] = ()
     """Regexes over the login banner/MOTD that identify this platform (autodetect)."""

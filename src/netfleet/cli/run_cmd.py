@@ -1,0 +1,236 @@
+"""``netfleet run``: run commands or push configuration on inventory devices, right now.
+
+Everything the user gave is checked before any device is contacted (inventory,
+filter, platforms, config file, options); bad input prints one ``error:`` line
+and exits with code 2. Exit code 1 means at least one device failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from netfleet.core.errors import InputError, NetfleetError
+from netfleet.core.models import DeviceSpec, FailureStrategyName
+from netfleet.core.settings import Settings
+
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+@dataclass(frozen=True, slots=True)
+class RunRequest:
+    """A validated ``netfleet run`` invocation."""
+
+    devices: list[DeviceSpec]
+    commands: list[str]
+    config: list[str]
+    failure_strategy: FailureStrategyName
+    failure_n: int
+    parse: str | None
+    output: str
+    """``table``, ``json`` or ``dir``."""
+    output_dir: Path | None
+    concurrency: int
+    timeout: float | None
+    save: bool
+    dry_run: bool
+
+
+def _strategy(text: str) -> tuple[FailureStrategyName, int]:
+    if text in ("continue", "abort_first"):
+        return text, 1  # type: ignore[return-value]
+    m = re.fullmatch(r"abort_after_n:(\d+)", text)
+    if m and int(m.group(1)) >= 1:
+        return "abort_after_n", int(m.group(1))
+    raise InputError(
+        f"--failure-strategy {text!r}: expected continue, abort_first or abort_after_n:N (N >= 1)"
+    )
+
+
+def _output(text: str) -> tuple[str, Path | None]:
+    if text in ("table", "json"):
+        return text, None
+    if text.startswith("dir:") and len(text) > 4:
+        return "dir", Path(text[4:]).expanduser()
+    raise InputError(f"-o {text!r}: expected table, json or dir:PATH")
+
+
+def validate(
+    *,
+    inventory: Path,
+    filter_expr: str | None,
+    commands: list[str],
+    config_file: Path | None,
+    failure_strategy: str,
+    parse: str | None,
+    output: str,
+    concurrency: int,
+    timeout: float | None,
+    save: bool,
+    dry_run: bool,
+) -> RunRequest:
+    """Check every input; raise an ``InputError`` naming the problem."""
+    from netfleet.core.inventory import load_inventory
+    from netfleet.platforms import get_platform
+
+    if bool(commands) == bool(config_file):
+        raise InputError("give commands (-c) or a configuration file (--config-file), not both")
+    if any(not c.strip() for c in commands):
+        raise InputError("-c: commands must not be blank")
+    if (save or dry_run) and not config_file:
+        raise InputError("--save and --dry-run apply to --config-file only")
+    if concurrency < 1:
+        raise InputError("--concurrency must be at least 1")
+    if timeout is not None and timeout <= 0:
+        raise InputError("--timeout must be positive")
+    if parse not in (None, "textfsm"):
+        raise InputError(f"--parse {parse!r}: the only parser is textfsm")
+    strategy, n = _strategy(failure_strategy)
+    out, out_dir = _output(output)
+    config: list[str] = []
+    if config_file is not None:
+        try:
+            text = config_file.expanduser().read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise InputError(f"{config_file}: configuration file not found") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"{config_file}: cannot read configuration file: {exc}") from None
+        config = [line for line in text.splitlines() if line.strip()]
+        if not config:
+            raise InputError(f"{config_file}: configuration file is empty")
+    devices = load_inventory(inventory).filter(filter_expr)
+    for spec in devices:
+        try:
+            get_platform(spec.platform)
+        except NetfleetError as exc:
+            raise InputError(f"device {spec.name}: {exc.message}") from None
+    return RunRequest(
+        devices=devices,
+        commands=list(commands),
+        config=config,
+        failure_strategy=strategy,
+        failure_n=n,
+        parse=parse,
+        output=out,
+        output_dir=out_dir,
+        concurrency=concurrency,
+        timeout=timeout,
+        save=save,
+        dry_run=dry_run,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("run")
+    def run(
+        inventory: Annotated[
+            Path,
+            typer.Option("-i", "--inventory", help="Inventory YAML, Nornir hosts.yaml or its dir."),
+        ],
+        filter_expr: Annotated[
+            str | None,
+            typer.Option("--filter", help="e.g. 'name=core-*', 'group=dc1 and platform=eos'."),
+        ] = None,
+        command: Annotated[
+            list[str] | None, typer.Option("-c", "--command", help="A command (repeatable).")
+        ] = None,
+        config_file: Annotated[
+            Path | None, typer.Option("--config-file", help="Push the lines in this file.")
+        ] = None,
+        save: Annotated[bool, typer.Option("--save", help="Save the config afterwards.")] = False,
+        dry_run: Annotated[bool, typer.Option("--dry-run", help="Show changes only.")] = False,
+        concurrency: Annotated[int, typer.Option("--concurrency", help="Devices at once.")] = 100,
+        failure_strategy: Annotated[
+            str,
+            typer.Option("--failure-strategy", help="continue | abort_first | abort_after_n:N"),
+        ] = "continue",
+        parse: Annotated[str | None, typer.Option("--parse", help="Parse with: textfsm.")] = None,
+        timeout: Annotated[
+            float | None, typer.Option("--timeout", help="Per-command seconds.")
+        ] = None,
+        output: Annotated[
+            str, typer.Option("-o", "--output", help="table | json | dir:PATH")
+        ] = "table",
+    ) -> None:
+        """Run commands (or push configuration) on the selected devices now."""
+        from netfleet.core.settings import load_settings
+
+        try:
+            request = validate(
+                inventory=inventory,
+                filter_expr=filter_expr,
+                commands=command or [],
+                config_file=config_file,
+                failure_strategy=failure_strategy,
+                parse=parse,
+                output=output,
+                concurrency=concurrency,
+                timeout=timeout,
+                save=save,
+                dry_run=dry_run,
+            )
+            settings = load_settings()
+        except InputError as exc:
+            typer.echo(f"error: {exc.message}", err=True)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        from netfleet.cli.run_output import emit
+
+        summary, runs = asyncio.run(execute(request, settings))
+        failed = emit(request, summary, runs)
+        raise typer.Exit(EXIT_FAILED if failed else 0)
+
+
+async def execute(request: RunRequest, settings: Settings) -> tuple[dict[str, Any], list[Any]]:
+    """Run the request on every device with a local session pool; (summary, DeviceRuns)."""
+    from netfleet.cli.run_output import progress
+    from netfleet.jobs.execute import DeviceRun, run_on_device
+    from netfleet.jobs.model import JobOptions
+    from netfleet.pool import device_pool
+
+    options = JobOptions(
+        failure_strategy=request.failure_strategy,
+        failure_n=request.failure_n,
+        command_timeout_s=request.timeout,
+        parse="textfsm" if request.parse else None,
+        save=request.save,
+        dry_run=request.dry_run,
+    )
+    worker = settings.worker.model_copy(
+        update={"max_connections_per_worker": max(request.concurrency, 1)}
+    )
+    started = time.perf_counter()
+    gate = asyncio.Semaphore(request.concurrency)
+    runs: list[DeviceRun] = []
+    async with device_pool(settings.pool, worker, settings.connect) as pool:
+        with progress(len(request.devices)) as advance:
+
+            async def one(spec: DeviceSpec) -> DeviceRun:
+                async with gate:
+                    result = await run_on_device(
+                        pool,
+                        spec,
+                        commands=request.commands,
+                        config=request.config,
+                        options=options,
+                    )
+                advance(result.ok)
+                return result
+
+            runs = list(await asyncio.gather(*(one(spec) for spec in request.devices)))
+        stats = pool.stats()
+    summary = {
+        "devices": len(runs),
+        "succeeded": sum(1 for r in runs if r.ok),
+        "failed": sum(1 for r in runs if not r.ok),
+        "logins": stats.total.logins,
+        "reused_sessions": stats.total.reuses,
+        "duration_s": round(time.perf_counter() - started, 3),
+    }
+    return summary, runs

@@ -1,0 +1,144 @@
+"""Structured logging: text on a terminal, JSON otherwise, secrets always redacted.
+
+``configure_logging(settings)`` once at process start; then
+``log = get_logger(__name__)`` and ``bind_context(job_id=..., task_id=..., device=...)``
+(context variables, so concurrent tasks keep their own context).
+Every secret registered with ``register_secret`` is masked on every line.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import re
+import sys
+import threading
+from collections.abc import Iterable, MutableMapping
+from typing import Any
+
+import structlog
+
+from netfleet.core.settings import LogSettings
+
+MASK = "******"
+_lock = threading.Lock()
+_secrets: set[str] = set()
+_secret_re: re.Pattern[str] | None = None
+
+# Config lines and key=value pairs that carry secrets whatever their value.
+_PATTERNS = (
+    re.compile(r"(?im)^(\s*(?:enable\s+)?(?:secret|password)\s+(?:\d+\s+)?)\S+"),
+    re.compile(r"(?im)(\busername\s+\S+.*?\s(?:secret|password)\s+(?:\d+\s+)?)\S+"),
+    re.compile(r"(?im)(\bsnmp-server\s+community\s+)\S+"),
+    re.compile(r"(?i)((?:password|passwd|secret|token|api_key|passphrase)\s*[=:]\s*)[^\s,;\"']+"),
+)
+
+
+def register_secret(*values: str | None) -> None:
+    """Mask these exact values on every log line from now on (short values are ignored)."""
+    global _secret_re
+    with _lock:
+        before = len(_secrets)
+        _secrets.update(v for v in values if v and len(v) >= 3)
+        if len(_secrets) != before:
+            ordered = sorted(_secrets, key=len, reverse=True)
+            _secret_re = re.compile("|".join(re.escape(s) for s in ordered))
+
+
+def redact_text(text: str, extra_secrets: Iterable[str] = ()) -> str:
+    """``text`` with registered and ``extra_secrets`` values and secret config lines masked."""
+    for secret in extra_secrets:
+        if secret:
+            text = text.replace(secret, MASK)
+    pattern = _secret_re
+    if pattern is not None:
+        text = pattern.sub(MASK, text)
+    for rx in _PATTERNS:
+        text = rx.sub(lambda m: m.group(1) + MASK, text)
+    return text
+
+
+def _redact_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {k: _redact_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact_value(v) for v in value]
+    return value
+
+
+def _redact_processor(
+    _logger: Any, _name: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    for key in list(event_dict):
+        lowered = key.lower()
+        if any(word in lowered for word in ("password", "secret", "token", "private_key")):
+            event_dict[key] = MASK
+        else:
+            event_dict[key] = _redact_value(event_dict[key])
+    return event_dict
+
+
+def configure_logging(settings: LogSettings | None = None, *, stream: Any = None) -> None:
+    """Set up structlog and stdlib logging for this process."""
+    settings = settings or LogSettings()
+    stream = stream or sys.stderr
+    use_json = settings.format == "json" or (
+        settings.format == "auto" and not getattr(stream, "isatty", lambda: False)()
+    )
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+        _redact_processor,
+    ]
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if use_json
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    level = logging.getLevelNamesMapping().get(settings.level.upper(), logging.INFO)
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        cache_logger_on_first_use=True,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        foreign_pre_chain=shared,
+    )
+    handlers: list[logging.Handler] = [logging.StreamHandler(stream)]
+    if settings.file is not None:
+        path = settings.file.expanduser()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(
+            logging.handlers.RotatingFileHandler(
+                path, maxBytes=settings.file_max_bytes, backupCount=settings.file_backups
+            )
+        )
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    for handler in handlers:
+        handler.setFormatter(formatter)
+        root.addHandler(handler)
+    root.setLevel(level)
+    for noisy in ("asyncssh", "sqlalchemy.engine", "uvicorn.access", "httpx"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+def get_logger(name: str | None = None) -> Any:
+    """A structlog logger (``log.info("event", key=value)``)."""
+    return structlog.get_logger(name)
+
+
+def bind_context(**values: Any) -> None:
+    """Attach job/task/device context to every log line of the current task."""
+    structlog.contextvars.bind_contextvars(**values)
+
+
+def clear_context() -> None:
+    structlog.contextvars.clear_contextvars()

@@ -1,0 +1,1 @@
+"""Jobs: the job model, retry policy and job-level execution rules."""

@@ -1,0 +1,265 @@
+"""The job model: what a user asks for (``JobSpec``), task and job states.
+
+A job targets devices (by name, group or filter) and carries either show
+``commands`` or ``config`` lines, never both. It fans out into one task per
+device; the job's state is derived from its tasks' states by
+``derive_job_state`` (a pure function).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ValidationError as PydanticValidationError
+
+from netfleet.core.errors import ValidationError
+from netfleet.core.models import FailureStrategyName
+
+# --- limits on input size -----------------------------------------------------
+
+MAX_DEVICES_PER_JOB = 10_000
+MAX_COMMANDS = 1_000
+MAX_COMMAND_BYTES = 64 * 1024
+MAX_CONFIG_BYTES = 1024 * 1024
+MAX_NAME_LENGTH = 255
+
+# --- states -------------------------------------------------------------------
+
+TaskState = Literal["queued", "retrying", "running", "succeeded", "failed", "cancelled"]
+"""``retrying`` is a queued task waiting for its backoff (``run_at`` in the future)."""
+JobState = Literal["queued", "running", "succeeded", "partial", "failed", "cancelled"]
+RetryOn = Literal["transient", "any", "never"]
+JobKind = Literal["commands", "config"]
+
+TASK_STATES: tuple[TaskState, ...] = (
+    "queued",
+    "retrying",
+    "running",
+    "succeeded",
+    "failed",
+    "cancelled",
+)
+JOB_STATES: tuple[JobState, ...] = (
+    "queued",
+    "running",
+    "succeeded",
+    "partial",
+    "failed",
+    "cancelled",
+)
+READY_TASK_STATES: frozenset[TaskState] = frozenset({"queued", "retrying"})
+"""States a worker may claim (once ``run_at`` has passed)."""
+TERMINAL_TASK_STATES: frozenset[TaskState] = frozenset({"succeeded", "failed", "cancelled"})
+TERMINAL_JOB_STATES: frozenset[JobState] = frozenset(
+    {"succeeded", "partial", "failed", "cancelled"}
+)
+
+
+class Targets(BaseModel):
+    """Which devices a job runs on: named ``devices`` plus members of ``groups``;
+    ``filter`` narrows those (or, alone, selects from the whole inventory)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    devices: list[str] = Field(default_factory=list, max_length=MAX_DEVICES_PER_JOB)
+    groups: list[str] = Field(default_factory=list, max_length=1_000)
+    filter: str | None = Field(
+        None,
+        max_length=4096,
+        description="Space-separated terms, all must match: 'platform=cisco_ios', "
+        "'group=core', 'tag=lab', 'name=edge-*' (glob).",
+    )
+
+    @field_validator("devices", "groups")
+    @classmethod
+    def _names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not name or len(name) > MAX_NAME_LENGTH:
+                raise ValueError(f"names must be 1..{MAX_NAME_LENGTH} characters")
+        return list(dict.fromkeys(value))
+
+    def is_empty(self) -> bool:
+        return not self.devices and not self.groups and not self.filter
+
+
+class JobOptions(BaseModel):
+    """How a job's tasks run: failure strategy, retries, timeouts, ordering."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    failure_strategy: FailureStrategyName = "continue"
+    failure_n: int = Field(1, ge=1, description="N for abort_after_n.")
+    max_attempts: int | None = Field(
+        None, ge=1, le=100, description="Default 3 for commands; 1 for config unless idempotent."
+    )
+    idempotent: bool = Field(False, description="Config may safely be re-applied (retries).")
+    backoff_base_s: float = Field(2.0, ge=0, le=86_400)
+    backoff_max_s: float = Field(300.0, ge=0, le=86_400)
+    retry_on: RetryOn = "transient"
+    command_timeout_s: float | None = Field(None, gt=0, le=86_400)
+    task_deadline_s: float | None = Field(None, gt=0, le=7 * 86_400)
+    priority: int = Field(0, ge=-1000, le=1000, description="Higher runs first.")
+    exclusive: bool | None = Field(None, description="Default: True for config jobs.")
+    idempotency_key: str | None = Field(None, min_length=1, max_length=200)
+    run_at: datetime | None = Field(None, description="Not before this time (aware or UTC).")
+    parse: Literal["textfsm"] | None = None
+    save: bool = Field(False, description="Save the running config after config jobs.")
+    dry_run: bool = Field(False, description="Config: show the diff/candidate, apply nothing.")
+    commit: bool = Field(True, description="Commit on candidate-config platforms.")
+
+
+class JobSpec(BaseModel):
+    """A job as submitted: targets, exactly one of commands/config, options."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    targets: Targets
+    commands: list[str] = Field(default_factory=list, max_length=MAX_COMMANDS)
+    config: list[str] = Field(default_factory=list, max_length=MAX_COMMANDS * 100)
+    options: JobOptions = Field(default_factory=lambda: JobOptions())
+    name: str | None = Field(None, max_length=MAX_NAME_LENGTH)
+
+    @field_validator("commands")
+    @classmethod
+    def _commands(cls, value: list[str]) -> list[str]:
+        for cmd in value:
+            if not cmd.strip():
+                raise ValueError("commands must not be blank")
+            if len(cmd.encode()) > MAX_COMMAND_BYTES:
+                raise ValueError(f"a command exceeds {MAX_COMMAND_BYTES} bytes")
+        return value
+
+    @field_validator("config")
+    @classmethod
+    def _config(cls, value: list[str]) -> list[str]:
+        if sum(len(line.encode()) + 1 for line in value) > MAX_CONFIG_BYTES:
+            raise ValueError(f"config exceeds {MAX_CONFIG_BYTES} bytes")
+        return value
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> JobSpec:
+        if bool(self.commands) == bool(self.config):
+            raise ValueError("give exactly one non-empty list: commands or config")
+        if self.targets.is_empty():
+            raise ValueError("targets: name at least one device, group or a filter")
+        attempts = self.options.max_attempts
+        if self.config and not self.options.idempotent and attempts is not None and attempts > 1:
+            raise ValueError(
+                "options.max_attempts: config jobs run once unless options.idempotent is true"
+            )
+        return self
+
+    @property
+    def kind(self) -> JobKind:
+        return "config" if self.config else "commands"
+
+    @property
+    def max_attempts(self) -> int:
+        """Effective attempts: the option, or 3 for commands, 1 for non-idempotent config."""
+        if self.options.max_attempts is not None:
+            return self.options.max_attempts
+        if self.kind == "config":
+            return 3 if self.options.idempotent else 1
+        return 3
+
+    @property
+    def exclusive(self) -> bool:
+        """Effective exclusivity: the option, or True for config jobs."""
+        if self.options.exclusive is not None:
+            return self.options.exclusive
+        return self.kind == "config"
+
+    @property
+    def repeatable(self) -> bool:
+        """May a task run again after a lost lease? Not for non-idempotent config."""
+        return self.kind == "commands" or self.options.idempotent
+
+
+def parse_job_spec(data: Mapping[str, Any] | JobSpec) -> JobSpec:
+    """Validate ``data`` into a ``JobSpec``; errors become ``ValidationError`` naming the field."""
+    if isinstance(data, JobSpec):
+        return data
+    try:
+        return JobSpec.model_validate(data)
+    except PydanticValidationError as exc:
+        raise ValidationError(describe_pydantic_error(exc)) from None
+
+
+def describe_pydantic_error(exc: PydanticValidationError) -> str:
+    """One line naming each bad field (never echoing large inputs)."""
+    parts = []
+    for err in exc.errors()[:5]:
+        loc = ".".join(str(p) for p in err["loc"]) or "job"
+        parts.append(f"{loc}: {err['msg']}")
+    more = len(exc.errors()) - 5
+    if more > 0:
+        parts.append(f"(+{more} more)")
+    return "invalid job: " + "; ".join(parts)
+
+
+# --- job state derivation -----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TaskCounts:
+    """How many of a job's tasks are in each state."""
+
+    queued: int = 0
+    running: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    retrying: int = 0
+
+    @property
+    def total(self) -> int:
+        return (
+            self.queued
+            + self.retrying
+            + self.running
+            + self.succeeded
+            + self.failed
+            + self.cancelled
+        )
+
+    @classmethod
+    def of(cls, states: Iterable[str]) -> TaskCounts:
+        counts = dict.fromkeys(TASK_STATES, 0)
+        for state in states:
+            counts[state] += 1  # type: ignore[index]
+        return cls(**counts)
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "queued": self.queued,
+            "retrying": self.retrying,
+            "running": self.running,
+            "succeeded": self.succeeded,
+            "failed": self.failed,
+            "cancelled": self.cancelled,
+            "total": self.total,
+        }
+
+
+def derive_job_state(counts: TaskCounts) -> JobState:
+    """A job's state from its tasks' states.
+
+    - nothing started yet (all queued) → ``queued``; some tasks not finished → ``running``
+      (a task waiting to retry has started);
+    - all finished: all succeeded → ``succeeded``; some succeeded → ``partial``;
+      none succeeded: any failed → ``failed``, else ``cancelled``.
+    """
+    finished = counts.succeeded + counts.failed + counts.cancelled
+    if counts.queued or counts.running or counts.retrying:
+        if counts.running == 0 and counts.retrying == 0 and finished == 0:
+            return "queued"
+        return "running"
+    if counts.total == 0 or counts.succeeded == counts.total:
+        return "succeeded"
+    if counts.succeeded:
+        return "partial"
+    return "failed" if counts.failed else "cancelled"

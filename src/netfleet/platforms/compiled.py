@@ -1,0 +1,249 @@
+"""Validate a ``PlatformSpec`` and compile its regexes once.
+
+The device layer asks for prompt, error and pager regexes on every command, so the
+registry compiles each spec exactly once into a ``CompiledPlatform``. All patterns are
+compiled with ``re.MULTILINE`` (``^`` = start of a line; use ``\\Z`` for the buffer end).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from netfleet.platforms.spec import PlatformSpec, PrivilegeLevel
+
+FLAGS = re.MULTILINE
+NAME_RE = re.compile(r"[a-z][a-z0-9_]*\Z")
+HOST_GROUP = "(?P<host>"
+_MAX_PINNED = 1024
+
+
+class SpecError(Exception):
+    """Internal: one invalid field of a spec (``field`` is a path like ``levels[1].prompt``)."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+@dataclass(frozen=True, slots=True)
+class PromptMatch:
+    """Which level a prompt belongs to, the hostname part, and the prompt text itself."""
+
+    level: str
+    host: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledPlatform:
+    """A spec with every regex compiled; build it with ``compile_spec``."""
+
+    spec: PlatformSpec
+    prompts: Mapping[str, re.Pattern[str]]
+    """Prompt regex per level name."""
+    any_prompt: re.Pattern[str]
+    """Matches the prompt of any level (one search instead of one per level)."""
+    password_prompts: Mapping[str, re.Pattern[str]]
+    """Password prompt regex per level that has one."""
+    exit_confirm: Mapping[str, tuple[tuple[re.Pattern[str], str], ...]]
+    errors: tuple[re.Pattern[str], ...]
+    any_error: re.Pattern[str] | None
+    pager: re.Pattern[str] | None
+    save_confirm: tuple[tuple[re.Pattern[str], str], ...]
+    banner: tuple[re.Pattern[str], ...]
+    version: tuple[re.Pattern[str], ...]
+    host: str | None = None
+    """The hostname the prompts are pinned to, if any."""
+    _pinned: dict[str, CompiledPlatform] = field(default_factory=dict, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    @property
+    def level_names(self) -> tuple[str, ...]:
+        return tuple(level.name for level in self.spec.levels)
+
+    def match_prompt(self, text: str) -> PromptMatch | None:
+        """The prompt at the end of ``text`` (the buffer tail), or None.
+
+        Passing only the last line of the buffer keeps this cheap.
+        """
+        m = self.any_prompt.search(text)
+        return None if m is None else self.prompt_match(m)
+
+    def prompt_match(self, m: re.Match[str]) -> PromptMatch:
+        """Level, hostname and text of a match of ``any_prompt``.
+
+        In ``any_prompt`` level ``i`` is the group ``_lvl{i}`` and its hostname ``_host{i}``.
+        """
+        for i, level in enumerate(self.spec.levels):
+            start = m.start(f"_lvl{i}")
+            if start >= 0:
+                host = m.group(f"_host{i}") if f"_host{i}" in m.re.groupindex else None
+                return PromptMatch(level=level.name, host=host or "", text=m.group(f"_lvl{i}"))
+        raise ValueError("not a match of this platform's any_prompt")
+
+    def find_error(self, output: str) -> str | None:
+        """The device's error message if ``output`` matches an error pattern, else None.
+
+        The message runs from the start of the first matching line to the end of the output.
+        """
+        if self.any_error is None:
+            return None
+        m = self.any_error.search(output)
+        if m is None:
+            return None
+        line_start = output.rfind("\n", 0, m.start()) + 1
+        return output[line_start:].strip()
+
+    def pinned(self, host: str) -> CompiledPlatform:
+        """This platform with every prompt's ``(?P<host>...)`` group fixed to ``host``."""
+        if host == self.host:
+            return self
+        with self._lock:
+            cached = self._pinned.get(host)
+            if cached is None:
+                if len(self._pinned) >= _MAX_PINNED:
+                    self._pinned.clear()
+                cached = _compile(self.spec, host)
+                self._pinned[host] = cached
+            return cached
+
+
+def compile_spec(spec: PlatformSpec) -> CompiledPlatform:
+    """Validate ``spec`` and compile its regexes; raises ``SpecError`` naming the field."""
+    validate_structure(spec)
+    return _compile(spec, None)
+
+
+def validate_structure(spec: PlatformSpec) -> None:
+    """Check the non-regex invariants of a spec; raises ``SpecError``."""
+    if not NAME_RE.match(spec.name):
+        raise SpecError("name", f"{spec.name!r} must be lower-case letters, digits and '_'")
+    if not spec.levels:
+        raise SpecError("levels", "at least one privilege level is required")
+    names = [level.name for level in spec.levels]
+    for i, name in enumerate(names):
+        if not name or names.index(name) != i:
+            raise SpecError(f"levels[{i}].name", f"{name!r} is empty or repeated")
+    for i, level in enumerate(spec.levels):
+        if level.host_max_len < 0:
+            raise SpecError(f"levels[{i}].host_max_len", "must be 0 (no limit) or positive")
+    for field_name in ("default_level", "config_level"):
+        value = getattr(spec, field_name)
+        if value not in names:
+            raise SpecError(field_name, f"{value!r} is not one of the levels {names}")
+
+
+def pin_host(pattern: str, host: str) -> str:
+    """Replace the body of the ``(?P<host>...)`` group in ``pattern`` by ``re.escape(host)``."""
+    start = pattern.find(HOST_GROUP)
+    if start < 0:
+        return pattern
+    end = _group_end(pattern, start + len(HOST_GROUP))
+    return f"{pattern[:start]}{HOST_GROUP}{re.escape(host)}){pattern[end:]}"
+
+
+def _group_end(pattern: str, pos: int) -> int:
+    """Index just past the ``)`` closing the group whose body starts at ``pos``."""
+    depth = 1
+    in_class = False
+    i = pos
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            if ch == "]":
+                in_class = False
+        elif ch == "[":
+            in_class = True
+            # A ']' right after '[' or '[^' is a literal member.
+            if pattern.startswith("^]", i + 1):
+                i += 2
+            elif pattern.startswith("]", i + 1):
+                i += 1
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return len(pattern)  # unbalanced: re.compile reports it
+
+
+def _regex(field_name: str, pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern, FLAGS)
+    except re.error as exc:
+        raise SpecError(field_name, f"invalid regex {pattern!r}: {exc}") from None
+
+
+def _pairs(
+    field_name: str, pairs: tuple[tuple[str, str], ...]
+) -> tuple[tuple[re.Pattern[str], str], ...]:
+    return tuple((_regex(f"{field_name}[{i}]", p), answer) for i, (p, answer) in enumerate(pairs))
+
+
+def _level_prompts(levels: tuple[PrivilegeLevel, ...], host: str | None) -> Iterator[str]:
+    for level in levels:
+        if host is None:
+            yield level.prompt
+        else:
+            yield pin_host(level.prompt, host[: level.host_max_len or None])
+
+
+def _compile(spec: PlatformSpec, host: str | None) -> CompiledPlatform:
+    prompts: dict[str, re.Pattern[str]] = {}
+    alternatives: list[str] = []
+    for i, text in enumerate(_level_prompts(spec.levels, host)):
+        compiled = _regex(f"levels[{i}].prompt", text)
+        prompts[spec.levels[i].name] = compiled
+        # Rename groups so the alternation has unique names; keep the host group per level.
+        renamed = re.sub(r"\(\?P([<=])(\w+)([>)])", _group_renamer(i), text)
+        alternatives.append(f"(?P<_lvl{i}>{renamed})")
+    any_prompt = _regex("levels", "|".join(alternatives))
+    passwords = {
+        level.name: _regex(f"levels[{i}].password_prompt", level.password_prompt)
+        for i, level in enumerate(spec.levels)
+        if level.password_prompt
+    }
+    exit_confirm = {
+        level.name: _pairs(f"levels[{i}].exit_confirm", level.exit_confirm)
+        for i, level in enumerate(spec.levels)
+        if level.exit_confirm
+    }
+    errors = tuple(_regex(f"error_patterns[{i}]", p) for i, p in enumerate(spec.error_patterns))
+    any_error = _regex("error_patterns", "|".join(f"(?:{p})" for p in spec.error_patterns))
+    return CompiledPlatform(
+        spec=spec,
+        prompts=MappingProxyType(prompts),
+        any_prompt=any_prompt,
+        password_prompts=MappingProxyType(passwords),
+        exit_confirm=MappingProxyType(exit_confirm),
+        errors=errors,
+        any_error=any_error if spec.error_patterns else None,
+        pager=_regex("pager_prompt", spec.pager_prompt) if spec.pager_prompt else None,
+        save_confirm=_pairs("save_confirm", spec.save_confirm),
+        banner=tuple(
+            _regex(f"banner_patterns[{i}]", p) for i, p in enumerate(spec.banner_patterns)
+        ),
+        version=tuple(
+            _regex(f"version_patterns[{i}]", p) for i, p in enumerate(spec.version_patterns)
+        ),
+        host=host,
+    )
+
+
+def _group_renamer(level_index: int) -> Callable[[re.Match[str]], str]:
+    def rename(m: re.Match[str]) -> str:
+        kind, name, close = m.groups()
+        new = f"_host{level_index}" if name == "host" else f"_g{level_index}_{name}"
+        return f"(?P{kind}{new}{close}"
+
+    return rename

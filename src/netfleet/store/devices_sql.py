@@ -1,0 +1,404 @@
+"""Inventory SQL: credentials (encrypted), devices, labels and device slots.
+
+Every function runs inside a transaction the caller opened on ``conn``.
+A device's jump-host credential is stored at ``device_credentials.position = -1``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+
+from netfleet.core.errors import Conflict, InputError, NotFound, UnknownPlatform, ValidationError
+from netfleet.core.models import Credential, DeviceSpec, JumpHost
+from netfleet.store.crypto import SecretBox
+from netfleet.store.interface import CredentialRecord, DeviceRecord, ImportRow, Page
+from netfleet.store.schema import (
+    credentials,
+    device_credentials,
+    device_labels,
+    device_slots,
+    devices,
+)
+
+JUMP_POSITION = -1
+HOST_KEY_POLICIES = ("strict", "accept-new", "off")
+
+
+def check_platform(name: str) -> None:
+    """``UnknownPlatform`` unless ``name`` is registered (``autodetect`` is always allowed)."""
+    if name == "autodetect":
+        return
+    from netfleet.platforms.registry import get_platform
+
+    get_platform(name)
+
+
+# --- credentials --------------------------------------------------------------
+
+
+def _has_secret(cred: Credential) -> bool:
+    return any(
+        v is not None
+        for v in (cred.password, cred.private_key, cred.private_key_passphrase, cred.enable_secret)
+    )
+
+
+def _credential_record(row: Row[Any]) -> CredentialRecord:
+    m = row._mapping
+    return CredentialRecord(
+        id=m["id"],
+        name=m["name"],
+        username=m["username"],
+        has_password=m["password_enc"] is not None,
+        has_private_key=m["private_key_enc"] is not None,
+        has_enable_secret=m["enable_secret_enc"] is not None,
+        use_agent=bool(m["use_agent"]),
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+    )
+
+
+def decrypt_credential(box: SecretBox, row: Row[Any]) -> Credential:
+    m = row._mapping
+    what = f"credential {m['name']!r}"
+    return Credential(
+        username=m["username"],
+        password=box.decrypt(m["password_enc"], what=what),
+        private_key=box.decrypt(m["private_key_enc"], what=what),
+        private_key_passphrase=box.decrypt(m["passphrase_enc"], what=what),
+        enable_secret=box.decrypt(m["enable_secret_enc"], what=what),
+        name=m["name"],
+        use_agent=bool(m["use_agent"]),
+    )
+
+
+def upsert_credential(conn: Connection, box: SecretBox, cred: Credential, now: float) -> int:
+    """Create or replace the credential ``cred.name``; bump users' generation on change."""
+    if not cred.name or not cred.username:
+        raise ValidationError("credential: name and username are required")
+    row = conn.execute(sa.select(credentials).where(credentials.c.name == cred.name)).first()
+    if row is not None and decrypt_credential(box, row) == cred:
+        return int(row.id)
+    values = {
+        "username": cred.username,
+        "password_enc": box.encrypt(cred.password),
+        "private_key_enc": box.encrypt(cred.private_key),
+        "passphrase_enc": box.encrypt(cred.private_key_passphrase),
+        "enable_secret_enc": box.encrypt(cred.enable_secret),
+        "use_agent": cred.use_agent,
+        "updated_at": now,
+    }
+    if row is None:
+        ins = credentials.insert().values(name=cred.name, created_at=now, **values)
+        return int(conn.execute(ins.returning(credentials.c.id)).scalar_one())
+    conn.execute(credentials.update().where(credentials.c.id == row.id).values(**values))
+    users = sa.select(device_credentials.c.device_id).where(
+        device_credentials.c.credential_id == row.id
+    )
+    conn.execute(
+        devices.update()
+        .where(devices.c.id.in_(users))
+        .values(generation=devices.c.generation + 1, updated_at=now)
+    )
+    return int(row.id)
+
+
+def list_credentials(conn: Connection) -> list[CredentialRecord]:
+    rows = conn.execute(sa.select(credentials).order_by(credentials.c.name))
+    return [_credential_record(r) for r in rows]
+
+
+def delete_credential(conn: Connection, name: str) -> None:
+    cid = conn.execute(sa.select(credentials.c.id).where(credentials.c.name == name)).scalar()
+    if cid is None:
+        raise NotFound(f"credential {name!r} not found")
+    used = conn.execute(
+        sa.select(sa.func.count()).where(device_credentials.c.credential_id == cid)
+    ).scalar_one()
+    if used:
+        raise Conflict(f"credential {name!r} is used by {used} device(s)")
+    conn.execute(credentials.delete().where(credentials.c.id == cid))
+
+
+def _credential_id(
+    conn: Connection, box: SecretBox, cred: Credential, auto: str, now: float
+) -> int:
+    named = cred if cred.name else _renamed(cred, auto)
+    if cred.name and not _has_secret(cred) and not cred.use_agent:
+        cid = conn.execute(
+            sa.select(credentials.c.id).where(credentials.c.name == cred.name)
+        ).scalar()
+        if cid is not None:
+            return int(cid)
+    return upsert_credential(conn, box, named, now)
+
+
+def _renamed(cred: Credential, name: str) -> Credential:
+    return Credential(
+        username=cred.username,
+        password=cred.password,
+        private_key=cred.private_key,
+        private_key_passphrase=cred.private_key_passphrase,
+        enable_secret=cred.enable_secret,
+        name=name,
+        use_agent=cred.use_agent,
+    )
+
+
+# --- devices ------------------------------------------------------------------
+
+
+def validate_device(spec: DeviceSpec) -> None:
+    where = f"device {spec.name!r}" if spec.name else "device"
+    if not spec.name or len(spec.name) > 255:
+        raise ValidationError(f"{where}: name must be 1..255 characters")
+    if not spec.host:
+        raise ValidationError(f"{where}: host is required")
+    if not 1 <= spec.port <= 65535:
+        raise ValidationError(f"{where}: port {spec.port} is not in 1..65535")
+    if spec.max_sessions < 1:
+        raise ValidationError(f"{where}: max_sessions must be at least 1")
+    if spec.host_key_policy not in HOST_KEY_POLICIES:
+        raise ValidationError(f"{where}: host_key_policy must be one of {HOST_KEY_POLICIES}")
+    try:
+        check_platform(spec.platform)
+    except UnknownPlatform as exc:
+        raise UnknownPlatform(f"{where}: {exc.message}") from None
+
+
+def upsert_device(
+    conn: Connection, box: SecretBox, spec: DeviceSpec, now: float
+) -> tuple[int, str]:
+    """Create or update ``spec``; returns (device id, created|updated|unchanged)."""
+    validate_device(spec)
+    cred_ids = [
+        _credential_id(conn, box, c, f"{spec.name}#{i}", now)
+        for i, c in enumerate(spec.credentials)
+    ]
+    jump: dict[str, Any] | None = None
+    if spec.jump_host is not None:
+        jh = spec.jump_host
+        jump = {"host": jh.host, "port": jh.port, "host_key_policy": jh.host_key_policy}
+        if jh.credential is not None:
+            cred_ids_jump = _credential_id(conn, box, jh.credential, f"{spec.name}#jump", now)
+            jump["credential"] = True
+        else:
+            cred_ids_jump = None
+    else:
+        cred_ids_jump = None
+    values: dict[str, Any] = {
+        "host": spec.host,
+        "port": spec.port,
+        "platform": spec.platform,
+        "max_sessions": spec.max_sessions,
+        "groups": list(spec.groups),
+        "tags": list(spec.tags),
+        "host_key_policy": spec.host_key_policy,
+        "legacy_algorithms": spec.legacy_algorithms,
+        "jump_host": jump,
+        "options": dict(spec.data),
+    }
+    links = list(enumerate(cred_ids))
+    if cred_ids_jump is not None:
+        links.append((JUMP_POSITION, cred_ids_jump))
+    row = conn.execute(sa.select(devices).where(devices.c.name == spec.name)).first()
+    if row is None:
+        ins = devices.insert().values(name=spec.name, created_at=now, updated_at=now, **values)
+        device_id = int(conn.execute(ins.returning(devices.c.id)).scalar_one())
+        action = "created"
+        conn.execute(
+            device_slots.insert().values(device_id=device_id, max_sessions=spec.max_sessions)
+        )
+    else:
+        device_id = int(row.id)
+        old_links = [
+            (r.position, r.credential_id)
+            for r in conn.execute(
+                sa.select(device_credentials)
+                .where(device_credentials.c.device_id == device_id)
+                .order_by(device_credentials.c.position)
+            )
+        ]
+        same = all(row._mapping[k] == v for k, v in values.items())
+        if same and sorted(old_links) == sorted(links):
+            return device_id, "unchanged"
+        conn.execute(
+            devices.update()
+            .where(devices.c.id == device_id)
+            .values(generation=devices.c.generation + 1, updated_at=now, **values)
+        )
+        conn.execute(device_credentials.delete().where(device_credentials.c.device_id == device_id))
+        conn.execute(device_labels.delete().where(device_labels.c.device_id == device_id))
+        # Never below the sessions running now (the CHECK); release_slots shrinks it later.
+        conn.execute(
+            device_slots.update()
+            .where(device_slots.c.device_id == device_id)
+            .values(
+                max_sessions=sa.case(
+                    (device_slots.c.running > spec.max_sessions, device_slots.c.running),
+                    else_=spec.max_sessions,
+                )
+            )
+        )
+        action = "updated"
+    if links:
+        conn.execute(
+            device_credentials.insert(),
+            [{"device_id": device_id, "position": p, "credential_id": c} for p, c in links],
+        )
+    labels = {("group", g) for g in spec.groups} | {("tag", t) for t in spec.tags}
+    if labels:
+        conn.execute(
+            device_labels.insert(),
+            [{"device_id": device_id, "kind": k, "label": v} for k, v in sorted(labels)],
+        )
+    return device_id, action
+
+
+def import_devices(
+    conn: Connection, box: SecretBox, specs: Sequence[DeviceSpec], now: float
+) -> list[ImportRow]:
+    """Upsert each device inside its own savepoint; a bad row does not stop the others."""
+    report = []
+    for spec in specs:
+        try:
+            with conn.begin_nested():
+                _, action = upsert_device(conn, box, spec, now)
+            report.append(ImportRow(name=spec.name, action=action))  # type: ignore[arg-type]
+        except InputError as exc:
+            report.append(ImportRow(name=spec.name or "?", action="error", error=exc.message))
+    return report
+
+
+def device_record(
+    conn: Connection, box: SecretBox | None, row: Row[Any], *, with_secrets: bool
+) -> DeviceRecord:
+    """Build a record; credentials are decrypted only ``with_secrets`` (else usernames only)."""
+    m = row._mapping
+    cred_rows = conn.execute(
+        sa.select(device_credentials.c.position, credentials)
+        .join(credentials, credentials.c.id == device_credentials.c.credential_id)
+        .where(device_credentials.c.device_id == m["id"])
+        .order_by(device_credentials.c.position)
+    ).all()
+
+    def cred(r: Row[Any]) -> Credential:
+        if with_secrets and box is not None:
+            return decrypt_credential(box, r)
+        return Credential(username=r.username, name=r.name, use_agent=bool(r.use_agent))
+
+    creds = tuple(cred(r) for r in cred_rows if r.position != JUMP_POSITION)
+    jump = None
+    if m["jump_host"]:
+        jh = m["jump_host"]
+        jump_cred = next((cred(r) for r in cred_rows if r.position == JUMP_POSITION), None)
+        jump = JumpHost(
+            host=jh["host"],
+            port=jh["port"],
+            credential=jump_cred,
+            host_key_policy=jh["host_key_policy"],
+        )
+    spec = DeviceSpec(
+        name=m["name"],
+        host=m["host"],
+        platform=m["platform"],
+        port=m["port"],
+        credentials=creds,
+        max_sessions=m["max_sessions"],
+        groups=tuple(m["groups"]),
+        tags=tuple(m["tags"]),
+        jump_host=jump,
+        host_key_policy=m["host_key_policy"],
+        legacy_algorithms=bool(m["legacy_algorithms"]),
+        data=dict(m["options"] or {}),
+    )
+    return DeviceRecord(
+        id=m["id"],
+        spec=spec,
+        credential_names=tuple(r.name for r in cred_rows if r.position != JUMP_POSITION),
+        generation=m["generation"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+    )
+
+
+def get_device(
+    conn: Connection, box: SecretBox | None, name: str, *, with_secrets: bool
+) -> DeviceRecord:
+    row = conn.execute(sa.select(devices).where(devices.c.name == name)).first()
+    if row is None:
+        raise NotFound(f"device {name!r} not found")
+    return device_record(conn, box, row, with_secrets=with_secrets)
+
+
+def get_device_by_id(conn: Connection, box: SecretBox, device_id: int) -> DeviceRecord:
+    row = conn.execute(sa.select(devices).where(devices.c.id == device_id)).first()
+    if row is None:
+        raise NotFound(f"device id {device_id} not found")
+    return device_record(conn, box, row, with_secrets=True)
+
+
+def label_filter(kind: str, values: Sequence[str]) -> sa.ColumnElement[bool]:
+    """Devices carrying any of ``values`` as a ``kind`` label."""
+    sub = sa.select(device_labels.c.device_id).where(
+        device_labels.c.kind == kind, device_labels.c.label.in_(list(values))
+    )
+    return devices.c.id.in_(sub)
+
+
+def list_devices(
+    conn: Connection,
+    *,
+    groups: Sequence[str],
+    tags: Sequence[str],
+    platform: str | None,
+    name_glob: str | None,
+    limit: int,
+    cursor: int | None,
+) -> Page:
+    query = sa.select(devices).order_by(devices.c.id)
+    if groups:
+        query = query.where(label_filter("group", groups))
+    if tags:
+        query = query.where(label_filter("tag", tags))
+    if platform:
+        query = query.where(devices.c.platform == platform)
+    if cursor is not None:
+        query = query.where(devices.c.id > cursor)
+    if name_glob:
+        # Globs are matched in Python (portable); the SQL LIKE prefilter narrows the scan.
+        prefix = name_glob.split("*", 1)[0].split("?", 1)[0].split("[", 1)[0]
+        if prefix:
+            esc = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(devices.c.name.like(esc + "%", escape="\\"))
+    items: list[DeviceRecord] = []
+    for row in conn.execute(query):
+        if name_glob and not fnmatch.fnmatchcase(row.name, name_glob):
+            continue
+        items.append(device_record(conn, None, row, with_secrets=False))
+        if len(items) >= limit:
+            break
+    next_cursor = items[-1].id if len(items) >= limit else None
+    return Page(items=tuple(items), next_cursor=next_cursor)
+
+
+def delete_device(conn: Connection, name: str) -> None:
+    from netfleet.store.schema import tasks
+
+    device_id = conn.execute(sa.select(devices.c.id).where(devices.c.name == name)).scalar()
+    if device_id is None:
+        raise NotFound(f"device {name!r} not found")
+    active = conn.execute(
+        sa.select(sa.func.count()).where(
+            tasks.c.device_id == device_id,
+            tasks.c.state.in_(("queued", "retrying", "running")),
+        )
+    ).scalar_one()
+    if active:
+        raise Conflict(f"device {name!r} has {active} queued or running task(s)")
+    conn.execute(devices.delete().where(devices.c.id == device_id))

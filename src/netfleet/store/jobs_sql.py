@@ -1,0 +1,507 @@
+"""Job SQL: target resolution, submit (fan-out), job counters, reads, cancel, retention.
+
+A job row keeps counters of its tasks' states; every state change updates
+them in the same transaction and re-derives the job's state from them.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import shlex
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+
+from netfleet.core.errors import Conflict, NotFound, UnknownPlatform, ValidationError
+from netfleet.jobs.model import (
+    MAX_DEVICES_PER_JOB,
+    READY_TASK_STATES,
+    JobSpec,
+    JobState,
+    TaskCounts,
+    derive_job_state,
+)
+from netfleet.store.devices_sql import check_platform, label_filter
+from netfleet.store.interface import CommandOutput, JobFilter, JobRecord, Page, TaskRecord
+from netfleet.store.schema import devices, jobs, task_events, task_outputs, tasks
+
+COUNTER = {
+    "queued": "tasks_queued",
+    "retrying": "tasks_retrying",
+    "running": "tasks_running",
+    "succeeded": "tasks_succeeded",
+    "failed": "tasks_failed",
+    "cancelled": "tasks_cancelled",
+}
+NOTIFY_CHANNEL = "netfleet_tasks"
+
+
+class SpecCache:
+    """Parsed job specs by job id (specs never change after submit)."""
+
+    def __init__(self, size: int = 2048) -> None:
+        self._items: OrderedDict[int, JobSpec] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, job_id: int, text: str | None = None, conn: Connection | None = None) -> JobSpec:
+        with self._lock:
+            spec = self._items.get(job_id)
+            if spec is not None:
+                self._items.move_to_end(job_id)
+                return spec
+        if text is None:
+            assert conn is not None
+            text = conn.execute(sa.select(jobs.c.spec).where(jobs.c.id == job_id)).scalar()
+            if text is None:
+                raise NotFound(f"job {job_id} not found")
+        spec = JobSpec.model_validate_json(text)
+        with self._lock:
+            self._items[job_id] = spec
+            if len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return spec
+
+
+# --- targets ------------------------------------------------------------------
+
+FILTER_KEYS = ("platform", "group", "tag", "name")
+
+
+def _listing(names: Sequence[str]) -> str:
+    shown = ", ".join(repr(n) for n in names[:10])
+    return shown + (f" (+{len(names) - 10} more)" if len(names) > 10 else "")
+
+
+def resolve_targets(conn: Connection, spec: JobSpec) -> list[tuple[int, str]]:
+    """(device id, name) for every targeted device, in name order; ``ValidationError``
+    naming unknown devices or groups, a bad filter, or an empty or oversized result."""
+    t = spec.targets
+    chosen: dict[int, str] = {}
+    if t.devices:
+        found: dict[str, int] = {}
+        for chunk in _chunks(t.devices, 900):
+            rows = conn.execute(
+                sa.select(devices.c.id, devices.c.name).where(devices.c.name.in_(chunk))
+            )
+            found.update({r.name: r.id for r in rows})
+        missing = [n for n in t.devices if n not in found]
+        if missing:
+            raise ValidationError(f"targets.devices: unknown device(s) {_listing(missing)}")
+        chosen.update({i: n for n, i in found.items()})
+    if t.groups:
+        rows = conn.execute(
+            sa.select(devices.c.id, devices.c.name, devices.c.groups).where(
+                label_filter("group", t.groups)
+            )
+        )
+        seen: set[str] = set()
+        for r in rows:
+            chosen[r.id] = r.name
+            seen.update(r.groups)
+        missing = [g for g in t.groups if g not in seen]
+        if missing:
+            raise ValidationError(f"targets.groups: unknown group(s) {_listing(missing)}")
+    if t.filter:
+        query = _filter_query(t.filter)
+        if t.devices or t.groups:
+            ids = list(chosen)
+            chosen = {}
+            for chunk in _chunks(ids, 900):
+                rows = conn.execute(query.where(devices.c.id.in_(chunk)))
+                chosen.update({r.id: r.name for r in rows if _name_ok(t.filter, r.name)})
+        else:
+            chosen = {r.id: r.name for r in conn.execute(query) if _name_ok(t.filter, r.name)}
+    if not chosen:
+        raise ValidationError("targets: no device matches")
+    if len(chosen) > MAX_DEVICES_PER_JOB:
+        raise ValidationError(
+            f"targets: {len(chosen)} devices match; a job may target at most {MAX_DEVICES_PER_JOB}"
+        )
+    return sorted(chosen.items(), key=lambda item: item[1])
+
+
+def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _filter_terms(text: str) -> list[tuple[str, str]]:
+    try:
+        words = shlex.split(text)
+    except ValueError as exc:
+        raise ValidationError(f"targets.filter: {exc}") from None
+    terms = []
+    for word in words:
+        key, sep, value = word.partition("=")
+        if not sep or key not in FILTER_KEYS or not value:
+            raise ValidationError(
+                f"targets.filter: bad term {word!r}; use key=value with key in {FILTER_KEYS}"
+            )
+        terms.append((key, value))
+    return terms
+
+
+def _filter_query(text: str) -> sa.Select[Any]:
+    query = sa.select(devices.c.id, devices.c.name)
+    for key, value in _filter_terms(text):
+        if key == "platform":
+            try:
+                check_platform(value)
+            except UnknownPlatform as exc:
+                raise ValidationError(f"targets.filter: {exc.message}") from None
+            query = query.where(devices.c.platform == value)
+        elif key in ("group", "tag"):
+            query = query.where(label_filter(key, [value]))
+    return query
+
+
+def _name_ok(text: str, name: str) -> bool:
+    return all(fnmatch.fnmatchcase(name, v) for k, v in _filter_terms(text) if k == "name")
+
+
+# --- submit -------------------------------------------------------------------
+
+
+def find_existing(
+    conn: Connection, spec: JobSpec, schedule_id: int | None, fire_time: float | None
+) -> int | None:
+    """The id of the job this submission repeats (same idempotency key or schedule firing)."""
+    key = spec.options.idempotency_key
+    if key is not None:
+        row = conn.execute(
+            sa.select(jobs.c.id, jobs.c.spec).where(jobs.c.idempotency_key == key)
+        ).first()
+        if row is not None:
+            if JobSpec.model_validate_json(row.spec) != spec:
+                raise Conflict(f"idempotency key {key!r} was used for a different job {row.id}")
+            return int(row.id)
+    if schedule_id is not None and fire_time is not None:
+        found = conn.execute(
+            sa.select(jobs.c.id).where(
+                jobs.c.schedule_id == schedule_id, jobs.c.fire_time == fire_time
+            )
+        ).scalar()
+        return None if found is None else int(found)
+    return None
+
+
+def insert_job(
+    conn: Connection,
+    spec: JobSpec,
+    now: float,
+    *,
+    schedule_id: int | None = None,
+    fire_time: float | None = None,
+    notify: bool = False,
+) -> tuple[int, bool]:
+    """Store ``spec`` and fan out one task per device; returns (job id, created).
+
+    Repeats (idempotency key, schedule firing) return the existing job, created=False.
+    """
+    existing = find_existing(conn, spec, schedule_id, fire_time)
+    if existing is not None:
+        return existing, False
+    targets = resolve_targets(conn, spec)
+    state: JobState = "queued"
+    try:
+        with conn.begin_nested():
+            job_id = conn.execute(
+                jobs.insert()
+                .values(
+                    name=spec.name,
+                    kind=spec.kind,
+                    spec=spec.model_dump_json(),
+                    state=state,
+                    tasks_total=len(targets),
+                    tasks_queued=len(targets),
+                    priority=spec.options.priority,
+                    schedule_id=schedule_id,
+                    fire_time=fire_time,
+                    idempotency_key=spec.options.idempotency_key,
+                    created_at=now,
+                )
+                .returning(jobs.c.id)
+            ).scalar_one()
+    except sa.exc.IntegrityError:
+        existing = find_existing(conn, spec, schedule_id, fire_time)
+        if existing is None:
+            raise
+        return existing, False
+    run_at = spec.options.run_at.timestamp() if spec.options.run_at else now
+    common = {
+        "job_id": job_id,
+        "state": "queued",
+        "max_attempts": spec.max_attempts,
+        "priority": spec.options.priority,
+        "run_at": run_at,
+        "deadline_s": spec.options.task_deadline_s,
+        "exclusive": spec.exclusive,
+        "repeatable": spec.repeatable,
+        "created_at": now,
+    }
+    conn.execute(tasks.insert(), [{**common, "device_id": i, "device_name": n} for i, n in targets])
+    conn.execute(
+        task_events.insert().values(
+            job_id=job_id,
+            at=now,
+            kind="submitted",
+            message=f"{len(targets)} task(s) queued",
+            data={"tasks": len(targets)},
+        )
+    )
+    if notify:
+        conn.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, "")))
+    return int(job_id), True
+
+
+# --- counters -----------------------------------------------------------------
+
+
+def apply_transitions(
+    conn: Connection, changes: Mapping[int, Mapping[tuple[str, str], int]], now: float
+) -> dict[int, JobState]:
+    """Apply task state changes ``{job_id: {(old, new): n}}`` to job counters; re-derive
+    each job's state (and ``finished_at``). Returns the jobs' new states."""
+    out: dict[int, JobState] = {}
+    for job_id in sorted(changes):
+        deltas: dict[str, int] = {}
+        for (old, new), n in changes[job_id].items():
+            if COUNTER[old] != COUNTER[new]:
+                deltas[COUNTER[old]] = deltas.get(COUNTER[old], 0) - n
+                deltas[COUNTER[new]] = deltas.get(COUNTER[new], 0) + n
+        if not deltas:
+            state = conn.execute(sa.select(jobs.c.state).where(jobs.c.id == job_id)).scalar()
+            out[job_id] = state or "queued"
+            continue
+        row = conn.execute(
+            jobs.update()
+            .where(jobs.c.id == job_id)
+            .values({jobs.c[c]: jobs.c[c] + d for c, d in deltas.items()})
+            .returning(*_COUNT_COLS, jobs.c.state)
+        ).first()
+        if row is None:
+            continue
+        state = derive_job_state(_counts(row))
+        if state != row.state:
+            finished = state not in ("queued", "running")
+            conn.execute(
+                jobs.update()
+                .where(jobs.c.id == job_id)
+                .values(state=state, finished_at=now if finished else None)
+            )
+        out[job_id] = state
+    return out
+
+
+_COUNT_COLS = (
+    jobs.c.tasks_queued,
+    jobs.c.tasks_retrying,
+    jobs.c.tasks_running,
+    jobs.c.tasks_succeeded,
+    jobs.c.tasks_failed,
+    jobs.c.tasks_cancelled,
+)
+
+
+def _counts(row: Row[Any]) -> TaskCounts:
+    return TaskCounts(
+        queued=row.tasks_queued,
+        retrying=row.tasks_retrying,
+        running=row.tasks_running,
+        succeeded=row.tasks_succeeded,
+        failed=row.tasks_failed,
+        cancelled=row.tasks_cancelled,
+    )
+
+
+# --- reads --------------------------------------------------------------------
+
+
+def job_record(
+    row: Row[Any], specs: SpecCache, task_records: tuple[TaskRecord, ...] | None
+) -> JobRecord:
+    m = row._mapping
+    return JobRecord(
+        id=m["id"],
+        state=m["state"],
+        spec=specs.get(m["id"], m["spec"]),
+        counts=_counts(row),
+        created_at=m["created_at"],
+        finished_at=m["finished_at"],
+        schedule_id=m["schedule_id"],
+        fire_time=m["fire_time"],
+        idempotency_key=m["idempotency_key"],
+        cancel_requested=bool(m["cancel_requested"]),
+        tasks=task_records,
+    )
+
+
+def task_record(row: Row[Any], outputs: tuple[CommandOutput, ...] = ()) -> TaskRecord:
+    m = row._mapping
+    return TaskRecord(
+        id=m["id"],
+        job_id=m["job_id"],
+        device_id=m["device_id"],
+        device_name=m["device_name"],
+        state=m["state"],
+        attempt=m["attempt"],
+        max_attempts=m["max_attempts"],
+        priority=m["priority"],
+        run_at=m["run_at"],
+        lease_owner=m["lease_owner"],
+        lease_expires_at=m["lease_expires_at"],
+        deadline_at=m["deadline_at"],
+        exclusive=bool(m["exclusive"]),
+        cancel_requested=bool(m["cancel_requested"]),
+        error=m["error"],
+        error_kind=m["error_kind"],
+        created_at=m["created_at"],
+        started_at=m["started_at"],
+        finished_at=m["finished_at"],
+        outputs=outputs,
+    )
+
+
+def output_record(row: Row[Any]) -> CommandOutput:
+    m = row._mapping
+    return CommandOutput(
+        task_id=m["task_id"],
+        attempt=m["attempt"],
+        seq=m["seq"],
+        command=m["command"],
+        output=m["output"],
+        parsed=m["parsed"],
+        ok=bool(m["ok"]),
+        error=m["error"],
+        error_kind=m["error_kind"],
+        started_at=m["started_at"],
+        duration_ms=m["duration_ms"],
+    )
+
+
+def get_job(
+    conn: Connection, specs: SpecCache, job_id: int, *, with_tasks: bool, with_outputs: bool
+) -> JobRecord:
+    row = conn.execute(sa.select(jobs).where(jobs.c.id == job_id)).first()
+    if row is None:
+        raise NotFound(f"job {job_id} not found")
+    if not with_tasks:
+        return job_record(row, specs, None)
+    by_task: dict[int, list[CommandOutput]] = {}
+    if with_outputs:
+        outs = conn.execute(
+            sa.select(task_outputs)
+            .join(tasks, tasks.c.id == task_outputs.c.task_id)
+            .where(tasks.c.job_id == job_id)
+            .order_by(task_outputs.c.task_id, task_outputs.c.attempt, task_outputs.c.seq)
+        )
+        for o in outs:
+            by_task.setdefault(o.task_id, []).append(output_record(o))
+    task_rows = conn.execute(
+        sa.select(tasks).where(tasks.c.job_id == job_id).order_by(tasks.c.device_name)
+    )
+    records = tuple(task_record(t, tuple(by_task.get(t.id, ()))) for t in task_rows)
+    return job_record(row, specs, records)
+
+
+def list_jobs(
+    conn: Connection, specs: SpecCache, filt: JobFilter, limit: int, cursor: int | None
+) -> Page:
+    query = sa.select(jobs).order_by(jobs.c.id.desc()).limit(limit)
+    if filt.states:
+        query = query.where(jobs.c.state.in_(filt.states))
+    if filt.device:
+        query = query.where(
+            sa.exists().where(tasks.c.job_id == jobs.c.id, tasks.c.device_name == filt.device)
+        )
+    if filt.schedule_id is not None:
+        query = query.where(jobs.c.schedule_id == filt.schedule_id)
+    if filt.created_after is not None:
+        query = query.where(jobs.c.created_at >= filt.created_after)
+    if filt.created_before is not None:
+        query = query.where(jobs.c.created_at < filt.created_before)
+    if cursor is not None:
+        query = query.where(jobs.c.id < cursor)
+    items = tuple(job_record(r, specs, None) for r in conn.execute(query))
+    return Page(items=items, next_cursor=items[-1].id if len(items) >= limit else None)
+
+
+# --- cancel and retention -----------------------------------------------------
+
+
+def cancel_job(conn: Connection, job_id: int, now: float) -> None:
+    """Cancel queued tasks now, flag running ones; ``Conflict`` if the job has finished."""
+    row = conn.execute(
+        sa.select(jobs.c.state, jobs.c.finished_at).where(jobs.c.id == job_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"job {job_id} not found")
+    if row.finished_at is not None:
+        raise Conflict(f"job {job_id} has already finished ({row.state})")
+    moved: dict[tuple[str, str], int] = {}
+    for old in sorted(READY_TASK_STATES):
+        moved[(old, "cancelled")] = conn.execute(
+            tasks.update()
+            .where(tasks.c.job_id == job_id, tasks.c.state == old)
+            .values(
+                state="cancelled",
+                finished_at=now,
+                error="cancelled before it ran",
+                error_kind="cancelled",
+            )
+        ).rowcount
+    cancelled = sum(moved.values())
+    flagged = conn.execute(
+        tasks.update()
+        .where(tasks.c.job_id == job_id, tasks.c.state == "running")
+        .values(cancel_requested=True)
+        .returning(tasks.c.id)
+    ).all()
+    conn.execute(jobs.update().where(jobs.c.id == job_id).values(cancel_requested=True))
+    if cancelled:
+        apply_transitions(conn, {job_id: moved}, now)
+    conn.execute(
+        task_events.insert().values(
+            job_id=job_id,
+            at=now,
+            kind="cancel_requested",
+            message=f"{cancelled} queued task(s) cancelled, {len(flagged)} running asked to stop",
+            data={"cancelled": cancelled, "running": len(flagged)},
+        )
+    )
+
+
+def delete_finished_jobs(conn: Connection, cutoff: float, batch: int = 500) -> int:
+    """Delete up to ``batch`` jobs finished before ``cutoff`` (cascading to tasks etc.)."""
+    ids = (
+        conn.execute(
+            sa.select(jobs.c.id).where(jobs.c.finished_at < cutoff).order_by(jobs.c.id).limit(batch)
+        )
+        .scalars()
+        .all()
+    )
+    if not ids:
+        return 0
+    task_ids = sa.select(tasks.c.id).where(tasks.c.job_id.in_(ids))
+    conn.execute(task_outputs.delete().where(task_outputs.c.task_id.in_(task_ids)))
+    conn.execute(task_events.delete().where(task_events.c.job_id.in_(ids)))
+    conn.execute(tasks.delete().where(tasks.c.job_id.in_(ids)))
+    conn.execute(jobs.delete().where(jobs.c.id.in_(ids)))
+    return len(ids)
+
+
+def job_events(conn: Connection, job_id: int, after_id: int, limit: int) -> list[Row[Any]]:
+    if conn.execute(sa.select(jobs.c.id).where(jobs.c.id == job_id)).first() is None:
+        raise NotFound(f"job {job_id} not found")
+    return list(
+        conn.execute(
+            sa.select(task_events)
+            .where(task_events.c.job_id == job_id, task_events.c.id > after_id)
+            .order_by(task_events.c.id)
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,265 @@
+"""SQL for schedules, on any ``Store`` (via ``Store.run_sync``).
+
+Times in the table are epoch seconds (UTC); ``Schedule`` carries aware UTC datetimes.
+Schedules are addressed by id or by name. Firing itself is two steps the scheduler
+loop takes: ``Store.submit(..., schedule_id=, fire_time=)`` (unique per schedule and
+fire time) and ``advance`` (a conditional update that only one scheduler wins).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from netfleet.core.errors import Conflict, NotFound, ScheduleError
+from netfleet.jobs.model import JobSpec
+from netfleet.jobs.schedule import Schedule, ScheduleSpec, first_fire
+from netfleet.store.interface import Store
+from netfleet.store.schema import jobs, schedules
+
+
+def to_epoch(value: datetime | None) -> float | None:
+    return value.timestamp() if value is not None else None
+
+
+def from_epoch(value: float | None) -> datetime | None:
+    return datetime.fromtimestamp(value, UTC) if value is not None else None
+
+
+def _utc(value: float) -> datetime:
+    return datetime.fromtimestamp(value, UTC)
+
+
+def _row_to_schedule(row: sa.Row[Any]) -> Schedule:
+    m = row._mapping
+    template = m["job_template"]
+    if isinstance(template, str):  # some drivers hand JSON back as text
+        template = json.loads(template)
+    spec = ScheduleSpec(
+        name=m["name"],
+        kind=m["kind"],
+        expression=m["expression"],
+        at=from_epoch(m["at"]),
+        timezone=m["timezone"],
+        job_template=JobSpec.model_validate(template),
+        enabled=bool(m["enabled"]),
+        start_at=from_epoch(m["start_at"]),
+        end_at=from_epoch(m["end_at"]),
+        misfire_policy=m["misfire_policy"],
+        misfire_window_s=float(m["misfire_window_s"]),
+        overlap=m["overlap"],
+    )
+    return Schedule(
+        id=int(m["id"]),
+        spec=spec,
+        next_fire_at=from_epoch(m["next_fire_at"]),
+        last_fire_at=from_epoch(m["last_fire_at"]),
+        created_at=_utc(m["created_at"]),
+        updated_at=_utc(m["updated_at"]),
+    )
+
+
+def _spec_values(spec: ScheduleSpec) -> dict[str, Any]:
+    return {
+        "name": spec.name,
+        "kind": spec.kind,
+        "expression": spec.expression,
+        "at": to_epoch(spec.at),
+        "timezone": spec.timezone,
+        "job_template": spec.job_template.model_dump(mode="json", exclude_defaults=True),
+        "enabled": spec.enabled,
+        "start_at": to_epoch(spec.start_at),
+        "end_at": to_epoch(spec.end_at),
+        "misfire_policy": spec.misfire_policy,
+        "misfire_window_s": spec.misfire_window_s,
+        "overlap": spec.overlap,
+    }
+
+
+def _where_ref(ref: int | str) -> sa.ColumnElement[bool]:
+    if isinstance(ref, int):
+        return schedules.c.id == ref
+    return schedules.c.name == ref
+
+
+async def create_schedule(store: Store, spec: ScheduleSpec) -> Schedule:
+    """Store a validated schedule; ``Conflict`` if the name is taken."""
+    now = await store.now()
+    next_fire = first_fire(spec, _utc(now))
+    if next_fire is None:
+        raise ScheduleError(f"schedule {spec.name!r} would never fire (its time has passed)")
+    values = _spec_values(spec) | {
+        "next_fire_at": to_epoch(next_fire),
+        "created_at": now,
+        "updated_at": now,
+    }
+
+    def insert(conn: sa.Connection) -> Schedule:
+        taken = conn.execute(sa.select(schedules.c.id).where(schedules.c.name == spec.name)).first()
+        if taken is not None:
+            raise Conflict(f"schedule {spec.name!r} already exists")
+        new_id = conn.execute(
+            sa.insert(schedules).values(**values).returning(schedules.c.id)
+        ).scalar_one()
+        row = conn.execute(sa.select(schedules).where(schedules.c.id == new_id)).one()
+        return _row_to_schedule(row)
+
+    return await store.run_sync(insert)
+
+
+async def get_schedule(store: Store, ref: int | str) -> Schedule:
+    """One schedule by id or name; ``NotFound`` if absent."""
+
+    def select(conn: sa.Connection) -> Schedule:
+        row = conn.execute(sa.select(schedules).where(_where_ref(ref))).first()
+        if row is None:
+            raise NotFound(f"schedule {ref!r} not found")
+        return _row_to_schedule(row)
+
+    return await store.run_sync(select, write=False)
+
+
+async def list_schedules(store: Store, *, enabled: bool | None = None) -> list[Schedule]:
+    """All schedules by name (optionally only enabled or only paused ones)."""
+
+    def select(conn: sa.Connection) -> list[Schedule]:
+        query = sa.select(schedules).order_by(schedules.c.name)
+        if enabled is not None:
+            query = query.where(schedules.c.enabled == enabled)
+        return [_row_to_schedule(row) for row in conn.execute(query)]
+
+    return await store.run_sync(select, write=False)
+
+
+async def set_enabled(store: Store, ref: int | str, enabled: bool) -> Schedule:
+    """Pause or resume. Resuming a cron schedule restarts it from now: firings that fell
+    into the pause are not misfires. A one-time schedule keeps its time (misfire rules)."""
+    now = await store.now()
+
+    def update(conn: sa.Connection) -> Schedule:
+        row = conn.execute(sa.select(schedules).where(_where_ref(ref))).first()
+        if row is None:
+            raise NotFound(f"schedule {ref!r} not found")
+        current = _row_to_schedule(row)
+        values: dict[str, Any] = {"enabled": enabled, "updated_at": now}
+        if enabled and not current.enabled and current.spec.kind == "cron":
+            values["next_fire_at"] = to_epoch(first_fire(current.spec, _utc(now)))
+        conn.execute(sa.update(schedules).where(schedules.c.id == current.id).values(**values))
+        fresh = conn.execute(sa.select(schedules).where(schedules.c.id == current.id)).one()
+        return _row_to_schedule(fresh)
+
+    return await store.run_sync(update)
+
+
+async def delete_schedule(store: Store, ref: int | str) -> None:
+    """Delete a schedule (its jobs stay, with ``schedule_id`` cleared); ``NotFound`` if absent."""
+
+    def delete(conn: sa.Connection) -> None:
+        result = conn.execute(sa.delete(schedules).where(_where_ref(ref)))
+        if result.rowcount == 0:
+            raise NotFound(f"schedule {ref!r} not found")
+
+    await store.run_sync(delete)
+
+
+async def due_schedules(store: Store, now: float, *, limit: int = 100) -> list[Schedule]:
+    """Enabled schedules whose ``next_fire_at`` has come, earliest first."""
+
+    def select(conn: sa.Connection) -> list[Schedule]:
+        query = (
+            sa.select(schedules)
+            .where(
+                schedules.c.enabled == sa.true(),
+                schedules.c.next_fire_at.is_not(None),
+                schedules.c.next_fire_at <= now,
+            )
+            .order_by(schedules.c.next_fire_at, schedules.c.id)
+            .limit(limit)
+        )
+        return [_row_to_schedule(row) for row in conn.execute(query)]
+
+    return await store.run_sync(select, write=False)
+
+
+async def advance(
+    store: Store,
+    schedule_id: int,
+    *,
+    expected_next: float,
+    new_next: float | None,
+    last_fire: float | None,
+) -> bool:
+    """Move ``next_fire_at`` from ``expected_next`` to ``new_next`` if nobody did yet.
+
+    Returns False when another scheduler advanced it first (or the schedule is gone)."""
+    now = await store.now()
+
+    def update(conn: sa.Connection) -> bool:
+        values: dict[str, Any] = {"next_fire_at": new_next, "updated_at": now}
+        if last_fire is not None:
+            values["last_fire_at"] = sa.case(
+                (
+                    sa.or_(
+                        schedules.c.last_fire_at.is_(None), schedules.c.last_fire_at < last_fire
+                    ),
+                    last_fire,
+                ),
+                else_=schedules.c.last_fire_at,
+            )
+        result = conn.execute(
+            sa.update(schedules)
+            .where(schedules.c.id == schedule_id, schedules.c.next_fire_at == expected_next)
+            .values(**values)
+        )
+        return bool(result.rowcount == 1)
+
+    return await store.run_sync(update)
+
+
+async def unfinished_job(store: Store, schedule_id: int, before_fire: float) -> int | None:
+    """The id of an unfinished job of this schedule fired before ``before_fire``, if any."""
+
+    def select(conn: sa.Connection) -> int | None:
+        found = conn.execute(
+            sa.select(jobs.c.id)
+            .where(
+                jobs.c.schedule_id == schedule_id,
+                jobs.c.fire_time < before_fire,
+                jobs.c.finished_at.is_(None),
+            )
+            .order_by(jobs.c.fire_time.desc())
+            .limit(1)
+        ).scalar()
+        return int(found) if found is not None else None
+
+    return await store.run_sync(select, write=False)
+
+
+async def earliest_next_fire(store: Store) -> float | None:
+    """The earliest ``next_fire_at`` of any enabled schedule (to time the loop's sleep)."""
+
+    def select(conn: sa.Connection) -> float | None:
+        value = conn.execute(
+            sa.select(sa.func.min(schedules.c.next_fire_at)).where(schedules.c.enabled == sa.true())
+        ).scalar()
+        return float(value) if value is not None else None
+
+    return await store.run_sync(select, write=False)
+
+
+async def fired_times(store: Store, schedule_id: int) -> Sequence[float]:
+    """Every fire time that has a job, ascending (for tests and ``schedules show``)."""
+
+    def select(conn: sa.Connection) -> list[float]:
+        rows = conn.execute(
+            sa.select(jobs.c.fire_time)
+            .where(jobs.c.schedule_id == schedule_id)
+            .order_by(jobs.c.fire_time)
+        )
+        return [float(r[0]) for r in rows]
+
+    return await store.run_sync(select, write=False)

@@ -1,0 +1,70 @@
+"""The executor that runs attempts on the session pool (``jobs.execute.run_on_device``)."""
+
+from __future__ import annotations
+
+from netfleet.device.device import Device
+from netfleet.device.results import NOT_RUN
+from netfleet.jobs.execute import DeviceRun, run_on_device
+from netfleet.pool import SessionPool
+from netfleet.store.interface import ClaimedTask, TaskOutcome
+from netfleet.worker.outcomes import may_repeat
+from netfleet.worker.runner import AttemptReport
+
+
+class PoolExecutor:
+    """Runs a claimed attempt's commands or config with a pooled session."""
+
+    def __init__(
+        self,
+        pool: SessionPool[Device],
+        *,
+        command_timeout_s: float | None = None,
+        checkout_timeout_s: float | None = None,
+    ) -> None:
+        self.pool = pool
+        self._command_timeout_s = command_timeout_s
+        self._checkout_timeout_s = checkout_timeout_s
+
+    async def __call__(self, claimed: ClaimedTask, report: AttemptReport) -> TaskOutcome:
+        spec = claimed.spec
+        options = spec.options
+        if options.command_timeout_s is None and self._command_timeout_s is not None:
+            options = options.model_copy(update={"command_timeout_s": self._command_timeout_s})
+        if spec.kind == "config":
+            report.sending()  # a cancel from here on may leave config half applied
+        run = await run_on_device(
+            self.pool,
+            claimed.device,
+            commands=spec.commands,
+            config=spec.config,
+            options=options,
+            checkout_timeout=self._checkout_timeout_s,
+        )
+        return outcome_of(claimed, run, report)
+
+
+def reached_device(run: DeviceRun) -> bool:
+    """Did the attempt get a session (and so may have sent something)?"""
+    if run.reused_session or run.login_ms > 0 or run.config is not None:
+        return True
+    return any(r.error_kind != NOT_RUN for r in run.results)
+
+
+def outcome_of(claimed: ClaimedTask, run: DeviceRun, report: AttemptReport) -> TaskOutcome:
+    """Report the run as events and turn it into the outcome stored for the attempt."""
+    sent = reached_device(run)
+    if sent:
+        report.connected(reused=run.reused_session)
+    for result in run.results:
+        if result.error_kind != NOT_RUN:
+            report.command(result)
+    if run.ok:
+        return TaskOutcome(status="succeeded", outputs=run.results)
+    return TaskOutcome(
+        status="failed",
+        outputs=run.results,
+        error=report.redact(run.error or "failed"),
+        error_kind=run.error_kind,
+        transient=run.transient,
+        retryable=may_repeat(claimed, started_sending=sent),
+    )

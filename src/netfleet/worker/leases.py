@@ -1,0 +1,125 @@
+"""Heartbeats: renew the leases of running attempts, learn about cancels and lost leases.
+
+A lease is renewed only by a heartbeat the store accepted. If heartbeats keep
+failing (database down) until a lease may have expired by the store's rules,
+the attempt is stopped as ``lost`` locally: another worker's reaper may hand
+the task out again as soon as the database is back, and two sessions running
+one task would break the device's session limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+from netfleet.core.errors import DatabaseUnavailable, NetfleetError
+from netfleet.core.logging import get_logger
+from netfleet.store.interface import Store, WorkerState
+from netfleet.worker.running import RunningTasks
+from netfleet.worker.stats import WorkerStats
+from netfleet.worker.waiting import Backoff, sleep_unless
+
+log = get_logger(__name__)
+
+
+class LeaseKeeper:
+    """Runs the heartbeat loop of one worker."""
+
+    def __init__(
+        self,
+        store: Store,
+        worker_id: str,
+        running: RunningTasks,
+        stats: WorkerStats,
+        *,
+        lease_s: float,
+        interval_s: float,
+        state: Callable[[], WorkerState],
+        snapshot: Callable[[], dict[str, Any]],
+    ) -> None:
+        self._store = store
+        self._worker_id = worker_id
+        self._running = running
+        self._stats = stats
+        self._lease_s = lease_s
+        self._interval_s = interval_s
+        self._state = state
+        self._snapshot = snapshot
+        self.lease_until: dict[int, float] = {}
+        """Monotonic time until which each attempt's lease surely holds (by our clock)."""
+
+    def granted(self, task_id: int, requested_at: float) -> None:
+        """Record a lease granted by a store call sent at ``requested_at`` (monotonic)."""
+        self.lease_until[task_id] = requested_at + self._lease_s
+
+    def forget(self, task_id: int) -> None:
+        self.lease_until.pop(task_id, None)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Beat every ``interval_s`` until ``stop``; store failures back off, never raise."""
+        backoff = Backoff(first=min(self._interval_s, 0.5), cap=self._interval_s)
+        while True:
+            ok = await self.beat()
+            if ok:
+                backoff.reset()
+            self._expire_local()
+            delay = self._interval_s if ok else backoff.failed()
+            if await sleep_unless(stop, delay):
+                return
+
+    async def beat(self) -> bool:
+        """One heartbeat: renew leases, stop cancelled or lost attempts, publish stats."""
+        ids = [r.task_id for r in self._running if r.phase != "done"]
+        sent = time.monotonic()
+        try:
+            if ids:
+                result = await self._store.heartbeat(self._worker_id, ids, lease_s=self._lease_s)
+                for task_id in result.renewed:
+                    self.granted(task_id, sent)
+                for task_id in result.cancel_requested:
+                    self._stop(task_id, "cancel")
+                for task_id in result.lost:
+                    self._stop(task_id, "lost")
+            await self._store.worker_heartbeat(
+                self._worker_id, state=self._state(), stats=self._snapshot()
+            )
+        except DatabaseUnavailable as exc:
+            self._stats.store_errors += 1
+            log.warning("heartbeat failed; will retry", error=str(exc), running=len(ids))
+            return False
+        except NetfleetError as exc:
+            self._stats.store_errors += 1
+            log.error("heartbeat failed", error=str(exc), kind=exc.kind, running=len(ids))
+            return False
+        return True
+
+    def _stop(self, task_id: int, reason: str) -> None:
+        running = self._running.get(task_id)
+        if running is None:
+            return
+        if reason == "cancel":
+            log.info("cancel requested", task_id=task_id, job_id=running.claimed.job_id)
+            running.stop("cancel")
+        else:
+            log.warning(
+                "lease lost; stopping the attempt",
+                task_id=task_id,
+                job_id=running.claimed.job_id,
+                device=running.claimed.device.name,
+            )
+            running.stop("lost")
+
+    def _expire_local(self) -> None:
+        now = time.monotonic()
+        for running in self._running:
+            until = self.lease_until.get(running.task_id)
+            if until is not None and now >= until and running.stop_reason is None:
+                log.warning(
+                    "lease expired without a successful heartbeat; stopping the attempt",
+                    task_id=running.task_id,
+                    job_id=running.claimed.job_id,
+                    device=running.claimed.device.name,
+                )
+                running.stop("lost")

@@ -1,0 +1,69 @@
+"""The reaper and deadline watchdog: recover tasks of dead workers, fail overdue ones.
+
+Any worker may run it; the store makes each recovery happen once (in the same
+transaction that frees the device slot).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+
+from netfleet.core.errors import DatabaseUnavailable, NetfleetError
+from netfleet.core.logging import get_logger
+from netfleet.store.interface import Store
+from netfleet.worker.stats import WorkerStats
+from netfleet.worker.waiting import sleep_unless
+
+log = get_logger(__name__)
+
+
+class Reaper:
+    """Calls ``Store.reap`` and ``Store.expire_deadlines`` every ``interval_s`` (jittered)."""
+
+    def __init__(
+        self,
+        store: Store,
+        stats: WorkerStats,
+        *,
+        interval_s: float,
+        deadline_grace_s: float,
+        on_requeued: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._store = store
+        self._stats = stats
+        self._interval_s = interval_s
+        self._grace_s = deadline_grace_s
+        self._on_requeued = on_requeued
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Sweep until ``stop``; failures are logged and retried at the next sweep."""
+        while not await sleep_unless(stop, self._interval_s * random.uniform(0.5, 1.0)):
+            await self.sweep()
+
+    async def sweep(self) -> int:
+        """One pass; returns how many tasks it recovered or failed."""
+        try:
+            reaped = await self._store.reap()
+            overdue = await self._store.expire_deadlines(self._grace_s)
+        except DatabaseUnavailable as exc:
+            self._stats.store_errors += 1
+            log.warning("reaper: store unavailable", error=str(exc))
+            return 0
+        except NetfleetError as exc:
+            self._stats.store_errors += 1
+            log.error("reaper failed", error=str(exc), kind=exc.kind)
+            return 0
+        count = len(reaped.requeued) + len(reaped.failed) + len(overdue)
+        if count:
+            self._stats.reaped += count
+            log.warning(
+                "recovered tasks of expired leases",
+                requeued=list(reaped.requeued)[:50],
+                failed=list(reaped.failed)[:50],
+                past_deadline=list(overdue)[:50],
+            )
+        if reaped.requeued:
+            self._on_requeued()
+        return count

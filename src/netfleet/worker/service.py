@@ -1,0 +1,90 @@
+"""Running a worker process: the pool, the executor, the scheduler, signals, clean-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from netfleet.core.logging import get_logger
+from netfleet.core.settings import Settings
+from netfleet.device.device import Device
+from netfleet.pool import SessionPool, device_pool
+from netfleet.store.interface import Store
+from netfleet.worker.executor import PoolExecutor
+from netfleet.worker.loop import BackgroundLoop, Worker, WorkerConfig
+from netfleet.worker.shutdown import shutdown_signals
+from netfleet.worker.stats import WorkerStats
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ServeOptions:
+    """Command-line overrides of ``[worker]`` settings."""
+
+    concurrency: int | None = None
+    scheduler: bool | None = None
+    worker_id: str | None = None
+    signals: bool = True
+
+
+def worker_config(settings: Settings, concurrency: int | None = None) -> WorkerConfig:
+    w = settings.worker
+    return WorkerConfig(
+        concurrency=concurrency or w.concurrency,
+        lease_s=w.lease_seconds,
+        heartbeat_s=min(w.heartbeat_seconds, w.lease_seconds / 3),
+        poll_s=w.poll_seconds,
+        drain_timeout_s=w.drain_timeout_seconds,
+    )
+
+
+async def serve(
+    store: Store, settings: Settings, options: ServeOptions | None = None
+) -> WorkerStats:
+    """Run a worker on ``store`` until SIGTERM/SIGINT (or ``Worker.stop``); close the pool."""
+    options = options or ServeOptions()
+    pool = device_pool(settings.pool, settings.worker, settings.connect)
+    executor = PoolExecutor(pool, command_timeout_s=settings.worker.timeout_seconds)
+    run_scheduler_too = (
+        settings.worker.scheduler if options.scheduler is None else options.scheduler
+    )
+    extra: tuple[BackgroundLoop, ...] = ()
+    if run_scheduler_too:
+        from netfleet.scheduler import run_scheduler
+
+        extra = (lambda stop: run_scheduler(store, stop),)
+    worker = Worker(
+        store,
+        executor,
+        worker_config(settings, options.concurrency),
+        worker_id=options.worker_id,
+        warm_devices=pool.warm_devices,
+        pool_stats=lambda: pool_summary(pool),
+        extra_loops=extra,
+    )
+    try:
+        if options.signals:
+            with shutdown_signals(worker.stop, lambda: worker.stop(immediate=True)):
+                await worker.run()
+        else:
+            await worker.run()
+    finally:
+        await pool.close(timeout=5.0)
+    return worker.stats
+
+
+def pool_summary(pool: SessionPool[Device]) -> dict[str, object]:
+    """The pool's totals (per-device detail stays local: it can be thousands of rows)."""
+    stats = pool.stats()
+    t = stats.total
+    return {
+        "sessions_open": t.sessions_open,
+        "idle": t.idle,
+        "in_use": t.in_use,
+        "checkouts": t.checkouts,
+        "logins": t.logins,
+        "login_failures": t.login_failures,
+        "reuses": t.reuses,
+        "reuse_rate": round(t.reuse_rate, 4),
+        "evictions": t.evictions,
+    }

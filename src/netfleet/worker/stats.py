@@ -1,0 +1,50 @@
+"""Counters one worker keeps, and the snapshot it publishes with its heartbeat."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import psutil
+
+
+@dataclass(slots=True)
+class WorkerStats:
+    """Monotonic counters of one worker process since it started."""
+
+    started_at: float = field(default_factory=time.time)
+    claims: int = 0
+    """Claim round trips to the store."""
+    claimed: int = 0
+    """Tasks claimed."""
+    succeeded: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    retries_scheduled: int = 0
+    lease_lost: int = 0
+    """Results dropped because another worker (or the reaper) owned the task by then."""
+    released: int = 0
+    """Tasks handed back at shutdown."""
+    deadline_exceeded: int = 0
+    reaped: int = 0
+    """Other workers' tasks this worker's reaper requeued or failed."""
+    store_errors: int = 0
+    events_dropped: int = 0
+
+    def snapshot(self, *, running: int, pool: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A JSON-friendly view: counters, running tasks, memory and the pool's stats."""
+        data: dict[str, Any] = asdict(self)
+        data["running"] = running
+        data["uptime_s"] = round(time.time() - self.started_at, 3)
+        data["rss_kb"] = rss_kb()
+        data["pid"] = os.getpid()
+        if pool is not None:
+            data["pool"] = pool
+        return data
+
+
+def rss_kb() -> int:
+    """Resident memory of this process now, in KiB."""
+    return int(psutil.Process(os.getpid()).memory_info().rss // 1024)

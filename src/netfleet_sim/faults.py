@@ -1,0 +1,165 @@
+"""Per-device fault injection and run-time overrides of timing settings.
+
+A device's :class:`Faults` are changed with :func:`apply_fault_changes`, which
+validates a mapping of changes (from the Python API, the ``--fault`` flag or
+the control interface) and raises :class:`FaultError` naming the bad field.
+
+Fields:
+
+- ``hang_on``: a regular expression; a command matching it (``re.search``)
+  never answers, and the session ignores all further input.
+- ``drop_mid_output``: ``True`` drops the TCP connection after half of a
+  command's output; an integer ``N`` drops it after ``N`` characters of any
+  output longer than ``N``.
+- ``refuse_auth``: every authentication attempt fails.
+- ``refuse_sessions``: new TCP connections are accepted and closed at once,
+  before the SSH version exchange.
+- ``latency_ms``, ``jitter_ms``, ``login_delay_ms``, ``bytes_per_second``:
+  override the simulator-wide settings for this device (``None`` = default).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from netfleet_sim.errors import SimulatorError
+
+
+class FaultError(SimulatorError):
+    """A fault setting is unknown or has an invalid value."""
+
+
+@dataclass(frozen=True, slots=True)
+class Faults:
+    """The faults and timing overrides of one device (immutable; replace to change)."""
+
+    hang_on: re.Pattern[str] | None = None
+    drop_mid_output: bool | int = False
+    refuse_auth: bool = False
+    refuse_sessions: bool = False
+    latency_ms: float | None = None
+    jitter_ms: float | None = None
+    login_delay_ms: float | None = None
+    bytes_per_second: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-serialisable view (``hang_on`` as its pattern text)."""
+        return {
+            "hang_on": self.hang_on.pattern if self.hang_on else None,
+            "drop_mid_output": self.drop_mid_output,
+            "refuse_auth": self.refuse_auth,
+            "refuse_sessions": self.refuse_sessions,
+            "latency_ms": self.latency_ms,
+            "jitter_ms": self.jitter_ms,
+            "login_delay_ms": self.login_delay_ms,
+            "bytes_per_second": self.bytes_per_second,
+        }
+
+    def drop_point(self, output_len: int) -> int | None:
+        """After how many characters of an output this long the connection drops, if at all."""
+        drop = self.drop_mid_output
+        if drop is False or output_len == 0:
+            return None
+        if drop is True:
+            return output_len // 2
+        return drop if output_len > drop else None
+
+
+FAULT_FIELDS = frozenset(Faults.__dataclass_fields__)
+
+
+def _bool(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "yes", "1", "on", "false", "no", "0"):
+        return value.lower() in ("true", "yes", "1", "on")
+    raise FaultError(f"fault {name!r} must be true or false, got {value!r}")
+
+
+def _number(name: str, value: Any, *, integer: bool = False) -> float | int | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = int(value) if integer else float(value)
+        except ValueError:
+            raise FaultError(f"fault {name!r} must be a number, got {value!r}") from None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise FaultError(f"fault {name!r} must be a number, got {value!r}")
+    if value < 0:
+        raise FaultError(f"fault {name!r} must not be negative, got {value!r}")
+    if integer:
+        if int(value) != value:
+            raise FaultError(f"fault {name!r} must be a whole number, got {value!r}")
+        return int(value)
+    return float(value)
+
+
+def _drop(value: Any) -> bool | int:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and not value.isdigit():
+        return _bool("drop_mid_output", value)
+    number = _number("drop_mid_output", value, integer=True)
+    return False if number is None else int(number)
+
+
+def _pattern(value: Any) -> re.Pattern[str] | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, re.Pattern):
+        return value
+    if not isinstance(value, str):
+        raise FaultError(f"fault 'hang_on' must be a regular expression string, got {value!r}")
+    try:
+        return re.compile(value)
+    except re.error as exc:
+        raise FaultError(f"fault 'hang_on' is not a valid regular expression: {exc}") from None
+
+
+def apply_fault_changes(faults: Faults, changes: Mapping[str, Any]) -> Faults:
+    """Return ``faults`` with ``changes`` applied; FaultError on unknown keys or bad values."""
+    unknown = sorted(set(changes) - FAULT_FIELDS)
+    if unknown:
+        known = ", ".join(sorted(FAULT_FIELDS))
+        raise FaultError(f"unknown fault {unknown[0]!r} (known: {known})")
+    values: dict[str, Any] = {}
+    for name, value in changes.items():
+        if name == "hang_on":
+            values[name] = _pattern(value)
+        elif name == "drop_mid_output":
+            values[name] = _drop(value)
+        elif name in ("refuse_auth", "refuse_sessions"):
+            values[name] = _bool(name, value)
+        elif name == "bytes_per_second":
+            rate = _number(name, value, integer=True)
+            values[name] = rate or None
+        else:
+            values[name] = _number(name, value)
+    return replace(faults, **values)
+
+
+_SPEC_SPLIT = re.compile(r",(?=\s*\w+\s*(?:=|,|$))")
+
+
+def parse_fault_spec(spec: str) -> tuple[str, dict[str, Any]]:
+    """Parse ``[DEVICE_GLOB:]key=value[,key=value...]`` (a bare ``key`` means ``key=true``).
+
+    Returns the device glob (``*`` when omitted) and the changes, validated.
+    """
+    glob, sep, rest = spec.partition(":")
+    if not sep or "=" in glob:
+        glob, rest = "*", spec
+    changes: dict[str, Any] = {}
+    for item in _SPEC_SPLIT.split(rest):
+        if not item.strip():
+            continue
+        key, eq, value = item.partition("=")
+        changes[key.strip()] = value if eq else "true"
+    if not changes:
+        raise FaultError(f"fault spec {spec!r} names no fault (expected [DEVICE:]key=value)")
+    apply_fault_changes(Faults(), changes)
+    return glob.strip() or "*", changes

@@ -1,0 +1,26 @@
+"""Platform behaviour of simulated devices: one :class:`PlatformSim` per platform name."""
+
+from __future__ import annotations
+
+from netfleet_sim.contract import PlatformSim
+from netfleet_sim.platforms.eos import EOS
+from netfleet_sim.platforms.ios import IOS, XE
+from netfleet_sim.platforms.iosplatform import IosPlatform
+
+PLATFORMS: dict[str, PlatformSim] = {
+    "cisco_ios": IosPlatform(IOS),
+    "cisco_xe": IosPlatform(XE),
+    "arista_eos": IosPlatform(EOS),
+}
+
+
+def get_platform(name: str) -> PlatformSim:
+    """The platform called ``name``; KeyError naming the known platforms otherwise."""
+    try:
+        return PLATFORMS[name]
+    except KeyError:
+        known = ", ".join(sorted(PLATFORMS))
+        raise KeyError(f"unknown platform {name!r} (known: {known})") from None
+
+
+__all__ = ["PLATFORMS", "get_platform"]

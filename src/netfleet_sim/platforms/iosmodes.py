@@ -1,0 +1,434 @@
+"""Exec commands and configuration-mode handling of the IOS-like engine."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from netfleet_sim.contract import Reply
+from netfleet_sim.platforms import ioscfg, iosvocab, xrcommit
+from netfleet_sim.platforms.cmdtree import (
+    Ambiguous,
+    CommandTree,
+    Incomplete,
+    Invalid,
+    resolve_keyword,
+    tokenize,
+)
+from netfleet_sim.platforms.ioscfg import Config
+from netfleet_sim.platforms.iosstate import IosFlavor
+
+if TYPE_CHECKING:
+    from netfleet_sim.platforms.iosengine import Action, IosEngine
+
+VIRTUAL_TYPES = frozenset(
+    {"loopback", "vlan", "port-channel", "tunnel", "bdi", "bundle-ether", "nve", "null"}
+)
+_IFNAME = re.compile(r"^([A-Za-z][A-Za-z-]*?)(\d[\w/.:]*)$")
+
+
+def motd_text(config: Config, fallback: str) -> str:
+    """The text of ``banner motd`` in ``config`` followed by a newline, else ``fallback``."""
+    for stanza in config:
+        if stanza[0].startswith("banner motd"):
+            lines = stanza[0].split("\n")[1:-1]
+            return "\n" + "\n".join(lines) + "\n" if lines else ""
+    return fallback
+
+
+# -- exec actions ------------------------------------------------------------------------------
+def _enable(eng: IosEngine, args: tuple[str, ...]) -> Reply:
+    if eng.level != "user" or not eng._secret:
+        eng.level = "priv" if eng.level == "user" else eng.level
+        return Reply(pageable=False)
+    eng.enable_tries = 0
+    return eng.ask("Password: ", lambda answer: _check_secret(eng, answer), echo=False)
+
+
+def _check_secret(eng: IosEngine, answer: str) -> Reply:
+    if answer == eng._secret:
+        eng.level = "priv"
+        return Reply(pageable=False)
+    eng.enable_tries += 1
+    if eng.enable_tries < eng.flavor.enable_attempts:
+        return eng.ask("Password: ", lambda again: _check_secret(eng, again), echo=False)
+    return Reply(eng.flavor.bad_secret + "\n", pageable=False)
+
+
+def _disable(eng: IosEngine, args: tuple[str, ...]) -> Reply:
+    eng.level = "user"
+    return Reply(pageable=False)
+
+
+def _exit(eng: IosEngine, args: tuple[str, ...]) -> Reply:
+    return Reply(close=True, pageable=False)
+
+
+def _configure(eng: IosEngine, args: tuple[str, ...]) -> Reply:
+    return eng.enter_config()
+
+
+def _configure_ask(eng: IosEngine, args: tuple[str, ...]) -> Reply:
+    def answer(line: str) -> Reply:
+        choice = line.strip().lower() or "terminal"
+        if "terminal".startswith(choice):
+            return eng.enter_config()
+        return Reply('?Must be "terminal", "memory" or "network"\n', pageable=False)
+
+    return eng.ask("Configuring from terminal, memory, or network [terminal]? ", answer)
+
+
+def _term_length(eng: IosEngine, args: tuple[str, ...]) -> Reply:
+    if not args or not args[-1].isdigit() or int(args[-1]) > 512:
+        return eng.error(Incomplete() if not args else Invalid(len("terminal length ")), "")
+    lines = int(args[-1])
+    eng.paging_on = lines > 0
+    if lines:
+        eng.page_lines = lines
+    return Reply(pageable=False)
+
+
+def _term_width(eng: IosEngine, args: tuple[str, ...]) -> Reply:
+    if not args or not args[-1].isdigit() or int(args[-1]) > 512:
+        return eng.error(Invalid(len("terminal width ")), "")
+    eng.width = int(args[-1])
+    return Reply(pageable=False)
+
+
+def _noop(eng: IosEngine, args: tuple[str, ...]) -> Reply:
+    return Reply(pageable=False)
+
+
+def _save(eng: IosEngine, args: tuple[str, ...]) -> Reply:
+    eng.state.save()
+    return Reply(eng.flavor.save_output, pageable=False)
+
+
+def _copy_run_start(eng: IosEngine, args: tuple[str, ...]) -> Reply:
+    if not eng.flavor.copy_question:
+        eng.state.save()
+        return Reply(eng.flavor.copy_output, pageable=False)
+
+    def answer(line: str) -> Reply:
+        if line.strip() not in ("", "startup-config"):
+            return Reply("%Error opening " + line.strip() + " (Permission denied)\n")
+        eng.state.save()
+        return Reply(eng.flavor.copy_output, pageable=False)
+
+    return eng.ask(eng.flavor.copy_question, answer)
+
+
+def _reload(eng: IosEngine, args: tuple[str, ...]) -> Reply:
+    def answer(line: str) -> Reply:
+        if line.strip().lower() in ("", "y", "yes", "confirm"):
+            eng.state.reboot()
+            return Reply(close=True, pageable=False)
+        return Reply(pageable=False)
+
+    return eng.ask("Proceed with reload? [confirm]", answer)
+
+
+def _ping(eng: IosEngine, args: tuple[str, ...]) -> Reply:
+    target = args[0].split()[0] if args else ""
+    return Reply(
+        "Type escape sequence to abort.\n"
+        f"Sending 5, 100-byte ICMP Echos to {target}, timeout is 2 seconds:\n"
+        "!!!!!\n"
+        "Success rate is 100 percent (5/5), round-trip min/avg/max = 1/1/2 ms\n",
+        pageable=False,
+    )
+
+
+def _ssh(eng: IosEngine, args: tuple[str, ...]) -> Reply:
+    return Reply("% Connection timed out; remote host not responding\n", pageable=False)
+
+
+def _show(fn: Callable[[IosEngine, tuple[str, ...]], str]) -> Action:
+    def run(eng: IosEngine, args: tuple[str, ...]) -> Reply:
+        return Reply(fn(eng, args))
+
+    return run
+
+
+ACTIONS: dict[str, Action] = {
+    "enable": _enable,
+    "disable": _disable,
+    "exit": _exit,
+    "configure": _configure,
+    "configure_ask": _configure_ask,
+    "term_length": _term_length,
+    "term_width": _term_width,
+    "noop": _noop,
+    "save": _save,
+    "copy_run_start": _copy_run_start,
+    "reload": _reload,
+    "ping": _ping,
+    "ssh": _ssh,
+    "commit": xrcommit.commit_action,
+}
+
+_USER_EXEC = {
+    "enable": "enable",
+    "exit": "exit",
+    "logout": "exit",
+    "quit": "exit",
+    "terminal width <arg>": "term_width",
+    "terminal monitor": "noop",
+    "ping <rest>": "ping",
+    "ssh <rest>": "ssh",
+    "telnet <rest>": "ssh",
+}
+_PRIV_EXEC = {
+    "disable": "disable",
+    "configure": "configure_ask",
+    "configure terminal": "configure",
+    "write": "save",
+    "write memory": "save",
+    "copy running-config startup-config": "copy_run_start",
+    "reload": "reload",
+    "clear counters": "noop",
+}
+
+
+def build_exec_tree(flavor: IosFlavor, *, privileged: bool) -> CommandTree[Action]:
+    """The exec commands of ``flavor`` at one privilege level."""
+    tree: CommandTree[Action] = CommandTree()
+    phrases = dict(_USER_EXEC)
+    for phrase in flavor.paging_off:
+        phrases[phrase] = "term_length"
+    if privileged:
+        phrases.update(_PRIV_EXEC)
+        if not flavor.write_memory:
+            del phrases["write"], phrases["write memory"]
+    phrases.update(flavor.extra_exec)
+    for phrase, action in phrases.items():
+        if action:
+            tree.add(phrase, ACTIONS[action])
+    for phrase, fn in flavor.shows.items():
+        if privileged or phrase in flavor.user_shows:
+            tree.add(f"show {phrase}", _show(fn))
+    if privileged and flavor.write_memory:
+        tree.add("write terminal", _show(flavor.shows["running-config"]))
+    return tree
+
+
+# -- configuration mode --------------------------------------------------------------------
+def canonical_interface(flavor: IosFlavor, text: str) -> str | None:
+    """``gi 0/1`` -> ``GigabitEthernet0/1`` using the flavour's interface types."""
+    match = _IFNAME.match(text.replace(" ", ""))
+    if match is None:
+        return None
+    kind, number = match.groups()
+    low = kind.lower()
+    exact = [t for t in flavor.iface_types if t.lower() == low]
+    hits = exact or [t for t in flavor.iface_types if t.lower().startswith(low)]
+    if len(hits) != 1:
+        return None
+    return hits[0] + number
+
+
+def _submode(flavor: IosFlavor, header: str) -> str | None:
+    best: tuple[int, str] | None = None
+    for prefix, mode in flavor.submodes.items():
+        if (header == prefix or header.startswith(prefix + " ")) and (
+            best is None or len(prefix) > best[0]
+        ):
+            best = (len(prefix), mode)
+    if best is None:
+        return None
+    words = header.split()
+    short = ""
+    if words[0] == "interface" and len(words) > 1:
+        match = _IFNAME.match(words[1])
+        short = (match.group(1)[:2] + match.group(2)) if match else words[1]
+    return best[1].format(arg=" ".join(words[1:]), short=short)
+
+
+def _vocab_for(eng: IosEngine) -> iosvocab.Vocab | None:
+    if eng.context is None:
+        return eng.flavor.global_vocab
+    first = eng.context[0].split()[0]
+    if first == "interface":
+        return eng.flavor.iface_vocab
+    if first == "vlan":
+        return iosvocab.VLAN
+    if first == "line":
+        return iosvocab.LINE
+    return None
+
+
+def config_line(eng: IosEngine, line: str) -> Reply:
+    """Handle a line typed in global or sub-configuration mode."""
+    tokens = tokenize(line)
+    first = tokens[0][1]
+    specials = ["end", "exit", "do"]
+    if eng.flavor.candidate:
+        specials += ["commit", "abort"]
+    if eng.flavor.show_in_config:
+        specials.append("show")
+    vocab = _vocab_for(eng)
+    words = [*specials, "no", "default", *(vocab or {}).keys()]
+    hit = resolve_keyword(first, [w for w in words if w])
+    if isinstance(hit, Ambiguous) and first.lower() not in specials:
+        return eng.error(Ambiguous(0), line)
+    if hit in ("end", "exit", "do", "commit", "abort", "show"):
+        return _special(eng, str(hit), line, tokens)
+    if eng.context is not None and ((hit is None and vocab is not None) or _is_global(eng, first)):
+        if _is_global(eng, first):
+            eng.context = None
+            return config_line(eng, line)
+        return eng.error(Invalid(tokens[0][0]), line)
+    return _apply(eng, line, vocab)
+
+
+def _is_global(eng: IosEngine, first: str) -> bool:
+    vocab = eng.flavor.global_vocab or {}
+    if _vocab_for(eng) is None:
+        return first.lower() in ("interface", "vlan", "router", "line", "hostname")
+    hit = resolve_keyword(first, [k for k in vocab if k])
+    own = resolve_keyword(first, [k for k in (_vocab_for(eng) or {}) if k])
+    return isinstance(hit, str) and own is None
+
+
+def _special(eng: IosEngine, hit: str, line: str, tokens: list[tuple[int, str]]) -> Reply:
+    if hit == "do" or hit == "show":
+        rest = line[tokens[1][0] :] if hit == "do" and len(tokens) > 1 else line
+        if hit == "do" and len(tokens) < 2:
+            return eng.error(Incomplete(), line)
+        offset = tokens[1][0] if hit == "do" else 0
+        return eng.exec_line(rest, prefix_columns=offset)
+    if hit == "commit":
+        return xrcommit.commit(eng)
+    if hit == "abort":
+        eng.leave_config()
+        return Reply(pageable=False)
+    if hit == "exit" and eng.context is not None:
+        eng.context = None
+        return Reply(pageable=False)
+    return xrcommit.leave(eng)
+
+
+def _apply(eng: IosEngine, line: str, vocab: iosvocab.Vocab | None) -> Reply:
+    negate = line.split()[0].lower() in ("no", "default")
+    body = line.split(None, 1)[1] if negate and len(line.split()) > 1 else line
+    if negate and len(line.split()) < 2:
+        return eng.error(Incomplete(), line)
+    offset = line.index(body) if negate else 0
+    expanded = iosvocab.expand(body, vocab)
+    if isinstance(expanded, iosvocab.VocabError):
+        if expanded.kind == "ambiguous":
+            return eng.error(Ambiguous(0), line)
+        if expanded.kind == "invalid":
+            return eng.error(Invalid(expanded.column + offset), line)
+        if not negate:
+            return eng.error(Incomplete(), line)
+        expanded = iosvocab.expand(body, None)
+        assert isinstance(expanded, iosvocab.Expanded)
+    words = list(expanded.words)
+    if words and words[0] == "interface" and len(words) > 1:
+        name = canonical_interface(eng.flavor, "".join(words[1:]))
+        if name is None:
+            return eng.error(Invalid(tokenize(body)[1][0] + offset), line)
+        words = ["interface", name]
+    text = " ".join(words)
+    config = eng.target()
+    if negate:
+        return _negate(eng, config, text)
+    if eng.context is not None:
+        ioscfg.set_child(eng.context, text)
+        eng.config_changed()
+        return Reply(pageable=False)
+    if words[0] == "banner" and eng.flavor.banner_eof and len(words) == 2:
+        return _banner_eof(eng, config, text)
+    if words[0] == "banner" and len(words) > 2:
+        return _banner(eng, config, " ".join(words[:2]), body.split(None, 2)[2])
+    mode = _submode(eng.flavor, text)
+    if mode is not None:
+        return _enter(eng, config, text, mode, body, offset, line)
+    ioscfg.set_global(config, text, eng.flavor.iface_types)
+    eng.config_changed()
+    return Reply(pageable=False)
+
+
+def _enter(
+    eng: IosEngine, config: Config, header: str, mode: str, body: str, offset: int, line: str
+) -> Reply:
+    words = header.split()
+    if words[0] == "interface" and ioscfg.find(config, header) is None:
+        kind = _IFNAME.match(words[1])
+        if kind is None or kind.group(1).lower() not in VIRTUAL_TYPES:
+            return eng.error(Invalid(tokenize(body)[1][0] + offset), line)
+    if words[0] == "vlan":
+        if not eng.flavor.switch:
+            return eng.error(Invalid(0), line)
+        if not (words[1].isdigit() and 1 <= int(words[1]) <= 4094):
+            return eng.error(Invalid(tokenize(body)[1][0] + offset), line)
+        header = f"vlan {int(words[1])}"
+    existed = ioscfg.find(config, header) is not None
+    eng.context = ioscfg.ensure_stanza(config, header, eng.flavor.iface_types)
+    eng.submode = mode
+    if not existed:
+        eng.config_changed()
+    return Reply(pageable=False)
+
+
+def _negate(eng: IosEngine, config: Config, text: str) -> Reply:
+    if eng.context is not None:
+        removed = ioscfg.negate_child(eng.context, text)
+        if text == "shutdown" and eng.flavor.explicit_no_shutdown:
+            ioscfg.set_child(eng.context, "no shutdown")
+        elif not removed and not ioscfg.has_identity_rule(text):
+            ioscfg.set_child(eng.context, f"no {text}")
+    else:
+        words = text.split()
+        if words[0] == "interface" and len(words) > 1:
+            kind = _IFNAME.match(words[1])
+            if kind is None or kind.group(1).lower() not in VIRTUAL_TYPES:
+                return Reply(pageable=False)
+        removed = ioscfg.negate_global(config, text)
+        if not removed and not ioscfg.has_identity_rule(text) and words[0] != "interface":
+            ioscfg.set_global(config, f"no {text}", eng.flavor.iface_types)
+    eng.config_changed()
+    return Reply(pageable=False)
+
+
+def _banner(eng: IosEngine, config: Config, kind: str, rest: str) -> Reply:
+    delim, body = rest[0], rest[1:]
+    if delim in body:
+        _store_banner(eng, config, kind, body[: body.index(delim)])
+        return Reply(pageable=False)
+    collected = [body] if body else []
+
+    def more(line: str) -> Reply:
+        if delim in line:
+            collected.append(line[: line.index(delim)])
+            _store_banner(eng, config, kind, "\n".join(collected))
+            return Reply(pageable=False)
+        collected.append(line)
+        return eng.ask("", more)
+
+    eng.ask("", more)
+    return Reply(f"Enter TEXT message.  End with the character '{delim}'.\n", pageable=False)
+
+
+def _banner_eof(eng: IosEngine, config: Config, kind: str) -> Reply:
+    collected: list[str] = []
+
+    def more(line: str) -> Reply:
+        if line.strip() == "EOF":
+            text = "\n".join([kind, *collected, "EOF"])
+            ioscfg.set_global(config, text, eng.flavor.iface_types)
+            eng.config_changed()
+            return Reply(pageable=False)
+        collected.append(line)
+        return eng.ask(">", more)
+
+    eng.ask(">", more)
+    return Reply("Enter TEXT message. Type 'EOF' on its own line to end.\n", pageable=False)
+
+
+def _store_banner(eng: IosEngine, config: Config, kind: str, text: str) -> None:
+    lines = text.strip("\n").split("\n")
+    ioscfg.set_global(config, "\n".join([f"{kind} ^C", *lines, "^C"]), eng.flavor.iface_types)
+    eng.config_changed()

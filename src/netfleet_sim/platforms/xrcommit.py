@@ -1,0 +1,98 @@
+"""Candidate configuration handling (IOS-XR style ``commit``/``abort``/``end``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from netfleet_sim.contract import Reply
+from netfleet_sim.platforms import ioscfg
+from netfleet_sim.platforms.ioscfg import Config
+
+if TYPE_CHECKING:
+    from netfleet_sim.platforms.iosengine import IosEngine
+
+UNCOMMITTED = "Uncommitted changes found, commit them before exiting(yes/no/cancel)? [cancel]:"
+
+
+def diff_lines(running: Config, candidate: Config) -> list[str]:
+    """The candidate's changes as configuration lines (``no ...`` for removals)."""
+    old = {s[0]: s for s in running}
+    new = {s[0]: s for s in candidate}
+    out: list[str] = []
+    for stanza in candidate:
+        before = old.get(stanza[0])
+        if before == stanza:
+            continue
+        out.append(stanza[0])
+        kept = set(before[1:]) if before else set()
+        out.extend(" " + c for c in stanza[1:] if c not in kept)
+        if before:
+            out.extend(" no " + c for c in before[1:] if c not in stanza[1:])
+        if len(stanza) > 1 or stanza[0].startswith("interface "):
+            out.append("!")
+    out.extend("no " + s[0] for s in running if s[0] not in new)
+    return out
+
+
+def diff_markers(running: Config, candidate: Config) -> list[str]:
+    """The changes in ``+``/``-`` notation (``show commit changes diff``)."""
+    old = {s[0]: s for s in running}
+    new = {s[0]: s for s in candidate}
+    out: list[str] = []
+    for stanza in candidate:
+        before = old.get(stanza[0])
+        if before == stanza:
+            continue
+        mark = "   " if before else "+  "
+        out.append(mark + stanza[0])
+        kept = before[1:] if before else []
+        out.extend("+   " + c for c in stanza[1:] if c not in kept)
+        out.extend("-   " + c for c in kept if c not in stanza[1:])
+    out.extend("-  " + s[0] for s in running if s[0] not in new)
+    return out
+
+
+def pending_changes(eng: IosEngine) -> bool:
+    """Whether the session's candidate differs from the running configuration."""
+    return eng.candidate is not None and eng.candidate != eng.state.running
+
+
+def commit(eng: IosEngine) -> Reply:
+    """Apply the candidate to the running (and saved) configuration."""
+    if eng.candidate is None:
+        return Reply(pageable=False)
+    if not pending_changes(eng):
+        return Reply("% No configuration changes to commit.\n", pageable=False)
+    eng.state.running = ioscfg.intern_config(eng.candidate)
+    eng.state.touch()
+    eng.state.save()
+    eng.state.commits += 1
+    context = eng.context[0] if eng.context is not None else None
+    eng.candidate = ioscfg.intern_config(eng.state.running)
+    eng.context = ioscfg.find(eng.candidate, context) if context else None
+    return Reply(pageable=False)
+
+
+def commit_action(eng: IosEngine, args: tuple[str, ...]) -> Reply:
+    """``commit`` typed as an exec command (outside configuration mode)."""
+    return commit(eng)
+
+
+def leave(eng: IosEngine) -> Reply:
+    """``end`` (or ``exit`` at the top): ask about uncommitted changes first."""
+    if not pending_changes(eng):
+        eng.leave_config()
+        return Reply(pageable=False)
+
+    def answer(line: str) -> Reply:
+        choice = line.strip().lower()
+        if choice in ("yes", "y"):
+            commit(eng)
+            eng.leave_config()
+        elif choice in ("no", "n"):
+            eng.leave_config()
+        elif choice not in ("", "cancel", "c"):
+            return eng.ask(UNCOMMITTED, answer)
+        return Reply(pageable=False)
+
+    return eng.ask(UNCOMMITTED, answer)

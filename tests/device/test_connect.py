@@ -1,0 +1,189 @@
+"""Credentials, privilege levels, host key policies, session logs, autodetect, sync facade."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+import asyncssh
+import pytest
+from netfleet_sim import Simulator
+
+from netfleet.core.errors import (
+    AuthenticationFailed,
+    ConnectTimeout,
+    HostKeyMismatch,
+    HostKeyUnknown,
+    PrivilegeError,
+)
+from netfleet.core.models import Credential, DeviceSpec
+from netfleet.core.settings import ConnectSettings
+from netfleet.device import Device, SyncDevice, autodetect
+from netfleet.transport import Timeouts
+
+MakeDevice = Callable[..., Device]
+
+
+async def test_credentials_are_tried_in_order_after_auth_failures(
+    ios_sim: Simulator, make_device: MakeDevice
+) -> None:
+    d = ios_sim.devices[0]
+    creds = [
+        Credential(username=d.username, password="wrong-1", name="old"),
+        Credential(username="nobody", password="wrong-2", name="other"),
+        Credential(username=d.username, password=d.password, enable_secret=d.enable_secret),
+    ]
+    async with make_device(d, username=None, credentials=creds) as dev:
+        assert dev.timings.attempts == 3
+        assert dev.credential is creds[2]
+        await dev.enable()  # the enable secret comes from the credential that worked
+        assert dev.level == "privileged"
+    with pytest.raises(AuthenticationFailed, match="every credential \\('old', 'other'\\)"):
+        async with make_device(d, username=None, credentials=creds[:2]):
+            pass
+
+
+async def test_timeout_is_not_followed_by_the_next_credential(
+    ios_sim: Simulator, make_device: MakeDevice
+) -> None:
+    d = ios_sim.devices[0]
+    d.set_faults(login_delay_ms=3000)
+    creds = [Credential(username=d.username, password=d.password)] * 2
+    quick = Timeouts(tcp=2.0, handshake=2.0, auth=0.3, prompt=2.0)
+    dev = make_device(d, username=None, credentials=creds, timeouts=quick)
+    with pytest.raises(ConnectTimeout, match="auth"):
+        await dev.open()
+    assert dev.timings.attempts == 1
+
+
+async def test_enable_with_a_wrong_secret_is_privilege_error(
+    ios_sim: Simulator, make_device: MakeDevice
+) -> None:
+    async with make_device(ios_sim.devices[0], enable_secret="not-it") as dev:
+        with pytest.raises(PrivilegeError, match="rejected"):
+            await dev.enable()
+        assert dev.level == "exec"
+        assert (await dev.send_command("show clock")).ok  # still usable, still in step
+    async with make_device(ios_sim.devices[0], enable_secret=None) as dev:
+        with pytest.raises(PrivilegeError, match="no enable secret"):
+            await dev.enable()
+        assert dev.level == "exec"
+
+
+async def test_accept_new_pins_the_key_and_strict_then_trusts_it(
+    ios_sim: Simulator, make_device: MakeDevice, known_hosts: Path
+) -> None:
+    d = ios_sim.devices[0]
+    with pytest.raises(HostKeyUnknown, match=rf"{d.name}: host key of \[127.0.0.1\]:{d.port}"):
+        async with make_device(d, host_key_policy="strict"):
+            pass
+    assert not known_hosts.exists()
+    async with make_device(d, host_key_policy="accept-new"):
+        pass
+    assert known_hosts.read_text().startswith(f"[127.0.0.1]:{d.port} ssh-")
+    async with make_device(d, host_key_policy="strict") as dev:
+        assert await dev.is_alive()
+    assert len(known_hosts.read_text().splitlines()) == 1
+
+
+async def test_changed_host_key_is_mismatch_naming_both_fingerprints(
+    ios_sim: Simulator, make_device: MakeDevice, known_hosts: Path
+) -> None:
+    d = ios_sim.devices[0]
+    impostor = asyncssh.generate_private_key("ssh-ed25519")
+    pinned = impostor.export_public_key().decode().strip()
+    known_hosts.write_text(f"[127.0.0.1]:{d.port} {pinned}\n")
+    for policy in ("strict", "accept-new"):
+        with pytest.raises(HostKeyMismatch) as info:
+            async with make_device(d, host_key_policy=policy):
+                pass
+        message = str(info.value)
+        assert message.startswith(f"{d.name}: host key of [127.0.0.1]:{d.port} changed")
+        assert impostor.get_fingerprint() in message
+        assert message.count("SHA256:") == 2
+    async with make_device(d, host_key_policy="off") as dev:  # explicit opt-out
+        assert await dev.is_alive()
+
+
+async def test_session_log_masks_secrets(
+    ios_sim: Simulator, make_device: MakeDevice, tmp_path: Path
+) -> None:
+    d = ios_sim.devices[0]
+    log = tmp_path / "logs" / "r1.log"
+    async with make_device(d, session_log=log) as dev:
+        await dev.enable()
+        await dev.send_config(
+            [
+                "username ops privilege 15 secret 0 Sup3rSecret!",
+                "snmp-server community c0mmun1ty RO",
+            ]
+        )
+        run = await dev.send_command("show running-config")
+    assert "Sup3rSecret!" in run.output or "ops" in run.output
+    text = log.read_text()
+    assert "show running-config" in text
+    assert "username ops" in text
+    assert "snmp-server community" in text
+    for secret in (d.enable_secret, "Sup3rSecret!", "c0mmun1ty"):
+        assert secret not in text
+    assert "******" in text
+
+
+async def test_from_spec_uses_settings(ios_sim: Simulator, tmp_path: Path) -> None:
+    d = ios_sim.devices[0]
+    spec = DeviceSpec(
+        name="edge-1",
+        host=d.host,
+        port=d.port,
+        platform="cisco_ios",
+        credentials=(Credential(d.username, d.password, enable_secret=d.enable_secret),),
+    )
+    settings = ConnectSettings(known_hosts=tmp_path / "kh", session_log_dir=tmp_path / "logs")
+    async with Device.from_spec(spec, settings) as dev:
+        assert dev.spec is spec
+        assert dev.name == "edge-1"
+        assert dev.platform.name == "cisco_ios"
+        await dev.enable()
+        assert (await dev.send_command("show clock")).ok
+    assert (tmp_path / "kh").exists()
+    assert (tmp_path / "logs" / "edge-1.log").exists()
+
+
+async def test_autodetect_from_banner_and_version(
+    make_device: MakeDevice, known_hosts: Path
+) -> None:
+    async with Simulator(devices=2, platforms=["cisco_ios", "cisco_xe"], base_port=0) as sim:
+        for d in sim.devices:
+            name = await autodetect(
+                d.host,
+                d.port,
+                d.username,
+                d.password,
+                host_key_policy="accept-new",
+                known_hosts=known_hosts,
+            )
+            assert name == d.platform
+
+
+async def test_sync_facade(ios_sim: Simulator, known_hosts: Path) -> None:
+    d = ios_sim.devices[0]
+
+    def script() -> tuple[str, bool]:
+        with SyncDevice(
+            d.host,
+            port=d.port,
+            platform="cisco_ios",
+            username=d.username,
+            password=d.password,
+            enable_secret=d.enable_secret,
+            host_key_policy="accept-new",
+            known_hosts=known_hosts,
+        ) as dev:
+            dev.enable()
+            out = dev.send_command("show version").output
+            return out, dev.is_alive()
+
+    output, alive = await asyncio.to_thread(script)
+    assert output.startswith("Cisco IOS Software")
+    assert alive

@@ -1,0 +1,75 @@
+"""Store fixtures: every contract test runs on a SQLite file and on PostgreSQL.
+
+PostgreSQL tests use a database ``netfleet_test_<random>`` created for this
+test session (dropped at the end) and emptied before each test. Without a
+server they are skipped, unless NETFLEET_REQUIRE_POSTGRES is set (CI).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from cryptography.fernet import Fernet
+
+from netfleet.store import SqlStore, open_store
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+KEY = Fernet.generate_key()
+TABLES = (
+    "task_events, task_outputs, tasks, jobs, device_slots, device_labels, "
+    "device_credentials, devices, credentials, schedules, workers"
+)
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test session."""
+    try:
+        admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        if os.environ.get("NETFLEET_REQUIRE_POSTGRES"):
+            pytest.fail(f"PostgreSQL required but unreachable: {exc}")
+        pytest.skip(f"PostgreSQL unreachable: {exc}")
+    name = f"netfleet_test_{uuid.uuid4().hex[:12]}"
+    admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    finally:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'netfleet.db'}"
+    url: str = request.getfixturevalue("pg_url")
+    with psycopg.connect(url.replace("postgresql://", "postgresql://", 1), autocommit=True) as c:
+        exists = c.execute("SELECT to_regclass('public.tasks')").fetchone()
+        if exists and exists[0]:
+            c.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
+    return url
+
+
+@pytest.fixture
+async def store(store_url: str) -> AsyncIterator[SqlStore]:
+    st = await open_store(store_url, secret_key=KEY)
+    try:
+        yield st
+    finally:
+        await st.close()
+
+
+@pytest.fixture
+async def other_store(store: SqlStore, store_url: str) -> AsyncIterator[SqlStore]:
+    """A second store on the same database (another worker process, in effect)."""
+    st = await open_store(store_url, secret_key=KEY, migrate=False)
+    try:
+        yield st
+    finally:
+        await st.close()
