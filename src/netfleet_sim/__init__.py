@@ -16,12 +16,16 @@ This package imports nothing from ``netfleet``. The Python API::
         dev.state           # the platform's DeviceState
         sim.write_inventory("fleet.yaml")
 
+For synchronous code (netmiko, sync facades), ``with BackgroundSimulator(...) as bg:``
+serves ``bg.sim`` from a background thread (:mod:`netfleet_sim.background`).
+
 See :mod:`netfleet_sim.fleet` for every ``Simulator`` option,
 :mod:`netfleet_sim.faults` for the faults, :mod:`netfleet_sim.server` for how
 session limits are enforced and :mod:`netfleet_sim.control` for the HTTP
 control interface.
 """
 
+from netfleet_sim.background import BackgroundSimulator
 from netfleet_sim.device import DeviceStats, Settings, SimDevice
 from netfleet_sim.errors import SimulatorError
 from netfleet_sim.faults import FaultError, Faults
@@ -29,6 +33,7 @@ from netfleet_sim.fleet import ALL_PLATFORMS, Simulator
 
 __all__ = [
     "ALL_PLATFORMS",
+    "BackgroundSimulator",
     "DeviceStats",
     "FaultError",
     "Faults",

@@ -145,6 +145,14 @@ class SimDevice:
         delay = self._settings.login_delay_ms if f.login_delay_ms is None else f.login_delay_ms
         return delay / 1000.0
 
+    def max_sessions(self) -> int:
+        f = self.faults
+        return self._settings.max_sessions if f.max_sessions is None else f.max_sessions
+
+    def exec_timeout_s(self) -> float | None:
+        f = self.faults
+        return self._settings.exec_timeout_s if f.exec_timeout_s is None else f.exec_timeout_s
+
     def bytes_per_second(self) -> int | None:
         f = self.faults
         return self._settings.bytes_per_second if f.bytes_per_second is None else f.bytes_per_second
@@ -155,7 +163,8 @@ class SimDevice:
 
         ``hang_on=str``, ``drop_mid_output=bool|int``, ``refuse_auth=bool``,
         ``refuse_sessions=bool``, ``latency_ms``, ``jitter_ms``,
-        ``login_delay_ms``, ``bytes_per_second`` (see :mod:`netfleet_sim.faults`).
+        ``login_delay_ms``, ``bytes_per_second``, ``max_sessions``, ``exec_timeout_s``
+        (see :mod:`netfleet_sim.faults`).
         """
         self.faults = apply_fault_changes(self.faults, changes)
 
@@ -214,7 +223,7 @@ class SimDevice:
     # -- bookkeeping used by the server ---------------------------------------
     def take_line(self) -> bool:
         """Take a vty line for a new connection; False when all lines are busy."""
-        if self._open >= self._settings.max_sessions:
+        if self._open >= self.max_sessions():
             self._refused += 1
             return False
         self._open += 1

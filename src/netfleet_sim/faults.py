@@ -14,8 +14,9 @@ Fields:
 - ``refuse_auth``: every authentication attempt fails.
 - ``refuse_sessions``: new TCP connections are accepted and closed at once,
   before the SSH version exchange.
-- ``latency_ms``, ``jitter_ms``, ``login_delay_ms``, ``bytes_per_second``:
-  override the simulator-wide settings for this device (``None`` = default).
+- ``latency_ms``, ``jitter_ms``, ``login_delay_ms``, ``bytes_per_second``,
+  ``max_sessions``, ``exec_timeout_s``: override the simulator-wide settings for
+  this device (``None`` = default; they apply to new reads, logins and sessions).
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ class Faults:
     jitter_ms: float | None = None
     login_delay_ms: float | None = None
     bytes_per_second: int | None = None
+    max_sessions: int | None = None
+    exec_timeout_s: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-serialisable view (``hang_on`` as its pattern text)."""
@@ -56,6 +59,8 @@ class Faults:
             "jitter_ms": self.jitter_ms,
             "login_delay_ms": self.login_delay_ms,
             "bytes_per_second": self.bytes_per_second,
+            "max_sessions": self.max_sessions,
+            "exec_timeout_s": self.exec_timeout_s,
         }
 
     def drop_point(self, output_len: int) -> int | None:
@@ -134,9 +139,14 @@ def apply_fault_changes(faults: Faults, changes: Mapping[str, Any]) -> Faults:
             values[name] = _drop(value)
         elif name in ("refuse_auth", "refuse_sessions"):
             values[name] = _bool(name, value)
-        elif name == "bytes_per_second":
-            rate = _number(name, value, integer=True)
-            values[name] = rate or None
+        elif name in ("bytes_per_second", "max_sessions"):
+            number = _number(name, value, integer=True)
+            if number == 0 and name == "max_sessions":
+                raise FaultError("fault 'max_sessions' must be at least 1")
+            values[name] = number or None
+        elif name == "exec_timeout_s":
+            timeout = _number(name, value)
+            values[name] = timeout or None
         else:
             values[name] = _number(name, value)
     return replace(faults, **values)

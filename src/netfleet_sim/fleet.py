@@ -34,7 +34,7 @@ from netfleet_sim.device import DeviceStats, Settings, SimDevice
 from netfleet_sim.errors import SimulatorError
 from netfleet_sim.faults import Faults, apply_fault_changes
 from netfleet_sim.hostkeys import host_keys
-from netfleet_sim.inventory import write_inventory
+from netfleet_sim.inventory import inventory_entries, write_inventory
 from netfleet_sim.persist import load_state, prepare_state_dir, save_dirty
 from netfleet_sim.server import (
     DeviceServer,
@@ -380,6 +380,10 @@ class Simulator:
     def clear_faults(self) -> None:
         for device in self.devices:
             device.clear_faults()
+
+    def inventory(self) -> list[dict[str, Any]]:
+        """The inventory entries (as written by :meth:`write_inventory`)."""
+        return inventory_entries(self.devices)
 
     def write_inventory(self, path: str | Path) -> None:
         """Write the YAML inventory (``devices:`` list) other netfleet commands read."""

@@ -35,7 +35,10 @@ def load_state(state_dir: Path, name: str, platform: str, sim: PlatformSim) -> A
         raise SimulatorError(f"cannot read device state {path}: {exc}") from None
     if not isinstance(data, dict) or data.get("platform") != platform:
         return None
-    return sim.load_state(data["state"])
+    try:
+        return sim.load_state(data["state"])
+    except Exception as exc:
+        raise SimulatorError(f"cannot restore device state {path}: {exc!r}") from None
 
 
 def save_state(state_dir: Path, device: SimDevice) -> None:
@@ -43,8 +46,11 @@ def save_state(state_dir: Path, device: SimDevice) -> None:
     path = state_path(state_dir, device.name)
     tmp = path.with_suffix(".tmp")
     payload = {"platform": device.platform, "state": device.state.to_json()}
-    tmp.write_text(json.dumps(payload), encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps(payload), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise SimulatorError(f"cannot save device state {path}: {exc.strerror or exc}") from None
 
 
 def prepare_state_dir(state_dir: Path) -> None:

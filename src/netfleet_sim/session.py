@@ -11,13 +11,17 @@ and cut short by the device's faults. ``exec`` requests run one command.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import logging
 from typing import cast
 
 import asyncssh
 
 from netfleet_sim.contract import CliEngine
 from netfleet_sim.device import SimDevice
+
+logger = logging.getLogger("netfleet_sim")
 
 _READ_SIZE = 4096
 _RATE_TICK_S = 0.05
@@ -67,7 +71,7 @@ class Session:
     # -- I/O helpers ------------------------------------------------------------
     async def _fill(self, *, idle_timeout: bool = True) -> None:
         """Read more input into the buffer; raise SessionClosed on EOF or idle timeout."""
-        timeout = self._device.settings.exec_timeout_s if idle_timeout else None
+        timeout = self._device.exec_timeout_s() if idle_timeout else None
         self._flush()
         while True:
             try:
@@ -247,6 +251,11 @@ async def _run(
             await session.run_shell()
     except (SessionClosed, OSError, asyncssh.Error):
         stdout.channel.close()
+    except Exception as exc:  # a platform bug must not kill the server; report it loudly
+        logger.exception("session on %s failed", device.name)
+        with contextlib.suppress(OSError, asyncssh.Error):
+            stdout.write(f"\r\n% simulator error: {type(exc).__name__}: {exc}\r\n")
+        conn.close()
 
 
 def start_session(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 import pytest
 
-from netfleet.core.errors import CommandError, UnknownPlatform
+from netfleet.core.errors import CommandError, DeviceError, UnknownPlatform
 from netfleet.device import Device
 from netfleet_sim import Simulator
 
@@ -136,8 +137,49 @@ async def test_textfsm_parsing_and_missing_template(ios: Device) -> None:
     assert result.ok
     assert result.parsed
     assert result.parsed[0].get("version")
-    missing = await ios.send_command("show clock", parse="textfsm")
-    if missing.parsed is None:
-        assert missing.ok
-        assert missing.error_kind == "template_not_found"
-        assert missing.output
+    await ios.enable()
+    missing = await ios.send_command("show running-config", parse="textfsm")
+    assert missing.ok  # the command worked; only parsing did not
+    assert missing.parsed is None
+    assert missing.error_kind == "template_not_found"
+    assert missing.error is not None
+    assert "show running-config" in missing.error
+    assert missing.output.rstrip().endswith("end")
+
+
+async def test_expect_ends_the_read_at_a_question(ios: Device) -> None:
+    await ios.enable()
+    asked = await ios.send_command(
+        "copy running-config startup-config", expect=r"Destination filename \[[\w-]+\]\?"
+    )
+    assert asked.ok
+    assert not ios.prompt_matched_last
+    done = await ios.send_command("")
+    assert "[OK]" in done.output
+    assert ios.prompt_matched_last
+    assert ios.level == "privileged"
+
+
+async def test_hostname_change_is_followed(ios: Device) -> None:
+    result = await ios.send_config(["hostname nf-renamed"])
+    assert result.ok, result.error
+    assert ios.hostname == "nf-renamed"
+    assert ios.prompt == "nf-renamed#"
+    assert (await ios.send_command("show clock")).ok
+
+
+async def test_one_command_at_a_time_per_session(ios: Device) -> None:
+    first = asyncio.ensure_future(ios.send_command("show version"))
+    await asyncio.sleep(0)  # let it send
+    with pytest.raises(DeviceError, match="another command is still running"):
+        await ios.send_command("show clock")
+    assert (await first).output.startswith("Cisco IOS Software")
+    assert (await ios.send_command("show clock")).ok
+
+
+async def test_slow_trickling_output_is_read_whole(ios_sim: Simulator, ios: Device) -> None:
+    await ios.enable()
+    fast = await ios.send_command("show running-config")
+    ios_sim.devices[0].set_faults(bytes_per_second=40000)
+    slow = await ios.send_command("show running-config")
+    assert slow.output == fast.output

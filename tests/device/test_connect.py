@@ -8,10 +8,10 @@ from pathlib import Path
 
 import asyncssh
 import pytest
-from netfleet_sim import Simulator
 
 from netfleet.core.errors import (
     AuthenticationFailed,
+    ConnectError,
     ConnectTimeout,
     HostKeyMismatch,
     HostKeyUnknown,
@@ -21,8 +21,14 @@ from netfleet.core.models import Credential, DeviceSpec
 from netfleet.core.settings import ConnectSettings
 from netfleet.device import Device, SyncDevice, autodetect
 from netfleet.transport import Timeouts
+from netfleet_sim import Simulator
+from netfleet_sim.fleet import builtin_platforms
 
 MakeDevice = Callable[..., Device]
+
+
+def _read(path: Path) -> str:
+    return path.read_text() if path.exists() else ""
 
 
 async def test_credentials_are_tried_in_order_after_auth_failures(
@@ -78,13 +84,13 @@ async def test_accept_new_pins_the_key_and_strict_then_trusts_it(
     with pytest.raises(HostKeyUnknown, match=rf"{d.name}: host key of \[127.0.0.1\]:{d.port}"):
         async with make_device(d, host_key_policy="strict"):
             pass
-    assert not known_hosts.exists()
+    assert _read(known_hosts) == ""
     async with make_device(d, host_key_policy="accept-new"):
         pass
-    assert known_hosts.read_text().startswith(f"[127.0.0.1]:{d.port} ssh-")
+    assert _read(known_hosts).startswith(f"[127.0.0.1]:{d.port} ssh-")
     async with make_device(d, host_key_policy="strict") as dev:
         assert await dev.is_alive()
-    assert len(known_hosts.read_text().splitlines()) == 1
+    assert len(_read(known_hosts).splitlines()) == 1
 
 
 async def test_changed_host_key_is_mismatch_naming_both_fingerprints(
@@ -93,7 +99,7 @@ async def test_changed_host_key_is_mismatch_naming_both_fingerprints(
     d = ios_sim.devices[0]
     impostor = asyncssh.generate_private_key("ssh-ed25519")
     pinned = impostor.export_public_key().decode().strip()
-    known_hosts.write_text(f"[127.0.0.1]:{d.port} {pinned}\n")
+    await asyncio.to_thread(known_hosts.write_text, f"[127.0.0.1]:{d.port} {pinned}\n")
     for policy in ("strict", "accept-new"):
         with pytest.raises(HostKeyMismatch) as info:
             async with make_device(d, host_key_policy=policy):
@@ -121,7 +127,7 @@ async def test_session_log_masks_secrets(
         )
         run = await dev.send_command("show running-config")
     assert "Sup3rSecret!" in run.output or "ops" in run.output
-    text = log.read_text()
+    text = _read(log)
     assert "show running-config" in text
     assert "username ops" in text
     assert "snmp-server community" in text
@@ -146,14 +152,16 @@ async def test_from_spec_uses_settings(ios_sim: Simulator, tmp_path: Path) -> No
         assert dev.platform.name == "cisco_ios"
         await dev.enable()
         assert (await dev.send_command("show clock")).ok
-    assert (tmp_path / "kh").exists()
-    assert (tmp_path / "logs" / "edge-1.log").exists()
+    assert _read(tmp_path / "kh").startswith("[127.0.0.1]:")
+    assert "show clock" in _read(tmp_path / "logs" / "edge-1.log")
 
 
 async def test_autodetect_from_banner_and_version(
     make_device: MakeDevice, known_hosts: Path
 ) -> None:
-    async with Simulator(devices=2, platforms=["cisco_ios", "cisco_xe"], base_port=0) as sim:
+    platforms = sorted(builtin_platforms())
+    assert {"cisco_ios", "cisco_xe"} <= set(platforms)
+    async with Simulator(devices=len(platforms), platforms=platforms, base_port=0) as sim:
         for d in sim.devices:
             name = await autodetect(
                 d.host,
@@ -187,3 +195,36 @@ async def test_sync_facade(ios_sim: Simulator, known_hosts: Path) -> None:
     output, alive = await asyncio.to_thread(script)
     assert output.startswith("Cisco IOS Software")
     assert alive
+
+
+async def test_private_key_and_keyboard_interactive_auth(make_device: MakeDevice) -> None:
+    key = asyncssh.generate_private_key("ssh-ed25519")
+    text = key.export_private_key().decode()
+    async with Simulator(
+        devices=1, platforms=["cisco_ios"], base_port=0, auth=["publickey"], authorized_keys=[key]
+    ) as sim:
+        d = sim.devices[0]
+        async with make_device(d, password=None, private_key=text) as dev:
+            assert await dev.is_alive()
+        with pytest.raises(AuthenticationFailed):
+            async with make_device(d):  # password only: refused
+                pass
+    async with (
+        Simulator(
+            devices=1, platforms=["cisco_ios"], base_port=0, auth=["keyboard-interactive"]
+        ) as sim,
+        make_device(sim.devices[0]) as dev,
+    ):
+        assert await dev.is_alive()
+
+
+async def test_legacy_algorithms_are_opt_in(make_device: MakeDevice) -> None:
+    async with Simulator(
+        devices=1, platforms=["cisco_ios"], base_port=0, legacy_algorithms="only"
+    ) as sim:
+        d = sim.devices[0]
+        with pytest.raises(ConnectError, match="legacy_algorithms"):
+            async with make_device(d):
+                pass
+        async with make_device(d, legacy_algorithms=True) as dev:
+            assert await dev.is_alive()

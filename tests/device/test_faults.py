@@ -6,9 +6,9 @@ import asyncio
 import re
 import socket
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
-from netfleet_sim import Simulator
 
 from netfleet.core.errors import (
     AuthenticationFailed,
@@ -20,6 +20,7 @@ from netfleet.core.errors import (
 )
 from netfleet.device import Device
 from netfleet.transport import Timeouts
+from netfleet_sim import Simulator
 
 MakeDevice = Callable[..., Device]
 
@@ -144,3 +145,17 @@ async def test_silent_server_is_handshake_timeout(
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def test_failed_open_closes_its_session_log(
+    ios_sim: Simulator, make_device: MakeDevice, tmp_path: Path
+) -> None:
+    d = ios_sim.devices[0]
+    d.set_faults(refuse_auth=True)
+    log = tmp_path / "r1.log"
+    dev = make_device(d, session_log=log)
+    with pytest.raises(AuthenticationFailed):
+        await dev.open()
+    assert dev.closed
+    text = await asyncio.to_thread(log.read_text)
+    assert text.splitlines()[-1].endswith(f"close {d.name}")

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 
 import asyncssh
 import pytest
-from netfleet_sim import Simulator
 
 from netfleet.core.errors import AuthenticationFailed
 from netfleet.core.models import Credential, JumpHost
 from netfleet.device import Device
 from netfleet.transport import JUMP_HOSTS
+from netfleet_sim import Simulator
 
 MakeDevice = Callable[..., Device]
 

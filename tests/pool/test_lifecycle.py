@@ -96,7 +96,9 @@ async def test_hung_idle_session_fails_its_probe_and_is_replaced(
     spec = specs[0]
     await _show(pool, spec)
     simdev = sim.device(spec.name)
-    simdev.set_faults(latency_ms=5000)  # the device stops answering in time
+    # The device stops answering in time; its slow login keeps the replacement session
+    # from meeting the latency, which is cleared as soon as the probe has failed.
+    simdev.set_faults(latency_ms=5000, login_delay_ms=1000)
     job = asyncio.create_task(_show(pool, spec))
     await eventually(lambda: pool.stats().total.probe_failures == 1)
     simdev.clear_faults()
@@ -245,3 +247,17 @@ async def test_close_is_graceful_then_forced(
     await eventually(lambda: all(d.stats.sessions_open == 0 for d in sim.devices))
     with pytest.raises(PoolClosed):
         await pool.checkout(specs[0])
+
+
+async def test_session_whose_reset_fails_is_discarded(
+    sim: Simulator, specs: list[DeviceSpec], make_pool: MakePool
+) -> None:
+    pool = make_pool(reset_timeout_seconds=0.3)
+    spec = specs[0]
+    async with pool.session(spec) as dev:
+        await dev.enable()
+        await dev.send_command("configure terminal")
+        sim.device(spec.name).set_faults(hang_on="^end$")  # leaving config mode hangs
+    sim.device(spec.name).clear_faults()
+    assert pool.stats().total.evictions == {"reset_failed": 1}
+    assert not await _show(pool, spec)

@@ -30,7 +30,7 @@ async def _job(pool: SessionPool[Device], spec: DeviceSpec, *, hold: float = 0.0
 async def test_concurrent_checkouts_never_exceed_max_sessions(
     sim: Simulator, specs: list[DeviceSpec], make_pool: MakePool, eventually: Eventually
 ) -> None:
-    pool = make_pool()
+    pool = make_pool(reuse_wait_factor=0)  # open a second session rather than wait
     limited = [dataclasses.replace(s, max_sessions=2) for s in specs]
     sim.reset_stats()
     await asyncio.gather(*(_job(pool, limited[i % 3], hold=0.005) for i in range(60)))
@@ -41,6 +41,9 @@ async def test_concurrent_checkouts_never_exceed_max_sessions(
     total = pool.stats().total
     assert (total.checkouts, total.logins, total.reuses) == (60, 6, 54)
     assert total.reuse_rate == pytest.approx(0.9)
+    assert total.login_seconds.count == 6
+    assert sum(total.login_seconds.counts) == 6
+    assert total.login_seconds.mean > 0
     assert total.idle == 6
     assert total.in_use == 0
 
@@ -166,3 +169,17 @@ async def test_too_many_waiters(
     await pool.release(held)
     await pool.release(await queued)
     assert pool.stats().total.waiting == 0
+
+
+async def test_waiting_for_an_in_use_session_beats_a_new_login(
+    sim: Simulator, specs: list[DeviceSpec], make_pool: MakePool
+) -> None:
+    spec = dataclasses.replace(specs[0], max_sessions=2)
+    # Patience of 1000 mean login times: a second login is never worth it here.
+    pool = make_pool(reuse_wait_factor=1000)
+    await _job(pool, spec)  # one login to learn the login time
+    await asyncio.gather(*(_job(pool, spec, hold=0.002) for _ in range(20)))
+    stats = pool.stats().devices[spec.name]
+    assert stats.logins == 1
+    assert stats.reuses == 20
+    assert sim.device(spec.name).stats.peak_sessions == 1

@@ -77,6 +77,8 @@ class EchoEngine:
             return Reply("[OK]\n")
         if words[:2] == ["show", "config"]:
             return Reply("".join(f"{k} {v}\n" for k, v in sorted(self._state.running.items())))
+        if words == ["crash"]:
+            raise RuntimeError("boom")
         if words == ["exit"]:
             return Reply(close=True)
         return Reply(f"echo: {line}\n")

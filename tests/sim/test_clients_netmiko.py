@@ -29,7 +29,7 @@ def netmiko_session(device: SimDevice, case: ClientCase) -> tuple[str, str]:
         shown = conn.send_command(case.show)
         readback = ""
         if case.config:
-            conn.send_config_set(list(case.config))
+            conn.send_config_set(list(case.config), exit_config_mode=not case.commit)
             if case.commit:
                 conn.commit()
                 conn.exit_config_mode()

@@ -9,9 +9,9 @@ import asyncssh
 import pytest
 import yaml
 from _echo_platform import REGISTRY
+from simclient import Shell, connect, open_shell, wait_until
 
-from conftest import connect, open_shell, wait_until
-from netfleet_sim import FaultError, SimDevice, Simulator, SimulatorError
+from netfleet_sim import BackgroundSimulator, FaultError, SimDevice, Simulator, SimulatorError
 
 
 def test_unknown_platform_is_rejected() -> None:
@@ -39,7 +39,7 @@ async def test_repr_never_shows_secrets(sim: Simulator) -> None:
 async def test_shell_prints_motd_prompt_and_echoes(device: SimDevice) -> None:
     conn = await connect(device)
     proc = await conn.create_process(term_type="vt100")
-    shell = __import__("conftest").Shell(conn, proc)
+    shell = Shell(conn, proc)
     first = await shell.read_until(">$")
     assert first == "Welcome to the echo device\r\nsim-echo-0001>"
     assert await shell.command("hello") == "hello\r\necho: hello\r\nsim-echo-0001>"
@@ -179,3 +179,45 @@ async def test_two_simulators_coexist() -> None:
         shell.close()
         assert b.devices[0].stats.logins == 1
         assert a.devices[0].stats.logins == 0
+
+
+def test_fault_specs_parse() -> None:
+    from netfleet_sim.faults import parse_fault_spec
+
+    assert parse_fault_spec("sim-ios-*:latency_ms=200,refuse_auth") == (
+        "sim-ios-*",
+        {"latency_ms": "200", "refuse_auth": "true"},
+    )
+    assert parse_fault_spec("hang_on=a,b c") == ("*", {"hang_on": "a,b c"})
+    with pytest.raises(FaultError):
+        parse_fault_spec("sim-1:")
+
+
+async def test_platform_errors_are_reported_in_the_session(device: SimDevice) -> None:
+    shell = await open_shell(device)
+    shell.send("crash\r")
+    assert "% simulator error: RuntimeError: boom" in await shell.read_to_eof()
+    (await open_shell(device)).close()
+
+
+def test_background_simulator_serves_synchronous_clients() -> None:
+    import paramiko
+
+    with BackgroundSimulator(devices=1, platforms=["echo"], registry=REGISTRY) as bg:
+        device = bg.sim.devices[0]
+        client = paramiko.SSHClient()
+        client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+        client.connect(
+            device.host,
+            device.port,
+            username=device.username,
+            password=device.password,
+            allow_agent=False,
+            look_for_keys=False,
+        )
+        _, stdout, _ = client.exec_command("show lines 2")
+        assert stdout.read() == b"line 1\r\nline 2\r\n"
+        client.close()
+        bg.run(device.reboot())
+        assert bg.sim.inventory()[0]["port"] == device.port
+        assert device.stats.logins == 1

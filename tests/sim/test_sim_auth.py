@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncssh
 import pytest
 from _echo_platform import REGISTRY
+from simclient import connect, open_shell
 
-from conftest import connect, open_shell
 from netfleet_sim import SimDevice, Simulator
 
 

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import open_shell
+from simclient import open_shell
 
 import netfleet_sim
 from netfleet_sim import SimDevice
+from netfleet_sim.cli import main
 from netfleet_sim.device import Settings
 from netfleet_sim.fleet import builtin_platforms
 
@@ -55,7 +56,6 @@ def assert_one_error_line(err: str, *fragments: str) -> None:
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        (["--platforms", "nope"], "unknown platform 'nope'"),
         (["--devices", "x"], "--devices"),
         (["--bogus"], "--bogus"),
         (["--devices", "0"], "--devices"),
@@ -67,12 +67,22 @@ def assert_one_error_line(err: str, *fragments: str) -> None:
         (["--legacy-algorithms", "sometimes"], "--legacy-algorithms"),
         (["--base-port", "65535", "--devices", "2"], "65535"),
         (["--authorized-key", "/nonexistent/key.pub"], "/nonexistent/key.pub"),
+        (["--exec-timeout-s", "0"], "--exec-timeout-s"),
     ],
 )
-async def test_bad_input_is_one_line_and_exit_2(args: list[str], fragment: str) -> None:
-    code, out, err = await run_cli(*args)
+def test_bad_input_is_one_line_and_exit_2(
+    args: list[str], fragment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    assert_one_error_line(captured.err, fragment)
+    assert captured.out == ""
+
+
+async def test_unknown_platform_from_a_real_process() -> None:
+    code, out, err = await run_cli("--platforms", "cisco_ios,nope")
     assert code == 2
-    assert_one_error_line(err, fragment)
+    assert_one_error_line(err, "unknown platform 'nope'")
     assert "Traceback" not in err + out
 
 

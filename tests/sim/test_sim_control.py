@@ -8,8 +8,8 @@ import asyncssh
 import httpx
 import pytest
 from _echo_platform import REGISTRY
+from simclient import connect, open_shell
 
-from conftest import connect, open_shell
 from netfleet_sim import Simulator
 
 

@@ -6,8 +6,8 @@ import asyncio
 
 import asyncssh
 import pytest
+from simclient import connect, open_shell
 
-from conftest import connect, open_shell
 from netfleet_sim import SimDevice, Simulator
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from _echo_platform import REGISTRY
+from simclient import connect, open_shell
 
-from conftest import connect, open_shell
 from netfleet_sim import Simulator
 
 

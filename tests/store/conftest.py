@@ -14,16 +14,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from cryptography.fernet import Fernet
+from store_helpers import KEY
 
 from netfleet.store import SqlStore, open_store
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-KEY = Fernet.generate_key()
-TABLES = (
-    "task_events, task_outputs, tasks, jobs, device_slots, device_labels, "
-    "device_credentials, devices, credentials, schedules, workers"
-)
 
 
 @pytest.fixture(scope="session")
@@ -49,10 +44,14 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'netfleet.db'}"
     url: str = request.getfixturevalue("pg_url")
-    with psycopg.connect(url.replace("postgresql://", "postgresql://", 1), autocommit=True) as c:
-        exists = c.execute("SELECT to_regclass('public.tasks')").fetchone()
-        if exists and exists[0]:
-            c.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
+    with psycopg.connect(url, autocommit=True) as c:
+        names = [
+            r[0]
+            for r in c.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            if r[0] != "alembic_version"
+        ]
+        if names:
+            c.execute(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE")
     return url
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from cryptography.fernet import Fernet
+
 from netfleet.core.models import Credential, DeviceSpec
 from netfleet.jobs.model import JobSpec
 from netfleet.store import SqlStore
+
+KEY = Fernet.generate_key()
 
 
 def device(name: str, *, max_sessions: int = 2, groups: tuple[str, ...] = ("core",)) -> DeviceSpec:

@@ -21,10 +21,10 @@ from typing import Protocol
 from netfleet.channel.text import normalize, split_partial_escape
 from netfleet.core.errors import CommandTimeout, ConnectionLost, NetfleetError
 
-TAIL = 1024
-"""Characters at the end of the buffer searched for a prompt."""
+TAIL = 512
+"""The longest last line searched for a prompt or a pager prompt."""
 WINDOW = 4096
-"""Characters searched for patterns that need not end the buffer (markers, ``expect``)."""
+"""Characters searched for patterns that need not end the buffer (``expect``)."""
 
 
 class Writer(Protocol):
@@ -44,16 +44,17 @@ class Channel:
 
     __slots__ = (
         "_answer",
-        "_buffer",
         "_carry",
+        "_deadline",
         "_handle",
+        "_line",
         "_loop",
         "_on_data",
         "_pager",
         "_parts",
         "_patterns",
-        "_size",
         "_tail_only",
+        "_timeout",
         "_waiter",
         "_writer",
         "closed",
@@ -76,9 +77,8 @@ class Channel:
         self._writer: Writer | None = None
         self._loop = asyncio.get_running_loop()
         self._parts: list[str] = []
-        self._size = 0
-        self._buffer = ""
-        """The last ``WINDOW`` characters of the buffer."""
+        self._line = ""
+        """The last, unterminated line of the buffer (capped at ``TAIL + 1`` characters)."""
         self._carry = ""
         self._pager: re.Pattern[str] | None = None
         self._answer = " "
@@ -86,6 +86,8 @@ class Channel:
         self._tail_only = True
         self._waiter: asyncio.Future[tuple[int, re.Match[str], str]] | None = None
         self._handle: asyncio.TimerHandle | None = None
+        self._deadline = 0.0
+        self._timeout = 0.0
 
     # --- wiring ------------------------------------------------------------------
 
@@ -93,7 +95,7 @@ class Channel:
         self._writer = writer
 
     def set_pager(self, pattern: re.Pattern[str] | None, answer: str = " ") -> None:
-        """Answer ``pattern`` at the buffer tail with ``answer`` whenever it appears."""
+        """Answer ``pattern`` on the last line with ``answer`` whenever it appears."""
         self._pager = pattern
         self._answer = answer
 
@@ -111,11 +113,11 @@ class Channel:
         if not data:
             return
         self._parts.append(data)
-        self._size += len(data)
-        buf = self._buffer + data
-        if len(buf) > WINDOW:
-            buf = buf[-WINDOW:]
-        self._buffer = buf
+        nl = data.rfind("\n")
+        line = self._line + data if nl < 0 else data[nl + 1 :]
+        if len(line) > TAIL:
+            line = line[-TAIL - 1 :]
+        self._line = line
         if self._pager is not None and self._page_break():
             return
         if self._waiter is not None:
@@ -124,7 +126,12 @@ class Channel:
     def lost(self, error: NetfleetError | None) -> None:
         self.closed = True
         self.error = error or ConnectionLost("the device closed the connection", device=self.device)
-        self._finish_error(self.error)
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(self.error)
 
     # --- reading -------------------------------------------------------------------
 
@@ -134,18 +141,25 @@ class Channel:
         assert self._writer is not None, "channel not attached"
         self._writer.write(data)
 
+    @property
+    def busy(self) -> bool:
+        """A read is in progress."""
+        return self._waiter is not None
+
     def pending(self) -> str:
         """Text received and not consumed by a read."""
-        if len(self._parts) > 1:
-            self._parts = ["".join(self._parts)]
-        return self._parts[0] if self._parts else ""
+        parts = self._parts
+        if len(parts) > 1:
+            self._parts = parts = ["".join(parts)]
+        return parts[0] if parts else ""
 
     def drain(self) -> str:
         """Discard and return text received and not consumed by a read."""
+        if not self._parts:
+            return ""
         text = self.pending()
         self._parts = []
-        self._size = 0
-        self._buffer = ""
+        self._line = ""
         return text
 
     async def read_until(
@@ -157,9 +171,10 @@ class Channel:
     ) -> tuple[int, re.Match[str], str]:
         """Wait until one of ``patterns`` matches; return (index, match, text before it).
 
-        With ``tail_only`` the patterns are searched in the last ``TAIL`` characters,
-        starting at a line start (prompts anchored with ``\\Z``); otherwise in the
-        last ``WINDOW`` characters. The matched text is consumed too.
+        With ``tail_only`` the patterns are searched in the last, unterminated line
+        (prompts, anchored with ``\\Z``); otherwise in the last ``WINDOW``
+        characters. The matched text is consumed too. A timeout raises
+        ``ReadTimeout`` and marks the channel ``dirty``.
         """
         if self.closed:
             raise self.error or ConnectionLost("the session is closed", device=self.device)
@@ -169,85 +184,86 @@ class Channel:
         self._tail_only = tail_only
         fut: asyncio.Future[tuple[int, re.Match[str], str]] = self._loop.create_future()
         self._waiter = fut
-        if self._size:
+        if self._parts:
             self._check()
-        if not fut.done():
-            self._handle = self._loop.call_later(timeout, self._timed_out, timeout)
+            if fut.done():
+                self._waiter = None
+                return fut.result()
+        self._arm(timeout)
         try:
             return await fut
         finally:
             if self._waiter is fut:
                 self._waiter = None
-            if self._handle is not None:
-                self._handle.cancel()
-                self._handle = None
 
     # --- internals -------------------------------------------------------------------
 
-    def _region(self) -> tuple[str, int]:
-        """The searched text and its offset from the end of the buffer."""
-        buf = self._buffer
-        if self._tail_only and len(buf) > TAIL:
-            cut = len(buf) - TAIL
-            nl = buf.find("\n", cut - 1)
-            buf = buf[nl + 1 :] if nl >= 0 else ""
-        return buf, len(buf)
+    def _arm(self, timeout: float) -> None:
+        """Set the read deadline. One timer per channel, moved only when it must fire sooner:
+        a timer that fires before the current deadline re-arms itself (no timer per read)."""
+        self._timeout = timeout
+        self._deadline = deadline = self._loop.time() + timeout
+        handle = self._handle
+        if handle is None or handle.when() > deadline:
+            if handle is not None:
+                handle.cancel()
+            self._handle = self._loop.call_at(deadline, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._handle = None
+        waiter = self._waiter
+        if waiter is None or waiter.done():
+            return
+        if self._loop.time() < self._deadline:
+            self._handle = self._loop.call_at(self._deadline, self._on_timer)
+            return
+        self.dirty = True
+        self._waiter = None
+        text = self.pending()
+        waiter.set_exception(
+            ReadTimeout(
+                f"no prompt within {self._timeout:g}s", device=self.device, text=text[-200:]
+            )
+        )
 
     def _check(self) -> None:
-        region, back = self._region()
+        if self._tail_only:
+            region = self._line
+            if len(region) > TAIL:
+                return
+        else:
+            region = self.pending()[-WINDOW:]
         for index, pattern in enumerate(self._patterns):
             m = pattern.search(region)
             if m is not None:
-                self._consume(index, m, back)
+                self._consume(index, m, len(region))
                 return
 
     def _consume(self, index: int, m: re.Match[str], back: int) -> None:
-        full = "".join(self._parts)
-        start = len(full) - back + m.start()
-        end = len(full) - back + m.end()
-        rest = full[end:]
+        full = self.pending()
+        base = len(full) - back
+        rest = full[base + m.end() :]
         self._parts = [rest] if rest else []
-        self._size = len(rest)
-        self._buffer = rest[-WINDOW:]
-        waiter = self._waiter
-        self._waiter = None
+        self._line = rest[rest.rfind("\n") + 1 :][-TAIL - 1 :]
+        waiter, self._waiter = self._waiter, None
         if waiter is not None and not waiter.done():
-            waiter.set_result((index, m, full[:start]))
+            waiter.set_result((index, m, full[: base + m.start()]))
 
     def _page_break(self) -> bool:
-        """Answer a pager prompt at the tail and cut it out of the buffer."""
+        """Answer a pager prompt on the last line and cut it out of the buffer."""
         assert self._pager is not None
-        tail = self._buffer[-256:]
-        m = self._pager.search(tail)
+        line = self._line
+        if len(line) > TAIL:
+            return False
+        m = self._pager.search(line)
         if m is None:
             return False
         start = m.start()
-        while start > 0 and tail[start - 1] in " \t":
+        while start > 0 and line[start - 1] in " \t":
             start -= 1  # the blanks that lead the pager prompt (" --More-- ")
-        cut = len(tail) - start
-        full = "".join(self._parts)[:-cut]
+        full = self.pending()[: start - len(line)]
         self._parts = [full] if full else []
-        self._size = len(full)
-        self._buffer = full[-WINDOW:]
+        self._line = line[:start]
         if self._writer is not None and not self.closed:
             self._writer.write(self._answer)
         return True
-
-    def _timed_out(self, timeout: float) -> None:
-        self._handle = None
-        self.dirty = True
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            text = self.pending()
-            waiter.set_exception(
-                ReadTimeout(f"no prompt within {timeout:g}s", device=self.device, text=text[-200:])
-            )
-
-    def _finish_error(self, error: NetfleetError) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
-            self._handle = None
-        waiter = self._waiter
-        self._waiter = None
-        if waiter is not None and not waiter.done():
-            waiter.set_exception(error)

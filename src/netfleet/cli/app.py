@@ -41,6 +41,16 @@ def _register() -> None:
     from netfleet.cli import worker_cmd
 
     worker_cmd.register(app)
+    from netfleet.cli import schedules_cmd
+
+    schedules_cmd.register(app)
+    from netfleet.cli import inventory_cmd
+
+    inventory_cmd.register(app)
+    from netfleet.cli import serve_cmd, token_cmd
+
+    serve_cmd.register(app)
+    token_cmd.register(app)
 
 
 _register()

@@ -202,8 +202,10 @@ async def execute(request: RunRequest, settings: Settings) -> tuple[dict[str, An
         save=request.save,
         dry_run=request.dry_run,
     )
+    # One task per device: keeping sessions open afterwards would only hold vty lines.
+    # Closing happens in the background, hence room for twice the concurrency.
     worker = settings.worker.model_copy(
-        update={"max_connections_per_worker": max(request.concurrency, 1)}
+        update={"max_connections_per_worker": 2 * request.concurrency, "connection_reuse": False}
     )
     started = time.perf_counter()
     gate = asyncio.Semaphore(request.concurrency)

@@ -441,7 +441,9 @@ def _load_nornir(hosts_path: Path) -> list[DeviceSpec]:
 
 
 @dataclass(frozen=True, slots=True)
-class _Term:
+class FilterTerm:
+    """One ``key=value[,value...]`` (or ``key!=...``) term of a filter expression."""
+
     key: str
     values: tuple[str, ...]
     negate: bool
@@ -463,9 +465,14 @@ class _Term:
 _TERM = re.compile(r"^\s*([A-Za-z_]+)\s*(!?=)\s*(.*?)\s*$")
 
 
-def parse_filter(expr: str) -> list[_Term]:
+def matches_filter(spec: DeviceSpec, terms: Iterable[FilterTerm]) -> bool:
+    """True when ``spec`` matches every term."""
+    return all(t.matches(spec) for t in terms)
+
+
+def parse_filter(expr: str) -> list[FilterTerm]:
     """Parse a filter expression (see the module docstring) into terms; raise InventoryError."""
-    terms: list[_Term] = []
+    terms: list[FilterTerm] = []
     text = re.sub(r"\s*(!?=)\s*", r"\1", expr.strip())
     text = re.sub(r"\s*,\s*", ",", text)
     for clause in text.split():
@@ -485,14 +492,14 @@ def parse_filter(expr: str) -> list[_Term]:
                     )
                 if not value:
                     raise InventoryError(f"filter {expr!r}: empty value for {key!r}")
-                terms.append(_Term(key, (value,), op == "!="))
+                terms.append(FilterTerm(key, (value,), op == "!="))
             elif "=" in piece:
                 raise InventoryError(f"filter {expr!r}: cannot parse {piece!r}")
             elif index > 0:
                 last = terms[-1]
-                terms[-1] = _Term(last.key, (*last.values, piece), last.negate)
+                terms[-1] = FilterTerm(last.key, (*last.values, piece), last.negate)
             else:
-                terms.append(_Term("name", (piece,), False))
+                terms.append(FilterTerm("name", (piece,), False))
     if not terms:
         raise InventoryError("filter is empty")
     return terms

@@ -51,6 +51,9 @@ class PoolSettings(BaseModel):
     probe_timeout_seconds: float = Field(5.0, gt=0, description="Liveness probe limit.")
     reset_timeout_seconds: float = Field(10.0, gt=0, description="Reset-on-release limit.")
     close_timeout_seconds: float = Field(5.0, gt=0, description="Closing one session.")
+    reuse_wait_factor: float = Field(
+        1.0, ge=0, description="Wait up to this x mean login time for an in-use session; 0 = off."
+    )
 
 
 class ConnectSettings(BaseModel):

@@ -15,46 +15,44 @@ session first reopens it (``auto_reconnect=True``, the default) or raises
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
-from netfleet.channel import Channel, ReadTimeout, strip_echo
 from netfleet.core.errors import (
     CommandError,
-    CommandTimeout,
-    ConnectionLost,
     DeviceError,
     NetfleetError,
-    PromptNotFound,
-    SessionLimitReached,
     TemplateNotFound,
 )
 from netfleet.core.models import CommandResult, Credential, DeviceSpec, HostKeyPolicy, JumpHost
-from netfleet.core.redact import Redactor
 from netfleet.core.settings import ConnectSettings
 from netfleet.device import modes
 from netfleet.device.results import ConfigResult
-from netfleet.device.sessionlog import SessionLog
-from netfleet.platforms import CompiledPlatform, PlatformSpec, compiled, get_platform
+from netfleet.device.session import DeviceSession
+from netfleet.platforms import PlatformSpec, get_platform
 from netfleet.transport import (
     ConnectOptions,
-    ConnectTimings,
-    ShellTransport,
     Timeouts,
-    is_busy_text,
-    open_shell,
 )
 
 DEFAULT_COMMAND_TIMEOUT = 60.0
 
 
-class Device:
-    """An interactive CLI session on one device; use ``async with``."""
+class Device(DeviceSession):
+    """An interactive CLI session on one device; use ``async with``.
+
+    ``platform`` is a registered platform name (or a ``PlatformSpec``). Credentials:
+    ``username``/``password``/``private_key``/``use_agent`` make the first credential,
+    ``credentials`` are tried after it, in order, each only after an authentication
+    failure. ``host_key_policy``: ``strict`` (``known_hosts`` must have the key),
+    ``accept-new`` (pin on first use), ``off``. ``timeouts`` sets the TCP,
+    handshake, authentication and first-prompt timeouts; ``command_timeout`` is
+    the default per command. ``skip_on_open`` skips the platform's on-open
+    commands (paging then stays on and the pager is answered).
+    """
 
     def __init__(
         self,
@@ -81,8 +79,7 @@ class Device:
         skip_on_open: bool = False,
         auto_reconnect: bool = True,
     ) -> None:
-        self._platform = platform if isinstance(platform, PlatformSpec) else get_platform(platform)
-        self._compiled: CompiledPlatform = compiled(self._platform)
+        platform_spec = platform if isinstance(platform, PlatformSpec) else get_platform(platform)
         creds = tuple(credentials or ())
         if username is not None:
             creds = (
@@ -96,23 +93,22 @@ class Device:
                 ),
                 *creds,
             )
-        self.name = name or f"{host}:{port}"
-        self._spec = DeviceSpec(
-            name=self.name,
+        label = name or f"{host}:{port}"
+        dspec = DeviceSpec(
+            name=label,
             host=host,
             port=port,
-            platform=self._platform.name,
+            platform=platform_spec.name,
             credentials=creds,
             jump_host=jump_host,
             host_key_policy=host_key_policy,
             legacy_algorithms=legacy_algorithms,
         )
-        self._enable_secret = enable_secret
-        self._options = ConnectOptions(
+        options = ConnectOptions(
             host=host,
             port=port,
             credentials=creds,
-            device=self.name,
+            device=label,
             timeouts=timeouts or Timeouts(),
             host_key_policy=host_key_policy,
             known_hosts=Path(known_hosts) if known_hosts is not None else None,
@@ -120,35 +116,24 @@ class Device:
             keepalive_seconds=keepalive_seconds,
             jump_host=jump_host,
         )
-        self.command_timeout = command_timeout
-        self.skip_on_open = skip_on_open
-        self.auto_reconnect = auto_reconnect
-        self._session_log_path = Path(session_log) if session_log is not None else None
-        self._log: SessionLog | None = None
-        self._transport: ShellTransport | None = None
-        self._channel: Channel | None = None
-        self._pinned: CompiledPlatform = self._compiled
-        self._prompt: tuple[re.Pattern[str], ...] = (self._compiled.any_prompt,)
-        self.level = ""
-        """The CLI level the session is at (a ``PrivilegeLevel.name``)."""
-        self.prompt = ""
-        """The last prompt seen."""
-        self.hostname = ""
-        self.timings = ConnectTimings()
-        self.banner = ""
-        """The SSH auth banner and the text before the first prompt."""
-        self._dirty = False
-        self._closed = True
-        self.commands_run = 0
-        self.prompt_matched_last = True
-        """Whether the last read ended at the prompt (False: at an ``expect`` pattern)."""
-        self.last_question = ""
+        super().__init__(
+            platform_spec,
+            dspec,
+            options,
+            enable_secret=enable_secret,
+            command_timeout=command_timeout,
+            skip_on_open=skip_on_open,
+            auto_reconnect=auto_reconnect,
+            session_log=Path(session_log) if session_log is not None else None,
+        )
 
     @classmethod
     def from_spec(
         cls, spec: DeviceSpec, settings: ConnectSettings | None = None, **kwargs: Any
     ) -> Device:
-        """A device from an inventory entry; timeouts and known_hosts from ``settings``."""
+        """A device from an inventory entry; timeouts, known_hosts, keepalives, session log
+        directory and (unless the entry sets ``strict`` or ``off``) the host key policy
+        come from ``settings``; ``kwargs`` override any ``Device`` argument."""
         settings = settings or ConnectSettings()
         log = None
         if settings.session_log_dir is not None:
@@ -159,7 +144,12 @@ class Device:
             "platform": spec.platform,
             "credentials": spec.credentials,
             "enable_secret": enable,
-            "host_key_policy": spec.host_key_policy,
+            # The inventory default ("accept-new") defers to the configured policy.
+            "host_key_policy": (
+                settings.host_key_policy
+                if spec.host_key_policy == "accept-new"
+                else spec.host_key_policy
+            ),
             "known_hosts": settings.known_hosts,
             "name": spec.name,
             "timeouts": Timeouts.from_settings(settings),
@@ -172,208 +162,6 @@ class Device:
         dev = cls(spec.host, **params)
         dev._spec = spec
         return dev
-
-    def __repr__(self) -> str:
-        state = "closed" if self._closed else ("dirty" if self._dirty else "open")
-        return f"<Device {self.name} {self._platform.name} {self._spec.address} {state}>"
-
-    # --- properties the pool uses ----------------------------------------------------
-
-    @property
-    def spec(self) -> DeviceSpec:
-        return self._spec
-
-    @property
-    def platform(self) -> PlatformSpec:
-        return self._platform
-
-    @property
-    def closed(self) -> bool:
-        ch = self._channel
-        return self._closed or ch is None or ch.closed
-
-    @property
-    def dirty(self) -> bool:
-        """A command timed out or failed mid-way: the session must not be reused as is."""
-        ch = self._channel
-        return self._dirty or (ch is not None and ch.dirty)
-
-    @property
-    def credential(self) -> Credential | None:
-        """The credential the session logged in with."""
-        return self._transport.credential if self._transport is not None else None
-
-    # --- lifecycle -------------------------------------------------------------------
-
-    async def __aenter__(self) -> Device:
-        await self.open()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-    async def open(self) -> None:
-        """Connect, log in, learn the prompt and run the platform's on-open commands."""
-        if not self._closed:
-            return
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        if self._session_log_path is not None and self._log is None:
-            secrets = [s for c in self._spec.credentials for s in c.secrets()]
-            self._log = SessionLog(
-                self._session_log_path, Redactor([*secrets, self._enable_secret])
-            )
-            self._log.mark(f"open {self.name} ({self._spec.address})")
-        channel = Channel(device=self.name, on_data=self._log.received if self._log else None)
-        self._channel = channel
-        self.timings = ConnectTimings()
-        self._transport = await open_shell(self._options, channel, timings=self.timings)
-        channel.attach(self._transport)
-        self._closed = False
-        self._dirty = False
-        try:
-            await self._learn_prompt(self._options.timeouts.prompt)
-            self.timings.prompt_ms = (loop.time() - started) * 1000.0 - self.timings.total_ms
-            if self._compiled.pager is not None:
-                channel.set_pager(self._compiled.pager, self._platform.pager_answer)
-            if not self.skip_on_open:
-                for command in self._platform.on_open:
-                    await self._run(command, self._options.timeouts.prompt)
-        except BaseException:
-            await self.close()
-            raise
-        self.timings.total_ms = (loop.time() - started) * 1000.0
-
-    async def _learn_prompt(self, timeout: float) -> None:
-        assert self._channel is not None
-        assert self._transport is not None
-        channel = self._channel
-        try:
-            _, m, before = await channel.read_until((self._compiled.any_prompt,), timeout)
-        except ReadTimeout as exc:
-            seen = exc.text.strip()
-            if is_busy_text(seen):
-                raise SessionLimitReached(
-                    f"refused the session: {seen[-120:]}", device=self.name
-                ) from None
-            raise PromptNotFound(
-                f"no {self._platform.display_name} prompt within {timeout:g}s after login"
-                + (f"; last text: {seen[-80:]!r}" if seen else ""),
-                device=self.name,
-            ) from None
-        except ConnectionLost as exc:
-            seen = channel.pending().strip()
-            if is_busy_text(seen) or is_busy_text(exc.reason):
-                raise SessionLimitReached(
-                    f"refused the session: {(seen or exc.reason)[-120:]}", device=self.name
-                ) from None
-            detail = f": {seen[-120:]!r}" if seen else ""
-            raise ConnectionLost(
-                f"{self._spec.address} closed the connection at login{detail}", device=self.name
-            ) from None
-        self.banner = (self._transport.banner + before).strip("\n")
-        level, host = modes.level_of(self._compiled, m)
-        self.hostname = host
-        self._pinned = self._compiled.pinned(host) if host else self._compiled
-        self._prompt = (self._pinned.any_prompt,)
-        self.level = level
-        self.prompt = m.group(0).strip()
-
-    async def close(self) -> None:
-        """Close the session (idempotent)."""
-        self._closed = True
-        transport, self._transport = self._transport, None
-        if transport is not None:
-            await transport.close()
-        if self._log is not None:
-            self._log.mark(f"close {self.name}")
-            self._log.close()
-            self._log = None
-
-    async def reconnect(self) -> None:
-        """Close and reopen the session (after a timeout left it out of step)."""
-        await self.close()
-        await self.open()
-
-    # --- commands --------------------------------------------------------------------
-
-    async def _ready(self) -> Channel:
-        if self.dirty and not self.closed:
-            if not self.auto_reconnect:
-                raise ConnectionLost(
-                    "session is out of step after a timeout; reconnect it", device=self.name
-                )
-            await self.reconnect()
-        if self.closed or self._channel is None:
-            ch = self._channel
-            if ch is not None and ch.error is not None and not self._closed:
-                raise ch.error
-            raise ConnectionLost("session is closed", device=self.name)
-        return self._channel
-
-    async def _read(
-        self, patterns: Sequence[re.Pattern[str]], timeout: float, what: str, *, tail: bool = True
-    ) -> tuple[int, re.Match[str], str]:
-        assert self._channel is not None
-        try:
-            return await self._channel.read_until(patterns, timeout, tail_only=tail)
-        except ReadTimeout:
-            self._dirty = True
-            raise CommandTimeout(
-                f"{what!r}: no prompt within {timeout:g}s", device=self.name
-            ) from None
-        except ConnectionLost:
-            self._dirty = True
-            raise
-
-    async def exchange(
-        self,
-        data: str,
-        timeout: float,
-        *,
-        expect: re.Pattern[str] | None = None,
-        label: str = "",
-        secret: bool = False,
-    ) -> tuple[bool, re.Match[str], str]:
-        """Write ``data`` as is; read to the prompt (True) or to ``expect`` (False).
-
-        Returns (at_prompt, match, text before the match). ``secret`` data is never logged.
-        """
-        channel = await self._ready()
-        if secret and self._log is not None:
-            self._log.sent(data, secret=True)
-        channel.write(data)
-        patterns = self._prompt if expect is None else (*self._prompt, expect)
-        index, m, text = await self._read(
-            patterns, timeout, "<secret>" if secret else label or data.strip(), tail=expect is None
-        )
-        at_prompt = index == 0
-        if at_prompt:
-            self.level, _ = modes.level_of(self._pinned, m)
-            self.prompt = m.group(0).strip()
-        return at_prompt, m, text
-
-    async def _run(
-        self, command: str, timeout: float, *, expect: re.Pattern[str] | None = None
-    ) -> tuple[str, re.Match[str]]:
-        """Send one line and read up to the prompt (or ``expect``); returns (output, match)."""
-        channel = await self._ready()
-        channel.drain()
-        at_prompt, m, text = await self.exchange(
-            command + self._platform.terminator, timeout, expect=expect, label=command
-        )
-        self.prompt_matched_last = at_prompt
-        self.last_question = "" if at_prompt else m.group(0)
-        self.commands_run += 1
-        output = strip_echo(text, command)
-        if output.endswith("\n"):
-            output = output[:-1]
-        return output, m
 
     async def send_command(
         self,
@@ -502,23 +290,3 @@ class Device:
         except DeviceError:
             return False
         return True
-
-    # --- internals for modes/config -----------------------------------------------
-
-    @property
-    def compiled(self) -> CompiledPlatform:
-        """The platform's regexes pinned to the learned hostname."""
-        return self._pinned
-
-    @property
-    def enable_secret(self) -> str | None:
-        cred = self.credential
-        if cred is not None and cred.enable_secret:
-            return cred.enable_secret
-        return self._enable_secret
-
-    def relearn_prompt_pattern(self, host: str) -> None:
-        """Pin prompts to a new hostname (after a ``hostname`` change)."""
-        self.hostname = host
-        self._pinned = self._compiled.pinned(host)
-        self._prompt = (self._pinned.any_prompt,)

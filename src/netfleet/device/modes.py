@@ -35,11 +35,10 @@ def level_of(platform: CompiledPlatform, m: re.Match[str]) -> tuple[str, str]:
 
 
 def privileged_level(spec: PlatformSpec) -> str:
-    """The level ``enable()`` enters: the default level, or the one below configuration."""
+    """The level ``enable()`` enters: the one named ``privileged`` (``enable``, ``sudo -s``),
+    else the default level (Junos has no privileged level)."""
     names = [lv.name for lv in spec.levels]
-    default = names.index(spec.default_level)
-    config = names.index(spec.config_level)
-    return names[default] if default < config else names[max(0, config - 1)]
+    return "privileged" if "privileged" in names else spec.default_level
 
 
 async def goto(dev: Device, target: str) -> None:

@@ -144,6 +144,22 @@ async def _run_config(
     return True
 
 
+def _died_before_output(run: DeviceRun, config: Sequence[str]) -> bool:
+    """The session was lost at the very first command, before any output arrived."""
+    first = run.results[0] if run.results else None
+    return (
+        not config
+        and first is not None
+        and first.error_kind == "connection_lost"
+        and not first.output
+    )
+
+
+def _restart(run: DeviceRun) -> None:
+    run.ok, run.error, run.error_kind, run.transient = True, None, None, False
+    run.results = []
+
+
 async def run_on_device(
     pool: SessionPool[Device],
     spec: DeviceSpec,
@@ -159,16 +175,23 @@ async def run_on_device(
     t0 = time.perf_counter()
     try:
         async with asyncio.timeout(options.task_deadline_s):
-            async with pool.lease(spec, timeout=checkout_timeout) as lease:
-                run.reused_session = lease.reused
-                run.login_ms = lease.login_s * 1000.0
-                run.wait_ms = lease.waited_s * 1000.0
-                if config:
-                    healthy = await _run_config(lease.session, config, options, run)
-                else:
-                    healthy = await _run_commands(lease.session, commands, options, run)
-                if not healthy:
-                    lease.discard = True
+            for attempt in (1, 2):
+                async with pool.lease(spec, timeout=checkout_timeout) as lease:
+                    run.reused_session = lease.reused
+                    run.login_ms += lease.login_s * 1000.0
+                    run.wait_ms += lease.waited_s * 1000.0
+                    if config:
+                        healthy = await _run_config(lease.session, config, options, run)
+                    else:
+                        healthy = await _run_commands(lease.session, commands, options, run)
+                    if not healthy:
+                        lease.discard = True
+                if attempt == 1 and lease.reused and _died_before_output(run, config):
+                    # The idle session died just as it was handed out (e.g. the device's
+                    # exec-timeout): nothing ran, so run on a fresh session instead.
+                    _restart(run)
+                    continue
+                break
     except TimeoutError:
         run.fail(
             DeadlineExceeded(f"{spec.name}: task deadline of {options.task_deadline_s:g} s passed")

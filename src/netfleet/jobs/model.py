@@ -70,8 +70,8 @@ class Targets(BaseModel):
     filter: str | None = Field(
         None,
         max_length=4096,
-        description="Space-separated terms, all must match: 'platform=cisco_ios', "
-        "'group=core', 'tag=lab', 'name=edge-*' (glob).",
+        description="Inventory filter, all terms must match: 'platform=cisco_*', "
+        "'group=core,edge', 'tag!=lab', 'name=edge-*' (globs; see netfleet.core.inventory).",
     )
 
     @field_validator("devices", "groups")

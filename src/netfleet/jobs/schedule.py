@@ -145,6 +145,11 @@ def build_schedule(
         template = parse_job_spec(job_template)
     except ValidationError as exc:
         raise ScheduleError(f"job template: {exc.message}") from None
+    if template.options.idempotency_key is not None or template.options.run_at is not None:
+        raise ScheduleError(
+            "job template: options.idempotency_key and options.run_at are not allowed"
+            " (each firing is one job, unique by schedule and fire time)"
+        )
     now = (now or datetime.now(UTC)).astimezone(UTC)
     if start is not None and end is not None and end <= start:
         raise ScheduleError(
@@ -283,3 +288,34 @@ def _count(spec: ScheduleSpec, start: datetime, stop: datetime, cap: int = SKIP_
         n += 1
         fire = fire_after(spec, fire)
     return n
+
+
+@dataclass(frozen=True, slots=True)
+class OverlapDecision:
+    """A plan after overlap control: fire these, advance to ``next_fire_at`` — or hold."""
+
+    fire_times: tuple[datetime, ...]
+    next_fire_at: datetime | None
+    skipped: int
+    held: bool = False
+
+
+def apply_overlap(plan: FiringPlan, overlap: OverlapPolicy, busy: bool) -> OverlapDecision:
+    """Overlap control for a plan; ``busy``: the schedule's previous job is unfinished.
+
+    ``skip`` drops the firings while busy, and fires at most one at a time (the rest
+    would overlap the job just created). ``queue`` holds everything while busy
+    (``next_fire_at`` stays) and releases one firing at a time.
+    """
+    fires = plan.fire_times
+    if not fires:
+        return OverlapDecision((), plan.next_fire_at, plan.skipped)
+    if busy and overlap == "queue":
+        return OverlapDecision((), None, 0, held=True)
+    if busy:
+        return OverlapDecision((), plan.next_fire_at, plan.skipped + len(fires))
+    if len(fires) == 1:
+        return OverlapDecision(fires, plan.next_fire_at, plan.skipped)
+    if overlap == "queue":
+        return OverlapDecision(fires[:1], fires[1], plan.skipped)
+    return OverlapDecision(fires[:1], plan.next_fire_at, plan.skipped + len(fires) - 1)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from netfleet.core.models import DeviceSpec
 from netfleet.core.settings import ConnectSettings, PoolSettings, WorkerSettings
 from netfleet.device import Device
+from netfleet.pool.entries import Lease
 from netfleet.pool.keys import SessionKey, session_key
-from netfleet.pool.pool import Lease, SessionPool
+from netfleet.pool.pool import SessionPool
 from netfleet.pool.session import PooledSession
 from netfleet.pool.stats import DeviceStats, Histogram, PoolStats
 

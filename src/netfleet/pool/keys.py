@@ -43,9 +43,9 @@ def options_fingerprint(spec: DeviceSpec, extra: str = "") -> str:
     return _digest(spec.host_key_policy, str(spec.legacy_algorithms), *jump_parts, extra)
 
 
-def device_fingerprint(spec: DeviceSpec, extra: str = "") -> str:
+def device_fingerprint(spec: DeviceSpec) -> str:
     """Everything but credentials that makes existing sessions of a device stale if changed."""
-    return _digest(spec.host, str(spec.port), spec.platform, options_fingerprint(spec, extra))
+    return _digest(spec.host, str(spec.port), spec.platform, options_fingerprint(spec))
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,10 +23,8 @@ import asyncio
 import contextlib
 import random
 import time
-from collections import deque
-from collections.abc import AsyncIterator, Callable, Coroutine
-from dataclasses import dataclass, field
-from typing import Generic, Literal, TypeVar
+from collections.abc import AsyncIterator
+from typing import TypeVar
 
 from netfleet.core.errors import (
     LoginBackoff,
@@ -36,103 +34,21 @@ from netfleet.core.errors import (
     PoolTimeout,
 )
 from netfleet.core.models import DeviceSpec
-from netfleet.core.settings import PoolSettings
-from netfleet.pool.admission import LoginAdmission
+from netfleet.pool.entries import DeviceState, Entry, Lease, Waiter, release_reason, stale_reason
 from netfleet.pool.keys import SessionKey, device_fingerprint, session_key
 from netfleet.pool.session import PooledSession
-from netfleet.pool.stats import DeviceCounters, PoolStats, combine, snapshot
+from netfleet.pool.state import PoolState
+from netfleet.pool.stats import PoolStats, combine, snapshot
 
 S = TypeVar("S", bound=PooledSession)
-EntryState = Literal["idle", "busy", "closing"]
 
 
-@dataclass(eq=False, slots=True)
-class _Entry(Generic[S]):
-    session: S
-    key: SessionKey
-    device: _Device[S]
-    generation: int
-    created: float
-    expires: float
-    last_used: float
-    uses: int = 0
-    state: EntryState = "busy"
+class SessionPool(PoolState[S]):
+    """Keyed pool of device sessions with limits, waiters, health checks and stats.
 
-
-@dataclass(eq=False, slots=True)
-class _Device(Generic[S]):
-    name: str
-    max_sessions: int
-    fingerprint: str
-    generation: int = 0
-    credential: str = ""
-    """Fingerprint of the credential of the newest successful login."""
-    slots: int = 0
-    """Sessions opening, idle, in use or closing."""
-    opening: int = 0
-    room_closing: int = 0
-    """Idle sessions being closed to make room for a waiter."""
-    idle: deque[_Entry[S]] = field(default_factory=deque)
-    busy: set[_Entry[S]] = field(default_factory=set)
-    counters: DeviceCounters = field(default_factory=DeviceCounters)
-
-
-@dataclass(eq=False, slots=True)
-class _Waiter(Generic[S]):
-    key: SessionKey
-    device: _Device[S]
-    future: asyncio.Future[_Entry[S] | None]
-    """Result: an idle entry handed over, or None for a slot to open a new session."""
-
-
-@dataclass(eq=False, slots=True)
-class Lease(Generic[S]):
-    """A checked-out session. Return it with ``SessionPool.release`` (or use ``lease()``)."""
-
-    session: S
-    key: SessionKey
-    reused: bool
-    waited_s: float
-    login_s: float
-    _entry: _Entry[S] = field(repr=False)
-    discard: bool = False
-    """Set to close the session on release instead of keeping it."""
-
-
-class SessionPool(Generic[S]):
-    """Keyed pool of device sessions with limits, waiters, health checks and stats."""
-
-    def __init__(
-        self,
-        factory: Callable[[DeviceSpec], S],
-        settings: PoolSettings | None = None,
-        *,
-        max_total: int = 1000,
-        idle_timeout_s: float = 300.0,
-        reuse: bool = True,
-        reaper_interval_s: float | None = None,
-    ) -> None:
-        self._factory = factory
-        self._s = settings or PoolSettings()
-        self._max_total = max_total
-        self._idle_timeout = idle_timeout_s
-        self._reuse = reuse
-        self._reaper_interval = reaper_interval_s or max(0.05, min(30.0, idle_timeout_s / 4))
-        self._admission = LoginAdmission(
-            max_concurrent=self._s.max_concurrent_logins,
-            rate=self._s.logins_per_second_per_device,
-            jitter_ms=self._s.login_jitter_ms,
-            backoff_s=self._s.auth_failure_backoff_seconds,
-        )
-        self._devices: dict[str, _Device[S]] = {}
-        self._waiters: deque[_Waiter[S]] = deque()
-        self._slots = 0
-        self._idle_total = 0
-        self._room_closing = 0
-        self._closing = False
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._reaper: asyncio.Task[None] | None = None
-        self._drained = asyncio.Event()
+    Construct with ``(factory, settings, *, max_total, idle_timeout_s, reuse,
+    reaper_interval_s)``; see ``PoolState``.
+    """
 
     # --- lifecycle -------------------------------------------------------------
 
@@ -210,13 +126,13 @@ class SessionPool(Generic[S]):
         loop = asyncio.get_running_loop()
         started = loop.time()
         deadline = started + (timeout if timeout is not None else self._s.checkout_timeout_seconds)
-        dev = self._device_for(spec, options)
+        dev = self._device_for(spec)
         key = session_key(spec, options)
         label = spec.credentials[0].name or spec.credentials[0].username if spec.credentials else ""
         dev.counters.checkouts += 1
         if not any(e.key == key for e in dev.idle):
             self._admission.check(dev.name, key.credential, label)
-        waiter: _Waiter[S] = _Waiter(key, dev, loop.create_future())
+        waiter: Waiter[S] = Waiter(key, dev, loop.create_future(), started)
         self._waiters.append(waiter)
         self._dispatch()
         if not waiter.future.done() and len(self._waiters) > self._s.max_waiters:
@@ -243,7 +159,7 @@ class SessionPool(Generic[S]):
             entry = await self._ready(grant, spec, key, dev, label)
         except BaseException:
             if grant is not None and grant.state == "busy":
-                self._discard(grant, "dead")
+                self._discard(grant, "dirty")  # interrupted while probing it
             raise
         reused = grant is not None and entry is grant
         if reused:
@@ -329,11 +245,11 @@ class SessionPool(Generic[S]):
 
     # --- internals ---------------------------------------------------------------
 
-    def _device_for(self, spec: DeviceSpec, options: str) -> _Device[S]:
-        fp = device_fingerprint(spec, options)
+    def _device_for(self, spec: DeviceSpec) -> DeviceState[S]:
+        fp = device_fingerprint(spec)
         dev = self._devices.get(spec.name)
         if dev is None:
-            dev = self._devices[spec.name] = _Device(spec.name, spec.max_sessions, fp)
+            dev = self._devices[spec.name] = DeviceState(spec.name, spec.max_sessions, fp)
         elif dev.fingerprint != fp:
             dev.fingerprint = fp
             self.retire(spec.name)
@@ -342,12 +258,12 @@ class SessionPool(Generic[S]):
 
     async def _ready(
         self,
-        grant: _Entry[S] | None,
+        grant: Entry[S] | None,
         spec: DeviceSpec,
         key: SessionKey,
-        dev: _Device[S],
+        dev: DeviceState[S],
         label: str,
-    ) -> _Entry[S]:
+    ) -> Entry[S]:
         """Turn a grant into a usable entry: probe a reused one, or log in on a slot."""
         if grant is not None:
             reason = self._stale(grant, time.monotonic())
@@ -372,8 +288,8 @@ class SessionPool(Generic[S]):
         return await self._login(spec, key, dev, label)
 
     async def _login(
-        self, spec: DeviceSpec, key: SessionKey, dev: _Device[S], label: str
-    ) -> _Entry[S]:
+        self, spec: DeviceSpec, key: SessionKey, dev: DeviceState[S], label: str
+    ) -> Entry[S]:
         """Open a new session on a slot already counted in ``dev.opening``/``dev.slots``."""
         started = time.monotonic()
         session: S | None = None
@@ -390,7 +306,7 @@ class SessionPool(Generic[S]):
         dev.opening -= 1
         dev.counters.observe_login(now - started)
         jitter = random.uniform(0.0, self._s.lifetime_jitter_seconds)
-        entry = _Entry(
+        entry = Entry(
             session,
             key,
             dev,
@@ -411,10 +327,10 @@ class SessionPool(Generic[S]):
         return entry
 
     @staticmethod
-    def _in_use(entry: _Entry[S]) -> bool:
+    def _in_use(entry: Entry[S]) -> bool:
         return entry.state == "busy"
 
-    def _needs_probe(self, entry: _Entry[S]) -> bool:
+    def _needs_probe(self, entry: Entry[S]) -> bool:
         return time.monotonic() - entry.last_used >= self._s.probe_after_idle_seconds
 
     async def _probe(self, session: S) -> bool:
@@ -423,164 +339,15 @@ class SessionPool(Generic[S]):
         except (NetfleetError, TimeoutError):
             return False
 
-    def _stale(self, entry: _Entry[S], now: float) -> str | None:
-        """Why an idle (or just returned) session must not be used again, if it must not."""
-        dev = entry.device
-        if entry.session.closed:
-            return "closed"
-        if entry.generation != dev.generation:
-            return "retired"
-        if dev.credential and entry.key.credential != dev.credential:
-            return "credentials_changed"
-        if self._s.max_uses and entry.uses >= self._s.max_uses:
-            return "max_uses"
-        if now >= entry.expires:
-            return "lifetime"
-        return None
+    def _stale(self, entry: Entry[S], now: float) -> str | None:
+        return stale_reason(entry, now, self._s.max_uses)
 
-    def _unusable(self, entry: _Entry[S], error: BaseException | None, discard: bool) -> str | None:
+    def _unusable(self, entry: Entry[S], error: BaseException | None, discard: bool) -> str | None:
         if self._closing:
             return "pool_closed"
         if not self._reuse:
             return "reuse_disabled"
-        if discard:
-            return "discarded"
-        if entry.session.closed:
-            return "closed"
-        if entry.session.dirty or (error is not None and not isinstance(error, NetfleetError)):
-            return "dirty"
-        return self._stale(entry, time.monotonic())
-
-    def _abandon(self, waiter: _Waiter[S]) -> None:
-        """A waiter gave up (timeout, cancel): drop it and give back what it was handed."""
-        with contextlib.suppress(ValueError):
-            self._waiters.remove(waiter)
-        fut = waiter.future
-        if not fut.done():
-            fut.cancel()
-            return
-        if fut.cancelled() or fut.exception() is not None:
-            return
-        entry = fut.result()
-        dev = waiter.device
-        if entry is None:
-            dev.opening -= 1
-            self._free_slot(dev)
-        else:
-            dev.busy.discard(entry)
-            entry.state = "idle"
-            dev.idle.append(entry)
-            self._idle_total += 1
-            self._dispatch()
-
-    def _dispatch(self) -> None:
-        """Hand idle sessions and free slots to waiters, oldest first."""
-        if not self._waiters:
-            return
-        blocked: set[str] = set()
-        global_blocked = False
-        for waiter in list(self._waiters):
-            if waiter.future.done():  # cancelled; its task has not run ``_abandon`` yet
-                self._waiters.remove(waiter)
-                continue
-            dev = waiter.device
-            if dev.name in blocked:
-                continue  # an older waiter for this device comes first
-            grant = self._try_grant(waiter, allow_new=not global_blocked)
-            if grant == "blocked_device":
-                blocked.add(dev.name)
-                continue
-            if grant == "blocked_global":
-                global_blocked = True
-                blocked.add(dev.name)
-                if self._idle_total == 0:
-                    break
-                continue
-            self._waiters.remove(waiter)
-            waiter.future.set_result(grant if isinstance(grant, _Entry) else None)
-
-    def _try_grant(
-        self, waiter: _Waiter[S], *, allow_new: bool
-    ) -> _Entry[S] | Literal["slot", "blocked_device", "blocked_global"]:
-        dev, key = waiter.device, waiter.key
-        for entry in reversed(dev.idle):  # newest first: older ones may then time out
-            if entry.key == key:
-                dev.idle.remove(entry)
-                self._idle_total -= 1
-                entry.state = "busy"
-                dev.busy.add(entry)
-                return entry
-        if dev.slots >= dev.max_sessions:
-            if dev.idle and dev.room_closing == 0:
-                dev.room_closing += 1
-                self._discard(dev.idle[0], "make_room", room=True)
-            return "blocked_device"
-        if not allow_new or self._slots >= self._max_total:
-            if self._room_closing == 0 and self._idle_total:
-                victim = min(
-                    (d.idle[0] for d in self._devices.values() if d.idle),
-                    key=lambda e: e.last_used,
-                )
-                self._room_closing += 1
-                self._discard(victim, "make_room", room=True, global_room=True)
-            return "blocked_global"
-        dev.slots += 1
-        dev.opening += 1
-        self._slots += 1
-        return "slot"
-
-    def _discard(
-        self, entry: _Entry[S], reason: str, *, room: bool = False, global_room: bool = False
-    ) -> None:
-        """Take ``entry`` out of service and close it in the background; the slot frees after."""
-        dev = entry.device
-        if entry.state == "closing":
-            return
-        if entry.state == "idle":
-            dev.idle.remove(entry)
-            self._idle_total -= 1
-        else:
-            dev.busy.discard(entry)
-        entry.state = "closing"
-        dev.counters.evictions[reason] += 1
-        self._spawn(self._close_entry(entry, room=room, global_room=global_room))
-        self._check_drained()
-
-    def _spawn(self, coro: Coroutine[None, None, None]) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _close_then_free(self, session: S | None, dev: _Device[S]) -> None:
-        try:
-            if session is not None:
-                await self._close_quietly(session)
-        finally:
-            self._free_slot(dev)
-
-    async def _close_entry(self, entry: _Entry[S], *, room: bool, global_room: bool) -> None:
-        try:
-            await self._close_quietly(entry.session)
-        finally:
-            if room:
-                entry.device.room_closing -= 1
-            if global_room:
-                self._room_closing -= 1
-            self._free_slot(entry.device)
-
-    async def _close_quietly(self, session: S) -> None:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(session.close(), self._s.close_timeout_seconds)
-
-    def _free_slot(self, dev: _Device[S]) -> None:
-        dev.slots -= 1
-        self._slots -= 1
-        self._check_drained()
-        self._dispatch()
-
-    def _check_drained(self) -> None:
-        if self._closing and not any(d.busy or d.opening for d in self._devices.values()):
-            self._drained.set()
+        return release_reason(entry, error, discard) or self._stale(entry, time.monotonic())
 
     async def _reap_forever(self) -> None:
         while True:

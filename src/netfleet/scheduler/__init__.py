@@ -5,10 +5,9 @@ Start it inside a worker (or alone) with::
     stop = asyncio.Event()
     await run_scheduler(store, stop, interval=1.0)
 
-Every firing is ``submit(spec, schedule_id=..., fire_time=...)`` (unique per schedule and
-fire time, so a repeat returns the existing job) followed by a conditional advance of
-``next_fire_at`` (``UPDATE ... WHERE next_fire_at = :old``); the schedulers agree on
-database time.
+Each firing is one transaction: a conditional advance of ``next_fire_at``
+(``UPDATE ... WHERE next_fire_at = :old``, which only one scheduler wins) and the job
+insert, unique per ``(schedule_id, fire_time)``. The schedulers agree on database time.
 """
 
 from __future__ import annotations

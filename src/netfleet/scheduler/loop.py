@@ -6,11 +6,10 @@ Per due schedule, each round:
    (``netfleet.jobs.schedule.plan_firings``), with ``now`` from the database clock;
 2. apply overlap control (``skip`` drops firings while the previous job is unfinished,
    ``queue`` holds them and keeps at most one job in flight);
-3. submit one job per fire time with ``schedule_id`` and ``fire_time`` — unique in the
-   database, so a firing submitted twice (by two schedulers, or after a crash between
-   steps 3 and 4) returns the existing job instead of a second one;
-4. advance ``next_fire_at`` with ``UPDATE ... WHERE next_fire_at = :old``: one scheduler
-   wins, the others see the new value next round.
+3. in the same transaction, advance ``next_fire_at`` with
+   ``UPDATE ... WHERE next_fire_at = :old`` (one scheduler wins; on PostgreSQL the others
+   wait for its row lock, then match nothing) and insert one job per fire time, unique
+   by ``(schedule_id, fire_time)`` — see ``netfleet.store.schedules.fire``.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from netfleet.core.errors import InputError, NetfleetError, NotFound
+from netfleet.core.errors import NetfleetError
 from netfleet.core.logging import get_logger
 from netfleet.jobs.schedule import Schedule, plan_firings
 from netfleet.store import schedules as sql
@@ -39,8 +38,8 @@ class TickReport:
 
     due: int = 0
     """Schedules that were due."""
-    submitted: int = 0
-    """Firings submitted (a firing another scheduler created counts too: same job)."""
+    created: int = 0
+    """Jobs created."""
     skipped: int = 0
     """Firings dropped by the misfire policy or by overlap ``skip``."""
     held: int = 0
@@ -80,74 +79,38 @@ class Scheduler:
         return report
 
     async def _fire(self, schedule: Schedule, now: float, report: TickReport) -> None:
-        spec = schedule.spec
         assert schedule.next_fire_at is not None
         plan = plan_firings(
-            spec,
+            schedule.spec,
             schedule.next_fire_at,
             datetime.fromtimestamp(now, UTC),
             grace_s=self.grace_s,
             limit=self.batch,
         )
-        fires = list(plan.fire_times)
-        new_next = plan.next_fire_at
-        report.skipped += plan.skipped
-        if fires:
-            busy = await sql.unfinished_job(self.store, schedule.id, fires[0].timestamp())
-            if busy is not None and spec.overlap == "queue":
-                report.held += 1
-                return
-            if busy is not None:  # overlap == "skip"
-                report.skipped += len(fires)
-                log.info(
-                    "schedule firing skipped: previous job unfinished",
-                    schedule=spec.name,
-                    job_id=busy,
-                    fire_time=fires[0].isoformat(),
-                )
-                fires = []
-            elif len(fires) > 1:
-                # The first job is unfinished while the next firings come due.
-                if spec.overlap == "queue":
-                    new_next = fires[1]
-                else:
-                    report.skipped += len(fires) - 1
-                fires = fires[:1]
-        for fire in fires:
-            try:
-                await self.store.submit(
-                    spec.job_template, schedule_id=schedule.id, fire_time=fire.timestamp()
-                )
-                report.submitted += 1
-            except (InputError, NotFound) as exc:
-                report.errors += 1
-                log.warning(
-                    "schedule firing failed",
-                    schedule=spec.name,
-                    fire_time=fire.isoformat(),
-                    error=str(exc),
-                )
-        won = await sql.advance(
-            self.store,
-            schedule.id,
-            expected_next=schedule.next_fire_at.timestamp(),
-            new_next=new_next.timestamp() if new_next is not None else None,
-            last_fire=fires[-1].timestamp() if fires else None,
-        )
-        if not won:
+        result = await sql.fire(self.store, schedule, plan)
+        if not result.won:
             report.lost_races += 1
+            return
+        if result.held:
+            report.held += 1
+            return
+        report.created += len(result.job_ids)
+        report.skipped += result.skipped
+        report.errors += len(result.errors)
+        for error in result.errors:
+            log.warning("schedule firing failed", schedule=schedule.name, error=error)
+        if result.skipped:
+            log.info("schedule firings skipped", schedule=schedule.name, count=result.skipped)
 
     async def sleep_for(self, interval: float, report: TickReport) -> float:
         """Seconds until the next round: up to ``interval``, less if a firing comes sooner,
         none if the round was full (more schedules may be due)."""
-        if report.due >= self.batch:
+        if report.due >= self.batch and (report.created or report.skipped):
             return 0.0
-        earliest = await sql.earliest_next_fire(self.store)
-        if earliest is None:
-            return interval
-        wait = earliest - await self.now()
-        # Due but not fired (held by overlap control, lost race): poll at the interval.
-        return interval if wait <= 0 else min(interval, wait)
+        now = await self.now()
+        earliest = await sql.earliest_next_fire(self.store, now)
+        # Schedules held by overlap control are polled at the interval.
+        return interval if earliest is None else min(interval, max(0.0, earliest - now))
 
 
 async def run_scheduler(
@@ -165,8 +128,6 @@ async def run_scheduler(
     while not stop.is_set():
         try:
             report = await scheduler.tick()
-            if report.submitted or report.errors:
-                log.debug("scheduler round", **vars_of(report))
             delay = await scheduler.sleep_for(interval, report)
             failures = 0
         except NetfleetError as exc:
@@ -179,14 +140,3 @@ async def run_scheduler(
             log.exception("scheduler round crashed", retry_in_s=delay)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=max(delay, 0.001))
-
-
-def vars_of(report: TickReport) -> dict[str, int]:
-    return {
-        "due": report.due,
-        "submitted": report.submitted,
-        "skipped": report.skipped,
-        "held": report.held,
-        "lost_races": report.lost_races,
-        "errors": report.errors,
-    }

@@ -6,8 +6,6 @@ them in the same transaction and re-derives the job's state from them.
 
 from __future__ import annotations
 
-import fnmatch
-import shlex
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -16,7 +14,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-from netfleet.core.errors import Conflict, NotFound, UnknownPlatform, ValidationError
+from netfleet.core.errors import Conflict, InventoryError, NotFound, ValidationError
+from netfleet.core.inventory import parse_filter
+from netfleet.core.models import DeviceSpec
 from netfleet.jobs.model import (
     MAX_DEVICES_PER_JOB,
     READY_TASK_STATES,
@@ -25,7 +25,7 @@ from netfleet.jobs.model import (
     TaskCounts,
     derive_job_state,
 )
-from netfleet.store.devices_sql import check_platform, label_filter
+from netfleet.store.devices_sql import label_filter
 from netfleet.store.interface import CommandOutput, JobFilter, JobRecord, Page, TaskRecord
 from netfleet.store.schema import devices, jobs, task_events, task_outputs, tasks
 
@@ -69,8 +69,6 @@ class SpecCache:
 
 # --- targets ------------------------------------------------------------------
 
-FILTER_KEYS = ("platform", "group", "tag", "name")
-
 
 def _listing(names: Sequence[str]) -> str:
     shown = ", ".join(repr(n) for n in names[:10])
@@ -107,15 +105,32 @@ def resolve_targets(conn: Connection, spec: JobSpec) -> list[tuple[int, str]]:
         if missing:
             raise ValidationError(f"targets.groups: unknown group(s) {_listing(missing)}")
     if t.filter:
-        query = _filter_query(t.filter)
+        terms = _filter_terms(t.filter)
+        query = sa.select(
+            devices.c.id,
+            devices.c.name,
+            devices.c.host,
+            devices.c.platform,
+            devices.c.groups,
+            devices.c.tags,
+        )
+        pool: list[Any] = []
         if t.devices or t.groups:
-            ids = list(chosen)
-            chosen = {}
-            for chunk in _chunks(ids, 900):
-                rows = conn.execute(query.where(devices.c.id.in_(chunk)))
-                chosen.update({r.id: r.name for r in rows if _name_ok(t.filter, r.name)})
+            for chunk in _chunks(list(chosen), 900):
+                pool += conn.execute(query.where(devices.c.id.in_(chunk))).all()
         else:
-            chosen = {r.id: r.name for r in conn.execute(query) if _name_ok(t.filter, r.name)}
+            pool = list(conn.execute(query))
+        chosen = {}
+        for entry in pool:
+            candidate = DeviceSpec(
+                name=entry.name,
+                host=entry.host,
+                platform=entry.platform,
+                groups=tuple(entry.groups),
+                tags=tuple(entry.tags),
+            )
+            if all(term.matches(candidate) for term in terms):
+                chosen[entry.id] = entry.name
     if not chosen:
         raise ValidationError("targets: no device matches")
     if len(chosen) > MAX_DEVICES_PER_JOB:
@@ -129,38 +144,13 @@ def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def _filter_terms(text: str) -> list[tuple[str, str]]:
+def _filter_terms(text: str) -> list[Any]:
+    """The inventory filter language (``netfleet.core.inventory``): ``platform=cisco_*
+    group=core,edge tag!=lab name=edge-*``; all terms must match."""
     try:
-        words = shlex.split(text)
-    except ValueError as exc:
-        raise ValidationError(f"targets.filter: {exc}") from None
-    terms = []
-    for word in words:
-        key, sep, value = word.partition("=")
-        if not sep or key not in FILTER_KEYS or not value:
-            raise ValidationError(
-                f"targets.filter: bad term {word!r}; use key=value with key in {FILTER_KEYS}"
-            )
-        terms.append((key, value))
-    return terms
-
-
-def _filter_query(text: str) -> sa.Select[Any]:
-    query = sa.select(devices.c.id, devices.c.name)
-    for key, value in _filter_terms(text):
-        if key == "platform":
-            try:
-                check_platform(value)
-            except UnknownPlatform as exc:
-                raise ValidationError(f"targets.filter: {exc.message}") from None
-            query = query.where(devices.c.platform == value)
-        elif key in ("group", "tag"):
-            query = query.where(label_filter(key, [value]))
-    return query
-
-
-def _name_ok(text: str, name: str) -> bool:
-    return all(fnmatch.fnmatchcase(name, v) for k, v in _filter_terms(text) if k == "name")
+        return parse_filter(text)
+    except InventoryError as exc:
+        raise ValidationError(f"targets.filter: {exc.message}") from None
 
 
 # --- submit -------------------------------------------------------------------

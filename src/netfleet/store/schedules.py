@@ -1,23 +1,25 @@
 """SQL for schedules, on any ``Store`` (via ``Store.run_sync``).
 
 Times in the table are epoch seconds (UTC); ``Schedule`` carries aware UTC datetimes.
-Schedules are addressed by id or by name. Firing itself is two steps the scheduler
-loop takes: ``Store.submit(..., schedule_id=, fire_time=)`` (unique per schedule and
-fire time) and ``advance`` (a conditional update that only one scheduler wins).
+Schedules are addressed by id or by name. ``fire`` carries out one firing plan in a
+single transaction (see there).
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from netfleet.core.errors import Conflict, NotFound, ScheduleError
+from netfleet.core.errors import Conflict, InputError, NotFound, ScheduleError
 from netfleet.jobs.model import JobSpec
-from netfleet.jobs.schedule import Schedule, ScheduleSpec, first_fire
+from netfleet.jobs.schedule import FiringPlan, Schedule, ScheduleSpec, apply_overlap, first_fire
+from netfleet.store import jobs_sql
 from netfleet.store.interface import Store
 from netfleet.store.schema import jobs, schedules
 
@@ -102,6 +104,10 @@ async def create_schedule(store: Store, spec: ScheduleSpec) -> Schedule:
         taken = conn.execute(sa.select(schedules.c.id).where(schedules.c.name == spec.name)).first()
         if taken is not None:
             raise Conflict(f"schedule {spec.name!r} already exists")
+        try:
+            jobs_sql.resolve_targets(conn, spec.job_template)
+        except InputError as exc:
+            raise ScheduleError(f"job template: {exc.message}") from None
         new_id = conn.execute(
             sa.insert(schedules).values(**values).returning(schedules.c.id)
         ).scalar_one()
@@ -167,7 +173,18 @@ async def delete_schedule(store: Store, ref: int | str) -> None:
 
 
 async def due_schedules(store: Store, now: float, *, limit: int = 100) -> list[Schedule]:
-    """Enabled schedules whose ``next_fire_at`` has come, earliest first."""
+    """Enabled schedules whose ``next_fire_at`` has come, earliest first — except those
+    held by overlap ``queue`` (an earlier job still unfinished), so they cannot crowd
+    out the rest."""
+    held = (
+        sa.select(jobs.c.id)
+        .where(
+            jobs.c.schedule_id == schedules.c.id,
+            jobs.c.fire_time < schedules.c.next_fire_at,
+            jobs.c.finished_at.is_(None),
+        )
+        .exists()
+    )
 
     def select(conn: sa.Connection) -> list[Schedule]:
         query = (
@@ -176,6 +193,7 @@ async def due_schedules(store: Store, now: float, *, limit: int = 100) -> list[S
                 schedules.c.enabled == sa.true(),
                 schedules.c.next_fire_at.is_not(None),
                 schedules.c.next_fire_at <= now,
+                sa.not_(sa.and_(schedules.c.overlap == "queue", held)),
             )
             .order_by(schedules.c.next_fire_at, schedules.c.id)
             .limit(limit)
@@ -185,66 +203,115 @@ async def due_schedules(store: Store, now: float, *, limit: int = 100) -> list[S
     return await store.run_sync(select, write=False)
 
 
-async def advance(
-    store: Store,
-    schedule_id: int,
-    *,
-    expected_next: float,
-    new_next: float | None,
-    last_fire: float | None,
-) -> bool:
-    """Move ``next_fire_at`` from ``expected_next`` to ``new_next`` if nobody did yet.
+@dataclass(frozen=True, slots=True)
+class FireResult:
+    """What ``fire`` did for one due schedule."""
 
-    Returns False when another scheduler advanced it first (or the schedule is gone)."""
-    now = await store.now()
+    won: bool
+    """False: another scheduler advanced the schedule first (or it was paused/deleted)."""
+    held: bool = False
+    """Overlap ``queue``: the previous job is unfinished; nothing changed."""
+    job_ids: tuple[int, ...] = ()
+    """Jobs created by this call."""
+    skipped: int = 0
+    errors: tuple[str, ...] = ()
+    """Firings whose job could not be created (e.g. a target device was deleted)."""
 
-    def update(conn: sa.Connection) -> bool:
-        values: dict[str, Any] = {"next_fire_at": new_next, "updated_at": now}
-        if last_fire is not None:
-            values["last_fire_at"] = sa.case(
-                (
-                    sa.or_(
-                        schedules.c.last_fire_at.is_(None), schedules.c.last_fire_at < last_fire
-                    ),
-                    last_fire,
-                ),
-                else_=schedules.c.last_fire_at,
-            )
-        result = conn.execute(
+
+async def fire(store: Store, schedule: Schedule, plan: FiringPlan) -> FireResult:
+    """Carry out a firing plan in one transaction, exactly once across schedulers.
+
+    Inside the transaction: overlap control (is the previous job unfinished?), then the
+    conditional advance ``UPDATE ... WHERE next_fire_at = :planned_from`` — on PostgreSQL
+    it row-locks the schedule, so a concurrent scheduler waits and then matches nothing —
+    and only the winner inserts the jobs, each unique by ``(schedule_id, fire_time)``.
+    A crash rolls everything back and leaves the firing due.
+    """
+    assert schedule.next_fire_at is not None
+    expected = schedule.next_fire_at.timestamp()
+
+    def transaction(conn: sa.Connection) -> FireResult:
+        busy = False
+        if plan.fire_times:
+            busy = _unfinished_job(conn, schedule.id, plan.fire_times[0].timestamp()) is not None
+        decision = apply_overlap(plan, schedule.spec.overlap, busy)
+        if decision.held:
+            return FireResult(won=True, held=True)
+        now = _store_now(store, conn)
+        values: dict[str, Any] = {
+            "next_fire_at": to_epoch(decision.next_fire_at),
+            "updated_at": now,
+        }
+        if decision.fire_times:
+            values["last_fire_at"] = decision.fire_times[-1].timestamp()
+        won = conn.execute(
             sa.update(schedules)
-            .where(schedules.c.id == schedule_id, schedules.c.next_fire_at == expected_next)
-            .values(**values)
-        )
-        return bool(result.rowcount == 1)
-
-    return await store.run_sync(update)
-
-
-async def unfinished_job(store: Store, schedule_id: int, before_fire: float) -> int | None:
-    """The id of an unfinished job of this schedule fired before ``before_fire``, if any."""
-
-    def select(conn: sa.Connection) -> int | None:
-        found = conn.execute(
-            sa.select(jobs.c.id)
             .where(
-                jobs.c.schedule_id == schedule_id,
-                jobs.c.fire_time < before_fire,
-                jobs.c.finished_at.is_(None),
+                schedules.c.id == schedule.id,
+                schedules.c.next_fire_at == expected,
+                schedules.c.enabled == sa.true(),
             )
-            .order_by(jobs.c.fire_time.desc())
-            .limit(1)
-        ).scalar()
-        return int(found) if found is not None else None
+            .values(**values)
+        ).rowcount
+        if won != 1:
+            return FireResult(won=False)
+        created: list[int] = []
+        errors: list[str] = []
+        for fire_time in decision.fire_times:
+            try:
+                with conn.begin_nested():
+                    job_id, new = jobs_sql.insert_job(
+                        conn,
+                        schedule.spec.job_template,
+                        now,
+                        schedule_id=schedule.id,
+                        fire_time=fire_time.timestamp(),
+                        notify=conn.dialect.name == "postgresql",
+                    )
+                if new:
+                    created.append(job_id)
+            except (InputError, NotFound) as exc:
+                errors.append(f"{fire_time.isoformat()}: {exc.message}")
+        return FireResult(True, False, tuple(created), decision.skipped, tuple(errors))
 
-    return await store.run_sync(select, write=False)
+    result = await store.run_sync(transaction)
+    if result.job_ids:
+        wake = getattr(store, "_wake", None)  # in-process wake-up of workers (SQLite)
+        if callable(wake):
+            wake()
+    return result
 
 
-async def earliest_next_fire(store: Store) -> float | None:
-    """The earliest ``next_fire_at`` of any enabled schedule (to time the loop's sleep)."""
+def _store_now(store: Store, conn: sa.Connection) -> float:
+    clock = getattr(store, "_now", None)
+    if callable(clock):
+        return float(clock(conn))
+    return time.time()
+
+
+def _unfinished_job(conn: sa.Connection, schedule_id: int, before_fire: float) -> int | None:
+    found = conn.execute(
+        sa.select(jobs.c.id)
+        .where(
+            jobs.c.schedule_id == schedule_id,
+            jobs.c.fire_time < before_fire,
+            jobs.c.finished_at.is_(None),
+        )
+        .order_by(jobs.c.fire_time.desc())
+        .limit(1)
+    ).scalar()
+    return int(found) if found is not None else None
+
+
+async def earliest_next_fire(store: Store, after: float) -> float | None:
+    """The earliest ``next_fire_at`` after ``after`` of any enabled schedule (the loop's
+    sleep)."""
 
     def select(conn: sa.Connection) -> float | None:
         value = conn.execute(
-            sa.select(sa.func.min(schedules.c.next_fire_at)).where(schedules.c.enabled == sa.true())
+            sa.select(sa.func.min(schedules.c.next_fire_at)).where(
+                schedules.c.enabled == sa.true(), schedules.c.next_fire_at > after
+            )
         ).scalar()
         return float(value) if value is not None else None
 

@@ -404,11 +404,12 @@ class SqlStore:
 
         def op(conn: Connection) -> None:
             ids = sorted({e.task_id for e in events})
-            jobs_of = dict(
-                conn.execute(sa.select(tasks.c.id, tasks.c.job_id).where(tasks.c.id.in_(ids)))
-                .tuples()
-                .all()
-            )
+            jobs_of = {
+                r.id: r.job_id
+                for r in conn.execute(
+                    sa.select(tasks.c.id, tasks.c.job_id).where(tasks.c.id.in_(ids))
+                )
+            }
             now = self._now(conn)
             rows = [
                 {

@@ -16,15 +16,17 @@ import asyncssh
 
 from netfleet.core.errors import HostKeyError, HostKeyMismatch, HostKeyUnknown
 
-_cache: dict[Path, tuple[tuple[int, int], dict[str, list[asyncssh.SSHKey]]]] = {}
+_Entries = dict[str, list[str]]
+"""Host pattern -> public keys as ``"keytype base64"`` text (decoded only when looked up)."""
+_cache: dict[Path, tuple[tuple[int, int], _Entries]] = {}
 
 
 def host_pattern(host: str, port: int) -> str:
     return host if port == 22 else f"[{host}]:{port}"
 
 
-def _parse(text: str) -> dict[str, list[asyncssh.SSHKey]]:
-    entries: dict[str, list[asyncssh.SSHKey]] = {}
+def _parse(text: str) -> _Entries:
+    entries: _Entries = {}
     for line in text.splitlines():
         line = line.strip()
         if not line or line.startswith(("#", "@", "|")):
@@ -32,13 +34,19 @@ def _parse(text: str) -> dict[str, list[asyncssh.SSHKey]]:
         parts = line.split()
         if len(parts) < 3:
             continue
+        for pattern in parts[0].split(","):
+            entries.setdefault(pattern, []).append(f"{parts[1]} {parts[2]}")
+    return entries
+
+
+def _decode(texts: list[str]) -> list[asyncssh.SSHKey]:
+    keys = []
+    for text in texts:
         try:
-            key = asyncssh.import_public_key(f"{parts[1]} {parts[2]}")
+            keys.append(asyncssh.import_public_key(text))
         except (asyncssh.KeyImportError, ValueError):
             continue
-        for pattern in parts[0].split(","):
-            entries.setdefault(pattern, []).append(key)
-    return entries
+    return keys
 
 
 class KnownHosts:
@@ -47,14 +55,19 @@ class KnownHosts:
     def __init__(self, path: Path) -> None:
         self.path = path.expanduser()
 
-    def _entries(self) -> dict[str, list[asyncssh.SSHKey]]:
+    def _stamp(self) -> tuple[int, int] | None:
         try:
             st = self.path.stat()
         except FileNotFoundError:
-            return {}
+            return None
         except OSError as exc:
             raise HostKeyError(f"cannot read known_hosts {self.path}: {exc.strerror}") from None
-        stamp = (st.st_size, st.st_mtime_ns)
+        return (st.st_size, st.st_mtime_ns)
+
+    def _entries(self) -> _Entries:
+        stamp = self._stamp()
+        if stamp is None:
+            return {}
         cached = _cache.get(self.path)
         if cached is not None and cached[0] == stamp:
             return cached[1]
@@ -67,19 +80,33 @@ class KnownHosts:
 
     def lookup(self, host: str, port: int) -> list[asyncssh.SSHKey]:
         """Keys pinned for ``host:port`` (empty when the host is unknown)."""
-        return list(self._entries().get(host_pattern(host, port), ()))
+        return _decode(self._entries().get(host_pattern(host, port), []))
 
     def add(self, host: str, port: int, key: asyncssh.SSHKey) -> None:
         """Pin ``key`` for ``host:port`` (appends one line; creates the file 0600)."""
-        line = f"{host_pattern(host, port)} {key.export_public_key('openssh').decode().strip()}\n"
+        entries = self._entries()
+        before = self._stamp()
+        pattern = host_pattern(host, port)
+        key_text = " ".join(key.export_public_key("openssh").decode().split()[:2])
+        line = f"{pattern} {key_text}\n".encode()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            with os.fdopen(fd, "a", encoding="utf-8") as fh:
-                fh.write(line)
+            try:
+                os.write(fd, line)
+            finally:
+                os.close(fd)
         except OSError as exc:
             raise HostKeyError(f"cannot write known_hosts {self.path}: {exc.strerror}") from None
-        _cache.pop(self.path, None)
+        # Keep the parsed cache in step instead of re-reading the whole file, unless
+        # someone else wrote to the file meanwhile.
+        after = self._stamp()
+        if after is not None and after[0] == (before[0] if before else 0) + len(line):
+            entries = dict(entries)
+            entries[pattern] = [*entries.get(pattern, []), key_text]
+            _cache[self.path] = (after, entries)
+        else:
+            _cache.pop(self.path, None)
 
 
 def fingerprint(key: asyncssh.SSHKey) -> str:

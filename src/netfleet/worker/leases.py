@@ -77,7 +77,8 @@ class LeaseKeeper:
             if ids:
                 result = await self._store.heartbeat(self._worker_id, ids, lease_s=self._lease_s)
                 for task_id in result.renewed:
-                    self.granted(task_id, sent)
+                    if task_id in self._running:
+                        self.granted(task_id, sent)
                 for task_id in result.cancel_requested:
                     self._stop(task_id, "cancel")
                 for task_id in result.lost:

@@ -104,7 +104,13 @@ class AttemptRunner:
         self._running.add(attempt)
         self._leases.granted(claimed.task_id, requested_at)
         attempt.task = asyncio.create_task(self._run(attempt), name=f"task-{claimed.task_id}")
+        attempt.task.add_done_callback(lambda _: self._forget(attempt))
         return attempt
+
+    def _forget(self, attempt: RunningTask) -> None:
+        attempt.phase = "done"
+        self._leases.forget(attempt.task_id)
+        self._running.remove(attempt)
 
     async def _run(self, attempt: RunningTask) -> None:
         claimed = attempt.claimed
@@ -121,9 +127,7 @@ class AttemptRunner:
         except Exception:  # a bug in the worker itself: log it, the lease will expire
             log.exception("worker error while running a task")
         finally:
-            attempt.phase = "done"
-            self._leases.forget(claimed.task_id)
-            self._running.remove(attempt)
+            self._forget(attempt)
 
     async def _execute(self, attempt: RunningTask) -> TaskOutcome | None:
         claimed = attempt.claimed

@@ -38,13 +38,14 @@ class RunningTask:
     def stop(self, reason: StopReason) -> bool:
         """Ask the attempt to stop for ``reason`` (the first reason wins).
 
-        The coroutine is cancelled only while it talks to the device; once it is
-        reporting its result, the reason is only recorded (``lost`` then stops
-        completion retries). Returns whether the coroutine was cancelled.
+        The coroutine is cancelled only while it talks to the device. Before that,
+        the attempt sees the reason and does not start; once it is reporting its
+        result, the reason is only recorded (``lost`` then stops report retries).
+        Returns whether the coroutine was cancelled.
         """
         if self.stop_reason is None:
             self.stop_reason = reason
-        if self.phase in ("starting", "executing") and self.task is not None:
+        if self.phase == "executing" and self.task is not None:
             return self.task.cancel(f"netfleet: {self.stop_reason}")
         return False
 

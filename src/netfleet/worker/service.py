@@ -38,11 +38,28 @@ def worker_config(settings: Settings, concurrency: int | None = None) -> WorkerC
     )
 
 
+def raise_fd_limit(needed: int) -> None:
+    """Raise the open-files soft limit towards ``needed`` (one socket per session)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not POSIX
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return
+    target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (ValueError, OSError) as exc:  # pragma: no cover - the OS said no
+        log.warning("cannot raise the open files limit", wanted=target, error=str(exc))
+
+
 async def serve(
     store: Store, settings: Settings, options: ServeOptions | None = None
 ) -> WorkerStats:
     """Run a worker on ``store`` until SIGTERM/SIGINT (or ``Worker.stop``); close the pool."""
     options = options or ServeOptions()
+    raise_fd_limit(settings.worker.max_connections_per_worker + 256)
     pool = device_pool(settings.pool, settings.worker, settings.connect)
     executor = PoolExecutor(pool, command_timeout_s=settings.worker.timeout_seconds)
     run_scheduler_too = (

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 from netfleet_sim.contract import PlatformSim
+from netfleet_sim.platforms.asa import ASA
 from netfleet_sim.platforms.eos import EOS
 from netfleet_sim.platforms.ios import IOS, XE
 from netfleet_sim.platforms.iosplatform import IosPlatform
+from netfleet_sim.platforms.junos import JunosPlatform
+from netfleet_sim.platforms.linux import LinuxPlatform
+from netfleet_sim.platforms.nxos import NXOS
+from netfleet_sim.platforms.xr import XR
 
 PLATFORMS: dict[str, PlatformSim] = {
     "cisco_ios": IosPlatform(IOS),
     "cisco_xe": IosPlatform(XE),
     "arista_eos": IosPlatform(EOS),
+    "cisco_nxos": IosPlatform(NXOS),
+    "juniper_junos": JunosPlatform(),
+    "cisco_xr": IosPlatform(XR),
+    "cisco_asa": IosPlatform(ASA),
+    "linux": LinuxPlatform(),
 }
 
 

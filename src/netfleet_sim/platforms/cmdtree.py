@@ -89,6 +89,17 @@ class CommandTree(Generic[H]):
         """The first words of all phrases."""
         return [k for k in self._root.children if k not in (ARG, REST)]
 
+    def completions(self, line: str, column: int) -> list[str]:
+        """Keywords that could complete the word starting at ``column`` of ``line``."""
+        node = self._root
+        for _, word in tokenize(line[:column]):
+            key = _pick(node, word)
+            if not isinstance(key, str):
+                return []
+            node = node.children[key]
+        partial = line[column:].split()[0].lower() if line[column:].split() else ""
+        return sorted(k for k in node.children if k.startswith(partial) and k not in (ARG, REST))
+
     def parse(self, line: str) -> Parse[H]:
         """Match ``line`` against the tree."""
         node = self._root

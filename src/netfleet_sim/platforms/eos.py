@@ -15,7 +15,7 @@ from netfleet_sim.platforms.identity import (
 from netfleet_sim.platforms.ios import BANNER, MORE
 from netfleet_sim.platforms.ioscfg import Config
 from netfleet_sim.platforms.iosstate import IosFlavor, ShowFn
-from netfleet_sim.platforms.iosview import Hardware, utc_now, vlans
+from netfleet_sim.platforms.iosview import Hardware, IfaceView, utc_now, vlans
 
 if TYPE_CHECKING:
     from netfleet_sim.platforms.iosengine import IosEngine
@@ -59,7 +59,9 @@ def eos_config(hostname: str, index: int) -> Config:
         ["vlan 20", "name VOICE"],
     ]
     for n, port in enumerate(PORTS):
-        config.append([f"interface {port}", "switchport access vlan 10"] if n < 2 else [f"interface {port}"])
+        config.append(
+            [f"interface {port}", "switchport access vlan 10"] if n < 2 else [f"interface {port}"]
+        )
     config += [
         ["interface Management1", f"ip address {ipv4_mgmt(index)}/8"],
         ["ip routing"],
@@ -73,7 +75,7 @@ def eos_config(hostname: str, index: int) -> Config:
     return config
 
 
-def _views(eng: IosEngine) -> list[ios_show.IfaceView]:
+def _views(eng: IosEngine) -> list[IfaceView]:
     return ios_show.views(eng)
 
 
@@ -125,6 +127,12 @@ def show_running(eng: IosEngine, args: tuple[str, ...]) -> str:
     return _config_text(eng, eng.state.running)
 
 
+def show_running_interface(eng: IosEngine, args: tuple[str, ...]) -> str:
+    """``show running-config interfaces NAME``."""
+    lines = ios_show.interface_lines(eng, args)
+    return ios_show.no_such_interface(eng) if lines is None else "\n".join(lines) + "\n"
+
+
 def show_startup(eng: IosEngine, args: tuple[str, ...]) -> str:
     """``show startup-config``."""
     return _config_text(eng, eng.state.startup_config())
@@ -150,7 +158,8 @@ def show_ip_int_brief(eng: IosEngine, args: tuple[str, ...]) -> str:
 def show_int_status(eng: IosEngine, args: tuple[str, ...]) -> str:
     """``show interfaces status``."""
     lines = [
-        "Port       Name        Status       Vlan     Duplex Speed  Type            Flags Encapsulation"
+        "Port       Name        Status       Vlan     Duplex Speed  Type            Flags "
+        "Encapsulation"
     ]
     for v in _views(eng):
         if not v.physical:
@@ -249,7 +258,7 @@ def show_hostname(eng: IosEngine, args: tuple[str, ...]) -> str:
 SHOWS: dict[str, ShowFn] = {
     "version": show_version,
     "running-config": show_running,
-    "running-config interface <rest>": ios_show.show_running_interface,
+    "running-config interfaces <rest>": show_running_interface,
     "startup-config": show_startup,
     "ip interface brief": show_ip_int_brief,
     "interfaces status": show_int_status,
@@ -270,7 +279,12 @@ EOS = IosFlavor(
     iface_types=("Ethernet", "Management", "Loopback", "Port-Channel", "Vlan", "Tunnel", "Vxlan"),
     pager=MORE,
     paging_off=("terminal length <arg>",),
-    extra_exec={"terminal monitor": "noop", "terminal dont-ask": "noop"},
+    replies={
+        "width": "Width set to {n} columns.\n",
+        "length": "Pagination set to {n} lines.\n",
+        "length0": "Pagination disabled.\n",
+    },
+    extra_exec={"terminal monitor": "noop", "terminal dont-ask": "noop", "configure": "configure"},
     invalid="% Invalid input",
     caret=False,
     incomplete="% Incomplete command",

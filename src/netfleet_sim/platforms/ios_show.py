@@ -6,6 +6,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from netfleet_sim.platforms import ioscfg
+from netfleet_sim.platforms.cmdtree import Invalid
 from netfleet_sim.platforms.identity import mac_dotted, serial
 from netfleet_sim.platforms.iosview import (
     IfaceView,
@@ -87,15 +88,28 @@ def show_running(eng: IosEngine, args: tuple[str, ...]) -> str:
     return _ios_config_text(eng, eng.state.running, startup=False)
 
 
-def show_running_interface(eng: IosEngine, args: tuple[str, ...]) -> str:
-    """``show running-config interface NAME``."""
+def interface_lines(eng: IosEngine, args: tuple[str, ...]) -> list[str] | None:
+    """The running-config stanza of the interface named by ``args`` (None if unknown)."""
     from netfleet_sim.platforms.iosmodes import canonical_interface
 
     name = canonical_interface(eng.flavor, "".join(args))
     stanza = ioscfg.find(eng.state.running, f"interface {name}") if name else None
     if stanza is None:
-        return "                              ^\n% Invalid input detected at '^' marker.\n\n"
-    body = "\n".join([stanza[0], *(" " + c for c in stanza[1:]), "end"])
+        return None
+    return [stanza[0], *(eng.flavor.indent + c for c in stanza[1:])]
+
+
+def no_such_interface(eng: IosEngine) -> str:
+    """The platform's invalid-input message for an unknown interface name."""
+    return eng.error(Invalid(len("show running-config interface ")), "").output
+
+
+def show_running_interface(eng: IosEngine, args: tuple[str, ...]) -> str:
+    """``show running-config interface NAME``."""
+    lines = interface_lines(eng, args)
+    if lines is None:
+        return no_such_interface(eng)
+    body = "\n".join([*lines, "end"])
     return (
         f"Building configuration...\n\nCurrent configuration : {len(body) + 1} bytes\n!\n{body}\n\n"
     )
@@ -126,7 +140,7 @@ def show_interfaces(eng: IosEngine, args: tuple[str, ...]) -> str:
         name = canonical_interface(eng.flavor, "".join(args))
         chosen = [v for v in chosen if v.name == name]
         if not chosen:
-            return "                 ^\n% Invalid input detected at '^' marker.\n\n"
+            return eng.error(Invalid(len("show interfaces ")), "").output
     return "".join(_interface_block(v, i) for i, v in enumerate(chosen))
 
 

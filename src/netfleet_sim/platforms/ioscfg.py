@@ -185,16 +185,21 @@ def ensure_stanza(config: Config, header: str, iface_order: Sequence[str]) -> St
     if found is not None:
         return found
     stanza: Stanza = [sys.intern(header)]
+    config.insert(_position(config, header, iface_order), stanza)
+    return stanza
+
+
+def _position(config: Config, header: str, iface_order: Sequence[str]) -> int:
     key = _rank(header, iface_order)
-    pos = len(config)
+    first = header.split()[0]
+    siblings = [i for i, s in enumerate(config) if s[0].split(None, 1)[0] == first]
+    if siblings:
+        before = [i for i in siblings if _rank(config[i][0], iface_order) <= key]
+        return before[-1] + 1 if before else siblings[0]
     for i in range(len(config) - 1, -1, -1):
         if _rank(config[i][0], iface_order) <= key:
-            pos = i + 1
-            break
-    else:
-        pos = 0
-    config.insert(pos, stanza)
-    return stanza
+            return i + 1
+    return 0
 
 
 def set_global(config: Config, line: str, iface_order: Sequence[str]) -> None:
@@ -219,8 +224,8 @@ def set_child(stanza: Stanza, line: str) -> None:
         if identity(stanza[i]) == ident:
             stanza[i] = sys.intern(line)
             return
-    if f"no {line}" in stanza:
-        stanza.remove(f"no {line}")
+    negations = {f"no {line}", "no " + " ".join(ident)}
+    stanza[1:] = [c for c in stanza[1:] if c not in negations]
     stanza.append(sys.intern(line))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from netfleet_sim.contract import Pager, Reply
-from netfleet_sim.platforms import ioscfg, iosmodes
+from netfleet_sim.platforms import ioscfg, iosexec, iosmodes
 from netfleet_sim.platforms.cmdtree import (
     Ambiguous,
     CommandTree,
@@ -45,7 +45,8 @@ class IosEngine:
     # -- contract -------------------------------------------------------------------------
     def motd(self) -> str:
         """The configured ``banner motd`` text (or the platform's login text)."""
-        return iosmodes.motd_text(self.state.running, self.flavor.motd)
+        flavor = self.flavor
+        return iosmodes.motd_text(self.state.running, flavor.motd, undelimited=flavor.banner_line)
 
     def prompt(self) -> str:
         """The prompt for the current mode."""
@@ -92,7 +93,7 @@ class IosEngine:
         key = (self.flavor.name, self.level)
         tree = _TREES.get(key)
         if tree is None:
-            tree = iosmodes.build_exec_tree(self.flavor, privileged=self.level != "user")
+            tree = iosexec.build_exec_tree(self.flavor, privileged=self.level != "user")
             _TREES[key] = tree
         return tree
 

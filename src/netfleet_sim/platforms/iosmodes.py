@@ -1,16 +1,14 @@
-"""Exec commands and configuration-mode handling of the IOS-like engine."""
+"""Configuration-mode handling of the IOS-like engine (global and sub-modes, banners)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from netfleet_sim.contract import Reply
 from netfleet_sim.platforms import ioscfg, iosvocab, xrcommit
 from netfleet_sim.platforms.cmdtree import (
     Ambiguous,
-    CommandTree,
     Incomplete,
     Invalid,
     resolve_keyword,
@@ -20,7 +18,7 @@ from netfleet_sim.platforms.ioscfg import Config
 from netfleet_sim.platforms.iosstate import IosFlavor
 
 if TYPE_CHECKING:
-    from netfleet_sim.platforms.iosengine import Action, IosEngine
+    from netfleet_sim.platforms.iosengine import IosEngine
 
 VIRTUAL_TYPES = frozenset(
     {"loopback", "vlan", "port-channel", "tunnel", "bdi", "bundle-ether", "nve", "null"}
@@ -28,189 +26,20 @@ VIRTUAL_TYPES = frozenset(
 _IFNAME = re.compile(r"^([A-Za-z][A-Za-z-]*?)(\d[\w/.:]*)$")
 
 
-def motd_text(config: Config, fallback: str) -> str:
+def motd_text(config: Config, fallback: str, *, undelimited: bool = False) -> str:
     """The text of ``banner motd`` in ``config`` followed by a newline, else ``fallback``."""
     for stanza in config:
         if stanza[0].startswith("banner motd"):
-            lines = stanza[0].split("\n")[1:-1]
-            return "\n" + "\n".join(lines) + "\n" if lines else ""
+            lines = stanza[0].split("\n")
+            if undelimited:
+                body = [lines[0][len("banner motd ") :]]
+            elif len(lines) > 1:
+                body = lines[1:-1]
+            else:
+                rest = lines[0][len("banner motd") :].strip()
+                body = [rest[1:].split(rest[0])[0]] if rest else []
+            return "\n" + "\n".join(body) + "\n" if body else ""
     return fallback
-
-
-# -- exec actions ------------------------------------------------------------------------------
-def _enable(eng: IosEngine, args: tuple[str, ...]) -> Reply:
-    if eng.level != "user" or not eng._secret:
-        eng.level = "priv" if eng.level == "user" else eng.level
-        return Reply(pageable=False)
-    eng.enable_tries = 0
-    return eng.ask("Password: ", lambda answer: _check_secret(eng, answer), echo=False)
-
-
-def _check_secret(eng: IosEngine, answer: str) -> Reply:
-    if answer == eng._secret:
-        eng.level = "priv"
-        return Reply(pageable=False)
-    eng.enable_tries += 1
-    if eng.enable_tries < eng.flavor.enable_attempts:
-        return eng.ask("Password: ", lambda again: _check_secret(eng, again), echo=False)
-    return Reply(eng.flavor.bad_secret + "\n", pageable=False)
-
-
-def _disable(eng: IosEngine, args: tuple[str, ...]) -> Reply:
-    eng.level = "user"
-    return Reply(pageable=False)
-
-
-def _exit(eng: IosEngine, args: tuple[str, ...]) -> Reply:
-    return Reply(close=True, pageable=False)
-
-
-def _configure(eng: IosEngine, args: tuple[str, ...]) -> Reply:
-    return eng.enter_config()
-
-
-def _configure_ask(eng: IosEngine, args: tuple[str, ...]) -> Reply:
-    def answer(line: str) -> Reply:
-        choice = line.strip().lower() or "terminal"
-        if "terminal".startswith(choice):
-            return eng.enter_config()
-        return Reply('?Must be "terminal", "memory" or "network"\n', pageable=False)
-
-    return eng.ask("Configuring from terminal, memory, or network [terminal]? ", answer)
-
-
-def _term_length(eng: IosEngine, args: tuple[str, ...]) -> Reply:
-    if not args or not args[-1].isdigit() or int(args[-1]) > 512:
-        return eng.error(Incomplete() if not args else Invalid(len("terminal length ")), "")
-    lines = int(args[-1])
-    eng.paging_on = lines > 0
-    if lines:
-        eng.page_lines = lines
-    return Reply(pageable=False)
-
-
-def _term_width(eng: IosEngine, args: tuple[str, ...]) -> Reply:
-    if not args or not args[-1].isdigit() or int(args[-1]) > 512:
-        return eng.error(Invalid(len("terminal width ")), "")
-    eng.width = int(args[-1])
-    return Reply(pageable=False)
-
-
-def _noop(eng: IosEngine, args: tuple[str, ...]) -> Reply:
-    return Reply(pageable=False)
-
-
-def _save(eng: IosEngine, args: tuple[str, ...]) -> Reply:
-    eng.state.save()
-    return Reply(eng.flavor.save_output, pageable=False)
-
-
-def _copy_run_start(eng: IosEngine, args: tuple[str, ...]) -> Reply:
-    if not eng.flavor.copy_question:
-        eng.state.save()
-        return Reply(eng.flavor.copy_output, pageable=False)
-
-    def answer(line: str) -> Reply:
-        if line.strip() not in ("", "startup-config"):
-            return Reply("%Error opening " + line.strip() + " (Permission denied)\n")
-        eng.state.save()
-        return Reply(eng.flavor.copy_output, pageable=False)
-
-    return eng.ask(eng.flavor.copy_question, answer)
-
-
-def _reload(eng: IosEngine, args: tuple[str, ...]) -> Reply:
-    def answer(line: str) -> Reply:
-        if line.strip().lower() in ("", "y", "yes", "confirm"):
-            eng.state.reboot()
-            return Reply(close=True, pageable=False)
-        return Reply(pageable=False)
-
-    return eng.ask("Proceed with reload? [confirm]", answer)
-
-
-def _ping(eng: IosEngine, args: tuple[str, ...]) -> Reply:
-    target = args[0].split()[0] if args else ""
-    return Reply(
-        "Type escape sequence to abort.\n"
-        f"Sending 5, 100-byte ICMP Echos to {target}, timeout is 2 seconds:\n"
-        "!!!!!\n"
-        "Success rate is 100 percent (5/5), round-trip min/avg/max = 1/1/2 ms\n",
-        pageable=False,
-    )
-
-
-def _ssh(eng: IosEngine, args: tuple[str, ...]) -> Reply:
-    return Reply("% Connection timed out; remote host not responding\n", pageable=False)
-
-
-def _show(fn: Callable[[IosEngine, tuple[str, ...]], str]) -> Action:
-    def run(eng: IosEngine, args: tuple[str, ...]) -> Reply:
-        return Reply(fn(eng, args))
-
-    return run
-
-
-ACTIONS: dict[str, Action] = {
-    "enable": _enable,
-    "disable": _disable,
-    "exit": _exit,
-    "configure": _configure,
-    "configure_ask": _configure_ask,
-    "term_length": _term_length,
-    "term_width": _term_width,
-    "noop": _noop,
-    "save": _save,
-    "copy_run_start": _copy_run_start,
-    "reload": _reload,
-    "ping": _ping,
-    "ssh": _ssh,
-    "commit": xrcommit.commit_action,
-}
-
-_USER_EXEC = {
-    "enable": "enable",
-    "exit": "exit",
-    "logout": "exit",
-    "quit": "exit",
-    "terminal width <arg>": "term_width",
-    "terminal monitor": "noop",
-    "ping <rest>": "ping",
-    "ssh <rest>": "ssh",
-    "telnet <rest>": "ssh",
-}
-_PRIV_EXEC = {
-    "disable": "disable",
-    "configure": "configure_ask",
-    "configure terminal": "configure",
-    "write": "save",
-    "write memory": "save",
-    "copy running-config startup-config": "copy_run_start",
-    "reload": "reload",
-    "clear counters": "noop",
-}
-
-
-def build_exec_tree(flavor: IosFlavor, *, privileged: bool) -> CommandTree[Action]:
-    """The exec commands of ``flavor`` at one privilege level."""
-    tree: CommandTree[Action] = CommandTree()
-    phrases = dict(_USER_EXEC)
-    for phrase in flavor.paging_off:
-        phrases[phrase] = "term_length"
-    if privileged:
-        phrases.update(_PRIV_EXEC)
-        if not flavor.write_memory:
-            del phrases["write"], phrases["write memory"]
-    phrases.update(flavor.extra_exec)
-    for phrase, action in phrases.items():
-        if action:
-            tree.add(phrase, ACTIONS[action])
-    for phrase, fn in flavor.shows.items():
-        if privileged or phrase in flavor.user_shows:
-            tree.add(f"show {phrase}", _show(fn))
-    if privileged and flavor.write_memory:
-        tree.add("write terminal", _show(flavor.shows["running-config"]))
-    return tree
 
 
 # -- configuration mode --------------------------------------------------------------------
@@ -341,7 +170,7 @@ def _apply(eng: IosEngine, line: str, vocab: iosvocab.Vocab | None) -> Reply:
         return Reply(pageable=False)
     if words[0] == "banner" and eng.flavor.banner_eof and len(words) == 2:
         return _banner_eof(eng, config, text)
-    if words[0] == "banner" and len(words) > 2:
+    if words[0] == "banner" and len(words) > 2 and not eng.flavor.banner_line:
         return _banner(eng, config, " ".join(words[:2]), body.split(None, 2)[2])
     mode = _submode(eng.flavor, text)
     if mode is not None:

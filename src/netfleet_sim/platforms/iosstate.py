@@ -37,6 +37,8 @@ class IosFlavor:
     """Canonical interface type names, in running-config order."""
     pager: Pager
     paging_off: tuple[str, ...] = ("terminal length <arg>",)
+    replies: dict[str, str] = field(default_factory=dict)
+    """What terminal settings print: keys ``width``, ``length`` and ``length0`` ({n} = value)."""
     extra_exec: dict[str, str] = field(default_factory=dict)
     """Further exec phrases mapped to engine action names."""
     login_privileged: bool = False
@@ -64,6 +66,7 @@ class IosFlavor:
     banner: str = ""
     """The pre-authentication SSH banner."""
     motd: str = ""
+    reload_question: str = "Proceed with reload? [confirm]"
     copy_question: str = "Destination filename [startup-config]? "
     save_output: str = "Building configuration...\n[OK]\n"
     copy_output: str = "Building configuration...\n[OK]\n"
@@ -73,8 +76,13 @@ class IosFlavor:
     separator: str | None = "!"
     """The line between configuration blocks (NX-OS: an empty line)."""
     write_memory: bool = True
+    copy_save: bool = True
+    """Whether ``copy running-config startup-config`` exists (not on IOS-XR)."""
     """Whether ``write memory`` exists (not on NX-OS)."""
     banner_eof: bool = False
+    """Banners are entered as lines ended by ``EOF`` (EOS) instead of a delimiter."""
+    banner_line: bool = False
+    """``banner motd`` takes the text on the same line, undelimited (ASA)."""
     """Banners are entered as lines ended by ``EOF`` (EOS) instead of a delimiter."""
     """Indentation of child lines in the running configuration."""
     config_banner: str = "Enter configuration commands, one per line.  End with CNTL/Z.\n"

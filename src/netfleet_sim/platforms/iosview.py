@@ -90,9 +90,7 @@ def parse_address(text: str | None) -> tuple[str | None, int | None]:
     return str(iface.ip), iface.network.prefixlen
 
 
-def interfaces(
-    config: Config, hw: Hardware, index: int, *, switch: bool
-) -> list[IfaceView]:
+def interfaces(config: Config, hw: Hardware, index: int, *, switch: bool) -> list[IfaceView]:
     """All interfaces of ``config`` in running-config order."""
     views: list[IfaceView] = []
     port = 0

@@ -30,7 +30,12 @@ def diff_lines(running: Config, candidate: Config) -> list[str]:
             out.extend(" no " + c for c in before[1:] if c not in stanza[1:])
         if len(stanza) > 1 or stanza[0].startswith("interface "):
             out.append("!")
-    out.extend("no " + s[0] for s in running if s[0] not in new)
+    replaced = {ioscfg.identity(s[0]) for s in candidate if len(s) == 1}
+    out.extend(
+        "no " + s[0]
+        for s in running
+        if s[0] not in new and not (len(s) == 1 and ioscfg.identity(s[0]) in replaced)
+    )
     return out
 
 

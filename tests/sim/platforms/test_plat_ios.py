@@ -56,7 +56,7 @@ def test_invalid_incomplete_and_ambiguous_messages() -> None:
     assert s.run("show foo") == " " * (3 + 5) + "^\n% Invalid input detected at '^' marker.\n\n"
     assert s.run("show") == "% Incomplete command.\n\n"
     assert s.run("s") == '% Ambiguous command:  "s"\n\n'
-    assert s.run("sh ip int brie") .startswith("Interface")
+    assert s.run("sh ip int brie").startswith("Interface")
     s.run("conf t")
     assert s.run("hostname") == "% Incomplete command.\n\n"
     assert s.run("interface Gi1/0/99").endswith("% Invalid input detected at '^' marker.\n\n")
@@ -167,6 +167,22 @@ def test_write_copy_startup_and_reboot() -> None:
     assert s.state.hostname == "UNSAVED"
 
 
+def test_reload_offers_to_save_then_reboots() -> None:
+    s = priv()
+    s.lines("conf t", "hostname KEPT", "end")
+    assert s.run("reload") == ""
+    assert s.prompt() == "System configuration has been modified. Save? [yes/no]: "
+    assert s.run("yes") == "Building configuration...\n[OK]\n"
+    assert s.prompt() == "Proceed with reload? [confirm]"
+    s.run("")
+    assert s.closed
+    assert Session("cisco_ios", state=s.state).prompt() == "KEPT>"
+    again = Session("cisco_ios", state=s.state)
+    again.lines("enable", SECRET, "conf t", "hostname GONE", "end", "reload", "no", "")
+    assert again.closed
+    assert s.state.hostname == "KEPT"
+
+
 def test_state_round_trips_through_json() -> None:
     s = priv()
     s.lines("conf t", "hostname RT", "vlan 99", "name NINES", "end", "wr")
@@ -215,9 +231,14 @@ def test_show_version_inventory_clock_parse(platform: str) -> None:
     s = priv(platform)
     (ver,) = parse("cisco_ios", "show version", s.run("show version"))
     assert ver["hostname"] == "R1"
-    assert ver["version"] in ("15.2(7)E4", "17.9.4a")
-    assert ver["serial"] and ver["serial"][0].startswith(("FOC", "FCW"))
-    assert ver["hardware"] == [("WS-C3560CX-8PC-S" if platform == "cisco_ios" else "C9300-24T")]
+    version, prefix, model = {
+        "cisco_ios": ("15.2(7)E4", "FOC", "WS-C3560CX-8PC-S"),
+        "cisco_xe": ("17.9.4a", "FCW", "C9300-24T"),
+    }[platform]
+    assert ver["version"] == version
+    assert len(ver["serial"]) == 1
+    assert ver["serial"][0].startswith(prefix)
+    assert ver["hardware"] == [model]
     other = Session(platform, state=s.platform.new_state("R2", index=8))
     other_ver = parse("cisco_ios", "show version", other.run("show version"))[0]
     assert other_ver["serial"] != ver["serial"]

@@ -8,6 +8,7 @@ stop it. ``initdb`` refuses to run as root, so as root it runs as ``postgres``.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -83,8 +84,6 @@ class PrivatePostgres:
         self.start()
 
     def cleanup(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):  # not running
             self.stop("immediate")
-        except subprocess.CalledProcessError:
-            pass  # not running
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -1,0 +1,364 @@
+"""Session pool benchmark: pooled vs unpooled job streams, and ``netfleet run`` vs Nornir.
+
+Part A (in this process, simulator in this process too): a stream of jobs over
+repeated devices (default 200 devices x 20 jobs x 3 commands, 100 at a time,
+300 ms login delay, 20 ms command latency), once through the pool and once with
+reuse disabled (a login per job). Then a stream whose pauses exceed the
+simulator's exec-timeout, so devices close idle sessions: every job must still
+succeed.
+
+Part B (subprocesses): a simulator with 1,000 devices; ``netfleet run`` with 5
+commands (100 at a time) against Nornir + nornir_netmiko (100 threads) on the
+same devices; wall time, CPU time and peak RSS of each client process.
+
+    .venv/bin/python benchmarks/pool.py            # full (a few minutes)
+    .venv/bin/python benchmarks/pool.py --smoke    # a few seconds (CI)
+"""
+
+# ruff: noqa: E402
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Running ``python benchmarks/pool.py`` puts benchmarks/ first on sys.path, where
+# ``queue.py`` (the queue benchmark) would shadow the standard library's ``queue``.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import json
+import os
+import random
+import signal
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from netfleet.core.inventory import load_inventory
+from netfleet.core.models import DeviceSpec
+from netfleet.core.settings import ConnectSettings, PoolSettings, WorkerSettings
+from netfleet.device import Device
+from netfleet.jobs.execute import run_on_device
+from netfleet.pool import SessionPool, device_pool
+
+COMMANDS = ["show version", "show clock", "show ip interface brief", "show users", "show inventory"]
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class StreamResult:
+    jobs: int
+    failed: int
+    logins: int
+    mean_job_ms: float
+    p95_job_ms: float
+    wall_s: float
+    evictions: dict[str, int]
+
+
+def _pool(tmp: Path, *, reuse: bool, concurrency: int) -> SessionPool[Device]:
+    return device_pool(
+        PoolSettings(logins_per_second_per_device=50.0, probe_after_idle_seconds=1.0),
+        WorkerSettings(max_connections_per_worker=concurrency * 4, connection_reuse=reuse),
+        ConnectSettings(known_hosts=tmp / "known_hosts"),
+    )
+
+
+async def job_stream(
+    specs: list[DeviceSpec],
+    *,
+    rounds: int,
+    commands: int,
+    concurrency: int,
+    reuse: bool,
+    tmp: Path,
+    pause_s: float = 0.0,
+    seed: int = 7,
+) -> StreamResult:
+    """Run ``rounds`` jobs per device (each round in random device order)."""
+    rng = random.Random(seed)
+    order = []
+    for _ in range(rounds):
+        batch = list(specs)
+        rng.shuffle(batch)
+        order.extend(batch)
+    gate = asyncio.Semaphore(concurrency)
+    times: list[float] = []
+    failed = 0
+    cmds = COMMANDS[:commands]
+    pool = _pool(tmp, reuse=reuse, concurrency=concurrency)
+
+    async def one(spec: DeviceSpec, delay: float) -> None:
+        nonlocal failed
+        if delay:
+            await asyncio.sleep(delay)
+        async with gate:
+            t0 = time.perf_counter()
+            run = await run_on_device(pool, spec, commands=cmds)
+            times.append((time.perf_counter() - t0) * 1000.0)
+            failed += 0 if run.ok else 1
+
+    start = time.perf_counter()
+    async with pool:
+        if pause_s:
+            # Each device's jobs are spread over time with random gaps up to 2 x pause_s.
+            per_device: dict[str, float] = {}
+            tasks = []
+            for spec in order:
+                at = per_device.get(spec.name, 0.0) + rng.uniform(0.0, 2 * pause_s)
+                per_device[spec.name] = at
+                tasks.append(one(spec, at))
+            await asyncio.gather(*tasks)
+        else:
+            await asyncio.gather(*(one(spec, 0.0) for spec in order))
+        stats = pool.stats().total
+    times.sort()
+    return StreamResult(
+        jobs=len(order),
+        failed=failed,
+        logins=stats.logins,
+        mean_job_ms=statistics.fmean(times),
+        p95_job_ms=times[int(0.95 * (len(times) - 1))],
+        wall_s=time.perf_counter() - start,
+        evictions=stats.evictions,
+    )
+
+
+@contextlib.contextmanager
+def sim_process(tmp: Path, name: str, *args: str) -> Iterator[Path]:
+    """A simulator in a child process (so it does not share the client's CPU); its inventory."""
+    inventory = tmp / f"{name}.yaml"
+    cmd = [sys.executable, "-m", "netfleet_sim", "--inventory", str(inventory), *args]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 120
+        while not inventory.exists():
+            if proc.poll() is not None or time.time() > deadline:
+                assert proc.stderr is not None
+                raise SystemExit(f"simulator failed: {proc.stderr.read().decode()[-500:]}")
+            time.sleep(0.1)
+        yield inventory
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def unchecked(inventory: Path) -> list[DeviceSpec]:
+    """The inventory's devices with host key checking off (netmiko does not check either)."""
+    return [
+        dataclasses.replace(spec, host_key_policy="off")
+        for spec in load_inventory(inventory).devices
+    ]
+
+
+async def part_a(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    timing = ["--login-delay-ms", str(args.login_delay_ms), "--latency-ms", str(args.latency_ms)]
+    common = {"commands": args.commands, "concurrency": args.concurrency, "tmp": tmp}
+    platforms = "cisco_ios,cisco_xe,arista_eos"
+    with sim_process(
+        tmp, "a", "--devices", str(args.devices), "--platforms", platforms, *timing
+    ) as inv:
+        specs = unchecked(inv)
+        pooled = await job_stream(specs, rounds=args.jobs, reuse=True, **common)  # type: ignore[arg-type]
+        unpooled = await job_stream(specs, rounds=args.jobs, reuse=False, **common)  # type: ignore[arg-type]
+    expiry = ["--exec-timeout-s", str(args.exec_timeout_s), "--platforms", "cisco_ios"]
+    with sim_process(tmp, "e", "--devices", str(args.exec_devices), *expiry, *timing) as inv:
+        expiring = await job_stream(
+            unchecked(inv),
+            rounds=args.exec_jobs,
+            reuse=True,
+            pause_s=args.exec_timeout_s,
+            **common,  # type: ignore[arg-type]
+        )
+    return {"pooled": pooled, "unpooled": unpooled, "exec_timeout": expiring}
+
+
+# --- part B: netfleet run vs Nornir ---------------------------------------------
+
+NORNIR_SCRIPT = r"""
+import sys, json, logging
+from nornir import InitNornir
+from nornir_netmiko.tasks import netmiko_send_command
+folder, workers, commands = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
+def task(t):
+    for c in commands:
+        t.run(task=netmiko_send_command, command_string=c)
+nr = InitNornir(
+    runner={"plugin": "threaded", "options": {"num_workers": workers}},
+    inventory={"plugin": "SimpleInventory", "options": {
+        "host_file": f"{folder}/hosts.yaml", "group_file": f"{folder}/groups.yaml",
+        "defaults_file": f"{folder}/defaults.yaml"}},
+    logging={"enabled": False},
+)
+result = nr.run(task=task)
+print(json.dumps({"devices": len(result), "failed": len(result.failed_hosts)}))
+"""
+
+
+def nornir_inventory(netfleet_inventory: Path, folder: Path) -> None:
+    """The same devices as a Nornir SimpleInventory (netmiko platform names)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    hosts = {}
+    for spec in load_inventory(netfleet_inventory).devices:
+        cred = spec.credentials[0]
+        hosts[spec.name] = {
+            "hostname": spec.host,
+            "port": spec.port,
+            "username": cred.username,
+            "password": cred.password,
+            "platform": spec.platform,
+            "connection_options": {
+                "netmiko": {"extras": {"secret": cred.enable_secret, "fast_cli": True}}
+            },
+        }
+    (folder / "hosts.yaml").write_text(yaml.safe_dump(hosts))
+    (folder / "groups.yaml").write_text("{}\n")
+    (folder / "defaults.yaml").write_text("{}\n")
+
+
+def measure_with_rusage(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """Run ``cmd``; wall time, CPU time (user+sys) and peak RSS of that process alone."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return {
+            "wall_s": wall,
+            "cpu_s": usage.ru_utime + usage.ru_stime,
+            "peak_rss_mb": usage.ru_maxrss / 1024.0,
+            "rc": proc.returncode,
+            "stdout": out.read().decode(),
+            "stderr": err.read().decode(),
+        }
+
+
+def part_b(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    timing = [
+        "--login-delay-ms", str(args.fleet_login_delay_ms),
+        "--latency-ms", str(args.fleet_latency_ms),
+    ]  # fmt: skip
+    with sim_process(
+        tmp, "b", "--devices", str(args.fleet), "--platforms", "cisco_ios", *timing
+    ) as inv:
+        # Same devices, host key checking off (as netmiko's default), for netfleet run.
+        doc = yaml.safe_load(inv.read_text())
+        for entry in doc["devices"]:
+            entry["host_key_policy"] = "off"
+        inventory = tmp / "b-unchecked.yaml"
+        inventory.write_text(yaml.safe_dump(doc))
+        env = dict(os.environ, NETFLEET_CONFIG=str(tmp / "none.toml"))
+        commands = COMMANDS[: args.fleet_commands]
+        run_cmd = [
+            sys.executable, "-c", "from netfleet.cli.app import main; main()", "run", "-i",
+            str(inventory), "--concurrency", str(args.threads), "-o", "json",
+        ]  # fmt: skip
+        for c in commands:
+            run_cmd += ["-c", c]
+        ours = measure_with_rusage(run_cmd, env)
+        report_doc = json.loads(ours["stdout"])
+        ours["failed"] = report_doc["summary"]["failed"]
+        ours["errors"] = sorted({r["error"] for r in report_doc["results"] if r["error"]})[:3]
+        nornir_inventory(inv, tmp / "nornir")
+        nornir_cmd = [
+            sys.executable, "-c", NORNIR_SCRIPT, str(tmp / "nornir"), str(args.threads),
+            json.dumps(commands),
+        ]  # fmt: skip
+        theirs = measure_with_rusage(nornir_cmd, env)
+        if theirs["rc"] != 0:
+            raise SystemExit(f"nornir failed: {theirs['stderr'][-800:]}")
+        result = json.loads(theirs["stdout"].strip().splitlines()[-1])
+        theirs["failed"] = result["failed"]
+        return {"netfleet": ours, "nornir": theirs}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny numbers (a few seconds)")
+    parser.add_argument("--devices", type=int, default=200)
+    parser.add_argument("--jobs", type=int, default=20, help="jobs per device")
+    parser.add_argument("--commands", type=int, default=3)
+    parser.add_argument("--concurrency", type=int, default=100)
+    parser.add_argument("--login-delay-ms", type=float, default=300.0)
+    parser.add_argument("--latency-ms", type=float, default=20.0)
+    parser.add_argument("--exec-timeout-s", type=float, default=1.0)
+    parser.add_argument("--exec-devices", type=int, default=50)
+    parser.add_argument("--exec-jobs", type=int, default=10)
+    parser.add_argument("--fleet", type=int, default=1000)
+    parser.add_argument("--fleet-commands", type=int, default=5)
+    parser.add_argument("--fleet-login-delay-ms", type=float, default=0.0)
+    parser.add_argument("--fleet-latency-ms", type=float, default=0.0)
+    parser.add_argument("--threads", type=int, default=100)
+    parser.add_argument("--skip-nornir", action="store_true")
+    args = parser.parse_args()
+    if args.smoke:
+        args.devices, args.jobs, args.concurrency = 6, 4, 4
+        args.login_delay_ms, args.latency_ms = 50.0, 5.0
+        args.exec_timeout_s, args.exec_devices, args.exec_jobs = 0.3, 3, 3
+        args.fleet, args.threads = 10, 5
+
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        a = asyncio.run(part_a(args, tmp))
+        b = None if args.skip_nornir else part_b(args, tmp)
+    report(args, a, b)
+
+
+def report(args: argparse.Namespace, a: dict[str, Any], b: dict[str, Any] | None) -> None:
+    pooled, unpooled, expiring = a["pooled"], a["unpooled"], a["exec_timeout"]
+    print(
+        f"\nA. job stream: {args.devices} devices x {args.jobs} jobs x {args.commands} commands, "
+        f"{args.concurrency} at a time; login {args.login_delay_ms:g} ms, "
+        f"command latency {args.latency_ms:g} ms"
+    )
+    print(f"{'':24} {'pool':>10} {'no pool':>10} {'ratio':>8}")
+    rows = [
+        ("logins per job", pooled.logins / pooled.jobs, unpooled.logins / unpooled.jobs),
+        ("mean job ms", pooled.mean_job_ms, unpooled.mean_job_ms),
+        ("p95 job ms", pooled.p95_job_ms, unpooled.p95_job_ms),
+        ("wall s", pooled.wall_s, unpooled.wall_s),
+        ("failed jobs", pooled.failed, unpooled.failed),
+    ]
+    for name, ours, base in rows:
+        ratio = f"{ours / base:8.3f}" if base else f"{'-':>8}"
+        print(f"{name:24} {ours:10.3f} {base:10.3f} {ratio}")
+    reduction = 1 - pooled.mean_job_ms / unpooled.mean_job_ms
+    print(f"mean job time reduction: {reduction:.1%}  (target >= 80 %)")
+    print(f"logins per job: {pooled.logins / pooled.jobs:.3f} vs 1.0  (target <= 0.05)")
+    print(
+        f"\nA2. devices close sessions idle > {args.exec_timeout_s:g} s (exec-timeout): "
+        f"{expiring.jobs} jobs, {expiring.failed} failed, {expiring.logins} logins, "
+        f"evictions {expiring.evictions}"
+    )
+    if b is None:
+        return
+    ours, theirs = b["netfleet"], b["nornir"]
+    print(
+        f"\nB. {args.fleet} devices x {args.fleet_commands} commands; netfleet run "
+        f"(--concurrency {args.threads}) vs Nornir + nornir_netmiko ({args.threads} threads)"
+    )
+    print(f"{'':16} {'netfleet':>10} {'nornir':>10} {'nornir/netfleet':>16}")
+    for key, label in (("wall_s", "wall s"), ("cpu_s", "CPU s"), ("peak_rss_mb", "peak RSS MB")):
+        print(f"{label:16} {ours[key]:10.2f} {theirs[key]:10.2f} {theirs[key] / ours[key]:16.2f}")
+    print(f"{'failed devices':16} {ours['failed']:10d} {theirs['failed']:10d}")
+    if ours["errors"]:
+        print(f"netfleet errors (first 3 kinds): {ours['errors']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,422 @@
+"""End to end: tasks through worker processes on the simulator, vs direct execution.
+
+One run measures, against one simulator process (Cisco IOS devices on loopback):
+
+- baseline: the same tasks run directly in one process with a session pool and
+  ``run_on_device`` (no queue, no database), at the same total concurrency;
+- queue: the tasks submitted as jobs to a fresh PostgreSQL database (SQLite when
+  PostgreSQL is not reachable) and run by worker processes (``netfleet worker``);
+  a warm-up job first opens one session per device, then the measured jobs run;
+  session reuse comes from the workers' pool statistics and the simulator's logins;
+- memory: one worker holding many idle sessions (RSS of the worker process).
+
+    .venv/bin/python benchmarks/worker_e2e.py           # 10,000 tasks, 1,000 devices
+    .venv/bin/python benchmarks/worker_e2e.py --smoke   # a few seconds (CI)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# benchmarks/queue.py shadows the stdlib ``queue`` module: keep this directory off the path.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import contextlib  # noqa: E402
+import json  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import urllib.request  # noqa: E402
+import uuid  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import psutil  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+from cryptography.fernet import Fernet  # noqa: E402
+
+from netfleet.core.inventory import load_inventory  # noqa: E402
+from netfleet.core.models import DeviceSpec  # noqa: E402
+from netfleet.core.settings import Settings, WorkerSettings  # noqa: E402
+from netfleet.jobs.execute import run_on_device  # noqa: E402
+from netfleet.jobs.model import JobSpec  # noqa: E402
+from netfleet.pool import device_pool  # noqa: E402
+from netfleet.store import SqlStore, open_store  # noqa: E402
+
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+COMMANDS = ["show version"]
+KEY = Fernet.generate_key().decode()
+HEARTBEAT_S = 0.5
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# --- the simulator process ------------------------------------------------------------
+
+
+class SimProcess:
+    def __init__(self, devices: int, tmp: Path) -> None:
+        self.inventory = tmp / "fleet.yaml"
+        self.control = free_port()
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "netfleet_sim",
+                "--devices",
+                str(devices),
+                "--platforms",
+                "cisco_ios",
+                "--inventory",
+                str(self.inventory),
+                "--control-port",
+                str(self.control),
+                "--max-sessions",
+                "8",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=(tmp / "sim.log").open("wb"),
+        )
+
+    def get(self, path: str) -> Any:
+        url = f"http://127.0.0.1:{self.control}{path}"
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return json.load(response)
+
+    def post(self, path: str) -> None:
+        req = urllib.request.Request(f"http://127.0.0.1:{self.control}{path}", method="POST")
+        with urllib.request.urlopen(req, timeout=30):
+            pass
+
+    async def ready(self) -> None:
+        for _ in range(600):
+            if self.proc.poll() is not None:
+                raise SystemExit("the simulator exited; see sim.log")
+            with contextlib.suppress(OSError):
+                if self.inventory.exists() and self.get("/health").get("ok"):
+                    return
+            await asyncio.sleep(0.1)
+        raise SystemExit("the simulator did not start")
+
+    async def totals(self) -> dict[str, int]:
+        data = await asyncio.to_thread(self.get, "/devices")
+        devices = data["devices"] if isinstance(data, dict) else data
+        out = {"logins": 0, "sessions_open": 0}
+        for d in devices:
+            stats = d.get("stats", d)
+            out["logins"] += int(stats.get("logins", 0))
+            out["sessions_open"] += int(stats.get("sessions_open", 0))
+        return out
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=15)
+        if self.proc.poll() is None:
+            self.proc.kill()
+
+
+# --- databases --------------------------------------------------------------------------
+
+
+def fresh_database(tmp: Path, use_pg: bool) -> tuple[str, str | None]:
+    """(url, PostgreSQL database name to drop) — SQLite if PostgreSQL is not reachable."""
+    if use_pg:
+        name = f"nf_bench_{uuid.uuid4().hex[:8]}"
+        try:
+            engine = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+            with engine.connect() as conn:
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            engine.dispose()
+            return f"postgresql://postgres@127.0.0.1:5432/{name}", name
+        except sa.exc.OperationalError:
+            print("PostgreSQL not reachable: using SQLite", file=sys.stderr)
+    return f"sqlite:///{tmp / 'bench.db'}", None
+
+
+def drop_database(name: str | None) -> None:
+    if name is None:
+        return
+    engine = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+# --- workers ----------------------------------------------------------------------------
+
+
+def start_worker(url: str, tmp: Path, name: str, **env: str) -> subprocess.Popen[bytes]:
+    full = {
+        **os.environ,
+        "NETFLEET_SECRET_KEY": KEY,
+        "NETFLEET_CONFIG": str(tmp / "absent.toml"),
+        "NETFLEET_CONNECT__KNOWN_HOSTS": str(tmp / "known_hosts"),
+        "NETFLEET_LOG__FORMAT": "json",
+        "NETFLEET_LOG__LEVEL": "WARNING",
+        "NETFLEET_WORKER__HEARTBEAT_SECONDS": str(HEARTBEAT_S),
+        **env,
+    }
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from netfleet.cli.app import main; main()",
+            "worker",
+            "--db",
+            url,
+            "--id",
+            name,
+            "--no-scheduler",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp / f"{name}.log").open("wb"),
+        env=full,
+    )
+
+
+async def stop_worker(proc: subprocess.Popen[bytes]) -> None:
+    proc.send_signal(signal.SIGTERM)
+    for _ in range(600):
+        if proc.poll() is not None:
+            return
+        await asyncio.sleep(0.05)
+    proc.kill()
+
+
+async def wait_jobs(store: SqlStore, job_ids: list[int], timeout: float) -> None:
+    end = time.monotonic() + timeout
+    pending = list(job_ids)
+    while pending:
+        if time.monotonic() > end:
+            raise SystemExit(f"jobs not finished in {timeout:.0f} s: {pending[:5]}")
+        job = await store.get_job(pending[0], tasks=False)
+        if job.finished:
+            pending.pop(0)
+        else:
+            await asyncio.sleep(0.05)
+
+
+async def pool_totals(store: SqlStore, ids: list[str]) -> dict[str, int]:
+    out = {"checkouts": 0, "logins": 0, "reuses": 0}
+    for w in await store.list_workers():
+        if w.id in ids:
+            pool = w.stats.get("pool", {})
+            for key in out:
+                out[key] += int(pool.get(key, 0))
+    return out
+
+
+# --- phases -----------------------------------------------------------------------------
+
+
+async def baseline(specs: list[DeviceSpec], rounds: int, concurrency: int) -> dict[str, float]:
+    """Direct execution: one process, one pool, no queue."""
+    settings = Settings(secret_key=KEY)
+    settings.connect.known_hosts = Path(tempfile.mkdtemp()) / "known_hosts"
+    worker = WorkerSettings(max_connections_per_worker=len(specs) + 100)
+    pool = device_pool(settings.pool, worker, settings.connect)
+    gate = asyncio.Semaphore(concurrency)
+    failures = 0
+
+    async def one(spec: DeviceSpec) -> None:
+        nonlocal failures
+        async with gate:
+            run = await run_on_device(pool, spec, commands=COMMANDS)
+            failures += not run.ok
+
+    # warm-up round (not timed), like the queue phase
+    await asyncio.gather(*(one(s) for s in specs))
+    warm = pool.stats().total
+    t0 = time.perf_counter()
+    for _ in range(rounds):
+        await asyncio.gather(*(one(s) for s in specs))
+    elapsed = time.perf_counter() - t0
+    stats = pool.stats().total
+    await pool.close()
+    return {
+        "elapsed": elapsed,
+        "tasks": rounds * len(specs),
+        "failures": failures,
+        "logins": stats.logins - warm.logins,
+        "checkouts": stats.checkouts - warm.checkouts,
+    }
+
+
+async def queue_phase(
+    store: SqlStore,
+    sim: SimProcess,
+    url: str,
+    tmp: Path,
+    names: list[str],
+    rounds: int,
+    workers: int,
+    conc: int,
+) -> dict[str, float]:
+    ids = [f"bench-{i}" for i in range(workers)]
+    env = {
+        "NETFLEET_WORKER__CONCURRENCY": str(conc),
+        "NETFLEET_WORKER__MAX_CONNECTIONS_PER_WORKER": str(len(names) + 100),
+    }
+    procs = [start_worker(url, tmp, wid, **env) for wid in ids]
+    try:
+        warm = await store.submit(_job(names))
+        await wait_jobs(store, [warm.id], timeout=600)
+        await asyncio.sleep(HEARTBEAT_S * 1.5)  # a heartbeat publishes the pools' counters
+        before = await pool_totals(store, ids)
+        sim_before = await sim.totals()
+        t0 = time.perf_counter()
+        jobs = [(await store.submit(_job(names))).id for _ in range(rounds)]
+        await wait_jobs(store, jobs, timeout=3600)
+        elapsed = time.perf_counter() - t0
+        sim_after = await sim.totals()
+    finally:
+        for proc in procs:
+            await stop_worker(proc)
+    after = await pool_totals(store, ids)  # the final snapshot, written at shutdown
+    failed = 0
+    for job_id in jobs:
+        job = await store.get_job(job_id, tasks=False)
+        failed += job.counts.failed + job.counts.cancelled
+    checkouts = after["checkouts"] - before["checkouts"]
+    logins = after["logins"] - before["logins"]
+    return {
+        "elapsed": elapsed,
+        "tasks": rounds * len(names),
+        "failures": failed,
+        "logins": logins,
+        "checkouts": checkouts,
+        "sim_logins": sim_after["logins"] - sim_before["logins"],
+        "logins_total": after["logins"],
+        "checkouts_total": after["checkouts"],
+    }
+
+
+async def memory_phase(store: SqlStore, url: str, tmp: Path, names: list[str]) -> dict[str, float]:
+    env = {
+        "NETFLEET_WORKER__CONCURRENCY": "200",
+        "NETFLEET_WORKER__MAX_CONNECTIONS_PER_WORKER": str(len(names) + 100),
+        "NETFLEET_WORKER__MAX_IDLE_TIME_SECONDS": "3600",
+    }
+    proc = start_worker(url, tmp, "bench-memory", **env)
+    try:
+        for _ in range(400):  # until registered
+            if any(w.id == "bench-memory" for w in await store.list_workers()):
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(HEARTBEAT_S)
+        before = psutil.Process(proc.pid).memory_info().rss
+        job = await store.submit(_job(names))
+        await wait_jobs(store, [job.id], timeout=600)
+        await asyncio.sleep(HEARTBEAT_S * 1.5)
+        after = psutil.Process(proc.pid).memory_info().rss
+        held = 0
+        for w in await store.list_workers():
+            if w.id == "bench-memory":
+                held = int(w.stats.get("pool", {}).get("idle", 0))
+    finally:
+        await stop_worker(proc)
+    return {"sessions": held, "rss_before": before, "rss_after": after}
+
+
+def _job(names: list[str]) -> JobSpec:
+    return JobSpec.model_validate({"targets": {"devices": names}, "commands": COMMANDS})
+
+
+# --- main -------------------------------------------------------------------------------
+
+
+async def main(args: argparse.Namespace) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="netfleet-bench-"))
+    total_devices = max(args.devices, args.idle_sessions)
+    sim = SimProcess(total_devices, tmp)
+    db_name = None
+    try:
+        await sim.ready()
+        url, db_name = fresh_database(tmp, not args.sqlite)
+        store = await open_store(url, settings=Settings(secret_key=KEY))
+        try:
+            specs = load_inventory(sim.inventory).devices
+            report = await store.import_devices(specs)
+            assert report.ok, report
+            main_specs = specs[: args.devices]
+            names = [s.name for s in main_specs]
+            rounds = max(1, args.tasks // args.devices)
+
+            base = await baseline(main_specs, rounds, args.workers * args.concurrency)
+            queue = await queue_phase(
+                store, sim, url, tmp, names, rounds, args.workers, args.concurrency
+            )
+            memory = await memory_phase(
+                store, url, tmp, [s.name for s in specs[: args.idle_sessions]]
+            )
+        finally:
+            await store.close()
+    finally:
+        sim.stop()
+        drop_database(db_name)
+
+    backend = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+    base_rate = base["tasks"] / base["elapsed"]
+    queue_rate = queue["tasks"] / queue["elapsed"]
+    reuse = 1 - queue["logins"] / queue["checkouts"] if queue["checkouts"] else 0.0
+    reuse_all = 1 - queue["logins_total"] / queue["checkouts_total"]
+    sim_logins = queue["sim_logins"]
+    kb = (memory["rss_after"] - memory["rss_before"]) / 1024 / max(1, memory["sessions"])
+    print(
+        f"\n{queue['tasks']:,} tasks over {args.devices:,} devices, "
+        f"{args.workers} worker processes x concurrency {args.concurrency}, {backend}\n"
+    )
+    print("| run | tasks/s | ratio vs baseline | failed | logins | session reuse |")
+    print("|---|---|---|---|---|---|")
+    print(
+        f"| direct, 1 process, no queue (baseline) | {base_rate:,.0f} | 1.00 | "
+        f"{base['failures']:.0f} | {base['logins']:.0f} | "
+        f"{1 - base['logins'] / base['checkouts']:.1%} |"
+    )
+    print(
+        f"| queue + {args.workers} workers ({backend}) | {queue_rate:,.0f} | "
+        f"{queue_rate / base_rate:.2f} | {queue['failures']:.0f} | {queue['logins']:.0f} | "
+        f"{reuse:.1%} |"
+    )
+    print(
+        f"\nsession reuse incl. the warm-up job: {reuse_all:.1%}; "
+        f"simulator logins during the measured jobs: {sim_logins}"
+    )
+    print("\n| worker memory | value |")
+    print("|---|---|")
+    print(f"| RSS before sessions | {memory['rss_before'] / 2**20:.1f} MiB |")
+    print(
+        f"| RSS holding {memory['sessions']:.0f} idle sessions | "
+        f"{memory['rss_after'] / 2**20:.1f} MiB |"
+    )
+    print(f"| per idle session | {kb:.1f} KiB |")
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--smoke", action="store_true", help="tiny numbers (a few seconds)")
+    p.add_argument("--devices", type=int, default=1000)
+    p.add_argument("--tasks", type=int, default=10_000)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--concurrency", type=int, default=100)
+    p.add_argument("--idle-sessions", type=int, default=2000)
+    p.add_argument("--sqlite", action="store_true", help="use SQLite instead of PostgreSQL")
+    args = p.parse_args()
+    if args.smoke:
+        args.devices, args.tasks, args.concurrency, args.idle_sessions = 20, 100, 10, 40
+    return args
+
+
+if __name__ == "__main__":
+    asyncio.run(main(parse_args()))

@@ -1,0 +1,130 @@
+"""Bearer-token authentication and role checks.
+
+Roles are ordered: ``viewer`` (read) < ``operator`` (submit command jobs, cancel,
+rerun) < ``admin`` (config jobs, devices, credentials, schedules, tokens, audit).
+Tokens are verified against their SHA-256 in the database; a verified token is
+cached for a few seconds (revoking through the API clears the cache at once).
+With ``service.auth = false`` every request acts as ``anonymous`` admin.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from netfleet.api.context import context
+from netfleet.api.problems import ProblemException
+from netfleet.core.errors import NetfleetError
+from netfleet.core.logging import get_logger
+from netfleet.store import auth_sql
+from netfleet.store.auth_sql import Role, TokenRecord, hash_token
+from netfleet.store.interface import Store
+
+log = get_logger(__name__)
+
+RANK: dict[str, int] = {"viewer": 0, "operator": 1, "admin": 2}
+CACHE_TTL_S = 5.0
+TOUCH_EVERY_S = 60.0
+
+bearer = HTTPBearer(auto_error=False, description="An API token: `Authorization: Bearer nf_...`")
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who makes a request."""
+
+    name: str
+    role: Role
+    token_id: int | None = None
+
+    def allows(self, role: Role) -> bool:
+        return RANK[self.role] >= RANK[role]
+
+
+class TokenCache:
+    """Verified tokens by hash for ``CACHE_TTL_S``; throttles ``last_used_at`` updates."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._hits: dict[str, tuple[float, TokenRecord]] = {}
+        self._touched: dict[int, float] = {}
+
+    def clear(self) -> None:
+        self._hits.clear()
+
+    async def verify(self, token: str) -> TokenRecord | None:
+        digest = hash_token(token)
+        now = time.monotonic()
+        hit = self._hits.get(digest)
+        if hit is not None and now - hit[0] < CACHE_TTL_S:
+            return hit[1]
+        record = await auth_sql.verify_token(self._store, token)
+        if record is None:
+            self._hits.pop(digest, None)
+            return None
+        if len(self._hits) > 10_000:
+            self._hits.clear()
+        self._hits[digest] = (now, record)
+        if now - self._touched.get(record.id, -TOUCH_EVERY_S) >= TOUCH_EVERY_S:
+            self._touched[record.id] = now
+            try:
+                await auth_sql.touch_token(self._store, record.id)
+            except NetfleetError as exc:  # bookkeeping only: never fail the request for it
+                log.warning("cannot record token use", error=str(exc))
+        return record
+
+
+def _unauthorized(detail: str) -> ProblemException:
+    return ProblemException(
+        401, detail, kind="unauthorized", headers={"WWW-Authenticate": 'Bearer realm="netfleet"'}
+    )
+
+
+async def authenticate(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    """The request's principal; 401 without a valid token (unless auth is off)."""
+    ctx = context(request)
+    if not ctx.settings.service.auth:
+        principal = Principal("anonymous", "admin")
+    else:
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise _unauthorized("missing bearer token (Authorization: Bearer <token>)")
+        cache: TokenCache = request.app.state.tokens
+        record = await cache.verify(credentials.credentials.strip())
+        if record is None:
+            raise _unauthorized("invalid or revoked token")
+        principal = Principal(record.name, record.role, record.id)
+    request.state.principal = principal
+    return principal
+
+
+def ensure_role(principal: Principal, role: Role, what: str) -> None:
+    """403 unless ``principal`` has at least ``role``."""
+    if not principal.allows(role):
+        raise ProblemException(
+            403,
+            f"{what} needs the {role} role; token {principal.name!r} is {principal.role}",
+            kind="forbidden",
+        )
+
+
+def require(role: Role) -> Callable[..., Awaitable[Principal]]:
+    async def dependency(
+        principal: Annotated[Principal, Depends(authenticate)], request: Request
+    ) -> Principal:
+        ensure_role(principal, role, f"{request.method} {request.url.path}")
+        return principal
+
+    return dependency
+
+
+Viewer = Annotated[Principal, Depends(require("viewer"))]
+Operator = Annotated[Principal, Depends(require("operator"))]
+Admin = Annotated[Principal, Depends(require("admin"))]

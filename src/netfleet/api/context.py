@@ -1,0 +1,49 @@
+"""What every route needs: the store, the settings and the embedded runtime (if any)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from fastapi import Request
+
+from netfleet.core.settings import Settings
+from netfleet.pool import PoolStats
+from netfleet.store.interface import Store
+
+
+class Runtime(Protocol):
+    """The in-process workers of ``netfleet serve`` (absent with ``--workers 0``)."""
+
+    def pool_stats(self) -> PoolStats | None:
+        """The shared session pool's statistics."""
+
+    def retire(self, devices: Iterable[str]) -> int:
+        """Retire pooled sessions of ``devices`` (their settings or credentials changed)."""
+
+
+@dataclass(slots=True)
+class ServiceContext:
+    store: Store
+    settings: Settings
+    runtime: Runtime | None = None
+    started_at: float = field(default_factory=time.time)
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set at shutdown: live event streams end."""
+    stream_poll_s: float = 0.25
+
+    def retire(self, devices: Iterable[str]) -> None:
+        if self.runtime is not None:
+            self.runtime.retire(devices)
+
+
+def context(request: Request) -> ServiceContext:
+    ctx: ServiceContext = request.app.state.netfleet
+    return ctx
+
+
+def store_of(request: Request) -> Store:
+    return context(request).store

@@ -1,0 +1,181 @@
+"""``/metrics``: Prometheus text from a custom collector over a cached snapshot.
+
+The snapshot (queue aggregates from the database, the workers table, the
+embedded pool's statistics) is refreshed at most every ``max_age_s`` seconds,
+so frequent scrapes cost the database little. Each app has its own
+``CollectorRegistry``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+
+from netfleet.api.context import ServiceContext
+from netfleet.pool import PoolStats
+from netfleet.store import service_sql
+from netfleet.store.interface import WorkerRecord
+from netfleet.store.service_sql import QueueSnapshot
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    queue: QueueSnapshot
+    workers: list[WorkerRecord]
+    pool: PoolStats | None
+    at: float
+
+
+class MetricsCache:
+    """The latest snapshot; ``refresh()`` renews it when older than ``max_age_s``."""
+
+    def __init__(self, ctx: ServiceContext, max_age_s: float = 2.0) -> None:
+        self.ctx = ctx
+        self.max_age_s = max_age_s
+        self.latest: Snapshot | None = None
+        self._lock = asyncio.Lock()
+
+    async def refresh(self) -> Snapshot:
+        async with self._lock:
+            now = time.monotonic()
+            if self.latest is not None and now - self.latest.at < self.max_age_s:
+                return self.latest
+            store = self.ctx.store
+            w = self.ctx.settings.worker
+            queue = await service_sql.queue_snapshot(store)
+            workers = await store.list_workers(
+                alive_within_s=max(w.lease_seconds, 3 * w.heartbeat_seconds)
+            )
+            runtime = self.ctx.runtime
+            pool = runtime.pool_stats() if runtime is not None else None
+            live = [x for x in workers if x.state != "stopped"]
+            self.latest = Snapshot(queue=queue, workers=live, pool=pool, at=now)
+            return self.latest
+
+
+def _cumulative(bounds: tuple[float, ...], counts: tuple[int, ...]) -> list[tuple[str, float]]:
+    out: list[tuple[str, float]] = []
+    running = 0
+    for bound, count in zip(bounds, counts, strict=False):
+        running += count
+        out.append((repr(float(bound)), float(running)))
+    out.append(("+Inf", float(sum(counts))))
+    return out
+
+
+class ServiceCollector(Collector):
+    def __init__(self, cache: MetricsCache) -> None:
+        self.cache = cache
+
+    def collect(self) -> Iterator[Metric]:
+        snap = self.cache.latest
+        if snap is None:
+            return
+        yield from self._queue(snap.queue)
+        yield from self._workers(snap.workers)
+        if snap.pool is not None:
+            yield from self._pool(snap.pool)
+
+    def _queue(self, q: QueueSnapshot) -> Iterator[Metric]:
+        jobs = GaugeMetricFamily("netfleet_jobs", "Jobs by state.", labels=["state"])
+        for state, n in q.jobs.items():
+            jobs.add_metric([state], n)
+        yield jobs
+        tasks = GaugeMetricFamily("netfleet_tasks", "Tasks by state.", labels=["state"])
+        for state, n in q.tasks.items():
+            tasks.add_metric([state], n)
+        yield tasks
+        yield GaugeMetricFamily(
+            "netfleet_queue_depth", "Tasks ready to run now.", value=q.queue_depth
+        )
+        buckets = [(repr(float(b)), float(n)) for b, n in q.duration_buckets]
+        buckets.append(("+Inf", float(q.duration_count)))
+        yield HistogramMetricFamily(
+            "netfleet_task_duration_seconds",
+            "Run time of finished tasks (last attempt), kept jobs only.",
+            buckets=buckets,
+            sum_value=q.duration_sum,
+        )
+        errors = GaugeMetricFamily(
+            "netfleet_task_errors", "Failed tasks by error kind.", labels=["kind"]
+        )
+        for kind, n in sorted(q.errors.items()):
+            errors.add_metric([kind], n)
+        yield errors
+
+    def _workers(self, workers: list[WorkerRecord]) -> Iterator[Metric]:
+        yield GaugeMetricFamily("netfleet_workers", "Live workers.", value=len(workers))
+        util = GaugeMetricFamily(
+            "netfleet_worker_utilisation", "Running tasks / concurrency.", labels=["worker"]
+        )
+        running_total = 0
+        capacity = 0
+        logins = reuses = checkouts = sessions = 0
+        for w in workers:
+            running = int(w.stats.get("running", 0) or 0)
+            running_total += running
+            capacity += w.concurrency
+            util.add_metric([w.id], running / w.concurrency if w.concurrency else 0.0)
+            pool = w.stats.get("pool")
+            if isinstance(pool, dict):
+                logins += int(pool.get("logins", 0) or 0)
+                reuses += int(pool.get("reuses", 0) or 0)
+                checkouts += int(pool.get("checkouts", 0) or 0)
+                sessions += int(pool.get("sessions_open", 0) or 0)
+        yield util
+        yield GaugeMetricFamily(
+            "netfleet_utilisation",
+            "Running tasks / concurrency over all live workers.",
+            value=running_total / capacity if capacity else 0.0,
+        )
+        yield CounterMetricFamily(
+            "netfleet_logins", "Session logins (live workers' pools).", value=logins
+        )
+        yield CounterMetricFamily(
+            "netfleet_reuses", "Checkouts served by an open session.", value=reuses
+        )
+        yield CounterMetricFamily("netfleet_checkouts", "Session checkouts.", value=checkouts)
+        yield GaugeMetricFamily(
+            "netfleet_reuse_rate",
+            "Share of checkouts served by an open session.",
+            value=reuses / checkouts if checkouts else 0.0,
+        )
+        yield GaugeMetricFamily("netfleet_sessions_open", "Open sessions.", value=sessions)
+
+    def _pool(self, pool: PoolStats) -> Iterator[Metric]:
+        t = pool.total
+        hist = t.login_seconds
+        yield HistogramMetricFamily(
+            "netfleet_login_seconds",
+            "Login time of new sessions (this server's pool).",
+            buckets=_cumulative(hist.buckets, hist.counts),
+            sum_value=hist.total,
+        )
+        yield CounterMetricFamily(
+            "netfleet_login_failures", "Failed logins (this server's pool).", value=t.login_failures
+        )
+        evictions = CounterMetricFamily(
+            "netfleet_session_evictions",
+            "Sessions closed by the pool, by reason (this server's pool).",
+            labels=["reason"],
+        )
+        for reason, n in sorted(t.evictions.items()):
+            evictions.add_metric([reason], n)
+        yield evictions
+
+
+def build_registry(cache: MetricsCache) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(ServiceCollector(cache))
+    return registry

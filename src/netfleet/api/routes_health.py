@@ -1,0 +1,60 @@
+"""``/healthz`` (alive), ``/readyz`` (database and schema ready), ``/metrics``.
+
+These three need no token: load balancers and Prometheus scrape them.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from netfleet.api.context import context
+from netfleet.api.metrics import MetricsCache
+from netfleet.api.problems import problem_response
+from netfleet.core.errors import NetfleetError
+from netfleet.store import service_sql
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="The process is alive")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get(
+    "/readyz",
+    summary="Database reachable and migrations current (503 problem otherwise)",
+    responses={503: {"description": "Not ready", "content": {"application/problem+json": {}}}},
+)
+async def readyz(request: Request) -> JSONResponse:
+    ctx = context(request)
+    try:
+        current = await service_sql.current_revision(ctx.store)
+    except NetfleetError as exc:
+        return problem_response(
+            503, f"database unreachable: {exc.message}", instance="/readyz", kind="not_ready"
+        )
+    head = request.app.state.schema_head
+    if current != head:
+        return problem_response(
+            503,
+            f"database schema is at {current or 'nothing'}, this version needs {head}",
+            instance="/readyz",
+            kind="not_ready",
+        )
+    return JSONResponse({"status": "ready", "schema": current, "database": ctx.store.dialect})
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
+async def metrics(request: Request) -> Response:
+    cache: MetricsCache = request.app.state.metrics_cache
+    await cache.refresh()
+    body = generate_latest(request.app.state.metrics_registry)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,126 @@
+"""The embedded runtime of ``netfleet serve``: N workers sharing one session pool,
+the scheduler loop, and a watcher that retires sessions of changed devices.
+
+Only the first worker publishes the shared pool's totals with its heartbeat, so
+summing over the workers table counts the pool once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterable
+
+from netfleet.core.errors import NetfleetError
+from netfleet.core.logging import get_logger
+from netfleet.core.settings import Settings
+from netfleet.pool import PoolStats, device_pool
+from netfleet.scheduler import run_scheduler
+from netfleet.store import service_sql
+from netfleet.store.interface import Store
+from netfleet.worker.executor import PoolExecutor
+from netfleet.worker.loop import Worker, new_worker_id
+from netfleet.worker.service import pool_summary, worker_config
+
+log = get_logger(__name__)
+
+
+class EmbeddedRuntime:
+    """Workers, scheduler and generation watcher inside the service process."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        *,
+        workers: int = 1,
+        scheduler: bool = True,
+        watch_interval_s: float = 2.0,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.scheduler = scheduler
+        self.watch_interval_s = watch_interval_s
+        self.pool = (
+            device_pool(settings.pool, settings.worker, settings.connect) if workers else None
+        )
+        self.workers: list[Worker] = []
+        if self.pool is not None:
+            pool = self.pool
+            executor = PoolExecutor(pool, command_timeout_s=settings.worker.timeout_seconds)
+            base = new_worker_id()
+            for index in range(workers):
+                self.workers.append(
+                    Worker(
+                        store,
+                        executor,
+                        worker_config(settings),
+                        worker_id=f"{base}-{index}" if workers > 1 else base,
+                        warm_devices=pool.warm_devices,
+                        pool_stats=(lambda: pool_summary(pool)) if index == 0 else None,
+                    )
+                )
+        self._stop = asyncio.Event()
+
+    # --- the Runtime protocol -------------------------------------------------------
+
+    def pool_stats(self) -> PoolStats | None:
+        return self.pool.stats() if self.pool is not None else None
+
+    def retire(self, devices: Iterable[str]) -> int:
+        if self.pool is None:
+            return 0
+        return sum(self.pool.retire(name) for name in devices)
+
+    # --- running ----------------------------------------------------------------------
+
+    def stop(self, *, immediate: bool = False) -> None:
+        self._stop.set()
+        for worker in self.workers:
+            worker.stop(immediate=immediate)
+
+    async def run(self) -> None:
+        """Run until ``stop()``; then drain the workers and close the pool."""
+        tasks = [asyncio.create_task(w.run(), name=f"worker-{w.worker_id}") for w in self.workers]
+        if self.scheduler:
+            tasks.append(asyncio.create_task(run_scheduler(self.store, self._stop)))
+        if self.pool is not None:
+            tasks.append(asyncio.create_task(self._watch_devices()))
+        try:
+            results = await asyncio.gather(*tasks, return_exceptions=True)
+            for result in results:
+                if isinstance(result, BaseException) and not isinstance(
+                    result, asyncio.CancelledError
+                ):
+                    log.error("an embedded loop failed", error=repr(result))
+        finally:
+            self._stop.set()
+            if self.pool is not None:
+                await self.pool.close(timeout=5.0)
+
+    async def _watch_devices(self) -> None:
+        """Retire pooled sessions of devices changed by anyone (API, CLI, other hosts)."""
+        since = await self._now()
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=self.watch_interval_s)
+            if self._stop.is_set():
+                return
+            try:
+                changed = await service_sql.changed_devices(self.store, since)
+            except NetfleetError as exc:
+                log.warning("cannot check for changed devices", error=str(exc))
+                continue
+            if changed:
+                since = max(at for _, at in changed)
+                retired = self.retire(name for name, _ in changed)
+                if retired:
+                    log.info("retired sessions of changed devices", sessions=retired)
+
+    async def _now(self) -> float:
+        try:
+            return await self.store.now()
+        except NetfleetError:
+            import time
+
+            return time.time()

@@ -1,0 +1,78 @@
+"""``netfleet serve``: the REST API with embedded workers and the scheduler.
+
+Exit codes: 0 after a clean shutdown, 2 for bad settings or options (including an
+unauthenticated non-loopback bind, or a port in use), 3 when the database cannot
+be opened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+EXIT_BAD_INPUT = 2
+EXIT_STORE = 3
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("serve")
+    def serve(
+        db: Annotated[
+            str | None,
+            typer.Option("--db", help="Database URL (default: the database.url setting)."),
+        ] = None,
+        host: Annotated[
+            str | None,
+            typer.Option("--host", help="Listen address (default: service.host, 127.0.0.1)."),
+        ] = None,
+        port: Annotated[
+            int | None,
+            typer.Option(
+                "--port", min=0, max=65535, help="Port (default: service.port, 8080; 0 = any)."
+            ),
+        ] = None,
+        workers: Annotated[
+            int,
+            typer.Option(
+                "--workers",
+                min=0,
+                max=64,
+                help="In-process workers sharing one session pool; 0 = API only.",
+            ),
+        ] = 1,
+    ) -> None:
+        """Serve the REST API (/api/v1, docs at /api/docs) with embedded workers."""
+        from netfleet.api.service import ServeOptions, check_bind
+        from netfleet.api.service import serve as run_service
+        from netfleet.core.errors import ConfigurationError, InputError, NetfleetError
+        from netfleet.core.logging import configure_logging
+        from netfleet.core.settings import load_settings
+
+        try:
+            settings = load_settings()
+            if db:
+                settings.database.url = db
+            options = ServeOptions(
+                host=host or settings.service.host,
+                port=settings.service.port if port is None else port,
+                workers=workers,
+            )
+            check_bind(settings, options.host)
+        except ConfigurationError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        configure_logging(settings.log)
+
+        def announce(line: str) -> None:
+            typer.echo(line)
+
+        try:
+            asyncio.run(run_service(settings, options, announce=announce))
+        except InputError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        except NetfleetError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(EXIT_STORE) from None

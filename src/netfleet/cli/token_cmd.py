@@ -1,0 +1,96 @@
+"""``netfleet token create|list|revoke``: API tokens, directly on the database.
+
+Exit codes: 0 on success, 2 for bad input (unknown role, duplicate name, unknown
+token), 3 when the database cannot be opened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+
+EXIT_BAD_INPUT = 2
+EXIT_STORE = 3
+
+T = TypeVar("T")
+DbOption = Annotated[
+    str | None, typer.Option("--db", help="Database URL (default: the database.url setting).")
+]
+
+token_app = typer.Typer(help="Manage API tokens (directly on the database).", no_args_is_help=True)
+
+
+def _run(db: str | None, fn: Callable[..., Awaitable[T]]) -> T:
+    from netfleet.core.errors import ConfigurationError, InputError, NetfleetError, NotFound
+    from netfleet.core.errors import Conflict as ConflictError
+    from netfleet.core.settings import load_settings
+    from netfleet.store import open_store
+
+    async def main() -> T:
+        settings = load_settings()
+        store = await open_store(db or settings.database.url, settings=settings)
+        try:
+            return await fn(store)
+        finally:
+            await store.close()
+
+    try:
+        return asyncio.run(main())
+    except (ConfigurationError, InputError, NotFound, ConflictError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except NetfleetError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_STORE) from None
+
+
+@token_app.command("create")
+def create(
+    name: Annotated[str, typer.Argument(help="A unique name, e.g. ci-bot.")],
+    role: Annotated[str, typer.Option("--role", help="viewer, operator or admin.")] = "viewer",
+    db: DbOption = None,
+) -> None:
+    """Create a token and print it (it is shown only this once)."""
+    from netfleet.store import auth_sql
+
+    record, token = _run(db, lambda store: auth_sql.create_token(store, name, role))
+    typer.echo(token)
+    typer.echo(f"created token {record.name!r} with role {record.role}", err=True)
+
+
+@token_app.command("list")
+def list_(db: DbOption = None) -> None:
+    """List tokens (names, roles, last use; never the tokens)."""
+    from netfleet.store import auth_sql
+
+    records = _run(db, auth_sql.list_tokens)
+    typer.echo(f"{'NAME':<24} {'ROLE':<9} {'STATE':<8} LAST USED")
+    for r in records:
+        state = "revoked" if r.revoked_at is not None else "active"
+        used = "-" if r.last_used_at is None else _when(r.last_used_at)
+        typer.echo(f"{r.name:<24} {r.role:<9} {state:<8} {used}")
+
+
+@token_app.command("revoke")
+def revoke(
+    name: Annotated[str, typer.Argument(help="The token's name.")],
+    db: DbOption = None,
+) -> None:
+    """Revoke a token: it stops working at once (within seconds on a running server)."""
+    from netfleet.store import auth_sql
+
+    _run(db, lambda store: auth_sql.revoke_token(store, name))
+    typer.echo(f"revoked token {name!r}")
+
+
+def _when(epoch: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(token_app, name="token")

@@ -1,0 +1,216 @@
+"""Slot accounting and waiter dispatch: the state machine under ``SessionPool``.
+
+Everything here is synchronous except the background close tasks, so each
+method runs atomically on the pool's event loop (no lock needed). A slot is
+counted from before a login until after the session's close has finished.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import Callable, Coroutine
+from typing import Generic, Literal, TypeVar
+
+from netfleet.core.models import DeviceSpec
+from netfleet.core.settings import PoolSettings
+from netfleet.pool.admission import LoginAdmission
+from netfleet.pool.entries import DeviceState, Entry, Waiter
+from netfleet.pool.session import PooledSession
+
+S = TypeVar("S", bound=PooledSession)
+
+
+class PoolState(Generic[S]):
+    """Devices, idle sessions, waiters and slot counts of one pool."""
+
+    def __init__(
+        self,
+        factory: Callable[[DeviceSpec], S],
+        settings: PoolSettings | None = None,
+        *,
+        max_total: int = 1000,
+        idle_timeout_s: float = 300.0,
+        reuse: bool = True,
+        reaper_interval_s: float | None = None,
+    ) -> None:
+        self._factory = factory
+        self._s = settings or PoolSettings()
+        self._max_total = max_total
+        self._idle_timeout = idle_timeout_s
+        self._reuse = reuse
+        self._reaper_interval = reaper_interval_s or max(0.05, min(30.0, idle_timeout_s / 4))
+        self._admission = LoginAdmission(
+            max_concurrent=self._s.max_concurrent_logins,
+            rate=self._s.logins_per_second_per_device,
+            jitter_ms=self._s.login_jitter_ms,
+            backoff_s=self._s.auth_failure_backoff_seconds,
+        )
+        self._devices: dict[str, DeviceState[S]] = {}
+        self._waiters: deque[Waiter[S]] = deque()
+        self._slots = 0
+        self._idle_total = 0
+        self._room_closing = 0
+        self._closing = False
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._reaper: asyncio.Task[None] | None = None
+        self._drained = asyncio.Event()
+
+    def _abandon(self, waiter: Waiter[S]) -> None:
+        """A waiter gave up (timeout, cancel): drop it and give back what it was handed."""
+        with contextlib.suppress(ValueError):
+            self._waiters.remove(waiter)
+        if waiter.timer is not None:
+            waiter.timer.cancel()
+        fut = waiter.future
+        if not fut.done():
+            fut.cancel()
+            return
+        if fut.cancelled() or fut.exception() is not None:
+            return
+        entry = fut.result()
+        dev = waiter.device
+        if entry is None:
+            dev.opening -= 1
+            self._free_slot(dev)
+        else:
+            dev.busy.discard(entry)
+            entry.state = "idle"
+            dev.idle.append(entry)
+            self._idle_total += 1
+            self._dispatch()
+
+    def _dispatch(self) -> None:
+        """Hand idle sessions and free slots to waiters, oldest first."""
+        if not self._waiters:
+            return
+        blocked: set[str] = set()
+        need_room = 0  # waiters (so far) that need a pool-wide slot that is not free
+        for waiter in list(self._waiters):
+            if waiter.future.done():  # cancelled; its task has not run ``_abandon`` yet
+                self._waiters.remove(waiter)
+                continue
+            dev = waiter.device
+            if dev.name in blocked:
+                continue  # an older waiter for this device comes first
+            grant = self._try_grant(waiter, need_room)
+            if grant == "blocked_device":
+                blocked.add(dev.name)
+                continue
+            if grant == "blocked_global":
+                need_room += 1
+                blocked.add(dev.name)
+                if self._idle_total == 0:
+                    break
+                continue
+            self._waiters.remove(waiter)
+            if waiter.timer is not None:
+                waiter.timer.cancel()
+            waiter.future.set_result(grant if isinstance(grant, Entry) else None)
+
+    def _try_grant(
+        self, waiter: Waiter[S], need_room: int
+    ) -> Entry[S] | Literal["slot", "blocked_device", "blocked_global"]:
+        """Serve ``waiter`` now if possible; else start closing an idle session to make
+        room (one per device; pool-wide, one per waiter in need) and report it blocked."""
+        dev, key = waiter.device, waiter.key
+        for entry in reversed(dev.idle):  # newest first: older ones may then time out
+            if entry.key == key:
+                dev.idle.remove(entry)
+                self._idle_total -= 1
+                entry.state = "busy"
+                dev.busy.add(entry)
+                return entry
+        if dev.slots >= dev.max_sessions:
+            if dev.idle and dev.room_closing == 0:
+                dev.room_closing += 1
+                self._discard(dev.idle[0], "make_room", room=True)
+            return "blocked_device"
+        if need_room or self._slots >= self._max_total:
+            if self._room_closing <= need_room and self._idle_total:
+                victim = min(
+                    (d.idle[0] for d in self._devices.values() if d.idle),
+                    key=lambda e: e.last_used,
+                )
+                self._room_closing += 1
+                self._discard(victim, "make_room", room=True, global_room=True)
+            return "blocked_global"
+        if self._worth_waiting(waiter):
+            return "blocked_device"
+        dev.slots += 1
+        dev.opening += 1
+        self._slots += 1
+        return "slot"
+
+    def _worth_waiting(self, waiter: Waiter[S]) -> bool:
+        """Whether to wait for an in-use session with the waiter's key instead of logging in.
+
+        A login costs about the device's mean login time, so a waiter waits up to
+        ``reuse_wait_factor`` times that for a session to come back (then logs in).
+        """
+        dev, factor = waiter.device, self._s.reuse_wait_factor
+        if not factor or not dev.counters.logins or not self._reuse:
+            return False
+        if not any(e.key == waiter.key for e in dev.busy):
+            return False
+        patience = factor * dev.counters.login_total / dev.counters.logins
+        loop = asyncio.get_running_loop()
+        if loop.time() >= waiter.since + patience:
+            return False
+        if waiter.timer is None:
+            waiter.timer = loop.call_at(waiter.since + patience, self._dispatch)
+        return True
+
+    def _discard(
+        self, entry: Entry[S], reason: str, *, room: bool = False, global_room: bool = False
+    ) -> None:
+        """Take ``entry`` out of service and close it in the background; the slot frees after."""
+        dev = entry.device
+        if entry.state == "closing":
+            return
+        if entry.state == "idle":
+            dev.idle.remove(entry)
+            self._idle_total -= 1
+        else:
+            dev.busy.discard(entry)
+        entry.state = "closing"
+        dev.counters.evictions[reason] += 1
+        self._spawn(self._close_entry(entry, room=room, global_room=global_room))
+        self._check_drained()
+
+    def _spawn(self, coro: Coroutine[None, None, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _close_then_free(self, session: S | None, dev: DeviceState[S]) -> None:
+        try:
+            if session is not None:
+                await self._close_quietly(session)
+        finally:
+            self._free_slot(dev)
+
+    async def _close_entry(self, entry: Entry[S], *, room: bool, global_room: bool) -> None:
+        try:
+            await self._close_quietly(entry.session)
+        finally:
+            if room:
+                entry.device.room_closing -= 1
+            if global_room:
+                self._room_closing -= 1
+            self._free_slot(entry.device)
+
+    async def _close_quietly(self, session: S) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(session.close(), self._s.close_timeout_seconds)
+
+    def _free_slot(self, dev: DeviceState[S]) -> None:
+        dev.slots -= 1
+        self._slots -= 1
+        self._check_drained()
+        self._dispatch()
+
+    def _check_drained(self) -> None:
+        if self._closing and not any(d.busy or d.opening for d in self._devices.values()):
+            self._drained.set()

@@ -1,0 +1,105 @@
+"""Junos device state: the committed configuration (as ``set`` statements) and identity."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from netfleet_sim.platforms import junoscfg
+from netfleet_sim.platforms.identity import boot_epoch, ipv4_mgmt
+from netfleet_sim.platforms.ios import BANNER
+
+HASH = '"$6$Ksx0.hbW$8pQ1mDp4Sg3u4NvZL4tq0b0c0Yw/8p1e0Gd6hZQmJ0"'
+
+
+def base_config(hostname: str, index: int) -> list[str]:
+    """Factory configuration (``set`` statements) of the simulated EX4300."""
+    return [
+        f"system host-name {hostname}",
+        f"system root-authentication encrypted-password {HASH}",
+        f'system login message "{BANNER}"',
+        "system login user admin uid 2000",
+        "system login user admin class super-user",
+        f"system login user admin authentication encrypted-password {HASH}",
+        "system services ssh",
+        "system services netconf ssh",
+        "system syslog host 10.255.0.10 any notice",
+        "system syslog file messages any notice",
+        "system ntp server 10.255.0.1",
+        "interfaces ge-0/0/0 unit 0 family ethernet-switching vlan members USERS",
+        "interfaces ge-0/0/1 unit 0 family ethernet-switching vlan members USERS",
+        f"interfaces me0 unit 0 family inet address {ipv4_mgmt(index)}/8",
+        "snmp community public authorization read-only",
+        "routing-options static route 0.0.0.0/0 next-hop 10.0.0.254",
+        "protocols lldp interface all",
+        "vlans USERS vlan-id 10",
+        "vlans VOICE vlan-id 20",
+        "vlans default vlan-id 1",
+    ]
+
+
+class JunosState:
+    """One Junos device: the committed configuration (also what survives a reboot)."""
+
+    def __init__(self, hostname: str, index: int, config_size: int = 0) -> None:
+        self.index = index
+        self.first_hostname = hostname
+        self.config_size = config_size
+        self.committed = base_config(hostname, index)
+        self.previous: list[str] = list(self.committed)
+        self.booted_at = boot_epoch(index)
+        self.last_commit = self.booted_at
+        self.last_user = "root"
+        self.platform = "juniper_junos"
+
+    @property
+    def hostname(self) -> str:
+        """``system host-name``."""
+        for statement in self.committed:
+            if statement.startswith("system host-name "):
+                return statement.split()[2]
+        return self.first_hostname
+
+    @hostname.setter
+    def hostname(self, name: str) -> None:
+        junoscfg.set_line(self.committed, f"system host-name {name}")
+
+    def uptime(self) -> float:
+        """Seconds since boot."""
+        return max(60.0, time.time() - self.booted_at)
+
+    def commit(self, candidate: list[str], user: str) -> None:
+        """Make ``candidate`` the active configuration."""
+        self.previous = self.committed
+        self.committed = list(candidate)
+        self.last_commit = time.time()
+        self.last_user = user
+
+    def reboot(self) -> None:
+        """Restart; committed configuration persists (Junos has no unsaved running config)."""
+        self.booted_at = time.time()
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-serialisable snapshot."""
+        return {
+            "platform": self.platform,
+            "index": self.index,
+            "first_hostname": self.first_hostname,
+            "config_size": self.config_size,
+            "committed": self.committed,
+            "previous": self.previous,
+            "booted_at": self.booted_at,
+            "last_commit": self.last_commit,
+            "last_user": self.last_user,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> JunosState:
+        """Restore a snapshot made by :meth:`to_json`."""
+        state = cls(str(data["first_hostname"]), int(data["index"]), int(data["config_size"]))
+        state.committed = list(data["committed"])
+        state.previous = list(data.get("previous", state.committed))
+        state.booted_at = float(data["booted_at"])
+        state.last_commit = float(data["last_commit"])
+        state.last_user = str(data["last_user"])
+        return state

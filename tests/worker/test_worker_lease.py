@@ -1,0 +1,127 @@
+"""Lease loss: a frozen worker's task is recovered; its late result is rejected and dropped."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+
+import pytest
+from worker_harness import (
+    Fleet,
+    eventually,
+    import_sim_devices,
+    open_test_store,
+    submit,
+)
+
+from netfleet.core.errors import LeaseLost
+from netfleet.core.models import CommandResult
+from netfleet.store.interface import TaskOutcome
+from netfleet_sim import Simulator
+
+
+async def test_frozen_worker_loses_its_task_and_its_late_result_is_dropped(
+    tmp_path: Path, sqlite_url: str, fleet_factory: list[Fleet]
+) -> None:
+    async with Simulator(devices=1, platforms=["cisco_ios"]) as sim:
+        sim.write_inventory(tmp_path / "inv.yaml")
+        device = sim.devices[0]
+        store = await open_test_store(sqlite_url)
+        fleet = Fleet(sqlite_url, tmp_path)
+        fleet_factory.append(fleet)
+        try:
+            names = [s.name for s in await import_sim_devices(store, tmp_path / "inv.yaml")]
+            device.set_faults(latency_ms=300)  # slow replies: the task is caught mid-way
+            job = await submit(store, names, commands=["show version"])
+            frozen = fleet.start("frozen")
+
+            async def running_on_frozen() -> bool:
+                record = await store.get_job(job.id, tasks=True, outputs=False)
+                assert record.tasks is not None
+                return record.tasks[0].lease_owner == frozen.id and device.stats.command_count > 0
+
+            await eventually(running_on_frozen, timeout=20, what="the task runs on 'frozen'")
+            frozen.signal(signal.SIGSTOP)  # no heartbeats: its lease expires
+            try:
+                rescuer = fleet.start("rescuer")
+
+                async def finished() -> bool:
+                    return (await store.get_job(job.id, tasks=False)).finished
+
+                await eventually(finished, timeout=30, what="the task is recovered and finished")
+            finally:
+                frozen.signal(signal.SIGCONT)
+            record = await store.get_job(job.id, tasks=True, outputs=True)
+            assert record.tasks is not None
+            task = record.tasks[0]
+            assert task.state == "succeeded", task
+            assert task.attempt == 2
+            assert task.lease_owner is None
+            assert {o.attempt for o in task.outputs} == {2}
+            kinds = [e.kind for e in await store.events(job.id)]
+            assert "lease_expired" in kinds, kinds
+
+            # The frozen worker wakes up with a result it no longer owns: it drops it.
+            await eventually(
+                _logged(frozen, "lease lost"), timeout=20, what="'frozen' drops its result"
+            )
+            await asyncio.sleep(0.5)  # give a wrong write the chance to show up
+            again = await store.get_job(job.id, tasks=True, outputs=True)
+            assert again.tasks is not None
+            assert again.tasks[0] == task
+            for worker in (frozen, rescuer):
+                worker.signal(signal.SIGTERM)
+                assert await worker.wait_exit(timeout=20) == 0, worker.log()[-2000:]
+        finally:
+            await store.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+async def test_late_completion_after_reap_is_rejected(
+    request: pytest.FixtureRequest, tmp_path: Path, backend: str
+) -> None:
+    if backend == "postgres":
+        request.applymarker(pytest.mark.postgres)
+        url = request.getfixturevalue("pg_url")
+    else:
+        url = request.getfixturevalue("sqlite_url")
+    async with Simulator(devices=1, platforms=["cisco_ios"]) as sim:
+        sim.write_inventory(tmp_path / "inv.yaml")
+        store = await open_test_store(url)
+        try:
+            names = [s.name for s in await import_sim_devices(store, tmp_path / "inv.yaml")]
+            job = await submit(store, names, commands=["show version"])
+            [ghost] = await store.claim("ghost", 1, lease_s=0.2)
+            await asyncio.sleep(0.4)
+            reaped = await store.reap()
+            assert reaped.requeued == (ghost.task_id,)
+            [live] = await store.claim("live", 1, lease_s=30)
+            assert live.task_id == ghost.task_id
+            assert live.attempt == ghost.attempt + 1
+
+            late = TaskOutcome(
+                status="succeeded", outputs=[CommandResult("show version", "stale output")]
+            )
+            with pytest.raises(LeaseLost):
+                await store.complete(ghost.task_id, "ghost", ghost.attempt, late)
+            # A wrong attempt number from the right worker is fenced out too.
+            with pytest.raises(LeaseLost):
+                await store.complete(live.task_id, "live", ghost.attempt, late)
+            fresh = TaskOutcome(
+                status="succeeded", outputs=[CommandResult("show version", "fresh output")]
+            )
+            done = await store.complete(live.task_id, "live", live.attempt, fresh)
+            assert done.state == "succeeded"
+            record = await store.get_job(job.id, tasks=True, outputs=True)
+            assert record.tasks is not None
+            assert [o.output for o in record.tasks[0].outputs] == ["fresh output"]
+        finally:
+            await store.close()
+
+
+def _logged(worker, text: str):  # type: ignore[no-untyped-def]
+    async def check() -> bool:
+        return text in worker.log()
+
+    return check

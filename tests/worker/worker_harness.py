@@ -1,0 +1,225 @@
+"""Test harness: worker subprocesses, databases, fleets and polling helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from cryptography.fernet import Fernet
+
+from netfleet.core.inventory import load_inventory
+from netfleet.core.models import DeviceSpec
+from netfleet.core.settings import Settings
+from netfleet.jobs.model import JobSpec
+from netfleet.store import SqlStore, open_store
+from netfleet.store.interface import JobRecord
+
+SHARED_PG = "postgresql://postgres@127.0.0.1:5432/test"
+SECRET_KEY = Fernet.generate_key().decode()
+
+FAST_WORKER_ENV = {
+    "NETFLEET_WORKER__LEASE_SECONDS": "1.5",
+    "NETFLEET_WORKER__HEARTBEAT_SECONDS": "0.3",
+    "NETFLEET_WORKER__POLL_SECONDS": "0.1",
+    "NETFLEET_WORKER__DRAIN_TIMEOUT_SECONDS": "5",
+    "NETFLEET_WORKER__CONCURRENCY": "4",
+}
+
+
+class WorkerProcess:
+    """One ``netfleet worker`` subprocess; its log goes to a file."""
+
+    def __init__(self, db_url: str, tmp: Path, name: str, env: dict[str, str]) -> None:
+        self.id = f"{name}-{uuid.uuid4().hex[:6]}"
+        self.log_path = tmp / f"{self.id}.log"
+        full_env = {**os.environ, **env}
+        with self.log_path.open("wb") as log:
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-c",
+                    "from netfleet.cli.app import main; main()",
+                    "worker",
+                    "--db",
+                    db_url,
+                    "--id",
+                    self.id,
+                    "--no-scheduler",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=full_env,
+            )
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        if self.alive:
+            self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def signal(self, sig: int) -> None:
+        if self.alive:
+            self.proc.send_signal(sig)
+
+    async def wait_exit(self, timeout: float) -> int:
+        """The exit code; kills the process (and fails) if it outlives ``timeout``."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.to_thread(self.proc.wait), timeout)
+        if self.alive:
+            self.kill()
+            raise AssertionError(f"worker {self.id} did not exit:\n{self.log()[-3000:]}")
+        return int(self.proc.returncode)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+class Fleet:
+    """Worker processes sharing one database; everything is killed on ``close``."""
+
+    def __init__(self, db_url: str, tmp: Path, env: dict[str, str] | None = None) -> None:
+        self.db_url = db_url
+        self.tmp = tmp
+        self.env = {
+            "NETFLEET_SECRET_KEY": SECRET_KEY,
+            "NETFLEET_CONFIG": str(tmp / "absent.toml"),
+            "NETFLEET_CONNECT__KNOWN_HOSTS": str(tmp / "known_hosts"),
+            "NETFLEET_LOG__FORMAT": "json",
+            **FAST_WORKER_ENV,
+            **(env or {}),
+        }
+        self.workers: list[WorkerProcess] = []
+
+    def start(self, name: str = "w", **env: str) -> WorkerProcess:
+        worker = WorkerProcess(self.db_url, self.tmp, name, {**self.env, **env})
+        self.workers.append(worker)
+        return worker
+
+    def live(self) -> list[WorkerProcess]:
+        return [w for w in self.workers if w.alive]
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.kill()
+
+
+def store_settings() -> Settings:
+    return Settings(secret_key=SECRET_KEY)
+
+
+async def open_test_store(url: str) -> SqlStore:
+    return await open_store(url, settings=store_settings())
+
+
+async def import_sim_devices(
+    store: SqlStore, inventory: Path, *, max_sessions: int = 2
+) -> list[DeviceSpec]:
+    """Store the simulator's devices (written to ``inventory``) with ``max_sessions``."""
+    specs = [
+        dataclasses.replace(spec, max_sessions=max_sessions)
+        for spec in load_inventory(inventory).devices
+    ]
+    report = await store.import_devices(specs)
+    assert report.ok, report
+    return specs
+
+
+async def submit(
+    store: SqlStore,
+    devices: Iterable[str],
+    *,
+    commands: list[str] | None = None,
+    config: list[str] | None = None,
+    **options: Any,
+) -> JobRecord:
+    spec = JobSpec.model_validate(
+        {
+            "targets": {"devices": list(devices)},
+            "commands": commands or [],
+            "config": config or [],
+            "options": options,
+        }
+    )
+    return await store.submit(spec)
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]], *, timeout: float, what: str, interval: float = 0.05
+) -> None:
+    """Poll ``check`` until true; fail naming ``what`` after ``timeout`` seconds."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while loop.time() < end:
+        if await check():
+            return
+        await asyncio.sleep(interval)
+    raise AssertionError(f"timed out waiting for: {what}")
+
+
+def task_rows(db_url: str) -> list[dict[str, Any]]:
+    """Every task's state, owner and attempt, read straight from the database."""
+    engine = sa.create_engine(_sync_url(db_url), poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.text("SELECT id, job_id, state, lease_owner, attempt, error FROM tasks")
+            ).mappings()
+            return [dict(r) for r in rows]
+    finally:
+        engine.dispose()
+
+
+async def task_rows_async(db_url: str) -> list[dict[str, Any]]:
+    return await asyncio.to_thread(task_rows, db_url)
+
+
+def _sync_url(url: str) -> str:
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def create_pg_database() -> str:
+    """A fresh database on the shared server; returns its URL."""
+    name = f"nf_worker_{uuid.uuid4().hex[:10]}"
+    engine = sa.create_engine(_sync_url(SHARED_PG), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return SHARED_PG.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_pg_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    engine = sa.create_engine(_sync_url(SHARED_PG), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        engine.dispose()
+
+
+def shared_pg_available() -> bool:
+    try:
+        engine = sa.create_engine(_sync_url(SHARED_PG), poolclass=sa.pool.NullPool)
+        with engine.connect():
+            pass
+        engine.dispose()
+    except Exception:
+        return False
+    return True
