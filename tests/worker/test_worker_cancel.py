@@ -9,6 +9,7 @@ from worker_harness import (
     eventually,
     import_sim_devices,
     open_test_store,
+    sessions_closed,
     submit,
 )
 
@@ -55,7 +56,7 @@ async def test_cancel_queued_and_running_tasks(
 
             await eventually(cancelled, timeout=20, what="the running task is cancelled")
             # Its session was discarded (a CLI stuck mid-command is never reused) ...
-            await eventually(_no_session(sim), timeout=10, what="the hung session is closed")
+            await eventually(sessions_closed(sim), timeout=10, what="the hung session is closed")
             kinds = [e.kind for e in await store.events(hung.id)]
             assert kinds.count("cancelled") == 1, kinds
 
@@ -75,10 +76,3 @@ async def test_cancel_queued_and_running_tasks(
             assert "cancel requested" in worker.log()
         finally:
             await store.close()
-
-
-def _no_session(sim: Simulator):  # type: ignore[no-untyped-def]
-    async def check() -> bool:
-        return sim.devices[0].stats.sessions_open == 0
-
-    return check

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from worker_harness import (
@@ -10,6 +9,7 @@ from worker_harness import (
     eventually,
     import_sim_devices,
     open_test_store,
+    sessions_closed,
     submit,
     task_rows_async,
 )
@@ -97,14 +97,9 @@ async def test_sigkill_mid_task_twenty_times(
             assert expired >= KILLS // 2
 
             await eventually(
-                lambda: _no_sessions(sim),
+                sessions_closed(sim),
                 timeout=10,
                 what="the simulator sees no session left open",
             )
         finally:
             await store.close()
-
-
-async def _no_sessions(sim: Simulator) -> bool:
-    await asyncio.sleep(0)
-    return all(d.stats.sessions_open == 0 for d in sim.devices)

@@ -11,6 +11,7 @@ from worker_harness import (
     Fleet,
     eventually,
     import_sim_devices,
+    logged,
     open_test_store,
     submit,
 )
@@ -64,7 +65,7 @@ async def test_frozen_worker_loses_its_task_and_its_late_result_is_dropped(
 
             # The frozen worker wakes up with a result it no longer owns: it drops it.
             await eventually(
-                _logged(frozen, "lease lost"), timeout=20, what="'frozen' drops its result"
+                logged(frozen, "lease lost"), timeout=20, what="'frozen' drops its result"
             )
             await asyncio.sleep(0.5)  # give a wrong write the chance to show up
             again = await store.get_job(job.id, tasks=True, outputs=True)
@@ -118,10 +119,3 @@ async def test_late_completion_after_reap_is_rejected(
             assert [o.output for o in record.tasks[0].outputs] == ["fresh output"]
         finally:
             await store.close()
-
-
-def _logged(worker, text: str):  # type: ignore[no-untyped-def]
-    async def check() -> bool:
-        return text in worker.log()
-
-    return check

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from worker_harness import eventually, import_sim_devices, open_test_store, submit
+from worker_harness import eventually, import_sim_devices, open_test_store, sessions_closed, submit
 
 from netfleet.core.settings import ConnectSettings, PoolSettings, WorkerSettings
 from netfleet.pool import device_pool
@@ -79,7 +79,7 @@ async def test_a_hung_task_fails_at_its_deadline_and_its_session_is_dropped(
         assert task.state == "failed"
         assert task.error_kind == "deadline_exceeded", task
         assert task.attempt == 1  # a deadline is not retried
-        await eventually(_sessions_closed(sim), timeout=10, what="the stuck session is closed")
+        await eventually(sessions_closed(sim), timeout=10, what="the stuck session is closed")
     finally:
         await running.stop()
 
@@ -130,7 +130,7 @@ async def test_shutdown_drains_short_tasks_and_hands_long_ones_back(
     assert task.lease_owner is None
     stats = running.worker.stats
     assert (stats.succeeded, stats.retries_scheduled) == (1, 1)
-    await eventually(_sessions_closed(sim), timeout=10, what="the pool closed every session")
+    await eventually(sessions_closed(sim), timeout=10, what="the pool closed every session")
 
     slow.clear_faults()
     again = Running(store, tmp_path)
@@ -173,10 +173,3 @@ async def test_events_tell_the_story_of_an_attempt(
 
 def _fields(config: WorkerConfig) -> dict[str, object]:
     return {f: getattr(config, f) for f in config.__dataclass_fields__}
-
-
-def _sessions_closed(sim: Simulator):  # type: ignore[no-untyped-def]
-    async def check() -> bool:
-        return all(d.stats.sessions_open == 0 for d in sim.devices)
-
-    return check

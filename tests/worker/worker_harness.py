@@ -223,3 +223,21 @@ def shared_pg_available() -> bool:
     except Exception:
         return False
     return True
+
+
+def logged(worker: WorkerProcess, text: str) -> Callable[[], Awaitable[bool]]:
+    """A check for ``eventually``: ``text`` appears in the worker's log."""
+
+    async def check() -> bool:
+        return text in worker.log()
+
+    return check
+
+
+def sessions_closed(sim: Any) -> Callable[[], Awaitable[bool]]:
+    """A check for ``eventually``: no simulated device has a session open."""
+
+    async def check() -> bool:
+        return all(d.stats.sessions_open == 0 for d in sim.devices)
+
+    return check

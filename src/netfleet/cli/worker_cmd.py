@@ -1,7 +1,8 @@
 """``netfleet worker``: claim and run queued tasks until SIGTERM/SIGINT.
 
-Exit codes: 0 after a clean shutdown, 2 for bad settings or options, 3 when the
-database cannot be opened.
+Exit codes: 0 after a clean shutdown (first signal: drain; second: stop now),
+2 for bad settings or options (a malformed ``--db`` URL included), 3 when the
+database cannot be opened or fails for good.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Run a worker: claim queued tasks, run them on pooled sessions, report results."""
-        from netfleet.core.errors import ConfigurationError, NetfleetError
+        from netfleet.core.errors import ConfigurationError, InputError, NetfleetError
         from netfleet.core.logging import configure_logging
         from netfleet.core.settings import load_settings
         from netfleet.worker.service import ServeOptions
@@ -60,6 +61,9 @@ def register(app: typer.Typer) -> None:
         )
         try:
             asyncio.run(_main(settings, options))
+        except InputError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
         except NetfleetError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(EXIT_STORE) from None

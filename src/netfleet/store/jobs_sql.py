@@ -25,6 +25,7 @@ from netfleet.jobs.model import (
     TaskCounts,
     derive_job_state,
 )
+from netfleet.store import statements as st
 from netfleet.store.devices_sql import label_filter
 from netfleet.store.interface import CommandOutput, JobFilter, JobRecord, Page, TaskRecord
 from netfleet.store.schema import devices, jobs, task_events, task_outputs, tasks
@@ -37,7 +38,6 @@ COUNTER = {
     "failed": "tasks_failed",
     "cancelled": "tasks_cancelled",
 }
-NOTIFY_CHANNEL = "netfleet_tasks"
 
 
 class SpecCache:
@@ -244,7 +244,7 @@ def insert_job(
         )
     )
     if notify:
-        conn.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, "")))
+        conn.execute(st.NOTIFY)
     return int(job_id), True
 
 
@@ -267,21 +267,16 @@ def apply_transitions(
             state = conn.execute(sa.select(jobs.c.state).where(jobs.c.id == job_id)).scalar()
             out[job_id] = state or "queued"
             continue
-        row = conn.execute(
-            jobs.update()
-            .where(jobs.c.id == job_id)
-            .values({jobs.c[c]: jobs.c[c] + d for c, d in deltas.items()})
-            .returning(*_COUNT_COLS, jobs.c.state)
-        ).first()
+        params = {f"p_{c}": deltas.get(c, 0) for c in st.COUNTERS}
+        row = conn.execute(st.BUMP_JOB, {"p_job": job_id, **params}).first()
         if row is None:
             continue
         state = derive_job_state(_counts(row))
         if state != row.state:
             finished = state not in ("queued", "running")
             conn.execute(
-                jobs.update()
-                .where(jobs.c.id == job_id)
-                .values(state=state, finished_at=now if finished else None)
+                st.SET_JOB_STATE,
+                {"p_job": job_id, "p_state": state, "p_finished_at": now if finished else None},
             )
         out[job_id] = state
     return out

@@ -1,273 +1,31 @@
-"""Queue SQL: claim, heartbeat, complete, reap, deadlines — all in short transactions.
+"""Finishing attempts: complete (fenced), reap expired leases, fail overdue tasks.
 
-Claims pick tasks whose device has a free slot, lock them (PostgreSQL: ``FOR NO
-KEY UPDATE SKIP LOCKED``; SQLite: the whole database via ``BEGIN IMMEDIATE``),
-lock the slot rows in device-id order, take the slots and mark the tasks
-running — all in one transaction. The slot row's CHECK constraints make an
-over-commit impossible even if this code were wrong.
+Each frees the task's device slot in the same transaction that changes the task.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-from netfleet.core.models import DeviceSpec
-from netfleet.jobs.model import READY_TASK_STATES, TaskState
+from netfleet.jobs.model import TaskState
 from netfleet.jobs.retry import backoff_delay, should_retry
-from netfleet.store.interface import (
-    ClaimedTask,
-    Completion,
-    HeartbeatResult,
-    ReapResult,
-    TaskOutcome,
-)
-from netfleet.store.jobs_sql import NOTIFY_CHANNEL, SpecCache, apply_transitions
-from netfleet.store.schema import device_slots, devices, task_events, task_outputs, tasks
-
-DeviceLoader = Callable[[Connection, int, int], DeviceSpec]
-"""(conn, device id, generation) -> DeviceSpec with decrypted credentials (cached)."""
-
-MAX_WARM = 500
-READY = tuple(READY_TASK_STATES)
-
-
-@dataclass(slots=True)
-class _Slot:
-    running: int
-    max_sessions: int
-    exclusive_held: bool
-    generation: int
-
-
-def _candidates(
-    conn: Connection, postgres: bool, now: float, scan: int, warm: Collection[int] | None
-) -> list[Row[Any]]:
-    s = device_slots
-    query = (
-        sa.select(
-            tasks.c.id,
-            tasks.c.state,
-            tasks.c.job_id,
-            tasks.c.device_id,
-            tasks.c.exclusive,
-            tasks.c.priority,
-            tasks.c.run_at,
-        )
-        .join(s, s.c.device_id == tasks.c.device_id)
-        .where(
-            tasks.c.state.in_(READY),
-            tasks.c.run_at <= now,
-            s.c.exclusive_held == sa.false(),
-            s.c.running < s.c.max_sessions,
-            sa.or_(tasks.c.exclusive == sa.false(), s.c.running == 0),
-        )
-        .order_by(tasks.c.priority.desc(), tasks.c.run_at, tasks.c.id)
-        .limit(scan)
-    )
-    if warm is not None:
-        query = query.where(tasks.c.device_id.in_(list(warm)))
-    if postgres:
-        query = query.with_for_update(of=tasks, skip_locked=True, key_share=True)
-    return list(conn.execute(query))
-
-
-def _lock_slots(
-    conn: Connection, postgres: bool, device_ids: Collection[int], *, skip_locked: bool
-) -> dict[int, _Slot]:
-    query = (
-        sa.select(device_slots, devices.c.generation)
-        .join(devices, devices.c.id == device_slots.c.device_id)
-        .where(device_slots.c.device_id.in_(sorted(device_ids)))
-        .order_by(device_slots.c.device_id)
-    )
-    if postgres:
-        query = query.with_for_update(of=device_slots, skip_locked=skip_locked)
-    return {
-        r.device_id: _Slot(r.running, r.max_sessions, bool(r.exclusive_held), r.generation)
-        for r in conn.execute(query)
-    }
-
-
-def claim(
-    conn: Connection,
-    *,
-    postgres: bool,
-    worker_id: str,
-    limit: int,
-    lease_s: float,
-    warm: Collection[int],
-    now: float,
-    specs: SpecCache,
-    load_device: DeviceLoader,
-) -> list[ClaimedTask]:
-    """Claim up to ``limit`` tasks (see the module docstring)."""
-    warm_set = frozenset(list(warm)[:MAX_WARM])
-    claimed: list[ClaimedTask] = []
-    scan = max(2 * limit, 16)
-    changes: dict[int, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
-    # Later rounds skip devices saturated by earlier ones. On PostgreSQL only round one
-    # waits for slot locks (taken in device order); later rounds skip locked slot rows.
-    for round_no in range(4):
-        want = limit - len(claimed)
-        rows = _candidates(conn, postgres, now, scan, None)
-        full = len(rows) >= scan
-        if warm_set:
-            seen = {r.id for r in rows}
-            rows += [
-                r for r in _candidates(conn, postgres, now, scan, warm_set) if r.id not in seen
-            ]
-        if not rows:
-            break
-        rows.sort(key=lambda r: (-r.priority, r.device_id not in warm_set, r.run_at, r.id))
-        slots = _lock_slots(conn, postgres, {r.device_id for r in rows}, skip_locked=round_no > 0)
-        picked: list[Row[Any]] = []
-        touched: set[int] = set()
-        for r in rows:
-            slot = slots.get(r.device_id)
-            if slot is None or slot.exclusive_held:
-                continue
-            if r.exclusive:
-                if slot.running:
-                    continue
-                slot.exclusive_held = True
-            elif slot.running >= slot.max_sessions:
-                continue
-            slot.running += 1
-            touched.add(r.device_id)
-            picked.append(r)
-            changes[r.job_id][(r.state, "running")] += 1
-            if len(picked) >= want:
-                break
-        if picked:
-            claimed += _take(
-                conn, picked, slots, touched, worker_id, lease_s, now, specs, load_device
-            )
-        if len(claimed) >= limit or not full:
-            break
-    if claimed:
-        apply_transitions(conn, changes, now)
-        conn.execute(task_events.insert(), [_claim_event(t, worker_id, now) for t in claimed])
-    return claimed
-
-
-def _claim_event(task: ClaimedTask, worker_id: str, now: float) -> dict[str, Any]:
-    return {
-        "job_id": task.job_id,
-        "task_id": task.task_id,
-        "at": now,
-        "kind": "claimed",
-        "message": f"attempt {task.attempt} claimed by {worker_id}",
-        "data": {"worker": worker_id, "attempt": task.attempt},
-    }
-
-
-def _take(
-    conn: Connection,
-    picked: Sequence[Row[Any]],
-    slots: dict[int, _Slot],
-    touched: set[int],
-    worker_id: str,
-    lease_s: float,
-    now: float,
-    specs: SpecCache,
-    load_device: DeviceLoader,
-) -> list[ClaimedTask]:
-    conn.execute(
-        device_slots.update()
-        .where(device_slots.c.device_id == sa.bindparam("d"))
-        .values(running=sa.bindparam("r"), exclusive_held=sa.bindparam("x")),
-        [{"d": d, "r": slots[d].running, "x": slots[d].exclusive_held} for d in sorted(touched)],
-    )
-    expires = now + lease_s
-    rows = conn.execute(
-        tasks.update()
-        .where(tasks.c.id.in_([r.id for r in picked]))
-        .values(
-            state="running",
-            attempt=tasks.c.attempt + 1,
-            lease_owner=worker_id,
-            lease_expires_at=expires,
-            started_at=now,
-            finished_at=None,
-            deadline_at=sa.case(
-                (tasks.c.deadline_s.is_(None), None), else_=now + tasks.c.deadline_s
-            ),
-        )
-        .returning(
-            tasks.c.id,
-            tasks.c.job_id,
-            tasks.c.device_id,
-            tasks.c.attempt,
-            tasks.c.max_attempts,
-            tasks.c.exclusive,
-            tasks.c.deadline_at,
-        )
-    ).all()
-    order = {r.id: i for i, r in enumerate(picked)}
-    return [
-        ClaimedTask(
-            task_id=r.id,
-            job_id=r.job_id,
-            attempt=r.attempt,
-            max_attempts=r.max_attempts,
-            device_id=r.device_id,
-            device=load_device(conn, r.device_id, slots[r.device_id].generation),
-            spec=specs.get(r.job_id, conn=conn),
-            exclusive=bool(r.exclusive),
-            lease_expires_at=expires,
-            deadline_at=r.deadline_at,
-        )
-        for r in sorted(rows, key=lambda r: order[r.id])
-    ]
-
-
-def heartbeat(
-    conn: Connection, worker_id: str, task_ids: Sequence[int], lease_s: float, now: float
-) -> HeartbeatResult:
-    if not task_ids:
-        return HeartbeatResult(frozenset(), frozenset(), frozenset())
-    rows = conn.execute(
-        tasks.update()
-        .where(
-            tasks.c.id.in_(list(task_ids)),
-            tasks.c.lease_owner == worker_id,
-            tasks.c.state == "running",
-        )
-        .values(lease_expires_at=now + lease_s)
-        .returning(tasks.c.id, tasks.c.cancel_requested)
-    ).all()
-    renewed = frozenset(r.id for r in rows)
-    return HeartbeatResult(
-        renewed=renewed,
-        cancel_requested=frozenset(r.id for r in rows if r.cancel_requested),
-        lost=frozenset(task_ids) - renewed,
-    )
+from netfleet.store import statements as st
+from netfleet.store.interface import Completion, ReapResult, TaskOutcome
+from netfleet.store.jobs_sql import SpecCache, apply_transitions
+from netfleet.store.schema import tasks
 
 
 def _release(conn: Connection, per_device: dict[int, int]) -> None:
-    """Give back ``n`` slots per device; shrink ``max_sessions`` to the device's setting."""
-    target = (
-        sa.select(devices.c.max_sessions)
-        .where(devices.c.id == device_slots.c.device_id)
-        .scalar_subquery()
-    )
-    left = device_slots.c.running - sa.bindparam("n")
-    conn.execute(
-        device_slots.update()
-        .where(device_slots.c.device_id == sa.bindparam("d"))
-        .values(
-            running=left,
-            exclusive_held=sa.false(),
-            max_sessions=sa.case((target >= left, target), else_=left),
-        ),
-        [{"d": d, "n": n} for d, n in sorted(per_device.items())],
-    )
+    """Give back ``n`` slots per device (in device order)."""
+    if per_device:
+        conn.execute(
+            st.RELEASE_SLOTS, [{"p_d": d, "p_n": n} for d, n in sorted(per_device.items())]
+        )
 
 
 def complete_many(
@@ -281,19 +39,7 @@ def complete_many(
 ) -> list[Completion | None]:
     """Finish attempts ``(task_id, attempt, outcome)``; ``None`` where fenced out."""
     ids = sorted({task_id for task_id, _, _ in items})
-    query = sa.select(
-        tasks.c.id,
-        tasks.c.job_id,
-        tasks.c.device_id,
-        tasks.c.state,
-        tasks.c.attempt,
-        tasks.c.max_attempts,
-        tasks.c.lease_owner,
-        tasks.c.cancel_requested,
-    ).where(tasks.c.id.in_(ids))
-    if postgres:
-        query = query.with_for_update(key_share=True)
-    current = {r.id: r for r in conn.execute(query)}
+    current = {r.id: r for r in conn.execute(st.running_tasks(postgres), {"p_ids": ids})}
     results: list[Completion | None] = []
     updates: list[dict[str, Any]] = []
     outputs: list[dict[str, Any]] = []
@@ -330,12 +76,12 @@ def complete_many(
                 notify = True
         updates.append(
             {
-                "t": task_id,
-                "state": state,
-                "run_at": run_at,
-                "finished_at": None if state == "retrying" else now,
-                "error": outcome.error,
-                "error_kind": outcome.error_kind,
+                "p_t": task_id,
+                "p_state": state,
+                "p_run_at": run_at,
+                "p_finished_at": None if state == "retrying" else now,
+                "p_error": outcome.error,
+                "p_error_kind": outcome.error_kind,
             }
         )
         outputs += [
@@ -373,27 +119,14 @@ def complete_many(
         results.append(Completion(task_id, state, run_at, "running"))
     if not updates:
         return results
-    conn.execute(
-        tasks.update()
-        .where(tasks.c.id == sa.bindparam("t"))
-        .values(
-            state=sa.bindparam("state"),
-            run_at=sa.func.coalesce(sa.bindparam("run_at", type_=sa.Double), tasks.c.run_at),
-            finished_at=sa.bindparam("finished_at"),
-            error=sa.bindparam("error"),
-            error_kind=sa.bindparam("error_kind"),
-            lease_owner=None,
-            lease_expires_at=None,
-        ),
-        updates,
-    )
+    conn.execute(st.FINISH_TASK, updates)
     if outputs:
-        conn.execute(task_outputs.insert(), outputs)
-    conn.execute(task_events.insert(), events)
+        conn.execute(st.INSERT_OUTPUTS, outputs)
+    conn.execute(st.INSERT_EVENTS, events)
     _release(conn, per_device)
     job_states = apply_transitions(conn, changes, now)
     if notify and postgres:
-        conn.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, "")))
+        conn.execute(st.NOTIFY)
     return [
         None
         if c is None
@@ -418,11 +151,12 @@ def _fail_or_requeue(
         out.append((r.id, state))
         updates.append(
             {
-                "t": r.id,
-                "state": state,
-                "finished_at": None if state == "queued" else now,
-                "error": message,
-                "error_kind": kind,
+                "p_t": r.id,
+                "p_state": state,
+                "p_run_at": now,
+                "p_finished_at": None if state == "queued" else now,
+                "p_error": message,
+                "p_error_kind": kind,
             }
         )
         events.append(
@@ -440,21 +174,8 @@ def _fail_or_requeue(
         changes[r.job_id][("running", state)] += 1
     if not rows:
         return out
-    conn.execute(
-        tasks.update()
-        .where(tasks.c.id == sa.bindparam("t"))
-        .values(
-            state=sa.bindparam("state"),
-            run_at=now,
-            finished_at=sa.bindparam("finished_at"),
-            error=sa.bindparam("error"),
-            error_kind=sa.bindparam("error_kind"),
-            lease_owner=None,
-            lease_expires_at=None,
-        ),
-        updates,
-    )
-    conn.execute(task_events.insert(), events)
+    conn.execute(st.FINISH_TASK, updates)
+    conn.execute(st.INSERT_EVENTS, events)
     _release(conn, per_device)
     apply_transitions(conn, changes, now)
     return out
@@ -496,7 +217,7 @@ def reap(conn: Connection, *, postgres: bool, now: float, batch: int = 1000) -> 
 
     out = _fail_or_requeue(conn, rows, now, decide)
     if postgres and any(state == "queued" for _, state in out):
-        conn.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, "")))
+        conn.execute(st.NOTIFY)
     return ReapResult(
         requeued=tuple(i for i, s in out if s == "queued"),
         failed=tuple(i for i, s in out if s != "queued"),

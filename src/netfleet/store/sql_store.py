@@ -26,7 +26,7 @@ from netfleet.core.errors import DatabaseUnavailable, LeaseLost, NetfleetError, 
 from netfleet.core.models import Credential, DeviceSpec
 from netfleet.core.settings import Settings
 from netfleet.jobs.model import JobSpec, parse_job_spec
-from netfleet.store import devices_sql, jobs_sql, queue_sql, workers_sql
+from netfleet.store import claim_sql, devices_sql, jobs_sql, queue_sql, statements, workers_sql
 from netfleet.store.crypto import SecretBox, load_key
 from netfleet.store.engine import WRITE_KEY, create_engine, mask_url, parse_url, translate
 from netfleet.store.interface import (
@@ -345,7 +345,7 @@ class SqlStore:
             return []
         return await self._run(
             "claim tasks",
-            lambda c: queue_sql.claim(
+            lambda c: claim_sql.claim(
                 c,
                 postgres=self._postgres,
                 worker_id=worker_id,
@@ -363,7 +363,7 @@ class SqlStore:
     ) -> HeartbeatResult:
         return await self._run(
             "renew leases",
-            lambda c: queue_sql.heartbeat(c, worker_id, list(task_ids), lease_s, self._now(c)),
+            lambda c: claim_sql.heartbeat(c, worker_id, list(task_ids), lease_s, self._now(c)),
             idempotent=True,
         )
 
@@ -468,7 +468,7 @@ class SqlStore:
         while not self._closed:
             try:
                 async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
-                    await conn.execute(f"LISTEN {jobs_sql.NOTIFY_CHANNEL}")
+                    await conn.execute(f"LISTEN {statements.NOTIFY_CHANNEL}")
                     delay = 0.5
                     yield None  # (re)connected: work may have arrived meanwhile
                     async for _ in conn.notifies():

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from typing import Protocol
 
 from netfleet.core.errors import DatabaseUnavailable, LeaseLost, NetfleetError
@@ -166,7 +167,8 @@ class AttemptRunner:
             return stop_outcome(claimed, "deadline")
         except NetfleetError as exc:
             attempt.phase = "completing"
-            return error_outcome(claimed, exc, started_sending=report.started_sending)
+            outcome = error_outcome(claimed, exc, started_sending=report.started_sending)
+            return replace(outcome, error=report.redact(outcome.error or ""))
         except Exception as exc:
             attempt.phase = "completing"
             log.exception("executor failed unexpectedly")

@@ -150,6 +150,34 @@ def intern_config(config: Iterable[Sequence[str]]) -> Config:
     return [[sys.intern(line) for line in stanza] for stanza in config]
 
 
+_SHARED: dict[tuple[str, ...], Stanza] = {}
+
+
+def share_config(config: Iterable[Sequence[str]]) -> Config:
+    """A copy of ``config`` whose stanzas are shared with identical stanzas of other devices.
+
+    Shared stanzas are never edited in place: :func:`ensure_stanza` and :func:`set_global`
+    replace a stanza with a private copy before it changes.
+    """
+    out: Config = []
+    for stanza in config:
+        key = tuple(stanza)
+        shared = _SHARED.get(key)
+        if shared is None:
+            shared = _SHARED[key] = [sys.intern(line) for line in stanza]
+        out.append(shared)
+    return out
+
+
+def private(config: Config, header: str) -> Stanza | None:
+    """The stanza with ``header``, replaced in ``config`` by a copy safe to edit in place."""
+    for i, stanza in enumerate(config):
+        if stanza[0] == header:
+            config[i] = list(stanza)
+            return config[i]
+    return None
+
+
 def find(config: Config, header: str) -> Stanza | None:
     """The stanza whose header is ``header``."""
     for stanza in config:
@@ -180,8 +208,8 @@ def child_value(stanza: Stanza, prefix: str) -> str | None:
 
 
 def ensure_stanza(config: Config, header: str, iface_order: Sequence[str]) -> Stanza:
-    """The stanza with ``header``, inserted at its ranked position when new."""
-    found = find(config, header)
+    """The stanza with ``header`` (a private copy), inserted at its ranked position when new."""
+    found = private(config, header)
     if found is not None:
         return found
     stanza: Stanza = [sys.intern(header)]
@@ -205,9 +233,9 @@ def _position(config: Config, header: str, iface_order: Sequence[str]) -> int:
 def set_global(config: Config, line: str, iface_order: Sequence[str]) -> None:
     """Add or replace a single-line global command."""
     ident = identity(line)
-    for stanza in config:
+    for i, stanza in enumerate(config):
         if len(stanza) == 1 and identity(stanza[0]) == ident:
-            stanza[0] = sys.intern(line)
+            config[i] = [sys.intern(line)]
             return
     _drop_negation(config, line)
     ensure_stanza(config, line, iface_order)

@@ -195,6 +195,8 @@ def build_exec_tree(flavor: IosFlavor, *, privileged: bool) -> CommandTree[Actio
             del phrases["write"], phrases["write memory"]
         if not flavor.copy_save:
             del phrases["copy running-config startup-config"]
+        if flavor.login_privileged:
+            del phrases["disable"]
     phrases.update(flavor.extra_exec)
     for phrase, action in phrases.items():
         if action:

@@ -116,7 +116,7 @@ class IosState:
         self.index = index
         self.first_hostname = hostname
         self.config_size = config_size
-        self.running: Config = ioscfg.intern_config(flavor.base_config(hostname, index))
+        self.running: Config = ioscfg.share_config(flavor.base_config(hostname, index))
         self.startup: Config | None = None
         """``None`` until the first save: the factory configuration."""
         self.booted_at = boot_epoch(index)
@@ -135,7 +135,7 @@ class IosState:
     def startup_config(self) -> Config:
         """The saved configuration."""
         if self.startup is None:
-            return ioscfg.intern_config(self.flavor.base_config(self.first_hostname, self.index))
+            return ioscfg.share_config(self.flavor.base_config(self.first_hostname, self.index))
         return self.startup
 
     def save(self) -> None:
@@ -152,7 +152,7 @@ class IosState:
 
     def reboot(self) -> None:
         """Discard unsaved changes and restart the uptime."""
-        self.running = ioscfg.intern_config(self.startup_config())
+        self.running = ioscfg.share_config(self.startup_config())
         self.booted_at = time.time()
         self.last_change = self.booted_at
 
@@ -175,9 +175,9 @@ class IosState:
         """Restore a snapshot made by :meth:`to_json`."""
         state = cls(flavor, str(data["first_hostname"]), int(data["index"]))
         state.config_size = int(data.get("config_size", 0))
-        state.running = ioscfg.intern_config(data["running"])
+        state.running = ioscfg.share_config(data["running"])
         startup = data.get("startup")
-        state.startup = None if startup is None else ioscfg.intern_config(startup)
+        state.startup = None if startup is None else ioscfg.share_config(startup)
         state.booted_at = float(data["booted_at"])
         state.last_change = float(data.get("last_change", state.booted_at))
         state.commits = int(data.get("commits", 0))

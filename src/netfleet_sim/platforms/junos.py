@@ -96,7 +96,9 @@ class JunosEngine:
         if isinstance(parsed, Ambiguous):
             word = command[parsed.column :].split()[0]
             reply = self._error(parsed.column + prefix, f"'{word}' is ambiguous.")
-            return Reply(reply.output + possible_completions(command, parsed.column), pageable=False)
+            return Reply(
+                reply.output + possible_completions(command, parsed.column), pageable=False
+            )
         if isinstance(parsed, Incomplete):
             return self._error(
                 len(command.rstrip()) + 1 + prefix, "syntax error, expecting <command>."

@@ -74,7 +74,7 @@ def commit(eng: IosEngine) -> Reply:
     eng.state.commits += 1
     context = eng.context[0] if eng.context is not None else None
     eng.candidate = ioscfg.intern_config(eng.state.running)
-    eng.context = ioscfg.find(eng.candidate, context) if context else None
+    eng.context = ioscfg.private(eng.candidate, context) if context else None
     return Reply(pageable=False)
 
 

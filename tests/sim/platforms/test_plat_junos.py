@@ -25,7 +25,9 @@ def test_error_messages() -> None:
     pad = len("admin@R1> ")
     assert s.run("foo") == " " * pad + "^\nunknown command.\n"
     assert s.run("show foo") == " " * (pad + 5) + "^\nsyntax error, expecting <command>.\n"
-    assert s.run("s").endswith("'s' is ambiguous.\n")
+    ambiguous = s.run("s")
+    assert ambiguous.startswith(" " * pad + "^\n's' is ambiguous.\nPossible completions:\n")
+    assert "  show                 Show system information\n" in ambiguous
     s.run("configure")
     assert s.run("frob").endswith("unknown command.\n\n[edit]\n")
     assert s.run("set bogus thing").endswith("syntax error.\n\n[edit]\n")

@@ -1,0 +1,188 @@
+"""Claims and lease renewal, each in one short transaction.
+
+A claim picks ready tasks whose device has a free slot (so one busy device
+never stalls the queue), locks them (PostgreSQL: ``FOR NO KEY UPDATE SKIP
+LOCKED``; SQLite: the whole database through ``BEGIN IMMEDIATE``), locks the
+slot rows in device order, takes the slots and marks the tasks running. The
+slot row's CHECK constraints make an over-commit impossible even if this code
+were wrong.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Connection, Row
+
+from netfleet.core.models import DeviceSpec
+from netfleet.store import statements as st
+from netfleet.store.interface import ClaimedTask, HeartbeatResult
+from netfleet.store.jobs_sql import SpecCache, apply_transitions
+
+DeviceLoader = Callable[[Connection, int, int], DeviceSpec]
+"""(conn, device id, generation) -> DeviceSpec with decrypted credentials (cached)."""
+
+MAX_WARM = 500
+ROUNDS = 4
+
+
+@dataclass(slots=True)
+class _Slot:
+    running: int
+    max_sessions: int
+    exclusive_held: bool
+    generation: int
+
+
+def _candidates(
+    conn: Connection, postgres: bool, now: float, scan: int, warm: frozenset[int]
+) -> list[Row[Any]]:
+    rows = list(conn.execute(st.candidates(postgres, False), {"p_now": now, "p_scan": scan}))
+    if warm:
+        seen = {r.id for r in rows}
+        params = {"p_now": now, "p_scan": scan, "p_warm": sorted(warm)}
+        rows += [r for r in conn.execute(st.candidates(postgres, True), params) if r.id not in seen]
+    rows.sort(key=lambda r: (-r.priority, r.device_id not in warm, r.run_at, r.id))
+    return rows
+
+
+def _pick(rows: Sequence[Row[Any]], slots: dict[int, _Slot], want: int) -> list[Row[Any]]:
+    """Take slots in memory (the rows are locked) for up to ``want`` tasks, best first."""
+    picked: list[Row[Any]] = []
+    for r in rows:
+        slot = slots.get(r.device_id)
+        if slot is None or slot.exclusive_held:
+            continue
+        if r.exclusive:
+            if slot.running:
+                continue
+            slot.exclusive_held = True
+        elif slot.running >= slot.max_sessions:
+            continue
+        slot.running += 1
+        picked.append(r)
+        if len(picked) >= want:
+            break
+    return picked
+
+
+def claim(
+    conn: Connection,
+    *,
+    postgres: bool,
+    worker_id: str,
+    limit: int,
+    lease_s: float,
+    warm: Collection[int],
+    now: float,
+    specs: SpecCache,
+    load_device: DeviceLoader,
+) -> list[ClaimedTask]:
+    """Claim up to ``limit`` tasks: priority first, then warm devices, then ``run_at``.
+
+    Later rounds skip devices saturated by earlier ones. On PostgreSQL only the
+    first round waits for slot locks (taken in device order); later rounds skip
+    locked slot rows, so claims cannot deadlock with each other.
+    """
+    warm_set = frozenset(list(warm)[:MAX_WARM])
+    claimed: list[ClaimedTask] = []
+    changes: dict[int, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
+    scan = max(2 * limit, 16)
+    for round_no in range(ROUNDS):
+        rows = _candidates(conn, postgres, now, scan, warm_set)
+        if not rows:
+            break
+        full = len(rows) >= scan
+        slot_rows = conn.execute(
+            st.lock_slots(postgres, round_no > 0), {"p_ids": sorted({r.device_id for r in rows})}
+        )
+        slots = {
+            s.device_id: _Slot(s.running, s.max_sessions, bool(s.exclusive_held), s.generation)
+            for s in slot_rows
+        }
+        picked = _pick(rows, slots, limit - len(claimed))
+        if picked:
+            for r in picked:
+                changes[r.job_id][(r.state, "running")] += 1
+            claimed += _take(conn, picked, slots, worker_id, lease_s, now, specs, load_device)
+        if len(claimed) >= limit or not full:
+            break
+    if claimed:
+        apply_transitions(conn, changes, now)
+        conn.execute(st.INSERT_EVENTS, [_claim_event(t, worker_id, now) for t in claimed])
+    return claimed
+
+
+def _take(
+    conn: Connection,
+    picked: Sequence[Row[Any]],
+    slots: dict[int, _Slot],
+    worker_id: str,
+    lease_s: float,
+    now: float,
+    specs: SpecCache,
+    load_device: DeviceLoader,
+) -> list[ClaimedTask]:
+    touched = sorted({r.device_id for r in picked})
+    conn.execute(
+        st.SET_SLOT,
+        [{"p_d": d, "p_r": slots[d].running, "p_x": slots[d].exclusive_held} for d in touched],
+    )
+    expires = now + lease_s
+    rows = conn.execute(
+        st.TAKE_TASKS,
+        {
+            "p_ids": [r.id for r in picked],
+            "p_owner": worker_id,
+            "p_expires": expires,
+            "p_now": now,
+        },
+    ).all()
+    order = {r.id: i for i, r in enumerate(picked)}
+    return [
+        ClaimedTask(
+            task_id=r.id,
+            job_id=r.job_id,
+            attempt=r.attempt,
+            max_attempts=r.max_attempts,
+            device_id=r.device_id,
+            device=load_device(conn, r.device_id, slots[r.device_id].generation),
+            spec=specs.get(r.job_id, conn=conn),
+            exclusive=bool(r.exclusive),
+            lease_expires_at=expires,
+            deadline_at=r.deadline_at,
+        )
+        for r in sorted(rows, key=lambda r: order[r.id])
+    ]
+
+
+def _claim_event(task: ClaimedTask, worker_id: str, now: float) -> dict[str, Any]:
+    return {
+        "job_id": task.job_id,
+        "task_id": task.task_id,
+        "at": now,
+        "kind": "claimed",
+        "message": f"attempt {task.attempt} claimed by {worker_id}",
+        "data": {"worker": worker_id, "attempt": task.attempt},
+    }
+
+
+def heartbeat(
+    conn: Connection, worker_id: str, task_ids: Sequence[int], lease_s: float, now: float
+) -> HeartbeatResult:
+    """Renew the leases ``worker_id`` still holds; report cancel requests and lost leases."""
+    if not task_ids:
+        return HeartbeatResult(frozenset(), frozenset(), frozenset())
+    rows = conn.execute(
+        st.HEARTBEAT,
+        {"p_ids": sorted(set(task_ids)), "p_owner": worker_id, "p_expires": now + lease_s},
+    ).all()
+    renewed = frozenset(r.id for r in rows)
+    return HeartbeatResult(
+        renewed=renewed,
+        cancel_requested=frozenset(r.id for r in rows if r.cancel_requested),
+        lost=frozenset(task_ids) - renewed,
+    )

@@ -1,0 +1,183 @@
+"""Hot-path statements of the queue, built once (statement construction dominates
+the cost of a short transaction otherwise). Bound parameter names start with ``p_``."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import sqlalchemy as sa
+
+from netfleet.jobs.model import READY_TASK_STATES
+from netfleet.store.schema import device_slots, devices, jobs, task_events, task_outputs, tasks
+
+READY = tuple(sorted(READY_TASK_STATES))
+NOTIFY_CHANNEL = "netfleet_tasks"
+
+
+def _p(name: str, type_: Any = None, *, expanding: bool = False) -> sa.BindParameter[Any]:
+    return sa.bindparam(f"p_{name}", type_=type_, expanding=expanding)
+
+
+@cache
+def candidates(postgres: bool, warm: bool) -> sa.Select[Any]:
+    """Ready tasks whose device has a free slot, best first (``p_now``, ``p_scan``, ``p_warm``)."""
+    s = device_slots
+    query = (
+        sa.select(
+            tasks.c.id,
+            tasks.c.state,
+            tasks.c.job_id,
+            tasks.c.device_id,
+            tasks.c.exclusive,
+            tasks.c.priority,
+            tasks.c.run_at,
+        )
+        .join(s, s.c.device_id == tasks.c.device_id)
+        .where(
+            tasks.c.state.in_(READY),
+            tasks.c.run_at <= _p("now", sa.Double),
+            s.c.exclusive_held == sa.false(),
+            s.c.running < s.c.max_sessions,
+            sa.or_(tasks.c.exclusive == sa.false(), s.c.running == 0),
+        )
+        .order_by(tasks.c.priority.desc(), tasks.c.run_at, tasks.c.id)
+        .limit(_p("scan", sa.Integer))
+    )
+    if warm:
+        query = query.where(tasks.c.device_id.in_(_p("warm", expanding=True)))
+    if postgres:
+        query = query.with_for_update(of=tasks, skip_locked=True, key_share=True)
+    return query
+
+
+@cache
+def lock_slots(postgres: bool, skip_locked: bool) -> sa.Select[Any]:
+    """Slot rows (with the device's generation) of ``p_ids``, locked in device order."""
+    query = (
+        sa.select(device_slots, devices.c.generation)
+        .join(devices, devices.c.id == device_slots.c.device_id)
+        .where(device_slots.c.device_id.in_(_p("ids", expanding=True)))
+        .order_by(device_slots.c.device_id)
+    )
+    if postgres:
+        query = query.with_for_update(of=device_slots, skip_locked=skip_locked)
+    return query
+
+
+SET_SLOT = (
+    device_slots.update()
+    .where(device_slots.c.device_id == _p("d"))
+    .values(running=_p("r"), exclusive_held=_p("x", sa.Boolean))
+)
+
+_now = _p("now", sa.Double)
+TAKE_TASKS = (
+    tasks.update()
+    .where(tasks.c.id.in_(_p("ids", expanding=True)))
+    .values(
+        state="running",
+        attempt=tasks.c.attempt + 1,
+        lease_owner=_p("owner"),
+        lease_expires_at=_p("expires", sa.Double),
+        started_at=_now,
+        finished_at=None,
+        deadline_at=sa.case((tasks.c.deadline_s.is_(None), None), else_=_now + tasks.c.deadline_s),
+    )
+    .returning(
+        tasks.c.id,
+        tasks.c.job_id,
+        tasks.c.device_id,
+        tasks.c.attempt,
+        tasks.c.max_attempts,
+        tasks.c.exclusive,
+        tasks.c.deadline_at,
+    )
+)
+
+HEARTBEAT = (
+    tasks.update()
+    .where(
+        tasks.c.id.in_(_p("ids", expanding=True)),
+        tasks.c.lease_owner == _p("owner"),
+        tasks.c.state == "running",
+    )
+    .values(lease_expires_at=_p("expires", sa.Double))
+    .returning(tasks.c.id, tasks.c.cancel_requested)
+)
+
+
+@cache
+def running_tasks(postgres: bool) -> sa.Select[Any]:
+    """The fencing fields of tasks ``p_ids`` (locked on PostgreSQL)."""
+    query = sa.select(
+        tasks.c.id,
+        tasks.c.job_id,
+        tasks.c.device_id,
+        tasks.c.state,
+        tasks.c.attempt,
+        tasks.c.max_attempts,
+        tasks.c.repeatable,
+        tasks.c.lease_owner,
+        tasks.c.cancel_requested,
+    ).where(tasks.c.id.in_(_p("ids", expanding=True)))
+    if postgres:
+        query = query.with_for_update(key_share=True)
+    return query
+
+
+FINISH_TASK = (
+    tasks.update()
+    .where(tasks.c.id == _p("t"))
+    .values(
+        state=_p("state"),
+        run_at=sa.func.coalesce(_p("run_at", sa.Double), tasks.c.run_at),
+        finished_at=_p("finished_at", sa.Double),
+        error=_p("error", sa.Text),
+        error_kind=_p("error_kind"),
+        lease_owner=None,
+        lease_expires_at=None,
+    )
+)
+
+INSERT_OUTPUTS = task_outputs.insert()
+INSERT_EVENTS = task_events.insert()
+
+_target = (
+    sa.select(devices.c.max_sessions)
+    .where(devices.c.id == device_slots.c.device_id)
+    .scalar_subquery()
+)
+_left = device_slots.c.running - _p("n", sa.Integer)
+RELEASE_SLOTS = (
+    device_slots.update()
+    .where(device_slots.c.device_id == _p("d"))
+    .values(
+        running=_left,
+        exclusive_held=sa.false(),
+        # Shrink towards the device's max_sessions, never below the sessions still running.
+        max_sessions=sa.case((_target >= _left, _target), else_=_left),
+    )
+)
+
+COUNTERS = (
+    "tasks_queued",
+    "tasks_retrying",
+    "tasks_running",
+    "tasks_succeeded",
+    "tasks_failed",
+    "tasks_cancelled",
+)
+BUMP_JOB = (
+    jobs.update()
+    .where(jobs.c.id == _p("job"))
+    .values({jobs.c[c]: jobs.c[c] + _p(c, sa.Integer) for c in COUNTERS})
+    .returning(*(jobs.c[c] for c in COUNTERS), jobs.c.state)
+)
+SET_JOB_STATE = (
+    jobs.update()
+    .where(jobs.c.id == _p("job"))
+    .values(state=_p("state"), finished_at=_p("finished_at", sa.Double))
+)
+
+NOTIFY = sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, ""))

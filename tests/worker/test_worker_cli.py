@@ -1,0 +1,71 @@
+"""``netfleet worker`` as users run it: exit codes, and signals (drain, then stop now)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from worker_harness import Fleet, eventually, import_sim_devices, logged, open_test_store, submit
+
+from netfleet_sim import Simulator
+
+WORKER = [sys.executable, "-c", "from netfleet.cli.app import main; main()", "worker"]
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "code", "message"),
+    [
+        (["--db", "nosuch://x"], {}, 2, "unsupported database 'nosuch'"),
+        ([], {"NETFLEET_WORKER__CONCURRENCY": "0"}, 2, "worker.concurrency"),
+        (["--db", "postgresql://postgres@127.0.0.1:1/none"], {}, 3, "database unavailable"),
+    ],
+    ids=["bad-url", "bad-setting", "database-down"],
+)
+def test_exit_codes(
+    tmp_path: Path, args: list[str], env: dict[str, str], code: int, message: str
+) -> None:
+    fleet = Fleet("unused", tmp_path, env)
+    done = subprocess.run(
+        [*WORKER, *args], env={**os.environ, **fleet.env}, capture_output=True, timeout=60
+    )
+    assert done.returncode == code, done.stderr
+    assert message in done.stderr.decode()
+
+
+async def test_second_signal_stops_without_waiting_for_the_drain(
+    tmp_path: Path, sqlite_url: str, fleet_factory: list[Fleet]
+) -> None:
+    async with Simulator(devices=1, platforms=["cisco_ios"]) as sim:
+        sim.write_inventory(tmp_path / "inv.yaml")
+        sim.devices[0].set_faults(hang_on="show clock")
+        store = await open_test_store(sqlite_url)
+        fleet = Fleet(sqlite_url, tmp_path, {"NETFLEET_WORKER__DRAIN_TIMEOUT_SECONDS": "600"})
+        fleet_factory.append(fleet)
+        try:
+            names = [s.name for s in await import_sim_devices(store, tmp_path / "inv.yaml")]
+            job = await submit(store, names, commands=["show clock"])
+            worker = fleet.start("signals")
+
+            async def running() -> bool:
+                record = await store.get_job(job.id, tasks=True, outputs=False)
+                assert record.tasks is not None
+                return record.tasks[0].state == "running"
+
+            await eventually(running, timeout=20, what="the task hangs")
+            worker.signal(signal.SIGTERM)
+            await eventually(logged(worker, "draining running tasks"), timeout=10, what="draining")
+            assert worker.alive  # waiting for the hung task (drain timeout: 600 s)
+            worker.signal(signal.SIGINT)
+            assert await worker.wait_exit(timeout=30) == 0
+            record = await store.get_job(job.id, tasks=True, outputs=False)
+            assert record.tasks is not None
+            assert record.tasks[0].state == "retrying"  # handed back, not stuck running
+            assert record.tasks[0].error_kind == "worker_shutdown"
+            workers = {w.id: w for w in await store.list_workers()}
+            assert workers[worker.id].state == "stopped"
+        finally:
+            await store.close()
