@@ -60,6 +60,7 @@ class StreamResult:
     failed: int
     logins: int
     mean_job_ms: float
+    mean_checkout_ms: float
     p95_job_ms: float
     wall_s: float
     evictions: dict[str, int]
@@ -67,7 +68,7 @@ class StreamResult:
 
 def _pool(tmp: Path, *, reuse: bool, concurrency: int) -> SessionPool[Device]:
     return device_pool(
-        PoolSettings(logins_per_second_per_device=50.0, probe_after_idle_seconds=1.0),
+        PoolSettings(logins_per_second_per_device=50.0),
         WorkerSettings(max_connections_per_worker=concurrency * 4, connection_reuse=reuse),
         ConnectSettings(known_hosts=tmp / "known_hosts"),
     )
@@ -93,6 +94,7 @@ async def job_stream(
         order.extend(batch)
     gate = asyncio.Semaphore(concurrency)
     times: list[float] = []
+    checkouts: list[float] = []
     failed = 0
     cmds = COMMANDS[:commands]
     pool = _pool(tmp, reuse=reuse, concurrency=concurrency)
@@ -105,6 +107,7 @@ async def job_stream(
             t0 = time.perf_counter()
             run = await run_on_device(pool, spec, commands=cmds)
             times.append((time.perf_counter() - t0) * 1000.0)
+            checkouts.append(run.wait_ms + run.login_ms)
             failed += 0 if run.ok else 1
 
     start = time.perf_counter()
@@ -127,6 +130,7 @@ async def job_stream(
         failed=failed,
         logins=stats.logins,
         mean_job_ms=statistics.fmean(times),
+        mean_checkout_ms=statistics.fmean(checkouts),
         p95_job_ms=times[int(0.95 * (len(times) - 1))],
         wall_s=time.perf_counter() - start,
         evictions=stats.evictions,
@@ -207,11 +211,11 @@ print(json.dumps({"devices": len(result), "failed": len(result.failed_hosts)}))
 """
 
 
-def nornir_inventory(netfleet_inventory: Path, folder: Path) -> None:
+def nornir_inventory(netfleet_inventory: Path, folder: Path, limit: int | None = None) -> None:
     """The same devices as a Nornir SimpleInventory (netmiko platform names)."""
     folder.mkdir(parents=True, exist_ok=True)
     hosts = {}
-    for spec in load_inventory(netfleet_inventory).devices:
+    for spec in load_inventory(netfleet_inventory).devices[:limit]:
         cred = spec.credentials[0]
         hosts[spec.name] = {
             "hostname": spec.host,
@@ -270,7 +274,15 @@ def part_b(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         ]  # fmt: skip
         for c in commands:
             run_cmd += ["-c", c]
+        # Start-up baselines: the same commands on one device.
+        first = load_inventory(inventory).devices[0].name
+        ours_1 = measure_with_rusage([*run_cmd, "--filter", f"name={first}"], env)
+        nornir_inventory(inv, tmp / "nornir1", limit=1)
+        nornir_1 = [sys.executable, "-c", NORNIR_SCRIPT, str(tmp / "nornir1"), "1",
+                    json.dumps(commands)]  # fmt: skip
+        theirs_1 = measure_with_rusage(nornir_1, env)
         ours = measure_with_rusage(run_cmd, env)
+        ours["rss_above_start_mb"] = ours["peak_rss_mb"] - ours_1["peak_rss_mb"]
         report_doc = json.loads(ours["stdout"])
         ours["failed"] = report_doc["summary"]["failed"]
         ours["errors"] = sorted({r["error"] for r in report_doc["results"] if r["error"]})[:3]
@@ -280,6 +292,7 @@ def part_b(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             json.dumps(commands),
         ]  # fmt: skip
         theirs = measure_with_rusage(nornir_cmd, env)
+        theirs["rss_above_start_mb"] = theirs["peak_rss_mb"] - theirs_1["peak_rss_mb"]
         if theirs["rc"] != 0:
             raise SystemExit(f"nornir failed: {theirs['stderr'][-800:]}")
         result = json.loads(theirs["stdout"].strip().splitlines()[-1])
@@ -331,6 +344,7 @@ def report(args: argparse.Namespace, a: dict[str, Any], b: dict[str, Any] | None
         ("logins per job", pooled.logins / pooled.jobs, unpooled.logins / unpooled.jobs),
         ("mean job ms", pooled.mean_job_ms, unpooled.mean_job_ms),
         ("p95 job ms", pooled.p95_job_ms, unpooled.p95_job_ms),
+        ("mean checkout ms", pooled.mean_checkout_ms, unpooled.mean_checkout_ms),
         ("wall s", pooled.wall_s, unpooled.wall_s),
         ("failed jobs", pooled.failed, unpooled.failed),
     ]
@@ -352,10 +366,16 @@ def report(args: argparse.Namespace, a: dict[str, Any], b: dict[str, Any] | None
         f"\nB. {args.fleet} devices x {args.fleet_commands} commands; netfleet run "
         f"(--concurrency {args.threads}) vs Nornir + nornir_netmiko ({args.threads} threads)"
     )
-    print(f"{'':16} {'netfleet':>10} {'nornir':>10} {'nornir/netfleet':>16}")
-    for key, label in (("wall_s", "wall s"), ("cpu_s", "CPU s"), ("peak_rss_mb", "peak RSS MB")):
-        print(f"{label:16} {ours[key]:10.2f} {theirs[key]:10.2f} {theirs[key] / ours[key]:16.2f}")
-    print(f"{'failed devices':16} {ours['failed']:10d} {theirs['failed']:10d}")
+    print(f"{'':18} {'netfleet':>10} {'nornir':>10} {'nornir/netfleet':>16}")
+    for key, label in (
+        ("wall_s", "wall s"),
+        ("cpu_s", "CPU s"),
+        ("peak_rss_mb", "peak RSS MB"),
+        ("rss_above_start_mb", "RSS - 1-device MB"),
+    ):
+        ratio = theirs[key] / ours[key] if ours[key] > 0 else float("nan")
+        print(f"{label:18} {ours[key]:10.2f} {theirs[key]:10.2f} {ratio:16.2f}")
+    print(f"{'failed devices':18} {ours['failed']:10d} {theirs['failed']:10d}")
     if ours["errors"]:
         print(f"netfleet errors (first 3 kinds): {ours['errors']}")
 

@@ -302,7 +302,9 @@ async def queue_phase(
     }
 
 
-async def memory_phase(store: SqlStore, url: str, tmp: Path, names: list[str]) -> dict[str, float]:
+async def memory_phase(
+    store: SqlStore, sim: SimProcess, url: str, tmp: Path, names: list[str]
+) -> dict[str, float]:
     env = {
         "NETFLEET_WORKER__CONCURRENCY": "200",
         "NETFLEET_WORKER__MAX_CONNECTIONS_PER_WORKER": str(len(names) + 100),
@@ -318,15 +320,31 @@ async def memory_phase(store: SqlStore, url: str, tmp: Path, names: list[str]) -
         before = psutil.Process(proc.pid).memory_info().rss
         job = await store.submit(_job(names))
         await wait_jobs(store, [job.id], timeout=600)
-        await asyncio.sleep(HEARTBEAT_S * 1.5)
-        after = psutil.Process(proc.pid).memory_info().rss
+        counts = (await store.get_job(job.id, tasks=False)).counts
         held = 0
-        for w in await store.list_workers():
-            if w.id == "bench-memory":
-                held = int(w.stats.get("pool", {}).get("idle", 0))
+        for _ in range(100):  # until every session is back in the pool, idle
+            held = await _idle_sessions(store)
+            if held >= len(names):
+                break
+            await asyncio.sleep(HEARTBEAT_S)
+        after = psutil.Process(proc.pid).memory_info().rss
+        open_on_sim = (await sim.totals())["sessions_open"]
     finally:
         await stop_worker(proc)
-    return {"sessions": held, "rss_before": before, "rss_after": after}
+    return {
+        "sessions": held,
+        "sim_open": open_on_sim,
+        "failed": counts.failed,
+        "rss_before": before,
+        "rss_after": after,
+    }
+
+
+async def _idle_sessions(store: SqlStore) -> int:
+    for w in await store.list_workers():
+        if w.id == "bench-memory":
+            return int(w.stats.get("pool", {}).get("idle", 0))
+    return 0
 
 
 def _job(names: list[str]) -> JobSpec:
@@ -358,7 +376,7 @@ async def main(args: argparse.Namespace) -> None:
                 store, sim, url, tmp, names, rounds, args.workers, args.concurrency
             )
             memory = await memory_phase(
-                store, url, tmp, [s.name for s in specs[: args.idle_sessions]]
+                store, sim, url, tmp, [s.name for s in specs[: args.idle_sessions]]
             )
         finally:
             await store.close()
@@ -401,6 +419,8 @@ async def main(args: argparse.Namespace) -> None:
         f"{memory['rss_after'] / 2**20:.1f} MiB |"
     )
     print(f"| per idle session | {kb:.1f} KiB |")
+    print(f"| sessions open on the simulator | {memory['sim_open']:.0f} |")
+    print(f"| tasks failed | {memory['failed']:.0f} |")
 
 
 def parse_args() -> argparse.Namespace:

@@ -24,9 +24,9 @@ async def test_migrate_is_idempotent_and_reaches_head(store: SqlStore) -> None:
     )
     from alembic.script import ScriptDirectory
 
-    from netfleet.store import sql_store
+    from netfleet.store import base
 
-    head = ScriptDirectory(str(sql_store._MIGRATIONS)).get_current_head()
+    head = ScriptDirectory(str(base._MIGRATIONS)).get_current_head()
     assert version == head
     tables = await store.run_sync(lambda c: set(sa.inspect(c).get_table_names()))
     assert {"jobs", "tasks", "task_outputs", "device_slots", "schedules", "workers"} <= tables

@@ -244,3 +244,25 @@ async def test_listen_wakes_on_submit(store: SqlStore) -> None:
     await store.submit(commands("r1"))
     await asyncio.wait_for(first, 10)
     await listener.aclose()  # type: ignore[attr-defined]
+
+
+async def test_lowering_max_sessions_applies_as_sessions_end(store: SqlStore) -> None:
+    await add_devices(store, "r1", max_sessions=3)
+    for _ in range(6):
+        await store.submit(commands("r1"))
+    running = await store.claim("w", 10, lease_s=30)
+    assert len(running) == 3
+    await add_devices(store, "r1", max_sessions=1)
+    for task in running:
+        await store.complete(task.task_id, "w", task.attempt, OK)
+    assert len(await store.claim("w", 10, lease_s=30)) == 1
+
+
+async def test_outputs_with_nul_characters_are_stored(store: SqlStore) -> None:
+    await add_devices(store, "r1")
+    job = await store.submit(commands("r1"))
+    (t,) = await store.claim("w", 1, lease_s=30)
+    outcome = TaskOutcome("succeeded", [CommandResult("show version", "a\x00b")])
+    await store.complete(t.task_id, "w", t.attempt, outcome)
+    task = (await store.get_job(job.id)).tasks[0]  # type: ignore[index]
+    assert task.outputs[0].output == "a\ufffdb"

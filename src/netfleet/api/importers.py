@@ -13,6 +13,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from netfleet.core.errors import InventoryError, ValidationError
 from netfleet.core.inventory import load_inventory, normalize_platform
 from netfleet.core.models import Credential, DeviceSpec
@@ -55,6 +57,8 @@ def _load(files: dict[str, str], target: str) -> list[DeviceSpec]:
         except InventoryError as exc:
             message = exc.message.replace(folder + "/", "").replace(folder, "inventory")
             raise InventoryError(message) from None
+        except yaml.YAMLError as exc:  # e.g. unprintable characters, refused by the reader
+            raise InventoryError(f"invalid YAML: {exc}") from None
 
 
 def _split(value: str | None) -> tuple[str, ...]:

@@ -182,15 +182,15 @@ async def _form_text(value: Any) -> str | None:
 async def _import_input(request: Request) -> ImportIn:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype == "multipart/form-data":
-        form = await request.form()
-        fmt = await _form_text(form.get("format")) or "netfleet"
-        data = {
-            "format": fmt,
-            "text": await _form_text(form.get("file") or form.get("text")),
-            "hosts": await _form_text(form.get("hosts")),
-            "groups": await _form_text(form.get("groups")),
-            "defaults": await _form_text(form.get("defaults")),
-        }
+        async with request.form() as form:
+            fmt = await _form_text(form.get("format")) or "netfleet"
+            data = {
+                "format": fmt,
+                "text": await _form_text(form.get("file") or form.get("text")),
+                "hosts": await _form_text(form.get("hosts")),
+                "groups": await _form_text(form.get("groups")),
+                "defaults": await _form_text(form.get("defaults")),
+            }
         if fmt == "nornir" and data["hosts"] is None:
             data["hosts"] = data["text"]
             data["text"] = None

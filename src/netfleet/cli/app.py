@@ -51,6 +51,12 @@ def _register() -> None:
 
     serve_cmd.register(app)
     token_cmd.register(app)
+    from netfleet.cli import credentials_cmd, demo_cmd, devices_cmd, jobs_cmd
+
+    demo_cmd.register(app)
+    jobs_cmd.register(app)
+    devices_cmd.register(app)
+    credentials_cmd.register(app)
 
 
 _register()

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 import typer
@@ -42,7 +43,9 @@ UrlOption = Annotated[
 TokenOption = Annotated[
     str | None,
     typer.Option(
-        "--token", help="API token (env NETFLEET_TOKEN or ~/.netfleet/cli.toml).", show_default=False
+        "--token",
+        help="API token (env NETFLEET_TOKEN or ~/.netfleet/cli.toml).",
+        show_default=False,
     ),
 ]
 
@@ -77,7 +80,7 @@ def _config_file() -> dict[str, Any]:
     except FileNotFoundError:
         return {}
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise RemoteError(f"{path}: cannot read CLI config: {exc}", exit_code=EXIT_BAD_INPUT)
+        raise RemoteError(f"{path}: cannot read CLI config: {exc}", exit_code=2) from None
     for key in data:
         if key not in ("url", "token"):
             raise RemoteError(f"{path}: unknown key {key!r} (expected url, token)", exit_code=2)
@@ -268,6 +271,11 @@ def call(url: str | None, token: str | None, fn: Callable[[Remote], T]) -> T:
     except NetfleetError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def seg(name: str) -> str:
+    """``name`` as one URL path segment."""
+    return quote(name, safe="")
 
 
 def fail(message: str) -> typer.Exit:

@@ -8,6 +8,7 @@ be opened.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Annotated
 
 import typer
@@ -64,6 +65,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(EXIT_BAD_INPUT) from None
         configure_logging(settings.log)
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
         def announce(line: str) -> None:
             typer.echo(line)

@@ -6,7 +6,7 @@ Only ``SessionPool`` mutates these, on its event loop (see ``netfleet.pool.pool`
 from __future__ import annotations
 
 import asyncio
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Generic, Literal, TypeVar
 
@@ -42,12 +42,26 @@ class DeviceState(Generic[S]):
     """Fingerprint of the credential of the newest successful login."""
     slots: int = 0
     """Sessions opening, idle, in use or closing."""
-    opening: int = 0
     room_closing: int = 0
     """Idle sessions being closed to make room for a waiter."""
     idle: deque[Entry[S]] = field(default_factory=deque)
     busy: set[Entry[S]] = field(default_factory=set)
     counters: DeviceCounters = field(default_factory=DeviceCounters)
+    logging_in: Counter[SessionKey] = field(default_factory=Counter)
+    """Logins in progress, per key."""
+
+    @property
+    def opening(self) -> int:
+        """Sessions being opened (logins in progress) on this device."""
+        return sum(self.logging_in.values())
+
+    def begin_login(self, key: SessionKey) -> None:
+        self.logging_in[key] += 1
+
+    def end_login(self, key: SessionKey) -> None:
+        self.logging_in[key] -= 1
+        if self.logging_in[key] <= 0:
+            del self.logging_in[key]
 
 
 @dataclass(eq=False, slots=True)

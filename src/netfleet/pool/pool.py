@@ -278,11 +278,11 @@ class SessionPool(PoolState[S]):
             dev.counters.evictions[reason] += 1
             dev.busy.discard(grant)
             grant.state = "closing"
-            dev.opening += 1
+            dev.begin_login(key)
             try:
                 await self._close_quietly(grant.session)
             except BaseException:
-                dev.opening -= 1
+                dev.end_login(key)
                 self._free_slot(dev)
                 raise
         return await self._login(spec, key, dev, label)
@@ -290,7 +290,7 @@ class SessionPool(PoolState[S]):
     async def _login(
         self, spec: DeviceSpec, key: SessionKey, dev: DeviceState[S], label: str
     ) -> Entry[S]:
-        """Open a new session on a slot already counted in ``dev.opening``/``dev.slots``."""
+        """Open a new session on a slot already counted in ``dev.slots`` (and ``logging_in``)."""
         started = time.monotonic()
         session: S | None = None
         try:
@@ -299,11 +299,11 @@ class SessionPool(PoolState[S]):
         except BaseException as exc:
             if not isinstance(exc, LoginBackoff | asyncio.CancelledError):
                 dev.counters.login_failures += 1
-            dev.opening -= 1
+            dev.end_login(key)
             self._spawn(self._close_then_free(session, dev))
             raise
         now = time.monotonic()
-        dev.opening -= 1
+        dev.end_login(key)
         dev.counters.observe_login(now - started)
         jitter = random.uniform(0.0, self._s.lifetime_jitter_seconds)
         entry = Entry(

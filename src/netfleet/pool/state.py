@@ -20,6 +20,8 @@ from netfleet.pool.entries import DeviceState, Entry, Waiter
 from netfleet.pool.session import PooledSession
 
 S = TypeVar("S", bound=PooledSession)
+FIRST_LOGIN_GUESS_S = 1.0
+"""Assumed login time of a device before its first login has finished."""
 
 
 class PoolState(Generic[S]):
@@ -72,7 +74,7 @@ class PoolState(Generic[S]):
         entry = fut.result()
         dev = waiter.device
         if entry is None:
-            dev.opening -= 1
+            dev.end_login(waiter.key)
             self._free_slot(dev)
         else:
             dev.busy.discard(entry)
@@ -127,6 +129,8 @@ class PoolState(Generic[S]):
                 dev.room_closing += 1
                 self._discard(dev.idle[0], "make_room", room=True)
             return "blocked_device"
+        if self._worth_waiting(waiter):
+            return "blocked_device"
         if need_room or self._slots >= self._max_total:
             if self._room_closing <= need_room and self._idle_total:
                 victim = min(
@@ -136,25 +140,26 @@ class PoolState(Generic[S]):
                 self._room_closing += 1
                 self._discard(victim, "make_room", room=True, global_room=True)
             return "blocked_global"
-        if self._worth_waiting(waiter):
-            return "blocked_device"
         dev.slots += 1
-        dev.opening += 1
+        dev.begin_login(key)
         self._slots += 1
         return "slot"
 
     def _worth_waiting(self, waiter: Waiter[S]) -> bool:
-        """Whether to wait for an in-use session with the waiter's key instead of logging in.
+        """Whether to wait for an in-use (or logging-in) session with the waiter's key
+        instead of logging in too.
 
         A login costs about the device's mean login time, so a waiter waits up to
-        ``reuse_wait_factor`` times that for a session to come back (then logs in).
+        ``reuse_wait_factor`` times that for such a session to come back (then logs in).
         """
         dev, factor = waiter.device, self._s.reuse_wait_factor
-        if not factor or not dev.counters.logins or not self._reuse:
+        if not factor or not self._reuse:
             return False
-        if not any(e.key == waiter.key for e in dev.busy):
+        if not dev.logging_in[waiter.key] and not any(e.key == waiter.key for e in dev.busy):
             return False
-        patience = factor * dev.counters.login_total / dev.counters.logins
+        counters = dev.counters
+        login_s = counters.login_total / counters.logins if counters.logins else FIRST_LOGIN_GUESS_S
+        patience = factor * login_s
         loop = asyncio.get_running_loop()
         if loop.time() >= waiter.since + patience:
             return False

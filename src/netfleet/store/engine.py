@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event, exc
@@ -97,7 +98,39 @@ def _sqlite_connect(dbapi_conn: sqlite3.Connection, _record: ConnectionPoolEntry
 
 
 def _sqlite_begin(conn: sa.Connection) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get(WRITE_KEY, True) else "BEGIN")
+    if not conn.info.get(WRITE_KEY, True):
+        conn.exec_driver_sql("BEGIN")
+        return
+    begin_immediate(cast(sqlite3.Connection, conn.connection.dbapi_connection))
+
+
+BUSY_TIMEOUT_S = 30.0
+
+
+def begin_immediate(raw: sqlite3.Connection, timeout: float = BUSY_TIMEOUT_S) -> None:
+    """``BEGIN IMMEDIATE``, retrying with sub-millisecond sleeps while another process
+    writes: SQLite's own busy handler sleeps in steps of up to 100 ms, which starves
+    several worker processes sharing one database file."""
+    deadline = time.monotonic() + timeout
+    delay = 0.0001
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        while True:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                text = str(exc).lower()
+                if "locked" not in text and "busy" not in text:
+                    raise
+                if time.monotonic() > deadline:
+                    raise DatabaseUnavailable(
+                        f"the SQLite database stayed locked by another writer for {timeout:.0f}s"
+                    ) from None
+                time.sleep(delay)
+                delay = min(delay * 1.5, 0.002)
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
 
 
 _UNAVAILABLE_SQLSTATES = ("08", "57P", "53")

@@ -27,7 +27,7 @@ from netfleet.jobs.model import (
 )
 from netfleet.store import statements as st
 from netfleet.store.devices_sql import label_filter
-from netfleet.store.interface import CommandOutput, JobFilter, JobRecord, Page, TaskRecord
+from netfleet.store.interface import CommandOutput, JobRecord, TaskRecord
 from netfleet.store.schema import devices, jobs, task_events, task_outputs, tasks
 
 COUNTER = {
@@ -271,7 +271,7 @@ def apply_transitions(
         row = conn.execute(st.BUMP_JOB, {"p_job": job_id, **params}).first()
         if row is None:
             continue
-        state = derive_job_state(_counts(row))
+        state = derive_job_state(counts_of(row))
         if state != row.state:
             finished = state not in ("queued", "running")
             conn.execute(
@@ -292,7 +292,7 @@ _COUNT_COLS = (
 )
 
 
-def _counts(row: Row[Any]) -> TaskCounts:
+def counts_of(row: Row[Any]) -> TaskCounts:
     return TaskCounts(
         queued=row.tasks_queued,
         retrying=row.tasks_retrying,
@@ -303,7 +303,7 @@ def _counts(row: Row[Any]) -> TaskCounts:
     )
 
 
-# --- reads --------------------------------------------------------------------
+# --- records ------------------------------------------------------------------
 
 
 def job_record(
@@ -314,7 +314,7 @@ def job_record(
         id=m["id"],
         state=m["state"],
         spec=specs.get(m["id"], m["spec"]),
-        counts=_counts(row),
+        counts=counts_of(row),
         created_at=m["created_at"],
         finished_at=m["finished_at"],
         schedule_id=m["schedule_id"],
@@ -366,53 +366,6 @@ def output_record(row: Row[Any]) -> CommandOutput:
         started_at=m["started_at"],
         duration_ms=m["duration_ms"],
     )
-
-
-def get_job(
-    conn: Connection, specs: SpecCache, job_id: int, *, with_tasks: bool, with_outputs: bool
-) -> JobRecord:
-    row = conn.execute(sa.select(jobs).where(jobs.c.id == job_id)).first()
-    if row is None:
-        raise NotFound(f"job {job_id} not found")
-    if not with_tasks:
-        return job_record(row, specs, None)
-    by_task: dict[int, list[CommandOutput]] = {}
-    if with_outputs:
-        outs = conn.execute(
-            sa.select(task_outputs)
-            .join(tasks, tasks.c.id == task_outputs.c.task_id)
-            .where(tasks.c.job_id == job_id)
-            .order_by(task_outputs.c.task_id, task_outputs.c.attempt, task_outputs.c.seq)
-        )
-        for o in outs:
-            by_task.setdefault(o.task_id, []).append(output_record(o))
-    task_rows = conn.execute(
-        sa.select(tasks).where(tasks.c.job_id == job_id).order_by(tasks.c.device_name)
-    )
-    records = tuple(task_record(t, tuple(by_task.get(t.id, ()))) for t in task_rows)
-    return job_record(row, specs, records)
-
-
-def list_jobs(
-    conn: Connection, specs: SpecCache, filt: JobFilter, limit: int, cursor: int | None
-) -> Page:
-    query = sa.select(jobs).order_by(jobs.c.id.desc()).limit(limit)
-    if filt.states:
-        query = query.where(jobs.c.state.in_(filt.states))
-    if filt.device:
-        query = query.where(
-            sa.exists().where(tasks.c.job_id == jobs.c.id, tasks.c.device_name == filt.device)
-        )
-    if filt.schedule_id is not None:
-        query = query.where(jobs.c.schedule_id == filt.schedule_id)
-    if filt.created_after is not None:
-        query = query.where(jobs.c.created_at >= filt.created_after)
-    if filt.created_before is not None:
-        query = query.where(jobs.c.created_at < filt.created_before)
-    if cursor is not None:
-        query = query.where(jobs.c.id < cursor)
-    items = tuple(job_record(r, specs, None) for r in conn.execute(query))
-    return Page(items=items, next_cursor=items[-1].id if len(items) >= limit else None)
 
 
 # --- cancel and retention -----------------------------------------------------
@@ -477,16 +430,3 @@ def delete_finished_jobs(conn: Connection, cutoff: float, batch: int = 500) -> i
     conn.execute(tasks.delete().where(tasks.c.job_id.in_(ids)))
     conn.execute(jobs.delete().where(jobs.c.id.in_(ids)))
     return len(ids)
-
-
-def job_events(conn: Connection, job_id: int, after_id: int, limit: int) -> list[Row[Any]]:
-    if conn.execute(sa.select(jobs.c.id).where(jobs.c.id == job_id)).first() is None:
-        raise NotFound(f"job {job_id} not found")
-    return list(
-        conn.execute(
-            sa.select(task_events)
-            .where(task_events.c.job_id == job_id, task_events.c.id > after_id)
-            .order_by(task_events.c.id)
-            .limit(limit)
-        )
-    )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, overload
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
@@ -18,6 +18,15 @@ from netfleet.store import statements as st
 from netfleet.store.interface import Completion, ReapResult, TaskOutcome
 from netfleet.store.jobs_sql import SpecCache, apply_transitions
 from netfleet.store.schema import tasks
+
+
+@overload
+def _text(value: str) -> str: ...
+@overload
+def _text(value: None) -> None: ...
+def _text(value: str | None) -> str | None:
+    """Text as stored: NUL characters (which PostgreSQL text cannot hold) become U+FFFD."""
+    return value.replace("\x00", "\ufffd") if value and "\x00" in value else value
 
 
 def _release(conn: Connection, per_device: dict[int, int]) -> None:
@@ -80,7 +89,7 @@ def complete_many(
                 "p_state": state,
                 "p_run_at": run_at,
                 "p_finished_at": None if state == "retrying" else now,
-                "p_error": outcome.error,
+                "p_error": _text(outcome.error),
                 "p_error_kind": outcome.error_kind,
             }
         )
@@ -89,11 +98,11 @@ def complete_many(
                 "task_id": task_id,
                 "attempt": attempt,
                 "seq": seq,
-                "command": res.command,
-                "output": res.output,
+                "command": _text(res.command),
+                "output": _text(res.output),
                 "parsed": res.parsed,
                 "ok": res.ok,
-                "error": res.error,
+                "error": _text(res.error),
                 "error_kind": res.error_kind,
                 "started_at": res.started_at,
                 "duration_ms": res.duration_ms,

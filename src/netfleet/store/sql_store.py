@@ -1,4 +1,4 @@
-"""``SqlStore``: the ``Store`` interface over SQLite or PostgreSQL.
+"""``SqlStore``: the ``Store`` interface over SQLite or PostgreSQL (plumbing in ``base``).
 
 Each operation is one short transaction of synchronous SQLAlchemy Core, run on
 the store's own thread(s): one writer thread for SQLite, a small pool of
@@ -7,28 +7,26 @@ connections for PostgreSQL. Database errors become netfleet errors here.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import threading
-import time
-from collections.abc import AsyncIterator, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import exc
 from sqlalchemy.engine import Connection
 
-from netfleet.core.errors import DatabaseUnavailable, LeaseLost, NetfleetError, StoreError
+from netfleet.core.errors import LeaseLost
 from netfleet.core.models import Credential, DeviceSpec
 from netfleet.core.settings import Settings
 from netfleet.jobs.model import JobSpec, parse_job_spec
-from netfleet.store import claim_sql, devices_sql, jobs_sql, queue_sql, statements, workers_sql
-from netfleet.store.crypto import SecretBox, load_key
-from netfleet.store.engine import WRITE_KEY, create_engine, mask_url, parse_url, translate
+from netfleet.store import (
+    claim_sql,
+    devices_sql,
+    jobs_sql,
+    queue_sql,
+    reads_sql,
+    workers_sql,
+)
+from netfleet.store.base import StoreBase
+from netfleet.store.crypto import load_key
 from netfleet.store.interface import (
     ClaimedTask,
     Completion,
@@ -41,6 +39,7 @@ from netfleet.store.interface import (
     NewEvent,
     Page,
     ReapResult,
+    Store,
     TaskEvent,
     TaskOutcome,
     WorkerRecord,
@@ -48,118 +47,9 @@ from netfleet.store.interface import (
 )
 from netfleet.store.schema import task_events, tasks
 
-T = TypeVar("T")
-_RETRY_SQLSTATES = ("40P01", "40001")  # deadlock, serialization failure: safe to re-run
-_MIGRATIONS = Path(__file__).with_name("migrations")
 
-
-class SqlStore:
+class SqlStore(StoreBase):
     """The durable store. Use ``await open_store(url)``, or construct then ``await migrate()``."""
-
-    def __init__(
-        self, url: str, *, secret_key: str | bytes, pg_threads: int = 4, spec_cache: int = 2048
-    ) -> None:
-        parse_url(url)  # ConfigurationError early
-        self.url = mask_url(url)
-        self._box = SecretBox(secret_key)
-        self._engine, self.dialect = create_engine(
-            url, threads=1 if url.startswith("sqlite") else pg_threads
-        )
-        self._postgres = self.dialect == "postgresql"
-        threads = pg_threads if self._postgres else 1
-        self._executor = ThreadPoolExecutor(threads, thread_name_prefix="netfleet-store")
-        self._specs = jobs_sql.SpecCache(spec_cache)
-        self._devices: dict[int, tuple[int, DeviceSpec]] = {}
-        self._clock_offset = 0.0
-        self._clock_checked = 0.0
-        self._clock_lock = threading.Lock()
-        self._wakeups: set[asyncio.Queue[None]] = set()
-        self._closed = False
-
-    def __repr__(self) -> str:
-        return f"SqlStore({self.url!r})"
-
-    # --- plumbing -------------------------------------------------------------
-
-    def _now(self, conn: Connection) -> float:
-        """Database time: the process clock plus the database clock's offset (PostgreSQL)."""
-        local = time.time()
-        if self._postgres and local - self._clock_checked > 30.0:
-            with self._clock_lock:
-                db = conn.execute(sa.text("SELECT extract(epoch from clock_timestamp())")).scalar()
-                after = time.time()
-                self._clock_offset = float(db or local) - (local + after) / 2
-                self._clock_checked = after
-        return local + self._clock_offset
-
-    def _transaction(self, what: str, fn: Callable[[Connection], T], write: bool) -> T:
-        for attempt in range(4):
-            try:
-                with self._engine.connect() as conn:
-                    conn.info[WRITE_KEY] = write
-                    with conn.begin():
-                        return fn(conn)
-            except exc.DBAPIError as error:
-                sqlstate = getattr(error.orig, "sqlstate", None)
-                if sqlstate in _RETRY_SQLSTATES and attempt < 3:
-                    time.sleep(0.005 * (attempt + 1))
-                    continue
-                raise translate(error, what) from None
-            except NetfleetError:
-                raise
-            except (exc.SQLAlchemyError, OSError) as error:
-                raise translate(error, what) from None
-        raise StoreError(f"{what}: gave up after repeated deadlocks")  # pragma: no cover
-
-    async def _run(
-        self,
-        what: str,
-        fn: Callable[[Connection], T],
-        *,
-        write: bool = True,
-        idempotent: bool = False,
-    ) -> T:
-        if self._closed:
-            raise StoreError(f"{what}: the store is closed")
-        loop = asyncio.get_running_loop()
-        try:
-            return await loop.run_in_executor(self._executor, self._transaction, what, fn, write)
-        except DatabaseUnavailable:
-            if not idempotent:
-                raise
-            return await loop.run_in_executor(self._executor, self._transaction, what, fn, write)
-
-    async def run_sync(self, fn: Callable[[Any], T], *, write: bool = True) -> T:
-        return await self._run("store operation", fn, write=write)
-
-    def _wake(self) -> None:
-        for queue in list(self._wakeups):
-            with contextlib.suppress(asyncio.QueueFull):
-                queue.put_nowait(None)
-
-    # --- lifecycle ------------------------------------------------------------
-
-    async def migrate(self) -> None:
-        def upgrade(conn: Connection) -> None:
-            if self._postgres:
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(7218463)"))
-            cfg = Config()
-            cfg.set_main_option("script_location", str(_MIGRATIONS))
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
-
-        await self._run("migrate the database", upgrade)
-
-    async def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, self._engine.dispose)
-        self._executor.shutdown(wait=False)
-
-    async def now(self) -> float:
-        return await self._run("read the clock", self._now, write=False, idempotent=True)
 
     # --- inventory ------------------------------------------------------------
 
@@ -235,16 +125,6 @@ class SqlStore:
     async def delete_device(self, name: str) -> None:
         await self._run(f"delete device {name!r}", lambda c: devices_sql.delete_device(c, name))
 
-    def _load_device(self, conn: Connection, device_id: int, generation: int) -> DeviceSpec:
-        cached = self._devices.get(device_id)
-        if cached is not None and cached[0] == generation:
-            return cached[1]
-        record = devices_sql.get_device_by_id(conn, self._box, device_id)
-        if len(self._devices) > 50_000:
-            self._devices.clear()
-        self._devices[device_id] = (record.generation, record.spec)
-        return record.spec
-
     # --- jobs -----------------------------------------------------------------
 
     async def submit(
@@ -265,7 +145,9 @@ class SqlStore:
                 fire_time=fire_time,
                 notify=self._postgres,
             )
-            return jobs_sql.get_job(conn, self._specs, job_id, with_tasks=False, with_outputs=False)
+            return reads_sql.get_job(
+                conn, self._specs, job_id, with_tasks=False, with_outputs=False
+            )
 
         job = await self._run("submit a job", op)
         self._wake()
@@ -274,7 +156,7 @@ class SqlStore:
     async def get_job(self, job_id: int, *, tasks: bool = True, outputs: bool = True) -> JobRecord:
         return await self._run(
             f"read job {job_id}",
-            lambda c: jobs_sql.get_job(
+            lambda c: reads_sql.get_job(
                 c, self._specs, job_id, with_tasks=tasks, with_outputs=outputs
             ),
             write=False,
@@ -286,7 +168,7 @@ class SqlStore:
     ) -> Page:
         return await self._run(
             "list jobs",
-            lambda c: jobs_sql.list_jobs(
+            lambda c: reads_sql.list_jobs(
                 c, self._specs, filt or JobFilter(), max(1, min(limit, 1000)), cursor
             ),
             write=False,
@@ -296,14 +178,14 @@ class SqlStore:
     async def cancel(self, job_id: int) -> JobRecord:
         def op(conn: Connection) -> JobRecord:
             jobs_sql.cancel_job(conn, job_id, self._now(conn))
-            return jobs_sql.get_job(conn, self._specs, job_id, with_tasks=True, with_outputs=False)
+            return reads_sql.get_job(conn, self._specs, job_id, with_tasks=True, with_outputs=False)
 
         return await self._run(f"cancel job {job_id}", op)
 
     async def events(self, job_id: int, *, after_id: int = 0, limit: int = 1000) -> list[TaskEvent]:
         rows = await self._run(
             f"read events of job {job_id}",
-            lambda c: jobs_sql.job_events(c, job_id, after_id, max(1, min(limit, 10_000))),
+            lambda c: reads_sql.job_events(c, job_id, after_id, max(1, min(limit, 10_000))),
             write=False,
             idempotent=True,
         )
@@ -445,38 +327,6 @@ class SqlStore:
             ),
         )
 
-    async def listen(self) -> AsyncIterator[None]:
-        if self._postgres:
-            async for _ in self._pg_listen():
-                yield None
-            return
-        queue: asyncio.Queue[None] = asyncio.Queue(maxsize=1)
-        self._wakeups.add(queue)
-        try:
-            while True:
-                await queue.get()
-                yield None
-        finally:
-            self._wakeups.discard(queue)
-
-    async def _pg_listen(self) -> AsyncIterator[None]:
-        import psycopg
-
-        url = self._engine.url.set(drivername="postgresql")
-        conninfo = url.render_as_string(hide_password=False)
-        delay = 0.5
-        while not self._closed:
-            try:
-                async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
-                    await conn.execute(f"LISTEN {statements.NOTIFY_CHANNEL}")
-                    delay = 0.5
-                    yield None  # (re)connected: work may have arrived meanwhile
-                    async for _ in conn.notifies():
-                        yield None
-            except psycopg.Error:
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10.0)
-
     # --- workers --------------------------------------------------------------
 
     async def register_worker(
@@ -526,4 +376,9 @@ async def open_store(
         except BaseException:
             await store.close()
             raise
+    return store
+
+
+def _implements_store(store: SqlStore) -> Store:
+    """Type-checks that ``SqlStore`` implements the ``Store`` protocol."""
     return store

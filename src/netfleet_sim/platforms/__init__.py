@@ -1,4 +1,10 @@
-"""Platform behaviour of simulated devices: one :class:`PlatformSim` per platform name."""
+"""Platform behaviour of simulated devices: one :class:`PlatformSim` per platform name.
+
+Six platforms share the IOS-like engine (``iosengine``), each described by an
+:class:`~netfleet_sim.platforms.iosstate.IosFlavor` (``ios``, ``eos``, ``nxos``, ``xr``,
+``asa``); Junos (``junos``) and Linux (``linux``) have their own engines. Engines are
+pure: no I/O, no asyncio.
+"""
 
 from __future__ import annotations
 

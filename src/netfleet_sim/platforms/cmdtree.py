@@ -130,8 +130,6 @@ class CommandTree(Generic[H]):
             if pos == len(tokens) - 1:
                 break
         if node.handler is None:
-            if not tokens:
-                return Incomplete()
             return Incomplete()
         return Match(node.handler, tuple(args), tuple(words))
 

@@ -90,9 +90,10 @@ def _switch_config(hostname: str, index: int, version: str, ports: list[str]) ->
         ["vlan 20", "name VOICE"],
     ]
     ifaces: Config = []
-    for i, port in enumerate(ports):
+    access = [p for p in ports if p != "GigabitEthernet0/0"][:2]
+    for port in ports:
         stanza = [f"interface {port}"]
-        if 1 <= i <= 2 or (i == 0 and not port.endswith("0/0")):
+        if port in access:
             stanza.append("switchport access vlan 10")
             stanza.append("switchport mode access")
         ifaces.append(stanza)
@@ -279,7 +280,9 @@ def _flavor(
         hardware=hw,
         base_config=base,
         shows=shows,
-        user_shows=frozenset({"version", "clock", "inventory", "users", "ip interface brief"}),
+        user_shows=frozenset(
+            {"version", "clock", "inventory", "users", "ip interface brief", "privilege"}
+        ),
         iface_types=(
             "GigabitEthernet",
             "FastEthernet",

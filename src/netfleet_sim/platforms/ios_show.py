@@ -293,7 +293,13 @@ def show_users(eng: IosEngine, args: tuple[str, ...]) -> str:
     )
 
 
+def show_privilege(eng: IosEngine, args: tuple[str, ...]) -> str:
+    """``show privilege``."""
+    return f"Current privilege level is {1 if eng.level == 'user' else 15}\n"
+
+
 IOS_SHOWS = {
+    "privilege": show_privilege,
     "running-config": show_running,
     "running-config interface <rest>": show_running_interface,
     "startup-config": show_startup,

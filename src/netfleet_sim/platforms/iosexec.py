@@ -162,6 +162,7 @@ ACTIONS: dict[str, Action] = {
 
 _USER_EXEC = {
     "enable": "enable",
+    "enable <arg>": "enable",
     "exit": "exit",
     "logout": "exit",
     "quit": "exit",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import ipaddress
 from dataclasses import dataclass
 
@@ -50,8 +51,15 @@ class IfaceView:
     access_vlan: int
     trunk: bool
     connected: bool
-    mac: bytes
+    oui: tuple[int, int, int]
+    index: int
+    port: int
     mtu: int
+
+    @property
+    def mac(self) -> bytes:
+        """The interface's MAC address."""
+        return mac_bytes(self.oui, self.index, self.port)
 
     @property
     def mask(self) -> str | None:
@@ -73,6 +81,7 @@ class IfaceView:
         return "up" if self.connected and not self.shutdown else "down"
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_address(text: str | None) -> tuple[str | None, int | None]:
     """``10.0.0.1 255.255.255.0`` or ``10.0.0.1/24`` -> (address, prefix length)."""
     if not text:
@@ -94,41 +103,72 @@ def interfaces(config: Config, hw: Hardware, index: int, *, switch: bool) -> lis
     """All interfaces of ``config`` in running-config order."""
     views: list[IfaceView] = []
     port = 0
-    for stanza in ioscfg.find_prefix(config, "interface "):
-        name = stanza[0].split(None, 1)[1]
+    for stanza in config:
+        if not stanza[0].startswith("interface "):
+            continue
+        name = stanza[0][len("interface ") :]
         low = name.lower()
         physical = not low.startswith(VIRTUAL_PREFIXES)
         mgmt = low.startswith(MGMT_PREFIXES)
-        description = ioscfg.child_value(stanza, "description ") or ""
-        address = ioscfg.child_value(stanza, "ip address ")
-        ip, prefix = parse_address(address or ioscfg.child_value(stanza, "ipv4 address "))
-        shutdown = "shutdown" in stanza[1:]
-        is_switchport = (
-            switch and physical and not mgmt and "no switchport" not in stanza[1:]
-        ) or "switchport" in stanza[1:]
-        mode = ioscfg.child_value(stanza, "switchport mode ") or "access"
-        vlan = ioscfg.child_value(stanza, "switchport access vlan ") or "1"
+        facts = _facts(stanza)
         if physical and not mgmt:
             port += 1
-        connected = not physical or mgmt or port <= hw.connected or bool(description)
-        mtu = ioscfg.child_value(stanza, "mtu ")
+        is_switchport = (switch and physical and not mgmt and not facts.routed) or facts.l2
+        description = facts.description
         views.append(
             IfaceView(
                 name=name,
                 description=description,
-                ip=ip,
-                prefix=prefix,
-                shutdown=shutdown,
+                ip=facts.ip,
+                prefix=facts.prefix,
+                shutdown=facts.shutdown,
                 physical=physical,
                 switchport=is_switchport,
-                access_vlan=int(vlan) if vlan.isdigit() else 1,
-                trunk=mode == "trunk",
-                connected=connected,
-                mac=mac_bytes(hw.oui, index, len(views) + 1),
-                mtu=int(mtu) if mtu and mtu.isdigit() else 1500,
+                access_vlan=facts.vlan,
+                trunk=facts.trunk,
+                connected=not physical or mgmt or port <= hw.connected or bool(description),
+                oui=hw.oui,
+                index=index,
+                port=len(views) + 1,
+                mtu=facts.mtu,
             )
         )
     return views
+
+
+@dataclass(slots=True)
+class _Facts:
+    description: str = ""
+    ip: str | None = None
+    prefix: int | None = None
+    shutdown: bool = False
+    routed: bool = False
+    l2: bool = False
+    trunk: bool = False
+    vlan: int = 1
+    mtu: int = 1500
+
+
+def _facts(stanza: list[str]) -> _Facts:
+    facts = _Facts()
+    for line in stanza[1:]:
+        if line.startswith("description "):
+            facts.description = line[12:]
+        elif line.startswith(("ip address ", "ipv4 address ")) and facts.ip is None:
+            facts.ip, facts.prefix = parse_address(line.split(" ", 2)[2])
+        elif line == "shutdown":
+            facts.shutdown = True
+        elif line == "no switchport" or line.startswith("vrf forwarding "):
+            facts.routed = True
+        elif line == "switchport":
+            facts.l2 = True
+        elif line == "switchport mode trunk":
+            facts.trunk = True
+        elif line.startswith("switchport access vlan ") and line[23:].isdigit():
+            facts.vlan = int(line[23:])
+        elif line.startswith("mtu ") and line[4:].isdigit():
+            facts.mtu = int(line[4:])
+    return facts
 
 
 def vlans(config: Config) -> dict[int, str]:

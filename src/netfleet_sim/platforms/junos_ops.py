@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from netfleet_sim.platforms import junos_show, junoscfg
+from netfleet_sim.platforms import junos_show, junoscfg, textfilter
 from netfleet_sim.platforms.cmdtree import CommandTree
 
 if TYPE_CHECKING:
@@ -28,7 +27,7 @@ class Pipes:
         """Apply ``match``/``except``/``count``/``find`` to ``text``."""
         for spec in self.filters:
             kind, _, arg = spec.partition(" ")
-            pattern = re.compile(arg.strip().strip('"') or ".")
+            pattern = textfilter.pattern(arg.strip().strip('"') or ".")
             lines = text.splitlines()
             if kind == "match":
                 lines = [line for line in lines if pattern.search(line)]

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import re
 import shlex
 import time
 from collections.abc import Callable
 from typing import Any
 
 from netfleet_sim.contract import DeviceState, Pager, Reply
-from netfleet_sim.platforms import linux_show
+from netfleet_sim.platforms import linux_show, textfilter
 from netfleet_sim.platforms.identity import boot_epoch, ipv4_mgmt
 
+GREP_USAGE = "Usage: grep [OPTION]... PATTERNS [FILE]...\nTry 'grep --help' for more information.\n"
 DIRS = ("/", "/etc", "/home", "/root", "/tmp", "/var", "/proc")
 
 
@@ -111,7 +111,7 @@ class LinuxShell:
             return Reply(pageable=False)
         stages = [s.strip() for s in line.split("|")]
         try:
-            argv = shlex.split(stages[0])
+            argv, *filters = [shlex.split(stage) for stage in stages]
         except ValueError:
             return Reply("bash: syntax error: unexpected end of file\n", pageable=False)
         if argv and argv[0] in ("exit", "logout") and self.root:
@@ -128,8 +128,8 @@ class LinuxShell:
             self.state.reboot()
             return Reply(close=True, pageable=False)
         output = self._run(argv)
-        for stage in stages[1:]:
-            output = _filter(output, shlex.split(stage))
+        for spec in filters:
+            output = _filter(output, spec)
         return Reply(output, pageable=False)
 
     def _run(self, argv: list[str]) -> str:
@@ -180,9 +180,12 @@ def _filter(text: str, argv: list[str]) -> str:
     lines = text.splitlines()
     if not argv:
         return text
-    if argv[0] == "grep" and len(argv) > 1:
+    if argv[0] == "grep":
         invert = "-v" in argv
-        pattern = re.compile(next(a for a in argv[1:] if not a.startswith("-")))
+        patterns = [a for a in argv[1:] if not a.startswith("-")]
+        if not patterns:
+            return GREP_USAGE
+        pattern = textfilter.pattern(patterns[0])
         lines = [x for x in lines if bool(pattern.search(x)) != invert]
     elif argv[0] in ("head", "tail"):
         count = int(argv[2]) if len(argv) > 2 and argv[1] == "-n" else 10

@@ -17,7 +17,8 @@ def split_filter(line: str) -> tuple[str, str | None]:
     return command.rstrip(), pipe.strip()
 
 
-def _pattern(text: str) -> re.Pattern[str]:
+def pattern(text: str) -> re.Pattern[str]:
+    """``text`` as a regular expression, or literally when it is not a valid one."""
     try:
         return re.compile(text)
     except re.error:
@@ -37,16 +38,16 @@ def apply_filter(output: str, pipe: str) -> str | None:
         return f"Number of lines which match regexp = {len(lines)}\n"
     if len(words) < 2:
         return None
-    pattern = _pattern(words[1])
+    regex = pattern(words[1])
     if kind == "include":
-        kept = [line for line in lines if pattern.search(line)]
+        kept = [line for line in lines if regex.search(line)]
     elif kind == "exclude":
-        kept = [line for line in lines if not pattern.search(line)]
+        kept = [line for line in lines if not regex.search(line)]
     elif kind == "begin":
-        start = next((i for i, line in enumerate(lines) if pattern.search(line)), len(lines))
+        start = next((i for i, line in enumerate(lines) if regex.search(line)), len(lines))
         kept = lines[start:]
     else:
-        kept = _section(lines, pattern)
+        kept = _section(lines, regex)
     return "".join(line + "\n" for line in kept)
 
 

@@ -214,6 +214,8 @@ SHOWS: dict[str, ShowFn] = {
     "configuration merge": stamped(show_configuration_merge),
     "configuration commit list": stamped(show_commit_list),
     "commit changes diff": stamped(show_commit_changes_diff),
+    "configuration changes": stamped(show_configuration),
+    "configuration changes diff": stamped(show_commit_changes_diff),
     "ip interface brief": stamped(show_ip_int_brief),
     "ipv4 interface brief": stamped(show_ip_int_brief),
     "inventory": stamped(show_inventory),

@@ -6,6 +6,8 @@ import json
 
 import pytest
 from _platform_session import SECRET, Session
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from netfleet_sim.platforms import PLATFORMS, get_platform
 
@@ -102,3 +104,41 @@ def test_reboot_keeps_identity(platform: str) -> None:
     s.state.reboot()
     assert s.state.hostname == "R1"
     assert s.platform.load_state(s.state.to_json()).hostname == "R1"
+
+
+@pytest.mark.parametrize("platform", [p for p in ALL if p != "linux"])
+def test_config_size_pads_running_config(platform: str) -> None:
+    s = Session(platform, config_size=150_000)
+    if s.prompt().endswith(("> ", ">")) and platform != "juniper_junos":
+        s.lines("enable", SECRET)
+    command = "show configuration" if platform == "juniper_junos" else "show running-config"
+    text = s.run(command)
+    assert 150_000 <= len(text) < 160_000
+    assert "NF-PAD-00001" in text
+    plain = Session(platform)
+    if plain.prompt().endswith(("> ", ">")) and platform != "juniper_junos":
+        plain.lines("enable", SECRET)
+    assert "NF-PAD" not in plain.run(command)
+
+
+WORDS = st.sampled_from(
+    ["show", "sh", "run", "conf", "t", "int", "gi1/0/1", "no", "desc", "x", "|", "i", "end",
+     "exit", "set", "interfaces", "vlan", "10", "?", "commit", "ip", "address", "hostname",
+     "configure", "terminal", "do", "delete", "system", "edit", "top", "enable", SECRET, '"',
+     "[", "(", "match", "grep", "include", "section", "begin", "head", "-n", "count", "display",
+     "compare"]
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("platform", ALL)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lines=st.lists(st.lists(WORDS, max_size=5).map(" ".join), max_size=12))
+def test_random_input_never_crashes(platform: str, lines: list[str]) -> None:
+    s = Session(platform)
+    for line in lines:
+        if s.closed:
+            break
+        reply = s.engine.execute(line)
+        s.closed = reply.close
+        assert reply.output == "" or reply.output.endswith("\n")
+        assert isinstance(s.engine.prompt(), str)

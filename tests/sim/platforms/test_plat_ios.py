@@ -265,3 +265,18 @@ def test_show_interfaces_parse(platform: str) -> None:
     assert next(r for r in status if r["port"] == "Gi1/0/2")["vlan_id"] == "10"
     one = parse("cisco_ios", "show interfaces", s.run("show interfaces lo0"))
     assert [r["interface"] for r in one] == ["Loopback0"]
+
+
+def test_devices_never_share_edits() -> None:
+    a, b = priv(), priv()
+    a.lines("conf t", "interface Gi1/0/5", "description only-on-a", "vlan 10", "name CHANGED")
+    a.run("hostname A")
+    assert "only-on-a" not in b.run("show running-config")
+    assert "CHANGED" not in b.run("show vlan brief")
+    b.lines("conf t", "interface Gi1/0/5", "do write memory", "description after-save", "end")
+    assert "after-save" not in b.run("show startup-config")
+    assert "after-save" in b.run("show running-config")
+    fresh = Session("cisco_ios")
+    fresh.lines("enable", SECRET)
+    assert "only-on-a" not in fresh.run("show running-config")
+    assert "after-save" not in fresh.run("show running-config")

@@ -1,0 +1,313 @@
+"""``netfleet jobs submit|list|show|cancel|rerun|logs``: jobs on a running server.
+
+Talks to ``netfleet serve`` over HTTP (see ``netfleet.cli.remote`` for ``--url``,
+``--token`` and the config file). Exit codes: 0 on success, 2 for bad input or a
+request the server rejected (4xx), 1 otherwise — and, with ``--wait``, 1 when the
+job did not succeed on every device.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from netfleet.cli import jobs_output
+from netfleet.cli.remote import (
+    EXIT_FAILED,
+    Remote,
+    RemoteError,
+    TokenOption,
+    UrlOption,
+    call,
+    fail,
+    print_json,
+)
+
+jobs_app = typer.Typer(help="Submit and follow jobs on a netfleet server.", no_args_is_help=True)
+
+OutputOption = Annotated[str, typer.Option("-o", "--output", help="table | json")]
+JobArg = Annotated[int, typer.Argument(help="Job id.", min=1)]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(jobs_app, name="jobs")
+
+
+def _check_output(output: str) -> None:
+    if output not in ("table", "json"):
+        raise fail(f"-o {output!r}: expected table or json")
+
+
+def parse_strategy(text: str) -> dict[str, Any]:
+    if text in ("continue", "abort_first"):
+        return {"failure_strategy": text}
+    m = re.fullmatch(r"abort_after_n:(\d+)", text)
+    if m and int(m.group(1)) >= 1:
+        return {"failure_strategy": "abort_after_n", "failure_n": int(m.group(1))}
+    raise fail(
+        f"--failure-strategy {text!r}: expected continue, abort_first or abort_after_n:N (N >= 1)"
+    )
+
+
+def parse_run_at(text: str, now: datetime | None = None) -> str:
+    """ISO 8601 (naive = UTC) or ``+N[s|m|h|d]`` from now; returned as ISO 8601 UTC."""
+    now = now or datetime.now(UTC)
+    m = re.fullmatch(r"\+(\d+(?:\.\d+)?)([smhd]?)", text.strip())
+    if m:
+        unit = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
+        return (now + timedelta(seconds=float(m.group(1)) * unit)).isoformat()
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise fail(f"--run-at {text!r}: expected ISO 8601 (2026-01-31T02:00:00Z) or +30s") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.isoformat()
+
+
+def build_body(
+    *,
+    devices: list[str],
+    groups: list[str],
+    filter_: str | None,
+    commands: list[str],
+    config_file: Path | None,
+    options: dict[str, Any],
+    name: str | None,
+) -> dict[str, Any]:
+    """The ``POST /api/v1/jobs`` body; bad input raises a typer exit (code 2)."""
+    if bool(commands) == bool(config_file):
+        raise fail("give commands (-c) or a configuration file (--config-file), not both")
+    if not (devices or groups or filter_):
+        raise fail("name the targets: -d DEVICE, -g GROUP and/or --filter EXPR")
+    config: list[str] = []
+    if config_file is not None:
+        try:
+            text = config_file.expanduser().read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise fail(f"{config_file}: configuration file not found") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise fail(f"{config_file}: cannot read configuration file: {exc}") from None
+        config = [line for line in text.splitlines() if line.strip()]
+        if not config:
+            raise fail(f"{config_file}: configuration file is empty")
+    targets: dict[str, Any] = {"devices": devices, "groups": groups}
+    if filter_:
+        targets["filter"] = filter_
+    body: dict[str, Any] = {"targets": targets, "options": options}
+    body["commands" if commands else "config"] = commands or config
+    if name:
+        body["name"] = name
+    return body
+
+
+def wait_for(remote: Remote, job_id: int, timeout: float | None, poll: float = 0.25) -> Any:
+    """Poll until the job has finished; its detail. ``RemoteError`` after ``timeout``."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    delay = 0.05
+    while True:
+        job = remote.get(f"/jobs/{job_id}", outputs="false")
+        if job["finished_at"] is not None:
+            return remote.get(f"/jobs/{job_id}")
+        if deadline is not None and time.monotonic() >= deadline:
+            c = job["counts"]
+            raise RemoteError(
+                f"job {job_id} still {job['state']} after {timeout:g} s "
+                f"({c['succeeded'] + c['failed'] + c['cancelled']} of {c['total']} tasks done)"
+            )
+        time.sleep(delay)
+        delay = min(delay * 2, poll)
+
+
+@jobs_app.command("submit")
+def submit(
+    device: Annotated[list[str], typer.Option("-d", "--device", help="Target device.")] = [],  # noqa: B006
+    group: Annotated[list[str], typer.Option("-g", "--group", help="Target group.")] = [],  # noqa: B006
+    filter_: Annotated[
+        str | None, typer.Option("--filter", help="e.g. 'platform=cisco_ios tag!=lab'.")
+    ] = None,
+    command: Annotated[list[str], typer.Option("-c", "--command", help="A command.")] = [],  # noqa: B006
+    config_file: Annotated[
+        Path | None, typer.Option("--config-file", help="Push the lines of this file.")
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="A label for the job.")] = None,
+    failure_strategy: Annotated[
+        str, typer.Option("--failure-strategy", help="continue | abort_first | abort_after_n:N")
+    ] = "continue",
+    priority: Annotated[
+        int, typer.Option("--priority", min=-1000, max=1000, help="Higher runs first.")
+    ] = 0,
+    run_at: Annotated[
+        str | None, typer.Option("--run-at", help="Not before: ISO 8601 or +30s / +5m.")
+    ] = None,
+    parse: Annotated[str | None, typer.Option("--parse", help="Parse with: textfsm.")] = None,
+    max_attempts: Annotated[
+        int | None, typer.Option("--max-attempts", min=1, max=100, help="Attempts per device.")
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", min=0.001, help="Per-command seconds.")
+    ] = None,
+    save: Annotated[bool, typer.Option("--save", help="Save the config afterwards.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Config: show changes only.")] = False,
+    idempotency_key: Annotated[
+        str | None, typer.Option("--idempotency-key", help="Same key, same job.")
+    ] = None,
+    wait: Annotated[bool, typer.Option("--wait", help="Wait and print the results.")] = False,
+    outputs: Annotated[
+        bool, typer.Option("--outputs/--no-outputs", help="With --wait: print command outputs.")
+    ] = True,
+    wait_timeout: Annotated[
+        float | None, typer.Option("--wait-timeout", min=0.1, help="Give up waiting after.")
+    ] = None,
+    output: OutputOption = "table",
+    url: UrlOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Queue a job on the server (and with --wait, print its results when it finishes)."""
+    _check_output(output)
+    if parse not in (None, "textfsm"):
+        raise fail(f"--parse {parse!r}: the only parser is textfsm")
+    if (save or dry_run) and not config_file:
+        raise fail("--save and --dry-run apply to --config-file only")
+    options: dict[str, Any] = parse_strategy(failure_strategy)
+    extra = {
+        "priority": priority or None,
+        "run_at": parse_run_at(run_at) if run_at else None,
+        "parse": parse,
+        "max_attempts": max_attempts,
+        "command_timeout_s": timeout,
+        "save": save or None,
+        "dry_run": dry_run or None,
+        "idempotency_key": idempotency_key,
+    }
+    options.update({k: v for k, v in extra.items() if v is not None})
+    body = build_body(
+        devices=device,
+        groups=group,
+        filter_=filter_,
+        commands=command,
+        config_file=config_file,
+        options=options,
+        name=name,
+    )
+
+    def go(remote: Remote) -> Any:
+        job = remote.post("/jobs", body)
+        if not wait:
+            return job
+        if output == "table":
+            typer.echo(f"job {job['id']}: {job['counts']['total']} task(s) queued; waiting ...")
+        return wait_for(remote, int(job["id"]), wait_timeout)
+
+    job = call(url, token, go)
+    if output == "json":
+        print_json(job)
+    elif wait:
+        jobs_output.show_job(job, outputs=outputs)
+    else:
+        when = f", not before {job['run_at']}" if job.get("run_at") else ""
+        typer.echo(f"job {job['id']}: {job['counts']['total']} task(s) queued{when}")
+    if wait and job["state"] != "succeeded":
+        raise typer.Exit(EXIT_FAILED)
+
+
+@jobs_app.command("list")
+def list_(
+    state: Annotated[
+        list[str], typer.Option("--state", help="queued, running, succeeded, partial, ...")
+    ] = [],  # noqa: B006
+    device: Annotated[str | None, typer.Option("--device", help="Jobs with this device.")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1000)] = 20,
+    output: OutputOption = "table",
+    url: UrlOption = None,
+    token: TokenOption = None,
+) -> None:
+    """List recent jobs, newest first."""
+    _check_output(output)
+    page = call(
+        url, token, lambda r: r.get("/jobs", state=state or None, device=device, limit=limit)
+    )
+    if output == "json":
+        print_json(page)
+    else:
+        jobs_output.job_list(page["items"])
+
+
+@jobs_app.command("show")
+def show(
+    job_id: JobArg,
+    outputs: Annotated[
+        bool, typer.Option("--outputs/--no-outputs", help="Print each command's output.")
+    ] = True,
+    output: OutputOption = "table",
+    url: UrlOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Show a job: its state, a table of tasks and each command's output."""
+    _check_output(output)
+    job = call(url, token, lambda r: r.get(f"/jobs/{job_id}", outputs=str(outputs).lower()))
+    if output == "json":
+        print_json(job)
+    else:
+        jobs_output.show_job(job, outputs=outputs)
+
+
+@jobs_app.command("cancel")
+def cancel(job_id: JobArg, url: UrlOption = None, token: TokenOption = None) -> None:
+    """Cancel a job: queued tasks at once, running ones at their next heartbeat."""
+    job = call(url, token, lambda r: r.post(f"/jobs/{job_id}/cancel"))
+    typer.echo(f"job {job_id}: cancel requested ({job['state']})")
+
+
+@jobs_app.command("rerun")
+def rerun(job_id: JobArg, url: UrlOption = None, token: TokenOption = None) -> None:
+    """Submit a new job with the same targets, commands and options."""
+    job = call(url, token, lambda r: r.post(f"/jobs/{job_id}/rerun"))
+    typer.echo(f"job {job['id']}: rerun of job {job_id}, {job['counts']['total']} task(s) queued")
+
+
+@jobs_app.command("logs")
+def logs(
+    job_id: JobArg,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Stream new events until the job finishes.")
+    ] = False,
+    output: OutputOption = "table",
+    url: UrlOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Print a job's events (connected, command, retry ...); --follow streams them live."""
+    _check_output(output)
+
+    def go(remote: Remote) -> str:
+        job = remote.get(f"/jobs/{job_id}", outputs="false")
+        devices = {int(t["id"]): t["device"] for t in job["tasks"]}
+        printer = jobs_output.EventPrinter(devices, as_json=output == "json")
+        if not follow:
+            after = 0
+            while True:
+                page = remote.get(f"/jobs/{job_id}/events", after=after, limit=1000)
+                for event in page["items"]:
+                    printer.event(event)
+                if not page["items"]:
+                    return str(page["job_state"])
+                after = page["next_after"]
+        state = str(job["state"])
+        for kind, data in remote.events(job_id):
+            if kind == "end":
+                state = str(data.get("state") or state)
+            elif kind == "state":
+                state = str(data.get("state") or state)
+                printer.state(data)
+            else:
+                printer.event(data)
+        return state
+
+    state = call(url, token, go)
+    if output == "table":
+        typer.echo(f"job {job_id}: {state}", err=True)

@@ -1,0 +1,184 @@
+"""``StoreBase``: the plumbing of ``SqlStore`` — engine, store thread(s), transactions,
+error translation, the clock, migrations and wake-ups (NOTIFY on PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import exc
+from sqlalchemy.engine import Connection
+
+from netfleet.core.errors import DatabaseUnavailable, NetfleetError, StoreError
+from netfleet.core.models import DeviceSpec
+from netfleet.store import (
+    devices_sql,
+    jobs_sql,
+    statements,
+)
+from netfleet.store.crypto import SecretBox
+from netfleet.store.engine import WRITE_KEY, create_engine, mask_url, parse_url, translate
+
+T = TypeVar("T")
+_RETRY_SQLSTATES = ("40P01", "40001")  # deadlock, serialization failure: safe to re-run
+_MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class StoreBase:
+    """Runs each operation as one short transaction on the store's own thread(s)."""
+
+    def __init__(
+        self, url: str, *, secret_key: str | bytes, pg_threads: int = 4, spec_cache: int = 2048
+    ) -> None:
+        parse_url(url)  # ConfigurationError early
+        self.url = mask_url(url)
+        self._box = SecretBox(secret_key)
+        self._engine, self.dialect = create_engine(
+            url, threads=1 if url.startswith("sqlite") else pg_threads
+        )
+        self._postgres = self.dialect == "postgresql"
+        threads = pg_threads if self._postgres else 1
+        self._executor = ThreadPoolExecutor(threads, thread_name_prefix="netfleet-store")
+        self._specs = jobs_sql.SpecCache(spec_cache)
+        self._devices: dict[int, tuple[int, DeviceSpec]] = {}
+        self._clock_offset = 0.0
+        self._clock_checked = 0.0
+        self._clock_lock = threading.Lock()
+        self._wakeups: set[asyncio.Queue[None]] = set()
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"SqlStore({self.url!r})"
+
+    # --- plumbing -------------------------------------------------------------
+
+    def _now(self, conn: Connection) -> float:
+        """Database time: the process clock plus the database clock's offset (PostgreSQL)."""
+        local = time.time()
+        if self._postgres and local - self._clock_checked > 30.0:
+            with self._clock_lock:
+                db = conn.execute(sa.text("SELECT extract(epoch from clock_timestamp())")).scalar()
+                after = time.time()
+                self._clock_offset = float(db or local) - (local + after) / 2
+                self._clock_checked = after
+        return local + self._clock_offset
+
+    def _transaction(self, what: str, fn: Callable[[Connection], T], write: bool) -> T:
+        for attempt in range(4):
+            try:
+                with self._engine.connect() as conn:
+                    conn.info[WRITE_KEY] = write
+                    with conn.begin():
+                        return fn(conn)
+            except exc.DBAPIError as error:
+                sqlstate = getattr(error.orig, "sqlstate", None)
+                if sqlstate in _RETRY_SQLSTATES and attempt < 3:
+                    time.sleep(0.005 * (attempt + 1))
+                    continue
+                raise translate(error, what) from None
+            except NetfleetError:
+                raise
+            except (exc.SQLAlchemyError, OSError) as error:
+                raise translate(error, what) from None
+        raise StoreError(f"{what}: gave up after repeated deadlocks")  # pragma: no cover
+
+    async def _run(
+        self,
+        what: str,
+        fn: Callable[[Connection], T],
+        *,
+        write: bool = True,
+        idempotent: bool = False,
+    ) -> T:
+        if self._closed:
+            raise StoreError(f"{what}: the store is closed")
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor, self._transaction, what, fn, write)
+        except DatabaseUnavailable:
+            if not idempotent:
+                raise
+            return await loop.run_in_executor(self._executor, self._transaction, what, fn, write)
+
+    async def run_sync(self, fn: Callable[[Any], T], *, write: bool = True) -> T:
+        return await self._run("store operation", fn, write=write)
+
+    def _wake(self) -> None:
+        for queue in list(self._wakeups):
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.put_nowait(None)
+
+    # --- lifecycle ------------------------------------------------------------
+
+    async def migrate(self) -> None:
+        def upgrade(conn: Connection) -> None:
+            if self._postgres:
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(7218463)"))
+            cfg = Config()
+            cfg.set_main_option("script_location", str(_MIGRATIONS))
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+        await self._run("migrate the database", upgrade)
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._executor, self._engine.dispose)
+        self._executor.shutdown(wait=False)
+
+    async def now(self) -> float:
+        return await self._run("read the clock", self._now, write=False, idempotent=True)
+
+    def _load_device(self, conn: Connection, device_id: int, generation: int) -> DeviceSpec:
+        cached = self._devices.get(device_id)
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        record = devices_sql.get_device_by_id(conn, self._box, device_id)
+        if len(self._devices) > 50_000:
+            self._devices.clear()
+        self._devices[device_id] = (record.generation, record.spec)
+        return record.spec
+
+    async def listen(self) -> AsyncIterator[None]:
+        if self._postgres:
+            async for _ in self._pg_listen():
+                yield None
+            return
+        queue: asyncio.Queue[None] = asyncio.Queue(maxsize=1)
+        self._wakeups.add(queue)
+        try:
+            while True:
+                await queue.get()
+                yield None
+        finally:
+            self._wakeups.discard(queue)
+
+    async def _pg_listen(self) -> AsyncIterator[None]:
+        import psycopg
+
+        url = self._engine.url.set(drivername="postgresql")
+        conninfo = url.render_as_string(hide_password=False)
+        delay = 0.5
+        while not self._closed:
+            try:
+                async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+                    await conn.execute(f"LISTEN {statements.NOTIFY_CHANNEL}")
+                    delay = 0.5
+                    yield None  # (re)connected: work may have arrived meanwhile
+                    async for _ in conn.notifies():
+                        yield None
+            except psycopg.Error:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)

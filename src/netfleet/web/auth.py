@@ -1,0 +1,195 @@
+"""Dashboard sign-in: an API token pasted once, kept in an HttpOnly session cookie.
+
+Browsers cannot send a bearer header on navigation, so the login form stores the
+token in a ``SameSite=Strict``, ``HttpOnly`` session cookie scoped to the dashboard
+path; every request verifies it against its SHA-256 in the database, like the API.
+Mutating forms carry a CSRF token (an HMAC of the session under a per-process
+secret) and must come from this origin. With ``service.auth = false`` everyone is
+``anonymous`` admin, as in the API.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Mapping
+from urllib.parse import quote, urlsplit
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+
+from netfleet.core.errors import NetfleetError
+from netfleet.core.logging import get_logger
+from netfleet.store import auth_sql
+from netfleet.store.auth_sql import Role
+from netfleet.web.context import Dashboard, User, dashboard
+
+log = get_logger(__name__)
+
+SESSION_COOKIE = "netfleet_session"
+LOGIN_COOKIE = "netfleet_login"
+"""A random nonce tying the login form to this browser (login CSRF)."""
+MAX_TOKEN_LENGTH = 512
+
+
+class LoginRequired(Exception):
+    """Not signed in: the handler redirects to the login page."""
+
+    def __init__(self, next_url: str) -> None:
+        super().__init__(next_url)
+        self.next_url = next_url
+
+
+class PageError(Exception):
+    """An error page with an HTTP status (403 role, 403 CSRF, 404 ...)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _anonymous(board: Dashboard) -> bool:
+    return not board.settings.service.auth
+
+
+async def current_user(request: Request) -> User | None:
+    """The signed-in user, or None (no cookie, unknown or revoked token)."""
+    board = dashboard(request)
+    if _anonymous(board):
+        user: User | None = User("anonymous", "admin")
+    else:
+        token = request.cookies.get(SESSION_COOKIE, "")
+        user = None
+        if token and len(token) <= MAX_TOKEN_LENGTH:
+            record = await auth_sql.verify_token(board.store, token)
+            if record is not None:
+                user = User(record.name, record.role, record.id)
+    if user is not None:
+        request.state.principal = user  # the service's request log names the token
+    return user
+
+
+async def require_user(request: Request) -> User:
+    """FastAPI dependency: the signed-in user, else a redirect to the login page."""
+    user = await current_user(request)
+    if user is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(target)
+    return user
+
+
+def csrf_token(request: Request) -> str:
+    """The CSRF token for this browser's session (stable while the session lasts)."""
+    board = dashboard(request)
+    session = request.cookies.get(SESSION_COOKIE, "") or "anonymous"
+    return hmac.new(board.csrf_secret, session.encode(), hashlib.sha256).hexdigest()
+
+
+def same_origin(request: Request) -> bool:
+    """False when the browser says the request came from another origin."""
+    origin = request.headers.get("origin") or request.headers.get("referer")
+    if not origin:
+        return True  # not a browser, or one that sends neither: the CSRF token decides
+    if origin == "null":
+        return False
+    parts = urlsplit(origin)
+    return parts.netloc == request.headers.get("host", request.url.netloc)
+
+
+def check_post(request: Request, form: Mapping[str, object], user: User, role: Role) -> None:
+    """Refuse a mutating form: foreign origin or bad CSRF token (403), too weak a role (403)."""
+    sent = form.get("csrf")
+    if (
+        not same_origin(request)
+        or not isinstance(sent, str)
+        or not hmac.compare_digest(sent, csrf_token(request))
+    ):
+        raise PageError(403, "the form has expired or came from another site; reload and retry")
+    if not user.allows(role):
+        raise PageError(403, f"this needs the {role} role; you are signed in as {user.role}")
+
+
+def safe_next(board: Dashboard, value: object) -> str:
+    """A local dashboard URL to go to after login (never another site)."""
+    if (
+        isinstance(value, str)
+        and value.startswith(board.prefix + "/")
+        and not value.startswith("//")
+        and "\\" not in value
+        and len(value) < 2000
+    ):
+        return value
+    return board.url("/")
+
+
+def login_redirect(board: Dashboard, next_url: str) -> RedirectResponse:
+    target = board.url("/login")
+    if next_url and next_url != board.url("/"):
+        target += "?next=" + quote(next_url, safe="/")
+    return RedirectResponse(target, status_code=303)
+
+
+def new_login_nonce() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def set_login_nonce(response: Response, board: Dashboard, nonce: str, secure: bool) -> None:
+    response.set_cookie(
+        LOGIN_COOKIE,
+        nonce,
+        httponly=True,
+        samesite="strict",
+        secure=secure,
+        path=board.url("/login"),
+        max_age=3600,
+    )
+
+
+async def sign_in(request: Request, token: str, nonce: str) -> tuple[User | None, str]:
+    """Check the login form; returns the user (None on failure) and a message."""
+    board = dashboard(request)
+    cookie_nonce = request.cookies.get(LOGIN_COOKIE, "")
+    if not cookie_nonce or not hmac.compare_digest(cookie_nonce, nonce):
+        return None, "the login form expired; please try again"
+    token = normalize_token(token)
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None, "paste an API token (nf_...)"
+    record = await auth_sql.verify_token(board.store, token)
+    if record is None:
+        return None, "invalid or revoked token"
+    try:
+        await auth_sql.touch_token(board.store, record.id)
+    except NetfleetError as exc:  # bookkeeping only
+        log.warning("cannot record token use", error=str(exc))
+    return User(record.name, record.role, record.id), ""
+
+
+def normalize_token(raw: str) -> str:
+    """The token as pasted, without surrounding blanks or a ``Bearer`` prefix."""
+    token = raw.strip()
+    if token.lower().startswith("bearer "):
+        token = token[7:].strip()
+    return token
+
+
+def set_session(response: Response, board: Dashboard, token: str, secure: bool) -> None:
+    """The session cookie: no Max-Age (ends with the browser), dashboard path only."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        normalize_token(token),
+        httponly=True,
+        samesite="strict",
+        secure=secure,
+        path=board.prefix,
+    )
+    response.delete_cookie(LOGIN_COOKIE, path=board.url("/login"))
+
+
+def clear_session(response: Response, board: Dashboard) -> None:
+    response.delete_cookie(SESSION_COOKIE, path=board.prefix, httponly=True, samesite="strict")
+
+
+def is_https(request: Request) -> bool:
+    return request.url.scheme == "https"

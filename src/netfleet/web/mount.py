@@ -1,0 +1,67 @@
+"""``mount_dashboard``: add the dashboard (pages, live stream, static files) to an app."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from netfleet.core.settings import Settings
+from netfleet.store.interface import Store
+from netfleet.web import routes_auth, routes_inventory, routes_jobs, routes_overview, stream
+from netfleet.web.auth import LoginRequired, PageError, current_user, login_redirect
+from netfleet.web.context import PREFIX, Dashboard, dashboard
+from netfleet.web.render import STATIC, page
+
+
+async def _login_required(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, LoginRequired)
+    return login_redirect(dashboard(request), exc.next_url)
+
+
+async def _page_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, PageError)
+    user = await current_user(request)
+    return page(
+        request,
+        "error.html",
+        {"status": exc.status, "message": exc.message},
+        user=user,
+        status=exc.status,
+    )
+
+
+def mount_dashboard(
+    app: FastAPI,
+    store: Store,
+    settings: Settings,
+    *,
+    stopping: asyncio.Event | None = None,
+    prefix: str = PREFIX,
+) -> Dashboard:
+    """Serve the dashboard under ``prefix`` (``/ui``) on ``app``, reading ``store``.
+
+    Sign-in uses the API's tokens (``service.auth``); ``stopping``, when set, ends live
+    streams (service shutdown). ``/`` redirects to the dashboard unless ``app`` has a
+    route there already."""
+    board = Dashboard(store=store, settings=settings, prefix=prefix, stopping=stopping)
+    app.state.dashboard = board
+    for module in (routes_auth, routes_overview, routes_jobs, routes_inventory, stream):
+        app.include_router(module.router, prefix=prefix, include_in_schema=False)
+    app.mount(f"{prefix}/static", StaticFiles(directory=STATIC), name="dashboard-static")
+    app.add_exception_handler(LoginRequired, _login_required)
+    app.add_exception_handler(PageError, _page_error)
+
+    if not any(getattr(r, "path", None) == "/" for r in app.routes):
+
+        @app.get("/", include_in_schema=False)
+        async def root() -> RedirectResponse:
+            return RedirectResponse(f"{prefix}/", status_code=307)
+
+    @app.get(prefix, include_in_schema=False)
+    async def bare_prefix() -> RedirectResponse:
+        return RedirectResponse(f"{prefix}/", status_code=307)
+
+    return board

@@ -1,0 +1,159 @@
+"""Live job page updates as server-sent events (cookie-authenticated, for ``EventSource``).
+
+``GET /ui/jobs/{id}/stream?tasks=1,2,3&after=N`` polls the store and sends::
+
+    event: job       data: {"state", "counts", "finished", "cancel_requested"}  (on change)
+    event: task      data: {"id", "state", "attempt", ...}   (tasks on the page, on change)
+    id: N            event: activity   data: {"id", "at", "kind", "message", "device"}
+    event: end       data: {"state"}   (the job finished and everything was sent)
+
+Strings arrive preformatted; the page inserts them as text, never as HTML. A
+stream lives at most ``MAX_STREAM_S`` (the browser reconnects with
+``Last-Event-ID``) and ends when the service stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import StreamingResponse
+
+from netfleet.core.errors import DatabaseUnavailable, NetfleetError, NotFound
+from netfleet.core.logging import get_logger
+from netfleet.store import dashboard_sql
+from netfleet.store.interface import TaskRecord
+from netfleet.web import params
+from netfleet.web.auth import PageError, require_user
+from netfleet.web.context import Dashboard, User, dashboard
+from netfleet.web.render import duration, when
+
+log = get_logger(__name__)
+router = APIRouter()
+CurrentUser = Annotated[User, Depends(require_user)]
+
+KEEPALIVE_S = 15.0
+MAX_STREAM_S = 600.0
+ACTIVITY_BATCH = 200
+MAX_TASKS = dashboard_sql.MAX_IDS
+
+
+def frame(event: str, data: object, event_id: int | None = None) -> str:
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+
+
+def task_view(task: TaskRecord) -> dict[str, Any]:
+    """What a task row shows, preformatted."""
+    ran = None
+    if task.started_at is not None and task.finished_at is not None:
+        ran = task.finished_at - task.started_at
+    return {
+        "id": task.id,
+        "state": task.state,
+        "attempt": f"{task.attempt}/{task.max_attempts}",
+        "started": when(task.started_at),
+        "duration": duration(ran) if ran is not None else "—",
+        "error": f"{task.error_kind}: {task.error}" if task.error else "",
+    }
+
+
+async def job_stream(
+    board: Dashboard, request: Request, job_id: int, task_ids: list[int], after: int
+) -> AsyncIterator[str]:
+    store = board.store
+    started = time.monotonic()
+    last_sent = started
+    last_job: dict[str, Any] = {}
+    last_tasks: dict[int, tuple[str, str, str]] = {}
+    stopping = board.stopping
+    yield "retry: 2000\n\n"
+    while True:
+        try:
+            job = await store.get_job(job_id, tasks=False, outputs=False)
+            rows = await dashboard_sql.tasks_by_id(store, job_id, task_ids)
+            activity = await dashboard_sql.job_activity(
+                store, job_id, after_id=after, limit=ACTIVITY_BATCH
+            )
+        except DatabaseUnavailable as exc:
+            log.warning("dashboard stream: store unavailable", job_id=job_id, error=str(exc))
+            await asyncio.sleep(1.0)
+            continue
+        except NetfleetError as exc:  # deleted meanwhile
+            yield frame("end", {"state": None, "error": exc.message})
+            return
+        sent = False
+        for row in rows:
+            view = task_view(row)
+            key = (view["state"], view["attempt"], view["error"])
+            if last_tasks.get(row.id) != key:
+                last_tasks[row.id] = key
+                yield frame("task", view)
+                sent = True
+        for line in activity:
+            e = line.event
+            after = e.id
+            data = {
+                "id": e.id,
+                "at": when(e.at),
+                "kind": e.kind,
+                "message": e.message,
+                "device": line.device or "",
+            }
+            yield frame("activity", data, e.id)
+            sent = True
+        job_view = {
+            "state": job.state,
+            "counts": job.counts.as_dict(),
+            "finished": job.finished,
+            "cancel_requested": job.cancel_requested,
+        }
+        if job_view != last_job:
+            last_job = job_view
+            yield frame("job", job_view)
+            sent = True
+        if len(activity) == ACTIVITY_BATCH:
+            continue
+        if job.finished:
+            yield frame("end", {"state": job.state})
+            return
+        now = time.monotonic()
+        if sent:
+            last_sent = now
+        elif now - last_sent >= KEEPALIVE_S:
+            last_sent = now
+            yield ": keepalive\n\n"
+        if now - started > MAX_STREAM_S or await request.is_disconnected():
+            return
+        if stopping is not None and stopping.is_set():
+            return
+        if stopping is None:
+            await asyncio.sleep(board.stream_poll_s)
+        else:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), timeout=board.stream_poll_s)
+
+
+@router.get("/jobs/{job_id}/stream")
+async def stream(request: Request, user: CurrentUser, job_id: int) -> StreamingResponse:
+    board = dashboard(request)
+    try:
+        await board.store.get_job(job_id, tasks=False, outputs=False)
+    except NotFound:
+        raise PageError(404, f"job {job_id} not found") from None
+    task_ids = params.id_list(request.query_params.get("tasks", ""), MAX_TASKS)
+    after = params.integer(request, "after", 0) or 0
+    last_id = request.headers.get("last-event-id", "").strip()
+    if last_id.isdigit() and len(last_id) <= 19:
+        after = max(after, int(last_id))
+    del user
+    return StreamingResponse(
+        job_stream(board, request, job_id, task_ids, after),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )

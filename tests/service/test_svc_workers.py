@@ -1,0 +1,55 @@
+"""Workers and sessions over the API."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+
+from conftest import wait_finished
+from netfleet.api.runtime import EmbeddedRuntime
+from netfleet.store import SqlStore
+
+
+async def test_workers_and_sessions(
+    client: httpx.AsyncClient, fleet: list[str], running: EmbeddedRuntime
+) -> None:
+    body = {"targets": {"devices": fleet}, "commands": ["show clock"]}
+    for _ in range(2):
+        r = await client.post("/api/v1/jobs", json=body)
+        await wait_finished(client, r.json()["id"])
+
+    worker_id = running.workers[0].worker_id
+    workers: list[dict[str, object]] = []
+    sessions: dict[str, object] = {}
+    for _ in range(100):  # the pool totals arrive with the next heartbeat
+        workers = (await client.get("/api/v1/workers")).json()["items"]
+        sessions = (await client.get("/api/v1/sessions")).json()
+        if sessions["total"]["checkouts"] == 6:  # type: ignore[index]
+            break
+        await asyncio.sleep(0.05)
+    assert [w["id"] for w in workers] == [worker_id]
+    assert workers[0]["alive"] is True
+    assert workers[0]["concurrency"] == 20
+    assert sessions["total"] == {
+        "sessions_open": 3,
+        "checkouts": 6,
+        "logins": 3,
+        "reuses": 3,
+        "reuse_rate": 0.5,
+    }
+    assert sessions["embedded"]["reuse_rate"] == 0.5  # type: ignore[index]
+    assert sorted(d["device"] for d in sessions["devices"]) == sorted(fleet)  # type: ignore[attr-defined]
+
+
+async def test_no_workers_without_runtime(client: httpx.AsyncClient, store: SqlStore) -> None:
+    await store.register_worker("w-stopped", hostname="h", pid=1, concurrency=5)
+    await store.worker_heartbeat("w-stopped", state="stopped")
+    assert (await client.get("/api/v1/workers")).json()["items"] == []
+    all_workers = (await client.get("/api/v1/workers", params={"all": "true"})).json()["items"]
+    assert [w["id"] for w in all_workers] == ["w-stopped"]
+    assert all_workers[0]["alive"] is False
+    sessions = (await client.get("/api/v1/sessions")).json()
+    assert sessions["embedded"] is None
+    assert sessions["devices"] == []
+    assert sessions["total"]["checkouts"] == 0

@@ -1,0 +1,63 @@
+"""Dashboard fixtures: a real app on a real SQLite file, signed-in clients per role."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+from fastapi import FastAPI
+from web_helpers import build_app, login, make_settings
+
+from netfleet.core.settings import Settings
+from netfleet.store import SqlStore, auth_sql, open_store
+
+BASE = "http://dash.test"
+MakeClient = Callable[[str | None], Awaitable[httpx.AsyncClient]]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+async def store(settings: Settings) -> AsyncIterator[SqlStore]:
+    s = await open_store(settings.database.url, settings=settings, secret_key=Fernet.generate_key())
+    try:
+        yield s
+    finally:
+        await s.close()
+
+
+@pytest.fixture
+def app(store: SqlStore, settings: Settings) -> FastAPI:
+    return build_app(store, settings)
+
+
+@pytest.fixture
+async def tokens(store: SqlStore) -> dict[str, str]:
+    out = {}
+    for role in ("viewer", "operator", "admin"):
+        _, out[role] = await auth_sql.create_token(store, f"t-{role}", role)
+    return out
+
+
+@pytest.fixture
+async def browser(app: FastAPI, tokens: dict[str, str]) -> AsyncIterator[MakeClient]:
+    """``await browser(role)``: a cookie-keeping client signed in as ``role`` (None: not)."""
+    clients: list[httpx.AsyncClient] = []
+
+    async def make(role: str | None) -> httpx.AsyncClient:
+        c = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE)
+        clients.append(c)
+        if role is not None:
+            r = await login(c, tokens[role])
+            assert r.status_code == 303, r.text
+        return c
+
+    yield make
+    for c in clients:
+        await c.aclose()
