@@ -1,11 +1,11 @@
 """Session pool benchmark: pooled vs unpooled job streams, and ``netfleet run`` vs Nornir.
 
-Part A (in this process, simulator in this process too): a stream of jobs over
-repeated devices (default 200 devices x 20 jobs x 3 commands, 100 at a time,
-300 ms login delay, 20 ms command latency), once through the pool and once with
-reuse disabled (a login per job). Then a stream whose pauses exceed the
-simulator's exec-timeout, so devices close idle sessions: every job must still
-succeed.
+Part A (simulators in child processes): a stream of jobs over repeated devices
+(default 200 devices x 20 jobs x 3 commands, arriving at 50 jobs/s, at most 100
+running; 300 ms login delay, 20 ms command latency), once through the pool and
+once with reuse disabled (a login per job). Then a stream whose pauses exceed
+the simulator's exec-timeout, so devices close idle sessions: every job must
+still succeed.
 
 Part B (subprocesses): a simulator with 1,000 devices; ``netfleet run`` with 5
 commands (100 at a time) against Nornir + nornir_netmiko (100 threads) on the
@@ -60,6 +60,8 @@ class StreamResult:
     failed: int
     logins: int
     mean_job_ms: float
+    mean_warm_job_ms: float
+    """Mean over jobs after the first two rounds (every device has had its login)."""
     mean_checkout_ms: float
     p95_job_ms: float
     wall_s: float
@@ -82,47 +84,58 @@ async def job_stream(
     concurrency: int,
     reuse: bool,
     tmp: Path,
+    rate: float = 0.0,
     pause_s: float = 0.0,
     seed: int = 7,
 ) -> StreamResult:
-    """Run ``rounds`` jobs per device (each round in random device order)."""
+    """``rounds`` jobs per device (each round in random device order), arriving as a
+    Poisson stream of ``rate`` jobs/s, or per device with random gaps up to 2 x ``pause_s``.
+
+    A job's time runs from its arrival to its end (pool wait and login included);
+    at most ``concurrency`` jobs run at once.
+    """
     rng = random.Random(seed)
     order = []
     for _ in range(rounds):
         batch = list(specs)
         rng.shuffle(batch)
         order.extend(batch)
+    arrivals: list[float] = []
+    if pause_s:
+        per_device: dict[str, float] = {}
+        for spec in order:
+            per_device[spec.name] = per_device.get(spec.name, 0.0) + rng.uniform(0, 2 * pause_s)
+            arrivals.append(per_device[spec.name])
+    else:
+        at = 0.0
+        for _ in order:
+            at += rng.expovariate(rate)
+            arrivals.append(at)
     gate = asyncio.Semaphore(concurrency)
     times: list[float] = []
+    warm: list[float] = []
     checkouts: list[float] = []
     failed = 0
     cmds = COMMANDS[:commands]
     pool = _pool(tmp, reuse=reuse, concurrency=concurrency)
-
-    async def one(spec: DeviceSpec, delay: float) -> None:
-        nonlocal failed
-        if delay:
-            await asyncio.sleep(delay)
-        async with gate:
-            t0 = time.perf_counter()
-            run = await run_on_device(pool, spec, commands=cmds)
-            times.append((time.perf_counter() - t0) * 1000.0)
-            checkouts.append(run.wait_ms + run.login_ms)
-            failed += 0 if run.ok else 1
-
     start = time.perf_counter()
+
+    async def one(index: int, spec: DeviceSpec, at: float) -> None:
+        nonlocal failed
+        await asyncio.sleep(max(0.0, start + at - time.perf_counter()))
+        arrived = time.perf_counter()
+        async with gate:
+            run = await run_on_device(pool, spec, commands=cmds)
+        times.append((time.perf_counter() - arrived) * 1000.0)
+        if index >= 2 * len(specs):
+            warm.append(times[-1])
+        checkouts.append(run.wait_ms + run.login_ms)
+        failed += 0 if run.ok else 1
+
     async with pool:
-        if pause_s:
-            # Each device's jobs are spread over time with random gaps up to 2 x pause_s.
-            per_device: dict[str, float] = {}
-            tasks = []
-            for spec in order:
-                at = per_device.get(spec.name, 0.0) + rng.uniform(0.0, 2 * pause_s)
-                per_device[spec.name] = at
-                tasks.append(one(spec, at))
-            await asyncio.gather(*tasks)
-        else:
-            await asyncio.gather(*(one(spec, 0.0) for spec in order))
+        await asyncio.gather(
+            *(one(i, spec, at) for i, (spec, at) in enumerate(zip(order, arrivals, strict=True)))
+        )
         stats = pool.stats().total
     times.sort()
     return StreamResult(
@@ -130,6 +143,7 @@ async def job_stream(
         failed=failed,
         logins=stats.logins,
         mean_job_ms=statistics.fmean(times),
+        mean_warm_job_ms=statistics.fmean(warm) if warm else float("nan"),
         mean_checkout_ms=statistics.fmean(checkouts),
         p95_job_ms=times[int(0.95 * (len(times) - 1))],
         wall_s=time.perf_counter() - start,
@@ -170,13 +184,14 @@ def unchecked(inventory: Path) -> list[DeviceSpec]:
 async def part_a(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     timing = ["--login-delay-ms", str(args.login_delay_ms), "--latency-ms", str(args.latency_ms)]
     common = {"commands": args.commands, "concurrency": args.concurrency, "tmp": tmp}
+    stream = {"rounds": args.jobs, "rate": args.rate}
     platforms = "cisco_ios,cisco_xe,arista_eos"
     with sim_process(
         tmp, "a", "--devices", str(args.devices), "--platforms", platforms, *timing
     ) as inv:
         specs = unchecked(inv)
-        pooled = await job_stream(specs, rounds=args.jobs, reuse=True, **common)  # type: ignore[arg-type]
-        unpooled = await job_stream(specs, rounds=args.jobs, reuse=False, **common)  # type: ignore[arg-type]
+        pooled = await job_stream(specs, reuse=True, **stream, **common)  # type: ignore[arg-type]
+        unpooled = await job_stream(specs, reuse=False, **stream, **common)  # type: ignore[arg-type]
     expiry = ["--exec-timeout-s", str(args.exec_timeout_s), "--platforms", "cisco_ios"]
     with sim_process(tmp, "e", "--devices", str(args.exec_devices), *expiry, *timing) as inv:
         expiring = await job_stream(
@@ -306,7 +321,8 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=200)
     parser.add_argument("--jobs", type=int, default=20, help="jobs per device")
     parser.add_argument("--commands", type=int, default=3)
-    parser.add_argument("--concurrency", type=int, default=100)
+    parser.add_argument("--concurrency", type=int, default=100, help="jobs running at once")
+    parser.add_argument("--rate", type=float, default=50.0, help="job arrivals per second")
     parser.add_argument("--login-delay-ms", type=float, default=300.0)
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--exec-timeout-s", type=float, default=1.0)
@@ -320,7 +336,7 @@ def main() -> None:
     parser.add_argument("--skip-nornir", action="store_true")
     args = parser.parse_args()
     if args.smoke:
-        args.devices, args.jobs, args.concurrency = 6, 4, 4
+        args.devices, args.jobs, args.concurrency, args.rate = 6, 4, 4, 40.0
         args.login_delay_ms, args.latency_ms = 50.0, 5.0
         args.exec_timeout_s, args.exec_devices, args.exec_jobs = 0.3, 3, 3
         args.fleet, args.threads = 10, 5
@@ -336,13 +352,15 @@ def report(args: argparse.Namespace, a: dict[str, Any], b: dict[str, Any] | None
     pooled, unpooled, expiring = a["pooled"], a["unpooled"], a["exec_timeout"]
     print(
         f"\nA. job stream: {args.devices} devices x {args.jobs} jobs x {args.commands} commands, "
-        f"{args.concurrency} at a time; login {args.login_delay_ms:g} ms, "
+        f"arriving at {args.rate:g}/s (Poisson), at most {args.concurrency} at a time; "
+        f"login {args.login_delay_ms:g} ms, "
         f"command latency {args.latency_ms:g} ms"
     )
     print(f"{'':24} {'pool':>10} {'no pool':>10} {'ratio':>8}")
     rows = [
         ("logins per job", pooled.logins / pooled.jobs, unpooled.logins / unpooled.jobs),
         ("mean job ms", pooled.mean_job_ms, unpooled.mean_job_ms),
+        ("mean job ms, warm", pooled.mean_warm_job_ms, unpooled.mean_warm_job_ms),
         ("p95 job ms", pooled.p95_job_ms, unpooled.p95_job_ms),
         ("mean checkout ms", pooled.mean_checkout_ms, unpooled.mean_checkout_ms),
         ("wall s", pooled.wall_s, unpooled.wall_s),

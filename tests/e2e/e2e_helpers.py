@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,6 +21,15 @@ import httpx
 T = TypeVar("T")
 NETFLEET = [sys.executable, "-c", "from netfleet.cli.app import main; main()"]
 SIM = [sys.executable, "-m", "netfleet_sim"]
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    token: str
+    env: dict[str, str]
+    """Environment for CLI calls against this server (NETFLEET_URL, NETFLEET_TOKEN set)."""
+    proc: Proc
 
 
 def free_port() -> int:

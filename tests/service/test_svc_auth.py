@@ -90,7 +90,9 @@ async def test_token_lifecycle(client: httpx.AsyncClient, app: FastAPI) -> None:
     token = r.json()["token"]
     assert token.startswith("nf_")
     assert (await client.post("/api/v1/tokens", json={"name": "ci"})).status_code == 409
-    assert (await client.post("/api/v1/tokens", json={"name": "y", "role": "root"})).status_code == 422
+    assert (
+        await client.post("/api/v1/tokens", json={"name": "y", "role": "root"})
+    ).status_code == 422
 
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),

@@ -48,7 +48,10 @@ async def test_credential_errors(client: httpx.AsyncClient) -> None:
     r = await client.put("/api/v1/credentials/zz", json={"username": "u"})
     assert r.status_code == 404
     assert (await client.delete("/api/v1/credentials/zz")).status_code == 404
-    r = await client.post("/api/v1/devices", json={"name": "d", "host": "h", "platform": "linux", "credentials": ["a"]})
+    r = await client.post(
+        "/api/v1/devices",
+        json={"name": "d", "host": "h", "platform": "linux", "credentials": ["a"]},
+    )
     assert r.status_code == 201
     r = await client.delete("/api/v1/credentials/a")
     assert r.status_code == 409

@@ -9,7 +9,9 @@ PROBLEM = "application/problem+json"
 
 
 async def _cred(client: httpx.AsyncClient, name: str = "c1") -> None:
-    r = await client.post("/api/v1/credentials", json={"name": name, "username": "u", "password": "p"})
+    r = await client.post(
+        "/api/v1/credentials", json={"name": name, "username": "u", "password": "p"}
+    )
     assert r.status_code == 201, r.text
 
 
@@ -96,7 +98,8 @@ async def test_device_filters_and_pagination(client: httpx.AsyncClient) -> None:
         platform = "cisco_ios" if i % 2 else "arista_eos"
         groups = ["even"] if i % 2 == 0 else ["odd"]
         r = await client.post(
-            "/api/v1/devices", json=_dev(f"edge-{i}", platform=platform, groups=groups, tags=[f"t{i}"])
+            "/api/v1/devices",
+            json=_dev(f"edge-{i}", platform=platform, groups=groups, tags=[f"t{i}"]),
         )
         assert r.status_code == 201
     assert (await client.post("/api/v1/devices", json=_dev("core-1"))).status_code == 201
@@ -166,7 +169,9 @@ password: Pw-Nornir-2
 
 
 async def test_import_netfleet_yaml_json_and_raw(client: httpx.AsyncClient) -> None:
-    r = await client.post("/api/v1/devices/import", json={"format": "netfleet", "text": NETFLEET_YAML})
+    r = await client.post(
+        "/api/v1/devices/import", json={"format": "netfleet", "text": NETFLEET_YAML}
+    )
     assert r.status_code == 200, r.text
     assert r.json()["created"] == 2
     assert {row["name"] for row in r.json()["rows"]} == {"y1", "y2"}

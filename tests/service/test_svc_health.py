@@ -77,9 +77,7 @@ async def test_metrics(client: httpx.AsyncClient, fleet: list[str], running: obj
     errors = {s.labels["kind"]: s.value for s in families["netfleet_task_errors"].samples}
     assert sum(errors.values()) == 1
     logins = next(
-        s.value
-        for s in families["netfleet_login_seconds"].samples
-        if s.name.endswith("_count")
+        s.value for s in families["netfleet_login_seconds"].samples if s.name.endswith("_count")
     )
     assert logins == 3
     for name in ("netfleet_queue_depth", "netfleet_reuse_rate", "netfleet_utilisation",

@@ -35,11 +35,15 @@ async def test_submit_run_and_read_outputs(
     for task in job["tasks"]:
         assert task["state"] == "succeeded"
         assert task["attempts"] == 1
-        assert [c["command"] for c in task["results"]] == ["show version", "show ip interface brief"]
+        assert [c["command"] for c in task["results"]] == [
+            "show version",
+            "show ip interface brief",
+        ]
         version = task["results"][0]
         assert version["ok"] is True
         assert "Cisco IOS" in version["output"]
-        assert version["parsed"] and "version" in version["parsed"][0]
+        assert version["parsed"]
+        assert "version" in version["parsed"][0]
         assert version["duration_ms"] >= 0
         assert version["error"] is None
 
@@ -69,7 +73,9 @@ async def test_submit_validation_errors(client: httpx.AsyncClient, fleet: list[s
         result: dict[str, object] = r.json()
         return result
 
-    p = await problem({"targets": {"devices": [fleet[0]]}, "commands": ["show clock"], "config": ["x"]})
+    p = await problem(
+        {"targets": {"devices": [fleet[0]]}, "commands": ["show clock"], "config": ["x"]}
+    )
     assert p["kind"] == "validation_error"
     p = await problem({"targets": {"devices": [fleet[0]]}, "commands": ["show clock"], "bogus": 1})
     assert p["errors"] == [{"field": "bogus", "message": "Extra inputs are not permitted"}]
@@ -81,7 +87,9 @@ async def test_submit_validation_errors(client: httpx.AsyncClient, fleet: list[s
         {"targets": {"devices": [fleet[0]]}, "commands": ["x"], "options": {"priority": 5000}}
     )
     assert p["errors"][0]["field"] == "options.priority"  # type: ignore[index]
-    r = await client.post("/api/v1/jobs", content=b"[", headers={"content-type": "application/json"})
+    r = await client.post(
+        "/api/v1/jobs", content=b"[", headers={"content-type": "application/json"}
+    )
     assert r.status_code == 400
 
 
@@ -91,17 +99,23 @@ async def test_config_jobs_need_admin(as_role: MakeClient, fleet: list[str]) -> 
     r = await operator.post("/api/v1/jobs", json=body)
     assert r.status_code == 403
     assert "admin" in r.json()["detail"]
-    r = await operator.post("/api/v1/jobs", json={"targets": {"devices": [fleet[0]]}, "commands": ["show clock"]})
+    r = await operator.post(
+        "/api/v1/jobs", json={"targets": {"devices": [fleet[0]]}, "commands": ["show clock"]}
+    )
     assert r.status_code == 201
     viewer = await as_role("viewer")
-    r = await viewer.post("/api/v1/jobs", json={"targets": {"devices": [fleet[0]]}, "commands": ["x"]})
+    r = await viewer.post(
+        "/api/v1/jobs", json={"targets": {"devices": [fleet[0]]}, "commands": ["x"]}
+    )
     assert r.status_code == 403
     admin = await as_role("admin")
     r = await admin.post("/api/v1/jobs", json=body)
     assert r.status_code == 201
 
 
-async def test_list_filters_cancel_rerun_delete(client: httpx.AsyncClient, fleet: list[str]) -> None:
+async def test_list_filters_cancel_rerun_delete(
+    client: httpx.AsyncClient, fleet: list[str]
+) -> None:
     later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
     ids = []
     for name in fleet:
@@ -205,7 +219,11 @@ async def test_one_time_job_waits_for_run_at(
     at = datetime.now(UTC) + timedelta(seconds=2.0)
     r = await client.post(
         "/api/v1/jobs",
-        json={"targets": {"devices": [fleet[0]]}, "commands": ["show clock"], "run_at": at.isoformat()},
+        json={
+            "targets": {"devices": [fleet[0]]},
+            "commands": ["show clock"],
+            "run_at": at.isoformat(),
+        },
     )
     job_id = r.json()["id"]
     await asyncio.sleep(0.3)

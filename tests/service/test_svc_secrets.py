@@ -21,6 +21,12 @@ CSV_PASSWORD = "Tapir-Csv-3307-z"
 SECRETS = (SIM_PASSWORD, SIM_ENABLE, UNUSED_PASSWORD, KEY_PASSPHRASE, CSV_PASSWORD)
 
 
+def _files(session_dir: Path, db_dir: Path) -> tuple[list[str], bytes]:
+    """Every session log's text, and the database files' bytes."""
+    logs = [p.read_text(errors="replace") for p in session_dir.rglob("*") if p.is_file()]
+    return logs, b"".join(p.read_bytes() for p in db_dir.glob("netfleet.db*"))
+
+
 @pytest.fixture
 def log_buffer() -> Iterator[io.StringIO]:
     root = logging.getLogger()
@@ -55,7 +61,9 @@ async def test_no_secret_in_responses_logs_session_logs_or_database(
     await call("POST", "/api/v1/credentials", json={
         "name": "spare", "username": "x", "password": UNUSED_PASSWORD,
         "private_key_passphrase": KEY_PASSPHRASE})  # fmt: skip
-    await call("PUT", "/api/v1/credentials/spare", json={"username": "y", "password": UNUSED_PASSWORD})
+    await call(
+        "PUT", "/api/v1/credentials/spare", json={"username": "y", "password": UNUSED_PASSWORD}
+    )
     await call("POST", "/api/v1/credentials", json={"name": "bad", "password": UNUSED_PASSWORD})
     await call("POST", "/api/v1/credentials", json={
         "name": "bad2", "username": "u", "password": 12345, "note": UNUSED_PASSWORD})  # fmt: skip
@@ -68,8 +76,10 @@ async def test_no_secret_in_responses_logs_session_logs_or_database(
     await call("GET", "/api/v1/credentials/lab")
     await call("GET", "/api/v1/devices")
     await call("GET", "/api/v1/devices/csv1")
-    r = await call("POST", "/api/v1/jobs", json={"targets": {"devices": fleet},
-                   "commands": ["show version", "show running-config", "show nonsense"]})  # fmt: skip
+    commands = ["show version", "show running-config", "show nonsense"]
+    r = await call(
+        "POST", "/api/v1/jobs", json={"targets": {"devices": fleet}, "commands": commands}
+    )
     job = await wait_finished(client, r.json()["id"])
     assert job["tasks"][0]["results"]
     await call("GET", f"/api/v1/jobs/{job['id']}", params={"all_attempts": "true"})
@@ -82,11 +92,10 @@ async def test_no_secret_in_responses_logs_session_logs_or_database(
 
     session_dir = settings.connect.session_log_dir
     assert session_dir is not None
-    session_logs = [p.read_text(errors="replace") for p in session_dir.rglob("*") if p.is_file()]
+    session_logs, database = _files(session_dir, tmp_path)
     assert session_logs, "the session logs were not written"
     logs = log_buffer.getvalue()
     assert '"event": "request"' in logs
-    database = b"".join(p.read_bytes() for p in tmp_path.glob("netfleet.db*"))
     assert b"csv1" in database
     for secret in SECRETS:
         for text in texts:

@@ -162,9 +162,9 @@ async def test_first_start_prints_a_one_time_admin_token(tmp_path: Path) -> None
     async with httpx.AsyncClient(base_url=s.url) as c:
         r = await c.get("/api/v1/whoami", headers={"Authorization": f"Bearer {token}"})
         assert r.json() == {"name": "admin", "role": "admin"}
-        assert (await c.get("/api/v1/sessions", headers={"Authorization": f"Bearer {token}"})).json()[
-            "embedded"
-        ] is None
+        assert (
+            await c.get("/api/v1/sessions", headers={"Authorization": f"Bearer {token}"})
+        ).json()["embedded"] is None
     code, _ = await s.stop()
     assert code == 0
     again = await start(tmp_path, _env(tmp_path), "--workers", "0")

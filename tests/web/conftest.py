@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
-from web_helpers import build_app, login, make_settings
+from web_helpers import BASE, MakeClient, build_app, login, make_settings
 
 from netfleet.core.settings import Settings
 from netfleet.store import SqlStore, auth_sql, open_store
-
-BASE = "http://dash.test"
-MakeClient = Callable[[str | None], Awaitable[httpx.AsyncClient]]
 
 
 @pytest.fixture

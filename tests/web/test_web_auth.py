@@ -6,9 +6,18 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import BASE, MakeClient
 from fastapi import FastAPI
-from web_helpers import add_devices, build_app, csrf_of, login, make_settings, nonce_of, submit
+from web_helpers import (
+    BASE,
+    MakeClient,
+    add_devices,
+    build_app,
+    csrf_of,
+    login,
+    make_settings,
+    nonce_of,
+    submit,
+)
 
 from netfleet.core.settings import Settings
 from netfleet.jobs.schedule import build_schedule
@@ -19,9 +28,7 @@ PAGES = ["/ui/", "/ui/jobs", "/ui/jobs/1", "/ui/devices", "/ui/schedules", "/ui/
 
 
 @pytest.mark.parametrize("path", PAGES)
-async def test_pages_redirect_to_login_without_a_session(
-    browser: MakeClient, path: str
-) -> None:
+async def test_pages_redirect_to_login_without_a_session(browser: MakeClient, path: str) -> None:
     client = await browser(None)
     r = await client.get(path)
     assert r.status_code == 303
@@ -80,9 +87,7 @@ async def test_login_rejects_bad_and_revoked_tokens(
     assert r.status_code == 401
 
 
-async def test_login_form_needs_its_nonce_cookie(
-    app: FastAPI, tokens: dict[str, str]
-) -> None:
+async def test_login_form_needs_its_nonce_cookie(app: FastAPI, tokens: dict[str, str]) -> None:
     """A login posted from another site (no nonce cookie) does not sign the browser in."""
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as c:
         r = await c.post("/ui/login", data={"token": tokens["admin"], "nonce": "forged"})
@@ -130,6 +135,8 @@ async def test_cancel_needs_operator_role(browser: MakeClient, store: SqlStore) 
     assert r.status_code == 403
     assert "needs the operator role" in r.text
     assert (await store.get_job(job_id, tasks=False)).state == "queued"
+    refused = (await auth_sql.list_audit(store, limit=1))[0]
+    assert (refused.actor, refused.status) == ("t-viewer", 403)
 
     operator = await browser("operator")
     page = await operator.get(f"/ui/jobs/{job_id}")
@@ -182,9 +189,7 @@ async def test_pause_and_resume_need_admin(browser: MakeClient, store: SqlStore)
     page = await operator.get("/ui/schedules")
     assert "nightly-backup" in page.text
     assert "Pause</button>" not in page.text
-    r = await operator.post(
-        f"/ui/schedules/{schedule.id}/pause", data={"csrf": csrf_of(page.text)}
-    )
+    r = await operator.post(f"/ui/schedules/{schedule.id}/pause", data={"csrf": csrf_of(page.text)})
     assert r.status_code == 403
     assert (await schedules_sql.get_schedule(store, schedule.id)).enabled
 
@@ -215,9 +220,7 @@ async def test_pages_send_security_headers(browser: MakeClient) -> None:
         assert r.headers["cache-control"] == "no-store"
 
 
-async def test_without_auth_everyone_is_anonymous_admin(
-    tmp_path: Path, store: SqlStore
-) -> None:
+async def test_without_auth_everyone_is_anonymous_admin(tmp_path: Path, store: SqlStore) -> None:
     settings: Settings = make_settings(tmp_path, auth=False)
     app = build_app(store, settings)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as c:

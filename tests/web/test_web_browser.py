@@ -11,9 +11,11 @@ Skipped when /usr/bin/chromium or the playwright package is missing, unless
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import os
-from collections.abc import AsyncIterator
+import socket
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,6 @@ from fastapi import FastAPI
 from web_helpers import build_app, submit
 
 from netfleet.api.runtime import EmbeddedRuntime
-from netfleet.api.service import _Server, bind, url_of
 from netfleet.core.models import Credential, DeviceSpec
 from netfleet.core.settings import Settings
 from netfleet.store import SqlStore
@@ -47,6 +48,14 @@ ENABLE = "Ibis-En-8812-z"
 pytestmark = pytest.mark.slow
 
 
+class QuietServer(uvicorn.Server):
+    """uvicorn without signal handlers (pytest keeps its own)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 def _need_browser() -> None:
     missing = []
     if importlib.util.find_spec("playwright") is None:
@@ -65,16 +74,17 @@ def _need_browser() -> None:
 async def served(store: SqlStore, settings: Settings) -> AsyncIterator[tuple[FastAPI, str]]:
     """The app served by uvicorn on 127.0.0.1 (OS-chosen port), on this event loop."""
     app = build_app(store, settings)
-    server = _Server(
-        uvicorn.Config(app, log_config=None, access_log=False, lifespan="off")
-    )
-    sock = bind("127.0.0.1", 0)
+    server = QuietServer(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off"))
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    sock.setblocking(False)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         while not server.started and not task.done():  # noqa: ASYNC110
             await asyncio.sleep(0.02)
         assert server.started, "uvicorn did not start"
-        yield app, url_of(sock)
+        yield app, f"http://127.0.0.1:{sock.getsockname()[1]}"
     finally:
         app.state.netfleet.stopping.set()
         server.should_exit = True
@@ -157,8 +167,9 @@ async def test_live_job_page_in_chromium(
                 output = page.locator("tr.expand pre.output").first
                 await output.wait_for(timeout=10_000)
                 assert "Cisco IOS" in await output.inner_text()
-                await page.screenshot(path=str(SCREENSHOTS / "netfleet-dashboard-job.png"),
-                                      full_page=True)
+                await page.screenshot(
+                    path=str(SCREENSHOTS / "netfleet-dashboard-job.png"), full_page=True
+                )
 
                 await page.goto(f"{base}/ui/")
                 assert await page.locator("h1").inner_text() == "Overview"

@@ -5,8 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from conftest import MakeClient
-from web_helpers import EVIL, add_devices, finish_all, submit
+from web_helpers import EVIL, MakeClient, add_devices, finish_all, submit
 
 from netfleet.jobs.schedule import build_schedule
 from netfleet.store import SqlStore
@@ -25,7 +24,10 @@ async def test_overview_counts_jobs_queue_workers_and_reuse(
     await finish_all(store, fail=["edge-001"])
     await submit(store, ["edge-002", "edge-003"], name="waiting job")
     await store.register_worker("w-alpha", hostname="host-a", pid=101, concurrency=50)
-    stats = {"running": 5, "pool": {"sessions_open": 7, "checkouts": 40, "reuses": 30, "logins": 10}}
+    stats = {
+        "running": 5,
+        "pool": {"sessions_open": 7, "checkouts": 40, "reuses": 30, "logins": 10},
+    }
     await store.worker_heartbeat("w-alpha", stats=stats)
     client = await browser("viewer")
     page = (await client.get("/ui/")).text
@@ -50,16 +52,20 @@ async def test_jobs_list_filters_by_state_and_device_and_pages(
     client = await browser("viewer")
     first = (await client.get("/ui/jobs")).text
     assert first.count('class="num"><a href="/ui/jobs/') == 50
-    assert "bulk-54" in first and "only-000" not in first
+    assert "bulk-54" in first
+    assert "only-000" not in first
     older = re.search(r'href="(/ui/jobs\?cursor=\d+)">older', first)
     assert older, "no link to older jobs"
     second = (await client.get(html.unescape(older.group(1)))).text
-    assert "only-000" in second and "bulk-54" not in second
+    assert "only-000" in second
+    assert "bulk-54" not in second
     assert "newest" in second
     done = (await client.get("/ui/jobs?state=succeeded")).text
-    assert f"/ui/jobs/{ok.id}" in done and "bulk-" not in done
+    assert f"/ui/jobs/{ok.id}" in done
+    assert "bulk-" not in done
     by_device = (await client.get("/ui/jobs?device=edge-000")).text
-    assert "only-000" in by_device and "bulk-" not in by_device
+    assert "only-000" in by_device
+    assert "bulk-" not in by_device
     # bad filter values fall back to defaults instead of failing
     assert (await client.get("/ui/jobs?state=bogus&cursor=x")).status_code == 200
 
@@ -75,7 +81,7 @@ async def test_job_detail_shows_tasks_errors_and_pages_through_tasks(
     page = (await client.get(f"/ui/jobs/{job.id}")).text
     assert "badge st-partial" in page
     assert len(task_ids(page)) == 100
-    assert "showing 1–100" in page
+    assert "showing 1\u2013100" in page
     assert "timeout: timed out waiting for the prompt" in page
     assert "data-stream" not in page  # finished: no live stream
     assert "show clock" in page
@@ -83,11 +89,16 @@ async def test_job_detail_shows_tasks_errors_and_pages_through_tasks(
     assert len(task_ids(rest)) == 20
     assert not set(task_ids(rest)) & set(task_ids(page))
     failed = (await client.get(f"/ui/jobs/{job.id}?state=failed")).text
-    assert len(task_ids(failed)) == 1 and "edge-007" in failed
+    assert len(task_ids(failed)) == 1
+    assert "edge-007" in failed
     glob = (await client.get(f"/ui/jobs/{job.id}?device=edge-11*")).text
     assert len(task_ids(glob)) == 10
+    unknown = await client.get("/ui/no/such/page")
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"].startswith("text/html")
     missing = await client.get("/ui/jobs/424242")
-    assert missing.status_code == 404 and "job 424242 not found" in missing.text
+    assert missing.status_code == 404
+    assert "job 424242 not found" in missing.text
 
 
 async def test_running_job_page_subscribes_to_its_stream(
@@ -102,7 +113,8 @@ async def test_running_job_page_subscribes_to_its_stream(
     url = html.unescape(found.group(1))
     assert url.startswith(f"/ui/jobs/{job.id}/stream?tasks=")
     ids = task_ids(page)
-    assert all(str(i) in url for i in ids) and len(ids) == 2
+    assert all(str(i) in url for i in ids)
+    assert len(ids) == 2
 
 
 async def test_task_outputs_are_escaped_everywhere(browser: MakeClient, store: SqlStore) -> None:
@@ -177,7 +189,8 @@ async def test_devices_pages_through_a_large_inventory(
     assert nxt
     second = (await client.get(html.unescape(nxt.group(1)))).text
     more = re.findall(r'<td><a href="/ui/devices/(edge-\d+)">', second)
-    assert len(more) == 30 and not set(more) & set(names)
+    assert len(more) == 30
+    assert not set(more) & set(names)
 
 
 async def test_device_secrets_never_reach_the_page(browser: MakeClient, store: SqlStore) -> None:
@@ -215,7 +228,7 @@ async def test_schedules_show_next_fire_time(browser: MakeClient, store: SqlStor
     assert "every-5-min" in page
     assert "*/5 * * * *" in page
     assert schedule.next_fire_at.strftime("%Y-%m-%d %H:%M:%S") in page
-    assert "badge st-succeeded\">active" in page
+    assert 'badge st-succeeded">active' in page
     assert f"/ui/jobs?schedule={schedule.id}" in page
 
 
@@ -225,14 +238,21 @@ async def test_workers_page_shows_heartbeats_and_sessions(
     await store.register_worker("w-live", hostname="host-a", pid=11, concurrency=100)
     await store.worker_heartbeat(
         "w-live",
-        stats={"running": 25, "claimed": 900, "pool": {"sessions_open": 12, "checkouts": 10,
-                                                        "reuses": 9, "logins": 3}},
+        stats={
+            "running": 25,
+            "claimed": 900,
+            "pool": {"sessions_open": 12, "checkouts": 10, "reuses": 9, "logins": 3},
+        },
     )
     await store.register_worker("w-gone", hostname="host-b", pid=12, concurrency=10)
     await store.worker_heartbeat("w-gone", state="stopped")
     client = await browser("viewer")
     page = (await client.get("/ui/workers")).text
-    assert "w-live" in page and "25/100" in page and "90.0 %" in page and "900" in page
+    assert "w-live" in page
+    assert "25/100" in page
+    assert "90.0 %" in page
+    assert "900" in page
     assert "w-gone" not in page  # stopped workers hidden by default
     everything = (await client.get("/ui/workers?all=1")).text
-    assert "w-gone" in everything and ">stopped<" in everything
+    assert "w-gone" in everything
+    assert ">stopped<" in everything

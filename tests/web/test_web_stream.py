@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from conftest import MakeClient
-from web_helpers import EVIL, add_devices, finish_all, submit
+from web_helpers import EVIL, MakeClient, add_devices, finish_all, submit
 
 from netfleet.store import SqlStore
 
@@ -26,9 +25,7 @@ def frames(body: str) -> list[tuple[str, dict[str, object]]]:
     return out
 
 
-async def test_stream_follows_a_job_until_it_finishes(
-    browser: MakeClient, store: SqlStore
-) -> None:
+async def test_stream_follows_a_job_until_it_finishes(browser: MakeClient, store: SqlStore) -> None:
     await add_devices(store, 2)
     job = await submit(store, ["edge-000", "edge-001"], name="live one")
     full = await store.get_job(job.id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,9 @@ from netfleet.store import SqlStore
 from netfleet.store.interface import JobRecord, TaskOutcome
 from netfleet.web import mount_dashboard
 
+BASE = "http://dash.test"
+MakeClient = Callable[[str | None], Awaitable[httpx.AsyncClient]]
+"""``await browser(role)``: a client signed in as ``role`` (``None``: not signed in)."""
 EVIL = "<script>alert('pwned')</script>\"><img src=x onerror=alert(1)>"
 """A device output that would run script if the page did not escape it."""
 
@@ -54,7 +57,7 @@ def build_app(store: SqlStore, settings: Settings) -> FastAPI:
     """The service app with the dashboard (mounted by the factory, or here)."""
     app = create_app(store, settings, metrics_max_age_s=0.0)
     if not hasattr(app.state, "dashboard"):
-        mount_dashboard(app, store, settings, stopping=app.state.netfleet.stopping)
+        mount_dashboard(app)  # the store, settings and stop event of app.state.netfleet
     app.state.dashboard.overview_max_age_s = 0.0
     app.state.dashboard.stream_poll_s = 0.05
     return app

@@ -21,7 +21,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
 from netfleet.api.auth import Viewer
@@ -33,6 +33,7 @@ from netfleet.core.logging import get_logger
 
 log = get_logger(__name__)
 router = APIRouter(tags=["jobs"])
+JobId = Annotated[int, Path(ge=1, le=2**62, description="Job id")]
 KEEPALIVE_S = 15.0
 PAGE = 500
 
@@ -46,7 +47,7 @@ PAGE = 500
 async def job_events(
     request: Request,
     _: Viewer,
-    job_id: int,
+    job_id: JobId,
     after: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> EventPage:
@@ -118,7 +119,7 @@ async def _stream(
 async def job_event_stream(
     request: Request,
     _: Viewer,
-    job_id: int,
+    job_id: JobId,
     after: Annotated[int, Query(ge=0, le=2**62)] = 0,
     last_event_id: Annotated[str | None, Header(max_length=32)] = None,
 ) -> StreamingResponse:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 
 from netfleet.api.auth import Admin, Operator, Principal, Viewer, ensure_role
 from netfleet.api.context import store_of
@@ -20,7 +20,7 @@ from netfleet.store.interface import JobFilter
 
 router = APIRouter(tags=["jobs"])
 
-JobId = Annotated[int, "job id"]
+JobId = Annotated[int, Path(ge=1, le=2**62, description="Job id")]
 
 
 def _check_kind(principal: Principal, spec: JobSpec) -> None:
@@ -83,7 +83,7 @@ async def list_jobs(
 async def get_job(
     request: Request,
     _: Viewer,
-    job_id: int,
+    job_id: JobId,
     outputs: Annotated[bool, Query(description="Include command outputs")] = True,
     all_attempts: Annotated[bool, Query(description="Also earlier attempts' results")] = False,
 ) -> JobDetail:
@@ -97,7 +97,7 @@ async def get_job(
     summary="Cancel a job (queued tasks now, running ones at their next heartbeat)",
     responses=responses(404, 409),
 )
-async def cancel_job(request: Request, _: Operator, job_id: int) -> JobSummary:
+async def cancel_job(request: Request, _: Operator, job_id: JobId) -> JobSummary:
     request.state.audit = {"job_id": job_id}
     return JobSummary.of(await store_of(request).cancel(job_id))
 
@@ -109,7 +109,7 @@ async def cancel_job(request: Request, _: Operator, job_id: int) -> JobSummary:
     summary="Submit a new job with the same spec",
     responses=responses(404),
 )
-async def rerun_job(request: Request, principal: Operator, job_id: int) -> JobSummary:
+async def rerun_job(request: Request, principal: Operator, job_id: JobId) -> JobSummary:
     store = store_of(request)
     old = await store.get_job(job_id, tasks=False, outputs=False)
     _check_kind(principal, old.spec)
@@ -126,7 +126,7 @@ async def rerun_job(request: Request, principal: Operator, job_id: int) -> JobSu
     summary="Delete a finished job with its outputs and events",
     responses=responses(404, 409),
 )
-async def delete_job(request: Request, _: Admin, job_id: int) -> Response:
+async def delete_job(request: Request, _: Admin, job_id: JobId) -> Response:
     await service_sql.delete_job(store_of(request), job_id)
     request.state.audit = {"job_id": job_id}
     return Response(status_code=204)

@@ -155,24 +155,34 @@ async def _submit(client: httpx.AsyncClient, specs: list[DeviceSpec]) -> list[tu
     return jobs
 
 
-async def _report_when_done(client: httpx.AsyncClient, jobs: list[tuple[int, str]]) -> None:
-    """Print one line per example job as it finishes."""
+def _line(job: dict[str, Any], title: str) -> str:
+    counts = job["counts"]
+    took = job["finished_at"] - job["created_at"]
+    return (
+        f"  job {job['id']} {job['state']}: {counts['succeeded']}/{counts['total']} "
+        f"devices in {took:.1f} s  ({title})"
+    )
+
+
+async def _report(
+    client: httpx.AsyncClient, jobs: list[tuple[int, str]], echo: Callable[[str], None]
+) -> None:
+    """Print one line per example job, then per scheduled job, as each finishes."""
     pending = dict(jobs)
-    while pending:
-        await asyncio.sleep(0.5)
-        for job_id in list(pending):
-            r = await client.get(f"/api/v1/jobs/{job_id}", params={"outputs": "false"})
-            if r.status_code != 200:
-                continue
-            job = r.json()
+    seen: set[int] = set(pending)
+    while True:
+        await asyncio.sleep(0.5 if pending else 2.0)
+        r = await client.get("/api/v1/jobs", params={"limit": 20})
+        if r.status_code != 200:
+            continue
+        for job in reversed(r.json()["items"]):
             if job["finished_at"] is None:
                 continue
-            counts = job["counts"]
-            took = job["finished_at"] - job["created_at"]
-            typer.echo(
-                f"  job {job_id} {job['state']}: {counts['succeeded']}/{counts['total']} "
-                f"devices in {took:.1f} s  ({pending.pop(job_id)})"
-            )
+            if job["id"] in pending:
+                echo(_line(job, pending.pop(job["id"])))
+            elif job["id"] not in seen and job["schedule_id"] is not None:
+                seen.add(job["id"])
+                echo(_line(job, f"fired by schedule {job['schedule_id']}"))
 
 
 def _banner(
@@ -203,7 +213,8 @@ def _banner(
         f"  export NETFLEET_URL={url} NETFLEET_TOKEN={token}",
         "  .venv/bin/netfleet jobs list",
         f"  .venv/bin/netfleet jobs show {jobs[0][0] if jobs else 1}",
-        "  .venv/bin/netfleet jobs submit -g core -c 'show clock' --wait",
+        f"  .venv/bin/netfleet jobs submit -g {schedule['job']['targets']['groups'][0]} "
+        "-c 'show clock' --wait",
         '  curl -s -H "Authorization: Bearer $NETFLEET_TOKEN" $NETFLEET_URL/api/v1/jobs',
         "",
         "Press Ctrl-C to stop.",
@@ -264,7 +275,7 @@ async def run_demo(
             except httpx.HTTPError as exc:
                 echo(f"warning: cannot submit the example jobs: {exc}")
             echo(_banner(url, token, sim.devices, db, jobs, schedule_body(specs)))
-            reporter = asyncio.create_task(_report_when_done(client, jobs))
+            reporter = asyncio.create_task(_report(client, jobs, echo))
             try:
                 await server
             finally:

@@ -28,26 +28,32 @@ class WorkerSettings(BaseModel):
     connection_reuse: bool = Field(True, description="Keep sessions open between tasks.")
     max_idle_time_seconds: float = Field(300.0, gt=0, description="Close sessions idle this long.")
     max_connections_per_worker: int = Field(1000, ge=1, description="Global session cap.")
-    failure_strategy: FailureStrategyName = "continue"
+    failure_strategy: FailureStrategyName = Field(
+        "continue", description="Default for jobs: continue, abort_first or abort_after_n."
+    )
     failure_strategy_n: int = Field(1, ge=1, description="N for abort_after_n.")
     lease_seconds: float = Field(30.0, gt=0, description="Task lease; renewed by heartbeats.")
-    heartbeat_seconds: float = Field(5.0, gt=0)
+    heartbeat_seconds: float = Field(5.0, gt=0, description="Lease renewal and stats interval.")
     poll_seconds: float = Field(0.5, gt=0, description="Queue poll interval without NOTIFY.")
     drain_timeout_seconds: float = Field(30.0, ge=0, description="Grace for in-flight tasks.")
     scheduler: bool = Field(True, description="Run the schedule loop inside the worker.")
 
 
 class PoolSettings(BaseModel):
-    max_waiters: int = Field(10000, ge=0)
-    checkout_timeout_seconds: float = Field(120.0, gt=0)
-    max_lifetime_seconds: float = Field(3600.0, gt=0)
-    lifetime_jitter_seconds: float = Field(60.0, ge=0)
+    max_waiters: int = Field(10000, ge=0, description="Queued checkouts before PoolFull.")
+    checkout_timeout_seconds: float = Field(120.0, gt=0, description="Wait for a session.")
+    max_lifetime_seconds: float = Field(3600.0, gt=0, description="Close older sessions.")
+    lifetime_jitter_seconds: float = Field(60.0, ge=0, description="Random spread of lifetimes.")
     max_uses: int = Field(0, ge=0, description="0 = unlimited.")
-    probe_after_idle_seconds: float = Field(10.0, ge=0)
-    max_concurrent_logins: int = Field(64, ge=1)
-    logins_per_second_per_device: float = Field(2.0, gt=0)
-    login_jitter_ms: float = Field(0.0, ge=0)
-    auth_failure_backoff_seconds: float = Field(300.0, ge=0)
+    probe_after_idle_seconds: float = Field(
+        10.0, ge=0, description="Check liveness of sessions idle this long before reuse."
+    )
+    max_concurrent_logins: int = Field(64, ge=1, description="Logins in progress at once.")
+    logins_per_second_per_device: float = Field(2.0, gt=0, description="Login rate limit.")
+    login_jitter_ms: float = Field(0.0, ge=0, description="Random delay before each login.")
+    auth_failure_backoff_seconds: float = Field(
+        300.0, ge=0, description="Pause logins to a device after its credentials were refused."
+    )
     probe_timeout_seconds: float = Field(5.0, gt=0, description="Liveness probe limit.")
     reset_timeout_seconds: float = Field(10.0, gt=0, description="Reset-on-release limit.")
     close_timeout_seconds: float = Field(5.0, gt=0, description="Closing one session.")
@@ -57,14 +63,20 @@ class PoolSettings(BaseModel):
 
 
 class ConnectSettings(BaseModel):
-    tcp_timeout_seconds: float = Field(10.0, gt=0)
-    handshake_timeout_seconds: float = Field(15.0, gt=0)
-    auth_timeout_seconds: float = Field(20.0, gt=0)
-    prompt_timeout_seconds: float = Field(20.0, gt=0)
-    keepalive_seconds: float = Field(30.0, ge=0)
-    known_hosts: Path = Path("~/.netfleet/known_hosts")
-    host_key_policy: Literal["strict", "accept-new", "off"] = "accept-new"
-    session_log_dir: Path | None = None
+    tcp_timeout_seconds: float = Field(10.0, gt=0, description="TCP connect limit.")
+    handshake_timeout_seconds: float = Field(15.0, gt=0, description="SSH handshake limit.")
+    auth_timeout_seconds: float = Field(20.0, gt=0, description="SSH authentication limit.")
+    prompt_timeout_seconds: float = Field(20.0, gt=0, description="Wait for the first prompt.")
+    keepalive_seconds: float = Field(30.0, ge=0, description="SSH keepalive; 0 = off.")
+    known_hosts: Path = Field(
+        Path("~/.netfleet/known_hosts"), description="Host keys seen (accept-new) or pinned."
+    )
+    host_key_policy: Literal["strict", "accept-new", "off"] = Field(
+        "accept-new", description="Default policy for unknown or changed host keys."
+    )
+    session_log_dir: Path | None = Field(
+        None, description="Write a redacted transcript per session here; unset = off."
+    )
 
 
 class DatabaseSettings(BaseModel):
@@ -73,19 +85,28 @@ class DatabaseSettings(BaseModel):
 
 
 class ServiceSettings(BaseModel):
-    host: str = "127.0.0.1"
-    port: int = Field(8080, ge=1, le=65535)
-    auth: bool = True
-    key_file: Path = Path("~/.netfleet/secret.key")
-    max_request_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    host: str = Field("127.0.0.1", description="`netfleet serve` listen address.")
+    port: int = Field(8080, ge=1, le=65535, description="`netfleet serve` port.")
+    auth: bool = Field(
+        True, description="Require API tokens; false is refused on non-loopback addresses."
+    )
+    key_file: Path = Field(
+        Path("~/.netfleet/secret.key"),
+        description="Fernet key file (made 0600 on first start) unless secret_key is set.",
+    )
+    max_request_bytes: int = Field(
+        10 * 1024 * 1024, ge=1024, description="Larger request bodies get 413."
+    )
 
 
 class LogSettings(BaseModel):
-    level: str = "INFO"
-    format: Literal["auto", "text", "json"] = "auto"
-    file: Path | None = None
-    file_max_bytes: int = 10 * 1024 * 1024
-    file_backups: int = 5
+    level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
+    format: Literal["auto", "text", "json"] = Field(
+        "auto", description="auto: text on a terminal, JSON otherwise."
+    )
+    file: Path | None = Field(None, description="Also log to this rotating file.")
+    file_max_bytes: int = Field(10 * 1024 * 1024, description="Rotate the log file at this size.")
+    file_backups: int = Field(5, description="Rotated log files kept.")
 
 
 def _config_file() -> Path:
@@ -108,7 +129,9 @@ class Settings(BaseSettings):
     service: ServiceSettings = ServiceSettings()
     log: LogSettings = LogSettings()
     secret_key: str | None = Field(None, repr=False, description="Fernet key for secrets.")
-    admin_token: str | None = Field(None, repr=False)
+    admin_token: str | None = Field(
+        None, repr=False, description="Preset the admin API token (else printed on first start)."
+    )
 
     @classmethod
     def settings_customise_sources(

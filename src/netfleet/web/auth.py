@@ -10,10 +10,12 @@ secret) and must come from this origin. With ``service.auth = false`` everyone i
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import secrets
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import Request
@@ -193,3 +195,17 @@ def clear_session(response: Response, board: Dashboard) -> None:
 
 def is_https(request: Request) -> bool:
     return request.url.scheme == "https"
+
+
+async def audit_action(request: Request, user: User, status: int, detail: dict[str, Any]) -> None:
+    """Record a dashboard action in the service's audit log (best effort: it happened)."""
+    with contextlib.suppress(NetfleetError):
+        await auth_sql.record_audit(
+            dashboard(request).store,
+            actor=user.name,
+            role=user.role,
+            method=request.method,
+            path=request.url.path,
+            status=status,
+            detail={"via": "dashboard", **detail},
+        )

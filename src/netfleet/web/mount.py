@@ -11,7 +11,13 @@ from fastapi.staticfiles import StaticFiles
 from netfleet.core.settings import Settings
 from netfleet.store.interface import Store
 from netfleet.web import routes_auth, routes_inventory, routes_jobs, routes_overview, stream
-from netfleet.web.auth import LoginRequired, PageError, current_user, login_redirect
+from netfleet.web.auth import (
+    LoginRequired,
+    PageError,
+    audit_action,
+    current_user,
+    login_redirect,
+)
 from netfleet.web.context import PREFIX, Dashboard, dashboard
 from netfleet.web.render import STATIC, page
 
@@ -24,6 +30,8 @@ async def _login_required(request: Request, exc: Exception) -> Response:
 async def _page_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, PageError)
     user = await current_user(request)
+    if request.method == "POST" and user is not None:
+        await audit_action(request, user, exc.status, {"refused": exc.message})
     return page(
         request,
         "error.html",
@@ -35,17 +43,26 @@ async def _page_error(request: Request, exc: Exception) -> Response:
 
 def mount_dashboard(
     app: FastAPI,
-    store: Store,
-    settings: Settings,
+    store: Store | None = None,
+    settings: Settings | None = None,
     *,
     stopping: asyncio.Event | None = None,
     prefix: str = PREFIX,
 ) -> Dashboard:
     """Serve the dashboard under ``prefix`` (``/ui``) on ``app``, reading ``store``.
 
-    Sign-in uses the API's tokens (``service.auth``); ``stopping``, when set, ends live
-    streams (service shutdown). ``/`` redirects to the dashboard unless ``app`` has a
-    route there already."""
+    ``mount_dashboard(app)`` alone takes the store, settings and shutdown event from the
+    service context the app factory leaves in ``app.state.netfleet`` (so it can be passed
+    as a plain ``Callable[[FastAPI], object]`` hook). Sign-in uses the API's tokens
+    (``service.auth``); ``stopping``, once set, ends live streams. ``/`` redirects to the
+    dashboard unless ``app`` has a route there already."""
+    service = getattr(app.state, "netfleet", None)
+    store = store if store is not None else getattr(service, "store", None)
+    settings = settings if settings is not None else getattr(service, "settings", None)
+    if stopping is None:
+        stopping = getattr(service, "stopping", None)
+    if store is None or settings is None:
+        raise TypeError("mount_dashboard needs a store and settings (or app.state.netfleet)")
     board = Dashboard(store=store, settings=settings, prefix=prefix, stopping=stopping)
     app.state.dashboard = board
     for module in (routes_auth, routes_overview, routes_jobs, routes_inventory, stream):
@@ -63,5 +80,9 @@ def mount_dashboard(
     @app.get(prefix, include_in_schema=False)
     async def bare_prefix() -> RedirectResponse:
         return RedirectResponse(f"{prefix}/", status_code=307)
+
+    @app.get(prefix + "/{rest:path}", include_in_schema=False)
+    async def unknown_page(rest: str) -> Response:
+        raise PageError(404, f"no dashboard page at {prefix}/{rest}")
 
     return board

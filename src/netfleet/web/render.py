@@ -9,13 +9,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from netfleet import __version__
-from netfleet.jobs.model import JobState, TaskCounts
+from netfleet.jobs.model import TaskCounts
 from netfleet.store.interface import JobRecord
 from netfleet.web.auth import csrf_token
 from netfleet.web.context import User, dashboard
@@ -44,6 +45,16 @@ def when(value: float | datetime | None) -> str:
     if isinstance(value, datetime):
         value = value.timestamp()
     return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def local(value: datetime | None, zone_name: str) -> str:
+    """An aware datetime as wall time in the IANA zone ``zone_name`` (``HH:MM`` + date)."""
+    if value is None:
+        return "—"
+    try:
+        return value.astimezone(ZoneInfo(zone_name)).strftime("%Y-%m-%d %H:%M")
+    except (ZoneInfoNotFoundError, ValueError):
+        return when(value)
 
 
 def duration(seconds: float | None) -> str:
@@ -117,9 +128,6 @@ def progress(counts: TaskCounts) -> list[tuple[str, int, int]]:
     return [(s, values[s], width(values[s] / total)) for s in order if values[s]]
 
 
-FINISHED: frozenset[JobState] = frozenset({"succeeded", "partial", "failed", "cancelled"})
-
-
 @cache
 def static_version() -> str:
     """A digest of the static files, appended to their URLs so browsers refetch on change."""
@@ -140,6 +148,7 @@ def _environment() -> Environment:
     )
     env.filters.update(
         when=when,
+        local=local,
         duration=duration,
         relative=relative,
         percent=percent,

@@ -13,10 +13,9 @@ from netfleet.store import dashboard_sql, service_sql
 from netfleet.store import schedules as schedules_sql
 from netfleet.store.interface import DeviceRecord
 from netfleet.web import params
-from netfleet.web.auth import PageError, check_post, require_user
+from netfleet.web.auth import PageError, audit_action, check_post, require_user
 from netfleet.web.context import User, dashboard
 from netfleet.web.render import page
-from netfleet.web.routes_jobs import audit_action
 
 router = APIRouter()
 CurrentUser = Annotated[User, Depends(require_user)]

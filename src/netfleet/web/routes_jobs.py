@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 
-from netfleet.core.errors import Conflict, NetfleetError, NotFound
+from netfleet.core.errors import Conflict, NotFound
 from netfleet.jobs.model import JOB_STATES, TASK_STATES, JobState, TaskState
-from netfleet.store import auth_sql, dashboard_sql
+from netfleet.store import dashboard_sql
 from netfleet.store.interface import JobFilter, JobRecord
 from netfleet.web import params
-from netfleet.web.auth import PageError, check_post, require_user
+from netfleet.web.auth import PageError, audit_action, check_post, require_user
 from netfleet.web.context import User, dashboard
-from netfleet.web.render import FINISHED, SECURITY_HEADERS, page
+from netfleet.web.render import SECURITY_HEADERS, page
 
 router = APIRouter()
 CurrentUser = Annotated[User, Depends(require_user)]
@@ -88,7 +87,6 @@ async def job_detail(request: Request, user: CurrentUser, job_id: int) -> Respon
             "state": state,
             "device": device,
             "task_states": TASK_STATES,
-            "finished": job.state in FINISHED and job.finished,
             "notice": notice,
         },
         user=user,
@@ -108,20 +106,6 @@ async def cancel_job(request: Request, user: CurrentUser, job_id: int) -> Respon
         notice = "finished"
     await audit_action(request, user, 200, {"job_id": job_id, "result": notice})
     return RedirectResponse(board.url(f"/jobs/{job_id}?notice={notice}"), status_code=303)
-
-
-async def audit_action(request: Request, user: User, status: int, detail: dict[str, Any]) -> None:
-    # the action happened; the audit line is best effort
-    with contextlib.suppress(NetfleetError):
-        await auth_sql.record_audit(
-            dashboard(request).store,
-            actor=user.name,
-            role=user.role,
-            method=request.method,
-            path=request.url.path,
-            status=status,
-            detail={"via": "dashboard", **detail},
-        )
 
 
 @router.get("/tasks/{task_id}")

@@ -82,6 +82,8 @@ async def job_stream(
             )
         except DatabaseUnavailable as exc:
             log.warning("dashboard stream: store unavailable", job_id=job_id, error=str(exc))
+            if await request.is_disconnected() or (stopping is not None and stopping.is_set()):
+                return
             await asyncio.sleep(1.0)
             continue
         except NetfleetError as exc:  # deleted meanwhile
