@@ -272,15 +272,28 @@ def part_b(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         "--login-delay-ms", str(args.fleet_login_delay_ms),
         "--latency-ms", str(args.fleet_latency_ms),
     ]  # fmt: skip
-    with sim_process(
-        tmp, "b", "--devices", str(args.fleet), "--platforms", "cisco_ios", *timing
-    ) as inv:
+    shards = max(1, args.sim_processes)
+    with contextlib.ExitStack() as stack:
+        # The fleet is served by several simulator processes so that the devices' side is
+        # not the bottleneck on a shared machine (real fleets have a CPU per device).
+        devices: list[dict[str, Any]] = []
+        for k in range(shards):
+            count = args.fleet // shards + (1 if k < args.fleet % shards else 0)
+            path = stack.enter_context(
+                sim_process(
+                    tmp, f"b{k}", "--devices", str(count), "--platforms", "cisco_ios", *timing
+                )
+            )
+            for entry in yaml.safe_load(path.read_text())["devices"]:
+                entry["name"] = f"s{k}-{entry['name']}"
+                devices.append(entry)
+        inv = tmp / "b.yaml"
+        inv.write_text(yaml.safe_dump({"devices": devices}))
         # Same devices, host key checking off (as netmiko's default), for netfleet run.
-        doc = yaml.safe_load(inv.read_text())
-        for entry in doc["devices"]:
+        for entry in devices:
             entry["host_key_policy"] = "off"
         inventory = tmp / "b-unchecked.yaml"
-        inventory.write_text(yaml.safe_dump(doc))
+        inventory.write_text(yaml.safe_dump({"devices": devices}))
         env = dict(os.environ, NETFLEET_CONFIG=str(tmp / "none.toml"))
         commands = COMMANDS[: args.fleet_commands]
         run_cmd = [
@@ -333,13 +346,14 @@ def main() -> None:
     parser.add_argument("--fleet-login-delay-ms", type=float, default=0.0)
     parser.add_argument("--fleet-latency-ms", type=float, default=0.0)
     parser.add_argument("--threads", type=int, default=100)
+    parser.add_argument("--sim-processes", type=int, default=4, help="simulators for part B")
     parser.add_argument("--skip-nornir", action="store_true")
     args = parser.parse_args()
     if args.smoke:
         args.devices, args.jobs, args.concurrency, args.rate = 6, 4, 4, 40.0
         args.login_delay_ms, args.latency_ms = 50.0, 5.0
         args.exec_timeout_s, args.exec_devices, args.exec_jobs = 0.3, 3, 3
-        args.fleet, args.threads = 10, 5
+        args.fleet, args.threads, args.sim_processes = 10, 5, 1
 
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
@@ -381,7 +395,8 @@ def report(args: argparse.Namespace, a: dict[str, Any], b: dict[str, Any] | None
         return
     ours, theirs = b["netfleet"], b["nornir"]
     print(
-        f"\nB. {args.fleet} devices x {args.fleet_commands} commands; netfleet run "
+        f"\nB. {args.fleet} devices ({args.sim_processes} simulator processes) x "
+        f"{args.fleet_commands} commands; netfleet run "
         f"(--concurrency {args.threads}) vs Nornir + nornir_netmiko ({args.threads} threads)"
     )
     print(f"{'':18} {'netfleet':>10} {'nornir':>10} {'nornir/netfleet':>16}")

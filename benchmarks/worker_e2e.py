@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import sys
 
-# benchmarks/queue.py shadows the stdlib ``queue`` module: keep this directory off the path.
+# benchmarks/queue_throughput.py shadows the stdlib ``queue`` module: keep this directory off the path.
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 

@@ -269,7 +269,15 @@ class Simulator:
             self.devices.append(device)
             self._by_name[name] = device
         for pattern, changes in self._initial_faults.items():
-            for device in self.select(pattern):
+            chosen = self.select(pattern)
+            if not chosen:
+                example = self.devices[0].name
+                self.devices.clear()
+                self._by_name.clear()
+                raise SimulatorError(
+                    f"fault pattern {pattern!r} matches no device (names look like {example!r})"
+                )
+            for device in chosen:
                 device.set_faults(**changes)
 
     def _options(self, keys: list[asyncssh.SSHKey]) -> asyncssh.SSHServerConnectionOptions:

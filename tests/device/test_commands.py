@@ -101,8 +101,8 @@ async def test_line_that_looks_like_the_prompt_does_not_end_the_read(ios: Device
 
 async def test_unknown_platform_lists_known_ones() -> None:
     with pytest.raises(UnknownPlatform, match="cisco_ios") as info:
-        Device("127.0.0.1", platform="cisco_ios_typo", username="a", password="b")
-    assert "cisco_ios_typo" in str(info.value)
+        Device("127.0.0.1", platform="cisco_ios_typo", username="a", password="b", name="edge-9")
+    assert str(info.value).startswith("edge-9: unknown platform 'cisco_ios_typo'")
 
 
 async def test_is_alive_and_reset(ios: Device) -> None:

@@ -33,6 +33,7 @@ async def test_drop_mid_output_is_connection_lost(
         d.set_faults(drop_mid_output=True)
         results = await dev.send_commands(["show version", "show clock", "show version"])
         assert results[0].error_kind == "connection_lost"
+        assert "'show version': " in (results[0].error or "")  # names the command cut short
         assert [r.error_kind for r in results[1:]] == ["not_run", "not_run"]
         assert dev.closed
         assert dev.dirty

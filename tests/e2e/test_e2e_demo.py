@@ -35,6 +35,7 @@ def test_demo_serves_its_example_jobs_and_stops_on_ctrl_c(tmp_path: Path) -> Non
             ]
             assert parsed
             assert all(p for p in parsed)
+            assert api.get("/ui/", follow_redirects=True).status_code == 200  # the dashboard
             [schedule] = api.get("/api/v1/schedules").json()["items"]
             assert schedule["enabled"]
             assert schedule["cron"] == "* * * * *"

@@ -250,3 +250,33 @@ def test_cli_server_down_is_one_line_naming_the_url(e2e_tmp: Path) -> None:
     [line] = done.stderr.strip().splitlines()
     assert line.startswith("error: ")
     assert url in line
+
+
+def test_cli_credentials_and_devices_round_trip_without_leaking_the_secret(
+    server: Server, fleet: list[dict[str, Any]]
+) -> None:
+    secret = "Pw-" + secrets.token_urlsafe(12)
+    added = run_cli(
+        ["credentials", "add", "e2e-lab", "-u", "netops", "--password-stdin"],
+        server.env,
+        stdin=secret + "\n",
+    )
+    assert added.returncode == 0, added.stderr
+    listed = run_cli(["credentials", "list", "-o", "json"], server.env)
+    [cred] = [c for c in json.loads(listed.stdout) if c["name"] == "e2e-lab"]
+    assert (cred["username"], cred["has_password"], cred["has_enable_secret"]) == (
+        "netops",
+        True,
+        False,
+    )
+    device = ["devices", "add", "e2e-r1", "--host", "127.0.0.1", "--port", "2222"]
+    made = run_cli([*device, "--platform", "cisco_ios", "--credential", "e2e-lab"], server.env)
+    assert made.returncode == 0, made.stderr
+    shown = run_cli(["devices", "show", "e2e-r1", "-o", "json"], server.env)
+    assert json.loads(shown.stdout)["credentials"] == ["e2e-lab"]
+    in_use = run_cli(["credentials", "delete", "e2e-lab"], server.env)
+    assert in_use.returncode == 2  # a device still uses it
+    assert run_cli(["devices", "delete", "e2e-r1"], server.env).returncode == 0
+    assert run_cli(["credentials", "delete", "e2e-lab"], server.env).returncode == 0
+    for done in (added, listed, made, shown, in_use):
+        assert secret not in done.stdout + done.stderr

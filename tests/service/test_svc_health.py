@@ -145,3 +145,26 @@ async def test_unexpected_errors_are_bare_500s(app: FastAPI, client: httpx.Async
     assert r.headers["content-type"] == "application/problem+json"
     assert "Pw-Boom-1" not in r.text
     assert "Traceback" not in r.text
+
+
+async def test_database_unavailable_is_503_problem(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, auth=False)
+    store = await open_store(
+        "postgresql://postgres@127.0.0.1:1/nothing",
+        settings=settings,
+        secret_key=Fernet.generate_key(),
+        migrate=False,
+    )
+    try:
+        app = create_app(store, settings)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://s"
+        ) as c:
+            r = await c.get("/api/v1/devices")
+            assert r.status_code == 503
+            assert r.headers["retry-after"] == "5"
+            assert r.json()["kind"] == "database_unavailable"
+            assert (await c.get("/readyz")).status_code == 503
+            assert (await c.get("/healthz")).status_code == 200
+    finally:
+        await store.close()

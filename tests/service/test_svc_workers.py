@@ -53,3 +53,34 @@ async def test_no_workers_without_runtime(client: httpx.AsyncClient, store: SqlS
     assert sessions["embedded"] is None
     assert sessions["devices"] == []
     assert sessions["total"]["checkouts"] == 0
+
+
+async def test_several_embedded_workers_share_one_pool(
+    client: httpx.AsyncClient, fleet: list[str], store: SqlStore, app: object
+) -> None:
+    settings = app.state.netfleet.settings  # type: ignore[attr-defined]
+    runtime = EmbeddedRuntime(store, settings, workers=3, scheduler=False)
+    app.state.netfleet.runtime = runtime  # type: ignore[attr-defined]
+    task = asyncio.create_task(runtime.run())
+    try:
+        r = await client.post(
+            "/api/v1/jobs", json={"targets": {"devices": fleet}, "commands": ["show clock"]}
+        )
+        assert (await wait_finished(client, r.json()["id"]))["state"] == "succeeded"
+        workers = (await client.get("/api/v1/workers")).json()["items"]
+        assert len({w["id"] for w in workers}) == 3
+        stats = runtime.pool_stats()
+        assert stats is not None
+        assert stats.total.checkouts == 3
+        reporting: list[object] = []
+        for _ in range(100):
+            sessions = (await client.get("/api/v1/sessions")).json()
+            reporting = sessions["workers"]
+            if reporting and sessions["total"]["checkouts"] == 3:
+                break
+            await asyncio.sleep(0.05)
+        assert len(reporting) == 1  # the shared pool is counted once
+    finally:
+        runtime.stop()
+        await asyncio.wait_for(task, timeout=20)
+    assert (await client.get("/api/v1/workers")).json()["items"] == []

@@ -8,9 +8,11 @@ import signal
 import socket
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
+from netmiko import ConnectHandler
 from simclient import open_shell
 
 import netfleet_sim
@@ -64,6 +66,7 @@ def assert_one_error_line(err: str, *fragments: str) -> None:
         (["--auth", "telepathy"], "telepathy"),
         (["--fault", "sim-*:explode=1"], "explode"),
         (["--fault", "hang_on=("], "hang_on"),
+        (["--fault", "r1*:refuse_auth"], "fault pattern 'r1*' matches no device"),
         (["--legacy-algorithms", "sometimes"], "--legacy-algorithms"),
         (["--base-port", "65535", "--devices", "2"], "65535"),
         (["--authorized-key", "/nonexistent/key.pub"], "/nonexistent/key.pub"),
@@ -137,7 +140,29 @@ async def test_serves_writes_inventory_and_stops_on_sigterm(tmp_path: Path) -> N
         )
         shell = await open_shell(device)
         shell.close()
+        # netmiko sends "exit" and drops the socket at once: the simulator must not
+        # keep writing to it (asyncio would warn "socket.send() raised exception").
+        for entry in entries:
+            await asyncio.to_thread(_netmiko_show_version, entry)
     finally:
         proc.send_signal(signal.SIGTERM)
         _, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 0, err
+    assert err == b""
+
+
+def _netmiko_show_version(entry: dict[str, Any]) -> None:
+    conn = ConnectHandler(
+        device_type=entry["platform"],
+        host=entry["host"],
+        port=entry["port"],
+        username=entry["username"],
+        password=entry["password"],
+        secret=entry["enable_secret"],
+        allow_agent=False,
+        use_keys=False,
+    )
+    try:
+        assert conn.send_command("show version" if entry["platform"] != "linux" else "uname -a")
+    finally:
+        conn.disconnect()

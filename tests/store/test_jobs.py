@@ -182,3 +182,31 @@ async def test_events_record_the_story(store: SqlStore) -> None:
         "connected",
         "succeeded",
     ]
+
+
+async def test_ids_are_never_reused_after_deletion(store: SqlStore) -> None:
+    await add_devices(store, "r1")
+    first = await store.submit(commands("r1"))
+    await store.cancel(first.id)
+    assert await store.delete_finished_jobs(-1) == 1
+    second = await store.submit(
+        JobSpec.model_validate({"targets": {"devices": ["r1"]}, "commands": ["show clock"]})
+    )
+    assert second.id > first.id
+    assert (await store.get_job(second.id)).spec.commands == ["show clock"]
+
+
+def test_naive_run_at_is_utc() -> None:
+    spec = commands("r1", run_at="2030-01-01T00:00:00")
+    assert spec.options.run_at is not None
+    assert spec.options.run_at.timestamp() == 1893456000.0
+
+
+async def test_out_of_range_ids_are_not_found(store: SqlStore) -> None:
+    huge = 343984607442905789397511176192
+    with pytest.raises(NotFound):
+        await store.get_job(huge)
+    with pytest.raises(NotFound):
+        await store.cancel(-1)
+    assert (await store.list_jobs(cursor=huge)).items == ()
+    assert (await store.list_jobs(JobFilter(schedule_id=huge))).items == ()

@@ -6,11 +6,14 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from worker_harness import Fleet, eventually, import_sim_devices, logged, open_test_store, submit
 
+from netfleet.jobs.schedule import build_schedule
+from netfleet.store.schedules import create_schedule
 from netfleet_sim import Simulator
 
 WORKER = [sys.executable, "-c", "from netfleet.cli.app import main; main()", "worker"]
@@ -67,5 +70,40 @@ async def test_second_signal_stops_without_waiting_for_the_drain(
             assert record.tasks[0].error_kind == "worker_shutdown"
             workers = {w.id: w for w in await store.list_workers()}
             assert workers[worker.id].state == "stopped"
+        finally:
+            await store.close()
+
+
+async def test_the_worker_fires_due_schedules(
+    tmp_path: Path, sqlite_url: str, fleet_factory: list[Fleet]
+) -> None:
+    async with Simulator(devices=1, platforms=["cisco_ios"]) as sim:
+        sim.write_inventory(tmp_path / "inv.yaml")
+        store = await open_test_store(sqlite_url)
+        fleet = Fleet(sqlite_url, tmp_path)
+        fleet_factory.append(fleet)
+        try:
+            names = [s.name for s in await import_sim_devices(store, tmp_path / "inv.yaml")]
+            at = datetime.now(UTC) + timedelta(seconds=1)
+            spec = build_schedule(
+                name="soon",
+                at=at,
+                job_template={"targets": {"devices": names}, "commands": ["show clock"]},
+            )
+            await create_schedule(store, spec)
+            quiet = fleet.start("quiet")  # --no-scheduler
+            firing = fleet.start("firing", scheduler=True)
+
+            async def fired_and_done() -> bool:
+                page = await store.list_jobs()
+                return len(page.items) == 1 and page.items[0].finished
+
+            await eventually(fired_and_done, timeout=30, what="the schedule fired and ran")
+            [job] = (await store.list_jobs()).items
+            assert job.state == "succeeded"
+            assert job.schedule_id is not None
+            for worker in (quiet, firing):
+                worker.signal(signal.SIGTERM)
+                assert await worker.wait_exit(timeout=20) == 0
         finally:
             await store.close()

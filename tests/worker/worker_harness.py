@@ -39,7 +39,9 @@ FAST_WORKER_ENV = {
 class WorkerProcess:
     """One ``netfleet worker`` subprocess; its log goes to a file."""
 
-    def __init__(self, db_url: str, tmp: Path, name: str, env: dict[str, str]) -> None:
+    def __init__(
+        self, db_url: str, tmp: Path, name: str, env: dict[str, str], scheduler: bool = False
+    ) -> None:
         self.id = f"{name}-{uuid.uuid4().hex[:6]}"
         self.log_path = tmp / f"{self.id}.log"
         full_env = {**os.environ, **env}
@@ -54,7 +56,7 @@ class WorkerProcess:
                     db_url,
                     "--id",
                     self.id,
-                    "--no-scheduler",
+                    *([] if scheduler else ["--no-scheduler"]),
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -103,8 +105,8 @@ class Fleet:
         }
         self.workers: list[WorkerProcess] = []
 
-    def start(self, name: str = "w", **env: str) -> WorkerProcess:
-        worker = WorkerProcess(self.db_url, self.tmp, name, {**self.env, **env})
+    def start(self, name: str = "w", *, scheduler: bool = False, **env: str) -> WorkerProcess:
+        worker = WorkerProcess(self.db_url, self.tmp, name, {**self.env, **env}, scheduler)
         self.workers.append(worker)
         return worker
 

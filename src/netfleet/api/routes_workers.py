@@ -6,7 +6,6 @@ and from the pool totals every worker publishes with its heartbeat.
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -174,7 +173,6 @@ async def sessions(
     device: Annotated[str | None, Query(max_length=255, description="Only this device")] = None,
 ) -> SessionsOut:
     ctx = context(request)
-    now = time.time()
     alive = _alive_s(request)
     records = await ctx.store.list_workers(alive_within_s=alive)
     per_worker = [s for w in records if w.state != "stopped" and (s := _worker_sessions(w))]
@@ -195,7 +193,6 @@ async def sessions(
             for name, s in sorted(stats.devices.items())
             if device is None or name == device
         ]
-    del now
     return SessionsOut(
         total=_totals(per_worker), workers=per_worker, embedded=embedded, devices=devices
     )

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import uvicorn
+from fastapi import FastAPI
 
 from netfleet.api.app import create_app
 from netfleet.api.runtime import EmbeddedRuntime
@@ -134,8 +135,10 @@ async def serve(
     options: ServeOptions,
     *,
     announce: Callable[[str], None] = print,
+    configure_app: Callable[[FastAPI], None] | None = None,
 ) -> None:
-    """Run the service until SIGTERM/SIGINT. ``announce`` prints the URL and a new token."""
+    """Run the service until SIGTERM/SIGINT. ``announce`` prints the URL and a new token;
+    ``configure_app`` may add routes (e.g. the web dashboard) to the app before it starts."""
     check_bind(settings, options.host)
     store = await open_store(settings.database.url, settings=settings)
     try:
@@ -149,6 +152,8 @@ async def serve(
             scheduler=settings.worker.scheduler and options.workers > 0,
         )
         app = create_app(store, settings, runtime=runtime if options.workers else None)
+        if configure_app is not None:
+            configure_app(app)
         config = uvicorn.Config(
             app,
             host=options.host,

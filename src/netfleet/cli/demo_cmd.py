@@ -199,6 +199,7 @@ def _banner(
         "",
         "netfleet demo is running",
         f"  API       {url}   (docs {url}/api/docs)",
+        f"  dashboard {url}/ui/   (sign in with the token)",
         f"  token     {token}   (admin)",
         f"  fleet     {len(sim_devices)} simulated devices on 127.0.0.1, ports "
         f"{ports[0]}-{ports[-1]}: {', '.join(platforms)}",
@@ -238,6 +239,7 @@ async def run_demo(
     import httpx
 
     from netfleet.api.service import ServeOptions, serve
+    from netfleet.web import mount_dashboard
     from netfleet_sim import ALL_PLATFORMS, Simulator
 
     sim = Simulator(devices=devices, platforms=list(ALL_PLATFORMS), base_port=sim_base_port)
@@ -258,8 +260,9 @@ async def run_demo(
             elif not match:
                 echo(line)
 
+        options = ServeOptions(host=host, port=port, workers=1)
         server = asyncio.create_task(
-            serve(settings, ServeOptions(host=host, port=port, workers=1), announce=announce)
+            serve(settings, options, announce=announce, configure_app=mount_dashboard)
         )
         waiters: set[asyncio.Future[Any]] = {server, url_ready}
         await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)

@@ -111,7 +111,7 @@ def _problem_message(response: httpx.Response) -> str:
     if not detail:
         text = response.text.strip().splitlines()
         detail = text[0][:200] if text else response.reason_phrase
-    return f"{detail} (HTTP {response.status_code})"
+    return f"{' '.join(str(detail).split())} (HTTP {response.status_code})"
 
 
 class Remote:
@@ -167,9 +167,10 @@ class Remote:
             raise self._unreachable(exc) from None
         if response.status_code >= 400:
             code = EXIT_BAD_INPUT if 400 <= response.status_code < 500 else EXIT_FAILED
-            raise RemoteError(
-                _problem_message(response), exit_code=code, status=response.status_code
-            )
+            message = _problem_message(response)
+            if response.status_code == 401 and not self.endpoint.token:
+                message += "; give --token, NETFLEET_TOKEN or token in ~/.netfleet/cli.toml"
+            raise RemoteError(message, exit_code=code, status=response.status_code)
         if response.status_code == 204 or not response.content:
             return None
         try:

@@ -26,6 +26,7 @@ from netfleet.core.errors import (
     DeviceError,
     NetfleetError,
     TemplateNotFound,
+    UnknownPlatform,
 )
 from netfleet.core.models import CommandResult, Credential, DeviceSpec, HostKeyPolicy, JumpHost
 from netfleet.core.settings import ConnectSettings
@@ -79,7 +80,12 @@ class Device(DeviceSession):
         skip_on_open: bool = False,
         auto_reconnect: bool = True,
     ) -> None:
-        platform_spec = platform if isinstance(platform, PlatformSpec) else get_platform(platform)
+        label = name or f"{host}:{port}"
+        try:
+            spec = platform if isinstance(platform, PlatformSpec) else get_platform(platform)
+        except UnknownPlatform as exc:
+            raise UnknownPlatform(f"{label}: {exc.message}") from None
+        platform_spec = spec
         creds = tuple(credentials or ())
         if username is not None:
             creds = (
@@ -93,7 +99,6 @@ class Device(DeviceSession):
                 ),
                 *creds,
             )
-        label = name or f"{host}:{port}"
         dspec = DeviceSpec(
             name=label,
             host=host,

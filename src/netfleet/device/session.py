@@ -294,9 +294,9 @@ class DeviceSession:
             raise CommandTimeout(
                 f"{label!r}: no prompt within {timeout:g}s", device=self.name
             ) from None
-        except ConnectionLost:
+        except ConnectionLost as exc:
             self._dirty = True
-            raise
+            raise ConnectionLost(f"{label!r}: {exc.reason}", device=self.name) from None
         if index == 0:
             self.level, _ = modes.level_of(self._pinned, m)
             self.prompt = m.group(0).strip()

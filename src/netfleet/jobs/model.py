@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -110,6 +110,14 @@ class JobOptions(BaseModel):
     save: bool = Field(False, description="Save the running config after config jobs.")
     dry_run: bool = Field(False, description="Config: show the diff/candidate, apply nothing.")
     commit: bool = Field(True, description="Commit on candidate-config platforms.")
+
+    @field_validator("run_at")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        """A time without a zone is UTC (never the host's local time)."""
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
 
 
 class JobSpec(BaseModel):

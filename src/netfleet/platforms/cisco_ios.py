@@ -2,39 +2,33 @@
 
 from __future__ import annotations
 
-from netfleet.platforms.common import CONFIG_MODE, END, HOST, PASSWORD_PROMPT, line_error, prompt
-from netfleet.platforms.spec import PlatformSpec, PrivilegeLevel
-
-LEVELS = (
-    PrivilegeLevel(name="exec", prompt=prompt(HOST, ">")),
-    PrivilegeLevel(
-        name="privileged",
-        prompt=prompt(HOST, "#"),
-        enter="enable",
-        exit="disable",
-        password_prompt=PASSWORD_PROMPT,
-    ),
-    PrivilegeLevel(
-        name="config",
-        prompt=prompt(HOST, CONFIG_MODE + "#"),
-        enter="configure terminal",
-        exit="end",
-        host_max_len=20,  # IOS abbreviates the hostname in configuration prompts
-    ),
+from netfleet.platforms.common import (
+    AMBIGUOUS,
+    INCOMPLETE,
+    INVALID_INPUT,
+    MORE_PAGER,
+    cisco_levels,
+    line_error,
+    percent_errors,
 )
+from netfleet.platforms.spec import PlatformSpec
+
+LEVELS = cisco_levels(host_max_len=20)  # IOS abbreviates the hostname in configuration prompts
 
 ERROR_PATTERNS = (
-    line_error(r"% ?Invalid input detected"),
-    line_error(r"% ?Incomplete command"),
-    line_error(r"% ?Ambiguous command"),
-    line_error(r"% ?Unknown command"),
-    line_error(r"% ?Unrecognized command"),
-    line_error(r"% ?Bad IP address"),
-    line_error(r"% ?Bad mask"),
+    *percent_errors(
+        INVALID_INPUT,
+        INCOMPLETE,
+        AMBIGUOUS,
+        "Unknown command",
+        "Unrecognized command",
+        "Bad IP address",
+        "Bad mask",
+    ),
     line_error(r"%Error "),
 )
 
-PAGER_PROMPT = r"-+ ?More ?-+" + END
+PAGER_PROMPT = MORE_PAGER
 
 NOT_XE = r"\A(?!(?s:.*)IOS[ \-]?XE)(?s:.*)"
 """Prefix for version patterns: the whole text never mentions IOS-XE."""

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from netfleet.platforms.common import CONFIG_MODE, END, line_error, prompt
-from netfleet.platforms.spec import CommitSpec, PlatformSpec, PrivilegeLevel
+from netfleet.platforms.common import (
+    AMBIGUOUS,
+    INCOMPLETE,
+    INVALID_INPUT,
+    MORE_PAGER,
+    cisco_levels,
+    percent_errors,
+)
+from netfleet.platforms.spec import CommitSpec, PlatformSpec
 
 HOST = r"(?:[\w.\-]+/[\w./\-]*:)?[\w.\-]+"
 """``RP/0/RP0/CPU0:R1`` (node location, then the hostname) or a bare hostname."""
@@ -11,30 +18,25 @@ HOST = r"(?:[\w.\-]+/[\w./\-]*:)?[\w.\-]+"
 SPEC = PlatformSpec(
     name="cisco_xr",
     display_name="Cisco IOS-XR",
-    levels=(
-        PrivilegeLevel(name="privileged", prompt=prompt(HOST, "#")),
-        PrivilegeLevel(
-            name="config",
-            prompt=prompt(HOST, CONFIG_MODE + "#"),
-            enter="configure terminal",
-            exit="end",
-            exit_confirm=(
-                # Leaving with uncommitted changes: discard them (the caller commits first).
-                (r"Uncommitted changes found, commit them[^\n]*\?\s*\[cancel\]:", "no\n"),
-            ),
+    levels=cisco_levels(
+        HOST,
+        user_exec=False,
+        exit_confirm=(
+            # Leaving with uncommitted changes: discard them (the caller commits first).
+            (r"Uncommitted changes found, commit them[^\n]*\?\s*\[cancel\]:", "no\n"),
         ),
     ),
     default_level="privileged",
     on_open=("terminal length 0", "terminal width 511"),
-    error_patterns=(
-        line_error(r"% ?Invalid input detected"),
-        line_error(r"% ?Incomplete command"),
-        line_error(r"% ?Ambiguous command"),
-        line_error(r"% ?Failed to commit"),
-        line_error(r"% ?Bad IP address"),
-        line_error(r"% ?Unknown command"),
+    error_patterns=percent_errors(
+        INVALID_INPUT,
+        INCOMPLETE,
+        AMBIGUOUS,
+        "Failed to commit",
+        "Bad IP address",
+        "Unknown command",
     ),
-    pager_prompt=r"-+ ?More ?-+" + END,
+    pager_prompt=MORE_PAGER,
     commit=CommitSpec(
         commit="commit",
         check=None,  # XR has no "commit check"; a failed commit rolls itself back.

@@ -8,6 +8,8 @@ it to the hostname learned at login (see ``CompiledPlatform.pinned``).
 
 from __future__ import annotations
 
+from netfleet.platforms.spec import PrivilegeLevel
+
 HOST = r"[\w.\-]+"
 """A Cisco-style or EOS hostname."""
 
@@ -29,3 +31,49 @@ def prompt(host: str, suffix: str) -> str:
 def line_error(text: str) -> str:
     """An error pattern that must start its line (after optional blanks); ``text`` is a regex."""
     return rf"^[ \t]*{text}"
+
+
+MORE_PAGER = r"-+ ?More ?-+" + END
+"""The ``--More--`` / ``-- More --`` pager line of the Cisco-style CLIs."""
+
+INVALID_INPUT = "Invalid input detected"
+INCOMPLETE = "Incomplete command"
+AMBIGUOUS = "Ambiguous command"
+"""Message texts most Cisco-style CLIs share (after ``%``)."""
+
+
+def percent_errors(*messages: str) -> tuple[str, ...]:
+    """Error patterns for ``% message`` lines (the space after ``%`` is optional)."""
+    return tuple(line_error(rf"% ?{message}") for message in messages)
+
+
+def cisco_levels(
+    host: str = HOST,
+    *,
+    user_exec: bool = True,
+    host_max_len: int = 0,
+    exit_confirm: tuple[tuple[str, str], ...] = (),
+) -> tuple[PrivilegeLevel, ...]:
+    """Cisco-style levels: ``host>`` (``user_exec`` only; ``enable`` with a password prompt
+    leads on), ``host#``, then ``host(config...)#`` via ``configure terminal`` / ``end``."""
+    config = PrivilegeLevel(
+        name="config",
+        prompt=prompt(host, CONFIG_MODE + "#"),
+        enter="configure terminal",
+        exit="end",
+        exit_confirm=exit_confirm,
+        host_max_len=host_max_len,
+    )
+    if not user_exec:
+        return (PrivilegeLevel(name="privileged", prompt=prompt(host, "#")), config)
+    return (
+        PrivilegeLevel(name="exec", prompt=prompt(host, ">")),
+        PrivilegeLevel(
+            name="privileged",
+            prompt=prompt(host, "#"),
+            enter="enable",
+            exit="disable",
+            password_prompt=PASSWORD_PROMPT,
+        ),
+        config,
+    )

@@ -18,7 +18,7 @@ from alembic.config import Config
 from sqlalchemy import exc
 from sqlalchemy.engine import Connection
 
-from netfleet.core.errors import DatabaseUnavailable, NetfleetError, StoreError
+from netfleet.core.errors import DatabaseUnavailable, NetfleetError, StoreError, ValidationError
 from netfleet.core.models import DeviceSpec
 from netfleet.store import (
     devices_sql,
@@ -87,6 +87,8 @@ class StoreBase:
                 raise translate(error, what) from None
             except NetfleetError:
                 raise
+            except OverflowError:
+                raise ValidationError(f"{what}: a number is out of range") from None
             except (exc.SQLAlchemyError, OSError) as error:
                 raise translate(error, what) from None
         raise StoreError(f"{what}: gave up after repeated deadlocks")  # pragma: no cover

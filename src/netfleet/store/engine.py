@@ -26,6 +26,7 @@ from netfleet.core.errors import (
     DatabaseUnavailable,
     NetfleetError,
     StoreError,
+    ValidationError,
 )
 
 Dialect = Literal["sqlite", "postgresql"]
@@ -144,6 +145,8 @@ def translate(error: BaseException, what: str) -> NetfleetError:
         return Conflict(f"{what}: conflicts with existing data ({_short(error)})")
     if isinstance(error, exc.DBAPIError):
         sqlstate = getattr(error.orig, "sqlstate", None) or ""
+        if sqlstate == "22003":
+            return ValidationError(f"{what}: a number is out of range")
         if error.connection_invalidated or sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
             return DatabaseUnavailable(f"{what}: database unavailable ({_short(error)})")
         if isinstance(error, exc.OperationalError):

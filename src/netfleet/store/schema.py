@@ -35,6 +35,7 @@ credentials = sa.Table(
     sa.Column("use_agent", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("updated_at", Time, nullable=False),
+    sqlite_autoincrement=True,
 )
 
 devices = sa.Table(
@@ -56,6 +57,7 @@ devices = sa.Table(
     sa.Column("created_at", Time, nullable=False),
     sa.Column("updated_at", Time, nullable=False),
     sa.CheckConstraint("max_sessions >= 1", name="max_sessions_positive"),
+    sqlite_autoincrement=True,
 )
 
 device_labels = sa.Table(
@@ -123,6 +125,7 @@ schedules = sa.Table(
     sa.CheckConstraint("misfire_policy IN ('skip', 'run_latest', 'backfill')", name="misfire"),
     sa.CheckConstraint("overlap IN ('skip', 'queue')", name="overlap"),
     sa.Index(None, "enabled", "next_fire_at"),
+    sqlite_autoincrement=True,
 )
 
 jobs = sa.Table(
@@ -151,6 +154,7 @@ jobs = sa.Table(
     sa.Index(None, "created_at"),
     sa.Index(None, "finished_at"),
     sa.Index(None, "state"),
+    sqlite_autoincrement=True,
 )
 
 tasks = sa.Table(
@@ -193,6 +197,7 @@ tasks = sa.Table(
         sqlite_where=sa.text("state = 'running'"),
         postgresql_where=sa.text("state = 'running'"),
     ),
+    sqlite_autoincrement=True,
 )
 
 task_outputs = sa.Table(
@@ -211,6 +216,7 @@ task_outputs = sa.Table(
     sa.Column("started_at", Time, nullable=False),
     sa.Column("duration_ms", sa.Double, nullable=False),
     sa.UniqueConstraint("task_id", "attempt", "seq"),
+    sqlite_autoincrement=True,
 )
 
 task_events = sa.Table(
@@ -225,6 +231,7 @@ task_events = sa.Table(
     sa.Column("data", sa.JSON),
     sa.Index(None, "job_id", "id"),
     sa.Index(None, "task_id"),
+    sqlite_autoincrement=True,
 )
 
 workers = sa.Table(

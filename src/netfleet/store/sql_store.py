@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from netfleet.core.errors import LeaseLost
+from netfleet.core.errors import LeaseLost, NotFound
 from netfleet.core.models import Credential, DeviceSpec
 from netfleet.core.settings import Settings
 from netfleet.jobs.model import JobSpec, parse_job_spec
@@ -116,7 +116,7 @@ class SqlStore(StoreBase):
                 platform=platform,
                 name_glob=name_glob,
                 limit=max(1, min(limit, 1000)),
-                cursor=cursor,
+                cursor=None if cursor is None else _clamp(cursor),
             ),
             write=False,
             idempotent=True,
@@ -154,6 +154,7 @@ class SqlStore(StoreBase):
         return job
 
     async def get_job(self, job_id: int, *, tasks: bool = True, outputs: bool = True) -> JobRecord:
+        _check_id("job", job_id)
         return await self._run(
             f"read job {job_id}",
             lambda c: reads_sql.get_job(
@@ -166,6 +167,13 @@ class SqlStore(StoreBase):
     async def list_jobs(
         self, filt: JobFilter | None = None, *, limit: int = 50, cursor: int | None = None
     ) -> Page:
+        cursor = None if cursor is None else _clamp(cursor)
+        if (
+            filt is not None
+            and filt.schedule_id is not None
+            and _clamp(filt.schedule_id) != (filt.schedule_id)
+        ):
+            return Page(items=(), next_cursor=None)
         return await self._run(
             "list jobs",
             lambda c: reads_sql.list_jobs(
@@ -176,6 +184,8 @@ class SqlStore(StoreBase):
         )
 
     async def cancel(self, job_id: int) -> JobRecord:
+        _check_id("job", job_id)
+
         def op(conn: Connection) -> JobRecord:
             jobs_sql.cancel_job(conn, job_id, self._now(conn))
             return reads_sql.get_job(conn, self._specs, job_id, with_tasks=True, with_outputs=False)
@@ -183,6 +193,8 @@ class SqlStore(StoreBase):
         return await self._run(f"cancel job {job_id}", op)
 
     async def events(self, job_id: int, *, after_id: int = 0, limit: int = 1000) -> list[TaskEvent]:
+        _check_id("job", job_id)
+        after_id = _clamp(after_id)
         rows = await self._run(
             f"read events of job {job_id}",
             lambda c: reads_sql.job_events(c, job_id, after_id, max(1, min(limit, 10_000))),
@@ -352,6 +364,19 @@ class SqlStore(StoreBase):
             return workers_sql.list_workers(conn, after)
 
         return await self._run("list workers", op, write=False, idempotent=True)
+
+
+_MAX_ID = 2**63 - 1
+
+
+def _check_id(kind: str, value: int) -> None:
+    """Ids outside the 64-bit range cannot exist (and would overflow the drivers)."""
+    if not 0 < value <= _MAX_ID:
+        raise NotFound(f"{kind} {value} not found")
+
+
+def _clamp(value: int) -> int:
+    return max(-_MAX_ID, min(value, _MAX_ID))
 
 
 async def open_store(

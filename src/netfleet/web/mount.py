@@ -48,14 +48,15 @@ def mount_dashboard(
     *,
     stopping: asyncio.Event | None = None,
     prefix: str = PREFIX,
-) -> Dashboard:
+) -> None:
     """Serve the dashboard under ``prefix`` (``/ui``) on ``app``, reading ``store``.
 
     ``mount_dashboard(app)`` alone takes the store, settings and shutdown event from the
     service context the app factory leaves in ``app.state.netfleet`` (so it can be passed
     as a plain ``Callable[[FastAPI], object]`` hook). Sign-in uses the API's tokens
     (``service.auth``); ``stopping``, once set, ends live streams. ``/`` redirects to the
-    dashboard unless ``app`` has a route there already."""
+    dashboard unless ``app`` has a route there already. The dashboard's state (a
+    ``Dashboard``) is ``app.state.dashboard``."""
     service = getattr(app.state, "netfleet", None)
     store = store if store is not None else getattr(service, "store", None)
     settings = settings if settings is not None else getattr(service, "settings", None)
@@ -84,5 +85,3 @@ def mount_dashboard(
     @app.get(prefix + "/{rest:path}", include_in_schema=False)
     async def unknown_page(rest: str) -> Response:
         raise PageError(404, f"no dashboard page at {prefix}/{rest}")
-
-    return board

@@ -36,7 +36,7 @@ class Completer:
         *,
         before: Callable[[], Awaitable[object]] | None = None,
         max_batch: int = 200,
-        linger_s: float = 0.002,
+        linger_s: float = 0.01,
     ) -> None:
         self._store = store
         self._before = before

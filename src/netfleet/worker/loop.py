@@ -56,8 +56,8 @@ class WorkerConfig:
     """Default: half the lease, at most 10 s."""
     deadline_grace_s: float | None = None
     """Default: the lease duration."""
-    claim_coalesce_s: float = 0.005
-    """After a slot frees, wait this long for more before claiming (fewer round trips)."""
+    claim_coalesce_s: float = 0.02
+    """After a slot frees, wait up to this long for more to free before claiming."""
 
     @property
     def reap_every(self) -> float:
@@ -246,7 +246,11 @@ class Worker:
         await self._coalesce()
 
     async def _coalesce(self) -> None:
-        if self.running.slot_freed.is_set() and not self._stop.is_set():
+        """Batch claims: with few slots free, give running tasks a moment to free more."""
+        if not self.running.slot_freed.is_set() or self._stop.is_set():
+            return
+        enough = max(1, self.config.concurrency // 10)
+        if self.config.concurrency - len(self.running) < enough:
             await asyncio.sleep(self.config.claim_coalesce_s)
 
     async def _claim(self, limit: int) -> int:

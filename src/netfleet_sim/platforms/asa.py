@@ -226,11 +226,6 @@ def show_clock(eng: IosEngine, args: tuple[str, ...]) -> str:
     return clock_text(utc_now()) + "\n"
 
 
-def show_hostname(eng: IosEngine, args: tuple[str, ...]) -> str:
-    """``show hostname``."""
-    return eng.state.hostname + "\n"
-
-
 SHOWS: dict[str, ShowFn] = {
     "version": show_version,
     "running-config": show_running,
@@ -239,7 +234,7 @@ SHOWS: dict[str, ShowFn] = {
     "interface ip brief": show_int_ip_brief,
     "inventory": show_inventory,
     "clock": show_clock,
-    "hostname": show_hostname,
+    "hostname": ios_show.show_hostname,
 }
 
 ASA = IosFlavor(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from netfleet_sim.platforms import ioscfg
@@ -224,12 +225,15 @@ def show_int_description(eng: IosEngine, args: tuple[str, ...]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def show_vlan(eng: IosEngine, args: tuple[str, ...]) -> str:
-    """``show vlan`` (with the VLAN type table) and ``show vlan brief``."""
+def vlan_ports_table(
+    eng: IosEngine, short: Callable[[str], str] = short_name
+) -> tuple[dict[int, str], list[str]]:
+    """The configured VLANs, and the ``VLAN Name Status Ports`` table of ``show vlan``
+    (access ports named by ``short``, four to a line)."""
     members: dict[int, list[str]] = {}
     for v in views(eng):
         if v.switchport and not v.trunk:
-            members.setdefault(v.access_vlan, []).append(short_name(v.name))
+            members.setdefault(v.access_vlan, []).append(short(v.name))
     table = vlans(eng.state.running)
     lines = [
         "",
@@ -241,6 +245,12 @@ def show_vlan(eng: IosEngine, args: tuple[str, ...]) -> str:
         chunks = [", ".join(ports[i : i + 4]) for i in range(0, len(ports), 4)] or [""]
         lines.append(f"{vid:<4} {name:<32} {'active':<9} {chunks[0]}".rstrip())
         lines.extend(f"{'':<48}{chunk}" for chunk in chunks[1:])
+    return table, lines
+
+
+def show_vlan(eng: IosEngine, args: tuple[str, ...]) -> str:
+    """``show vlan`` (with the VLAN type table) and ``show vlan brief``."""
+    table, lines = vlan_ports_table(eng)
     defaults = ("fddi-default", "token-ring-default", "fddinet-default", "trnet-default")
     for vid, name in zip(range(1002, 1006), defaults, strict=True):
         lines.append(f"{vid:<4} {name:<32} act/unsup ")
@@ -282,6 +292,11 @@ def show_inventory(eng: IosEngine, args: tuple[str, ...]) -> str:
 def show_clock(eng: IosEngine, args: tuple[str, ...]) -> str:
     """``show clock``."""
     return clock_text(utc_now()) + "\n"
+
+
+def show_hostname(eng: IosEngine, args: tuple[str, ...]) -> str:
+    """``show hostname`` (NX-OS, ASA)."""
+    return eng.state.hostname + "\n"
 
 
 def show_users(eng: IosEngine, args: tuple[str, ...]) -> str:

@@ -11,7 +11,7 @@ from netfleet_sim.platforms.identity import ipv4_mgmt, serial, split_uptime
 from netfleet_sim.platforms.ios import BANNER
 from netfleet_sim.platforms.ioscfg import Config
 from netfleet_sim.platforms.iosstate import IosFlavor, ShowFn
-from netfleet_sim.platforms.iosview import Hardware, IfaceView, clock_text, utc_now, vlans
+from netfleet_sim.platforms.iosview import Hardware, IfaceView, clock_text, utc_now
 from netfleet_sim.platforms.padding import nxos_acl
 
 if TYPE_CHECKING:
@@ -233,21 +233,7 @@ def show_int_brief(eng: IosEngine, args: tuple[str, ...]) -> str:
 
 def show_vlan(eng: IosEngine, args: tuple[str, ...]) -> str:
     """``show vlan``."""
-    members: dict[int, list[str]] = {}
-    for v in ios_show.views(eng):
-        if v.switchport and not v.trunk:
-            members.setdefault(v.access_vlan, []).append(_short(v.name))
-    table = vlans(eng.state.running)
-    lines = [
-        "",
-        "VLAN Name                             Status    Ports",
-        "---- -------------------------------- --------- -------------------------------",
-    ]
-    for vid, name in table.items():
-        ports = members.get(vid, [])
-        chunks = [", ".join(ports[i : i + 4]) for i in range(0, len(ports), 4)] or [""]
-        lines.append(f"{vid:<4} {name:<32} {'active':<9} {chunks[0]}".rstrip())
-        lines.extend(f"{'':<48}{chunk}" for chunk in chunks[1:])
+    table, lines = ios_show.vlan_ports_table(eng, _short)
     lines += ["", "VLAN Type         Vlan-mode", "---- -----        ----------"]
     lines += [f"{vid:<4} enet         CE" for vid in table]
     lines += ["", "Remote SPAN VLANs", "-" * 79, "", "Primary  Secondary  Type             Ports"]
@@ -277,11 +263,6 @@ def show_clock(eng: IosEngine, args: tuple[str, ...]) -> str:
     return clock_text(utc_now()) + "\nTime source is NTP\n"
 
 
-def show_hostname(eng: IosEngine, args: tuple[str, ...]) -> str:
-    """``show hostname``."""
-    return eng.state.hostname + "\n"
-
-
 SHOWS: dict[str, ShowFn] = {
     "version": show_version,
     "running-config": show_running,
@@ -292,7 +273,7 @@ SHOWS: dict[str, ShowFn] = {
     "vlan": show_vlan,
     "inventory": show_inventory,
     "clock": show_clock,
-    "hostname": show_hostname,
+    "hostname": ios_show.show_hostname,
     "users": ios_show.show_users,
 }
 

@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.Double(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_credentials")),
         sa.UniqueConstraint("name", name=op.f("uq_credentials_name")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "devices",
@@ -54,6 +55,7 @@ def upgrade() -> None:
         sa.CheckConstraint("max_sessions >= 1", name=op.f("ck_devices_max_sessions_positive")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_devices")),
         sa.UniqueConstraint("name", name=op.f("uq_devices_name")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "schedules",
@@ -82,6 +84,7 @@ def upgrade() -> None:
         sa.CheckConstraint("overlap IN ('skip', 'queue')", name=op.f("ck_schedules_overlap")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_schedules")),
         sa.UniqueConstraint("name", name=op.f("uq_schedules_name")),
+        sqlite_autoincrement=True,
     )
     op.create_index(
         op.f("ix_schedules_enabled_next_fire_at"),
@@ -193,6 +196,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_jobs")),
         sa.UniqueConstraint("idempotency_key", name=op.f("uq_jobs_idempotency_key")),
         sa.UniqueConstraint("schedule_id", "fire_time", name=op.f("uq_jobs_schedule_id_fire_time")),
+        sqlite_autoincrement=True,
     )
     op.create_index(op.f("ix_jobs_created_at"), "jobs", ["created_at"], unique=False)
     op.create_index(op.f("ix_jobs_finished_at"), "jobs", ["finished_at"], unique=False)
@@ -230,6 +234,7 @@ def upgrade() -> None:
             ["job_id"], ["jobs.id"], name=op.f("fk_tasks_job_id_jobs"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tasks")),
+        sqlite_autoincrement=True,
     )
     op.create_index(op.f("ix_tasks_device_id_state"), "tasks", ["device_id", "state"], unique=False)
     op.create_index(op.f("ix_tasks_job_id"), "tasks", ["job_id"], unique=False)
@@ -265,6 +270,7 @@ def upgrade() -> None:
             ["task_id"], ["tasks.id"], name=op.f("fk_task_events_task_id_tasks"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_task_events")),
+        sqlite_autoincrement=True,
     )
     op.create_index(op.f("ix_task_events_job_id_id"), "task_events", ["job_id", "id"], unique=False)
     op.create_index(op.f("ix_task_events_task_id"), "task_events", ["task_id"], unique=False)
@@ -292,6 +298,7 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "task_id", "attempt", "seq", name=op.f("uq_task_outputs_task_id_attempt_seq")
         ),
+        sqlite_autoincrement=True,
     )
 
 
