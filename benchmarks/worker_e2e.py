@@ -16,38 +16,33 @@ One run measures, against one simulator process (Cisco IOS devices on loopback):
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import contextlib
+import json
 import os
+import signal
+import socket
+import subprocess
 import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
 
-# benchmarks/queue_throughput.py shadows the stdlib ``queue`` module: keep this directory off the path.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+import psutil
+import sqlalchemy as sa
+from cryptography.fernet import Fernet
 
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import contextlib  # noqa: E402
-import json  # noqa: E402
-import signal  # noqa: E402
-import socket  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import urllib.request  # noqa: E402
-import uuid  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
-
-import psutil  # noqa: E402
-import sqlalchemy as sa  # noqa: E402
-from cryptography.fernet import Fernet  # noqa: E402
-
-from netfleet.core.inventory import load_inventory  # noqa: E402
-from netfleet.core.models import DeviceSpec  # noqa: E402
-from netfleet.core.settings import Settings, WorkerSettings  # noqa: E402
-from netfleet.jobs.execute import run_on_device  # noqa: E402
-from netfleet.jobs.model import JobSpec  # noqa: E402
-from netfleet.pool import device_pool  # noqa: E402
-from netfleet.store import SqlStore, open_store  # noqa: E402
+from netfleet.core.inventory import load_inventory
+from netfleet.core.models import DeviceSpec
+from netfleet.core.settings import Settings, WorkerSettings
+from netfleet.jobs.execute import run_on_device
+from netfleet.jobs.model import JobSpec
+from netfleet.pool import device_pool
+from netfleet.store import SqlStore, open_store
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 COMMANDS = ["show version"]

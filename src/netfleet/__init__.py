@@ -1,10 +1,28 @@
-"""netfleet: run CLI commands and configuration on fleets of network devices over SSH."""
+"""netfleet: run CLI commands and configuration on fleets of network devices over SSH.
+
+``from netfleet import Netfleet`` is the Python API (loaded on first use, so
+``import netfleet`` stays cheap for the CLI).
+"""
+
+from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 try:
     __version__ = version("netfleet")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
-__all__ = ["__version__"]
+if TYPE_CHECKING:
+    from netfleet.client import Netfleet
+
+__all__ = ["Netfleet", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Netfleet":
+        from netfleet.client import Netfleet
+
+        return Netfleet
+    raise AttributeError(f"module 'netfleet' has no attribute {name!r}")

@@ -105,7 +105,11 @@ class Session:
                 await self._stdout.drain()
         except (TimeoutError, OSError, asyncssh.Error):
             pass
-        self._channel().exit(0)
+        await asyncio.sleep(0)  # let a pending connection-lost callback run first
+        if self._conn.is_closed():
+            return  # the client already left (e.g. right after sending ``exit``)
+        if not self._channel().is_closing():
+            self._channel().exit(0)
         self._conn.close()
 
     def _channel(self) -> asyncssh.SSHServerChannel[str]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import asyncssh
@@ -67,8 +69,9 @@ async def test_enable_with_a_wrong_secret_is_privilege_error(
     ios_sim: Simulator, make_device: MakeDevice
 ) -> None:
     async with make_device(ios_sim.devices[0], enable_secret="not-it") as dev:
-        with pytest.raises(PrivilegeError, match="rejected"):
+        with pytest.raises(PrivilegeError, match=f"{ios_sim.devices[0].name}: .*rejected") as info:
             await dev.enable()
+        assert "not-it" not in str(info.value)
         assert dev.level == "exec"
         assert (await dev.send_command("show clock")).ok  # still usable, still in step
     async with make_device(ios_sim.devices[0], enable_secret=None) as dev:
@@ -228,3 +231,45 @@ async def test_legacy_algorithms_are_opt_in(make_device: MakeDevice) -> None:
                 pass
         async with make_device(d, legacy_algorithms=True) as dev:
             assert await dev.is_alive()
+
+
+@pytest.fixture
+async def ssh_agent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Path]:
+    """A real ``ssh-agent`` on a private socket (SSH_AUTH_SOCK points at it)."""
+    if shutil.which("ssh-agent") is None or shutil.which("ssh-add") is None:
+        pytest.skip("ssh-agent is not installed")
+    folder = Path(tempfile.mkdtemp(prefix="nf-agent-"))  # short: unix socket paths are limited
+    sock = folder / "agent.sock"
+    agent = await asyncio.create_subprocess_exec(
+        "ssh-agent", "-D", "-a", str(sock), stdout=asyncio.subprocess.DEVNULL
+    )
+    try:
+        async with asyncio.timeout(10):
+            while not sock.exists():  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(sock))
+        yield sock
+    finally:
+        agent.terminate()
+        await agent.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+async def test_agent_auth(ssh_agent: Path, tmp_path: Path, make_device: MakeDevice) -> None:
+    key = asyncssh.generate_private_key("ssh-ed25519")
+    key_file = tmp_path / "id_ed25519"
+    key.write_private_key(str(key_file))
+    key_file.chmod(0o600)
+    add = await asyncio.create_subprocess_exec(
+        "ssh-add", str(key_file), stderr=asyncio.subprocess.DEVNULL
+    )
+    assert await add.wait() == 0
+    async with Simulator(
+        devices=1, platforms=["cisco_ios"], base_port=0, auth=["publickey"], authorized_keys=[key]
+    ) as sim:
+        d = sim.devices[0]
+        async with make_device(d, password=None, use_agent=True) as dev:
+            assert await dev.is_alive()
+        with pytest.raises(AuthenticationFailed):  # the agent is only asked when told to
+            async with make_device(d, password=None):
+                pass

@@ -160,3 +160,55 @@ async def test_failed_open_closes_its_session_log(
     assert dev.closed
     text = await asyncio.to_thread(log.read_text)
     assert text.splitlines()[-1].endswith(f"close {d.name}")
+
+
+class BlackHoleProxy:
+    """A TCP relay to one port that can go silent (forward nothing, close nothing)."""
+
+    def __init__(self, port: int) -> None:
+        self.target = port
+        self.silent = False
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def __aenter__(self) -> BlackHoleProxy:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._server.wait_closed()
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target)
+        for src, dst in ((reader, up_writer), (up_reader, writer)):
+            task = asyncio.create_task(self._pipe(src, dst))
+            self._tasks.add(task)
+
+    async def _pipe(self, src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+        try:
+            while data := await src.read(65536):
+                if not self.silent:
+                    dst.write(data)
+        finally:
+            dst.close()
+
+
+async def test_keepalives_detect_a_silent_peer_before_the_command_timeout(
+    ios_sim: Simulator, make_device: MakeDevice
+) -> None:
+    d = ios_sim.devices[0]
+    async with (
+        BlackHoleProxy(d.port) as proxy,
+        make_device(d, port=proxy.port, keepalive_seconds=0.1, command_timeout=30) as dev,
+    ):
+        assert (await dev.send_command("show clock")).ok
+        proxy.silent = True  # a dead path: nothing arrives, nothing is closed
+        with pytest.raises(ConnectionLost, match=d.name):
+            await dev.send_command("show clock")

@@ -96,6 +96,34 @@ async def test_config_push_read_back_and_save(
         await dev.enable()
         running = await dev.send_command(show)
         assert "nf-test-42" in running.output
+    # Saved means it survives a reboot (which discards everything unsaved).
+    await sim_device.reboot()
+    async with make_device(sim_device) as dev:
+        await dev.enable()
+        assert "nf-test-42" in (await dev.send_command(show)).output
+
+
+async def test_save_config_alone_makes_changes_survive_a_reboot(
+    config_device: SimDevice, make_device: MakeDevice
+) -> None:
+    lines, show = CONFIG[config_device.platform]
+    lines = [ln.replace("42", "61") for ln in lines]
+    async with make_device(config_device) as dev:
+        assert (await dev.send_config(lines)).ok
+        await dev.enable()
+        assert "nf-test-61" in (await dev.send_command(show)).output
+    await config_device.reboot()
+    async with make_device(config_device) as dev:
+        await dev.enable()
+        if dev.platform.commit is None:  # not saved: the reboot lost it
+            assert "nf-test-61" not in (await dev.send_command(show)).output
+            assert (await dev.send_config(lines)).ok
+        saved = await dev.save_config()
+        assert saved.ok, saved.error
+    await config_device.reboot()
+    async with make_device(config_device) as dev:
+        await dev.enable()
+        assert "nf-test-61" in (await dev.send_command(show)).output
 
 
 async def test_dry_run_changes_nothing(config_device: SimDevice, make_device: MakeDevice) -> None:
@@ -113,6 +141,9 @@ async def test_dry_run_changes_nothing(config_device: SimDevice, make_device: Ma
         assert "77" in result.diff
         if dev.platform.commit is None:
             assert sim_device.stats.command_count == before  # nothing was sent
+        else:  # rolled back by a command the device knows
+            assert result.results[-1].command == dev.platform.commit.rollback
+            assert result.results[-1].ok, result.results[-1].error
         assert dev.level == dev.platform.default_level
         assert "nf-test-77" not in (await dev.send_command(show)).output
 
@@ -132,6 +163,7 @@ async def test_failed_candidate_is_rolled_back(platform: str, make_device: MakeD
         assert result.error_kind == "command_error"
         assert dev.platform.commit is not None
         assert result.results[-1].command == dev.platform.commit.rollback
+        assert result.results[-1].ok, result.results[-1].error  # the device knows the command
         assert dev.level == dev.platform.default_level
         assert "nf-test-55" not in (await dev.send_command(show)).output
         # Nothing of the failed push is left in the candidate: the next push is clean.

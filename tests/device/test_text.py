@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import asyncssh
+
 from netfleet.channel import normalize, strip_echo
 from netfleet.channel.text import split_partial_escape
 from netfleet.core.redact import MASK, Redactor
+from netfleet.device.sessionlog import SessionLog
 
 
 def test_redactor_masks_values_and_secret_config_lines() -> None:
@@ -43,6 +48,24 @@ def test_redactor_masks_values_and_secret_config_lines() -> None:
     assert " description keyless interface" in out
     assert "interface Loopback0" in out
     assert "hunter22" not in repr(r)
+
+
+def test_session_log_masks_private_key_bodies_however_split(tmp_path: Path) -> None:
+    key = asyncssh.generate_private_key("ssh-ed25519").export_private_key().decode()
+    body = key.splitlines()[1:-1]
+    assert body
+    text = f"$ cat id_ed25519\r\n{key.replace(chr(10), chr(13) + chr(10))}user@h:~$ ls\r\nnotes\r\n"
+    log = SessionLog(tmp_path / "s.log", Redactor(["pw-123"]))
+    for i in range(0, len(text), 7):  # arrives in small pieces, lines split anywhere
+        log.received(text[i : i + 7])
+    log.received("-----BEGIN RSA PRIVATE KEY-----\nMIIEow")  # cut off mid-key
+    log.close()
+    written = (tmp_path / "s.log").read_text()
+    for line in body:
+        assert line not in written
+    assert "-----BEGIN OPENSSH PRIVATE KEY-----\n" + MASK + "\n" in written
+    assert "-----END OPENSSH PRIVATE KEY-----\nuser@h:~$ ls\nnotes\n" in written
+    assert "MIIEow" not in written
 
 
 def test_normalize_line_endings_ansi_and_pager_erase() -> None:

@@ -82,7 +82,7 @@ def _now() -> datetime:
         ({"cron": "0 0 * * *", "at": _now() + timedelta(days=1)}, "exactly one of cron"),
         ({}, "exactly one of cron"),
         ({"cron": "0 0 * * *", "end_at": _now() - timedelta(days=1)}, "end_at"),
-        ({"cron": "0 0 1 1 *", "end_at": _now() + timedelta(minutes=1)}, "never fires"),
+        ({"cron": "0 0 1 1 *", "end_at": _now() + timedelta(hours=1)}, "never fires"),
         ({"cron": "0 0 * * *", "misfire_policy": "sometimes"}, "misfire_policy"),
         ({"cron": "0 0 * * *", "overlap": "parallel"}, "overlap"),
         ({"cron": "0 0 * * *", "misfire_window_s": -1}, "misfire_window_s"),

@@ -14,6 +14,8 @@ import httpx
 import pytest
 
 from conftest import SIM_ENABLE, SIM_PASSWORD
+from netfleet.core.settings import ServiceSettings, Settings
+from netfleet.store import open_store
 from netfleet_sim import Simulator
 
 NETFLEET = [sys.executable, "-c", "from netfleet.cli.app import main; main()"]
@@ -35,10 +37,13 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 class Served:
-    def __init__(self, proc: asyncio.subprocess.Process, url: str, first_lines: list[str]) -> None:
+    def __init__(
+        self, proc: asyncio.subprocess.Process, url: str, first_lines: list[str], tmp_path: Path
+    ) -> None:
         self.proc = proc
         self.url = url
         self.first_lines = first_lines
+        self.tmp_path = tmp_path
 
     async def stop(self) -> tuple[int, str]:
         self.proc.send_signal(signal.SIGTERM)
@@ -64,7 +69,7 @@ async def start(tmp_path: Path, env: dict[str, str], *args: str) -> Served:
         lines.append(line)
         if "serving on" in line:
             url = line.split("serving on ", 1)[1].split()[0]
-            return Served(proc, url, lines)
+            return Served(proc, url, lines, tmp_path)
 
 
 @pytest.fixture
@@ -76,6 +81,16 @@ async def served(tmp_path: Path) -> AsyncIterator[Served]:
         if s.proc.returncode is None:
             s.proc.kill()
             await s.proc.wait()
+
+
+async def _job_state(tmp_path: Path, job_id: int) -> str:
+    settings = Settings(service=ServiceSettings(key_file=tmp_path / "secret.key"))
+    store = await open_store(f"sqlite:///{tmp_path / 'serve.db'}", settings=settings)
+    try:
+        job = await store.get_job(job_id, tasks=False, outputs=False)
+        return job.state
+    finally:
+        await store.close()
 
 
 async def _finished(c: httpx.AsyncClient, job_id: int) -> dict[str, object]:
@@ -148,7 +163,23 @@ async def test_serve_runs_jobs_and_schedules_over_http(served: Served) -> None:
         workers = (await c.get("/api/v1/workers")).json()["items"]
         assert len(workers) == 1
 
-    code, err = await served.stop()
+        # SIGTERM while a task runs: the worker drains it before the process exits.
+        sim.devices[1].set_faults(latency_ms=1500)
+        r = await c.post(
+            "/api/v1/jobs",
+            json={"targets": {"devices": [sim.devices[1].name]}, "commands": ["show version"]},
+        )
+        slow_id = r.json()["id"]
+        state = ""
+        for _ in range(200):
+            state = (await c.get(f"/api/v1/jobs/{slow_id}")).json()["state"]
+            if state == "running":
+                break
+            await asyncio.sleep(0.02)
+        assert state == "running"
+        code, err = await served.stop()
+
+    assert await _job_state(served.tmp_path, slow_id) == "succeeded"
     assert code == 0, err[-2000:]
     assert '"event": "service stopped"' in err
     assert '"path": "/api/v1/jobs"' in err  # request log lines

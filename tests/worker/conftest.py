@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,7 +31,7 @@ def pg_url() -> Iterator[str]:
 
 
 @pytest.fixture
-async def fleet_factory(tmp_path: Path) -> AsyncIterator[list[Fleet]]:
+def fleet_factory() -> Iterator[list[Fleet]]:
     """Fleets made by a test; every worker process is killed at the end."""
     fleets: list[Fleet] = []
     try:

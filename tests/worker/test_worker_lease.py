@@ -65,7 +65,7 @@ async def test_frozen_worker_loses_its_task_and_its_late_result_is_dropped(
 
             # The frozen worker wakes up with a result it no longer owns: it drops it.
             await eventually(
-                logged(frozen, "lease lost"), timeout=20, what="'frozen' drops its result"
+                logged(frozen, "result dropped"), timeout=20, what="'frozen' drops its result"
             )
             await asyncio.sleep(0.5)  # give a wrong write the chance to show up
             again = await store.get_job(job.id, tasks=True, outputs=True)

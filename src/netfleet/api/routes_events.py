@@ -73,6 +73,7 @@ async def _stream(
     store = ctx.store
     last_state = ""
     last_sent = time.monotonic()
+    settled = False
     yield "retry: 1000\n\n"
     while True:
         try:
@@ -96,9 +97,13 @@ async def _stream(
             if len(events) == PAGE:
                 continue
         if job.finished:
-            yield _frame("end", {"state": job.state})
+            if settled or ctx.stopping.is_set():
+                yield _frame("end", {"state": job.state})
+                return
+            settled = True  # one more poll: workers flush their last events just after
+        elif ctx.stopping.is_set():
             return
-        if ctx.stopping.is_set() or await request.is_disconnected():
+        if await request.is_disconnected():
             return
         if time.monotonic() - last_sent >= KEEPALIVE_S:
             last_sent = time.monotonic()

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from pathlib import Path
 from typing import TextIO
 
-from netfleet.core.redact import Redactor
+from netfleet.core.redact import MASK, Redactor
+
+_PEM_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
+_PEM_END = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY-----")
 
 
 class SessionLog:
     """Appends a session's text to a file, line by line, through a ``Redactor``.
 
     Text is written per complete line so a secret split across two reads is
-    still masked; a partial line is written on ``close``.
+    still masked; a partial line is written on ``close``. The body of a PEM
+    private key (``cat id_rsa``) is masked line by line, however it is split.
     """
 
-    __slots__ = ("_fh", "_partial", "_redactor", "path")
+    __slots__ = ("_fh", "_in_key", "_partial", "_redactor", "path")
 
     def __init__(self, path: str | Path, redactor: Redactor) -> None:
         self.path = Path(path).expanduser()
@@ -25,6 +30,7 @@ class SessionLog:
         self._fh: TextIO | None = self.path.open("a", encoding="utf-8")
         self._redactor = redactor
         self._partial = ""
+        self._in_key = False
 
     def __repr__(self) -> str:
         return f"SessionLog({str(self.path)!r})"
@@ -41,12 +47,25 @@ class SessionLog:
             self._partial = text
             return
         self._partial = text[nl + 1 :]
-        self._write(self._redactor.redact(text[: nl + 1]))
+        self._write(self._redactor.redact(self._mask_key_lines(text[: nl + 1])))
+
+    def _mask_key_lines(self, text: str) -> str:
+        if not self._in_key and "PRIVATE KEY-----" not in text:
+            return text
+        lines = text.split("\n")
+        for i, line in enumerate(lines):
+            if _PEM_END.search(line):
+                self._in_key = False
+            elif self._in_key and line:
+                lines[i] = MASK
+            elif _PEM_BEGIN.search(line):
+                self._in_key = True
+        return "\n".join(lines)
 
     def sent(self, data: str, *, secret: bool = False) -> None:
         """Record input; a secret (password answer) is never written."""
         if secret:
-            self._partial += "******"
+            self._partial += MASK
 
     def close(self) -> None:
         self._flush_partial()
@@ -57,7 +76,7 @@ class SessionLog:
 
     def _flush_partial(self) -> None:
         if self._partial:
-            self._write(self._redactor.redact(self._partial) + "\n")
+            self._write(self._redactor.redact(self._mask_key_lines(self._partial)) + "\n")
             self._partial = ""
 
     def _write(self, text: str) -> None:

@@ -96,6 +96,15 @@ def _private_key(cred: Credential, device: str) -> asyncssh.SSHKey:
     return key
 
 
+def _client_keys(cred: Credential, label: str) -> list[asyncssh.SSHKey] | tuple[()] | None:
+    """The credential's key; ``()`` lets asyncssh use the agent (and, like OpenSSH, the
+    default ``~/.ssh`` keys); ``None`` turns public-key auth off (asyncssh then ignores
+    the agent too)."""
+    if cred.private_key:
+        return [_private_key(cred, label)]
+    return () if cred.use_agent else None
+
+
 def ssh_kwargs(
     cred: Credential, verifier: HostKeyVerifier, options: ConnectOptions
 ) -> dict[str, Any]:
@@ -103,7 +112,7 @@ def ssh_kwargs(
     kwargs: dict[str, Any] = {
         "username": cred.username,
         "password": cred.password,
-        "client_keys": [_private_key(cred, options.label)] if cred.private_key else None,
+        "client_keys": _client_keys(cred, options.label),
         "agent_path": () if cred.use_agent else None,
         "known_hosts": None if verifier.policy == "off" else ([], [], []),
         "config": None,

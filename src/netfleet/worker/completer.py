@@ -2,28 +2,20 @@
 
 With hundreds of attempts finishing each second, one transaction per result
 would make the database the bottleneck. Results arriving within ``linger_s`` of
-each other are written together with ``complete_many`` when the store has it
-(the SQL store does); each caller still gets its own ``Completion`` or
-``LeaseLost``. A store failure fails the whole batch; callers retry.
+each other are written together with ``Store.complete_many``; each caller still
+gets its own ``Completion`` or ``LeaseLost``. A store failure fails the whole
+batch; callers retry.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Protocol, runtime_checkable
+from collections.abc import Awaitable, Callable
 
 from netfleet.core.errors import LeaseLost, NetfleetError
 from netfleet.store.interface import Completion, Store, TaskOutcome
 
 Item = tuple[int, int, TaskOutcome]
-
-
-@runtime_checkable
-class BatchCompletion(Protocol):
-    async def complete_many(
-        self, worker_id: str, items: Sequence[Item]
-    ) -> list[Completion | None]: ...
 
 
 class Completer:
@@ -39,10 +31,9 @@ class Completer:
         linger_s: float = 0.01,
     ) -> None:
         self._store = store
+        self._worker_id = worker_id
         self._before = before
         """Runs before each batch (flushes task events, so they precede the result)."""
-        self._batch: BatchCompletion | None = store if isinstance(store, BatchCompletion) else None
-        self._worker_id = worker_id
         self._max_batch = max_batch
         self._linger_s = linger_s
         self._pending: list[tuple[Item, asyncio.Future[Completion | None]]] = []
@@ -51,14 +42,10 @@ class Completer:
 
     async def complete(self, task_id: int, attempt: int, outcome: TaskOutcome) -> Completion:
         """Store the outcome; ``LeaseLost`` if fenced out; store errors propagate."""
-        if self._batch is None:
-            if self._before is not None:
-                await self._before()
-            return await self._store.complete(task_id, self._worker_id, attempt, outcome)
         future: asyncio.Future[Completion | None] = asyncio.get_running_loop().create_future()
         self._pending.append(((task_id, attempt, outcome), future))
         if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush(self._batch))
+            self._flusher = asyncio.create_task(self._flush())
         result = await future
         if result is None:
             raise LeaseLost(
@@ -67,7 +54,7 @@ class Completer:
             )
         return result
 
-    async def _flush(self, store: BatchCompletion) -> None:
+    async def _flush(self) -> None:
         await asyncio.sleep(self._linger_s)
         while self._pending:
             batch = self._pending[: self._max_batch]
@@ -78,18 +65,22 @@ class Completer:
             try:
                 if self._before is not None:
                     await self._before()
-                results = await store.complete_many(self._worker_id, [item for item, _ in live])
+                results = await self._store.complete_many(
+                    self._worker_id, [item for item, _ in live]
+                )
             except NetfleetError as exc:
-                for _, fut in live:
-                    if not fut.done():
-                        fut.set_exception(exc)
+                _fail(live, exc)
                 continue
-            except BaseException as exc:  # cancelled (worker killed) or a bug
-                for _, fut in live:
-                    if not fut.done():
-                        fut.set_exception(exc if isinstance(exc, Exception) else RuntimeError())
+            except BaseException as exc:  # cancelled (worker stopping hard) or a bug
+                _fail(live, exc if isinstance(exc, Exception) else RuntimeError("cancelled"))
                 raise
             self.batches += 1
             for (_, fut), result in zip(live, results, strict=True):
                 if not fut.done():
                     fut.set_result(result)
+
+
+def _fail(batch: list[tuple[Item, asyncio.Future[Completion | None]]], exc: Exception) -> None:
+    for _, fut in batch:
+        if not fut.done():
+            fut.set_exception(exc)

@@ -42,6 +42,10 @@ class PoolExecutor:
         )
         return outcome_of(claimed, run, report)
 
+    def lease_lost(self, claimed: ClaimedTask) -> None:
+        """Another worker holds the device's slot now: close our sessions to it."""
+        self.pool.retire(claimed.device.name)
+
 
 def reached_device(run: DeviceRun) -> bool:
     """Did the attempt get a session (and so may have sent something)?"""

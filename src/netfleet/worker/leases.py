@@ -103,6 +103,10 @@ class LeaseKeeper:
         if reason == "cancel":
             log.info("cancel requested", task_id=task_id, job_id=running.claimed.job_id)
             running.stop("cancel")
+        elif running.phase == "completing":
+            # Usually our own result landing while this heartbeat was in flight.
+            log.debug("task no longer held while reporting", task_id=task_id)
+            running.stop("lost")
         else:
             log.warning(
                 "lease lost; stopping the attempt",

@@ -75,6 +75,9 @@ class Executor(Protocol):
 
     async def __call__(self, claimed: ClaimedTask, report: AttemptReport) -> TaskOutcome: ...
 
+    def lease_lost(self, claimed: ClaimedTask) -> None:
+        """The task belongs to another worker now: drop sessions kept for its device."""
+
 
 class AttemptRunner:
     """Starts attempts as asyncio tasks and sees each through to a fenced report."""
@@ -154,7 +157,7 @@ class AttemptRunner:
             result = stop_outcome(claimed, attempt.stop_reason)
             if result is None:
                 self._stats.lease_lost += 1
-                log.warning("attempt stopped: lease lost; nothing reported")
+                log.warning("lease lost: attempt stopped, result dropped")
             return result
         except TimeoutError:
             attempt.phase = "completing"
@@ -181,6 +184,7 @@ class AttemptRunner:
         while True:
             if attempt.stop_reason == "lost":
                 self._stats.lease_lost += 1
+                self._executor.lease_lost(claimed)
                 log.warning("lease lost before the result was stored; result dropped")
                 return
             try:
@@ -190,6 +194,7 @@ class AttemptRunner:
                 break
             except LeaseLost:
                 self._stats.lease_lost += 1
+                self._executor.lease_lost(claimed)
                 log.warning("late result rejected: the task is no longer ours; result dropped")
                 return
             except DatabaseUnavailable as exc:

@@ -93,7 +93,7 @@ def config_line(eng: IosEngine, line: str) -> Reply:
     first = tokens[0][1]
     specials = ["end", "exit", "do"]
     if eng.flavor.candidate:
-        specials += ["commit", "abort"]
+        specials += ["commit", "abort", "clear"]
     if eng.flavor.show_in_config:
         specials.append("show")
     vocab = _vocab_for(eng)
@@ -101,7 +101,7 @@ def config_line(eng: IosEngine, line: str) -> Reply:
     hit = resolve_keyword(first, [w for w in words if w])
     if isinstance(hit, Ambiguous) and first.lower() not in specials:
         return eng.error(Ambiguous(0), line)
-    if hit in ("end", "exit", "do", "commit", "abort", "show"):
+    if hit in ("end", "exit", "do", "commit", "abort", "clear", "show"):
         return _special(eng, str(hit), line, tokens)
     if eng.context is not None and ((hit is None and vocab is not None) or _is_global(eng, first)):
         if _is_global(eng, first):
@@ -132,6 +132,8 @@ def _special(eng: IosEngine, hit: str, line: str, tokens: list[tuple[int, str]])
     if hit == "abort":
         eng.leave_config()
         return Reply(pageable=False)
+    if hit == "clear":
+        return xrcommit.clear(eng)
     if hit == "exit" and eng.context is not None:
         eng.context = None
         return Reply(pageable=False)

@@ -78,6 +78,14 @@ def commit(eng: IosEngine) -> Reply:
     return Reply(pageable=False)
 
 
+def clear(eng: IosEngine) -> Reply:
+    """``clear``: discard the uncommitted changes; stay in (global) configuration mode."""
+    eng.candidate = ioscfg.intern_config(eng.state.running)
+    eng.context = None
+    eng.submode = ""
+    return Reply(pageable=False)
+
+
 def commit_action(eng: IosEngine, args: tuple[str, ...]) -> Reply:
     """``commit`` typed as an exec command (outside configuration mode)."""
     return commit(eng)

@@ -43,3 +43,15 @@ def parse(platform: str, command: str, text: str) -> list[dict[str, Any]]:
     result: list[dict[str, Any]] = parse_output(platform=platform, command=command, data=text)
     assert result, f"{platform} {command!r} parsed to nothing:\n{text}"
     return result
+
+
+def enabled(platform: str, space: str = "") -> Session:
+    """A ``platform`` session at ``R1>``, taken to ``R1#`` by ``enable`` and the secret
+    (which is not echoed); ``space`` follows the prompt character on some platforms."""
+    s = Session(platform)
+    assert s.prompt() == "R1>" + space
+    s.run("enable")
+    assert s.engine.echo() is False
+    s.run(SECRET)
+    assert s.prompt() == "R1#" + space
+    return s

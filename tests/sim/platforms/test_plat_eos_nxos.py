@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import json
 
-from _platform_session import SECRET, Session, parse
+from _platform_session import Session, enabled, parse
 
 
 def eos() -> Session:
-    s = Session("arista_eos")
-    assert s.prompt() == "R1>"
-    s.run("enable")
-    assert s.engine.echo() is False
-    s.run(SECRET)
-    assert s.prompt() == "R1#"
-    return s
+    return enabled("arista_eos")
 
 
 def test_eos_modes_and_errors() -> None:

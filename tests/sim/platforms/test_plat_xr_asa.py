@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from _platform_session import SECRET, Session, parse
+from _platform_session import Session, enabled, parse
 
 XR_PROMPT = "RP/0/RP0/CPU0:R1#"
 
@@ -51,6 +51,11 @@ def test_xr_candidate_commit_abort_and_end_question() -> None:
     assert s.run("commit") == ""
     assert s.prompt() == "RP/0/RP0/CPU0:PE-1(config-if)#"
     assert s.run("commit") == "% No configuration changes to commit.\n"
+    s.lines("hostname SCRATCH", "interface gi0/0/0/6", "description scratch")
+    assert s.run("clear") == ""  # discards the candidate, stays in configuration mode
+    assert s.prompt() == "RP/0/RP0/CPU0:PE-1(config)#"
+    assert s.run("show commit changes diff").count("+") == 0
+    assert s.run("commit") == "% No configuration changes to commit.\n"
     s.run("hostname SCRATCH")
     s.run("abort")
     assert s.prompt() == "RP/0/RP0/CPU0:PE-1#"
@@ -91,13 +96,7 @@ def test_xr_parsing() -> None:
 
 
 def asa() -> Session:
-    s = Session("cisco_asa")
-    assert s.prompt() == "R1> "
-    s.run("enable")
-    assert s.engine.echo() is False
-    s.run(SECRET)
-    assert s.prompt() == "R1# "
-    return s
+    return enabled("cisco_asa", " ")
 
 
 def test_asa_modes_errors_and_paging() -> None:

@@ -1,7 +1,6 @@
-"""A PostgreSQL restart in the middle of a run: workers reconnect, nothing is lost.
-
-Uses a private PostgreSQL instance (the shared one serves other tests meanwhile).
-"""
+"""PostgreSQL specifics: a server restart mid-run (workers reconnect, nothing is lost;
+on a private instance, as the shared one serves other tests meanwhile), and NOTIFY
+wake-ups of idle workers."""
 
 from __future__ import annotations
 
@@ -86,5 +85,33 @@ async def test_postgres_restart_mid_run(
                 assert await worker.wait_exit(timeout=20) == 0, worker.log()[-2000:]
             logs = "".join(w.log() for w in workers)
             assert "store unavailable" in logs or "failed; retrying" in logs or "will retry" in logs
+        finally:
+            await store.close()
+
+
+@pytest.mark.postgres
+async def test_notify_wakes_an_idle_worker_long_before_its_poll(
+    tmp_path: Path, pg_url: str, fleet_factory: list[Fleet]
+) -> None:
+    async with Simulator(devices=1, platforms=["cisco_ios"]) as sim:
+        sim.write_inventory(tmp_path / "inv.yaml")
+        store = await open_test_store(pg_url)
+        # Polling every 60 s: only a NOTIFY can start the second job within the wait below.
+        fleet = Fleet(pg_url, tmp_path, {"NETFLEET_WORKER__POLL_SECONDS": "60"})
+        fleet_factory.append(fleet)
+        try:
+            names = [s.name for s in await import_sim_devices(store, tmp_path / "inv.yaml")]
+            worker = fleet.start("notify")
+            first = await submit(store, names, commands=["show version"])
+
+            async def finished(job_id: int) -> bool:
+                return (await store.get_job(job_id, tasks=False)).finished
+
+            await eventually(lambda: finished(first.id), timeout=30, what="the first job")
+            await asyncio.sleep(0.5)  # the worker is idle, waiting
+            second = await submit(store, names, commands=["show clock"])
+            await eventually(lambda: finished(second.id), timeout=20, what="a NOTIFY wake-up")
+            worker.signal(signal.SIGTERM)
+            assert await worker.wait_exit(timeout=20) == 0
         finally:
             await store.close()
