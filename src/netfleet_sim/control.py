@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -39,12 +40,22 @@ class HttpError(Exception):
         self.status = status
 
 
+def loopback_host(host: str) -> str:
+    """``host`` if it is a loopback address, else ``127.0.0.1``: the control interface
+    changes every device, so it never listens beyond this machine."""
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    return host if loopback else "127.0.0.1"
+
+
 class ControlServer:
     """Serves the control interface for one :class:`Simulator`."""
 
     def __init__(self, sim: Simulator, host: str, port: int) -> None:
         self._sim = sim
-        self._host = host
+        self._host = loopback_host(host)
         self._port = port
         self._server: asyncio.Server | None = None
 
@@ -54,7 +65,8 @@ class ControlServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self._host}:{self._port}"
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"http://{host}:{self._port}"
 
     async def start(self) -> None:
         try:

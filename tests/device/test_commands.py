@@ -7,8 +7,9 @@ from collections.abc import Callable
 
 import pytest
 
-from netfleet.core.errors import CommandError, DeviceError, UnknownPlatform
+from netfleet.core.errors import CommandError, DeviceError, PromptNotFound, UnknownPlatform
 from netfleet.device import Device
+from netfleet.transport import Timeouts
 from netfleet_sim import Simulator
 
 MakeDevice = Callable[..., Device]
@@ -183,3 +184,29 @@ async def test_slow_trickling_output_is_read_whole(ios_sim: Simulator, ios: Devi
     ios_sim.devices[0].set_faults(bytes_per_second=40000)
     slow = await ios.send_command("show running-config")
     assert slow.output == fast.output
+
+
+async def test_one_megabyte_running_config_is_read_whole(make_device: MakeDevice) -> None:
+    async with (
+        Simulator(devices=1, platforms=["cisco_ios"], base_port=0, config_size=1_000_000) as sim,
+        make_device(sim.devices[0]) as dev,
+    ):
+        await dev.enable()
+        run = await dev.send_command("show running-config")
+        assert run.ok
+        assert len(run.output) >= 1_000_000
+        assert run.output.rstrip().endswith("end")
+        assert dev.prompt not in run.output
+
+
+async def test_wrong_platform_is_prompt_not_found_naming_device_and_last_text(
+    ios_sim: Simulator, make_device: MakeDevice
+) -> None:
+    d = ios_sim.devices[0]
+    quick = Timeouts(tcp=2.0, handshake=2.0, auth=2.0, prompt=0.3)
+    with pytest.raises(PromptNotFound, match=rf"^{d.name}: no Juniper Junos prompt") as info:
+        async with make_device(d, platform="juniper_junos", timeouts=quick):
+            pass
+    message = str(info.value)
+    assert "; last text: " in message
+    assert message.endswith(f"{d.name}>'")  # the IOS prompt it saw instead

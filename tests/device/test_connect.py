@@ -273,3 +273,18 @@ async def test_agent_auth(ssh_agent: Path, tmp_path: Path, make_device: MakeDevi
         with pytest.raises(AuthenticationFailed):  # the agent is only asked when told to
             async with make_device(d, password=None):
                 pass
+
+
+def test_reprs_never_show_secrets() -> None:
+    dev = Device(
+        "127.0.0.1",
+        platform="cisco_ios",
+        username="u",
+        password="Pw-SECRET1",
+        enable_secret="En-SECRET2",
+        private_key="KEY-SECRET3",
+        private_key_passphrase="PP-SECRET4",
+    )
+    for obj in (dev, dev.spec, dev.spec.credentials[0], dev.credential, dev.timings):
+        assert "SECRET" not in repr(obj)
+        assert "SECRET" not in str(obj)

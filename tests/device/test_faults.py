@@ -41,6 +41,20 @@ async def test_drop_mid_output_is_connection_lost(
             await dev.send_command("show clock")
 
 
+async def test_reboot_closes_the_session_and_a_new_one_works(
+    ios_sim: Simulator, make_device: MakeDevice
+) -> None:
+    d = ios_sim.devices[0]
+    async with make_device(d) as dev:
+        assert (await dev.send_command("show clock")).ok
+        await d.reboot()
+        with pytest.raises(ConnectionLost, match=rf"^{d.name}: .*(closed|reset) the connection"):
+            await dev.send_command("show clock")
+        assert dev.closed
+    async with make_device(d) as dev:
+        assert (await dev.send_command("show clock")).ok
+
+
 async def test_hang_is_command_timeout_then_session_is_dirty(
     ios_sim: Simulator, make_device: MakeDevice
 ) -> None:

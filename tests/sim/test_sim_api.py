@@ -159,6 +159,16 @@ async def test_latency_and_jitter_still_answer(device: SimDevice) -> None:
     shell.close()
 
 
+def test_latency_plus_jitter_draws_stay_in_range_and_vary(device: SimDevice) -> None:
+    assert device.latency_s() == 0.0
+    device.set_faults(latency_ms=20, jitter_ms=20)
+    draws = [device.latency_s() for _ in range(200)]
+    assert all(0.020 <= d <= 0.040 for d in draws)
+    assert max(draws) - min(draws) > 0.005  # jitter really varies the delay
+    device.set_faults(jitter_ms=0)
+    assert {device.latency_s() for _ in range(20)} == {0.020}
+
+
 async def test_slow_output_arrives_complete(device: SimDevice) -> None:
     device.set_faults(bytes_per_second=20000)
     shell = await open_shell(device)

@@ -11,6 +11,7 @@ from _echo_platform import REGISTRY
 from simclient import connect, open_shell
 
 from netfleet_sim import Simulator
+from netfleet_sim.control import loopback_host
 
 
 @pytest.fixture
@@ -95,3 +96,20 @@ async def test_errors_are_json(controlled: tuple[Simulator, httpx.AsyncClient]) 
     assert bad_json.status_code == 400
     assert (await client.get("/nowhere")).status_code == 404
     assert (await client.get("/health")).json() == {"ok": True, "devices": 3}
+
+
+@pytest.mark.parametrize(
+    ("host", "bound"),
+    [
+        ("127.0.0.1", "127.0.0.1"),
+        ("127.0.0.5", "127.0.0.5"),
+        ("::1", "::1"),
+        ("localhost", "localhost"),
+        ("0.0.0.0", "127.0.0.1"),
+        ("::", "127.0.0.1"),
+        ("192.0.2.10", "127.0.0.1"),
+        ("sim.example.net", "127.0.0.1"),
+    ],
+)
+def test_control_listens_on_loopback_only(host: str, bound: str) -> None:
+    assert loopback_host(host) == bound

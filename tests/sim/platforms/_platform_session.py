@@ -55,3 +55,8 @@ def enabled(platform: str, space: str = "") -> Session:
     s.run(SECRET)
     assert s.prompt() == "R1#" + space
     return s
+
+
+def parse_by(platform: str, command: str, text: str, key: str) -> dict[str, dict[str, Any]]:
+    """The ntc-templates rows of ``text``, keyed by their ``key`` column."""
+    return {row[key]: row for row in parse(platform, command, text)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from _platform_session import Session, enabled, parse
+from _platform_session import Session, enabled, parse, parse_by
 
 
 def eos() -> Session:
@@ -56,21 +56,18 @@ def test_eos_configuration_and_parsing() -> None:
     assert ver["model"] == "DCS-7050SX3-48YC8"
     assert ver["image"] == "4.30.2F"
     assert ver["serial_number"].startswith("JPE")
-    brief = {
-        r["interface"]: r
-        for r in parse("arista_eos", "show ip interface brief", s.run("sh ip int br"))
-    }
+    brief = parse_by(
+        "arista_eos", "show ip interface brief", s.run("sh ip int br"), key="interface"
+    )
     assert brief["Ethernet5"]["ip_address"] == "192.0.2.5/31"
     assert brief["Loopback0"]["ip_address"] == "198.51.100.3/32"
     assert brief["Management1"]["status"] == "up"
-    status = {
-        r["port"]: r for r in parse("arista_eos", "show interfaces status", s.run("sh int status"))
-    }
+    status = parse_by("arista_eos", "show interfaces status", s.run("sh int status"), key="port")
     assert status["Et6"]["vlan_id"] == "40"
     assert status["Et6"]["name"] == "nas"
     assert status["Et5"]["vlan_id"] == "routed"
     assert status["Et7"]["status"] == "disabled"
-    vlans = {r["vlan_id"]: r for r in parse("arista_eos", "show vlan", s.run("show vlan"))}
+    vlans = parse_by("arista_eos", "show vlan", s.run("show vlan"), key="vlan_id")
     assert vlans["40"]["vlan_name"] == "STORAGE"
     assert vlans["40"]["interfaces"] == ["Et6"]
     inv = parse("arista_eos", "show inventory", s.run("show inventory"))
@@ -122,22 +119,19 @@ def test_nxos_configuration_and_parsing() -> None:
     assert ver["os"] == "9.3(10)"
     assert ver["platform"] == "C93180YC-EX"
     assert ver["serial"].startswith("FDO")
-    brief = {
-        r["interface"]: r
-        for r in parse("cisco_nxos", "show ip interface brief", s.run("sh ip int br"))
-    }
+    brief = parse_by(
+        "cisco_nxos", "show ip interface brief", s.run("sh ip int br"), key="interface"
+    )
     assert brief["Eth1/5"]["ip_address"] == "192.0.2.9"
     assert brief["Lo0"]["ip_address"] == "198.51.100.9"
     assert brief["Eth1/5"]["status"] == "admin-up"
-    ports = {
-        r["interface"]: r for r in parse("cisco_nxos", "show interface brief", s.run("sh int br"))
-    }
+    ports = parse_by("cisco_nxos", "show interface brief", s.run("sh int br"), key="interface")
     assert ports["mgmt0"]["ip_address"].startswith("10.")
     assert ports["Eth1/6"]["vlan_id"] == "40"
     assert ports["Eth1/5"]["mode"] == "routed"
     assert ports["Eth1/8"]["reason"] == "Administratively down"
     assert ports["Lo0"]["status"] == "up"
-    vlans = {r["vlan_id"]: r for r in parse("cisco_nxos", "show vlan", s.run("show vlan"))}
+    vlans = parse_by("cisco_nxos", "show vlan", s.run("show vlan"), key="vlan_id")
     assert vlans["40"]["vlan_name"] == "STORAGE"
     assert vlans["40"]["interfaces"] == ["Eth1/6"]
     inv = parse("cisco_nxos", "show inventory", s.run("show inventory"))

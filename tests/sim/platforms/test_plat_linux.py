@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from _platform_session import Session, parse
+from _platform_session import Session, parse, parse_by
 
 
 def test_prompt_motd_and_basic_commands() -> None:
@@ -62,13 +62,13 @@ def test_root_shell() -> None:
 
 def test_ip_commands_parse() -> None:
     s = Session("linux")
-    rows = {r["interface"]: r for r in parse("linux", "ip address show", s.run("ip address show"))}
+    rows = parse_by("linux", "ip address show", s.run("ip address show"), key="interface")
     assert rows["eth0"]["ip_addresses"] == ["10.0.1.8"]
     assert rows["eth0"]["ip_masks"] == ["8"]
     assert rows["lo"]["ip_addresses"] == ["127.0.0.1"]
     assert rows["eth1"]["state"] == "UP"
     assert rows["eth0"]["mac_address"] != rows["eth1"]["mac_address"]
-    links = {r["interface"]: r for r in parse("linux", "ip link show", s.run("ip link show"))}
+    links = parse_by("linux", "ip link show", s.run("ip link show"), key="interface")
     assert links["eth0"]["mac_address"] == rows["eth0"]["mac_address"]
     routes = parse("linux", "ip route show", s.run("ip route show"))
     assert routes[0]["network"] == "default"

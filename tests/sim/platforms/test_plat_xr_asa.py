@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from _platform_session import Session, enabled, parse
+from _platform_session import Session, enabled, parse, parse_by
 
 XR_PROMPT = "RP/0/RP0/CPU0:R1#"
 
@@ -82,10 +82,7 @@ def test_xr_parsing() -> None:
     assert ver["version"] == "7.5.2"
     assert ver["hardware"] == "IOS-XRv 9000"
     assert ver["uptime"].startswith("1 week 3 days ")
-    rows = {
-        r["interface"]: r
-        for r in parse("cisco_xr", "show ip interface brief", s.run("sh ip int br"))
-    }
+    rows = parse_by("cisco_xr", "show ip interface brief", s.run("sh ip int br"), key="interface")
     assert rows["Loopback9"]["ip_address"] == "198.51.100.9"
     assert rows["GigabitEthernet0/0/0/7"]["status"] == "Shutdown"
     assert rows["MgmtEth0/RP0/CPU0/0"]["status"] == "Up"
@@ -146,10 +143,7 @@ def test_asa_configuration_save_and_parsing() -> None:
     assert ver["version"] == "9.16(4)"
     assert ver["serial"][0].startswith("JAD")
     assert "GigabitEthernet1/3" in ver["interfaces"]
-    rows = {
-        r["interface"]: r
-        for r in parse("cisco_asa", "show interface ip brief", s.run("sh int ip br"))
-    }
+    rows = parse_by("cisco_asa", "show interface ip brief", s.run("sh int ip br"), key="interface")
     assert rows["GigabitEthernet1/3"]["ip_address"] == "172.16.0.1"
     assert rows["GigabitEthernet1/3"]["status"] == "up"
     assert rows["GigabitEthernet1/4"]["status"] == "administratively down"
