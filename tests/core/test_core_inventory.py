@@ -233,3 +233,14 @@ def test_platform_aliases() -> None:
     assert normalize_platform("iosxr") == "cisco_xr"
     assert normalize_platform("cisco_ios") == "cisco_ios"
     assert normalize_platform("mystery") == "mystery"
+
+
+def test_unprintable_characters_are_one_clear_error_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_bytes(b"devices:\n  - name: a\x07\n")
+    with pytest.raises(InventoryError) as info:
+        load_inventory(path)
+    message = str(info.value)
+    assert str(path) in message
+    assert "control characters" in message
+    assert "\n" not in message

@@ -99,7 +99,7 @@ def read_yaml(path: Path) -> Any:
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         raise InventoryError(f"{where}: invalid YAML: {exc.problem or exc}") from None
     except yaml.YAMLError as exc:
-        raise InventoryError(f"{path}: invalid YAML: {exc}") from None
+        raise InventoryError(f"{path}: invalid YAML: {str(exc).splitlines()[0]}") from None
     finally:
         loader.dispose()
 
