@@ -1,6 +1,8 @@
-"""Several worker processes never exceed a device's session limit nor break exclusivity.
+"""Several worker processes never exceed a device's session limit nor break exclusivity,
+with sessions kept open between tasks (connection reuse, the default).
 
 Checked from the simulator's side: the peak number of SSH sessions each device saw.
+Idle pooled sessions count against ``max_sessions`` (the store's session holds).
 """
 
 from __future__ import annotations
@@ -24,38 +26,27 @@ from netfleet_sim import Simulator
 async def test_workers_respect_max_sessions_and_exclusivity(
     tmp_path: Path, pg_url: str, fleet_factory: list[Fleet]
 ) -> None:
-    # Sessions are not kept between tasks here: device slots in the store count
-    # running tasks, and idle pooled sessions held by several workers are not
-    # counted yet (see docs/benchmarks.md, "Worker", known issue).
-    reuse = False
     # The simulated devices accept 8 sessions; netfleet is told to use at most 2.
-    async with Simulator(devices=4, platforms=["cisco_ios"], latency_ms=30, max_sessions=8) as sim:
+    async with Simulator(devices=5, platforms=["cisco_ios"], latency_ms=20, max_sessions=8) as sim:
         sim.write_inventory(tmp_path / "inv.yaml")
         store = await open_test_store(pg_url)
+        fleet = Fleet(pg_url, tmp_path, {"NETFLEET_WORKER__CONCURRENCY": "6"})
+        fleet_factory.append(fleet)
         try:
             names = [s.name for s in await import_sim_devices(store, tmp_path / "inv.yaml")]
             config_devices, show_devices = names[:2], names[2:]
             jobs = []
-            for i in range(12):
-                jobs.append(
-                    await submit(store, show_devices, commands=["show version", "show clock"] * 2)
-                )
-                jobs.append(
-                    await submit(
-                        store,
-                        config_devices,
-                        config=["interface Loopback7", f"description change {i}"],
+            for i in range(16):
+                jobs.append(await submit(store, show_devices, commands=["show clock"] * 2))
+                jobs.append(await submit(store, show_devices, commands=["show version"]))
+                if i % 2 == 0:
+                    jobs.append(
+                        await submit(
+                            store,
+                            config_devices,
+                            config=["interface Loopback7", f"description change {i}"],
+                        )
                     )
-                )
-            fleet = Fleet(
-                pg_url,
-                tmp_path,
-                {
-                    "NETFLEET_WORKER__CONCURRENCY": "6",
-                    "NETFLEET_WORKER__CONNECTION_REUSE": "true" if reuse else "false",
-                },
-            )
-            fleet_factory.append(fleet)
             for _ in range(3):
                 fleet.start("limits")
 
@@ -68,11 +59,18 @@ async def test_workers_respect_max_sessions_and_exclusivity(
                 record = await store.get_job(job.id, tasks=True, outputs=False)
                 assert record.state == "succeeded", record
 
-            peaks = {d.name: d.stats.peak_sessions for d in sim.devices}
+            stats = {d.name: d.stats for d in sim.devices}
+            peaks = {name: s.peak_sessions for name, s in stats.items()}
             for name in config_devices:  # config jobs are exclusive: one session at a time
                 assert peaks[name] == 1, peaks
-            for name in show_devices:  # at most max_sessions, and the limit was reached
-                assert peaks[name] == 2, peaks
+            for name in show_devices:  # never over max_sessions, idle sessions included
+                assert peaks[name] <= 2, peaks
+            assert max(peaks[name] for name in show_devices) == 2, peaks  # the limit was hit
+            # Sessions were reused: far fewer logins than tasks on every device.
+            for name in show_devices:
+                assert stats[name].logins < 32 // 2, (name, stats[name].logins)
+            for name in config_devices:
+                assert stats[name].logins < 8, (name, stats[name].logins)
         finally:
             for worker in fleet.live():
                 worker.signal(15)

@@ -50,6 +50,7 @@ def register(app: typer.Typer) -> None:
         from netfleet.core.errors import ConfigurationError, InputError, NetfleetError
         from netfleet.core.logging import configure_logging
         from netfleet.core.settings import load_settings
+        from netfleet.web import mount_dashboard
 
         try:
             settings = load_settings()
@@ -71,7 +72,9 @@ def register(app: typer.Typer) -> None:
             typer.echo(line)
 
         try:
-            asyncio.run(run_service(settings, options, announce=announce))
+            asyncio.run(
+                run_service(settings, options, announce=announce, configure_app=mount_dashboard)
+            )
         except InputError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(EXIT_BAD_INPUT) from None

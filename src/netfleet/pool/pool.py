@@ -214,6 +214,16 @@ class SessionPool(PoolState[S]):
             self._discard(dev.idle[0], "retired")
         return affected
 
+    def close_idle(self, device: str, reason: str = "closed_idle") -> int:
+        """Close the idle sessions of ``device`` now; returns how many."""
+        dev = self._devices.get(device)
+        if dev is None:
+            return 0
+        count = len(dev.idle)
+        while dev.idle:
+            self._discard(dev.idle[0], reason)
+        return count
+
     def warm_devices(self) -> list[str]:
         """Names of devices with at least one idle session (for queue affinity)."""
         return [name for name, dev in self._devices.items() if dev.idle]
@@ -253,6 +263,9 @@ class SessionPool(PoolState[S]):
         elif dev.fingerprint != fp:
             dev.fingerprint = fp
             self.retire(spec.name)
+        if spec.max_sessions < dev.max_sessions:  # lowered: close idle sessions over it
+            for entry in list(dev.idle)[: max(0, dev.slots - spec.max_sessions)]:
+                self._discard(entry, "max_sessions_lowered")
         dev.max_sessions = spec.max_sessions
         return dev
 

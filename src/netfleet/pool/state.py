@@ -58,6 +58,29 @@ class PoolState(Generic[S]):
         self._tasks: set[asyncio.Task[None]] = set()
         self._reaper: asyncio.Task[None] | None = None
         self._drained = asyncio.Event()
+        self._budget: Callable[[str], int] | None = None
+        self._on_freed: Callable[[str], None] | None = None
+
+    def bind_budget(
+        self, budget: Callable[[str], int], on_freed: Callable[[str], None] = lambda _: None
+    ) -> None:
+        """Limit each device's sessions (opening, idle, in use, closing) to ``budget(name)``
+        too — the sessions an outside counter (the store) allows this pool — and call
+        ``on_freed(name)`` after each session of the device has closed (its slot is free).
+
+        Used by the worker: the store counts a device's sessions per worker."""
+        self._budget = budget
+        self._on_freed = on_freed
+
+    def sessions(self, device: str) -> int:
+        """Sessions of ``device`` counted now: opening, idle, in use or closing."""
+        dev = self._devices.get(device)
+        return dev.slots if dev is not None else 0
+
+    def _limit(self, dev: DeviceState[S]) -> int:
+        if self._budget is None:
+            return dev.max_sessions
+        return min(dev.max_sessions, self._budget(dev.name))
 
     def _abandon(self, waiter: Waiter[S]) -> None:
         """A waiter gave up (timeout, cancel): drop it and give back what it was handed."""
@@ -124,7 +147,7 @@ class PoolState(Generic[S]):
                 entry.state = "busy"
                 dev.busy.add(entry)
                 return entry
-        if dev.slots >= dev.max_sessions:
+        if dev.slots >= self._limit(dev):
             if dev.idle and dev.room_closing == 0:
                 dev.room_closing += 1
                 self._discard(dev.idle[0], "make_room", room=True)
@@ -215,6 +238,8 @@ class PoolState(Generic[S]):
         self._slots -= 1
         self._check_drained()
         self._dispatch()
+        if self._on_freed is not None:
+            self._on_freed(dev.name)
 
     def _check_drained(self) -> None:
         if self._closing and not any(d.busy or d.opening for d in self._devices.values()):

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, Row
 
 from netfleet.core.models import DeviceSpec
 from netfleet.store import statements as st
+from netfleet.store.holds_sql import renew_holds
 from netfleet.store.interface import ClaimedTask, HeartbeatResult
 from netfleet.store.jobs_sql import SpecCache, apply_transitions
 
@@ -35,35 +36,54 @@ class _Slot:
     max_sessions: int
     exclusive_held: bool
     generation: int
+    held: int
+    """Live idle sessions of the claiming worker (its holds), counted in ``running``."""
+    consumed: int = 0
+    """Holds consumed by this claim: the task runs on that idle session."""
 
 
 def _candidates(
-    conn: Connection, postgres: bool, now: float, scan: int, warm: frozenset[int]
+    conn: Connection, postgres: bool, worker_id: str, now: float, scan: int, warm: frozenset[int]
 ) -> list[Row[Any]]:
-    rows = list(conn.execute(st.candidates(postgres, False), {"p_now": now, "p_scan": scan}))
+    params: dict[str, Any] = {"p_now": now, "p_scan": scan, "p_worker": worker_id}
+    rows = list(conn.execute(st.candidates(postgres, False), params))
     if warm:
         seen = {r.id for r in rows}
-        params = {"p_now": now, "p_scan": scan, "p_warm": sorted(warm)}
+        params = {**params, "p_warm": sorted(warm)}
         rows += [r for r in conn.execute(st.candidates(postgres, True), params) if r.id not in seen]
     rows.sort(key=lambda r: (-r.priority, r.device_id not in warm, r.run_at, r.id))
     return rows
 
 
-def _pick(rows: Sequence[Row[Any]], slots: dict[int, _Slot], want: int) -> list[Row[Any]]:
-    """Take slots in memory (the rows are locked) for up to ``want`` tasks, best first."""
-    picked: list[Row[Any]] = []
+def _pick(
+    rows: Sequence[Row[Any]], slots: dict[int, _Slot], want: int
+) -> list[tuple[Row[Any], bool]]:
+    """Take slots in memory (the rows are locked) for up to ``want`` tasks, best first.
+
+    A task on a device where the worker holds an idle session consumes that hold
+    (the count stays: the idle session becomes the running task's); otherwise it
+    needs a free slot. An exclusive task needs every counted session to be its
+    own: none, or exactly one that is this worker's hold. Each pick says whether
+    it used a hold.
+    """
+    picked: list[tuple[Row[Any], bool]] = []
     for r in rows:
         slot = slots.get(r.device_id)
         if slot is None or slot.exclusive_held:
             continue
+        own = slot.held > 0
         if r.exclusive:
-            if slot.running:
+            if slot.running > 1 or slot.running != slot.held:
                 continue
             slot.exclusive_held = True
-        elif slot.running >= slot.max_sessions:
+        elif not own and slot.running >= slot.max_sessions:
             continue
-        slot.running += 1
-        picked.append(r)
+        if own:
+            slot.held -= 1
+            slot.consumed += 1
+        else:
+            slot.running += 1
+        picked.append((r, own))
         if len(picked) >= want:
             break
     return picked
@@ -92,20 +112,23 @@ def claim(
     changes: dict[int, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
     scan = max(2 * limit, 16)
     for round_no in range(ROUNDS):
-        rows = _candidates(conn, postgres, now, scan, warm_set)
+        rows = _candidates(conn, postgres, worker_id, now, scan, warm_set)
         if not rows:
             break
         full = len(rows) >= scan
         slot_rows = conn.execute(
-            st.lock_slots(postgres, round_no > 0), {"p_ids": sorted({r.device_id for r in rows})}
+            st.lock_slots(postgres, round_no > 0),
+            {"p_ids": sorted({r.device_id for r in rows}), "p_worker": worker_id, "p_now": now},
         )
         slots = {
-            s.device_id: _Slot(s.running, s.max_sessions, bool(s.exclusive_held), s.generation)
+            s.device_id: _Slot(
+                s.running, s.max_sessions, bool(s.exclusive_held), s.generation, s.held
+            )
             for s in slot_rows
         }
         picked = _pick(rows, slots, limit - len(claimed))
         if picked:
-            for r in picked:
+            for r, _ in picked:
                 changes[r.job_id][(r.state, "running")] += 1
             claimed += _take(conn, picked, slots, worker_id, lease_s, now, specs, load_device)
         if len(claimed) >= limit or not full:
@@ -118,7 +141,7 @@ def claim(
 
 def _take(
     conn: Connection,
-    picked: Sequence[Row[Any]],
+    picked: Sequence[tuple[Row[Any], bool]],
     slots: dict[int, _Slot],
     worker_id: str,
     lease_s: float,
@@ -126,22 +149,30 @@ def _take(
     specs: SpecCache,
     load_device: DeviceLoader,
 ) -> list[ClaimedTask]:
-    touched = sorted({r.device_id for r in picked})
+    touched = sorted({r.device_id for r, _ in picked})
     conn.execute(
         st.SET_SLOT,
         [{"p_d": d, "p_r": slots[d].running, "p_x": slots[d].exclusive_held} for d in touched],
     )
+    consumed = [
+        {"p_w": worker_id, "p_d": d, "p_n": slots[d].consumed} for d in touched if slots[d].consumed
+    ]
+    if consumed:
+        conn.execute(st.CONSUME_HOLDS, consumed)
+    for slot in slots.values():
+        slot.consumed = 0
+    used_hold = {r.id: own for r, own in picked}
     expires = now + lease_s
     rows = conn.execute(
         st.TAKE_TASKS,
         {
-            "p_ids": [r.id for r in picked],
+            "p_ids": [r.id for r, _ in picked],
             "p_owner": worker_id,
             "p_expires": expires,
             "p_now": now,
         },
     ).all()
-    order = {r.id: i for i, r in enumerate(picked)}
+    order = {r.id: i for i, (r, _) in enumerate(picked)}
     return [
         ClaimedTask(
             task_id=r.id,
@@ -154,6 +185,7 @@ def _take(
             exclusive=bool(r.exclusive),
             lease_expires_at=expires,
             deadline_at=r.deadline_at,
+            used_hold=used_hold[r.id],
         )
         for r in sorted(rows, key=lambda r: order[r.id])
     ]
@@ -173,7 +205,9 @@ def _claim_event(task: ClaimedTask, worker_id: str, now: float) -> dict[str, Any
 def heartbeat(
     conn: Connection, worker_id: str, task_ids: Sequence[int], lease_s: float, now: float
 ) -> HeartbeatResult:
-    """Renew the leases ``worker_id`` still holds; report cancel requests and lost leases."""
+    """Renew the leases ``worker_id`` still holds and its live session holds; report
+    cancel requests and lost leases."""
+    renew_holds(conn, worker_id, now, lease_s)
     if not task_ids:
         return HeartbeatResult(frozenset(), frozenset(), frozenset())
     rows = conn.execute(

@@ -13,7 +13,7 @@ Errors: every method raises only ``netfleet.core.errors`` types —
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
@@ -238,6 +238,9 @@ class ClaimedTask:
     exclusive: bool
     lease_expires_at: float
     deadline_at: float | None
+    used_hold: bool = False
+    """The claim consumed one of this worker's session holds on the device (the task
+    runs on that idle session's count) rather than taking a free slot."""
 
     @property
     def kind(self) -> JobKind:
@@ -257,6 +260,10 @@ class TaskOutcome:
     ``NetfleetError.transient``); with ``retry_on="transient"`` only those
     are retried. ``retryable=False`` forbids a retry regardless (e.g. config
     half applied).
+
+    ``keep_session``: the worker's pool still has a session to the device counted
+    by this task (kept idle for reuse, or still closing): the device slot is not
+    freed but becomes a hold of the worker (see ``Store.release_holds``).
     """
 
     status: TaskStatus
@@ -265,6 +272,7 @@ class TaskOutcome:
     error_kind: str | None = None
     transient: bool = False
     retryable: bool = True
+    keep_session: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +299,8 @@ class HeartbeatResult:
 class ReapResult:
     requeued: tuple[int, ...]
     failed: tuple[int, ...]
+    holds_freed: int = 0
+    """Expired session holds freed (their worker died or lost the database)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,20 +411,25 @@ class Store(Protocol):
         """Claim up to ``limit`` ready tasks in one short transaction, taking device slots.
 
         Order: priority (higher first), then tasks for ``warm_devices`` (affinity), then
-        ``run_at``, then id. Tasks of devices without a free slot (or held exclusively)
-        are skipped, never waited on."""
+        ``run_at``, then id. A device slot counts a session: a running task or an idle
+        session a worker holds (``release_holds``). A task on a device where this worker
+        holds an idle session consumes that hold (``ClaimedTask.used_hold``) instead of a
+        free slot; an exclusive task needs every counted session to be its own. Tasks
+        of devices without room (or held exclusively) are skipped, never waited on."""
 
     async def heartbeat(
         self, worker_id: str, task_ids: Sequence[int], *, lease_s: float
     ) -> HeartbeatResult:
-        """Renew the leases of ``task_ids`` held by ``worker_id``; report cancels and losses."""
+        """Renew the leases of ``task_ids`` held by ``worker_id`` and its live session
+        holds (an expired hold is never renewed); report cancels and losses."""
 
     async def complete(
         self, task_id: int, worker_id: str, attempt: int, outcome: TaskOutcome
     ) -> Completion:
-        """Finish an attempt: store outputs (per command, this attempt), free the device slot,
-        and set succeeded/failed/cancelled — or ``retrying`` with a backoff ``run_at`` when
-        the job's retry policy allows. ``LeaseLost`` unless ``(worker_id, attempt)`` still
+        """Finish an attempt: store outputs (per command, this attempt), free the device slot
+        (or turn it into a hold of the worker with ``outcome.keep_session``), and set
+        succeeded/failed/cancelled — or ``retrying`` with a backoff ``run_at`` when the
+        job's retry policy allows. ``LeaseLost`` unless ``(worker_id, attempt)`` still
         holds the task."""
 
     async def complete_many(
@@ -426,9 +441,14 @@ class Store(Protocol):
     async def record_events(self, worker_id: str, events: Sequence[NewEvent]) -> None:
         """Append worker-side events (connected new/reused, command ...)."""
 
+    async def release_holds(self, worker_id: str, holds: Mapping[int, int] | None = None) -> int:
+        """Give back ``{device_id: n}`` idle sessions the worker's pool closed (all of the
+        worker's holds with ``None``); clamped at what it holds. Returns how many."""
+
     async def reap(self) -> ReapResult:
         """Expired leases: requeue the task (attempts left and repeatable) or fail it
-        ("lease lost; config not re-run"); free its slot in the same transaction."""
+        ("lease lost; config not re-run"); free its slot in the same transaction.
+        Expired session holds are freed too."""
 
     async def expire_deadlines(self, grace_s: float = 30.0) -> list[int]:
         """Fail running tasks past ``deadline_at + grace_s`` and free their slots."""

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection, Row
 
 from netfleet.jobs.model import TaskState
 from netfleet.jobs.retry import backoff_delay, should_retry
+from netfleet.store import holds_sql
 from netfleet.store import statements as st
 from netfleet.store.interface import Completion, ReapResult, TaskOutcome
 from netfleet.store.jobs_sql import SpecCache, apply_transitions
@@ -54,6 +55,7 @@ def complete_many(
     outputs: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     per_device: dict[int, int] = defaultdict(int)
+    kept: dict[int, tuple[int, float]] = {}
     changes: dict[int, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
     done: set[int] = set()
     notify = False
@@ -122,7 +124,10 @@ def complete_many(
                 "data": {"attempt": attempt, "error_kind": outcome.error_kind},
             }
         )
-        if row.device_id is not None:
+        if row.device_id is not None and outcome.keep_session:
+            n, expires = kept.get(row.device_id, (0, 0.0))
+            kept[row.device_id] = (n + 1, max(expires, row.lease_expires_at or now))
+        elif row.device_id is not None:
             per_device[row.device_id] += 1
         changes[row.job_id][("running", state)] += 1
         results.append(Completion(task_id, state, run_at, "running"))
@@ -132,6 +137,10 @@ def complete_many(
     if outputs:
         conn.execute(st.INSERT_OUTPUTS, outputs)
     conn.execute(st.INSERT_EVENTS, events)
+    if kept:
+        holds_sql.lock_slots(conn, postgres, sorted({*per_device, *kept}))
+        conn.execute(st.END_EXCLUSIVE, [{"p_d": d} for d in sorted(kept)])
+        holds_sql.keep_sessions(conn, postgres=postgres, worker_id=worker_id, kept=kept, now=now)
     _release(conn, per_device)
     job_states = apply_transitions(conn, changes, now)
     if notify and postgres:

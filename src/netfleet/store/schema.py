@@ -101,6 +101,28 @@ device_slots = sa.Table(
     sa.CheckConstraint("NOT exclusive_held OR running = 1", name="exclusive_alone"),
 )
 
+session_holds = sa.Table(
+    "session_holds",
+    metadata,
+    sa.Column("worker_id", sa.String(255), primary_key=True),
+    sa.Column(
+        "device_id", BigId, sa.ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("held", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("expires_at", Time, nullable=False),
+    sa.CheckConstraint("held >= 0", name="held_not_negative"),
+    sa.Index(None, "expires_at"),
+    sa.Index(None, "device_id"),
+)
+"""Idle sessions a worker keeps open to a device, counted in ``device_slots.running``.
+
+``device_slots.running`` counts every session a device has from netfleet: running
+tasks plus these holds. A hold is taken when a task finishes and the worker's pool
+keeps its session, consumed by the same worker's next claim on the device (no free
+slot needed), released when the pool closes the session, and freed by the reaper
+once ``expires_at`` passes (renewed by the worker's heartbeats; an expired hold is
+never renewed)."""
+
 schedules = sa.Table(
     "schedules",
     metadata,

@@ -7,7 +7,8 @@ connections for PostgreSQL. Database errors become netfleet errors here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +21,7 @@ from netfleet.jobs.model import JobSpec, parse_job_spec
 from netfleet.store import (
     claim_sql,
     devices_sql,
+    holds_sql,
     jobs_sql,
     queue_sql,
     reads_sql,
@@ -322,14 +324,32 @@ class SqlStore(StoreBase):
 
         await self._run("record events", op)
 
+    async def release_holds(self, worker_id: str, holds: Mapping[int, int] | None = None) -> int:
+        if holds is not None and not any(n > 0 for n in holds.values()):
+            return 0
+        freed = await self._run(
+            "release session holds",
+            lambda c: holds_sql.release_holds(
+                c, postgres=self._postgres, worker_id=worker_id, holds=holds
+            ),
+        )
+        if freed:
+            self._wake()
+        return freed
+
     async def reap(self) -> ReapResult:
         result = await self._run(
             "reap expired leases",
             lambda c: queue_sql.reap(c, postgres=self._postgres, now=self._now(c)),
         )
-        if result.requeued:
+        # Its own transaction: it locks other devices' slot rows (in device order).
+        freed = await self._run(
+            "free expired session holds",
+            lambda c: holds_sql.reap_holds(c, postgres=self._postgres, now=self._now(c)),
+        )
+        if result.requeued or freed:
             self._wake()
-        return result
+        return replace(result, holds_freed=freed)
 
     async def expire_deadlines(self, grace_s: float = 30.0) -> list[int]:
         return await self._run(

@@ -9,7 +9,15 @@ from typing import Any
 import sqlalchemy as sa
 
 from netfleet.jobs.model import READY_TASK_STATES
-from netfleet.store.schema import device_slots, devices, jobs, task_events, task_outputs, tasks
+from netfleet.store.schema import (
+    device_slots,
+    devices,
+    jobs,
+    session_holds,
+    task_events,
+    task_outputs,
+    tasks,
+)
 
 READY = tuple(sorted(READY_TASK_STATES))
 NOTIFY_CHANNEL = "netfleet_tasks"
@@ -19,10 +27,27 @@ def _p(name: str, type_: Any = None, *, expanding: bool = False) -> sa.BindParam
     return sa.bindparam(f"p_{name}", type_=type_, expanding=expanding)
 
 
+def _own_holds() -> tuple[sa.Join, sa.ColumnElement[int]]:
+    """``device_slots`` joined with the live holds of worker ``p_worker``, and that count."""
+    h = session_holds
+    join = device_slots.outerjoin(
+        h,
+        sa.and_(
+            h.c.device_id == device_slots.c.device_id,
+            h.c.worker_id == _p("worker"),
+            h.c.expires_at >= _p("now", sa.Double),
+        ),
+    )
+    return join, sa.func.coalesce(h.c.held, 0)
+
+
 @cache
 def candidates(postgres: bool, warm: bool) -> sa.Select[Any]:
-    """Ready tasks whose device has a free slot, best first (``p_now``, ``p_scan``, ``p_warm``)."""
+    """Ready tasks whose device has room for ``p_worker``, best first (``p_now``,
+    ``p_scan``, ``p_warm``). Room: a free slot or one of the worker's own idle
+    sessions (holds); an exclusive task needs every counted session to be its own."""
     s = device_slots
+    slots_and_holds, held = _own_holds()
     query = (
         sa.select(
             tasks.c.id,
@@ -33,13 +58,13 @@ def candidates(postgres: bool, warm: bool) -> sa.Select[Any]:
             tasks.c.priority,
             tasks.c.run_at,
         )
-        .join(s, s.c.device_id == tasks.c.device_id)
+        .select_from(tasks.join(slots_and_holds, s.c.device_id == tasks.c.device_id))
         .where(
             tasks.c.state.in_(READY),
             tasks.c.run_at <= _p("now", sa.Double),
             s.c.exclusive_held == sa.false(),
-            s.c.running < s.c.max_sessions,
-            sa.or_(tasks.c.exclusive == sa.false(), s.c.running == 0),
+            sa.or_(s.c.running < s.c.max_sessions, held > 0),
+            sa.or_(tasks.c.exclusive == sa.false(), sa.and_(s.c.running <= 1, s.c.running == held)),
         )
         .order_by(tasks.c.priority.desc(), tasks.c.run_at, tasks.c.id)
         .limit(_p("scan", sa.Integer))
@@ -53,10 +78,12 @@ def candidates(postgres: bool, warm: bool) -> sa.Select[Any]:
 
 @cache
 def lock_slots(postgres: bool, skip_locked: bool) -> sa.Select[Any]:
-    """Slot rows (with the device's generation) of ``p_ids``, locked in device order."""
+    """Slot rows of ``p_ids`` with the device's generation and ``p_worker``'s live holds
+    (``held``), locked in device order."""
+    slots_and_holds, held = _own_holds()
     query = (
-        sa.select(device_slots, devices.c.generation)
-        .join(devices, devices.c.id == device_slots.c.device_id)
+        sa.select(device_slots, devices.c.generation, held.label("held"))
+        .select_from(slots_and_holds.join(devices, devices.c.id == device_slots.c.device_id))
         .where(device_slots.c.device_id.in_(_p("ids", expanding=True)))
         .order_by(device_slots.c.device_id)
     )
@@ -69,6 +96,12 @@ SET_SLOT = (
     device_slots.update()
     .where(device_slots.c.device_id == _p("d"))
     .values(running=_p("r"), exclusive_held=_p("x", sa.Boolean))
+)
+
+CONSUME_HOLDS = (
+    session_holds.update()
+    .where(session_holds.c.worker_id == _p("w"), session_holds.c.device_id == _p("d"))
+    .values(held=session_holds.c.held - _p("n", sa.Integer))
 )
 
 _now = _p("now", sa.Double)
@@ -119,6 +152,7 @@ def running_tasks(postgres: bool) -> sa.Select[Any]:
         tasks.c.max_attempts,
         tasks.c.repeatable,
         tasks.c.lease_owner,
+        tasks.c.lease_expires_at,
         tasks.c.cancel_requested,
     ).where(tasks.c.id.in_(_p("ids", expanding=True)))
     if postgres:
@@ -158,6 +192,19 @@ RELEASE_SLOTS = (
         # Shrink towards the device's max_sessions, never below the sessions still running.
         max_sessions=sa.case((_target >= _left, _target), else_=_left),
     )
+)
+
+RELEASE_HELD_SLOTS = (
+    device_slots.update()
+    .where(device_slots.c.device_id == _p("d"))
+    .values(running=_left, max_sessions=sa.case((_target >= _left, _target), else_=_left))
+)
+"""Give back ``p_n`` sessions that were holds (exclusivity is not theirs to end)."""
+
+END_EXCLUSIVE = (
+    device_slots.update()
+    .where(device_slots.c.device_id == _p("d"))
+    .values(exclusive_held=sa.false())
 )
 
 COUNTERS = (

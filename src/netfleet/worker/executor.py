@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from netfleet.core.logging import get_logger
 from netfleet.device.device import Device
 from netfleet.device.results import NOT_RUN
 from netfleet.jobs.execute import DeviceRun, run_on_device
 from netfleet.pool import SessionPool
 from netfleet.store.interface import ClaimedTask, TaskOutcome
+from netfleet.worker.holds import HoldLedger
 from netfleet.worker.outcomes import may_repeat
 from netfleet.worker.runner import AttemptReport
 
+log = get_logger(__name__)
+
 
 class PoolExecutor:
-    """Runs a claimed attempt's commands or config with a pooled session."""
+    """Runs a claimed attempt's commands or config with a pooled session.
+
+    Binds the pool to a ``HoldLedger``: the pool opens no more sessions to a device
+    than the store counts for the workers using it (their running tasks and holds).
+    Call ``close()`` after closing the pool to send the last hold releases.
+    """
 
     def __init__(
         self,
@@ -24,6 +33,8 @@ class PoolExecutor:
         self.pool = pool
         self._command_timeout_s = command_timeout_s
         self._checkout_timeout_s = checkout_timeout_s
+        self.ledger: HoldLedger | None = HoldLedger(pool.sessions)
+        pool.bind_budget(self.ledger.budget, self.ledger.slot_freed)
 
     async def __call__(self, claimed: ClaimedTask, report: AttemptReport) -> TaskOutcome:
         spec = claimed.spec
@@ -45,6 +56,24 @@ class PoolExecutor:
     def lease_lost(self, claimed: ClaimedTask) -> None:
         """Another worker holds the device's slot now: close our sessions to it."""
         self.pool.retire(claimed.device.name)
+
+    def holds_expired(self, worker_id: str) -> None:
+        """The store may have freed ``worker_id``'s holds: close the idle sessions they kept."""
+        if self.ledger is None:
+            return
+        devices = self.ledger.holds_expired(worker_id)
+        if devices:
+            log.warning(
+                "session holds may have expired (no heartbeat for a lease); closing idle sessions",
+                devices=len(devices),
+            )
+        for device in devices:
+            self.pool.close_idle(device, "holds_expired")
+
+    async def close(self, timeout: float = 5.0) -> None:
+        """Send pending hold releases (call after ``pool.close()``)."""
+        if self.ledger is not None:
+            await self.ledger.close(timeout)
 
 
 def reached_device(run: DeviceRun) -> bool:

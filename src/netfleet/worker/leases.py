@@ -38,6 +38,7 @@ class LeaseKeeper:
         interval_s: float,
         state: Callable[[], WorkerState],
         snapshot: Callable[[], dict[str, Any]],
+        holds_expired: Callable[[], None] = lambda: None,
     ) -> None:
         self._store = store
         self._worker_id = worker_id
@@ -49,6 +50,10 @@ class LeaseKeeper:
         self._snapshot = snapshot
         self.lease_until: dict[int, float] = {}
         """Monotonic time until which each attempt's lease surely holds (by our clock)."""
+        self._holds_expired = holds_expired
+        self.holds_until = time.monotonic() + lease_s
+        """Until when the worker's session holds surely live: every hold is renewed by
+        each heartbeat, and a hold made from a task lives as long as its lease did."""
 
     def granted(self, task_id: int, requested_at: float) -> None:
         """Record a lease granted by a store call sent at ``requested_at`` (monotonic)."""
@@ -74,8 +79,9 @@ class LeaseKeeper:
         ids = [r.task_id for r in self._running if r.phase != "done"]
         sent = time.monotonic()
         try:
+            result = await self._store.heartbeat(self._worker_id, ids, lease_s=self._lease_s)
+            self._renewed_holds(sent)
             if ids:
-                result = await self._store.heartbeat(self._worker_id, ids, lease_s=self._lease_s)
                 for task_id in result.renewed:
                     if task_id in self._running:
                         self.granted(task_id, sent)
@@ -95,6 +101,16 @@ class LeaseKeeper:
             log.error("heartbeat failed", error=str(exc), kind=exc.kind, running=len(ids))
             return False
         return True
+
+    def _renewed_holds(self, sent: float) -> None:
+        if time.monotonic() >= self.holds_until:
+            # Renewed too late: the store may have freed them before this heartbeat.
+            self._expire_holds()
+        self.holds_until = sent + self._lease_s
+
+    def _expire_holds(self) -> None:
+        log.debug("session holds may have expired (no heartbeat for a lease)")
+        self._holds_expired()
 
     def _stop(self, task_id: int, reason: str) -> None:
         running = self._running.get(task_id)
@@ -118,6 +134,9 @@ class LeaseKeeper:
 
     def _expire_local(self) -> None:
         now = time.monotonic()
+        if now >= self.holds_until:
+            self._expire_holds()
+            self.holds_until = float("inf")  # until a heartbeat gets through again
         for running in self._running:
             until = self.lease_until.get(running.task_id)
             if until is not None and now >= until and running.stop_reason is None:

@@ -112,7 +112,10 @@ class Worker:
             interval_s=self.config.heartbeat_s,
             state=lambda: self.state,
             snapshot=self.snapshot,
+            holds_expired=lambda: executor.holds_expired(self.worker_id),
         )
+        if executor.ledger is not None:
+            executor.ledger.attach(store)
         self.runner = AttemptRunner(
             store,
             self.worker_id,

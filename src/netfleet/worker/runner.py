@@ -21,6 +21,7 @@ from netfleet.core.models import CommandResult
 from netfleet.store.interface import ClaimedTask, Completion, Store, TaskOutcome
 from netfleet.worker.completer import Completer
 from netfleet.worker.events import EventBuffer
+from netfleet.worker.holds import HoldLedger
 from netfleet.worker.leases import LeaseKeeper
 from netfleet.worker.outcomes import (
     error_outcome,
@@ -73,10 +74,17 @@ class AttemptReport:
 class Executor(Protocol):
     """Runs an attempt's commands or config on the device and says how it went."""
 
+    ledger: HoldLedger | None
+    """Session holds of the executor's pool (``None``: sessions are not kept, every
+    completion frees its device slot)."""
+
     async def __call__(self, claimed: ClaimedTask, report: AttemptReport) -> TaskOutcome: ...
 
     def lease_lost(self, claimed: ClaimedTask) -> None:
         """The task belongs to another worker now: drop sessions kept for its device."""
+
+    def holds_expired(self, worker_id: str) -> None:
+        """``worker_id``'s session holds may have expired in the store: close idle sessions."""
 
 
 class AttemptRunner:
@@ -101,9 +109,12 @@ class AttemptRunner:
         self._events = events
         self._stats = stats
         self._completer = Completer(store, worker_id, before=events.flush)
+        self._ledger = executor.ledger
 
     def start(self, claimed: ClaimedTask, *, requested_at: float) -> RunningTask:
         """Run ``claimed`` in a new asyncio task (its lease was granted at ``requested_at``)."""
+        if self._ledger is not None:
+            self._ledger.claimed(self._worker_id, claimed)
         attempt = RunningTask(claimed)
         self._running.add(attempt)
         self._leases.granted(claimed.task_id, requested_at)
@@ -112,6 +123,8 @@ class AttemptRunner:
         return attempt
 
     def _forget(self, attempt: RunningTask) -> None:
+        if attempt.phase != "done" and self._ledger is not None:
+            self._ledger.forget(self._worker_id, attempt.claimed)
         attempt.phase = "done"
         self._leases.forget(attempt.task_id)
         self._running.remove(attempt)
@@ -181,12 +194,18 @@ class AttemptRunner:
     async def _report(self, attempt: RunningTask, outcome: TaskOutcome) -> None:
         claimed = attempt.claimed
         backoff = Backoff(first=0.1, cap=2.0)
+        settled = False
+        keep = False
         while True:
             if attempt.stop_reason == "lost":
                 self._stats.lease_lost += 1
-                self._executor.lease_lost(claimed)
+                self._rejected(claimed, settled, keep)
                 log.warning("lease lost before the result was stored; result dropped")
                 return
+            if not settled and self._ledger is not None:
+                keep = self._ledger.settle(self._worker_id, claimed)
+                outcome = replace(outcome, keep_session=keep)
+            settled = True
             try:
                 completion = await self._completer.complete(
                     claimed.task_id, claimed.attempt, outcome
@@ -194,7 +213,7 @@ class AttemptRunner:
                 break
             except LeaseLost:
                 self._stats.lease_lost += 1
-                self._executor.lease_lost(claimed)
+                self._rejected(claimed, settled, keep)
                 log.warning("late result rejected: the task is no longer ours; result dropped")
                 return
             except DatabaseUnavailable as exc:
@@ -205,9 +224,16 @@ class AttemptRunner:
                 await asyncio.sleep(delay)
             except NetfleetError as exc:
                 self._stats.store_errors += 1
+                self._rejected(claimed, settled, keep)
                 log.error("storing the result failed", error=str(exc), kind=exc.kind)
                 return
         self._account(claimed, outcome, completion)
+
+    def _rejected(self, claimed: ClaimedTask, settled: bool, kept: bool) -> None:
+        """The store did not take the result: the task's slot is not ours any more."""
+        if settled and self._ledger is not None:
+            self._ledger.rejected(self._worker_id, claimed, kept=kept)
+        self._executor.lease_lost(claimed)
 
     def _account(self, claimed: ClaimedTask, outcome: TaskOutcome, done: Completion) -> None:
         # The store records the claimed/retry_scheduled/succeeded/failed/cancelled events

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
+from netfleet.core.errors import NetfleetError
 from netfleet.core.logging import get_logger
 from netfleet.core.settings import Settings
 from netfleet.device.device import Device
@@ -87,6 +89,10 @@ async def serve(
             await worker.run()
     finally:
         await pool.close(timeout=5.0)
+        await executor.close()
+        # Every session is closed now: give back any hold the store still counts.
+        with contextlib.suppress(NetfleetError):
+            await store.release_holds(worker.worker_id)
     return worker.stats
 
 

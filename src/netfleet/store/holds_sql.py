@@ -1,0 +1,165 @@
+"""Session holds: idle pooled sessions a worker keeps open, counted in the device slots.
+
+``device_slots.running`` = tasks running on the device + holds of every worker.
+A hold lives until ``expires_at`` (renewed by the worker's heartbeats while
+live); an expired hold is dead: never renewed nor consumed, only freed (by
+``reap_holds``). Every change of ``held`` locks the device's slot row first
+(device order), so it cannot race with a claim of the same device.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from netfleet.store import statements as st
+from netfleet.store.schema import device_slots, session_holds
+
+h = session_holds
+
+
+def lock_slots(conn: Connection, postgres: bool, device_ids: list[int]) -> None:
+    """Lock the slot rows of ``device_ids`` (sorted) in device order."""
+    query = (
+        sa.select(device_slots.c.device_id)
+        .where(device_slots.c.device_id.in_(device_ids))
+        .order_by(device_slots.c.device_id)
+    )
+    if postgres:
+        query = query.with_for_update()
+    conn.execute(query).all()
+
+
+def _give_back(conn: Connection, per_device: Mapping[int, int]) -> None:
+    """Free ``n`` counted sessions per device that were holds (slot rows already locked)."""
+    rows = [{"p_d": d, "p_n": n} for d, n in sorted(per_device.items()) if n > 0]
+    if rows:
+        conn.execute(st.RELEASE_HELD_SLOTS, rows)
+
+
+def keep_sessions(
+    conn: Connection,
+    *,
+    postgres: bool,
+    worker_id: str,
+    kept: Mapping[int, tuple[int, float]],
+    now: float,
+) -> None:
+    """Turn finished tasks' slots into holds of ``worker_id``: ``{device: (n, expires)}``.
+
+    The caller has locked the slot rows. ``running`` stays; an expired hold row of
+    the worker is freed first (it must not come back to life)."""
+    ids = sorted(kept)
+    existing = {
+        r.device_id: r
+        for r in conn.execute(
+            sa.select(h.c.device_id, h.c.held, h.c.expires_at).where(
+                h.c.worker_id == worker_id, h.c.device_id.in_(ids)
+            )
+        )
+    }
+    dead = {d: r.held for d, r in existing.items() if r.expires_at < now and r.held}
+    _give_back(conn, dead)
+    values: list[dict[str, Any]] = []
+    for d in ids:
+        n, expires = kept[d]
+        row = existing.get(d)
+        live = row is not None and row.expires_at >= now
+        values.append(
+            {
+                "worker_id": worker_id,
+                "device_id": d,
+                "held": n + (row.held if live and row is not None else 0),
+                "expires_at": max(expires, row.expires_at) if live and row is not None else expires,
+            }
+        )
+    insert = (postgresql.insert if postgres else sqlite.insert)(h)
+    conn.execute(
+        insert.on_conflict_do_update(
+            index_elements=[h.c.worker_id, h.c.device_id],
+            set_={"held": insert.excluded.held, "expires_at": insert.excluded.expires_at},
+        ),
+        values,
+    )
+
+
+def release_holds(
+    conn: Connection,
+    *,
+    postgres: bool,
+    worker_id: str,
+    holds: Mapping[int, int] | None,
+) -> int:
+    """Give back up to ``n`` holds per device (all of them with ``None``); returns how many.
+
+    Clamped at what the worker holds, so a repeated or late release never frees
+    another worker's (or a running task's) slot."""
+    query = sa.select(h.c.device_id).where(h.c.worker_id == worker_id)
+    if holds is not None:
+        query = query.where(h.c.device_id.in_(sorted(d for d, n in holds.items() if n > 0)))
+    ids = sorted(r.device_id for r in conn.execute(query))
+    if not ids:
+        return 0
+    lock_slots(conn, postgres, ids)
+    rows = conn.execute(
+        sa.select(h.c.device_id, h.c.held).where(h.c.worker_id == worker_id, h.c.device_id.in_(ids))
+    ).all()
+    freed: dict[int, int] = {}
+    for r in rows:
+        want = r.held if holds is None else holds.get(r.device_id, 0)
+        freed[r.device_id] = max(0, min(want, r.held))
+    _give_back(conn, freed)
+    taken = [{"p_d": d, "p_n": n} for d, n in sorted(freed.items()) if n]
+    if taken:
+        conn.execute(
+            h.update()
+            .where(h.c.worker_id == worker_id, h.c.device_id == sa.bindparam("p_d"))
+            .values(held=h.c.held - sa.bindparam("p_n", type_=sa.Integer)),
+            taken,
+        )
+    conn.execute(h.delete().where(h.c.worker_id == worker_id, h.c.held <= 0))
+    return sum(freed.values())
+
+
+def renew_holds(conn: Connection, worker_id: str, now: float, lease_s: float) -> None:
+    """Extend the live holds of ``worker_id`` (in device order, like every hold change)."""
+    live = (
+        sa.select(h.c.device_id)
+        .where(h.c.worker_id == worker_id, h.c.expires_at >= now)
+        .order_by(h.c.device_id)
+        .with_for_update()  # row locks in device order (no-op on SQLite)
+    )
+    ids = [r.device_id for r in conn.execute(live)]
+    if not ids:
+        return
+    conn.execute(
+        h.update()
+        .where(h.c.worker_id == worker_id, h.c.device_id.in_(ids), h.c.expires_at >= now)
+        .values(expires_at=now + lease_s)
+    )
+
+
+def reap_holds(conn: Connection, *, postgres: bool, now: float, batch: int = 1000) -> int:
+    """Free expired holds (their worker died or lost the database); returns how many."""
+    expired = conn.execute(
+        sa.select(h.c.worker_id, h.c.device_id).where(h.c.expires_at < now).limit(batch)
+    ).all()
+    if not expired:
+        return 0
+    lock_slots(conn, postgres, sorted({r.device_id for r in expired}))
+    freed: dict[int, int] = {}
+    for r in sorted(expired, key=lambda r: (r.device_id, r.worker_id)):
+        row = conn.execute(
+            h.delete()
+            .where(h.c.worker_id == r.worker_id, h.c.device_id == r.device_id)
+            .where(h.c.expires_at < now)
+            .returning(h.c.held)
+        ).first()
+        if row is not None and row.held:
+            freed[r.device_id] = freed.get(r.device_id, 0) + row.held
+    _give_back(conn, freed)
+    return sum(freed.values())

@@ -1,0 +1,205 @@
+"""The worker's side of session holds: idle pooled sessions the store counts.
+
+The store counts every session a device has from netfleet: running tasks plus
+*holds* (idle sessions a worker's pool keeps open). For each device this ledger
+tracks what the store counts for the workers sharing one pool — their running
+tasks (``tasks``) and their holds — and limits the pool to that many sessions
+(``SessionPool.bind_budget``). The invariant, per device:
+
+    pool sessions (opening + idle + in use + closing)  <=  tasks + holds  <=  store's count
+
+The ledger never believes in more than the store counts: it raises its count only
+after the store did (a claim), lowers it before the store does (a completion that
+frees the slot, a release), and moves a count from ``tasks`` to ``holds`` when a
+completion keeps the session (the store does the same, the total stays).
+
+- A claim adds a task; one that used a hold turns that hold into the task.
+- A finished attempt keeps its count as a hold (``keep_session``) if the pool
+  still has a session for it — idle for reuse, or still closing — else frees it.
+- When a session closes, holds beyond what the pool still has open are released
+  (batched ``Store.release_holds``): after the close, never before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import defaultdict
+from collections.abc import Callable
+
+from netfleet.core.errors import DatabaseUnavailable, NetfleetError
+from netfleet.core.logging import get_logger
+from netfleet.store.interface import ClaimedTask, Store
+from netfleet.worker.waiting import Backoff
+
+log = get_logger(__name__)
+
+Sessions = Callable[[str], int]
+"""Sessions of a device in the pool now (``SessionPool.sessions``)."""
+
+
+class HoldLedger:
+    """Per device: the store's count of this pool's sessions, and hold releases to send."""
+
+    def __init__(self, sessions: Sessions, *, linger_s: float = 0.05) -> None:
+        self._sessions = sessions
+        self._linger_s = linger_s
+        self._store: Store | None = None
+        self._tasks: dict[str, int] = defaultdict(int)
+        self._holds: dict[str, dict[str, int]] = defaultdict(dict)
+        """device -> worker id -> holds believed live in the store."""
+        self._ids: dict[str, int] = {}
+        self._settled: set[tuple[str, int, int]] = set()
+        self._pending: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        self._flusher: asyncio.Task[None] | None = None
+        self.released = 0
+
+    def attach(self, store: Store) -> None:
+        """The store to send releases to (the first worker using the pool attaches it)."""
+        if self._store is None:
+            self._store = store
+
+    # --- what the pool asks -------------------------------------------------------
+
+    def budget(self, device: str) -> int:
+        """Sessions the store counts for this pool on ``device``."""
+        holds = self._holds.get(device)
+        return self._tasks.get(device, 0) + (sum(holds.values()) if holds else 0)
+
+    def slot_freed(self, device: str) -> None:
+        """A session of ``device`` finished closing: release holds it no longer backs."""
+        holds = self._holds.get(device)
+        if not holds:
+            return
+        backed = max(0, self._sessions(device) - self._tasks.get(device, 0))
+        excess = sum(holds.values()) - backed
+        device_id = self._ids.get(device)
+        for worker_id in sorted(holds):
+            if excess <= 0:
+                break
+            n = min(excess, holds[worker_id])
+            if n <= 0:
+                continue
+            holds[worker_id] -= n
+            excess -= n
+            if device_id is not None:
+                self._pending[worker_id][device_id] += n
+        self._drop_empty(device)
+        self._schedule()
+
+    # --- what the worker tells it -------------------------------------------------
+
+    def claimed(self, worker_id: str, task: ClaimedTask) -> None:
+        """The store gave ``worker_id`` the task (before its session is checked out)."""
+        device = task.device.name
+        self._ids[device] = task.device_id
+        self._tasks[device] += 1
+        if not task.used_hold:
+            return
+        holds = self._holds[device]
+        if holds.get(worker_id, 0) > 0:
+            holds[worker_id] -= 1
+        else:
+            # The claim took a hold this ledger is releasing (or one it lost track of):
+            # that release frees one less (the store clamps one already sent).
+            pending = self._pending.get(worker_id)
+            if pending is not None and pending.get(task.device_id, 0) > 0:
+                pending[task.device_id] -= 1
+        self._drop_empty(device)
+
+    def settle(self, worker_id: str, task: ClaimedTask) -> bool:
+        """The attempt is being reported: whether its count becomes a hold (``keep_session``).
+
+        It does if the pool still has a session for it: at least as many sessions as
+        counted tasks (its own session is idle, in another task's hands, or closing)."""
+        device = task.device.name
+        key = (worker_id, task.task_id, task.attempt)
+        if key in self._settled:
+            return False
+        keep = self._sessions(device) >= self._tasks.get(device, 0)
+        self._settled.add(key)
+        self._tasks[device] -= 1
+        if keep:
+            holds = self._holds[device]
+            holds[worker_id] = holds.get(worker_id, 0) + 1
+        self._drop_empty(device)
+        return keep
+
+    def rejected(self, worker_id: str, task: ClaimedTask, *, kept: bool) -> None:
+        """The store refused the report (lease lost): it has no hold for this attempt."""
+        if kept:
+            device = task.device.name
+            holds = self._holds[device]
+            holds[worker_id] = max(0, holds.get(worker_id, 0) - 1)
+            self._drop_empty(device)
+
+    def forget(self, worker_id: str, task: ClaimedTask) -> None:
+        """The attempt ended; if it was never settled its count is gone (reaped or lost)."""
+        key = (worker_id, task.task_id, task.attempt)
+        if key in self._settled:
+            self._settled.discard(key)
+            return
+        device = task.device.name
+        self._tasks[device] -= 1
+        self._drop_empty(device)
+
+    def holds_expired(self, worker_id: str) -> list[str]:
+        """``worker_id``'s holds may have expired in the store (no heartbeat for a lease):
+        stop counting them; returns the devices whose idle sessions must close now."""
+        devices = []
+        for device, holds in list(self._holds.items()):
+            if holds.pop(worker_id, 0) > 0:
+                devices.append(device)
+            self._drop_empty(device)
+        self._pending.pop(worker_id, None)
+        return devices
+
+    def holds_of(self, worker_id: str) -> int:
+        return sum(h.get(worker_id, 0) for h in self._holds.values() if h.get(worker_id, 0) > 0)
+
+    def _drop_empty(self, device: str) -> None:
+        holds = self._holds.get(device)
+        if holds is not None:
+            for worker_id in [w for w, n in holds.items() if n <= 0]:
+                del holds[worker_id]
+            if not holds:
+                del self._holds[device]
+        if self._tasks.get(device) == 0:
+            del self._tasks[device]
+
+    # --- sending releases ---------------------------------------------------------
+
+    def _schedule(self) -> None:
+        if not self._pending or self._store is None:
+            return
+        if self._flusher is None or self._flusher.done():
+            with contextlib.suppress(RuntimeError):  # no running loop: nothing to send with
+                self._flusher = asyncio.get_running_loop().create_task(self._flush())
+
+    async def _flush(self) -> None:
+        await asyncio.sleep(self._linger_s)
+        backoff = Backoff(first=0.2, cap=5.0)
+        while self._pending and self._store is not None:
+            worker_id = next(iter(self._pending))
+            batch = dict(self._pending.pop(worker_id))
+            try:
+                self.released += await self._store.release_holds(worker_id, batch)
+                backoff.reset()
+            except NetfleetError as exc:
+                # Put it back (merging with newer releases) and retry: until sent, the
+                # store counts these sessions still open (safe; they expire anyway).
+                merged = self._pending[worker_id]
+                for device_id, n in batch.items():
+                    merged[device_id] += n
+                if not isinstance(exc, DatabaseUnavailable):
+                    log.error("releasing session holds failed", error=str(exc), kind=exc.kind)
+                await asyncio.sleep(backoff.failed())
+
+    async def close(self, timeout: float = 5.0) -> None:
+        """Send the releases still pending (after the pool closed its sessions)."""
+        self._schedule()
+        if self._flusher is not None and not self._flusher.done():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._flusher), timeout)
+            if not self._flusher.done():
+                self._flusher.cancel()

@@ -1,0 +1,226 @@
+"""Contract: session holds — idle pooled sessions counted in the device slots."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+import pytest
+import sqlalchemy as sa
+from store_helpers import add_devices, commands, config
+
+from netfleet.core.models import CommandResult
+from netfleet.store import SqlStore
+from netfleet.store.interface import ClaimedTask, TaskOutcome
+
+OK = TaskOutcome("succeeded", [CommandResult("show version", "Cisco IOS")])
+KEEP = dataclasses.replace(OK, keep_session=True)
+
+
+async def counts(store: SqlStore, device: str) -> tuple[int, dict[str, int]]:
+    """(device_slots.running, {worker: held}) read straight from the tables."""
+
+    def op(conn: sa.Connection) -> tuple[int, dict[str, int]]:
+        running = conn.execute(
+            sa.text(
+                "SELECT s.running FROM device_slots s JOIN devices d ON d.id = s.device_id "
+                "WHERE d.name = :n"
+            ),
+            {"n": device},
+        ).scalar_one()
+        held = conn.execute(
+            sa.text(
+                "SELECT h.worker_id, h.held FROM session_holds h "
+                "JOIN devices d ON d.id = h.device_id WHERE d.name = :n"
+            ),
+            {"n": device},
+        ).all()
+        return running, {w: n for w, n in held if n}
+
+    return await store.run_sync(op, write=False)
+
+
+async def finish(store: SqlStore, worker: str, task: ClaimedTask, *, keep: bool) -> None:
+    await store.complete(task.task_id, worker, task.attempt, KEEP if keep else OK)
+
+
+async def test_kept_session_stays_counted_and_blocks_other_workers(store: SqlStore) -> None:
+    await add_devices(store, "r1", max_sessions=1)
+    for _ in range(3):
+        await store.submit(commands("r1"))
+    (t1,) = await store.claim("w1", 5, lease_s=30)
+    assert not t1.used_hold
+    await finish(store, "w1", t1, keep=True)
+    assert await counts(store, "r1") == (1, {"w1": 1})
+    # The idle session still occupies the device's only session: w2 gets nothing.
+    assert await store.claim("w2", 5, lease_s=30) == []
+    # w1 runs its next task on that idle session: the hold is consumed, no new slot.
+    (t2,) = await store.claim("w1", 5, lease_s=30)
+    assert t2.used_hold
+    assert await counts(store, "r1") == (1, {})
+    await finish(store, "w1", t2, keep=False)
+    assert await counts(store, "r1") == (0, {})
+    (t3,) = await store.claim("w2", 5, lease_s=30)
+    assert not t3.used_hold
+
+
+async def test_release_holds_frees_slots_and_is_clamped(store: SqlStore) -> None:
+    await add_devices(store, "r1", max_sessions=2)
+    for _ in range(4):
+        await store.submit(commands("r1"))
+    tasks = await store.claim("w1", 2, lease_s=30)
+    for t in tasks:
+        await finish(store, "w1", t, keep=True)
+    assert await counts(store, "r1") == (2, {"w1": 2})
+    device_id = tasks[0].device_id
+    assert await store.release_holds("w1", {device_id: 1}) == 1
+    assert await counts(store, "r1") == (1, {"w1": 1})
+    # Another worker's release (or a repeated one) never frees what it does not hold.
+    assert await store.release_holds("w2", {device_id: 5}) == 0
+    assert await store.release_holds("w1", {device_id: 5}) == 1
+    assert await store.release_holds("w1", {device_id: 1}) == 0
+    assert await counts(store, "r1") == (0, {})
+    got = await store.claim("w2", 5, lease_s=30)
+    assert len(got) == 2 and not any(t.used_hold for t in got)
+
+
+async def test_release_all_holds_of_a_worker(store: SqlStore) -> None:
+    await add_devices(store, "r1", "r2", max_sessions=2)
+    await store.submit(commands("r1", "r2"))
+    for t in await store.claim("w1", 5, lease_s=30):
+        await finish(store, "w1", t, keep=True)
+    assert await store.release_holds("w1") == 2
+    assert await counts(store, "r1") == (0, {})
+    assert await counts(store, "r2") == (0, {})
+
+
+async def test_claim_prefers_a_free_slot_count_but_uses_own_hold_first(store: SqlStore) -> None:
+    await add_devices(store, "r1", max_sessions=2)
+    for _ in range(4):
+        await store.submit(commands("r1"))
+    (t1,) = await store.claim("w1", 1, lease_s=30)
+    await finish(store, "w1", t1, keep=True)
+    # One hold and one free slot: w1 gets two tasks, one on its idle session.
+    got = await store.claim("w1", 5, lease_s=30)
+    assert sorted(t.used_hold for t in got) == [False, True]
+    assert await counts(store, "r1") == (2, {})
+    assert await store.claim("w2", 5, lease_s=30) == []
+
+
+async def test_exclusive_task_with_holds(store: SqlStore) -> None:
+    await add_devices(store, "r1", max_sessions=3)
+    await store.submit(commands("r1"))
+    (t1,) = await store.claim("w1", 1, lease_s=30)
+    await finish(store, "w1", t1, keep=True)
+    cfg = await store.submit(config("r1"))
+    # w2 may not: w1's idle session is open on the device.
+    assert await store.claim("w2", 5, lease_s=30) == []
+    # w1 may: the only session counted is its own idle one.
+    (excl,) = await store.claim("w1", 5, lease_s=30)
+    assert excl.job_id == cfg.id and excl.exclusive and excl.used_hold
+    await store.submit(commands("r1"))
+    assert await store.claim("w1", 5, lease_s=30) == []
+    assert await store.claim("w2", 5, lease_s=30) == []
+    await finish(store, "w1", excl, keep=True)
+    assert await counts(store, "r1") == (1, {"w1": 1})
+    # Exclusivity ended with the task; the hold stays w1's; w2 takes a free slot.
+    (t2,) = await store.claim("w2", 5, lease_s=30)
+    assert not t2.used_hold
+    assert await counts(store, "r1") == (2, {"w1": 1})
+
+
+async def test_exclusive_task_waits_for_other_workers_holds(store: SqlStore) -> None:
+    await add_devices(store, "r1", max_sessions=3)
+    await store.submit(commands("r1", "r1"[:2]))
+    (t1,) = await store.claim("w1", 1, lease_s=30)
+    await finish(store, "w1", t1, keep=True)
+    await store.submit(commands("r1"))
+    (t2,) = await store.claim("w2", 1, lease_s=30)
+    await finish(store, "w2", t2, keep=True)
+    await store.submit(config("r1"))
+    # Two idle sessions of two workers: nobody may run the exclusive task ...
+    assert await store.claim("w1", 5, lease_s=30) == []
+    assert await store.claim("w2", 5, lease_s=30) == []
+    # ... until one of them closes its idle session.
+    await store.release_holds("w2", {t2.device_id: 1})
+    assert await store.claim("w2", 5, lease_s=30) == []
+    (excl,) = await store.claim("w1", 5, lease_s=30)
+    assert excl.exclusive and excl.used_hold
+
+
+async def test_expired_holds_are_reaped_not_renewed(store: SqlStore) -> None:
+    await add_devices(store, "r1", max_sessions=1)
+    for _ in range(2):
+        await store.submit(commands("r1"))
+    (t1,) = await store.claim("w1", 1, lease_s=0.3)
+    await finish(store, "w1", t1, keep=True)
+    # Renewed by heartbeats (without running tasks too) while the worker lives ...
+    for _ in range(3):
+        await asyncio.sleep(0.15)
+        await store.heartbeat("w1", [], lease_s=0.3)
+        assert (await store.reap()).holds_freed == 0
+    assert await counts(store, "r1") == (1, {"w1": 1})
+    # ... freed once the worker stops beating; a late heartbeat does not revive it.
+    await asyncio.sleep(0.45)
+    await store.heartbeat("w1", [], lease_s=30)
+    assert await store.claim("w1", 1, lease_s=30) == []  # an expired hold is not consumed
+    result = await store.reap()
+    assert result.holds_freed == 1
+    assert await counts(store, "r1") == (0, {})
+    # The worker's late release after the reap frees nothing (no double free).
+    assert await store.release_holds("w1", {t1.device_id: 1}) == 0
+    (t2,) = await store.claim("w2", 1, lease_s=30)
+    assert not t2.used_hold
+    assert await counts(store, "r1") == (1, {})
+
+
+async def test_keep_after_expiry_does_not_revive_dead_holds(store: SqlStore) -> None:
+    await add_devices(store, "r1", max_sessions=3)
+    for _ in range(3):
+        await store.submit(commands("r1"))
+    (t1,) = await store.claim("w1", 1, lease_s=0.2)
+    (t2,) = await store.claim("w1", 1, lease_s=30)
+    await finish(store, "w1", t1, keep=True)
+    await asyncio.sleep(0.3)  # t1's hold expired (not reaped yet)
+    await finish(store, "w1", t2, keep=True)
+    assert await counts(store, "r1") == (1, {"w1": 1})
+
+
+async def test_lowering_max_sessions_below_holds(store: SqlStore) -> None:
+    await add_devices(store, "r1", max_sessions=3)
+    for _ in range(6):
+        await store.submit(commands("r1"))
+    running = await store.claim("w1", 3, lease_s=30)
+    for t in running:
+        await finish(store, "w1", t, keep=True)
+    await add_devices(store, "r1", max_sessions=1)  # the CHECK holds: 3 sessions counted
+    assert await counts(store, "r1") == (3, {"w1": 3})
+    assert await store.claim("w2", 5, lease_s=30) == []
+    await store.release_holds("w1", {running[0].device_id: 3})
+    assert await counts(store, "r1") == (0, {})
+    assert len(await store.claim("w2", 5, lease_s=30)) == 1
+
+
+async def test_fenced_completion_with_keep_changes_nothing(store: SqlStore) -> None:
+    await add_devices(store, "r1", max_sessions=2)
+    await store.submit(commands("r1"))
+    (t1,) = await store.claim("w1", 1, lease_s=0.1)
+    await asyncio.sleep(0.2)
+    await store.reap()
+    assert await counts(store, "r1") == (0, {})
+    results = await store.complete_many("w1", [(t1.task_id, t1.attempt, KEEP)])
+    assert results == [None]
+    assert await counts(store, "r1") == (0, {})
+
+
+@pytest.mark.parametrize("keep", [True, False])
+async def test_counts_never_negative(store: SqlStore, keep: bool) -> None:
+    await add_devices(store, "r1", max_sessions=2)
+    for _ in range(6):
+        await store.submit(commands("r1"))
+    for _ in range(3):
+        for t in await store.claim("w1", 5, lease_s=30):
+            await finish(store, "w1", t, keep=keep)
+    await store.release_holds("w1")
+    await store.release_holds("w1")
+    assert await counts(store, "r1") == (0, {})
