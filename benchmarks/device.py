@@ -134,6 +134,7 @@ class Minimal:
         conn = await asyncssh.connect(
             t.host, t.port, username=t.username, password=t.password, known_hosts=None,
             client_keys=None, agent_path=None, config=None, gss_host=None,
+            encryption_algs=["aes128-gcm@openssh.com"],  # the cipher netfleet prefers
         )  # fmt: skip
         chan, session = await conn.create_session(
             _MinimalSession, term_type="vt100", term_size=(511, 24)
