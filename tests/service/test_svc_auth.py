@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
+from svc_helpers import MakeClient, make_settings
 
-from conftest import MakeClient, make_settings
 from netfleet.api import create_app
 from netfleet.store import SqlStore
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+from svc_helpers import SIM_ENABLE, SIM_PASSWORD, wait_finished
 
-from conftest import SIM_ENABLE, SIM_PASSWORD, wait_finished
 from netfleet.api.runtime import EmbeddedRuntime
 
 

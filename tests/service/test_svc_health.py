@@ -8,8 +8,8 @@ import httpx
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
+from svc_helpers import make_settings, wait_finished
 
-from conftest import make_settings, wait_finished
 from netfleet.api import create_app
 from netfleet.store import SqlStore, open_store
 

@@ -7,8 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import httpx
-
-from conftest import MakeClient, wait_finished
+from svc_helpers import MakeClient, wait_finished
 
 
 async def test_submit_run_and_read_outputs(

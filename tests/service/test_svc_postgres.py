@@ -12,8 +12,8 @@ import httpx
 import psycopg
 import pytest
 from cryptography.fernet import Fernet
+from svc_helpers import make_settings
 
-from conftest import make_settings
 from netfleet.api import create_app
 from netfleet.store import auth_sql, open_store
 

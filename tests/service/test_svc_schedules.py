@@ -6,8 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import httpx
-
-from conftest import wait_finished
+from svc_helpers import wait_finished
 
 
 def _schedule(fleet: list[str], **extra: object) -> dict[str, object]:

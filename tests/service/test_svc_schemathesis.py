@@ -17,8 +17,8 @@ from cryptography.fernet import Fernet
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
+from svc_helpers import make_settings
 
-from conftest import make_settings
 from netfleet.api import create_app
 from netfleet.core.models import Credential
 from netfleet.store import auth_sql, open_store

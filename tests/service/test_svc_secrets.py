@@ -10,8 +10,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from svc_helpers import SIM_ENABLE, SIM_PASSWORD, wait_finished
 
-from conftest import SIM_ENABLE, SIM_PASSWORD, wait_finished
 from netfleet.core.logging import configure_logging
 from netfleet.core.settings import LogSettings, Settings
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from svc_helpers import SIM_ENABLE, SIM_PASSWORD
 
-from conftest import SIM_ENABLE, SIM_PASSWORD
 from netfleet.core.settings import ServiceSettings, Settings
 from netfleet.store import open_store
 from netfleet_sim import Simulator

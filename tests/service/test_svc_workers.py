@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+from svc_helpers import wait_finished
 
-from conftest import wait_finished
 from netfleet.api.runtime import EmbeddedRuntime
 from netfleet.store import SqlStore
 

@@ -81,7 +81,8 @@ async def test_release_holds_frees_slots_and_is_clamped(store: SqlStore) -> None
     assert await store.release_holds("w1", {device_id: 1}) == 0
     assert await counts(store, "r1") == (0, {})
     got = await store.claim("w2", 5, lease_s=30)
-    assert len(got) == 2 and not any(t.used_hold for t in got)
+    assert len(got) == 2
+    assert not any(t.used_hold for t in got)
 
 
 async def test_release_all_holds_of_a_worker(store: SqlStore) -> None:
@@ -94,7 +95,7 @@ async def test_release_all_holds_of_a_worker(store: SqlStore) -> None:
     assert await counts(store, "r2") == (0, {})
 
 
-async def test_claim_prefers_a_free_slot_count_but_uses_own_hold_first(store: SqlStore) -> None:
+async def test_claim_uses_own_hold_and_free_slots(store: SqlStore) -> None:
     await add_devices(store, "r1", max_sessions=2)
     for _ in range(4):
         await store.submit(commands("r1"))
@@ -117,7 +118,9 @@ async def test_exclusive_task_with_holds(store: SqlStore) -> None:
     assert await store.claim("w2", 5, lease_s=30) == []
     # w1 may: the only session counted is its own idle one.
     (excl,) = await store.claim("w1", 5, lease_s=30)
-    assert excl.job_id == cfg.id and excl.exclusive and excl.used_hold
+    assert excl.job_id == cfg.id
+    assert excl.exclusive
+    assert excl.used_hold
     await store.submit(commands("r1"))
     assert await store.claim("w1", 5, lease_s=30) == []
     assert await store.claim("w2", 5, lease_s=30) == []
@@ -131,7 +134,7 @@ async def test_exclusive_task_with_holds(store: SqlStore) -> None:
 
 async def test_exclusive_task_waits_for_other_workers_holds(store: SqlStore) -> None:
     await add_devices(store, "r1", max_sessions=3)
-    await store.submit(commands("r1", "r1"[:2]))
+    await store.submit(commands("r1"))
     (t1,) = await store.claim("w1", 1, lease_s=30)
     await finish(store, "w1", t1, keep=True)
     await store.submit(commands("r1"))
@@ -145,7 +148,8 @@ async def test_exclusive_task_waits_for_other_workers_holds(store: SqlStore) -> 
     await store.release_holds("w2", {t2.device_id: 1})
     assert await store.claim("w2", 5, lease_s=30) == []
     (excl,) = await store.claim("w1", 5, lease_s=30)
-    assert excl.exclusive and excl.used_hold
+    assert excl.exclusive
+    assert excl.used_hold
 
 
 async def test_expired_holds_are_reaped_not_renewed(store: SqlStore) -> None:

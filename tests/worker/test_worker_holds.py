@@ -48,8 +48,12 @@ async def test_holds_of_a_killed_worker_expire_and_a_stopped_one_releases_them(
             (spec,) = await import_sim_devices(store, tmp_path / "inv.yaml", max_sessions=1)
             first = fleet.start("holder")
             for _ in range(3):
-                job = await submit(store, [spec.name], commands=["show clock"])
-                await eventually(lambda: finished(store, job.id), timeout=20, what="a job ran")
+                job_id = (await submit(store, [spec.name], commands=["show clock"])).id
+                await eventually(
+                    lambda job_id=job_id: finished(store, job_id),  # type: ignore[misc]
+                    timeout=20,
+                    what="a job ran",
+                )
             # The worker keeps its session open, and the store counts it.
             assert await held(store) == {first.id: 1}
             assert sim.devices[0].stats.sessions_open == 1

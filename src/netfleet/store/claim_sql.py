@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection, Row
 
 from netfleet.core.models import DeviceSpec
 from netfleet.store import statements as st
-from netfleet.store.holds_sql import renew_holds
+from netfleet.store.holds_sql import blocking_exclusive, renew_holds
 from netfleet.store.interface import ClaimedTask, HeartbeatResult
 from netfleet.store.jobs_sql import SpecCache, apply_transitions
 
@@ -206,10 +206,12 @@ def heartbeat(
     conn: Connection, worker_id: str, task_ids: Sequence[int], lease_s: float, now: float
 ) -> HeartbeatResult:
     """Renew the leases ``worker_id`` still holds and its live session holds; report
-    cancel requests and lost leases."""
+    cancel requests, lost leases, and devices where its idle sessions block an
+    exclusive task."""
     renew_holds(conn, worker_id, now, lease_s)
+    yielding = blocking_exclusive(conn, worker_id, now)
     if not task_ids:
-        return HeartbeatResult(frozenset(), frozenset(), frozenset())
+        return HeartbeatResult(frozenset(), frozenset(), frozenset(), yielding)
     rows = conn.execute(
         st.HEARTBEAT,
         {"p_ids": sorted(set(task_ids)), "p_owner": worker_id, "p_expires": now + lease_s},
@@ -219,4 +221,5 @@ def heartbeat(
         renewed=renewed,
         cancel_requested=frozenset(r.id for r in rows if r.cancel_requested),
         lost=frozenset(task_ids) - renewed,
+        close_idle=yielding,
     )

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from netfleet.store import statements as st
-from netfleet.store.schema import device_slots, session_holds
+from netfleet.store.schema import device_slots, session_holds, tasks
 
 h = session_holds
 
@@ -163,3 +163,30 @@ def reap_holds(conn: Connection, *, postgres: bool, now: float, batch: int = 100
             freed[r.device_id] = freed.get(r.device_id, 0) + row.held
     _give_back(conn, freed)
     return sum(freed.values())
+
+
+def blocking_exclusive(conn: Connection, worker_id: str, now: float) -> frozenset[int]:
+    """Devices where ``worker_id``'s idle sessions keep a ready exclusive task waiting
+    (it could not take the task itself: it is not the only session counted)."""
+    ready = (
+        sa.select(tasks.c.id)
+        .where(
+            tasks.c.device_id == h.c.device_id,
+            tasks.c.state.in_(st.READY),
+            tasks.c.exclusive == sa.true(),
+            tasks.c.run_at <= now,
+        )
+        .exists()
+    )
+    rows = conn.execute(
+        sa.select(h.c.device_id)
+        .join(device_slots, device_slots.c.device_id == h.c.device_id)
+        .where(
+            h.c.worker_id == worker_id,
+            h.c.held > 0,
+            h.c.expires_at >= now,
+            sa.not_(sa.and_(device_slots.c.running == 1, h.c.held == 1)),
+            ready,
+        )
+    )
+    return frozenset(r.device_id for r in rows)

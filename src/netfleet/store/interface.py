@@ -293,6 +293,9 @@ class HeartbeatResult:
     cancel_requested: frozenset[int]
     lost: frozenset[int]
     """Not held by this worker any more (reaped, or attempt moved on): stop and drop them."""
+    close_idle: frozenset[int] = frozenset()
+    """Device ids where this worker's idle sessions (holds) keep a ready exclusive task
+    from running: close them (the holds are then released)."""
 
 
 @dataclass(frozen=True, slots=True)

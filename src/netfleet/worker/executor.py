@@ -70,6 +70,13 @@ class PoolExecutor:
         for device in devices:
             self.pool.close_idle(device, "holds_expired")
 
+    def close_idle(self, device_ids: frozenset[int]) -> None:
+        """Close idle sessions to these devices: an exclusive task waits for them."""
+        if self.ledger is None:
+            return
+        for device in self.ledger.names(device_ids):
+            self.pool.close_idle(device, "exclusive_waiting")
+
     async def close(self, timeout: float = 5.0) -> None:
         """Send pending hold releases (call after ``pool.close()``)."""
         if self.ledger is not None:

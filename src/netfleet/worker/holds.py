@@ -154,6 +154,10 @@ class HoldLedger:
         self._pending.pop(worker_id, None)
         return devices
 
+    def names(self, device_ids: frozenset[int]) -> list[str]:
+        """Names of the devices with these ids (those this pool has run tasks on)."""
+        return [name for name, device_id in self._ids.items() if device_id in device_ids]
+
     def holds_of(self, worker_id: str) -> int:
         return sum(h.get(worker_id, 0) for h in self._holds.values() if h.get(worker_id, 0) > 0)
 

@@ -39,6 +39,7 @@ class LeaseKeeper:
         state: Callable[[], WorkerState],
         snapshot: Callable[[], dict[str, Any]],
         holds_expired: Callable[[], None] = lambda: None,
+        close_idle: Callable[[frozenset[int]], None] = lambda _: None,
     ) -> None:
         self._store = store
         self._worker_id = worker_id
@@ -51,6 +52,7 @@ class LeaseKeeper:
         self.lease_until: dict[int, float] = {}
         """Monotonic time until which each attempt's lease surely holds (by our clock)."""
         self._holds_expired = holds_expired
+        self._close_idle = close_idle
         self.holds_until = time.monotonic() + lease_s
         """Until when the worker's session holds surely live: every hold is renewed by
         each heartbeat, and a hold made from a task lives as long as its lease did."""
@@ -81,6 +83,8 @@ class LeaseKeeper:
         try:
             result = await self._store.heartbeat(self._worker_id, ids, lease_s=self._lease_s)
             self._renewed_holds(sent)
+            if result.close_idle:
+                self._close_idle(result.close_idle)
             if ids:
                 for task_id in result.renewed:
                     if task_id in self._running:

@@ -113,6 +113,7 @@ class Worker:
             state=lambda: self.state,
             snapshot=self.snapshot,
             holds_expired=lambda: executor.holds_expired(self.worker_id),
+            close_idle=executor.close_idle,
         )
         if executor.ledger is not None:
             executor.ledger.attach(store)

@@ -86,6 +86,9 @@ class Executor(Protocol):
     def holds_expired(self, worker_id: str) -> None:
         """``worker_id``'s session holds may have expired in the store: close idle sessions."""
 
+    def close_idle(self, device_ids: frozenset[int]) -> None:
+        """Close idle sessions to these devices (an exclusive task waits for them)."""
+
 
 class AttemptRunner:
     """Starts attempts as asyncio tasks and sees each through to a fenced report."""
