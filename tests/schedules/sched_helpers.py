@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet
@@ -44,4 +47,16 @@ async def add_devices(store: SqlStore, *names: str) -> None:
                 platform="cisco_ios",
                 credentials=(Credential("admin", password="pw", name="lab"),),
             )
+        )
+
+
+def start_worker(url: str, env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """``netfleet worker`` on ``url`` with its scheduler on (the default), output to a file."""
+    command = [sys.executable, "-c", "from netfleet.cli.app import main; main()"]
+    with log_path.open("wb") as log:
+        return subprocess.Popen(
+            [*command, "worker", "--db", url, "--concurrency", "4"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
         )

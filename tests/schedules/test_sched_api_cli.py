@@ -152,6 +152,8 @@ def test_cli_add_list_show_pause_resume_delete(cli_db: str) -> None:
             "must be after start_at",
         ),
         (["show", "nope"], "schedule 'nope' not found"),
+        (["show", "\u00b2"], "schedule '\u00b2' not found"),  # a digit, but not an id
+        (["add", "007", "--cron", "@daily", "-d", "r1", "-c", "s"], "all digits"),
         (["pause", "42"], "schedule 42 not found"),
         (["delete", "nope"], "not found"),
     ],

@@ -88,6 +88,7 @@ def _now() -> datetime:
         ({"cron": "0 0 * * *", "misfire_window_s": -1}, "misfire_window_s"),
         ({"at": "2030-03-31T02:30:00", "timezone": "Europe/Berlin"}, "does not exist"),
         ({"cron": "0 0 * * *", "name": ""}, "name"),
+        ({"cron": "0 0 * * *", "name": "12"}, "all digits"),
     ],
 )
 async def test_bad_input_names_the_problem_and_stores_nothing(

@@ -7,10 +7,10 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 from cryptography.fernet import Fernet
+from sched_helpers import start_worker
 
 from netfleet.core.inventory import load_inventory
 from netfleet.core.settings import Settings
@@ -21,18 +21,6 @@ from netfleet.store.interface import JobFilter
 from netfleet_sim import Simulator
 
 SECRET_KEY = Fernet.generate_key().decode()
-
-
-def _start_worker(url: str, env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
-    """``netfleet worker`` with its scheduler on (the default)."""
-    command = [sys.executable, "-c", "from netfleet.cli.app import main; main()"]
-    with log_path.open("wb") as log:
-        return subprocess.Popen(
-            [*command, "worker", "--db", url, "--concurrency", "4"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
 
 
 async def test_per_second_schedule_runs_on_the_simulator_through_a_worker(tmp_path: Path) -> None:
@@ -61,7 +49,7 @@ async def test_per_second_schedule_runs_on_the_simulator_through_a_worker(tmp_pa
                 "NETFLEET_CONNECT__KNOWN_HOSTS": str(tmp_path / "known_hosts"),
                 "NETFLEET_WORKER__POLL_SECONDS": "0.1",
             }
-            worker = _start_worker(url, env, log_path)
+            worker = start_worker(url, env, log_path)
             succeeded: list[float] = []
             for _ in range(300):
                 page = await store.list_jobs(JobFilter(schedule_id=schedule.id), limit=100)

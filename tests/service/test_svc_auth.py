@@ -8,10 +8,11 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from svc_helpers import MakeClient, make_settings
+from svc_helpers import MakeClient
 
 from netfleet.api import create_app
 from netfleet.store import SqlStore
+from shared_service import service_settings
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -50,6 +51,12 @@ async def test_every_mutating_route_refuses_a_viewer(
         r = await anonymous.request(method, url, json={})
         assert r.status_code == 401, (method, path)
         assert r.headers["www-authenticate"].startswith("Bearer")
+    # Every one of those refused mutations is in the audit log.
+    admin = await as_role("admin")
+    audit = (await admin.get("/api/v1/audit", params={"limit": 500})).json()["items"]
+    refused = {(a["method"], a["path"]) for a in audit if a["actor"] == "t-viewer"}
+    assert refused == {(method, _concrete(path)) for method, path in _routes(app)}
+    assert all(a["status"] == 403 for a in audit if a["actor"] == "t-viewer")
 
 
 @pytest.mark.parametrize(
@@ -140,7 +147,7 @@ async def test_audit_log_records_mutations_without_bodies(
 
 
 async def test_auth_disabled_acts_as_admin(store: SqlStore, tmp_path: Path) -> None:
-    app = create_app(store, make_settings(tmp_path, auth=False))
+    app = create_app(store, service_settings(tmp_path, auth=False))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://s") as c:
         assert (await c.get("/api/v1/whoami")).json() == {"name": "anonymous", "role": "admin"}
         r = await c.post("/api/v1/tokens", json={"name": "z"})

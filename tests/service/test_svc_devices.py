@@ -70,6 +70,7 @@ async def test_device_errors(client: httpx.AsyncClient) -> None:
     r = await client.post("/api/v1/devices", json=_dev("e", platform="nokia_sros_x"))
     assert r.status_code == 422
     assert r.json()["kind"] == "unknown_platform"
+    assert r.json()["errors"][0]["field"] == "platform"
 
     r = await client.post("/api/v1/devices", json=_dev("e", credentials=["nope"]))
     assert r.status_code == 422

@@ -8,10 +8,11 @@ import httpx
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
-from svc_helpers import make_settings, wait_finished
+from svc_helpers import wait_finished
 
 from netfleet.api import create_app
 from netfleet.store import SqlStore, open_store
+from shared_service import service_settings
 
 
 async def test_healthz_and_readyz(client: httpx.AsyncClient) -> None:
@@ -22,7 +23,7 @@ async def test_healthz_and_readyz(client: httpx.AsyncClient) -> None:
 
 
 async def test_readyz_is_503_before_migrations(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path)
+    settings = service_settings(tmp_path)
     store = await open_store(
         settings.database.url, settings=settings, secret_key=Fernet.generate_key(), migrate=False
     )
@@ -86,7 +87,7 @@ async def test_metrics(client: httpx.AsyncClient, fleet: list[str], running: obj
 
 
 async def test_each_app_has_its_own_registry(store: SqlStore, tmp_path: Path) -> None:
-    settings = make_settings(tmp_path)
+    settings = service_settings(tmp_path)
     apps = [create_app(store, settings) for _ in range(3)]
     for app in apps:
         async with httpx.AsyncClient(
@@ -107,7 +108,7 @@ async def test_docs_and_openapi(client: httpx.AsyncClient) -> None:
 
 
 async def test_request_size_limit(store: SqlStore, tmp_path: Path) -> None:
-    app = create_app(store, make_settings(tmp_path, max_request_bytes=2048))
+    app = create_app(store, service_settings(tmp_path, max_request_bytes=2048))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://s") as c:
         big = {"name": "x" * 4000}
         r = await c.post("/api/v1/devices", json=big)
@@ -148,7 +149,7 @@ async def test_unexpected_errors_are_bare_500s(app: FastAPI, client: httpx.Async
 
 
 async def test_database_unavailable_is_503_problem(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path, auth=False)
+    settings = service_settings(tmp_path, auth=False)
     store = await open_store(
         "postgresql://postgres@127.0.0.1:1/nothing",
         settings=settings,

@@ -3,44 +3,29 @@ on PostgreSQL."""
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
 from cryptography.fernet import Fernet
-from svc_helpers import make_settings
 
 from netfleet.api import create_app
 from netfleet.store import auth_sql, open_store
+from shared_service import private_postgres, service_settings
 
 pytestmark = pytest.mark.postgres
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    try:
-        admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        if os.environ.get("NETFLEET_REQUIRE_POSTGRES"):
-            pytest.fail(f"PostgreSQL required but unreachable: {exc}")
-        pytest.skip(f"PostgreSQL unreachable: {exc}")
-    name = f"netfleet_svc_{uuid.uuid4().hex[:12]}"
-    admin.execute(f"CREATE DATABASE {name}")
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
+    with private_postgres("netfleet_svc") as url:
+        yield url
 
 
 @pytest.fixture
 async def pg_client(pg_url: str, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    settings = make_settings(tmp_path)
+    settings = service_settings(tmp_path)
     store = await open_store(pg_url, settings=settings, secret_key=Fernet.generate_key())
     _, token = await auth_sql.create_token(store, "pg-admin", "admin")
     app = create_app(store, settings, metrics_max_age_s=0.0)

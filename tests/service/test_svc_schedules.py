@@ -55,14 +55,17 @@ async def test_schedule_errors(client: httpx.AsyncClient, fleet: list[str]) -> N
     r = await client.post("/api/v1/schedules", json=_schedule(fleet, name="b", cron="61 * * * *"))
     assert r.status_code == 422
     assert "cron" in r.json()["detail"]
+    assert r.json()["errors"][0]["field"] == "cron"
     r = await client.post(
         "/api/v1/schedules", json=_schedule(fleet, name="c", timezone="Mars/Base")
     )
     assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "timezone"
     past = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     r = await client.post("/api/v1/schedules", json=_schedule(fleet, name="d", cron=None, at=past))
     assert r.status_code == 422
     assert "past" in r.json()["detail"]
+    assert r.json()["errors"][0]["field"] == "at"
     r = await client.post(
         "/api/v1/schedules", json=_schedule(fleet, name="e", job={"commands": []})
     )
@@ -74,8 +77,31 @@ async def test_schedule_errors(client: httpx.AsyncClient, fleet: list[str]) -> N
     r = await client.put("/api/v1/schedules/zz", json=_schedule(fleet, name="zz"))
     assert r.status_code == 404
     r = await client.post("/api/v1/schedules", json=_schedule(fleet, name="other"))
+    assert r.status_code == 201, r.text
     r = await client.put("/api/v1/schedules/other", json=_schedule(fleet))
     assert r.status_code == 409
+    r = await client.post("/api/v1/schedules", json=_schedule(fleet, name="f", start_at=
+        "2030-01-02T00:00:00Z", end_at="2030-01-01T00:00:00Z"))  # fmt: skip
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "end_at"
+    unknown_device = {"targets": {"devices": ["no-such-device"]}, "commands": ["show clock"]}
+    r = await client.post("/api/v1/schedules", json=_schedule(fleet, name="g", job=unknown_device))
+    assert r.status_code == 422
+    assert "no-such-device" in r.json()["detail"]
+    assert r.json()["errors"][0]["field"] == "job.targets.devices"
+    refused = _schedule(fleet, name="other", job=unknown_device)
+    r = await client.put("/api/v1/schedules/other", json=refused)
+    assert r.status_code == 422
+    assert "no-such-device" in r.json()["detail"]
+    r = await client.post("/api/v1/schedules", json=_schedule(fleet, name="0042"))
+    assert r.status_code == 422
+    assert "digits" in r.json()["detail"]
+    assert (await client.get("/api/v1/schedules/\u00b2")).status_code == 404  # a digit, not ASCII
+    items = (await client.get("/api/v1/schedules")).json()["items"]
+    assert [(x["name"], x["job"]["targets"]["devices"]) for x in items] == [
+        ("nightly", fleet[:1]),
+        ("other", fleet[:1]),
+    ]  # nothing stored or changed by a refused request
 
 
 async def test_preview(client: httpx.AsyncClient) -> None:
@@ -102,6 +128,10 @@ async def test_per_second_cron_fires_jobs(
         "/api/v1/schedules", json=_schedule(fleet, name="tick", cron="* * * * * *", timezone="UTC")
     )
     sid = r.json()["id"]
+    r = await client.post(
+        "/api/v1/jobs", json={"targets": {"devices": fleet[:1]}, "commands": ["show clock"]}
+    )
+    unscheduled = r.json()["id"]
     jobs: list[dict[str, object]] = []
     for _ in range(200):
         jobs = (await client.get("/api/v1/jobs", params={"schedule": sid})).json()["items"]
@@ -115,3 +145,5 @@ async def test_per_second_cron_fires_jobs(
     assert done["schedule_id"] == sid
     fire_times = [j["fire_time"] for j in jobs]
     assert len(set(fire_times)) == len(fire_times)
+    assert unscheduled not in [j["id"] for j in jobs]  # the filter keeps only this schedule's
+    assert {j["schedule_id"] for j in jobs} == {sid}

@@ -17,11 +17,11 @@ from cryptography.fernet import Fernet
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
-from svc_helpers import make_settings
 
 from netfleet.api import create_app
 from netfleet.core.models import Credential
 from netfleet.store import auth_sql, open_store
+from shared_service import service_settings
 
 TOKEN = "nf_schemathesis-admin-token-000000000000"
 HEADERS = {"Authorization": f"Bearer {TOKEN}"}
@@ -30,7 +30,7 @@ EXAMPLES = 15
 
 @pytest.fixture
 def api_schema(tmp_path: Path) -> Iterator[Any]:
-    conf = make_settings(tmp_path)
+    conf = service_settings(tmp_path)
 
     async def setup() -> Any:
         store = await open_store(conf.database.url, settings=conf, secret_key=Fernet.generate_key())

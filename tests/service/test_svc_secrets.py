@@ -4,6 +4,7 @@ database file (stored encrypted)."""
 from __future__ import annotations
 
 import io
+import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from svc_helpers import SIM_ENABLE, SIM_PASSWORD, wait_finished
 
 from netfleet.core.logging import configure_logging
 from netfleet.core.settings import LogSettings, Settings
+from netfleet_sim import Simulator
 
 UNUSED_PASSWORD = "Gnu-Pw-4410-unused"
 KEY_PASSPHRASE = "Ibis-Pass-8123-k"
@@ -27,12 +29,12 @@ def _files(session_dir: Path, db_dir: Path) -> tuple[list[str], bytes]:
     return logs, b"".join(p.read_bytes() for p in db_dir.glob("netfleet.db*"))
 
 
-@pytest.fixture
-def log_buffer() -> Iterator[io.StringIO]:
+@pytest.fixture(params=["json", "text"])
+def log_buffer(request: pytest.FixtureRequest) -> Iterator[io.StringIO]:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     buffer = io.StringIO()
-    configure_logging(LogSettings(level="DEBUG", format="json"), stream=buffer)
+    configure_logging(LogSettings(level="DEBUG", format=request.param), stream=buffer)
     try:
         yield buffer
     finally:
@@ -49,6 +51,7 @@ async def test_no_secret_in_responses_logs_session_logs_or_database(
     settings: Settings,
     tmp_path: Path,
     fleet: list[str],
+    sim: Simulator,
     running: object,
 ) -> None:
     texts: list[str] = []
@@ -58,12 +61,14 @@ async def test_no_secret_in_responses_logs_session_logs_or_database(
         texts.append(r.text)
         return r
 
-    await call("POST", "/api/v1/credentials", json={
+    r = await call("POST", "/api/v1/credentials", json={
         "name": "spare", "username": "x", "password": UNUSED_PASSWORD,
         "private_key_passphrase": KEY_PASSPHRASE})  # fmt: skip
-    await call(
+    assert r.status_code == 201, r.text
+    r = await call(
         "PUT", "/api/v1/credentials/spare", json={"username": "y", "password": UNUSED_PASSWORD}
     )
+    assert r.status_code == 200, r.text
     await call("POST", "/api/v1/credentials", json={"name": "bad", "password": UNUSED_PASSWORD})
     await call("POST", "/api/v1/credentials", json={
         "name": "bad2", "username": "u", "password": 12345, "note": UNUSED_PASSWORD})  # fmt: skip
@@ -82,6 +87,19 @@ async def test_no_secret_in_responses_logs_session_logs_or_database(
     )
     job = await wait_finished(client, r.json()["id"])
     assert job["tasks"][0]["results"]
+    # A login refused with the wrong (stored) password: its error must not echo it.
+    dev = sim.devices[0]
+    r = await call("POST", "/api/v1/devices", json={
+        "name": "wrong-pw", "host": dev.host, "port": dev.port, "platform": dev.platform,
+        "credentials": ["spare"]})  # fmt: skip
+    assert r.status_code == 201, r.text
+    r = await call("POST", "/api/v1/jobs", json={
+        "targets": {"devices": ["wrong-pw"]}, "commands": ["show version"],
+        "options": {"max_attempts": 1}})  # fmt: skip
+    assert r.status_code == 201, r.text
+    refused = await wait_finished(client, r.json()["id"])
+    assert refused["state"] == "failed"
+    texts.append(json.dumps(refused))
     await call("GET", f"/api/v1/jobs/{job['id']}", params={"all_attempts": "true"})
     await call("GET", f"/api/v1/jobs/{job['id']}/events")
     await call("GET", f"/api/v1/jobs/{job['id']}/events/stream")
@@ -95,7 +113,8 @@ async def test_no_secret_in_responses_logs_session_logs_or_database(
     session_logs, database = _files(session_dir, tmp_path)
     assert session_logs, "the session logs were not written"
     logs = log_buffer.getvalue()
-    assert '"event": "request"' in logs
+    assert "request" in logs
+    assert "wrong-pw" in logs  # the refused login was logged (with its device context)
     assert b"csv1" in database
     for secret in SECRETS:
         for text in texts:

@@ -198,9 +198,23 @@ async def test_first_start_prints_a_one_time_admin_token(tmp_path: Path) -> None
         ).json()["embedded"] is None
     code, _ = await s.stop()
     assert code == 0
-    again = await start(tmp_path, _env(tmp_path), "--workers", "0")
+    # Started again (no new token), with a worker but the scheduler turned off.
+    again = await start(tmp_path, _env(tmp_path, NETFLEET_WORKER__SCHEDULER="false"))
     assert not any("admin token" in line for line in again.first_lines)
-    await again.stop()
+    auth = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=again.url, headers=auth) as c:
+        device = {"name": "r1", "host": "127.0.0.1", "platform": "cisco_ios"}
+        assert (await c.post("/api/v1/devices", json=device)).status_code == 201
+        at = datetime.now(UTC) + timedelta(seconds=1)
+        r = await c.post("/api/v1/schedules", json={"name": "once", "at": at.isoformat(),
+            "job": {"targets": {"devices": ["r1"]}, "commands": ["show clock"]}})  # fmt: skip
+        assert r.status_code == 201, r.text
+        await asyncio.sleep((at - datetime.now(UTC)).total_seconds() + 1.5)
+        schedule = (await c.get("/api/v1/schedules/once")).json()
+        assert schedule["next_fire_at"] is not None  # not fired: no scheduler ran
+        assert (await c.get("/api/v1/jobs")).json()["items"] == []
+    code, _ = await again.stop()
+    assert code == 0
 
 
 async def _run(tmp_path: Path, env: dict[str, str], *args: str) -> tuple[int, str]:

@@ -156,16 +156,16 @@ async def test_expired_holds_are_reaped_not_renewed(store: SqlStore) -> None:
     await add_devices(store, "r1", max_sessions=1)
     for _ in range(2):
         await store.submit(commands("r1"))
-    (t1,) = await store.claim("w1", 1, lease_s=0.3)
+    (t1,) = await store.claim("w1", 1, lease_s=0.4)
     await finish(store, "w1", t1, keep=True)
     # Renewed by heartbeats (without running tasks too) while the worker lives ...
-    for _ in range(3):
-        await asyncio.sleep(0.15)
-        await store.heartbeat("w1", [], lease_s=0.3)
+    for _ in range(8):
+        await asyncio.sleep(0.1)
+        await store.heartbeat("w1", [], lease_s=0.4)
         assert (await store.reap()).holds_freed == 0
     assert await counts(store, "r1") == (1, {"w1": 1})
     # ... freed once the worker stops beating; a late heartbeat does not revive it.
-    await asyncio.sleep(0.45)
+    await asyncio.sleep(0.6)
     await store.heartbeat("w1", [], lease_s=30)
     assert await store.claim("w1", 1, lease_s=30) == []  # an expired hold is not consumed
     result = await store.reap()
@@ -228,3 +228,27 @@ async def test_counts_never_negative(store: SqlStore, keep: bool) -> None:
     await store.release_holds("w1")
     await store.release_holds("w1")
     assert await counts(store, "r1") == (0, {})
+
+
+async def test_heartbeat_names_devices_where_holds_block_an_exclusive_task(store: SqlStore) -> None:
+    await add_devices(store, "r1", "r2", max_sessions=2)
+    await store.submit(commands("r1", "r2"))
+    ids = {}
+    for t in await store.claim("w1", 5, lease_s=30):
+        ids[t.device.name] = t.device_id
+        await finish(store, "w1", t, keep=True)
+    beat = await store.heartbeat("w1", [], lease_s=30)
+    assert beat.close_idle == frozenset()
+    await store.submit(commands("r1"))
+    await store.submit(config("r2"))
+    beat = await store.heartbeat("w1", [], lease_s=30)
+    # r2's exclusive task may be taken by w1 itself (its idle session is the only one).
+    assert beat.close_idle == frozenset()
+    # With another worker's idle session on r2 too, w1's must go for the exclusive task.
+    (extra,) = await store.claim("w2", 1, lease_s=30)
+    assert extra.device.name == "r1"
+    await store.submit(commands("r2"))
+    for t in await store.claim("w2", 5, lease_s=30):
+        await finish(store, "w2", t, keep=True)
+    beat = await store.heartbeat("w1", [], lease_s=30)
+    assert beat.close_idle == {ids["r2"]}

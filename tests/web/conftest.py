@@ -7,26 +7,23 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cryptography.fernet import Fernet
 from fastapi import FastAPI
-from web_helpers import BASE, MakeClient, build_app, login, make_settings
+from web_helpers import BASE, MakeClient, build_app, login
 
 from netfleet.core.settings import Settings
-from netfleet.store import SqlStore, auth_sql, open_store
+from netfleet.store import SqlStore
+from shared_service import role_tokens, service_settings, service_store
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path)
+    return service_settings(tmp_path)
 
 
 @pytest.fixture
 async def store(settings: Settings) -> AsyncIterator[SqlStore]:
-    s = await open_store(settings.database.url, settings=settings, secret_key=Fernet.generate_key())
-    try:
+    async with service_store(settings) as s:
         yield s
-    finally:
-        await s.close()
 
 
 @pytest.fixture
@@ -36,10 +33,7 @@ def app(store: SqlStore, settings: Settings) -> FastAPI:
 
 @pytest.fixture
 async def tokens(store: SqlStore) -> dict[str, str]:
-    out = {}
-    for role in ("viewer", "operator", "admin"):
-        _, out[role] = await auth_sql.create_token(store, f"t-{role}", role)
-    return out
+    return await role_tokens(store)
 
 
 @pytest.fixture

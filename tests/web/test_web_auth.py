@@ -14,7 +14,6 @@ from web_helpers import (
     build_app,
     csrf_of,
     login,
-    make_settings,
     nonce_of,
     submit,
 )
@@ -23,6 +22,7 @@ from netfleet.core.settings import Settings
 from netfleet.jobs.schedule import build_schedule
 from netfleet.store import SqlStore, auth_sql
 from netfleet.store import schedules as schedules_sql
+from shared_service import service_settings
 
 PAGES = ["/ui/", "/ui/jobs", "/ui/jobs/1", "/ui/devices", "/ui/schedules", "/ui/workers"]
 
@@ -221,7 +221,7 @@ async def test_pages_send_security_headers(browser: MakeClient) -> None:
 
 
 async def test_without_auth_everyone_is_anonymous_admin(tmp_path: Path, store: SqlStore) -> None:
-    settings: Settings = make_settings(tmp_path, auth=False)
+    settings: Settings = service_settings(tmp_path, auth=False)
     app = build_app(store, settings)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as c:
         r = await c.get("/ui/")

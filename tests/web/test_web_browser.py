@@ -159,6 +159,8 @@ async def test_live_job_page_in_chromium(
                 assert await rows.all_inner_texts() == ["succeeded"] * 3
                 assert await page.locator('[data-count="succeeded"]').inner_text() == "3"
                 await page.wait_for_selector("#live", state="hidden", timeout=10_000)
+                # The end of the stream re-renders the page (asynchronously): no cancel form.
+                await page.wait_for_selector("#cancel-form", state="detached", timeout=10_000)
                 assert await page.locator("#cancel-form").count() == 0
 
                 ios = next(d.name for d in sim.devices if d.platform == "cisco_ios")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,13 +11,7 @@ from fastapi import FastAPI
 
 from netfleet.api import create_app
 from netfleet.core.models import CommandResult, DeviceSpec
-from netfleet.core.settings import (
-    ConnectSettings,
-    DatabaseSettings,
-    ServiceSettings,
-    Settings,
-    WorkerSettings,
-)
+from netfleet.core.settings import Settings
 from netfleet.jobs.model import parse_job_spec
 from netfleet.store import SqlStore
 from netfleet.store.interface import JobRecord, TaskOutcome
@@ -29,28 +22,6 @@ MakeClient = Callable[[str | None], Awaitable[httpx.AsyncClient]]
 """``await browser(role)``: a client signed in as ``role`` (``None``: not signed in)."""
 EVIL = "<script>alert('pwned')</script>\"><img src=x onerror=alert(1)>"
 """A device output that would run script if the page did not escape it."""
-
-
-def make_settings(tmp_path: Path, **service: Any) -> Settings:
-    return Settings(
-        database=DatabaseSettings(url=f"sqlite:///{tmp_path / 'netfleet.db'}"),
-        service=ServiceSettings(key_file=tmp_path / "secret.key", **service),
-        connect=ConnectSettings(
-            known_hosts=tmp_path / "known_hosts",
-            tcp_timeout_seconds=5,
-            handshake_timeout_seconds=5,
-            auth_timeout_seconds=5,
-            prompt_timeout_seconds=5,
-        ),
-        worker=WorkerSettings(
-            concurrency=20,
-            heartbeat_seconds=0.5,
-            lease_seconds=10,
-            poll_seconds=0.1,
-            drain_timeout_seconds=5,
-            timeout_seconds=10,
-        ),
-    )
 
 
 def build_app(store: SqlStore, settings: Settings) -> FastAPI:

@@ -26,6 +26,8 @@ from netfleet.core.errors import (
     LeaseLost,
     NetfleetError,
     NotFound,
+    ScheduleError,
+    UnknownPlatform,
 )
 from netfleet.core.logging import get_logger
 
@@ -44,6 +46,8 @@ STATUS_BY_ERROR: tuple[tuple[type[NetfleetError], int], ...] = (
 """First match wins; other netfleet errors are 500."""
 
 _FIELD_PREFIX = re.compile(r"^([A-Za-z_][\w.\[\]]*): ")
+_SCHEDULE_FIELD_PREFIX = re.compile(r"^([A-Za-z_][\w.\[\]]*)(?: '[^']*')?: ")
+"""Schedules also name a field with its value: "cron '61 * * * *': field 1 ..."."""
 
 
 class FieldError(BaseModel):
@@ -138,11 +142,17 @@ def field_errors_of(error: NetfleetError) -> list[dict[str, str]] | None:
     """A field named at the start of a validation message ('role: must be ...')."""
     if not isinstance(error, InputError):
         return None
+    if isinstance(error, UnknownPlatform):
+        return [{"field": "platform", "message": error.message}]
     text = error.message.removeprefix("invalid job: ")
-    match = _FIELD_PREFIX.match(text)
+    parent = ""
+    if isinstance(error, ScheduleError) and text.startswith("job template: "):
+        parent, text = "job.", text.removeprefix("job template: ").removeprefix("invalid job: ")
+    prefix = _SCHEDULE_FIELD_PREFIX if isinstance(error, ScheduleError) else _FIELD_PREFIX
+    match = prefix.match(text)
     if match is None:
-        return []
-    return [{"field": match.group(1), "message": text[match.end() :]}]
+        return [{"field": parent[:-1], "message": text}] if parent else []
+    return [{"field": parent + match.group(1), "message": text[match.end() :]}]
 
 
 def _location(loc: Sequence[int | str]) -> str:

@@ -21,19 +21,18 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
 from netfleet.api.auth import Viewer
 from netfleet.api.context import ServiceContext, context, store_of
 from netfleet.api.problems import responses
-from netfleet.api.schemas_jobs import EventOut, EventPage
+from netfleet.api.schemas_jobs import EventOut, EventPage, JobId
 from netfleet.core.errors import DatabaseUnavailable, NetfleetError
 from netfleet.core.logging import get_logger
 
 log = get_logger(__name__)
 router = APIRouter(tags=["jobs"])
-JobId = Annotated[int, Path(ge=1, le=2**62, description="Job id")]
 KEEPALIVE_S = 15.0
 PAGE = 500
 

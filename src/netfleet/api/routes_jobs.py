@@ -8,19 +8,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 
 from netfleet.api.auth import Admin, Operator, Principal, Viewer, ensure_role
 from netfleet.api.context import store_of
 from netfleet.api.problems import responses
-from netfleet.api.schemas_jobs import JobDetail, JobPage, JobSubmit, JobSummary
+from netfleet.api.schemas_jobs import JobDetail, JobId, JobPage, JobSubmit, JobSummary
 from netfleet.jobs.model import JobSpec, JobState
 from netfleet.store import service_sql
 from netfleet.store.interface import JobFilter
 
 router = APIRouter(tags=["jobs"])
-
-JobId = Annotated[int, Path(ge=1, le=2**62, description="Job id")]
 
 
 def _check_kind(principal: Principal, spec: JobSpec) -> None:

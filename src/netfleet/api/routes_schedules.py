@@ -16,9 +16,8 @@ from netfleet.api.context import store_of
 from netfleet.api.problems import responses
 from netfleet.jobs.cron import preview as cron_preview
 from netfleet.jobs.model import JobSpec
-from netfleet.jobs.schedule import Schedule, ScheduleSpec, build_schedule
+from netfleet.jobs.schedule import Schedule, ScheduleSpec, build_schedule, schedule_ref
 from netfleet.store import schedules as sql
-from netfleet.store import service_sql
 
 router = APIRouter(tags=["schedules"])
 
@@ -111,10 +110,6 @@ class Preview(BaseModel):
     fire_times: list[datetime] = Field(description="Local times in the time zone.")
 
 
-def _ref(ref: str) -> int | str:
-    return int(ref) if ref.isdigit() and len(ref) < 19 else ref
-
-
 @router.get("/schedules", response_model=ScheduleList, summary="List schedules")
 async def list_schedules(
     request: Request, _: Viewer, enabled: Annotated[bool | None, Query()] = None
@@ -155,7 +150,7 @@ async def create_schedule(request: Request, _: Admin, body: ScheduleIn) -> Sched
     responses=responses(404),
 )
 async def get_schedule(request: Request, _: Viewer, ref: str) -> ScheduleOut:
-    return ScheduleOut.of(await sql.get_schedule(store_of(request), _ref(ref)))
+    return ScheduleOut.of(await sql.get_schedule(store_of(request), schedule_ref(ref)))
 
 
 @router.put(
@@ -166,7 +161,7 @@ async def get_schedule(request: Request, _: Viewer, ref: str) -> ScheduleOut:
 )
 async def put_schedule(request: Request, _: Admin, ref: str, body: ScheduleIn) -> ScheduleOut:
     spec = body.to_spec()
-    schedule = await service_sql.replace_schedule(store_of(request), _ref(ref), spec)
+    schedule = await sql.replace_schedule(store_of(request), schedule_ref(ref), spec)
     request.state.audit = {"schedule": schedule.name, "schedule_id": schedule.id}
     return ScheduleOut.of(schedule)
 
@@ -178,7 +173,7 @@ async def put_schedule(request: Request, _: Admin, ref: str, body: ScheduleIn) -
     responses=responses(404),
 )
 async def delete_schedule(request: Request, _: Admin, ref: str) -> Response:
-    await sql.delete_schedule(store_of(request), _ref(ref))
+    await sql.delete_schedule(store_of(request), schedule_ref(ref))
     request.state.audit = {"schedule": ref}
     return Response(status_code=204)
 
@@ -191,7 +186,7 @@ async def delete_schedule(request: Request, _: Admin, ref: str) -> Response:
 )
 async def pause_schedule(request: Request, _: Admin, ref: str) -> ScheduleOut:
     request.state.audit = {"schedule": ref}
-    return ScheduleOut.of(await sql.set_enabled(store_of(request), _ref(ref), False))
+    return ScheduleOut.of(await sql.set_enabled(store_of(request), schedule_ref(ref), False))
 
 
 @router.post(
@@ -202,4 +197,4 @@ async def pause_schedule(request: Request, _: Admin, ref: str) -> ScheduleOut:
 )
 async def resume_schedule(request: Request, _: Admin, ref: str) -> ScheduleOut:
     request.state.audit = {"schedule": ref}
-    return ScheduleOut.of(await sql.set_enabled(store_of(request), _ref(ref), True))
+    return ScheduleOut.of(await sql.set_enabled(store_of(request), schedule_ref(ref), True))

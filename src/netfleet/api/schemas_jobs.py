@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Path
 from pydantic import BaseModel, Field
 
 from netfleet.jobs.model import JobSpec, JobState, TaskState
 from netfleet.store.interface import CommandOutput, JobRecord, TaskEvent, TaskRecord
+
+JobId = Annotated[int, Path(ge=1, le=2**62, description="Job id")]
+"""A job id in a route path."""
 
 
 class JobSubmit(JobSpec):

@@ -82,7 +82,7 @@ def build_body(
 ) -> dict[str, Any]:
     """The ``POST /api/v1/jobs`` body; bad input raises a typer exit (code 2)."""
     if bool(commands) == bool(config_file):
-        raise fail("give commands (-c) or a configuration file (--config-file), not both")
+        raise fail("give either commands (-c) or a configuration file (--config-file)")
     if not (devices or groups or filter_):
         raise fail("name the targets: -d DEVICE, -g GROUP and/or --filter EXPR")
     config: list[str] = []

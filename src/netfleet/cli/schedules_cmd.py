@@ -7,26 +7,21 @@ database cannot be reached).
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from netfleet.core.errors import DatabaseUnavailable, InputError, NetfleetError
+from netfleet.cli.local_store import DbOption, fail, run_on_store
+from netfleet.core.errors import InputError, NetfleetError
 
 if TYPE_CHECKING:
     from netfleet.jobs.schedule import Schedule
-    from netfleet.store import SqlStore
 
-EXIT_BAD_INPUT = 2
-EXIT_STORE = 3
-T = TypeVar("T")
 
 schedules_app = typer.Typer(
     name="schedules",
@@ -34,41 +29,11 @@ schedules_app = typer.Typer(
     no_args_is_help=True,
 )
 
-DbOption = Annotated[
-    str | None, typer.Option("--db", help="Database URL (default: the database.url setting).")
-]
 RefArg = Annotated[str, typer.Argument(help="Schedule name or id.")]
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(schedules_app, name="schedules")
-
-
-def _fail(exc: NetfleetError) -> typer.Exit:
-    typer.echo(f"error: {exc}", err=True)
-    return typer.Exit(EXIT_STORE if isinstance(exc, DatabaseUnavailable) else EXIT_BAD_INPUT)
-
-
-def _with_store(db: str | None, fn: Callable[[SqlStore], Awaitable[T]]) -> T:
-    from netfleet.core.settings import load_settings
-    from netfleet.store import open_store
-
-    async def main() -> T:
-        settings = load_settings()
-        store = await open_store(db or settings.database.url, settings=settings)
-        try:
-            return await fn(store)
-        finally:
-            await store.close()
-
-    try:
-        return asyncio.run(main())
-    except NetfleetError as exc:
-        raise _fail(exc) from None
-
-
-def _ref(text: str) -> int | str:
-    return int(text) if text.isdigit() else text
 
 
 def _when(value: datetime | None, tz: str = "UTC") -> str:
@@ -162,8 +127,8 @@ def add(
             overlap=overlap,
         )
     except NetfleetError as exc:
-        raise _fail(exc) from None
-    created = _with_store(db, lambda store: sql.create_schedule(store, spec))
+        raise fail(exc) from None
+    created = run_on_store(db, lambda store: sql.create_schedule(store, spec))
     _print_details(created)
 
 
@@ -172,7 +137,7 @@ def list_(db: DbOption = None) -> None:
     """List schedules with their next fire time."""
     from netfleet.store import schedules as sql
 
-    items = _with_store(db, sql.list_schedules)
+    items = run_on_store(db, sql.list_schedules)
     table = Table("id", "name", "when", "tz", "state", "next fire", "last fire")
     for s in items:
         table.add_row(
@@ -227,10 +192,10 @@ def show(
     db: DbOption = None,
 ) -> None:
     """Show one schedule and its next fire times."""
-    from netfleet.jobs.schedule import fire_after
+    from netfleet.jobs.schedule import fire_after, schedule_ref
     from netfleet.store import schedules as sql
 
-    s = _with_store(db, lambda store: sql.get_schedule(store, _ref(ref)))
+    s = run_on_store(db, lambda store: sql.get_schedule(store, schedule_ref(ref)))
     times: list[datetime] = []
     cursor = s.next_fire_at
     if cursor is not None and s.enabled:
@@ -243,18 +208,20 @@ def show(
 @schedules_app.command("pause")
 def pause(ref: RefArg, db: DbOption = None) -> None:
     """Pause a schedule (no firings until resumed)."""
+    from netfleet.jobs.schedule import schedule_ref
     from netfleet.store import schedules as sql
 
-    s = _with_store(db, lambda store: sql.set_enabled(store, _ref(ref), False))
+    s = run_on_store(db, lambda store: sql.set_enabled(store, schedule_ref(ref), False))
     typer.echo(f"paused schedule {s.name} (id {s.id})")
 
 
 @schedules_app.command("resume")
 def resume(ref: RefArg, db: DbOption = None) -> None:
     """Resume a paused schedule from now (firings during the pause are not run)."""
+    from netfleet.jobs.schedule import schedule_ref
     from netfleet.store import schedules as sql
 
-    s = _with_store(db, lambda store: sql.set_enabled(store, _ref(ref), True))
+    s = run_on_store(db, lambda store: sql.set_enabled(store, schedule_ref(ref), True))
     typer.echo(
         f"resumed schedule {s.name} (id {s.id}); next fire {_when(s.next_fire_at, s.spec.timezone)}"
     )
@@ -263,9 +230,10 @@ def resume(ref: RefArg, db: DbOption = None) -> None:
 @schedules_app.command("delete")
 def delete(ref: RefArg, db: DbOption = None) -> None:
     """Delete a schedule (jobs it created are kept)."""
+    from netfleet.jobs.schedule import schedule_ref
     from netfleet.store import schedules as sql
 
-    _with_store(db, lambda store: sql.delete_schedule(store, _ref(ref)))
+    run_on_store(db, lambda store: sql.delete_schedule(store, schedule_ref(ref)))
     typer.echo(f"deleted schedule {ref}")
 
 
@@ -284,11 +252,11 @@ def preview_cmd(
     try:
         start = datetime.fromisoformat(after) if after else datetime.now(UTC)
     except ValueError:
-        raise _fail(InputError(f"--after {after!r}: not an ISO 8601 date/time")) from None
+        raise fail(InputError(f"--after {after!r}: not an ISO 8601 date/time")) from None
     try:
         times = preview(expression, tz, count, after=start)
     except NetfleetError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     table = Table("#", f"local ({tz})", "UTC")
     for i, when in enumerate(times, start=1):
         table.add_row(str(i), _when(when, tz), when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"))

@@ -13,17 +13,13 @@ from typing import Annotated
 
 import typer
 
-EXIT_BAD_INPUT = 2
-EXIT_STORE = 3
+from netfleet.cli.local_store import EXIT_BAD_INPUT, EXIT_STORE, DbOption
 
 
 def register(app: typer.Typer) -> None:
     @app.command("serve")
     def serve(
-        db: Annotated[
-            str | None,
-            typer.Option("--db", help="Database URL (default: the database.url setting)."),
-        ] = None,
+        db: DbOption = None,
         host: Annotated[
             str | None,
             typer.Option("--host", help="Listen address (default: service.host, 127.0.0.1)."),

@@ -6,45 +6,13 @@ token), 3 when the database cannot be opened.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
 
-EXIT_BAD_INPUT = 2
-EXIT_STORE = 3
-
-T = TypeVar("T")
-DbOption = Annotated[
-    str | None, typer.Option("--db", help="Database URL (default: the database.url setting).")
-]
+from netfleet.cli.local_store import DbOption, run_on_store
 
 token_app = typer.Typer(help="Manage API tokens (directly on the database).", no_args_is_help=True)
-
-
-def _run(db: str | None, fn: Callable[..., Awaitable[T]]) -> T:
-    from netfleet.core.errors import ConfigurationError, InputError, NetfleetError, NotFound
-    from netfleet.core.errors import Conflict as ConflictError
-    from netfleet.core.settings import load_settings
-    from netfleet.store import open_store
-
-    async def main() -> T:
-        settings = load_settings()
-        store = await open_store(db or settings.database.url, settings=settings)
-        try:
-            return await fn(store)
-        finally:
-            await store.close()
-
-    try:
-        return asyncio.run(main())
-    except (ConfigurationError, InputError, NotFound, ConflictError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
-    except NetfleetError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(EXIT_STORE) from None
 
 
 @token_app.command("create")
@@ -56,7 +24,7 @@ def create(
     """Create a token and print it (it is shown only this once)."""
     from netfleet.store import auth_sql
 
-    record, token = _run(db, lambda store: auth_sql.create_token(store, name, role))
+    record, token = run_on_store(db, lambda store: auth_sql.create_token(store, name, role))
     typer.echo(token)
     typer.echo(f"created token {record.name!r} with role {record.role}", err=True)
 
@@ -66,7 +34,7 @@ def list_(db: DbOption = None) -> None:
     """List tokens (names, roles, last use; never the tokens)."""
     from netfleet.store import auth_sql
 
-    records = _run(db, auth_sql.list_tokens)
+    records = run_on_store(db, auth_sql.list_tokens)
     typer.echo(f"{'NAME':<24} {'ROLE':<9} {'STATE':<8} LAST USED")
     for r in records:
         state = "revoked" if r.revoked_at is not None else "active"
@@ -82,7 +50,7 @@ def revoke(
     """Revoke a token: it stops working at once (within seconds on a running server)."""
     from netfleet.store import auth_sql
 
-    _run(db, lambda store: auth_sql.revoke_token(store, name))
+    run_on_store(db, lambda store: auth_sql.revoke_token(store, name))
     typer.echo(f"revoked token {name!r}")
 
 

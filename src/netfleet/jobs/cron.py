@@ -58,12 +58,12 @@ _MAX_GAP_MINUTES = 48 * 60
 def zone(name: str) -> ZoneInfo:
     """The ``ZoneInfo`` for an IANA name; ``ScheduleError`` if it is unknown."""
     if not name or not isinstance(name, str):
-        raise ScheduleError("time zone: must be an IANA name such as 'Europe/Berlin'")
+        raise ScheduleError("timezone: must be an IANA name such as 'Europe/Berlin'")
     try:
         return _zone(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ScheduleError(
-            f"time zone: unknown time zone {name!r} (use an IANA name such as 'Europe/Berlin')"
+            f"timezone: unknown time zone {name!r} (use an IANA name such as 'Europe/Berlin')"
         ) from None
 
 

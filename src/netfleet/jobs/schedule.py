@@ -88,6 +88,11 @@ class Schedule:
         return self.next_fire_at is None
 
 
+def schedule_ref(text: str) -> int | str:
+    """A schedule reference as typed by a user: an id when all ASCII digits, else a name."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else text
+
+
 def _aware(value: datetime | str | None, tz: tzinfo, what: str) -> datetime | None:
     """An aware UTC datetime; naive values are local wall time in ``tz``."""
     if value is None:
@@ -128,6 +133,10 @@ def build_schedule(
     """
     if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME_LENGTH:
         raise ScheduleError(f"name: must be 1..{MAX_NAME_LENGTH} characters")
+    if isinstance(schedule_ref(name.strip()), int):
+        raise ScheduleError(
+            f"name: {name.strip()!r} is all digits (digits address a schedule by id)"
+        )
     if (cron is None) == (at is None):
         raise ScheduleError("give exactly one of cron (recurring) or at (one time)")
     tz = zone(timezone)
@@ -153,13 +162,13 @@ def build_schedule(
     now = (now or datetime.now(UTC)).astimezone(UTC)
     if start is not None and end is not None and end <= start:
         raise ScheduleError(
-            f"end_at ({end.isoformat()}) must be after start_at ({start.isoformat()})"
+            f"end_at: {end.isoformat()} must be after start_at ({start.isoformat()})"
         )
     if end is not None and end <= now:
-        raise ScheduleError(f"end_at ({end.isoformat()}) is in the past")
+        raise ScheduleError(f"end_at: {end.isoformat()} is in the past")
     if at_utc is not None:
         if at_utc <= now:
-            raise ScheduleError(f"at ({at_utc.isoformat()}) is in the past")
+            raise ScheduleError(f"at: {at_utc.isoformat()} is in the past")
         if (start is not None and at_utc < start) or (end is not None and at_utc > end):
             raise ScheduleError("at: must lie between start_at and end_at")
     spec = ScheduleSpec(

@@ -206,12 +206,12 @@ def heartbeat(
     conn: Connection, worker_id: str, task_ids: Sequence[int], lease_s: float, now: float
 ) -> HeartbeatResult:
     """Renew the leases ``worker_id`` still holds and its live session holds; report
-    cancel requests, lost leases, and devices where its idle sessions block an
-    exclusive task."""
+    cancel requests, lost leases, and devices where its idle sessions keep an exclusive
+    task waiting."""
     renew_holds(conn, worker_id, now, lease_s)
-    yielding = blocking_exclusive(conn, worker_id, now)
+    exclusive = blocking_exclusive(conn, worker_id, now)
     if not task_ids:
-        return HeartbeatResult(frozenset(), frozenset(), frozenset(), yielding)
+        return HeartbeatResult(frozenset(), frozenset(), frozenset(), exclusive)
     rows = conn.execute(
         st.HEARTBEAT,
         {"p_ids": sorted(set(task_ids)), "p_owner": worker_id, "p_expires": now + lease_s},
@@ -221,5 +221,5 @@ def heartbeat(
         renewed=renewed,
         cancel_requested=frozenset(r.id for r in rows if r.cancel_requested),
         lost=frozenset(task_ids) - renewed,
-        close_idle=yielding,
+        close_idle=exclusive,
     )

@@ -126,21 +126,22 @@ def release_holds(
 
 
 def renew_holds(conn: Connection, worker_id: str, now: float, lease_s: float) -> None:
-    """Extend the live holds of ``worker_id`` (in device order, like every hold change)."""
+    """Extend the live holds of ``worker_id`` that have less than half a lease left to a
+    full lease (so each row is written about twice a lease, not at every heartbeat):
+    after a heartbeat, every live hold lasts at least ``lease_s / 2`` more."""
+    due = sa.and_(
+        h.c.worker_id == worker_id, h.c.expires_at >= now, h.c.expires_at < now + lease_s / 2
+    )
     live = (
         sa.select(h.c.device_id)
-        .where(h.c.worker_id == worker_id, h.c.expires_at >= now)
+        .where(due)
         .order_by(h.c.device_id)
         .with_for_update()  # row locks in device order (no-op on SQLite)
     )
     ids = [r.device_id for r in conn.execute(live)]
     if not ids:
         return
-    conn.execute(
-        h.update()
-        .where(h.c.worker_id == worker_id, h.c.device_id.in_(ids), h.c.expires_at >= now)
-        .values(expires_at=now + lease_s)
-    )
+    conn.execute(h.update().where(due, h.c.device_id.in_(ids)).values(expires_at=now + lease_s))
 
 
 def reap_holds(conn: Connection, *, postgres: bool, now: float, batch: int = 1000) -> int:
@@ -166,8 +167,8 @@ def reap_holds(conn: Connection, *, postgres: bool, now: float, batch: int = 100
 
 
 def blocking_exclusive(conn: Connection, worker_id: str, now: float) -> frozenset[int]:
-    """Devices where ``worker_id``'s idle sessions keep a ready exclusive task waiting
-    (it could not take the task itself: it is not the only session counted)."""
+    """Devices where ``worker_id``'s idle sessions (holds) keep a ready exclusive task
+    waiting that the worker cannot take itself (its hold is not the only session counted)."""
     ready = (
         sa.select(tasks.c.id)
         .where(

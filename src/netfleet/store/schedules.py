@@ -88,33 +88,62 @@ def _where_ref(ref: int | str) -> sa.ColumnElement[bool]:
     return schedules.c.name == ref
 
 
-async def create_schedule(store: Store, spec: ScheduleSpec) -> Schedule:
-    """Store a validated schedule; ``Conflict`` if the name is taken."""
-    now = await store.now()
+def _new_values(spec: ScheduleSpec, now: float) -> dict[str, Any]:
+    """The stored columns of ``spec`` with its first firing after ``now``."""
     next_fire = first_fire(spec, _utc(now))
     if next_fire is None:
         raise ScheduleError(f"schedule {spec.name!r} would never fire (its time has passed)")
-    values = _spec_values(spec) | {
-        "next_fire_at": to_epoch(next_fire),
-        "created_at": now,
-        "updated_at": now,
-    }
+    return _spec_values(spec) | {"next_fire_at": to_epoch(next_fire), "updated_at": now}
+
+
+def _check_new_spec(conn: sa.Connection, spec: ScheduleSpec, other_than: int | None) -> None:
+    """``Conflict`` if another schedule has the name; ``ScheduleError`` for unknown targets."""
+    query = sa.select(schedules.c.id).where(schedules.c.name == spec.name)
+    if other_than is not None:
+        query = query.where(schedules.c.id != other_than)
+    if conn.execute(query).first() is not None:
+        raise Conflict(f"schedule {spec.name!r} already exists")
+    try:
+        jobs_sql.resolve_targets(conn, spec.job_template)
+    except InputError as exc:
+        raise ScheduleError(f"job template: {exc.message}") from None
+
+
+def _fetch(conn: sa.Connection, schedule_id: int) -> Schedule:
+    return _row_to_schedule(
+        conn.execute(sa.select(schedules).where(schedules.c.id == schedule_id)).one()
+    )
+
+
+async def create_schedule(store: Store, spec: ScheduleSpec) -> Schedule:
+    """Store a validated schedule; ``Conflict`` if the name is taken."""
+    now = await store.now()
+    values = _new_values(spec, now) | {"created_at": now}
 
     def insert(conn: sa.Connection) -> Schedule:
-        taken = conn.execute(sa.select(schedules.c.id).where(schedules.c.name == spec.name)).first()
-        if taken is not None:
-            raise Conflict(f"schedule {spec.name!r} already exists")
-        try:
-            jobs_sql.resolve_targets(conn, spec.job_template)
-        except InputError as exc:
-            raise ScheduleError(f"job template: {exc.message}") from None
+        _check_new_spec(conn, spec, other_than=None)
         new_id = conn.execute(
             sa.insert(schedules).values(**values).returning(schedules.c.id)
         ).scalar_one()
-        row = conn.execute(sa.select(schedules).where(schedules.c.id == new_id)).one()
-        return _row_to_schedule(row)
+        return _fetch(conn, int(new_id))
 
     return await store.run_sync(insert)
+
+
+async def replace_schedule(store: Store, ref: int | str, spec: ScheduleSpec) -> Schedule:
+    """Replace a schedule's definition (same id); its next firing is computed afresh.
+    Errors as for ``create_schedule``, and ``NotFound`` if absent."""
+    values = _new_values(spec, await store.now())
+
+    def update(conn: sa.Connection) -> Schedule:
+        row = conn.execute(sa.select(schedules.c.id).where(_where_ref(ref))).first()
+        if row is None:
+            raise NotFound(f"schedule {ref!r} not found")
+        _check_new_spec(conn, spec, other_than=row.id)
+        conn.execute(sa.update(schedules).where(schedules.c.id == row.id).values(**values))
+        return _fetch(conn, row.id)
+
+    return await store.run_sync(update)
 
 
 async def get_schedule(store: Store, ref: int | str) -> Schedule:
@@ -155,8 +184,7 @@ async def set_enabled(store: Store, ref: int | str, enabled: bool) -> Schedule:
         if enabled and not current.enabled and current.spec.kind == "cron":
             values["next_fire_at"] = to_epoch(first_fire(current.spec, _utc(now)))
         conn.execute(sa.update(schedules).where(schedules.c.id == current.id).values(**values))
-        fresh = conn.execute(sa.select(schedules).where(schedules.c.id == current.id)).one()
-        return _row_to_schedule(fresh)
+        return _fetch(conn, current.id)
 
     return await store.run_sync(update)
 

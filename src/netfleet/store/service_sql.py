@@ -1,6 +1,6 @@
 """SQL the REST service needs beyond the ``Store`` protocol (via ``Store.run_sync``).
 
-Groups with member counts, deleting one finished job, replacing a schedule,
+Groups with member counts, deleting one finished job,
 devices changed since a time (to retire pooled sessions), the schema revision
 (readiness) and the aggregate counts behind ``/metrics``.
 """
@@ -16,14 +16,11 @@ from alembic.script import ScriptDirectory
 
 from netfleet.core.errors import Conflict, NotFound
 from netfleet.jobs.model import JOB_STATES, TASK_STATES
-from netfleet.jobs.schedule import Schedule, ScheduleSpec, first_fire
-from netfleet.store import schedules as schedules_sql
 from netfleet.store.interface import Store
 from netfleet.store.schema import (
     device_labels,
     devices,
     jobs,
-    schedules,
     task_events,
     task_outputs,
     tasks,
@@ -90,37 +87,6 @@ async def delete_job(store: Store, job_id: int) -> None:
         conn.execute(jobs.delete().where(jobs.c.id == job_id))
 
     await store.run_sync(delete)
-
-
-# --- schedules --------------------------------------------------------------------
-
-
-async def replace_schedule(store: Store, ref: int | str, spec: ScheduleSpec) -> Schedule:
-    """Replace a schedule's definition (same id); its next firing is computed afresh."""
-    now = await store.now()
-    from datetime import UTC, datetime
-
-    next_fire = first_fire(spec, datetime.fromtimestamp(now, UTC))
-    values = schedules_sql._spec_values(spec) | {
-        "next_fire_at": schedules_sql.to_epoch(next_fire),
-        "updated_at": now,
-    }
-    where = schedules.c.id == ref if isinstance(ref, int) else schedules.c.name == ref
-
-    def update(conn: sa.Connection) -> Schedule:
-        row = conn.execute(sa.select(schedules.c.id).where(where)).first()
-        if row is None:
-            raise NotFound(f"schedule {ref!r} not found")
-        taken = conn.execute(
-            sa.select(schedules.c.id).where(schedules.c.name == spec.name, schedules.c.id != row.id)
-        ).first()
-        if taken is not None:
-            raise Conflict(f"schedule {spec.name!r} already exists")
-        conn.execute(sa.update(schedules).where(schedules.c.id == row.id).values(**values))
-        fresh = conn.execute(sa.select(schedules).where(schedules.c.id == row.id)).one()
-        return schedules_sql._row_to_schedule(fresh)
-
-    return await store.run_sync(update)
 
 
 # --- health and metrics -------------------------------------------------------------

@@ -123,6 +123,8 @@ class HoldLedger:
             holds = self._holds[device]
             holds[worker_id] = holds.get(worker_id, 0) + 1
         self._drop_empty(device)
+        # Workers sharing the pool may now count one session twice: release the spare.
+        self.slot_freed(device)
         return keep
 
     def rejected(self, worker_id: str, task: ClaimedTask, *, kept: bool) -> None:
@@ -158,6 +160,10 @@ class HoldLedger:
         """Names of the devices with these ids (those this pool has run tasks on)."""
         return [name for name, device_id in self._ids.items() if device_id in device_ids]
 
+    def pending_releases(self) -> dict[str, dict[int, int]]:
+        """Releases not sent yet: worker id -> device id -> sessions."""
+        return {w: dict(p) for w, p in self._pending.items()}
+
     def holds_of(self, worker_id: str) -> int:
         return sum(h.get(worker_id, 0) for h in self._holds.values() if h.get(worker_id, 0) > 0)
 
@@ -189,15 +195,15 @@ class HoldLedger:
             try:
                 self.released += await self._store.release_holds(worker_id, batch)
                 backoff.reset()
-            except NetfleetError as exc:
+            except DatabaseUnavailable:
                 # Put it back (merging with newer releases) and retry: until sent, the
                 # store counts these sessions still open (safe; they expire anyway).
                 merged = self._pending[worker_id]
                 for device_id, n in batch.items():
                     merged[device_id] += n
-                if not isinstance(exc, DatabaseUnavailable):
-                    log.error("releasing session holds failed", error=str(exc), kind=exc.kind)
                 await asyncio.sleep(backoff.failed())
+            except NetfleetError as exc:  # not transient: the holds expire with the worker
+                log.error("releasing session holds failed", error=str(exc), kind=exc.kind)
 
     async def close(self, timeout: float = 5.0) -> None:
         """Send the releases still pending (after the pool closed its sessions)."""

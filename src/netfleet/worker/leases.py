@@ -16,7 +16,7 @@ from typing import Any
 
 from netfleet.core.errors import DatabaseUnavailable, NetfleetError
 from netfleet.core.logging import get_logger
-from netfleet.store.interface import Store, WorkerState
+from netfleet.store.interface import HeartbeatResult, Store, WorkerState
 from netfleet.worker.running import RunningTasks
 from netfleet.worker.stats import WorkerStats
 from netfleet.worker.waiting import Backoff, sleep_unless
@@ -39,7 +39,7 @@ class LeaseKeeper:
         state: Callable[[], WorkerState],
         snapshot: Callable[[], dict[str, Any]],
         holds_expired: Callable[[], None] = lambda: None,
-        close_idle: Callable[[frozenset[int]], None] = lambda _: None,
+        close_idle: Callable[[HeartbeatResult], None] = lambda _: None,
     ) -> None:
         self._store = store
         self._worker_id = worker_id
@@ -53,9 +53,10 @@ class LeaseKeeper:
         """Monotonic time until which each attempt's lease surely holds (by our clock)."""
         self._holds_expired = holds_expired
         self._close_idle = close_idle
-        self.holds_until = time.monotonic() + lease_s
-        """Until when the worker's session holds surely live: every hold is renewed by
-        each heartbeat, and a hold made from a task lives as long as its lease did."""
+        self.holds_until = time.monotonic() + lease_s / 2
+        """Until when the worker's session holds surely live: a heartbeat leaves each live
+        hold at least half a lease, and a hold made from a task lives as long as its
+        lease did."""
 
     def granted(self, task_id: int, requested_at: float) -> None:
         """Record a lease granted by a store call sent at ``requested_at`` (monotonic)."""
@@ -84,7 +85,7 @@ class LeaseKeeper:
             result = await self._store.heartbeat(self._worker_id, ids, lease_s=self._lease_s)
             self._renewed_holds(sent)
             if result.close_idle:
-                self._close_idle(result.close_idle)
+                self._close_idle(result)
             if ids:
                 for task_id in result.renewed:
                     if task_id in self._running:
@@ -110,7 +111,7 @@ class LeaseKeeper:
         if time.monotonic() >= self.holds_until:
             # Renewed too late: the store may have freed them before this heartbeat.
             self._expire_holds()
-        self.holds_until = sent + self._lease_s
+        self.holds_until = sent + self._lease_s / 2
 
     def _expire_holds(self) -> None:
         log.debug("session holds may have expired (no heartbeat for a lease)")

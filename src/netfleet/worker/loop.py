@@ -28,7 +28,7 @@ from typing import Any
 
 from netfleet.core.errors import DatabaseUnavailable, NetfleetError
 from netfleet.core.logging import get_logger
-from netfleet.store.interface import ClaimedTask, Store, WorkerState
+from netfleet.store.interface import ClaimedTask, HeartbeatResult, Store, WorkerState
 from netfleet.worker.events import EventBuffer
 from netfleet.worker.leases import LeaseKeeper
 from netfleet.worker.reaper import Reaper
@@ -113,7 +113,7 @@ class Worker:
             state=lambda: self.state,
             snapshot=self.snapshot,
             holds_expired=lambda: executor.holds_expired(self.worker_id),
-            close_idle=executor.close_idle,
+            close_idle=self._close_idle,
         )
         if executor.ledger is not None:
             executor.ledger.attach(store)
@@ -145,6 +145,10 @@ class Worker:
         """Counters, running tasks, memory and pool stats (published with heartbeats)."""
         pool = self._pool_stats() if self._pool_stats is not None else None
         return self.stats.snapshot(running=len(self.running), pool=pool)
+
+    def _close_idle(self, beat: HeartbeatResult) -> None:
+        """Our idle sessions keep an exclusive task from running: close them."""
+        self.runner.executor.close_idle(beat.close_idle)
 
     # --- main ------------------------------------------------------------------------
 

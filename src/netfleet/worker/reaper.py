@@ -64,6 +64,8 @@ class Reaper:
                 failed=list(reaped.failed)[:50],
                 past_deadline=list(overdue)[:50],
             )
-        if reaped.requeued:
+        if reaped.holds_freed:
+            log.info("freed expired session holds", sessions=reaped.holds_freed)
+        if reaped.requeued or reaped.holds_freed:
             self._on_requeued()
         return count

@@ -114,6 +114,10 @@ class AttemptRunner:
         self._completer = Completer(store, worker_id, before=events.flush)
         self._ledger = executor.ledger
 
+    @property
+    def executor(self) -> Executor:
+        return self._executor
+
     def start(self, claimed: ClaimedTask, *, requested_at: float) -> RunningTask:
         """Run ``claimed`` in a new asyncio task (its lease was granted at ``requested_at``)."""
         if self._ledger is not None:
