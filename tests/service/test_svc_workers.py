@@ -84,3 +84,31 @@ async def test_several_embedded_workers_share_one_pool(
         runtime.stop()
         await asyncio.wait_for(task, timeout=20)
     assert (await client.get("/api/v1/workers")).json()["items"] == []
+
+
+async def test_stopping_the_service_gives_back_every_session_slot(
+    client: httpx.AsyncClient, fleet: list[str], store: SqlStore, settings: object
+) -> None:
+    """Idle pooled sessions hold device slots; a stopped service must return them all."""
+    import sqlalchemy as sa
+
+    from netfleet.core.settings import Settings
+    from netfleet.store.schema import device_slots, session_holds
+
+    assert isinstance(settings, Settings)
+    runtime = EmbeddedRuntime(store, settings, workers=2, watch_interval_s=0.2)
+    task = asyncio.create_task(runtime.run())
+    r = await client.post(
+        "/api/v1/jobs", json={"targets": {"devices": fleet}, "commands": ["show clock"]}
+    )
+    await wait_finished(client, r.json()["id"])
+
+    def counts(conn: sa.Connection) -> tuple[int, int]:
+        running = conn.execute(sa.select(sa.func.sum(device_slots.c.running))).scalar() or 0
+        held = conn.execute(sa.select(sa.func.sum(session_holds.c.held))).scalar() or 0
+        return int(running), int(held)
+
+    assert await store.run_sync(counts, write=False) == (len(fleet), len(fleet))
+    runtime.stop()
+    await asyncio.wait_for(task, timeout=20)
+    assert await store.run_sync(counts, write=False) == (0, 0)

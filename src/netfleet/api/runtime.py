@@ -45,9 +45,11 @@ class EmbeddedRuntime:
             device_pool(settings.pool, settings.worker, settings.connect) if workers else None
         )
         self.workers: list[Worker] = []
+        self._executor: PoolExecutor | None = None
         if self.pool is not None:
             pool = self.pool
             executor = PoolExecutor(pool, command_timeout_s=settings.worker.timeout_seconds)
+            self._executor = executor
             base = new_worker_id()
             for index in range(workers):
                 self.workers.append(
@@ -97,6 +99,12 @@ class EmbeddedRuntime:
             self._stop.set()
             if self.pool is not None:
                 await self.pool.close(timeout=5.0)
+            if self._executor is not None:
+                await self._executor.close()
+            # Every session is closed now: give back any hold the store still counts.
+            for worker in self.workers:
+                with contextlib.suppress(NetfleetError):
+                    await self.store.release_holds(worker.worker_id)
 
     async def _watch_devices(self) -> None:
         """Retire pooled sessions of devices changed by anyone (API, CLI, other hosts)."""
