@@ -9,10 +9,12 @@ still succeed.
 
 Part B (subprocesses): a simulator with 1,000 devices; ``netfleet run`` with 5
 commands (100 at a time) against Nornir + nornir_netmiko (100 threads) on the
-same devices; wall time, CPU time and peak RSS of each client process.
+same devices; wall time, CPU time and peak RSS of each client process; plus
+``netfleet run`` at its default concurrency.
 
     .venv/bin/python benchmarks/pool.py            # full (a few minutes)
     .venv/bin/python benchmarks/pool.py --smoke    # a few seconds (CI)
+    .venv/bin/python benchmarks/pool.py --only-b   # part B alone
 """
 
 # ruff: noqa: E402
@@ -273,6 +275,7 @@ def part_b(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         "--latency-ms", str(args.fleet_latency_ms),
     ]  # fmt: skip
     shards = max(1, args.sim_processes)
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     with contextlib.ExitStack() as stack:
         # The fleet is served by several simulator processes so that the devices' side is
         # not the bottleneck on a shared machine (real fleets have a CPU per device).
@@ -296,12 +299,13 @@ def part_b(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         inventory.write_text(yaml.safe_dump({"devices": devices}))
         env = dict(os.environ, NETFLEET_CONFIG=str(tmp / "none.toml"))
         commands = COMMANDS[: args.fleet_commands]
-        run_cmd = [
+        default_cmd = [
             sys.executable, "-c", "from netfleet.cli.app import main; main()", "run", "-i",
-            str(inventory), "--concurrency", str(args.threads), "-o", "json",
+            str(inventory), "-o", "json",
         ]  # fmt: skip
         for c in commands:
-            run_cmd += ["-c", c]
+            default_cmd += ["-c", c]
+        run_cmd = [*default_cmd, "--concurrency", str(args.threads)]
         # Start-up baselines: the same commands on one device.
         first = load_inventory(inventory).devices[0].name
         ours_1 = measure_with_rusage([*run_cmd, "--filter", f"name={first}"], env)
@@ -314,6 +318,10 @@ def part_b(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         report_doc = json.loads(ours["stdout"])
         ours["failed"] = report_doc["summary"]["failed"]
         ours["errors"] = sorted({r["error"] for r in report_doc["results"] if r["error"]})[:3]
+        # netfleet run at its own default concurrency (no --concurrency flag).
+        at_default = measure_with_rusage(default_cmd, env)
+        at_default["rss_above_start_mb"] = at_default["peak_rss_mb"] - ours_1["peak_rss_mb"]
+        at_default["failed"] = json.loads(at_default["stdout"])["summary"]["failed"]
         nornir_inventory(inv, tmp / "nornir")
         nornir_cmd = [
             sys.executable, "-c", NORNIR_SCRIPT, str(tmp / "nornir"), str(args.threads),
@@ -325,7 +333,7 @@ def part_b(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             raise SystemExit(f"nornir failed: {theirs['stderr'][-800:]}")
         result = json.loads(theirs["stdout"].strip().splitlines()[-1])
         theirs["failed"] = result["failed"]
-        return {"netfleet": ours, "nornir": theirs}
+        return {"netfleet": ours, "nornir": theirs, "netfleet_default": at_default, "load": load}
 
 
 def main() -> None:
@@ -363,9 +371,7 @@ def main() -> None:
     report(args, a, b)
 
 
-def report(
-    args: argparse.Namespace, a: dict[str, Any] | None, b: dict[str, Any] | None
-) -> None:
+def report(args: argparse.Namespace, a: dict[str, Any] | None, b: dict[str, Any] | None) -> None:
     if a is not None:
         report_a(args, a)
     if b is not None:
@@ -404,13 +410,16 @@ def report_a(args: argparse.Namespace, a: dict[str, Any]) -> None:
 
 
 def report_b(args: argparse.Namespace, b: dict[str, Any]) -> None:
-    ours, theirs = b["netfleet"], b["nornir"]
+    ours, theirs, at_default = b["netfleet"], b["nornir"], b["netfleet_default"]
     print(
         f"\nB. {args.fleet} devices ({args.sim_processes} simulator processes) x "
         f"{args.fleet_commands} commands; netfleet run "
         f"(--concurrency {args.threads}) vs Nornir + nornir_netmiko ({args.threads} threads)"
     )
-    print(f"{'':18} {'netfleet':>10} {'nornir':>10} {'nornir/netfleet':>16}")
+    print(
+        f"{'':18} {'netfleet':>10} {'nornir':>10} {'nornir/netfleet':>16} "
+        f"{'netfleet default':>17} {'nornir/default':>15}"
+    )
     for key, label in (
         ("wall_s", "wall s"),
         ("cpu_s", "CPU s"),
@@ -418,8 +427,16 @@ def report_b(args: argparse.Namespace, b: dict[str, Any]) -> None:
         ("rss_above_start_mb", "RSS - 1-device MB"),
     ):
         ratio = theirs[key] / ours[key] if ours[key] > 0 else float("nan")
-        print(f"{label:18} {ours[key]:10.2f} {theirs[key]:10.2f} {ratio:16.2f}")
-    print(f"{'failed devices':18} {ours['failed']:10d} {theirs['failed']:10d}")
+        ratio_d = theirs[key] / at_default[key] if at_default[key] > 0 else float("nan")
+        print(
+            f"{label:18} {ours[key]:10.2f} {theirs[key]:10.2f} {ratio:16.2f} "
+            f"{at_default[key]:17.2f} {ratio_d:15.2f}"
+        )
+    print(
+        f"{'failed devices':18} {ours['failed']:10d} {theirs['failed']:10d} {'':16} "
+        f"{at_default['failed']:17d}"
+    )
+    print(f"load average before part B: {b['load']}")
     if ours["errors"]:
         print(f"netfleet errors (first 3 kinds): {ours['errors']}")
 

@@ -48,9 +48,16 @@ class ThreadedSim:
         self._loop.run_until_complete(main())
         self._loop.close()
 
-    def logins(self) -> int:
+    def traffic(self) -> tuple[int, int, int, int]:
+        """The fleet's logins, failed logins, commands received and refused connections."""
         assert self.sim is not None
-        return sum(d.stats.logins + d.stats.login_failures for d in self.sim.devices)
+        stats = [d.stats for d in self.sim.devices]
+        return (
+            sum(s.logins for s in stats),
+            sum(s.login_failures for s in stats),
+            sum(s.command_count for s in stats),
+            sum(s.sessions_refused for s in stats),
+        )
 
     def stop(self) -> None:
         assert self._stop is not None
@@ -213,7 +220,7 @@ def test_bad_input_exits_2_and_contacts_no_device(
         args += ["--failure-strategy", "abort_after_n:0"]
     else:
         args += ["-o", "xml"]
-    before = fleet.logins()
+    before = fleet.traffic()
     code, out, err = run(*args)
     assert code == 2
     assert out == ""
@@ -221,4 +228,4 @@ def test_bad_input_exits_2_and_contacts_no_device(
     assert len(lines) == 1
     assert lines[0].startswith("error: ")
     assert re.search(message, lines[0]), lines[0]
-    assert fleet.logins() == before
+    assert fleet.traffic() == before  # nothing reached any device

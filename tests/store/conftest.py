@@ -1,14 +1,13 @@
 """Store fixtures: every contract test runs on a SQLite file and on PostgreSQL.
 
 PostgreSQL tests use a database ``netfleet_test_<random>`` created for this
-test session (dropped at the end) and emptied before each test. Without a
-server they are skipped, unless NETFLEET_REQUIRE_POSTGRES is set (CI).
+test session (``shared_service.private_postgres``, dropped at the end) and
+emptied before each test. Without a server they are skipped, unless
+NETFLEET_REQUIRE_POSTGRES is set (CI).
 """
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -17,26 +16,14 @@ import pytest
 from store_helpers import KEY
 
 from netfleet.store import SqlStore, open_store
-
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+from shared_service import private_postgres
 
 
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
-    """A fresh, migrated PostgreSQL database for this test session."""
-    try:
-        admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        if os.environ.get("NETFLEET_REQUIRE_POSTGRES"):
-            pytest.fail(f"PostgreSQL required but unreachable: {exc}")
-        pytest.skip(f"PostgreSQL unreachable: {exc}")
-    name = f"netfleet_test_{uuid.uuid4().hex[:12]}"
-    admin.execute(f"CREATE DATABASE {name}")
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
+    """A fresh PostgreSQL database for this test session."""
+    with private_postgres("netfleet_test") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -163,6 +163,10 @@ def test_bad_urls_are_configuration_errors(tmp_path: Path) -> None:
         parse_url("mysql://x/y")
     with pytest.raises(ConfigurationError, match="in-memory"):
         parse_url("sqlite://")
+    with pytest.raises(ConfigurationError, match="is a directory"):
+        SqlStore(f"sqlite:///{tmp_path}", secret_key=_new_key())
+    with pytest.raises(ConfigurationError, match="is missing"):
+        SqlStore(f"sqlite:///{tmp_path / 'no' / 'x.db'}", secret_key=_new_key())
 
 
 def test_key_file_is_created_private(tmp_path: Path) -> None:

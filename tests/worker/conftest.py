@@ -6,12 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from worker_harness import (
-    Fleet,
-    create_pg_database,
-    drop_pg_database,
-    shared_pg_available,
-)
+from worker_harness import Fleet
+
+from shared_service import private_postgres
 
 
 @pytest.fixture
@@ -21,13 +18,8 @@ def sqlite_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    if not shared_pg_available():
-        pytest.skip("PostgreSQL is not reachable at 127.0.0.1:5432")
-    url = create_pg_database()
-    try:
+    with private_postgres("nf_worker") as url:
         yield url
-    finally:
-        drop_pg_database(url)
 
 
 @pytest.fixture

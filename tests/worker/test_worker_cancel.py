@@ -71,8 +71,7 @@ async def test_cancel_queued_and_running_tasks(
             final = await store.get_job(after.id, tasks=True, outputs=True)
             assert final.state == "succeeded", final
             assert worker.alive
-            worker.signal(15)
-            assert await worker.wait_exit(timeout=20) == 0
+            await worker.terminate()
             assert "cancel requested" in worker.log()
         finally:
             await store.close()

@@ -25,8 +25,10 @@ WORKER = [sys.executable, "-c", "from netfleet.cli.app import main; main()", "wo
         (["--db", "nosuch://x"], {}, 2, "unsupported database 'nosuch'"),
         ([], {"NETFLEET_WORKER__CONCURRENCY": "0"}, 2, "worker.concurrency"),
         (["--db", "postgresql://postgres@127.0.0.1:1/none"], {}, 3, "database unavailable"),
+        (["--concurrency", "0"], {}, 2, "--concurrency"),
+        (["--db", "sqlite:////nonexistent/dir/x.db"], {}, 2, "/nonexistent/dir"),
     ],
-    ids=["bad-url", "bad-setting", "database-down"],
+    ids=["bad-url", "bad-setting", "database-down", "bad-concurrency", "missing-dir"],
 )
 def test_exit_codes(
     tmp_path: Path, args: list[str], env: dict[str, str], code: int, message: str
@@ -37,6 +39,7 @@ def test_exit_codes(
     )
     assert done.returncode == code, done.stderr
     assert message in done.stderr.decode()
+    assert b"Traceback" not in done.stderr
 
 
 async def test_second_signal_stops_without_waiting_for_the_drain(
@@ -103,7 +106,6 @@ async def test_the_worker_fires_due_schedules(
             assert job.state == "succeeded"
             assert job.schedule_id is not None
             for worker in (quiet, firing):
-                worker.signal(signal.SIGTERM)
-                assert await worker.wait_exit(timeout=20) == 0
+                await worker.terminate()
         finally:
             await store.close()

@@ -67,8 +67,7 @@ async def test_holds_of_a_killed_worker_expire_and_a_stopped_one_releases_them(
             assert await held(store) == {second.id: 1}
             assert sim.devices[0].stats.peak_sessions == 1
             # A graceful stop closes the sessions and gives the holds back.
-            second.signal(15)
-            assert await second.wait_exit(timeout=20) == 0, second.log()[-2000:]
+            await second.terminate()
             assert await held(store) == {}
             (slot,) = await store.run_sync(
                 lambda c: c.execute(sa.text("SELECT running FROM device_slots")).all(),

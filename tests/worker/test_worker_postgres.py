@@ -5,7 +5,6 @@ wake-ups of idle workers."""
 from __future__ import annotations
 
 import asyncio
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -81,8 +80,7 @@ async def test_postgres_restart_mid_run(
             assert total == len(names) * len(jobs)
             assert restarted_at < total  # the restart really happened mid-run
             for worker in workers:
-                worker.signal(signal.SIGTERM)
-                assert await worker.wait_exit(timeout=20) == 0, worker.log()[-2000:]
+                await worker.terminate()
             logs = "".join(w.log() for w in workers)
             assert "store unavailable" in logs or "failed; retrying" in logs or "will retry" in logs
         finally:
@@ -111,7 +109,6 @@ async def test_notify_wakes_an_idle_worker_long_before_its_poll(
             await asyncio.sleep(0.5)  # the worker is idle, waiting
             second = await submit(store, names, commands=["show clock"])
             await eventually(lambda: finished(second.id), timeout=20, what="a NOTIFY wake-up")
-            worker.signal(signal.SIGTERM)
-            assert await worker.wait_exit(timeout=20) == 0
+            await worker.terminate()
         finally:
             await store.close()

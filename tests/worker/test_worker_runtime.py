@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from worker_harness import eventually, import_sim_devices, open_test_store, sessions_closed, submit
@@ -40,13 +41,15 @@ async def store(tmp_path: Path, sqlite_url: str, sim: Simulator) -> AsyncIterato
 class Running:
     """A worker on its own asyncio task, with a real device pool."""
 
-    def __init__(self, store: SqlStore, tmp: Path, config: WorkerConfig = FAST) -> None:
+    def __init__(
+        self, store: SqlStore, tmp: Path, config: WorkerConfig = FAST, **executor: Any
+    ) -> None:
         self.pool = device_pool(
             PoolSettings(), WorkerSettings(), ConnectSettings(known_hosts=tmp / "known_hosts")
         )
         self.worker = Worker(
             store,
-            PoolExecutor(self.pool),
+            PoolExecutor(self.pool, **executor),
             config,
             warm_devices=self.pool.warm_devices,
         )
@@ -128,6 +131,9 @@ async def test_shutdown_drains_short_tasks_and_hands_long_ones_back(
     assert task.state == "retrying", task  # handed back to the queue
     assert task.error_kind == "worker_shutdown"
     assert task.lease_owner is None
+    # It ran longer than its lease (drain 4 s > lease 2 s): heartbeats kept renewing it.
+    assert task.attempt == 1, task
+    assert "lease_expired" not in [e.kind for e in await store.events(job_slow.id)]
     stats = running.worker.stats
     assert (stats.succeeded, stats.retries_scheduled) == (1, 1)
     await eventually(sessions_closed(sim), timeout=10, what="the pool closed every session")
@@ -173,3 +179,95 @@ async def test_events_tell_the_story_of_an_attempt(
 
 def _fields(config: WorkerConfig) -> dict[str, object]:
     return {f: getattr(config, f) for f in config.__dataclass_fields__}
+
+
+async def test_the_worker_applies_retention_to_old_finished_jobs(
+    tmp_path: Path, sim: Simulator, store: SqlStore
+) -> None:
+    names = [d.name for d in sim.devices]
+    old = await submit(store, names[:1], commands=["show version"])
+    await store.cancel(old.id)  # finished now
+    later = await submit(store, names[1:], commands=["show version"], run_at="2999-01-01T00:00:00Z")
+    config = WorkerConfig(
+        **{**_fields(FAST), "retention_s": 0.2, "retention_every_s": 0.1, "reap_interval_s": 0.05}
+    )
+    running = Running(store, tmp_path, config)
+    try:
+
+        async def deleted() -> bool:
+            return old.id not in {j.id for j in (await store.list_jobs()).items}
+
+        await eventually(deleted, timeout=20, what="retention deletes the finished job")
+        assert (await store.get_job(later.id, tasks=False)).state == "queued"  # not finished
+    finally:
+        await running.stop()
+
+
+def test_retention_comes_from_the_database_settings() -> None:
+    from netfleet.core.settings import DatabaseSettings, Settings
+    from netfleet.worker.service import worker_config
+
+    two_days = Settings(database=DatabaseSettings(retention_days=2))
+    assert worker_config(two_days).retention_s == 2 * 86_400
+    assert worker_config(Settings(database=DatabaseSettings(retention_days=0))).retention_s is None
+
+
+async def test_results_per_command_parsed_when_asked_and_abort_first(
+    tmp_path: Path, sim: Simulator, store: SqlStore
+) -> None:
+    device = sim.devices[0].name
+    running = Running(store, tmp_path)
+    try:
+        parsed = await submit(store, [device], commands=["show version"], parse="textfsm")
+        aborted = await submit(
+            store,
+            [device],
+            commands=["show version", "show no-such-thing", "show clock"],
+            failure_strategy="abort_first",
+        )
+        for job in (parsed, aborted):
+            await eventually(lambda j=job: _finished(store, j.id), timeout=20, what="the jobs")
+    finally:
+        await running.stop()
+    [rows] = (await store.get_job(parsed.id)).tasks or ()
+    assert rows.state == "succeeded"
+    [show_version] = rows.outputs
+    assert show_version.command == "show version"
+    assert show_version.ok
+    assert isinstance(show_version.parsed, list)
+    assert show_version.parsed, show_version  # textfsm rows
+    assert show_version.duration_ms > 0
+    [task] = (await store.get_job(aborted.id)).tasks or ()
+    assert task.state == "failed"
+    assert task.attempt == 1  # a rejected command is not transient: no retry
+    assert task.error is not None
+    assert "show no-such-thing" in task.error
+    outputs = task.last_outputs()
+    assert [(o.command, o.ok) for o in outputs] == [
+        ("show version", True),
+        ("show no-such-thing", False),
+        ("show clock", False),
+    ]
+    assert outputs[1].error_kind == "command_error", outputs[1]
+    assert outputs[2].error_kind == "not_run"  # aborted after the first failure
+
+
+async def test_the_worker_failure_strategy_applies_when_a_job_names_none(
+    tmp_path: Path, sim: Simulator, store: SqlStore
+) -> None:
+    """A user's existing ``[worker] failure_strategy`` keeps working as the default."""
+    device = sim.devices[0].name
+    commands = ["show no-such-thing", "show clock", "show no-such-thing", "show version"]
+    running = Running(store, tmp_path, failure_strategy="abort_after_n", failure_n=2)
+    try:
+        default = await submit(store, [device], commands=commands)
+        explicit = await submit(store, [device], commands=commands, failure_strategy="continue")
+        for job in (default, explicit):
+            await eventually(lambda j=job: _finished(store, j.id), timeout=20, what="the jobs")
+    finally:
+        await running.stop()
+    [task] = (await store.get_job(default.id)).tasks or ()
+    kinds = [o.error_kind for o in task.last_outputs()]
+    assert kinds == ["command_error", None, "command_error", "not_run"]  # abort_after_n:2
+    [task] = (await store.get_job(explicit.id)).tasks or ()
+    assert [o.ok for o in task.last_outputs()][-1] is True  # the job's own choice wins

@@ -24,7 +24,6 @@ from netfleet.jobs.model import JobSpec
 from netfleet.store import SqlStore, open_store
 from netfleet.store.interface import JobRecord
 
-SHARED_PG = "postgresql://postgres@127.0.0.1:5432/test"
 SECRET_KEY = Fernet.generate_key().decode()
 
 FAST_WORKER_ENV = {
@@ -84,6 +83,12 @@ class WorkerProcess:
             self.kill()
             raise AssertionError(f"worker {self.id} did not exit:\n{self.log()[-3000:]}")
         return int(self.proc.returncode)
+
+    async def terminate(self, timeout: float = 20) -> None:
+        """SIGTERM (drain), then expect a clean exit (code 0) within ``timeout``."""
+        self.signal(signal.SIGTERM)
+        code = await self.wait_exit(timeout)
+        assert code == 0, f"worker {self.id} exited with {code}:\n{self.log()[-2000:]}"
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -192,39 +197,6 @@ def _sync_url(url: str) -> str:
     if url.startswith("postgresql://"):
         return "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
-
-
-def create_pg_database() -> str:
-    """A fresh database on the shared server; returns its URL."""
-    name = f"nf_worker_{uuid.uuid4().hex[:10]}"
-    engine = sa.create_engine(_sync_url(SHARED_PG), isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    finally:
-        engine.dispose()
-    return SHARED_PG.rsplit("/", 1)[0] + "/" + name
-
-
-def drop_pg_database(url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    engine = sa.create_engine(_sync_url(SHARED_PG), isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        engine.dispose()
-
-
-def shared_pg_available() -> bool:
-    try:
-        engine = sa.create_engine(_sync_url(SHARED_PG), poolclass=sa.pool.NullPool)
-        with engine.connect():
-            pass
-        engine.dispose()
-    except Exception:
-        return False
-    return True
 
 
 def logged(worker: WorkerProcess, text: str) -> Callable[[], Awaitable[bool]]:

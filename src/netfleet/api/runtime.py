@@ -48,7 +48,12 @@ class EmbeddedRuntime:
         self._executor: PoolExecutor | None = None
         if self.pool is not None:
             pool = self.pool
-            executor = PoolExecutor(pool, command_timeout_s=settings.worker.timeout_seconds)
+            executor = PoolExecutor(
+                pool,
+                command_timeout_s=settings.worker.timeout_seconds,
+                failure_strategy=settings.worker.failure_strategy,
+                failure_n=settings.worker.failure_strategy_n,
+            )
             self._executor = executor
             base = new_worker_id()
             for index in range(workers):

@@ -6,18 +6,15 @@ report lists them), 2 for a bad file or settings, 3 when the database fails.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-if TYPE_CHECKING:
-    from netfleet.store.interface import ImportRow
+from netfleet.cli.local_store import DbOption, fail, run_on_store
+from netfleet.core.errors import NetfleetError
 
 EXIT_ROWS_FAILED = 1
-EXIT_BAD_INPUT = 2
-EXIT_STORE = 3
 
 
 def register(app: typer.Typer) -> None:
@@ -29,32 +26,26 @@ def register(app: typer.Typer) -> None:
         file: Annotated[
             Path, typer.Argument(help="netfleet/simulator YAML, or a Nornir hosts.yaml/dir.")
         ],
-        db: Annotated[
-            str | None,
-            typer.Option("--db", help="Database URL (default: the database.url setting)."),
-        ] = None,
+        db: DbOption = None,
         quiet: Annotated[
             bool, typer.Option("--quiet", "-q", help="Print the summary only.")
         ] = False,
     ) -> None:
         """Create or update the devices (and their credentials) of FILE in the store."""
-        from netfleet.core.errors import InputError, NetfleetError
+        from netfleet.core.inventory import load_inventory
 
         try:
-            rows = asyncio.run(_import(file, db))
-        except InputError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(EXIT_BAD_INPUT) from None
+            devices = load_inventory(file).devices  # a bad file fails before the database opens
         except NetfleetError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(EXIT_STORE) from None
+            raise fail(exc) from None
+        rows = run_on_store(db, lambda store: store.import_devices(devices)).rows
         counts = {
             a: sum(1 for r in rows if r.action == a)
             for a in ("created", "updated", "unchanged", "error")
         }
         for row in rows:
             if row.action == "error":
-                typer.echo(f"error: {row.name}: {row.error}", err=True)
+                typer.echo(f"error: {_row_error(row.name, row.error or '')}", err=True)
             elif not quiet:
                 typer.echo(f"{row.action:9} {row.name}")
         typer.echo(
@@ -65,11 +56,6 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(EXIT_ROWS_FAILED)
 
 
-async def _import(file: Path, db: str | None) -> list[ImportRow]:
-    from netfleet.client import Netfleet
-    from netfleet.core.settings import load_settings
-
-    settings = load_settings()
-    async with Netfleet(db, settings=settings) as nf:
-        report = await nf.import_inventory(file)
-    return list(report.rows)
+def _row_error(name: str, error: str) -> str:
+    """The row's error, naming the device once."""
+    return error if name in error else f"{name}: {error}"

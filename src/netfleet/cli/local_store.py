@@ -15,6 +15,7 @@ import typer
 from netfleet.core.errors import Conflict, InputError, NetfleetError, NotFound
 
 if TYPE_CHECKING:
+    from netfleet.core.settings import Settings
     from netfleet.store import SqlStore
 
 EXIT_BAD_INPUT = 2
@@ -33,14 +34,17 @@ def fail(exc: NetfleetError) -> typer.Exit:
     return typer.Exit(EXIT_BAD_INPUT if bad_input else EXIT_STORE)
 
 
-def run_on_store(db: str | None, fn: Callable[[SqlStore], Awaitable[T]]) -> T:
-    """Run ``fn`` on the database ``db`` (default: the ``database.url`` setting)."""
+def run_on_store(
+    db: str | None, fn: Callable[[SqlStore], Awaitable[T]], *, settings: Settings | None = None
+) -> T:
+    """Run ``fn`` on the database ``db`` (default: the ``database.url`` setting of
+    ``settings``, loaded when not given)."""
     from netfleet.core.settings import load_settings
     from netfleet.store import open_store
 
     async def main() -> T:
-        settings = load_settings()
-        store = await open_store(db or settings.database.url, settings=settings)
+        loaded = settings or load_settings()
+        store = await open_store(db or loaded.database.url, settings=loaded)
         try:
             return await fn(store)
         finally:

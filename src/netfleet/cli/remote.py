@@ -22,14 +22,16 @@ import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from urllib.parse import quote
 
-import httpx
 import typer
 
 from netfleet import __version__
 from netfleet.core.errors import NetfleetError
+
+if TYPE_CHECKING:  # httpx is imported where used: `netfleet run` never needs it
+    import httpx
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 EXIT_FAILED = 1
@@ -118,6 +120,8 @@ class Remote:
     """Synchronous JSON calls to ``/api/v1`` (and the event stream) of one server."""
 
     def __init__(self, endpoint: Endpoint, *, timeout: float = 30.0) -> None:
+        import httpx
+
         self.endpoint = endpoint
         headers = {"User-Agent": f"netfleet-cli/{__version__}", "Accept": "application/json"}
         if endpoint.token:
@@ -134,6 +138,8 @@ class Remote:
         self._http.close()
 
     def _unreachable(self, exc: httpx.TransportError) -> RemoteError:
+        import httpx
+
         if isinstance(exc, httpx.ConnectError):
             cause = "connection refused or host unreachable"
         elif isinstance(exc, httpx.TimeoutException):
@@ -155,6 +161,8 @@ class Remote:
         headers: dict[str, str] | None = None,
     ) -> Any:
         """Call ``/api/v1{path}``; the decoded JSON body (None for 204)."""
+        import httpx
+
         try:
             response = self._http.request(
                 method,
@@ -196,6 +204,8 @@ class Remote:
         """Server-sent events of a job, ``(event, data)``, until its ``end`` event.
 
         A dropped stream is resumed after the last event id seen."""
+        import httpx
+
         last_id = after
         failures = 0
         while True:
@@ -220,6 +230,8 @@ class Remote:
     def _stream_once(
         self, job_id: int, after: int
     ) -> Iterator[tuple[str, dict[str, Any], int | None]]:
+        import httpx
+
         url = f"/api/v1/jobs/{job_id}/events/stream"
         timeout = httpx.Timeout(30.0, read=60.0)
         with self._http.stream(

@@ -7,7 +7,7 @@ import json
 import re
 import sys
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.console import Console
 from rich.markup import escape
@@ -35,6 +35,7 @@ def progress(total: int) -> Iterator[Callable[[bool], None]]:
         TimeElapsedColumn(),
         console=Console(stderr=True),
         transient=True,
+        refresh_per_second=4,  # a redraw costs the event loop's thread CPU
     ) as bar:
         task = bar.add_task("run", total=total, failed=0)
 
@@ -46,33 +47,40 @@ def progress(total: int) -> Iterator[Callable[[bool], None]]:
         yield advance
 
 
-def document(summary: dict[str, Any], runs: list[DeviceRun]) -> dict[str, Any]:
-    """The ``-o json`` document: ``summary`` and one entry per device."""
-    results = []
-    for run in runs:
-        results.append(
+def result_entry(run: DeviceRun) -> dict[str, Any]:
+    """One device's entry in the ``results`` list of the ``-o json`` document."""
+    return {
+        "device": run.device,
+        "ok": run.ok,
+        "error": run.error,
+        "error_kind": run.error_kind,
+        "reused_session": run.reused_session,
+        "duration_ms": round(run.duration_ms, 3),
+        "commands": [
             {
-                "device": run.device,
-                "ok": run.ok,
-                "error": run.error,
-                "error_kind": run.error_kind,
-                "reused_session": run.reused_session,
-                "duration_ms": round(run.duration_ms, 3),
-                "commands": [
-                    {
-                        "command": r.command,
-                        "output": r.output,
-                        "parsed": r.parsed,
-                        "ok": r.ok,
-                        "error": r.error,
-                        "duration_ms": round(r.duration_ms, 3),
-                    }
-                    for r in run.results
-                ],
-                "diff": run.config.diff if run.config is not None else None,
+                "command": r.command,
+                "output": r.output,
+                "parsed": r.parsed,
+                "ok": r.ok,
+                "error": r.error,
+                "duration_ms": round(r.duration_ms, 3),
             }
-        )
-    return {"summary": summary, "results": results}
+            for r in run.results
+        ],
+        "diff": run.config.diff if run.config is not None else None,
+    }
+
+
+def write_json(out: TextIO, summary: dict[str, Any], runs: list[DeviceRun]) -> None:
+    """Write the ``-o json`` document: ``summary`` and one entry per device, a line each.
+
+    Entries are encoded one at a time (with the C encoder), so a large fleet's
+    outputs are never held a second time as one big document or string.
+    """
+    out.write('{"summary": ' + json.dumps(summary) + ',\n "results": [')
+    for index, run in enumerate(runs):
+        out.write(("\n  " if index == 0 else ",\n  ") + json.dumps(result_entry(run)))
+    out.write("\n]}\n")
 
 
 def _device_text(run: DeviceRun) -> str:
@@ -119,7 +127,7 @@ def emit(request: RunRequest, summary: dict[str, Any], runs: list[DeviceRun]) ->
     """Print (or write) the results; True when any device failed."""
     failed = any(not r.ok for r in runs)
     if request.output == "json":
-        sys.stdout.write(json.dumps(document(summary, runs), indent=2) + "\n")
+        write_json(sys.stdout, summary, runs)
         return failed
     out = Console(highlight=False, soft_wrap=True)
     if request.output == "dir":

@@ -7,26 +7,18 @@ database cannot be opened or fails for good.
 
 from __future__ import annotations
 
-import asyncio
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-if TYPE_CHECKING:
-    from netfleet.core.settings import Settings
-    from netfleet.worker.service import ServeOptions
-
-EXIT_BAD_INPUT = 2
-EXIT_STORE = 3
+from netfleet.cli.local_store import DbOption, fail, run_on_store
+from netfleet.core.errors import NetfleetError
 
 
 def register(app: typer.Typer) -> None:
     @app.command("worker")
     def worker(
-        db: Annotated[
-            str | None,
-            typer.Option("--db", help="Database URL (default: the database.url setting)."),
-        ] = None,
+        db: DbOption = None,
         concurrency: Annotated[
             int | None,
             typer.Option("--concurrency", "-c", min=1, help="Tasks run at once."),
@@ -41,16 +33,14 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Run a worker: claim queued tasks, run them on pooled sessions, report results."""
-        from netfleet.core.errors import ConfigurationError, InputError, NetfleetError
         from netfleet.core.logging import configure_logging
         from netfleet.core.settings import load_settings
-        from netfleet.worker.service import ServeOptions
+        from netfleet.worker.service import ServeOptions, serve
 
         try:
             settings = load_settings()
-        except ConfigurationError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(EXIT_BAD_INPUT) from None
+        except NetfleetError as exc:
+            raise fail(exc) from None
         if db:
             settings.database.url = db
         configure_logging(settings.log)
@@ -59,22 +49,4 @@ def register(app: typer.Typer) -> None:
             scheduler=False if no_scheduler else None,
             worker_id=worker_id,
         )
-        try:
-            asyncio.run(_main(settings, options))
-        except InputError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(EXIT_BAD_INPUT) from None
-        except NetfleetError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(EXIT_STORE) from None
-
-
-async def _main(settings: Settings, options: ServeOptions) -> None:
-    from netfleet.store import open_store
-    from netfleet.worker.service import serve
-
-    store = await open_store(settings.database.url, settings=settings)
-    try:
-        await serve(store, settings, options)
-    finally:
-        await store.close()
+        run_on_store(db, lambda store: serve(store, settings, options), settings=settings)

@@ -74,7 +74,7 @@ def _should_stop(options: JobOptions, failures: int) -> bool:
     if options.failure_strategy == "abort_first":
         return failures >= 1
     if options.failure_strategy == "abort_after_n":
-        return failures >= options.failure_n
+        return failures >= (options.failure_n or 1)
     return False
 
 

@@ -91,8 +91,24 @@ class JobOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    failure_strategy: FailureStrategyName = "continue"
-    failure_n: int = Field(1, ge=1, description="N for abort_after_n.")
+    failure_strategy: FailureStrategyName | None = Field(
+        None, description="Default: the worker's [worker] failure_strategy (continue)."
+    )
+    failure_n: int | None = Field(
+        None, ge=1, description="N for abort_after_n. Default: [worker] failure_strategy_n."
+    )
+
+    def with_defaults(self, strategy: FailureStrategyName, n: int) -> JobOptions:
+        """These options with the failure strategy filled in from a worker's defaults."""
+        if self.failure_strategy is not None and self.failure_n is not None:
+            return self
+        return self.model_copy(
+            update={
+                "failure_strategy": self.failure_strategy or strategy,
+                "failure_n": self.failure_n or n,
+            }
+        )
+
     max_attempts: int | None = Field(
         None, ge=1, le=100, description="Default 3 for commands; 1 for config unless idempotent."
     )
@@ -202,7 +218,7 @@ def describe_pydantic_error(exc: PydanticValidationError) -> str:
     parts = []
     for err in exc.errors()[:5]:
         loc = ".".join(str(p) for p in err["loc"]) or "job"
-        parts.append(f"{loc}: {err['msg']}")
+        parts.append(f"{loc}: {err['msg'].removeprefix('Value error, ')}")
     more = len(exc.errors()) - 5
     if more > 0:
         parts.append(f"(+{more} more)")

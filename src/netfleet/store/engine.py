@@ -68,6 +68,8 @@ def create_engine(url: str, *, threads: int) -> tuple[Engine, Dialect]:
         path = Path(str(driver_url.database)).expanduser()
         if not path.parent.exists():
             raise ConfigurationError(f"directory {path.parent} for the SQLite database is missing")
+        if path.is_dir():
+            raise ConfigurationError(f"{path} is a directory, not a SQLite database file")
         engine = sa.create_engine(
             driver_url.set(database=str(path)),
             connect_args={"check_same_thread": False, "timeout": 30.0},

@@ -1,4 +1,6 @@
-"""Job SQL: target resolution, submit (fan-out), job counters, reads, cancel, retention.
+"""Job SQL: submit (fan-out), job counters, records, cancel, retention.
+
+Targets are resolved by ``targets_sql``.
 
 A job row keeps counters of its tasks' states; every state change updates
 them in the same transaction and re-derives the job's state from them.
@@ -8,17 +10,14 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-from netfleet.core.errors import Conflict, InventoryError, NotFound, ValidationError
-from netfleet.core.inventory import parse_filter
-from netfleet.core.models import DeviceSpec
+from netfleet.core.errors import Conflict, NotFound
 from netfleet.jobs.model import (
-    MAX_DEVICES_PER_JOB,
     READY_TASK_STATES,
     JobSpec,
     JobState,
@@ -26,9 +25,9 @@ from netfleet.jobs.model import (
     derive_job_state,
 )
 from netfleet.store import statements as st
-from netfleet.store.devices_sql import label_filter
 from netfleet.store.interface import CommandOutput, JobRecord, TaskRecord
-from netfleet.store.schema import devices, jobs, task_events, task_outputs, tasks
+from netfleet.store.schema import jobs, task_events, task_outputs, tasks
+from netfleet.store.targets_sql import resolve_targets as resolve_targets
 
 COUNTER = {
     "queued": "tasks_queued",
@@ -65,92 +64,6 @@ class SpecCache:
             if len(self._items) > self._size:
                 self._items.popitem(last=False)
         return spec
-
-
-# --- targets ------------------------------------------------------------------
-
-
-def _listing(names: Sequence[str]) -> str:
-    shown = ", ".join(repr(n) for n in names[:10])
-    return shown + (f" (+{len(names) - 10} more)" if len(names) > 10 else "")
-
-
-def resolve_targets(conn: Connection, spec: JobSpec) -> list[tuple[int, str]]:
-    """(device id, name) for every targeted device, in name order; ``ValidationError``
-    naming unknown devices or groups, a bad filter, or an empty or oversized result."""
-    t = spec.targets
-    chosen: dict[int, str] = {}
-    if t.devices:
-        found: dict[str, int] = {}
-        for chunk in _chunks(t.devices, 900):
-            rows = conn.execute(
-                sa.select(devices.c.id, devices.c.name).where(devices.c.name.in_(chunk))
-            )
-            found.update({r.name: r.id for r in rows})
-        missing = [n for n in t.devices if n not in found]
-        if missing:
-            raise ValidationError(f"targets.devices: unknown device(s) {_listing(missing)}")
-        chosen.update({i: n for n, i in found.items()})
-    if t.groups:
-        rows = conn.execute(
-            sa.select(devices.c.id, devices.c.name, devices.c.groups).where(
-                label_filter("group", t.groups)
-            )
-        )
-        seen: set[str] = set()
-        for r in rows:
-            chosen[r.id] = r.name
-            seen.update(r.groups)
-        missing = [g for g in t.groups if g not in seen]
-        if missing:
-            raise ValidationError(f"targets.groups: unknown group(s) {_listing(missing)}")
-    if t.filter:
-        terms = _filter_terms(t.filter)
-        query = sa.select(
-            devices.c.id,
-            devices.c.name,
-            devices.c.host,
-            devices.c.platform,
-            devices.c.groups,
-            devices.c.tags,
-        )
-        pool: list[Any] = []
-        if t.devices or t.groups:
-            for chunk in _chunks(list(chosen), 900):
-                pool += conn.execute(query.where(devices.c.id.in_(chunk))).all()
-        else:
-            pool = list(conn.execute(query))
-        chosen = {}
-        for entry in pool:
-            candidate = DeviceSpec(
-                name=entry.name,
-                host=entry.host,
-                platform=entry.platform,
-                groups=tuple(entry.groups),
-                tags=tuple(entry.tags),
-            )
-            if all(term.matches(candidate) for term in terms):
-                chosen[entry.id] = entry.name
-    if not chosen:
-        raise ValidationError("targets: no device matches")
-    if len(chosen) > MAX_DEVICES_PER_JOB:
-        raise ValidationError(
-            f"targets: {len(chosen)} devices match; a job may target at most {MAX_DEVICES_PER_JOB}"
-        )
-    return sorted(chosen.items(), key=lambda item: item[1])
-
-
-def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
-
-
-def _filter_terms(text: str) -> list[Any]:
-    """The inventory filter language (``netfleet.core.inventory``): ``platform=cisco_*
-    group=core,edge tag!=lab name=edge-*``; all terms must match."""
-    try:
-        return parse_filter(text)
-    except InventoryError as exc:
-        raise ValidationError(f"targets.filter: {exc.message}") from None
 
 
 # --- submit -------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Finishing attempts: complete (fenced), reap expired leases, fail overdue tasks.
+"""Finishing attempts: complete (fenced), reap expired leases, fail overdue tasks;
+worker-side task events.
 
 Each frees the task's device slot in the same transaction that changes the task.
 """
@@ -16,9 +17,9 @@ from netfleet.jobs.model import TaskState
 from netfleet.jobs.retry import backoff_delay, should_retry
 from netfleet.store import holds_sql
 from netfleet.store import statements as st
-from netfleet.store.interface import Completion, ReapResult, TaskOutcome
+from netfleet.store.interface import Completion, NewEvent, ReapResult, TaskOutcome
 from netfleet.store.jobs_sql import SpecCache, apply_transitions
-from netfleet.store.schema import tasks
+from netfleet.store.schema import task_events, tasks
 
 
 @overload
@@ -257,3 +258,26 @@ def expire_deadlines(conn: Connection, *, postgres: bool, now: float, grace_s: f
         conn, rows, now, lambda r: ("failed", "deadline_exceeded", "task ran past its deadline")
     )
     return [i for i, _ in out]
+
+
+def record_events(conn: Connection, worker_id: str, events: Sequence[NewEvent], now: float) -> None:
+    """Append worker-side events; events of tasks that no longer exist are skipped."""
+    ids = sorted({e.task_id for e in events})
+    jobs_of = {
+        r.id: r.job_id
+        for r in conn.execute(sa.select(tasks.c.id, tasks.c.job_id).where(tasks.c.id.in_(ids)))
+    }
+    rows = [
+        {
+            "job_id": jobs_of[e.task_id],
+            "task_id": e.task_id,
+            "at": now,
+            "kind": e.kind[:32],
+            "message": e.message,
+            "data": {**e.data, "worker": worker_id},
+        }
+        for e in events
+        if e.task_id in jobs_of
+    ]
+    if rows:
+        conn.execute(task_events.insert(), rows)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 
 from netfleet.core.errors import NotFound
-from netfleet.store.interface import CommandOutput, JobFilter, JobRecord, Page
+from netfleet.store.interface import CommandOutput, JobFilter, JobRecord, Page, TaskEvent
 from netfleet.store.jobs_sql import SpecCache, job_record, output_record, task_record
 from netfleet.store.schema import jobs, task_events, task_outputs, tasks
 
@@ -60,14 +58,25 @@ def list_jobs(
     return Page(items=items, next_cursor=items[-1].id if len(items) >= limit else None)
 
 
-def job_events(conn: Connection, job_id: int, after_id: int, limit: int) -> list[Row[Any]]:
+def job_events(conn: Connection, job_id: int, after_id: int, limit: int) -> list[TaskEvent]:
+    """The job's events after ``after_id``, oldest first; ``NotFound`` if no such job."""
     if conn.execute(sa.select(jobs.c.id).where(jobs.c.id == job_id)).first() is None:
         raise NotFound(f"job {job_id} not found")
-    return list(
-        conn.execute(
-            sa.select(task_events)
-            .where(task_events.c.job_id == job_id, task_events.c.id > after_id)
-            .order_by(task_events.c.id)
-            .limit(limit)
-        )
+    rows = conn.execute(
+        sa.select(task_events)
+        .where(task_events.c.job_id == job_id, task_events.c.id > after_id)
+        .order_by(task_events.c.id)
+        .limit(limit)
     )
+    return [
+        TaskEvent(
+            id=r.id,
+            job_id=r.job_id,
+            task_id=r.task_id,
+            at=r.at,
+            kind=r.kind,
+            message=r.message,
+            data=dict(r.data or {}),
+        )
+        for r in rows
+    ]

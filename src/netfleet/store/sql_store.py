@@ -11,7 +11,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from netfleet.core.errors import LeaseLost, NotFound
@@ -20,6 +19,7 @@ from netfleet.core.settings import Settings
 from netfleet.jobs.model import JobSpec, parse_job_spec
 from netfleet.store import (
     claim_sql,
+    credentials_sql,
     devices_sql,
     holds_sql,
     jobs_sql,
@@ -47,7 +47,6 @@ from netfleet.store.interface import (
     WorkerRecord,
     WorkerState,
 )
-from netfleet.store.schema import task_events, tasks
 
 
 class SqlStore(StoreBase):
@@ -57,19 +56,19 @@ class SqlStore(StoreBase):
 
     async def upsert_credential(self, credential: Credential) -> CredentialRecord:
         def op(conn: Connection) -> CredentialRecord:
-            cid = devices_sql.upsert_credential(conn, self._box, credential, self._now(conn))
-            return next(c for c in devices_sql.list_credentials(conn) if c.id == cid)
+            cid = credentials_sql.upsert_credential(conn, self._box, credential, self._now(conn))
+            return next(c for c in credentials_sql.list_credentials(conn) if c.id == cid)
 
         return await self._run(f"store credential {credential.name!r}", op)
 
     async def list_credentials(self) -> list[CredentialRecord]:
         return await self._run(
-            "list credentials", devices_sql.list_credentials, write=False, idempotent=True
+            "list credentials", credentials_sql.list_credentials, write=False, idempotent=True
         )
 
     async def delete_credential(self, name: str) -> None:
         await self._run(
-            f"delete credential {name!r}", lambda c: devices_sql.delete_credential(c, name)
+            f"delete credential {name!r}", lambda c: credentials_sql.delete_credential(c, name)
         )
 
     async def upsert_device(self, spec: DeviceSpec) -> DeviceRecord:
@@ -197,24 +196,12 @@ class SqlStore(StoreBase):
     async def events(self, job_id: int, *, after_id: int = 0, limit: int = 1000) -> list[TaskEvent]:
         _check_id("job", job_id)
         after_id = _clamp(after_id)
-        rows = await self._run(
+        return await self._run(
             f"read events of job {job_id}",
             lambda c: reads_sql.job_events(c, job_id, after_id, max(1, min(limit, 10_000))),
             write=False,
             idempotent=True,
         )
-        return [
-            TaskEvent(
-                id=r.id,
-                job_id=r.job_id,
-                task_id=r.task_id,
-                at=r.at,
-                kind=r.kind,
-                message=r.message,
-                data=dict(r.data or {}),
-            )
-            for r in rows
-        ]
 
     async def delete_finished_jobs(self, older_than_s: float) -> int:
         total = 0
@@ -298,31 +285,10 @@ class SqlStore(StoreBase):
         if not events:
             return
 
-        def op(conn: Connection) -> None:
-            ids = sorted({e.task_id for e in events})
-            jobs_of = {
-                r.id: r.job_id
-                for r in conn.execute(
-                    sa.select(tasks.c.id, tasks.c.job_id).where(tasks.c.id.in_(ids))
-                )
-            }
-            now = self._now(conn)
-            rows = [
-                {
-                    "job_id": jobs_of[e.task_id],
-                    "task_id": e.task_id,
-                    "at": now,
-                    "kind": e.kind[:32],
-                    "message": e.message,
-                    "data": {**e.data, "worker": worker_id},
-                }
-                for e in events
-                if e.task_id in jobs_of
-            ]
-            if rows:
-                conn.execute(task_events.insert(), rows)
-
-        await self._run("record events", op)
+        await self._run(
+            "record events",
+            lambda c: queue_sql.record_events(c, worker_id, events, self._now(c)),
+        )
 
     async def release_holds(self, worker_id: str, holds: Mapping[int, int] | None = None) -> int:
         if holds is not None and not any(n > 0 for n in holds.values()):

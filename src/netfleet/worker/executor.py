@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from netfleet.core.logging import get_logger
+from netfleet.core.models import FailureStrategyName
 from netfleet.device.device import Device
 from netfleet.device.results import NOT_RUN
 from netfleet.jobs.execute import DeviceRun, run_on_device
@@ -29,8 +30,11 @@ class PoolExecutor:
         *,
         command_timeout_s: float | None = None,
         checkout_timeout_s: float | None = None,
+        failure_strategy: FailureStrategyName = "continue",
+        failure_n: int = 1,
     ) -> None:
         self.pool = pool
+        self._failure_defaults = (failure_strategy, failure_n)
         self._command_timeout_s = command_timeout_s
         self._checkout_timeout_s = checkout_timeout_s
         self.ledger: HoldLedger | None = HoldLedger(pool.sessions)
@@ -39,6 +43,7 @@ class PoolExecutor:
     async def __call__(self, claimed: ClaimedTask, report: AttemptReport) -> TaskOutcome:
         spec = claimed.spec
         options = spec.options
+        options = options.with_defaults(*self._failure_defaults)
         if options.command_timeout_s is None and self._command_timeout_s is not None:
             options = options.model_copy(update={"command_timeout_s": self._command_timeout_s})
         if spec.kind == "config":

@@ -58,6 +58,9 @@ class WorkerConfig:
     """Default: the lease duration."""
     claim_coalesce_s: float = 0.02
     """After a slot frees, wait up to this long for more to free before claiming."""
+    retention_s: float | None = None
+    """Delete jobs finished longer ago than this (``database.retention_days``); None: keep."""
+    retention_every_s: float = 3600.0
 
     @property
     def reap_every(self) -> float:
@@ -171,6 +174,8 @@ class Worker:
                 interval_s=self.config.reap_every,
                 deadline_grace_s=self.config.grace,
                 on_requeued=self._wake.set,
+                retention_s=self.config.retention_s,
+                retention_every_s=self.config.retention_every_s,
             ).run,
             self.events.run,
             lambda stop: listen_for_work(self.store, self._wake, stop),

@@ -37,7 +37,14 @@ def worker_config(settings: Settings, concurrency: int | None = None) -> WorkerC
         heartbeat_s=min(w.heartbeat_seconds, w.lease_seconds / 3),
         poll_s=w.poll_seconds,
         drain_timeout_s=w.drain_timeout_seconds,
+        retention_s=retention_seconds(settings),
     )
+
+
+def retention_seconds(settings: Settings) -> float | None:
+    """``database.retention_days`` in seconds; None when 0 (keep every job)."""
+    days = settings.database.retention_days
+    return days * 86_400.0 if days > 0 else None
 
 
 def raise_fd_limit(needed: int) -> None:
@@ -63,7 +70,12 @@ async def serve(
     options = options or ServeOptions()
     raise_fd_limit(settings.worker.max_connections_per_worker + 256)
     pool = device_pool(settings.pool, settings.worker, settings.connect)
-    executor = PoolExecutor(pool, command_timeout_s=settings.worker.timeout_seconds)
+    executor = PoolExecutor(
+        pool,
+        command_timeout_s=settings.worker.timeout_seconds,
+        failure_strategy=settings.worker.failure_strategy,
+        failure_n=settings.worker.failure_strategy_n,
+    )
     run_scheduler_too = (
         settings.worker.scheduler if options.scheduler is None else options.scheduler
     )

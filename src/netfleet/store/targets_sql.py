@@ -1,0 +1,123 @@
+"""Target resolution: the devices a job runs on (by name, group and filter).
+
+Every function runs inside a transaction the caller opened on ``conn``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from netfleet.core.errors import InventoryError, UnknownPlatform, ValidationError
+from netfleet.core.inventory import parse_filter
+from netfleet.core.inventory_yaml import normalize_platform
+from netfleet.core.models import DeviceSpec
+from netfleet.jobs.model import MAX_DEVICES_PER_JOB, JobSpec
+from netfleet.store.devices_sql import check_platform, label_filter
+from netfleet.store.schema import devices
+
+
+def _listing(names: Sequence[str]) -> str:
+    shown = ", ".join(repr(n) for n in names[:10])
+    return shown + (f" (+{len(names) - 10} more)" if len(names) > 10 else "")
+
+
+def resolve_targets(conn: Connection, spec: JobSpec) -> list[tuple[int, str]]:
+    """(device id, name) for every targeted device, in name order; ``ValidationError``
+    naming unknown devices or groups, a bad filter, or an empty or oversized result."""
+    t = spec.targets
+    chosen: dict[int, str] = {}
+    if t.devices:
+        found: dict[str, int] = {}
+        for chunk in _chunks(t.devices, 900):
+            rows = conn.execute(
+                sa.select(devices.c.id, devices.c.name).where(devices.c.name.in_(chunk))
+            )
+            found.update({r.name: r.id for r in rows})
+        missing = [n for n in t.devices if n not in found]
+        if missing:
+            raise ValidationError(f"targets.devices: unknown device(s) {_listing(missing)}")
+        chosen.update({i: n for n, i in found.items()})
+    if t.groups:
+        rows = conn.execute(
+            sa.select(devices.c.id, devices.c.name, devices.c.groups).where(
+                label_filter("group", t.groups)
+            )
+        )
+        seen: set[str] = set()
+        for r in rows:
+            chosen[r.id] = r.name
+            seen.update(r.groups)
+        missing = [g for g in t.groups if g not in seen]
+        if missing:
+            raise ValidationError(f"targets.groups: unknown group(s) {_listing(missing)}")
+    if t.filter:
+        terms = _filter_terms(t.filter)
+        query = sa.select(
+            devices.c.id,
+            devices.c.name,
+            devices.c.host,
+            devices.c.platform,
+            devices.c.groups,
+            devices.c.tags,
+        )
+        pool: list[Any] = []
+        if t.devices or t.groups:
+            for chunk in _chunks(list(chosen), 900):
+                pool += conn.execute(query.where(devices.c.id.in_(chunk))).all()
+        else:
+            pool = list(conn.execute(query))
+        chosen = {}
+        for entry in pool:
+            candidate = DeviceSpec(
+                name=entry.name,
+                host=entry.host,
+                platform=entry.platform,
+                groups=tuple(entry.groups),
+                tags=tuple(entry.tags),
+            )
+            if all(term.matches(candidate) for term in terms):
+                chosen[entry.id] = entry.name
+    if not chosen:
+        if t.filter:
+            _check_filter_platforms(_filter_terms(t.filter))
+        raise ValidationError("targets: no device matches")
+    if len(chosen) > MAX_DEVICES_PER_JOB:
+        raise ValidationError(
+            f"targets: {len(chosen)} devices match; a job may target at most {MAX_DEVICES_PER_JOB}"
+        )
+    return sorted(chosen.items(), key=lambda item: item[1])
+
+
+def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _filter_terms(text: str) -> list[Any]:
+    """The inventory filter language (``netfleet.core.inventory``): ``platform=cisco_*
+    group=core,edge tag!=lab name=edge-*``; all terms must match."""
+    try:
+        return parse_filter(text)
+    except InventoryError as exc:
+        raise ValidationError(f"targets.filter: {exc.message}") from None
+
+
+_GLOB = frozenset("*?[")
+
+
+def _check_filter_platforms(terms: Sequence[Any]) -> None:
+    """``ValidationError`` naming a platform in ``platform=...`` that netfleet does not know
+    (called when a filter matched nothing, so the user learns why)."""
+    for term in terms:
+        if term.key != "platform" or term.negate:
+            continue
+        for value in term.values:
+            if _GLOB & set(value):
+                continue
+            try:
+                check_platform(normalize_platform(value))
+            except UnknownPlatform as exc:
+                raise ValidationError(f"targets.filter: {exc.message}") from None
