@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from netfleet.platforms.spec import PlatformSpec, PrivilegeLevel
@@ -108,7 +108,11 @@ class CompiledPlatform:
             if cached is None:
                 if len(self._pinned) >= _MAX_PINNED:
                     self._pinned.clear()
-                cached = _compile(self.spec, host)
+                prompts, any_prompt = _compile_prompts(self.spec, host)
+                # Only the prompts name the host: every other regex is shared, not recompiled.
+                cached = replace(
+                    self, prompts=prompts, any_prompt=any_prompt, host=host, _pinned={}
+                )
                 self._pinned[host] = cached
             return cached
 
@@ -198,7 +202,9 @@ def _level_prompts(levels: tuple[PrivilegeLevel, ...], host: str | None) -> Iter
             yield pin_host(level.prompt, host[: level.host_max_len or None])
 
 
-def _compile(spec: PlatformSpec, host: str | None) -> CompiledPlatform:
+def _compile_prompts(
+    spec: PlatformSpec, host: str | None
+) -> tuple[Mapping[str, re.Pattern[str]], re.Pattern[str]]:
     prompts: dict[str, re.Pattern[str]] = {}
     alternatives: list[str] = []
     for i, text in enumerate(_level_prompts(spec.levels, host)):
@@ -207,7 +213,11 @@ def _compile(spec: PlatformSpec, host: str | None) -> CompiledPlatform:
         # Rename groups so the alternation has unique names; keep the host group per level.
         renamed = re.sub(r"\(\?P([<=])(\w+)([>)])", _group_renamer(i), text)
         alternatives.append(f"(?P<_lvl{i}>{renamed})")
-    any_prompt = _regex("levels", "|".join(alternatives))
+    return MappingProxyType(prompts), _regex("levels", "|".join(alternatives))
+
+
+def _compile(spec: PlatformSpec, host: str | None) -> CompiledPlatform:
+    prompts, any_prompt = _compile_prompts(spec, host)
     passwords = {
         level.name: _regex(f"levels[{i}].password_prompt", level.password_prompt)
         for i, level in enumerate(spec.levels)
@@ -222,7 +232,7 @@ def _compile(spec: PlatformSpec, host: str | None) -> CompiledPlatform:
     any_error = _regex("error_patterns", "|".join(f"(?:{p})" for p in spec.error_patterns))
     return CompiledPlatform(
         spec=spec,
-        prompts=MappingProxyType(prompts),
+        prompts=prompts,
         any_prompt=any_prompt,
         password_prompts=MappingProxyType(passwords),
         exit_confirm=MappingProxyType(exit_confirm),
