@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-from e2e_helpers import NETFLEET, Proc, base_env, client, wait_job
+from tests.support.e2e import NETFLEET, Proc, base_env, client, wait_job
 
 
 def test_demo_serves_its_example_jobs_and_stops_on_ctrl_c(tmp_path: Path) -> None:

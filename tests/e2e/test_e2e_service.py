@@ -18,7 +18,8 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from e2e_helpers import (
+
+from tests.support.e2e import (
     NETFLEET,
     SIM,
     Proc,

@@ -1,18 +1,13 @@
-"""Fixtures for simulator server tests: an echo-platform fleet (see _echo_platform.py)."""
+"""Fixtures for simulator server tests: an echo-platform fleet (tests/support/echo_platform.py)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from _echo_platform import REGISTRY
-
 from netfleet_sim import SimDevice, Simulator
+from tests.support.echo_platform import REGISTRY
 
 
 @pytest.fixture

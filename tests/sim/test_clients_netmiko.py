@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from _client_cases import ClientCase, case_params
 from netmiko import ConnectHandler
 
 from netfleet_sim import SimDevice, Simulator
+from tests.support.client_cases import ClientCase, case_params
 
 
 def netmiko_session(device: SimDevice, case: ClientCase) -> tuple[str, str]:

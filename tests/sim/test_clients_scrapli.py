@@ -6,11 +6,11 @@ import asyncio
 import shutil
 
 import pytest
-from _client_cases import CASES, ClientCase
 from scrapli import AuthOptions, Cli, LookupKeyValue
 
 from netfleet_sim import SimDevice, Simulator
 from netfleet_sim.fleet import builtin_platforms
+from tests.support.client_cases import CASES, ClientCase
 
 DEFINITIONS = {
     "cisco_xe": "cisco_iosxe",

@@ -8,10 +8,10 @@ from pathlib import Path
 import asyncssh
 import pytest
 import yaml
-from _echo_platform import REGISTRY
-from simclient import Shell, connect, open_shell, wait_until
 
 from netfleet_sim import BackgroundSimulator, FaultError, SimDevice, Simulator, SimulatorError
+from tests.support.echo_platform import REGISTRY
+from tests.support.simclient import Shell, connect, open_shell, wait_until
 
 
 def test_unknown_platform_is_rejected() -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncssh
 import pytest
-from _echo_platform import REGISTRY
-from simclient import connect, open_shell
 
 from netfleet_sim import SimDevice, Simulator
+from tests.support.echo_platform import REGISTRY
+from tests.support.simclient import connect, open_shell
 
 
 class BannerClient(asyncssh.SSHClient):

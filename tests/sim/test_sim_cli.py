@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 import yaml
 from netmiko import ConnectHandler
-from simclient import open_shell
 
 import netfleet_sim
 from netfleet_sim import SimDevice
 from netfleet_sim.cli import main
 from netfleet_sim.device import Settings
 from netfleet_sim.fleet import builtin_platforms
+from tests.support.simclient import open_shell
 
 SRC = str(Path(netfleet_sim.__file__).resolve().parent.parent)
 ENV = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}

@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 import asyncssh
 import httpx
 import pytest
-from _echo_platform import REGISTRY
-from simclient import connect, open_shell
 
 from netfleet_sim import Simulator
 from netfleet_sim.control import loopback_host
+from tests.support.echo_platform import REGISTRY
+from tests.support.simclient import connect, open_shell
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ import asyncio
 
 import asyncssh
 import pytest
-from simclient import connect, open_shell
 
 from netfleet_sim import SimDevice, Simulator
+from tests.support.simclient import connect, open_shell
 
 
 async def test_drop_mid_output_cuts_the_connection(device: SimDevice) -> None:
@@ -108,7 +108,7 @@ async def test_reboot_downtime_refuses_connections(device: SimDevice) -> None:
 
 
 async def test_initial_faults_by_pattern() -> None:
-    from _echo_platform import REGISTRY
+    from tests.support.echo_platform import REGISTRY
 
     async with Simulator(
         devices=3,

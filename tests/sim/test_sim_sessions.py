@@ -6,10 +6,10 @@ import asyncio
 
 import asyncssh
 import pytest
-from _echo_platform import REGISTRY
-from simclient import connect, open_shell, wait_until
 
 from netfleet_sim import SimDevice, Simulator
+from tests.support.echo_platform import REGISTRY
+from tests.support.simclient import connect, open_shell, wait_until
 
 MORE = " --More-- "
 ERASE = "\b" * 10

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from _echo_platform import REGISTRY
-from simclient import connect, open_shell
-
 from netfleet_sim import Simulator
+from tests.support.echo_platform import REGISTRY
+from tests.support.simclient import connect, open_shell
 
 
 def make(state_dir: Path | None) -> Simulator:

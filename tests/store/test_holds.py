@@ -7,11 +7,11 @@ import dataclasses
 
 import pytest
 import sqlalchemy as sa
-from store_helpers import add_devices, commands, config
 
 from netfleet.core.models import CommandResult
 from netfleet.store import SqlStore
 from netfleet.store.interface import ClaimedTask, TaskOutcome
+from tests.support.store import add_devices, commands, config
 
 OK = TaskOutcome("succeeded", [CommandResult("show version", "Cisco IOS")])
 KEEP = dataclasses.replace(OK, keep_session=True)

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from store_helpers import add_devices, commands, device
 
 from netfleet.core.errors import (
     ConfigurationError,
@@ -21,6 +20,7 @@ from netfleet.core.errors import (
 from netfleet.core.models import Credential, JumpHost
 from netfleet.store import SqlStore, open_store
 from netfleet.store.crypto import SecretBox, key_from_file
+from tests.support.store import add_devices, commands, device
 
 SECRET = "s3cret-plaintext-marker"
 

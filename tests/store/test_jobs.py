@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from store_helpers import add_devices, commands, device
 
 from netfleet.core.errors import Conflict, NotFound, ValidationError
 from netfleet.core.models import CommandResult
 from netfleet.jobs.model import JobSpec, parse_job_spec
 from netfleet.store import SqlStore
 from netfleet.store.interface import JobFilter, TaskOutcome
+from tests.support.store import add_devices, commands, device
 
 OK = TaskOutcome("succeeded", [CommandResult("show version", "ok")])
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from store_helpers import add_devices, commands, config
 
 from netfleet.core.errors import LeaseLost
 from netfleet.core.models import CommandResult
 from netfleet.store import SqlStore
 from netfleet.store.interface import TaskOutcome
+from tests.support.store import add_devices, commands, config
 
 OK = TaskOutcome("succeeded", [CommandResult("show version", "Cisco IOS")])
 

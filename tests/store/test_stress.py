@@ -8,11 +8,11 @@ import random
 from collections import Counter
 
 import sqlalchemy as sa
-from store_helpers import KEY, config, device
 
 from netfleet.jobs.model import JobSpec, TaskCounts
 from netfleet.store import SqlStore, open_store
 from netfleet.store.interface import ClaimedTask, TaskOutcome
+from tests.support.store import KEY, config, device
 
 
 async def test_concurrent_claimers_respect_slots_and_exclusivity(

@@ -8,11 +8,11 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from web_helpers import BASE, MakeClient, build_app, login
 
 from netfleet.core.settings import Settings
 from netfleet.store import SqlStore
-from shared_service import role_tokens, service_settings, service_store
+from tests.support.service import role_tokens, service_settings, service_store
+from tests.support.web import BASE, MakeClient, build_app, login
 
 
 @pytest.fixture

@@ -7,7 +7,13 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from web_helpers import (
+
+from netfleet.core.settings import Settings
+from netfleet.jobs.schedule import build_schedule
+from netfleet.store import SqlStore, auth_sql
+from netfleet.store import schedules as schedules_sql
+from tests.support.service import service_settings
+from tests.support.web import (
     BASE,
     MakeClient,
     add_devices,
@@ -17,12 +23,6 @@ from web_helpers import (
     nonce_of,
     submit,
 )
-
-from netfleet.core.settings import Settings
-from netfleet.jobs.schedule import build_schedule
-from netfleet.store import SqlStore, auth_sql
-from netfleet.store import schedules as schedules_sql
-from shared_service import service_settings
 
 PAGES = ["/ui/", "/ui/jobs", "/ui/jobs/1", "/ui/devices", "/ui/schedules", "/ui/workers"]
 

@@ -22,13 +22,13 @@ from typing import Any
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from web_helpers import build_app, submit
 
 from netfleet.api.runtime import EmbeddedRuntime
 from netfleet.core.models import Credential, DeviceSpec
 from netfleet.core.settings import Settings
 from netfleet.store import SqlStore
 from netfleet_sim import Simulator
+from tests.support.web import build_app, submit
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -5,11 +5,10 @@ from __future__ import annotations
 import html
 import re
 
-from web_helpers import EVIL, MakeClient, add_devices, finish_all, submit
-
 from netfleet.jobs.schedule import build_schedule
 from netfleet.store import SqlStore
 from netfleet.store import schedules as schedules_sql
+from tests.support.web import EVIL, MakeClient, add_devices, finish_all, submit
 
 
 def task_ids(page: str) -> list[int]:

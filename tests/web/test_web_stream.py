@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 
-from web_helpers import EVIL, MakeClient, add_devices, finish_all, submit
-
 from netfleet.store import SqlStore
+from tests.support.web import EVIL, MakeClient, add_devices, finish_all, submit
 
 
 def frames(body: str) -> list[tuple[str, dict[str, object]]]:

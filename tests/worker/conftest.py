@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from worker_harness import Fleet
 
-from shared_service import private_postgres
+from tests.support.service import private_postgres
+from tests.support.worker import Fleet
 
 
 @pytest.fixture

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from worker_harness import (
+from netfleet_sim import Simulator
+from tests.support.worker import (
     Fleet,
     eventually,
     import_sim_devices,
@@ -12,8 +13,6 @@ from worker_harness import (
     sessions_closed,
     submit,
 )
-
-from netfleet_sim import Simulator
 
 
 async def test_cancel_queued_and_running_tasks(

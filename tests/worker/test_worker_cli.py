@@ -10,11 +10,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from worker_harness import Fleet, eventually, import_sim_devices, logged, open_test_store, submit
 
 from netfleet.jobs.schedule import build_schedule
 from netfleet.store.schedules import create_schedule
 from netfleet_sim import Simulator
+from tests.support.worker import (
+    Fleet,
+    eventually,
+    import_sim_devices,
+    logged,
+    open_test_store,
+    submit,
+)
 
 WORKER = [sys.executable, "-c", "from netfleet.cli.app import main; main()", "worker"]
 

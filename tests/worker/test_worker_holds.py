@@ -6,7 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import sqlalchemy as sa
-from worker_harness import (
+
+from netfleet.store import SqlStore
+from netfleet_sim import Simulator
+from tests.support.worker import (
     Fleet,
     eventually,
     import_sim_devices,
@@ -14,9 +17,6 @@ from worker_harness import (
     submit,
     task_rows_async,
 )
-
-from netfleet.store import SqlStore
-from netfleet_sim import Simulator
 
 
 async def held(store: SqlStore) -> dict[str, int]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from worker_harness import (
+
+from netfleet_sim import Simulator
+from tests.support.worker import (
     Fleet,
     eventually,
     import_sim_devices,
@@ -14,8 +16,6 @@ from worker_harness import (
     submit,
     task_rows_async,
 )
-
-from netfleet_sim import Simulator
 
 KILLS = 20
 COMMANDS = ["show version", "show clock", "show ip interface brief"]

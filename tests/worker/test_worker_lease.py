@@ -7,7 +7,12 @@ import signal
 from pathlib import Path
 
 import pytest
-from worker_harness import (
+
+from netfleet.core.errors import LeaseLost
+from netfleet.core.models import CommandResult
+from netfleet.store.interface import TaskOutcome
+from netfleet_sim import Simulator
+from tests.support.worker import (
     Fleet,
     eventually,
     import_sim_devices,
@@ -15,11 +20,6 @@ from worker_harness import (
     open_test_store,
     submit,
 )
-
-from netfleet.core.errors import LeaseLost
-from netfleet.core.models import CommandResult
-from netfleet.store.interface import TaskOutcome
-from netfleet_sim import Simulator
 
 
 async def test_frozen_worker_loses_its_task_and_its_late_result_is_dropped(

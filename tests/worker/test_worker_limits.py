@@ -10,7 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from worker_harness import (
+
+from netfleet_sim import Simulator
+from tests.support.worker import (
     Fleet,
     eventually,
     import_sim_devices,
@@ -18,8 +20,6 @@ from worker_harness import (
     submit,
     task_rows_async,
 )
-
-from netfleet_sim import Simulator
 
 
 @pytest.mark.postgres

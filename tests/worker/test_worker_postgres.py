@@ -9,7 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from worker_harness import (
+
+from netfleet_sim import Simulator
+from tests.support.pgserver import PrivatePostgres, find_pg_bin
+from tests.support.worker import (
     Fleet,
     eventually,
     import_sim_devices,
@@ -17,9 +20,6 @@ from worker_harness import (
     submit,
     task_rows_async,
 )
-from worker_pgserver import PrivatePostgres, find_pg_bin
-
-from netfleet_sim import Simulator
 
 COMMANDS = ["show version", "show clock"]
 

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from worker_harness import eventually, import_sim_devices, open_test_store, sessions_closed, submit
 
 from netfleet.core.settings import ConnectSettings, PoolSettings, WorkerSettings
 from netfleet.pool import device_pool
@@ -17,6 +16,13 @@ from netfleet.store import SqlStore
 from netfleet.worker import Worker, WorkerConfig
 from netfleet.worker.executor import PoolExecutor
 from netfleet_sim import Simulator
+from tests.support.worker import (
+    eventually,
+    import_sim_devices,
+    open_test_store,
+    sessions_closed,
+    submit,
+)
 
 FAST = WorkerConfig(concurrency=4, lease_s=2.0, heartbeat_s=0.2, poll_s=0.05, drain_timeout_s=5.0)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from _platform_session import SECRET, Session
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from netfleet_sim.platforms import PLATFORMS, get_platform
+from tests.support.sim_session import SECRET, Session
 
 ALL = sorted(PLATFORMS)
 PAGING_OFF = {

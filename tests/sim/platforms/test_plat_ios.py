@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from _platform_session import SECRET, Session, parse
+
+from tests.support.sim_session import SECRET, Session, parse
 
 IOS_LIKE = ["cisco_ios", "cisco_xe"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from _platform_session import Session, parse
+from tests.support.sim_session import Session, parse
 
 
 def test_prompts_banner_and_paging() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from _platform_session import Session, parse, parse_by
+from tests.support.sim_session import Session, parse, parse_by
 
 
 def test_prompt_motd_and_basic_commands() -> None:

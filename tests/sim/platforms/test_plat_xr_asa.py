@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from _platform_session import Session, enabled, parse, parse_by
+from tests.support.sim_session import Session, enabled, parse, parse_by
 
 XR_PROMPT = "RP/0/RP0/CPU0:R1#"
 
