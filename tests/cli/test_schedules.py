@@ -14,7 +14,7 @@ from netfleet.cli.app import app
 from netfleet.client import Netfleet
 from netfleet.core.errors import NotFound, ScheduleError
 from netfleet.store import open_store
-from tests.support.schedules import add_devices
+from tests.support.store import add_devices
 
 
 async def test_python_api_schedule_lifecycle(tmp_path: Path) -> None:

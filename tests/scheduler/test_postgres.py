@@ -16,7 +16,8 @@ from netfleet.store import SqlStore, open_store
 from netfleet.store import schedules as sql
 from netfleet.store.interface import JobFilter
 from netfleet.store.schema import jobs
-from tests.support.schedules import KEY, Clock, add_devices, template
+from tests.support.schedules import KEY, Clock, template
+from tests.support.store import add_devices
 
 pytestmark = pytest.mark.postgres
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from netfleet.store import SqlStore, open_store
-from tests.support.schedules import KEY, add_devices
+from tests.support.schedules import KEY
 from tests.support.service import private_postgres
+from tests.support.store import add_devices
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Helpers for the schedule tests: a controllable clock, job templates, devices."""
+"""Helpers for the schedule tests: a controllable clock, job templates, a worker process."""
 
 from __future__ import annotations
 
@@ -8,9 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet
-
-from netfleet.core.models import Credential, DeviceSpec
-from netfleet.store import SqlStore
 
 KEY = Fernet.generate_key()
 """The secret key of the schedule tests' stores."""
@@ -35,19 +32,6 @@ def template(*devices: str, **options: Any) -> dict[str, Any]:
         "commands": ["show version"],
         "options": options,
     }
-
-
-async def add_devices(store: SqlStore, *names: str) -> None:
-    for name in names:
-        await store.upsert_device(
-            DeviceSpec(
-                name=name,
-                host="127.0.0.1",
-                port=22,
-                platform="cisco_ios",
-                credentials=(Credential("admin", password="pw", name="lab"),),
-            )
-        )
 
 
 def start_worker(url: str, env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:

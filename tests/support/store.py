@@ -1,6 +1,8 @@
-"""Helpers shared by the store tests: devices and job specs."""
+"""Devices and job specs for tests that fill a store directly."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from cryptography.fernet import Fernet
 
@@ -11,17 +13,22 @@ from netfleet.store import SqlStore
 KEY = Fernet.generate_key()
 
 
-def device(name: str, *, max_sessions: int = 2, groups: tuple[str, ...] = ("core",)) -> DeviceSpec:
-    return DeviceSpec(
-        name=name,
-        host="127.0.0.1",
-        port=2222,
-        platform="cisco_ios",
-        credentials=(Credential("admin", password="pw-" + name, name="cred-" + name),),
-        max_sessions=max_sessions,
-        groups=groups,
-        tags=("lab",),
-    )
+def device(
+    name: str, *, max_sessions: int = 2, groups: tuple[str, ...] = ("core",), **fields: Any
+) -> DeviceSpec:
+    """A cisco_ios device on 127.0.0.1 with its own credential; ``fields`` override."""
+    values: dict[str, Any] = {
+        "name": name,
+        "host": "127.0.0.1",
+        "port": 2222,
+        "platform": "cisco_ios",
+        "credentials": (Credential("admin", password="pw-" + name, name="cred-" + name),),
+        "max_sessions": max_sessions,
+        "groups": groups,
+        "tags": ("lab",),
+    }
+    values.update(fields)
+    return DeviceSpec(**values)
 
 
 def commands(*devices: str, **options: object) -> JobSpec:
@@ -36,6 +43,12 @@ def config(*devices: str, **options: object) -> JobSpec:
     )
 
 
-async def add_devices(store: SqlStore, *names: str, max_sessions: int = 2) -> None:
-    for name in names:
-        await store.upsert_device(device(name, max_sessions=max_sessions))
+async def add_devices(
+    store: SqlStore, *names: str | int, prefix: str = "edge", **fields: Any
+) -> None:
+    """Store ``device(name, **fields)`` for each name; a number ``n`` stands for the
+    names ``<prefix>-000`` to ``<prefix>-<n-1>``."""
+    for item in names:
+        batch = [f"{prefix}-{i:03d}" for i in range(item)] if isinstance(item, int) else [item]
+        for name in batch:
+            await store.upsert_device(device(name, **fields))

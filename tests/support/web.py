@@ -10,7 +10,7 @@ import httpx
 from fastapi import FastAPI
 
 from netfleet.api import create_app
-from netfleet.core.models import CommandResult, DeviceSpec
+from netfleet.core.models import CommandResult
 from netfleet.core.settings import Settings
 from netfleet.jobs.model import parse_job_spec
 from netfleet.store import SqlStore
@@ -53,20 +53,6 @@ async def login(client: httpx.AsyncClient, token: str) -> httpx.Response:
         "/ui/login", data={"token": token, "nonce": nonce_of(page.text), "next": "/ui/"}
     )
     return response
-
-
-async def add_devices(store: SqlStore, count: int, *, prefix: str = "edge", **extra: Any) -> None:
-    for i in range(count):
-        await store.upsert_device(
-            DeviceSpec(
-                name=f"{prefix}-{i:03d}",
-                host="127.0.0.1",
-                port=10_000 + i,
-                platform=extra.get("platform", "cisco_ios"),
-                groups=tuple(extra.get("groups", ("edge",))),
-                tags=tuple(extra.get("tags", ("lab",))),
-            )
-        )
 
 
 async def submit(store: SqlStore, devices: Sequence[str], **spec: Any) -> JobRecord:

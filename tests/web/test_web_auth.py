@@ -13,10 +13,10 @@ from netfleet.jobs.schedule import build_schedule
 from netfleet.store import SqlStore, auth_sql
 from netfleet.store import schedules as schedules_sql
 from tests.support.service import service_settings
+from tests.support.store import add_devices
 from tests.support.web import (
     BASE,
     MakeClient,
-    add_devices,
     build_app,
     csrf_of,
     login,

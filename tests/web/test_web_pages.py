@@ -8,7 +8,8 @@ import re
 from netfleet.jobs.schedule import build_schedule
 from netfleet.store import SqlStore
 from netfleet.store import schedules as schedules_sql
-from tests.support.web import EVIL, MakeClient, add_devices, finish_all, submit
+from tests.support.store import add_devices
+from tests.support.web import EVIL, MakeClient, finish_all, submit
 
 
 def task_ids(page: str) -> list[int]:

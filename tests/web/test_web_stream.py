@@ -6,7 +6,8 @@ import asyncio
 import json
 
 from netfleet.store import SqlStore
-from tests.support.web import EVIL, MakeClient, add_devices, finish_all, submit
+from tests.support.store import add_devices
+from tests.support.web import EVIL, MakeClient, finish_all, submit
 
 
 def frames(body: str) -> list[tuple[str, dict[str, object]]]:
