@@ -44,16 +44,6 @@ from netfleet_sim.server import (
     connection_factory,
 )
 
-ALL_PLATFORMS = (
-    "cisco_ios",
-    "cisco_xe",
-    "cisco_nxos",
-    "cisco_xr",
-    "cisco_asa",
-    "arista_eos",
-    "juniper_junos",
-    "linux",
-)
 SHORT_NAMES = {
     "cisco_ios": "ios",
     "cisco_xe": "xe",
@@ -76,6 +66,10 @@ def builtin_platforms() -> Mapping[str, PlatformSim]:
     except ImportError:
         return {}
     return cast("Mapping[str, PlatformSim]", getattr(module, "PLATFORMS", {}))
+
+
+ALL_PLATFORMS: tuple[str, ...] = tuple(builtin_platforms())
+"""The shipped platforms, in the order ``netfleet_sim.platforms`` lists them (round-robin)."""
 
 
 def device_name(platform: str, number: int, width: int) -> str:

@@ -74,21 +74,7 @@ class DeviceSessions(BaseModel):
 
     @classmethod
     def of(cls, s: DeviceStats) -> DeviceSessions:
-        return cls(
-            device=s.device,
-            sessions_open=s.sessions_open,
-            idle=s.idle,
-            in_use=s.in_use,
-            opening=s.opening,
-            waiting=s.waiting,
-            checkouts=s.checkouts,
-            logins=s.logins,
-            login_failures=s.login_failures,
-            reuses=s.reuses,
-            reuse_rate=round(s.reuse_rate, 4),
-            evictions=s.evictions,
-            login_seconds_mean=round(s.login_seconds.mean, 6),
-        )
+        return cls(device=s.device, **s.summary())
 
 
 class WorkerSessions(BaseModel):
@@ -180,14 +166,7 @@ async def sessions(
     devices: list[DeviceSessions] = []
     stats = ctx.runtime.pool_stats() if ctx.runtime is not None else None
     if stats is not None:
-        t = stats.total
-        embedded = SessionTotals(
-            sessions_open=t.sessions_open,
-            checkouts=t.checkouts,
-            logins=t.logins,
-            reuses=t.reuses,
-            reuse_rate=round(t.reuse_rate, 4),
-        )
+        embedded = SessionTotals(**stats.total.summary())
         devices = [
             DeviceSessions.of(s)
             for name, s in sorted(stats.devices.items())

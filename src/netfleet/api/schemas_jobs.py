@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Path
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from netfleet.jobs.model import JobSpec, JobState, TaskState
 from netfleet.store.interface import CommandOutput, JobRecord, TaskEvent, TaskRecord
@@ -93,9 +93,11 @@ class CommandResultOut(BaseModel):
     started_at: float
     duration_ms: float
 
+    model_config = ConfigDict(from_attributes=True)
+
     @classmethod
     def of(cls, out: CommandOutput) -> CommandResultOut:
-        return cls(**out.to_dict())
+        return cls.model_validate(out)
 
 
 class TaskOut(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 LOGIN_BUCKETS: tuple[float, ...] = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 """Upper bounds (seconds) of the login time histogram; a final +Inf bucket is implied."""
@@ -84,6 +85,24 @@ class DeviceStats:
     def reuse_rate(self) -> float:
         """Share of checkouts served by an existing session."""
         return self.reuses / self.checkouts if self.checkouts else 0.0
+
+    def summary(self) -> dict[str, Any]:
+        """The figures as exported (JSON-ready; rates and means rounded), without the name:
+        what the API shows per device and workers publish with their heartbeat."""
+        return {
+            "sessions_open": self.sessions_open,
+            "idle": self.idle,
+            "in_use": self.in_use,
+            "opening": self.opening,
+            "waiting": self.waiting,
+            "checkouts": self.checkouts,
+            "logins": self.logins,
+            "login_failures": self.login_failures,
+            "reuses": self.reuses,
+            "reuse_rate": round(self.reuse_rate, 4),
+            "evictions": dict(self.evictions),
+            "login_seconds_mean": round(self.login_seconds.mean, 6),
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,13 +21,14 @@ from netfleet_sim.platforms.xr import XR
 PLATFORMS: dict[str, PlatformSim] = {
     "cisco_ios": IosPlatform(IOS),
     "cisco_xe": IosPlatform(XE),
-    "arista_eos": IosPlatform(EOS),
     "cisco_nxos": IosPlatform(NXOS),
-    "juniper_junos": JunosPlatform(),
     "cisco_xr": IosPlatform(XR),
     "cisco_asa": IosPlatform(ASA),
+    "arista_eos": IosPlatform(EOS),
+    "juniper_junos": JunosPlatform(),
     "linux": LinuxPlatform(),
 }
+"""Every shipped platform; this order is the simulator's default round-robin."""
 
 
 def get_platform(name: str) -> PlatformSim:
