@@ -18,8 +18,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from netfleet.cli.jobs_output import console, when
-from netfleet.cli.remote import TokenOption, UrlOption, call, fail, print_json, seg
+from netfleet.cli.common import OutputOption, check_output, console, print_json, when
+from netfleet.cli.remote import TokenOption, UrlOption, call, fail, seg
+from netfleet.core.errors import InputError
 
 credentials_app = typer.Typer(
     help="Login credentials stored (encrypted) on a netfleet server.", no_args_is_help=True
@@ -32,13 +33,15 @@ def register(app: typer.Typer) -> None:
 
 @credentials_app.command("list")
 def list_(
-    output: Annotated[str, typer.Option("-o", "--output", help="table | json")] = "table",
+    output: OutputOption = "table",
     url: UrlOption = None,
     token: TokenOption = None,
 ) -> None:
     """List credentials: names, usernames and which secrets are set (never the secrets)."""
-    if output not in ("table", "json"):
-        raise fail(f"-o {output!r}: expected table or json")
+    try:
+        check_output(output)
+    except InputError as exc:
+        raise fail(exc.message) from None
     items = call(url, token, lambda r: r.get("/credentials"))["items"]
     if output == "json":
         print_json(items)

@@ -14,7 +14,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from netfleet.cli.jobs_output import console, when
+from netfleet.cli.common import OutputOption, check_output, console, print_json, when
 from netfleet.cli.remote import (
     EXIT_FAILED,
     Remote,
@@ -22,12 +22,11 @@ from netfleet.cli.remote import (
     UrlOption,
     call,
     fail,
-    print_json,
     seg,
 )
+from netfleet.core.errors import InputError
 
 devices_app = typer.Typer(help="Devices stored on a netfleet server.", no_args_is_help=True)
-OutputOption = Annotated[str, typer.Option("-o", "--output", help="table | json")]
 NameArg = Annotated[str, typer.Argument(help="Device name.")]
 
 
@@ -36,8 +35,10 @@ def register(app: typer.Typer) -> None:
 
 
 def _check_output(output: str) -> None:
-    if output not in ("table", "json"):
-        raise fail(f"-o {output!r}: expected table or json")
+    try:
+        check_output(output)
+    except InputError as exc:
+        raise fail(exc.message) from None
 
 
 def all_devices(remote: Remote, limit: int, **filters: Any) -> list[dict[str, Any]]:

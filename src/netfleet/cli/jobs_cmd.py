@@ -16,7 +16,8 @@ from typing import Annotated, Any
 
 import typer
 
-from netfleet.cli import jobs_output
+from netfleet.cli import common, jobs_output
+from netfleet.cli.common import OutputOption, check_output, print_json, read_config_file
 from netfleet.cli.remote import (
     EXIT_FAILED,
     Remote,
@@ -25,12 +26,11 @@ from netfleet.cli.remote import (
     UrlOption,
     call,
     fail,
-    print_json,
 )
+from netfleet.core.errors import InputError
 
 jobs_app = typer.Typer(help="Submit and follow jobs on a netfleet server.", no_args_is_help=True)
 
-OutputOption = Annotated[str, typer.Option("-o", "--output", help="table | json")]
 JobArg = Annotated[int, typer.Argument(help="Job id.", min=1)]
 
 
@@ -39,19 +39,21 @@ def register(app: typer.Typer) -> None:
 
 
 def _check_output(output: str) -> None:
-    if output not in ("table", "json"):
-        raise fail(f"-o {output!r}: expected table or json")
+    try:
+        check_output(output)
+    except InputError as exc:
+        raise fail(exc.message) from None
 
 
 def parse_strategy(text: str) -> dict[str, Any]:
-    if text in ("continue", "abort_first"):
-        return {"failure_strategy": text}
-    m = re.fullmatch(r"abort_after_n:(\d+)", text)
-    if m and int(m.group(1)) >= 1:
-        return {"failure_strategy": "abort_after_n", "failure_n": int(m.group(1))}
-    raise fail(
-        f"--failure-strategy {text!r}: expected continue, abort_first or abort_after_n:N (N >= 1)"
-    )
+    """The job options for ``--failure-strategy TEXT``."""
+    try:
+        name, n = common.parse_strategy(text)
+    except InputError as exc:
+        raise fail(exc.message) from None
+    if name == "abort_after_n":
+        return {"failure_strategy": name, "failure_n": n}
+    return {"failure_strategy": name}
 
 
 def parse_run_at(text: str, now: datetime | None = None) -> str:
@@ -88,14 +90,9 @@ def build_body(
     config: list[str] = []
     if config_file is not None:
         try:
-            text = config_file.expanduser().read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise fail(f"{config_file}: configuration file not found") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise fail(f"{config_file}: cannot read configuration file: {exc}") from None
-        config = [line for line in text.splitlines() if line.strip()]
-        if not config:
-            raise fail(f"{config_file}: configuration file is empty")
+            config = read_config_file(config_file)
+        except InputError as exc:
+            raise fail(exc.message) from None
     targets: dict[str, Any] = {"devices": devices, "groups": groups}
     if filter_:
         targets["filter"] = filter_

@@ -10,6 +10,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from netfleet.cli.common import console, when
+
 STATE_STYLE = {
     "succeeded": "green",
     "partial": "yellow",
@@ -25,22 +27,9 @@ def _console() -> Console:
     return console()
 
 
-def console() -> Console:
-    """stdout; wide when not a terminal, so piped tables keep whole names on one line."""
-    import sys
-
-    return Console(highlight=False, width=None if sys.stdout.isatty() else 200)
-
-
 def _state(state: str) -> str:
     style = STATE_STYLE.get(state)
     return f"[{style}]{state}[/]" if style else escape(state)
-
-
-def when(epoch: float | None) -> str:
-    if epoch is None:
-        return "-"
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _targets(targets: dict[str, Any]) -> str:

@@ -295,7 +295,3 @@ def fail(message: str) -> typer.Exit:
     """Print one ``error:`` line for bad CLI input; raise the returned exit (code 2)."""
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(EXIT_BAD_INPUT)
-
-
-def print_json(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2, default=str))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
+from netfleet.cli.common import parse_strategy, read_config_file
 from netfleet.core.errors import InputError, NetfleetError
 from netfleet.core.models import DeviceSpec, FailureStrategyName
 from netfleet.core.settings import Settings
@@ -47,17 +47,6 @@ class RunRequest:
     timeout: float | None
     save: bool
     dry_run: bool
-
-
-def _strategy(text: str) -> tuple[FailureStrategyName, int]:
-    if text in ("continue", "abort_first"):
-        return text, 1  # type: ignore[return-value]
-    m = re.fullmatch(r"abort_after_n:(\d+)", text)
-    if m and int(m.group(1)) >= 1:
-        return "abort_after_n", int(m.group(1))
-    raise InputError(
-        f"--failure-strategy {text!r}: expected continue, abort_first or abort_after_n:N (N >= 1)"
-    )
 
 
 def _output(text: str) -> tuple[str, Path | None]:
@@ -98,19 +87,9 @@ def validate(
         raise InputError("--timeout must be positive")
     if parse not in (None, "textfsm"):
         raise InputError(f"--parse {parse!r}: the only parser is textfsm")
-    strategy, n = _strategy(failure_strategy)
+    strategy, n = parse_strategy(failure_strategy)
     out, out_dir = _output(output)
-    config: list[str] = []
-    if config_file is not None:
-        try:
-            text = config_file.expanduser().read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise InputError(f"{config_file}: configuration file not found") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"{config_file}: cannot read configuration file: {exc}") from None
-        config = [line for line in text.splitlines() if line.strip()]
-        if not config:
-            raise InputError(f"{config_file}: configuration file is empty")
+    config = read_config_file(config_file) if config_file is not None else []
     devices = load_inventory(inventory).filter(filter_expr)
     for spec in devices:
         try:

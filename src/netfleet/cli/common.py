@@ -1,0 +1,78 @@
+"""What several CLI commands share: failure strategies, configuration files, output.
+
+Parsers raise ``InputError`` naming the option; commands turn it into one
+``error:`` line and exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from netfleet.core.errors import InputError
+from netfleet.core.models import FailureStrategyName
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+OutputOption = Annotated[str, typer.Option("-o", "--output", help="table | json")]
+"""``-o table`` (the default) or ``-o json`` (the REST API's JSON)."""
+
+
+def parse_strategy(text: str) -> tuple[FailureStrategyName, int]:
+    """``continue``, ``abort_first`` or ``abort_after_n:N``: the strategy and its N (1 if none)."""
+    if text == "continue":
+        return "continue", 1
+    if text == "abort_first":
+        return "abort_first", 1
+    m = re.fullmatch(r"abort_after_n:(\d+)", text)
+    if m and int(m.group(1)) >= 1:
+        return "abort_after_n", int(m.group(1))
+    raise InputError(
+        f"--failure-strategy {text!r}: expected continue, abort_first or abort_after_n:N (N >= 1)"
+    )
+
+
+def read_config_file(path: Path) -> list[str]:
+    """The non-blank lines of a configuration file (``--config-file``)."""
+    try:
+        text = path.expanduser().read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: configuration file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read configuration file: {exc}") from None
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        raise InputError(f"{path}: configuration file is empty")
+    return lines
+
+
+def check_output(output: str) -> None:
+    """Accept ``table`` and ``json`` only."""
+    if output not in ("table", "json"):
+        raise InputError(f"-o {output!r}: expected table or json")
+
+
+def print_json(data: Any) -> None:
+    """``data`` as indented JSON on stdout."""
+    typer.echo(json.dumps(data, indent=2, default=str))
+
+
+def console() -> Console:
+    """stdout; wide when not a terminal, so piped tables keep whole names on one line."""
+    from rich.console import Console
+
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+
+
+def when(epoch: float | None) -> str:
+    """An epoch time as ``YYYY-MM-DD HH:MM:SS`` (UTC), ``-`` for none."""
+    if epoch is None:
+        return "-"
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S")
