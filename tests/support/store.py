@@ -47,8 +47,11 @@ async def add_devices(
     store: SqlStore, *names: str | int, prefix: str = "edge", **fields: Any
 ) -> None:
     """Store ``device(name, **fields)`` for each name; a number ``n`` stands for the
-    names ``<prefix>-000`` to ``<prefix>-<n-1>``."""
+    names ``<prefix>-000`` to ``<prefix>-<n-1>`` (on ports 10000 and up)."""
     for item in names:
-        batch = [f"{prefix}-{i:03d}" for i in range(item)] if isinstance(item, int) else [item]
-        for name in batch:
-            await store.upsert_device(device(name, **fields))
+        if isinstance(item, int):  # numbered devices: ports 10000, 10001, ...
+            for i in range(item):
+                spec = device(f"{prefix}-{i:03d}", **{"port": 10_000 + i, **fields})
+                await store.upsert_device(spec)
+        else:
+            await store.upsert_device(device(item, **fields))
