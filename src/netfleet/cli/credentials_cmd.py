@@ -4,7 +4,8 @@ Secrets never go on the command line (where ``ps`` and shell history would see
 them): the password is prompted for with hidden input, or read from stdin
 (``--password-stdin``) or from an environment variable (``--password-env VAR``);
 the enable secret likewise (``--ask-enable-secret``, ``--enable-secret-env``).
-The server stores them encrypted and never returns them.
+The store keeps them encrypted and never returns them. On a server (``--url``/
+``--token``, the default) or on the database (``--db``), through ``netfleet.cli.backend``.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from netfleet.cli.backend import DbOption, TokenOption, UrlOption, call
 from netfleet.cli.common import OutputOption, check_output, console, print_json, when
-from netfleet.cli.remote import TokenOption, UrlOption, call, fail, seg
+from netfleet.cli.remote import fail, seg
 from netfleet.core.errors import InputError
 
 credentials_app = typer.Typer(
@@ -36,13 +38,14 @@ def list_(
     output: OutputOption = "table",
     url: UrlOption = None,
     token: TokenOption = None,
+    db: DbOption = None,
 ) -> None:
     """List credentials: names, usernames and which secrets are set (never the secrets)."""
     try:
         check_output(output)
     except InputError as exc:
         raise fail(exc.message) from None
-    items = call(url, token, lambda r: r.get("/credentials"))["items"]
+    items = call(url, token, db, lambda r: r.get("/credentials"))["items"]
     if output == "json":
         print_json(items)
         return
@@ -135,6 +138,7 @@ def add(
     ] = False,
     url: UrlOption = None,
     token: TokenOption = None,
+    db: DbOption = None,
 ) -> None:
     """Store a credential; devices refer to it by name (password prompted, hidden)."""
     body: dict[str, Any] = {"username": username, "use_agent": use_agent}
@@ -157,6 +161,7 @@ def add(
     record = call(
         url,
         token,
+        db,
         lambda r: (
             r.put(f"/credentials/{seg(name)}", body)
             if replace
@@ -184,7 +189,8 @@ def delete(
     name: Annotated[str, typer.Argument(help="Credential name.")],
     url: UrlOption = None,
     token: TokenOption = None,
+    db: DbOption = None,
 ) -> None:
     """Delete a credential (not while a device uses it)."""
-    call(url, token, lambda r: r.delete(f"/credentials/{seg(name)}"))
+    call(url, token, db, lambda r: r.delete(f"/credentials/{seg(name)}"))
     typer.echo(f"deleted credential {name}")

@@ -1,8 +1,9 @@
-"""``netfleet devices list|show|add|delete|import``: the inventory of a running server.
+"""``netfleet devices list|show|add|delete|import``: the inventory, on a server or the database.
 
-Talks to ``netfleet serve`` over HTTP (``--url``/``--token``, see
-``netfleet.cli.remote``). Exit codes: 0 on success, 2 for bad input or a request
-the server rejected, 1 otherwise (and for an import with failed rows).
+On a server (``--url``/``--token``, the default) or on the database (``--db``),
+through ``netfleet.cli.backend``. Exit codes: 0 on success, 2 for bad input or a
+request refused, 1 otherwise (and for an import with failed rows), 3 when the database
+fails.
 """
 
 from __future__ import annotations
@@ -14,16 +15,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from netfleet.cli.backend import Backend, DbOption, TokenOption, UrlOption, call
 from netfleet.cli.common import OutputOption, check_output, console, print_json, when
-from netfleet.cli.remote import (
-    EXIT_FAILED,
-    Remote,
-    TokenOption,
-    UrlOption,
-    call,
-    fail,
-    seg,
-)
+from netfleet.cli.remote import EXIT_FAILED, fail, seg
 from netfleet.core.errors import InputError
 
 devices_app = typer.Typer(help="Devices stored on a netfleet server.", no_args_is_help=True)
@@ -41,7 +35,7 @@ def _check_output(output: str) -> None:
         raise fail(exc.message) from None
 
 
-def all_devices(remote: Remote, limit: int, **filters: Any) -> list[dict[str, Any]]:
+def all_devices(remote: Backend, limit: int, **filters: Any) -> list[dict[str, Any]]:
     """Up to ``limit`` devices, following the server's pages."""
     items: list[dict[str, Any]] = []
     cursor: int | None = None
@@ -64,12 +58,14 @@ def list_(
     output: OutputOption = "table",
     url: UrlOption = None,
     token: TokenOption = None,
+    db: DbOption = None,
 ) -> None:
     """List devices by name."""
     _check_output(output)
     items = call(
         url,
         token,
+        db,
         lambda r: all_devices(
             r, limit, group=group or None, tag=tag or None, platform=platform, name=name
         ),
@@ -93,11 +89,15 @@ def list_(
 
 @devices_app.command("show")
 def show(
-    name: NameArg, output: OutputOption = "table", url: UrlOption = None, token: TokenOption = None
+    name: NameArg,
+    output: OutputOption = "table",
+    url: UrlOption = None,
+    token: TokenOption = None,
+    db: DbOption = None,
 ) -> None:
     """Show one device (credential names and usernames only, never secrets)."""
     _check_output(output)
-    device = call(url, token, lambda r: r.get(f"/devices/{seg(name)}"))
+    device = call(url, token, db, lambda r: r.get(f"/devices/{seg(name)}"))
     if output == "json":
         print_json(device)
         return
@@ -128,6 +128,7 @@ def add(
     ] = False,
     url: UrlOption = None,
     token: TokenOption = None,
+    db: DbOption = None,
 ) -> None:
     """Add a device (credentials by name: see `netfleet credentials add`)."""
     body: dict[str, Any] = {
@@ -140,21 +141,23 @@ def add(
         "max_sessions": max_sessions,
     }
 
-    def go(r: Remote) -> Any:
+    def go(r: Backend) -> Any:
         if replace:
             return r.put(f"/devices/{seg(name)}", body)
         return r.post("/devices", {"name": name, **body})
 
-    device = call(url, token, go)
+    device = call(url, token, db, go)
     typer.echo(
         f"device {device['name']}: {device['platform']} at {device['host']}:{device['port']}"
     )
 
 
 @devices_app.command("delete")
-def delete(name: NameArg, url: UrlOption = None, token: TokenOption = None) -> None:
+def delete(
+    name: NameArg, url: UrlOption = None, token: TokenOption = None, db: DbOption = None
+) -> None:
     """Delete a device (not while it has queued or running tasks)."""
-    call(url, token, lambda r: r.delete(f"/devices/{seg(name)}"))
+    call(url, token, db, lambda r: r.delete(f"/devices/{seg(name)}"))
     typer.echo(f"deleted device {name}")
 
 
@@ -203,11 +206,12 @@ def import_(
     output: OutputOption = "table",
     url: UrlOption = None,
     token: TokenOption = None,
+    db: DbOption = None,
 ) -> None:
     """Create or update the devices of FILE (with their credentials) on the server."""
     _check_output(output)
     body = import_body(file, fmt)
-    result = call(url, token, lambda r: r.post("/devices/import", body))
+    result = call(url, token, db, lambda r: r.post("/devices/import", body))
     if output == "json":
         print_json(result)
     else:

@@ -1,7 +1,10 @@
 """``netfleet inventory import FILE``: load an inventory into the store.
 
-Exit codes: 0 when every device was stored, 1 when some rows failed (the
-report lists them), 2 for a bad file or settings, 3 when the database fails.
+``--db`` (the default: the ``database.url`` setting) or ``--url``/``--token`` (see
+``netfleet.cli.backend``); the file is checked here first, then imported like
+``netfleet devices import``. Exit codes: 0 when every device was stored, 1 when some
+rows failed (the report lists them), 2 for a bad file or settings, 3 when the
+database fails.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from netfleet.cli.local_store import DbOption, fail, run_on_store
+from netfleet.cli.backend import DbOption, TokenOption, UrlOption, call, fail
 from netfleet.core.errors import NetfleetError
 
 EXIT_ROWS_FAILED = 1
@@ -27,27 +30,32 @@ def register(app: typer.Typer) -> None:
             Path, typer.Argument(help="netfleet/simulator YAML, or a Nornir hosts.yaml/dir.")
         ],
         db: DbOption = None,
+        url: UrlOption = None,
+        token: TokenOption = None,
         quiet: Annotated[
             bool, typer.Option("--quiet", "-q", help="Print the summary only.")
         ] = False,
     ) -> None:
         """Create or update the devices (and their credentials) of FILE in the store."""
+        from netfleet.cli.devices_cmd import import_body
         from netfleet.core.inventory import load_inventory
 
         try:
-            devices = load_inventory(file).devices  # a bad file fails before the database opens
+            load_inventory(file)  # a bad file fails before the database opens
         except NetfleetError as exc:
             raise fail(exc) from None
-        rows = run_on_store(db, lambda store: store.import_devices(devices)).rows
+        body = import_body(file, None)
+        result = call(url, token, db, lambda b: b.post("/devices/import", body), default="local")
+        rows = result["rows"]
         counts = {
-            a: sum(1 for r in rows if r.action == a)
+            a: sum(1 for r in rows if r["action"] == a)
             for a in ("created", "updated", "unchanged", "error")
         }
         for row in rows:
-            if row.action == "error":
-                typer.echo(f"error: {_row_error(row.name, row.error or '')}", err=True)
+            if row["action"] == "error":
+                typer.echo(f"error: {_row_error(row['name'], row['error'] or '')}", err=True)
             elif not quiet:
-                typer.echo(f"{row.action:9} {row.name}")
+                typer.echo(f"{row['action']:9} {row['name']}")
         typer.echo(
             f"{len(rows)} device(s): {counts['created']} created, {counts['updated']} updated, "
             f"{counts['unchanged']} unchanged, {counts['error']} failed"

@@ -1,9 +1,9 @@
-"""``netfleet jobs submit|list|show|cancel|rerun|logs``: jobs on a running server.
+"""``netfleet jobs submit|list|show|cancel|rerun|logs``: jobs on a server or the database.
 
-Talks to ``netfleet serve`` over HTTP (see ``netfleet.cli.remote`` for ``--url``,
-``--token`` and the config file). Exit codes: 0 on success, 2 for bad input or a
-request the server rejected (4xx), 1 otherwise — and, with ``--wait``, 1 when the
-job did not succeed on every device.
+On a server (``--url``/``--token``, the default, see ``netfleet.cli.remote``) or on
+the database (``--db``), through ``netfleet.cli.backend``. Exit codes: 0 on success,
+2 for bad input or a request refused (4xx), 1 otherwise (3 when the database fails);
+with ``--wait``, 1 when the job did not succeed on every device.
 """
 
 from __future__ import annotations
@@ -17,16 +17,9 @@ from typing import Annotated, Any
 import typer
 
 from netfleet.cli import common, jobs_output
+from netfleet.cli.backend import Backend, DbOption, TokenOption, UrlOption, call
 from netfleet.cli.common import OutputOption, check_output, print_json, read_config_file
-from netfleet.cli.remote import (
-    EXIT_FAILED,
-    Remote,
-    RemoteError,
-    TokenOption,
-    UrlOption,
-    call,
-    fail,
-)
+from netfleet.cli.remote import EXIT_FAILED, RemoteError, fail
 from netfleet.core.errors import InputError
 
 jobs_app = typer.Typer(help="Submit and follow jobs on a netfleet server.", no_args_is_help=True)
@@ -103,7 +96,7 @@ def build_body(
     return body
 
 
-def wait_for(remote: Remote, job_id: int, timeout: float | None, poll: float = 0.25) -> Any:
+def wait_for(remote: Backend, job_id: int, timeout: float | None, poll: float = 0.25) -> Any:
     """Poll until the job has finished; its detail. ``RemoteError`` after ``timeout``."""
     deadline = None if timeout is None else time.monotonic() + timeout
     delay = 0.05
@@ -164,6 +157,7 @@ def submit(
     output: OutputOption = "table",
     url: UrlOption = None,
     token: TokenOption = None,
+    db: DbOption = None,
 ) -> None:
     """Queue a job on the server (and with --wait, print its results when it finishes)."""
     _check_output(output)
@@ -193,7 +187,7 @@ def submit(
         name=name,
     )
 
-    def go(remote: Remote) -> Any:
+    def go(remote: Backend) -> Any:
         job = remote.post("/jobs", body)
         if not wait:
             return job
@@ -201,7 +195,7 @@ def submit(
             typer.echo(f"job {job['id']}: {job['counts']['total']} task(s) queued; waiting ...")
         return wait_for(remote, int(job["id"]), wait_timeout)
 
-    job = call(url, token, go)
+    job = call(url, token, db, go)
     if output == "json":
         print_json(job)
     elif wait:
@@ -223,11 +217,12 @@ def list_(
     output: OutputOption = "table",
     url: UrlOption = None,
     token: TokenOption = None,
+    db: DbOption = None,
 ) -> None:
     """List recent jobs, newest first."""
     _check_output(output)
     page = call(
-        url, token, lambda r: r.get("/jobs", state=state or None, device=device, limit=limit)
+        url, token, db, lambda r: r.get("/jobs", state=state or None, device=device, limit=limit)
     )
     if output == "json":
         print_json(page)
@@ -244,10 +239,11 @@ def show(
     output: OutputOption = "table",
     url: UrlOption = None,
     token: TokenOption = None,
+    db: DbOption = None,
 ) -> None:
     """Show a job: its state, a table of tasks and each command's output."""
     _check_output(output)
-    job = call(url, token, lambda r: r.get(f"/jobs/{job_id}", outputs=str(outputs).lower()))
+    job = call(url, token, db, lambda r: r.get(f"/jobs/{job_id}", outputs=str(outputs).lower()))
     if output == "json":
         print_json(job)
     else:
@@ -255,16 +251,20 @@ def show(
 
 
 @jobs_app.command("cancel")
-def cancel(job_id: JobArg, url: UrlOption = None, token: TokenOption = None) -> None:
+def cancel(
+    job_id: JobArg, url: UrlOption = None, token: TokenOption = None, db: DbOption = None
+) -> None:
     """Cancel a job: queued tasks at once, running ones at their next heartbeat."""
-    job = call(url, token, lambda r: r.post(f"/jobs/{job_id}/cancel"))
+    job = call(url, token, db, lambda r: r.post(f"/jobs/{job_id}/cancel"))
     typer.echo(f"job {job_id}: cancel requested ({job['state']})")
 
 
 @jobs_app.command("rerun")
-def rerun(job_id: JobArg, url: UrlOption = None, token: TokenOption = None) -> None:
+def rerun(
+    job_id: JobArg, url: UrlOption = None, token: TokenOption = None, db: DbOption = None
+) -> None:
     """Submit a new job with the same targets, commands and options."""
-    job = call(url, token, lambda r: r.post(f"/jobs/{job_id}/rerun"))
+    job = call(url, token, db, lambda r: r.post(f"/jobs/{job_id}/rerun"))
     typer.echo(f"job {job['id']}: rerun of job {job_id}, {job['counts']['total']} task(s) queued")
 
 
@@ -277,11 +277,12 @@ def logs(
     output: OutputOption = "table",
     url: UrlOption = None,
     token: TokenOption = None,
+    db: DbOption = None,
 ) -> None:
     """Print a job's events (connected, command, retry ...); --follow streams them live."""
     _check_output(output)
 
-    def go(remote: Remote) -> str:
+    def go(remote: Backend) -> str:
         job = remote.get(f"/jobs/{job_id}", outputs="false")
         devices = {int(t["id"]): t["device"] for t in job["tasks"]}
         printer = jobs_output.EventPrinter(devices, as_json=output == "json")
@@ -305,6 +306,6 @@ def logs(
                 printer.event(data)
         return state
 
-    state = call(url, token, go)
+    state = call(url, token, db, go)
     if output == "table":
         typer.echo(f"job {job_id}: {state}", err=True)

@@ -1,8 +1,9 @@
-"""``netfleet schedules``: one-time and cron schedules on the configured database.
+"""``netfleet schedules``: one-time and cron schedules, on the database or a server.
 
 ``add | list | show | pause | resume | delete | preview``. Schedules are addressed by
-name or id. Every error prints one ``error:`` line and exits with code 2 (3 when the
-database cannot be reached).
+name or id. ``--db`` (the default: the ``database.url`` setting) or ``--url``/``--token``
+(see ``netfleet.cli.backend``). Every error prints one ``error:`` line and exits with
+code 2 (3 when the database cannot be used, 1 when the server cannot be reached).
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from netfleet.cli.local_store import DbOption, fail, run_on_store
+from netfleet.cli.backend import DbOption, TokenOption, UrlOption, call, fail
+from netfleet.cli.remote import seg
 from netfleet.core.errors import InputError, NetfleetError
 
 if TYPE_CHECKING:
-    from netfleet.jobs.schedule import Schedule
+    from netfleet.jobs.schedule import Schedule, ScheduleSpec
 
 
 schedules_app = typer.Typer(
@@ -42,6 +44,65 @@ def _when(value: datetime | None, tz: str = "UTC") -> str:
     from netfleet.jobs.cron import zone
 
     return value.astimezone(zone(tz)).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _body(spec: ScheduleSpec) -> dict[str, Any]:
+    """The ``POST /schedules`` body of a validated spec."""
+    return {
+        "name": spec.name,
+        "cron": spec.expression,
+        "at": _iso(spec.at),
+        "timezone": spec.timezone,
+        "job": spec.job_template.model_dump(mode="json", exclude_defaults=True),
+        "enabled": spec.enabled,
+        "start_at": _iso(spec.start_at),
+        "end_at": _iso(spec.end_at),
+        "misfire_policy": spec.misfire_policy,
+        "misfire_window_s": spec.misfire_window_s,
+        "overlap": spec.overlap,
+    }
+
+
+def _schedule(data: dict[str, Any]) -> Schedule:
+    """A schedule as the API shows it, back in its typed form (for printing)."""
+    from netfleet.jobs.schedule import Schedule, build_schedule
+
+    def dt(value: str | None) -> datetime | None:
+        return datetime.fromisoformat(value) if value else None
+
+    spec = build_schedule(
+        name=data["name"],
+        job_template=data["job"],
+        cron=data["cron"],
+        at=data["at"],
+        timezone=data["timezone"],
+        enabled=data["enabled"],
+        start_at=data["start_at"],
+        end_at=data["end_at"],
+        misfire_policy=data["misfire_policy"],
+        misfire_window_s=data["misfire_window_s"],
+        overlap=data["overlap"],
+        now=datetime.fromtimestamp(0, UTC),  # stored already: past times are fine
+    )
+    created = datetime.fromisoformat(data["created_at"])
+    updated = datetime.fromisoformat(data["updated_at"])
+    return Schedule(
+        id=int(data["id"]),
+        spec=spec,
+        next_fire_at=dt(data["next_fire_at"]),
+        last_fire_at=dt(data["last_fire_at"]),
+        created_at=created,
+        updated_at=updated,
+    )
+
+
+def _one(url: str | None, token: str | None, db: str | None, fn: Any) -> Schedule:
+    """Run ``fn(backend)`` (a call answering one schedule) on the named backend."""
+    return _schedule(call(url, token, db, fn, default="local"))
 
 
 def _template(
@@ -107,10 +168,11 @@ def add(
     overlap: Annotated[str, typer.Option("--overlap", help="skip | queue.")] = "queue",
     paused: Annotated[bool, typer.Option("--paused", help="Create it paused.")] = False,
     db: DbOption = None,
+    url: UrlOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Create a schedule (a one-time --at or a recurring --cron) with a job template."""
     from netfleet.jobs.schedule import build_schedule
-    from netfleet.store import schedules as sql
 
     try:
         spec = build_schedule(
@@ -128,16 +190,15 @@ def add(
         )
     except NetfleetError as exc:
         raise fail(exc) from None
-    created = run_on_store(db, lambda store: sql.create_schedule(store, spec))
-    _print_details(created)
+    body = _body(spec)
+    _print_details(_one(url, token, db, lambda b: b.post("/schedules", body)))
 
 
 @schedules_app.command("list")
-def list_(db: DbOption = None) -> None:
+def list_(db: DbOption = None, url: UrlOption = None, token: TokenOption = None) -> None:
     """List schedules with their next fire time."""
-    from netfleet.store import schedules as sql
-
-    items = run_on_store(db, sql.list_schedules)
+    page = call(url, token, db, lambda b: b.get("/schedules"), default="local")
+    items = [_schedule(item) for item in page["items"]]
     table = Table("id", "name", "when", "tz", "state", "next fire", "last fire")
     for s in items:
         table.add_row(
@@ -190,12 +251,13 @@ def show(
     ref: RefArg,
     upcoming: Annotated[int, typer.Option("--upcoming", "-n", min=0, max=1000)] = 5,
     db: DbOption = None,
+    url: UrlOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Show one schedule and its next fire times."""
-    from netfleet.jobs.schedule import fire_after, schedule_ref
-    from netfleet.store import schedules as sql
+    from netfleet.jobs.schedule import fire_after
 
-    s = run_on_store(db, lambda store: sql.get_schedule(store, schedule_ref(ref)))
+    s = _one(url, token, db, lambda b: b.get(f"/schedules/{seg(ref)}"))
     times: list[datetime] = []
     cursor = s.next_fire_at
     if cursor is not None and s.enabled:
@@ -206,34 +268,31 @@ def show(
 
 
 @schedules_app.command("pause")
-def pause(ref: RefArg, db: DbOption = None) -> None:
+def pause(
+    ref: RefArg, db: DbOption = None, url: UrlOption = None, token: TokenOption = None
+) -> None:
     """Pause a schedule (no firings until resumed)."""
-    from netfleet.jobs.schedule import schedule_ref
-    from netfleet.store import schedules as sql
-
-    s = run_on_store(db, lambda store: sql.set_enabled(store, schedule_ref(ref), False))
+    s = _one(url, token, db, lambda b: b.post(f"/schedules/{seg(ref)}/pause"))
     typer.echo(f"paused schedule {s.name} (id {s.id})")
 
 
 @schedules_app.command("resume")
-def resume(ref: RefArg, db: DbOption = None) -> None:
+def resume(
+    ref: RefArg, db: DbOption = None, url: UrlOption = None, token: TokenOption = None
+) -> None:
     """Resume a paused schedule from now (firings during the pause are not run)."""
-    from netfleet.jobs.schedule import schedule_ref
-    from netfleet.store import schedules as sql
-
-    s = run_on_store(db, lambda store: sql.set_enabled(store, schedule_ref(ref), True))
+    s = _one(url, token, db, lambda b: b.post(f"/schedules/{seg(ref)}/resume"))
     typer.echo(
         f"resumed schedule {s.name} (id {s.id}); next fire {_when(s.next_fire_at, s.spec.timezone)}"
     )
 
 
 @schedules_app.command("delete")
-def delete(ref: RefArg, db: DbOption = None) -> None:
+def delete(
+    ref: RefArg, db: DbOption = None, url: UrlOption = None, token: TokenOption = None
+) -> None:
     """Delete a schedule (jobs it created are kept)."""
-    from netfleet.jobs.schedule import schedule_ref
-    from netfleet.store import schedules as sql
-
-    run_on_store(db, lambda store: sql.delete_schedule(store, schedule_ref(ref)))
+    call(url, token, db, lambda b: b.delete(f"/schedules/{seg(ref)}"), default="local")
     typer.echo(f"deleted schedule {ref}")
 
 

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from netfleet.cli.local_store import EXIT_BAD_INPUT, EXIT_STORE, DbOption
+from netfleet.cli.backend import EXIT_BAD_INPUT, EXIT_STORE, DbOption
 
 
 def register(app: typer.Typer) -> None:

@@ -1,7 +1,9 @@
-"""``netfleet token create|list|revoke``: API tokens, directly on the database.
+"""``netfleet token create|list|revoke``: API tokens, on the database or a server.
 
-Exit codes: 0 on success, 2 for bad input (unknown role, duplicate name, unknown
-token), 3 when the database cannot be opened.
+``--db`` (the default: the ``database.url`` setting) or ``--url``/``--token`` with an
+admin token (see ``netfleet.cli.backend``). Exit codes: 0 on success, 2 for bad
+input (unknown role, duplicate name, unknown token), 3 when the database cannot be
+opened, 1 when the server cannot be reached.
 """
 
 from __future__ import annotations
@@ -10,9 +12,12 @@ from typing import Annotated
 
 import typer
 
-from netfleet.cli.local_store import DbOption, run_on_store
+from netfleet.cli.backend import DbOption, TokenOption, UrlOption, call
+from netfleet.cli.remote import seg
 
-token_app = typer.Typer(help="Manage API tokens (directly on the database).", no_args_is_help=True)
+token_app = typer.Typer(
+    help="Manage API tokens (on the database, or a server with --url).", no_args_is_help=True
+)
 
 
 @token_app.command("create")
@@ -20,37 +25,36 @@ def create(
     name: Annotated[str, typer.Argument(help="A unique name, e.g. ci-bot.")],
     role: Annotated[str, typer.Option("--role", help="viewer, operator or admin.")] = "viewer",
     db: DbOption = None,
+    url: UrlOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Create a token and print it (it is shown only this once)."""
-    from netfleet.store import auth_sql
-
-    record, token = run_on_store(db, lambda store: auth_sql.create_token(store, name, role))
-    typer.echo(token)
-    typer.echo(f"created token {record.name!r} with role {record.role}", err=True)
+    body = {"name": name, "role": role}
+    created = call(url, token, db, lambda b: b.post("/tokens", body), default="local")
+    typer.echo(created["token"])
+    typer.echo(f"created token {created['name']!r} with role {created['role']}", err=True)
 
 
 @token_app.command("list")
-def list_(db: DbOption = None) -> None:
+def list_(db: DbOption = None, url: UrlOption = None, token: TokenOption = None) -> None:
     """List tokens (names, roles, last use; never the tokens)."""
-    from netfleet.store import auth_sql
-
-    records = run_on_store(db, auth_sql.list_tokens)
+    records = call(url, token, db, lambda b: b.get("/tokens"), default="local")["items"]
     typer.echo(f"{'NAME':<24} {'ROLE':<9} {'STATE':<8} LAST USED")
     for r in records:
-        state = "revoked" if r.revoked_at is not None else "active"
-        used = "-" if r.last_used_at is None else _when(r.last_used_at)
-        typer.echo(f"{r.name:<24} {r.role:<9} {state:<8} {used}")
+        state = "revoked" if r["revoked"] else "active"
+        used = "-" if r["last_used_at"] is None else _when(r["last_used_at"])
+        typer.echo(f"{r['name']:<24} {r['role']:<9} {state:<8} {used}")
 
 
 @token_app.command("revoke")
 def revoke(
     name: Annotated[str, typer.Argument(help="The token's name.")],
     db: DbOption = None,
+    url: UrlOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Revoke a token: it stops working at once (within seconds on a running server)."""
-    from netfleet.store import auth_sql
-
-    run_on_store(db, lambda store: auth_sql.revoke_token(store, name))
+    call(url, token, db, lambda b: b.delete(f"/tokens/{seg(name)}"), default="local")
     typer.echo(f"revoked token {name!r}")
 
 

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from netfleet.cli.local_store import DbOption, fail, run_on_store
+from netfleet.cli.backend import DbOption, fail, run_on_store
 from netfleet.core.errors import NetfleetError
 
 
