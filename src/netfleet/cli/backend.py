@@ -28,10 +28,12 @@ import typer
 from netfleet.cli.remote import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
+    ApiCalls,
     Remote,
     RemoteError,
     TokenOption,
     UrlOption,
+    problem_detail,
     resolve,
 )
 from netfleet.core.errors import Conflict, InputError, NetfleetError, NotFound
@@ -71,7 +73,7 @@ RemoteBackend = Remote
 """``--url``: the REST API of a running server (see ``netfleet.cli.remote``)."""
 
 
-class LocalBackend:
+class LocalBackend(ApiCalls):
     """``--db``: the API served in-process on the database, called synchronously."""
 
     def __init__(self, db: str | None, settings: Settings | None = None) -> None:
@@ -131,25 +133,13 @@ class LocalBackend:
         )
         if response.status_code >= 400:
             raise RemoteError(
-                _detail(response),
+                problem_detail(response),
                 exit_code=EXIT_BAD_INPUT if response.status_code < 500 else EXIT_STORE,
                 status=response.status_code,
             )
         if response.status_code == 204 or not response.content:
             return None
         return response.json()
-
-    def get(self, path: str, **params: Any) -> Any:
-        return self.request("GET", path, params=params)
-
-    def post(self, path: str, body: Any = None, **params: Any) -> Any:
-        return self.request("POST", path, json_body=body, params=params)
-
-    def put(self, path: str, body: Any) -> Any:
-        return self.request("PUT", path, json_body=body)
-
-    def delete(self, path: str) -> Any:
-        return self.request("DELETE", path)
 
     def events(
         self, job_id: int, *, after: int = 0, poll_s: float = 0.2
@@ -224,17 +214,6 @@ def run_on_store(
         return asyncio.run(main())
     except NetfleetError as exc:
         raise fail(exc) from None
-
-
-def _detail(response: httpx.Response) -> str:
-    """The problem's ``detail`` (what the store said), without the HTTP status."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict) and (body.get("detail") or body.get("title")):
-        return " ".join(str(body.get("detail") or body.get("title")).split())
-    return response.text.strip()[:200] or response.reason_phrase
 
 
 def call(

@@ -1,4 +1,4 @@
-"""A small HTTP client for the CLI commands that talk to ``netfleet serve``.
+"""The HTTP side of the CLI's backend (``RemoteBackend``): calls to ``netfleet serve``.
 
 Where the server is and which token to use, strongest first: ``--url`` /
 ``--token``, the environment (``NETFLEET_URL``, ``NETFLEET_TOKEN``), the file
@@ -19,7 +19,7 @@ import json
 import os
 import time
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -103,7 +103,7 @@ def resolve(url: str | None, token: str | None) -> Endpoint:
     return Endpoint(url=url.rstrip("/"), token=token)
 
 
-def _problem_message(response: httpx.Response) -> str:
+def problem_detail(response: httpx.Response) -> str:
     """One line from a problem+json body (or whatever the server sent)."""
     detail: str | None = None
     with contextlib.suppress(ValueError):
@@ -113,10 +113,35 @@ def _problem_message(response: httpx.Response) -> str:
     if not detail:
         text = response.text.strip().splitlines()
         detail = text[0][:200] if text else response.reason_phrase
-    return f"{' '.join(str(detail).split())} (HTTP {response.status_code})"
+    return " ".join(str(detail).split())
 
 
-class Remote:
+def _problem_message(response: httpx.Response) -> str:
+    return f"{problem_detail(response)} (HTTP {response.status_code})"
+
+
+class ApiCalls:
+    """``get``/``post``/``put``/``delete`` on ``request``, shared by both backends."""
+
+    def request(
+        self, method: str, path: str, *, json_body: Any = None, params: dict[str, Any] | None = None
+    ) -> Any:
+        raise NotImplementedError
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.request("GET", path, params=params)
+
+    def post(self, path: str, body: Any = None, **params: Any) -> Any:
+        return self.request("POST", path, json_body=body, params=params)
+
+    def put(self, path: str, body: Any) -> Any:
+        return self.request("PUT", path, json_body=body)
+
+    def delete(self, path: str) -> Any:
+        return self.request("DELETE", path)
+
+
+class Remote(ApiCalls):
     """Synchronous JSON calls to ``/api/v1`` (and the event stream) of one server."""
 
     def __init__(self, endpoint: Endpoint, *, timeout: float = 30.0) -> None:
@@ -185,18 +210,6 @@ class Remote:
             return response.json()
         except ValueError:
             raise RemoteError(f"{self.endpoint.url}{path}: the answer is not JSON") from None
-
-    def get(self, path: str, **params: Any) -> Any:
-        return self.request("GET", path, params=params)
-
-    def post(self, path: str, body: Any = None, **params: Any) -> Any:
-        return self.request("POST", path, json_body=body, params=params)
-
-    def put(self, path: str, body: Any) -> Any:
-        return self.request("PUT", path, json_body=body)
-
-    def delete(self, path: str) -> Any:
-        return self.request("DELETE", path)
 
     def events(
         self, job_id: int, *, after: int = 0, reconnects: int = 5
@@ -271,19 +284,6 @@ def parse_sse(lines: Iterator[str]) -> Iterator[tuple[str, dict[str, Any], int |
             data = f"{data}\n{value}" if data else value
         elif key == "id" and value.isdigit():
             event_id = int(value)
-
-
-def call(url: str | None, token: str | None, fn: Callable[[Remote], T]) -> T:
-    """Run ``fn`` with a ``Remote``; print a ``RemoteError`` as one line and exit."""
-    try:
-        with Remote(resolve(url, token)) as remote:
-            return fn(remote)
-    except RemoteError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-        raise typer.Exit(exc.exit_code) from None
-    except NetfleetError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
 def seg(name: str) -> str:
