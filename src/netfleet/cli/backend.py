@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol, TypeVar
 
 import typer
 
+from netfleet.cli.common import EXIT_BAD_INPUT
 from netfleet.cli.remote import (
-    EXIT_BAD_INPUT,
     EXIT_FAILED,
     ApiCalls,
     Remote,

@@ -1,7 +1,7 @@
 """What several CLI commands share: failure strategies, configuration files, output.
 
 Parsers raise ``InputError`` naming the option; commands turn it into one
-``error:`` line and exit code 2.
+``error:`` line and exit code 2 (``fail``).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from netfleet.core.models import FailureStrategyName
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+EXIT_BAD_INPUT = 2
 
 OutputOption = Annotated[str, typer.Option("-o", "--output", help="table | json")]
 """``-o table`` (the default) or ``-o json`` (the REST API's JSON)."""
@@ -53,10 +55,16 @@ def read_config_file(path: Path) -> list[str]:
     return lines
 
 
+def fail(message: str) -> typer.Exit:
+    """Print one ``error:`` line for bad CLI input; raise the returned exit (code 2)."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(EXIT_BAD_INPUT)
+
+
 def check_output(output: str) -> None:
-    """Accept ``table`` and ``json`` only."""
+    """Accept ``table`` and ``json`` only (else one ``error:`` line, exit code 2)."""
     if output not in ("table", "json"):
-        raise InputError(f"-o {output!r}: expected table or json")
+        raise fail(f"-o {output!r}: expected table or json")
 
 
 def print_json(data: Any) -> None:

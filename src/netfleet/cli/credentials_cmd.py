@@ -20,9 +20,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from netfleet.cli.backend import DbOption, TokenOption, UrlOption, call
-from netfleet.cli.common import OutputOption, check_output, console, print_json, when
-from netfleet.cli.remote import fail, seg
-from netfleet.core.errors import InputError
+from netfleet.cli.common import OutputOption, check_output, console, fail, print_json, when
+from netfleet.cli.remote import seg
 
 credentials_app = typer.Typer(
     help="Login credentials stored (encrypted) on a netfleet server.", no_args_is_help=True
@@ -41,10 +40,7 @@ def list_(
     db: DbOption = None,
 ) -> None:
     """List credentials: names, usernames and which secrets are set (never the secrets)."""
-    try:
-        check_output(output)
-    except InputError as exc:
-        raise fail(exc.message) from None
+    check_output(output)
     items = call(url, token, db, lambda r: r.get("/credentials"))["items"]
     if output == "json":
         print_json(items)

@@ -16,9 +16,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from netfleet.cli.backend import Backend, DbOption, TokenOption, UrlOption, call
-from netfleet.cli.common import OutputOption, check_output, console, print_json, when
-from netfleet.cli.remote import EXIT_FAILED, fail, seg
-from netfleet.core.errors import InputError
+from netfleet.cli.common import OutputOption, check_output, console, fail, print_json, when
+from netfleet.cli.remote import EXIT_FAILED, seg
 
 devices_app = typer.Typer(help="Devices stored on a netfleet server.", no_args_is_help=True)
 NameArg = Annotated[str, typer.Argument(help="Device name.")]
@@ -26,13 +25,6 @@ NameArg = Annotated[str, typer.Argument(help="Device name.")]
 
 def register(app: typer.Typer) -> None:
     app.add_typer(devices_app, name="devices")
-
-
-def _check_output(output: str) -> None:
-    try:
-        check_output(output)
-    except InputError as exc:
-        raise fail(exc.message) from None
 
 
 def all_devices(remote: Backend, limit: int, **filters: Any) -> list[dict[str, Any]]:
@@ -61,7 +53,7 @@ def list_(
     db: DbOption = None,
 ) -> None:
     """List devices by name."""
-    _check_output(output)
+    check_output(output)
     items = call(
         url,
         token,
@@ -96,7 +88,7 @@ def show(
     db: DbOption = None,
 ) -> None:
     """Show one device (credential names and usernames only, never secrets)."""
-    _check_output(output)
+    check_output(output)
     device = call(url, token, db, lambda r: r.get(f"/devices/{seg(name)}"))
     if output == "json":
         print_json(device)
@@ -209,7 +201,7 @@ def import_(
     db: DbOption = None,
 ) -> None:
     """Create or update the devices of FILE (with their credentials) on the server."""
-    _check_output(output)
+    check_output(output)
     body = import_body(file, fmt)
     result = call(url, token, db, lambda r: r.post("/devices/import", body))
     if output == "json":

@@ -18,8 +18,14 @@ import typer
 
 from netfleet.cli import common, jobs_output
 from netfleet.cli.backend import Backend, DbOption, TokenOption, UrlOption, call
-from netfleet.cli.common import OutputOption, check_output, print_json, read_config_file
-from netfleet.cli.remote import EXIT_FAILED, RemoteError, fail
+from netfleet.cli.common import (
+    OutputOption,
+    check_output,
+    fail,
+    print_json,
+    read_config_file,
+)
+from netfleet.cli.remote import EXIT_FAILED, RemoteError
 from netfleet.core.errors import InputError
 
 jobs_app = typer.Typer(help="Submit and follow jobs on a netfleet server.", no_args_is_help=True)
@@ -29,13 +35,6 @@ JobArg = Annotated[int, typer.Argument(help="Job id.", min=1)]
 
 def register(app: typer.Typer) -> None:
     app.add_typer(jobs_app, name="jobs")
-
-
-def _check_output(output: str) -> None:
-    try:
-        check_output(output)
-    except InputError as exc:
-        raise fail(exc.message) from None
 
 
 def parse_strategy(text: str) -> dict[str, Any]:
@@ -160,7 +159,7 @@ def submit(
     db: DbOption = None,
 ) -> None:
     """Queue a job on the server (and with --wait, print its results when it finishes)."""
-    _check_output(output)
+    check_output(output)
     if parse not in (None, "textfsm"):
         raise fail(f"--parse {parse!r}: the only parser is textfsm")
     if (save or dry_run) and not config_file:
@@ -220,7 +219,7 @@ def list_(
     db: DbOption = None,
 ) -> None:
     """List recent jobs, newest first."""
-    _check_output(output)
+    check_output(output)
     page = call(
         url, token, db, lambda r: r.get("/jobs", state=state or None, device=device, limit=limit)
     )
@@ -242,7 +241,7 @@ def show(
     db: DbOption = None,
 ) -> None:
     """Show a job: its state, a table of tasks and each command's output."""
-    _check_output(output)
+    check_output(output)
     job = call(url, token, db, lambda r: r.get(f"/jobs/{job_id}", outputs=str(outputs).lower()))
     if output == "json":
         print_json(job)
@@ -280,7 +279,7 @@ def logs(
     db: DbOption = None,
 ) -> None:
     """Print a job's events (connected, command, retry ...); --follow streams them live."""
-    _check_output(output)
+    check_output(output)
 
     def go(remote: Backend) -> str:
         job = remote.get(f"/jobs/{job_id}", outputs="false")

@@ -22,12 +22,13 @@ import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 
 import typer
 
 from netfleet import __version__
+from netfleet.cli.common import EXIT_BAD_INPUT
 from netfleet.core.errors import NetfleetError
 
 if TYPE_CHECKING:  # httpx is imported where used: `netfleet run` never needs it
@@ -35,8 +36,6 @@ if TYPE_CHECKING:  # httpx is imported where used: `netfleet run` never needs it
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 EXIT_FAILED = 1
-EXIT_BAD_INPUT = 2
-T = TypeVar("T")
 
 UrlOption = Annotated[
     str | None,
@@ -289,9 +288,3 @@ def parse_sse(lines: Iterator[str]) -> Iterator[tuple[str, dict[str, Any], int |
 def seg(name: str) -> str:
     """``name`` as one URL path segment."""
     return quote(name, safe="")
-
-
-def fail(message: str) -> typer.Exit:
-    """Print one ``error:`` line for bad CLI input; raise the returned exit (code 2)."""
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(EXIT_BAD_INPUT)
