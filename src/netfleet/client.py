@@ -26,7 +26,7 @@ from netfleet.core.errors import DeadlineExceeded, StoreError
 from netfleet.core.settings import Settings
 from netfleet.jobs.model import JobSpec, JobState, TaskCounts, TaskState, parse_job_spec
 from netfleet.store import SqlStore, open_store
-from netfleet.store.interface import CommandOutput, ImportReport, JobFilter, JobRecord, TaskRecord
+from netfleet.store.records import CommandOutput, ImportReport, JobFilter, JobRecord, TaskRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +147,7 @@ class Netfleet(ScheduleMethods):
         from netfleet.core.inventory import load_inventory
 
         inventory = load_inventory(path)
-        return await self.store.import_devices(inventory.devices)
+        return await self.store.devices.import_many(inventory.devices)
 
     async def submit(
         self,
@@ -172,20 +172,20 @@ class Netfleet(ScheduleMethods):
                 "name": name,
             }
         )
-        return Job.from_record(await self.store.submit(spec))
+        return Job.from_record(await self.store.jobs.submit(spec))
 
     async def submit_spec(self, spec: JobSpec | dict[str, Any]) -> Job:
-        return Job.from_record(await self.store.submit(parse_job_spec(spec)))
+        return Job.from_record(await self.store.jobs.submit(parse_job_spec(spec)))
 
     async def get(self, job_id: int) -> Job:
-        return Job.from_record(await self.store.get_job(job_id))
+        return Job.from_record(await self.store.jobs.get(job_id))
 
     async def wait(self, job_id: int, timeout: float | None = None, poll: float = 0.2) -> Job:
         """Return the job once finished; ``DeadlineExceeded`` after ``timeout`` seconds."""
         deadline = None if timeout is None else time.monotonic() + timeout
         delay = min(0.02, poll)
         while True:
-            record = await self.store.get_job(job_id, tasks=False)
+            record = await self.store.jobs.get(job_id, tasks=False)
             if record.finished:
                 return await self.get(job_id)
             if deadline is not None and time.monotonic() >= deadline:
@@ -199,7 +199,7 @@ class Netfleet(ScheduleMethods):
             delay = min(delay * 2, poll)
 
     async def cancel(self, job_id: int) -> Job:
-        return Job.from_record(await self.store.cancel(job_id))
+        return Job.from_record(await self.store.jobs.cancel(job_id))
 
     async def list(
         self,
@@ -215,7 +215,7 @@ class Netfleet(ScheduleMethods):
             states = (state,)
         elif state is not None:
             states = tuple(state)
-        page = await self.store.list_jobs(
+        page = await self.store.jobs.list(
             JobFilter(states=states, device=device, schedule_id=schedule_id), limit=limit
         )
         return [Job.from_record(r) for r in page.items]

@@ -22,7 +22,6 @@ from netfleet.jobs.cron import preview as _preview
 from netfleet.jobs.model import JobSpec
 from netfleet.jobs.schedule import Schedule, build_schedule, fire_after
 from netfleet.store import SqlStore
-from netfleet.store import schedules as sql
 
 
 class ScheduleMethods:
@@ -83,26 +82,26 @@ class ScheduleMethods:
             overlap=overlap,
             now=now,
         )
-        return await sql.create_schedule(self.store, spec)
+        return await self.store.schedules.create(spec)
 
     async def get_schedule(self, ref: int | str) -> Schedule:
         """A schedule by id or name (``NotFound``)."""
-        return await sql.get_schedule(self.store, ref)
+        return await self.store.schedules.get(ref)
 
     async def list_schedules(self, *, enabled: bool | None = None) -> builtins.list[Schedule]:
         """All schedules by name; ``enabled=True``/``False`` for active or paused only."""
-        return await sql.list_schedules(self.store, enabled=enabled)
+        return await self.store.schedules.list(enabled=enabled)
 
     async def pause_schedule(self, ref: int | str) -> Schedule:
-        return await sql.set_enabled(self.store, ref, False)
+        return await self.store.schedules.set_enabled(ref, False)
 
     async def resume_schedule(self, ref: int | str) -> Schedule:
         """Resume from now: firings that fell into the pause are not run."""
-        return await sql.set_enabled(self.store, ref, True)
+        return await self.store.schedules.set_enabled(ref, True)
 
     async def delete_schedule(self, ref: int | str) -> None:
         """Delete a schedule; the jobs it created stay."""
-        await sql.delete_schedule(self.store, ref)
+        await self.store.schedules.delete(ref)
 
     def preview(
         self,

@@ -39,7 +39,7 @@ def template(*devices: str, **options: Any) -> dict[str, Any]:
 
 async def add_devices(store: SqlStore, *names: str) -> None:
     for name in names:
-        await store.upsert_device(
+        await store.devices.upsert(
             DeviceSpec(
                 name=name,
                 host="127.0.0.1",

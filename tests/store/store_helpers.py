@@ -38,4 +38,4 @@ def config(*devices: str, **options: object) -> JobSpec:
 
 async def add_devices(store: SqlStore, *names: str, max_sessions: int = 2) -> None:
     for name in names:
-        await store.upsert_device(device(name, max_sessions=max_sessions))
+        await store.devices.upsert(device(name, max_sessions=max_sessions))

@@ -16,8 +16,7 @@ from netfleet.core.logging import get_logger
 from netfleet.core.settings import Settings
 from netfleet.pool import PoolStats, device_pool
 from netfleet.scheduler import run_scheduler
-from netfleet.store import service_sql
-from netfleet.store.interface import Store
+from netfleet.store import SqlStore
 from netfleet.worker.executor import PoolExecutor
 from netfleet.worker.loop import Worker, new_worker_id
 from netfleet.worker.service import pool_summary, worker_config
@@ -30,7 +29,7 @@ class EmbeddedRuntime:
 
     def __init__(
         self,
-        store: Store,
+        store: SqlStore,
         settings: Settings,
         *,
         workers: int = 1,
@@ -109,7 +108,7 @@ class EmbeddedRuntime:
             # Every session is closed now: give back any hold the store still counts.
             for worker in self.workers:
                 with contextlib.suppress(NetfleetError):
-                    await self.store.release_holds(worker.worker_id)
+                    await self.store.holds.release(worker.worker_id)
 
     async def _watch_devices(self) -> None:
         """Retire pooled sessions of devices changed by anyone (API, CLI, other hosts)."""
@@ -120,7 +119,7 @@ class EmbeddedRuntime:
             if self._stop.is_set():
                 return
             try:
-                changed = await service_sql.changed_devices(self.store, since)
+                changed = await self.store.devices.changed_since(since)
             except NetfleetError as exc:
                 log.warning("cannot check for changed devices", error=str(exc))
                 continue

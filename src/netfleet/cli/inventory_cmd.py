@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
             devices = load_inventory(file).devices  # a bad file fails before the database opens
         except NetfleetError as exc:
             raise fail(exc) from None
-        rows = run_on_store(db, lambda store: store.import_devices(devices)).rows
+        rows = run_on_store(db, lambda store: store.devices.import_many(devices)).rows
         counts = {
             a: sum(1 for r in rows if r.action == a)
             for a in ("created", "updated", "unchanged", "error")

@@ -110,7 +110,6 @@ def add(
 ) -> None:
     """Create a schedule (a one-time --at or a recurring --cron) with a job template."""
     from netfleet.jobs.schedule import build_schedule
-    from netfleet.store import schedules as sql
 
     try:
         spec = build_schedule(
@@ -128,16 +127,15 @@ def add(
         )
     except NetfleetError as exc:
         raise fail(exc) from None
-    created = run_on_store(db, lambda store: sql.create_schedule(store, spec))
+    created = run_on_store(db, lambda store: store.schedules.create(spec))
     _print_details(created)
 
 
 @schedules_app.command("list")
 def list_(db: DbOption = None) -> None:
     """List schedules with their next fire time."""
-    from netfleet.store import schedules as sql
 
-    items = run_on_store(db, sql.list_schedules)
+    items = run_on_store(db, lambda store: store.schedules.list())
     table = Table("id", "name", "when", "tz", "state", "next fire", "last fire")
     for s in items:
         table.add_row(
@@ -193,9 +191,8 @@ def show(
 ) -> None:
     """Show one schedule and its next fire times."""
     from netfleet.jobs.schedule import fire_after, schedule_ref
-    from netfleet.store import schedules as sql
 
-    s = run_on_store(db, lambda store: sql.get_schedule(store, schedule_ref(ref)))
+    s = run_on_store(db, lambda store: store.schedules.get(schedule_ref(ref)))
     times: list[datetime] = []
     cursor = s.next_fire_at
     if cursor is not None and s.enabled:
@@ -209,9 +206,8 @@ def show(
 def pause(ref: RefArg, db: DbOption = None) -> None:
     """Pause a schedule (no firings until resumed)."""
     from netfleet.jobs.schedule import schedule_ref
-    from netfleet.store import schedules as sql
 
-    s = run_on_store(db, lambda store: sql.set_enabled(store, schedule_ref(ref), False))
+    s = run_on_store(db, lambda store: store.schedules.set_enabled(schedule_ref(ref), False))
     typer.echo(f"paused schedule {s.name} (id {s.id})")
 
 
@@ -219,9 +215,8 @@ def pause(ref: RefArg, db: DbOption = None) -> None:
 def resume(ref: RefArg, db: DbOption = None) -> None:
     """Resume a paused schedule from now (firings during the pause are not run)."""
     from netfleet.jobs.schedule import schedule_ref
-    from netfleet.store import schedules as sql
 
-    s = run_on_store(db, lambda store: sql.set_enabled(store, schedule_ref(ref), True))
+    s = run_on_store(db, lambda store: store.schedules.set_enabled(schedule_ref(ref), True))
     typer.echo(
         f"resumed schedule {s.name} (id {s.id}); next fire {_when(s.next_fire_at, s.spec.timezone)}"
     )
@@ -231,9 +226,8 @@ def resume(ref: RefArg, db: DbOption = None) -> None:
 def delete(ref: RefArg, db: DbOption = None) -> None:
     """Delete a schedule (jobs it created are kept)."""
     from netfleet.jobs.schedule import schedule_ref
-    from netfleet.store import schedules as sql
 
-    run_on_store(db, lambda store: sql.delete_schedule(store, schedule_ref(ref)))
+    run_on_store(db, lambda store: store.schedules.delete(schedule_ref(ref)))
     typer.echo(f"deleted schedule {ref}")
 
 

@@ -22,9 +22,7 @@ def create(
     db: DbOption = None,
 ) -> None:
     """Create a token and print it (it is shown only this once)."""
-    from netfleet.store import auth_sql
-
-    record, token = run_on_store(db, lambda store: auth_sql.create_token(store, name, role))
+    record, token = run_on_store(db, lambda store: store.tokens.create(name, role))
     typer.echo(token)
     typer.echo(f"created token {record.name!r} with role {record.role}", err=True)
 
@@ -32,9 +30,7 @@ def create(
 @token_app.command("list")
 def list_(db: DbOption = None) -> None:
     """List tokens (names, roles, last use; never the tokens)."""
-    from netfleet.store import auth_sql
-
-    records = run_on_store(db, auth_sql.list_tokens)
+    records = run_on_store(db, lambda store: store.tokens.list())
     typer.echo(f"{'NAME':<24} {'ROLE':<9} {'STATE':<8} LAST USED")
     for r in records:
         state = "revoked" if r.revoked_at is not None else "active"
@@ -48,9 +44,7 @@ def revoke(
     db: DbOption = None,
 ) -> None:
     """Revoke a token: it stops working at once (within seconds on a running server)."""
-    from netfleet.store import auth_sql
-
-    run_on_store(db, lambda store: auth_sql.revoke_token(store, name))
+    run_on_store(db, lambda store: store.tokens.revoke(name))
     typer.echo(f"revoked token {name!r}")
 
 

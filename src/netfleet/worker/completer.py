@@ -2,7 +2,7 @@
 
 With hundreds of attempts finishing each second, one transaction per result
 would make the database the bottleneck. Results arriving within ``linger_s`` of
-each other are written together with ``Store.complete_many``; each caller still
+each other are written together with ``store.completions.complete_many``; each caller still
 gets its own ``Completion`` or ``LeaseLost``. A store failure fails the whole
 batch; callers retry.
 """
@@ -13,7 +13,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from netfleet.core.errors import LeaseLost, NetfleetError
-from netfleet.store.interface import Completion, Store, TaskOutcome
+from netfleet.store import SqlStore
+from netfleet.store.records import Completion, TaskOutcome
 
 Item = tuple[int, int, TaskOutcome]
 
@@ -23,7 +24,7 @@ class Completer:
 
     def __init__(
         self,
-        store: Store,
+        store: SqlStore,
         worker_id: str,
         *,
         before: Callable[[], Awaitable[object]] | None = None,
@@ -41,7 +42,7 @@ class Completer:
         self.batches = 0
 
     async def complete(self, task_id: int, attempt: int, outcome: TaskOutcome) -> Completion:
-        """Store the outcome; ``LeaseLost`` if fenced out; store errors propagate."""
+        """SqlStore the outcome; ``LeaseLost`` if fenced out; store errors propagate."""
         future: asyncio.Future[Completion | None] = asyncio.get_running_loop().create_future()
         self._pending.append(((task_id, attempt, outcome), future))
         if self._flusher is None or self._flusher.done():
@@ -65,7 +66,7 @@ class Completer:
             try:
                 if self._before is not None:
                     await self._before()
-                results = await self._store.complete_many(
+                results = await self._store.completions.complete_many(
                     self._worker_id, [item for item, _ in live]
                 )
             except NetfleetError as exc:

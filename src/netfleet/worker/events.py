@@ -14,7 +14,8 @@ from typing import Any
 
 from netfleet.core.errors import DatabaseUnavailable, NetfleetError
 from netfleet.core.logging import get_logger
-from netfleet.store.interface import NewEvent, Store
+from netfleet.store import SqlStore
+from netfleet.store.records import NewEvent
 from netfleet.worker.stats import WorkerStats
 from netfleet.worker.waiting import wait_any
 
@@ -22,11 +23,11 @@ log = get_logger(__name__)
 
 
 class EventBuffer:
-    """Collects ``NewEvent`` and writes them with ``Store.record_events``."""
+    """Collects ``NewEvent`` and writes them with ``store.completions.record_events``."""
 
     def __init__(
         self,
-        store: Store,
+        store: SqlStore,
         worker_id: str,
         stats: WorkerStats,
         *,
@@ -62,7 +63,7 @@ class EventBuffer:
             while self._pending:
                 chunk = [self._pending[i] for i in range(min(self._batch, len(self._pending)))]
                 try:
-                    await self._store.record_events(self._worker_id, chunk)
+                    await self._store.completions.record_events(self._worker_id, chunk)
                 except DatabaseUnavailable:
                     return False
                 except NetfleetError as exc:

@@ -8,7 +8,7 @@ from netfleet.device.device import Device
 from netfleet.device.results import NOT_RUN
 from netfleet.jobs.execute import DeviceRun, run_on_device
 from netfleet.pool import SessionPool
-from netfleet.store.interface import ClaimedTask, TaskOutcome
+from netfleet.store.records import ClaimedTask, TaskOutcome
 from netfleet.worker.holds import HoldLedger
 from netfleet.worker.outcomes import may_repeat
 from netfleet.worker.runner import AttemptReport

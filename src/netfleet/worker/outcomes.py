@@ -8,7 +8,7 @@ retry is allowed at all (``retryable``: not once config may be half applied).
 from __future__ import annotations
 
 from netfleet.core.errors import NetfleetError
-from netfleet.store.interface import ClaimedTask, TaskOutcome
+from netfleet.store.records import ClaimedTask, TaskOutcome
 from netfleet.worker.running import StopReason
 
 

@@ -1,6 +1,6 @@
 """Running one claimed attempt: execute it, then report its outcome, fenced.
 
-The outcome is reported with ``Store.complete(task_id, worker_id, attempt, ...)``.
+The outcome is reported with ``store.completions.complete(task_id, worker_id, attempt, ...)``.
 ``LeaseLost`` means the task belongs to someone else now: the result is dropped
 (the session was already discarded when the attempt was stopped, or is clean).
 While the database is unreachable the report is retried with backoff — a result
@@ -18,7 +18,8 @@ from typing import Protocol
 from netfleet.core.errors import DatabaseUnavailable, LeaseLost, NetfleetError
 from netfleet.core.logging import bind_context, get_logger, redact_text
 from netfleet.core.models import CommandResult
-from netfleet.store.interface import ClaimedTask, Completion, Store, TaskOutcome
+from netfleet.store import SqlStore
+from netfleet.store.records import ClaimedTask, Completion, TaskOutcome
 from netfleet.worker.completer import Completer
 from netfleet.worker.events import EventBuffer
 from netfleet.worker.holds import HoldLedger
@@ -95,7 +96,7 @@ class AttemptRunner:
 
     def __init__(
         self,
-        store: Store,
+        store: SqlStore,
         worker_id: str,
         executor: Executor,
         *,

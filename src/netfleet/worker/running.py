@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-from netfleet.store.interface import ClaimedTask
+from netfleet.store.records import ClaimedTask
 
 StopReason = Literal["cancel", "lost", "shutdown", "deadline"]
 """Why a running attempt is stopped early:

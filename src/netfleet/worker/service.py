@@ -10,7 +10,7 @@ from netfleet.core.logging import get_logger
 from netfleet.core.settings import Settings
 from netfleet.device.device import Device
 from netfleet.pool import SessionPool, device_pool
-from netfleet.store.interface import Store
+from netfleet.store import SqlStore
 from netfleet.worker.executor import PoolExecutor
 from netfleet.worker.loop import BackgroundLoop, Worker, WorkerConfig
 from netfleet.worker.shutdown import shutdown_signals
@@ -64,7 +64,7 @@ def raise_fd_limit(needed: int) -> None:
 
 
 async def serve(
-    store: Store, settings: Settings, options: ServeOptions | None = None
+    store: SqlStore, settings: Settings, options: ServeOptions | None = None
 ) -> WorkerStats:
     """Run a worker on ``store`` until SIGTERM/SIGINT (or ``Worker.stop``); close the pool."""
     options = options or ServeOptions()
@@ -104,7 +104,7 @@ async def serve(
         await executor.close()
         # Every session is closed now: give back any hold the store still counts.
         with contextlib.suppress(NetfleetError):
-            await store.release_holds(worker.worker_id)
+            await store.holds.release(worker.worker_id)
     return worker.stats
 
 
