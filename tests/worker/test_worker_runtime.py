@@ -205,7 +205,7 @@ async def test_the_worker_applies_retention_to_old_finished_jobs(
 
 def test_retention_comes_from_the_database_settings() -> None:
     from netfleet.core.settings import DatabaseSettings, Settings
-    from netfleet.worker.service import worker_config
+    from netfleet.worker.process import worker_config
 
     two_days = Settings(database=DatabaseSettings(retention_days=2))
     assert worker_config(two_days).retention_s == 2 * 86_400

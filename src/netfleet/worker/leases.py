@@ -18,7 +18,7 @@ from netfleet.core.errors import DatabaseUnavailable, NetfleetError
 from netfleet.core.logging import get_logger
 from netfleet.store import SqlStore
 from netfleet.store.records import HeartbeatResult, WorkerState
-from netfleet.worker.running import RunningTasks
+from netfleet.worker.attempts import RunningTasks
 from netfleet.worker.stats import WorkerStats
 from netfleet.worker.waiting import Backoff, sleep_unless
 

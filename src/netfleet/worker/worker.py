@@ -30,11 +30,11 @@ from netfleet.core.errors import DatabaseUnavailable, NetfleetError
 from netfleet.core.logging import get_logger
 from netfleet.store import SqlStore
 from netfleet.store.records import ClaimedTask, HeartbeatResult, WorkerState
-from netfleet.worker.events import EventBuffer
+from netfleet.worker.attempts import AttemptRunner, RunningTasks
+from netfleet.worker.batching import EventBuffer
+from netfleet.worker.executor import Executor
 from netfleet.worker.leases import LeaseKeeper
 from netfleet.worker.reaper import Reaper
-from netfleet.worker.runner import AttemptRunner, Executor
-from netfleet.worker.running import RunningTasks
 from netfleet.worker.stats import WorkerStats
 from netfleet.worker.waiting import Backoff, wait_any
 from netfleet.worker.wakeup import listen_for_work
