@@ -195,16 +195,6 @@ def apply_transitions(
     return out
 
 
-_COUNT_COLS = (
-    jobs.c.tasks_queued,
-    jobs.c.tasks_retrying,
-    jobs.c.tasks_running,
-    jobs.c.tasks_succeeded,
-    jobs.c.tasks_failed,
-    jobs.c.tasks_cancelled,
-)
-
-
 def counts_of(row: Row[Any]) -> TaskCounts:
     return TaskCounts(
         queued=row.tasks_queued,

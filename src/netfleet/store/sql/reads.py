@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -90,18 +91,19 @@ def job_events(conn: Connection, job_id: int, after_id: int, limit: int) -> list
         .order_by(task_events.c.id)
         .limit(limit)
     )
-    return [
-        TaskEvent(
-            id=r.id,
-            job_id=r.job_id,
-            task_id=r.task_id,
-            at=r.at,
-            kind=r.kind,
-            message=r.message,
-            data=dict(r.data or {}),
-        )
-        for r in rows
-    ]
+    return [event_record(r) for r in rows]
+
+
+def event_record(row: sa.Row[Any]) -> TaskEvent:
+    return TaskEvent(
+        id=row.id,
+        job_id=row.job_id,
+        task_id=row.task_id,
+        at=row.at,
+        kind=row.kind,
+        message=row.message or "",
+        data=dict(row.data) if isinstance(row.data, dict) else {},
+    )
 
 
 # --- dashboard pages ------------------------------------------------------------
@@ -230,18 +232,4 @@ def job_activity(
     rows = list(conn.execute(query).all())
     if after_id is None:
         rows.reverse()
-    return [
-        Activity(
-            TaskEvent(
-                id=r.id,
-                job_id=r.job_id,
-                task_id=r.task_id,
-                at=r.at,
-                kind=r.kind,
-                message=r.message or "",
-                data=r.data if isinstance(r.data, dict) else {},
-            ),
-            r.device_name,
-        )
-        for r in rows
-    ]
+    return [Activity(event_record(r), r.device_name) for r in rows]
