@@ -125,7 +125,7 @@ async def _netfleet_setup(url: str, key: bytes, n: int, devices: int) -> None:
     store = await open_store(url, secret_key=key)
     try:
         names = [f"d{i:04d}" for i in range(devices)]
-        await store.import_devices(
+        await store.devices.import_many(
             [
                 DeviceSpec(
                     name=name,
@@ -140,25 +140,27 @@ async def _netfleet_setup(url: str, key: bytes, n: int, devices: int) -> None:
         for start in range(0, n, devices):
             targets = names[: min(devices, n - start)]
             spec = {"targets": {"devices": targets}, "commands": ["show version"]}
-            await store.submit(JobSpec.model_validate(spec))
+            await store.jobs.submit(JobSpec.model_validate(spec))
     finally:
         await store.close()
 
 
 async def _netfleet_loop(url: str, key: bytes, batch: int, name: str, single: bool) -> int:
     from netfleet.store import open_store
-    from netfleet.store.interface import TaskOutcome
+    from netfleet.store.records import TaskOutcome
 
     ok = TaskOutcome("succeeded")
     store = await open_store(url, secret_key=key, migrate=False)
     done = 0
     try:
-        while claimed := await store.claim(name, batch, lease_s=60):
+        while claimed := await store.claims.claim(name, batch, lease_s=60):
             if single:
                 for task in claimed:
-                    await store.complete(task.task_id, name, task.attempt, ok)
+                    await store.completions.complete(task.task_id, name, task.attempt, ok)
             else:
-                await store.complete_many(name, [(t.task_id, t.attempt, ok) for t in claimed])
+                await store.completions.complete_many(
+                    name, [(t.task_id, t.attempt, ok) for t in claimed]
+                )
             done += len(claimed)
     finally:
         await store.close()

@@ -195,7 +195,7 @@ async def wait_jobs(store: SqlStore, job_ids: list[int], timeout: float) -> None
     while pending:
         if time.monotonic() > end:
             raise SystemExit(f"jobs not finished in {timeout:.0f} s: {pending[:5]}")
-        job = await store.get_job(pending[0], tasks=False)
+        job = await store.jobs.get(pending[0], tasks=False)
         if job.finished:
             pending.pop(0)
         else:
@@ -204,7 +204,7 @@ async def wait_jobs(store: SqlStore, job_ids: list[int], timeout: float) -> None
 
 async def pool_totals(store: SqlStore, ids: list[str]) -> dict[str, int]:
     out = {"checkouts": 0, "logins": 0, "reuses": 0}
-    for w in await store.list_workers():
+    for w in await store.workers.list():
         if w.id in ids:
             pool = w.stats.get("pool", {})
             for key in out:
@@ -265,13 +265,13 @@ async def queue_phase(
     }
     procs = [start_worker(url, tmp, wid, **env) for wid in ids]
     try:
-        warm = await store.submit(_job(names))
+        warm = await store.jobs.submit(_job(names))
         await wait_jobs(store, [warm.id], timeout=600)
         await asyncio.sleep(HEARTBEAT_S * 1.5)  # a heartbeat publishes the pools' counters
         before = await pool_totals(store, ids)
         sim_before = await sim.totals()
         t0 = time.perf_counter()
-        jobs = [(await store.submit(_job(names))).id for _ in range(rounds)]
+        jobs = [(await store.jobs.submit(_job(names))).id for _ in range(rounds)]
         await wait_jobs(store, jobs, timeout=3600)
         elapsed = time.perf_counter() - t0
         sim_after = await sim.totals()
@@ -281,7 +281,7 @@ async def queue_phase(
     after = await pool_totals(store, ids)  # the final snapshot, written at shutdown
     failed = 0
     for job_id in jobs:
-        job = await store.get_job(job_id, tasks=False)
+        job = await store.jobs.get(job_id, tasks=False)
         failed += job.counts.failed + job.counts.cancelled
     checkouts = after["checkouts"] - before["checkouts"]
     logins = after["logins"] - before["logins"]
@@ -308,14 +308,14 @@ async def memory_phase(
     proc = start_worker(url, tmp, "bench-memory", **env)
     try:
         for _ in range(400):  # until registered
-            if any(w.id == "bench-memory" for w in await store.list_workers()):
+            if any(w.id == "bench-memory" for w in await store.workers.list()):
                 break
             await asyncio.sleep(0.05)
         await asyncio.sleep(HEARTBEAT_S)
         before = psutil.Process(proc.pid).memory_info().rss
-        job = await store.submit(_job(names))
+        job = await store.jobs.submit(_job(names))
         await wait_jobs(store, [job.id], timeout=600)
-        counts = (await store.get_job(job.id, tasks=False)).counts
+        counts = (await store.jobs.get(job.id, tasks=False)).counts
         held = 0
         for _ in range(100):  # until every session is back in the pool, idle
             held = await _idle_sessions(store)
@@ -336,7 +336,7 @@ async def memory_phase(
 
 
 async def _idle_sessions(store: SqlStore) -> int:
-    for w in await store.list_workers():
+    for w in await store.workers.list():
         if w.id == "bench-memory":
             return int(w.stats.get("pool", {}).get("idle", 0))
     return 0
@@ -360,7 +360,7 @@ async def main(args: argparse.Namespace) -> None:
         store = await open_store(url, settings=Settings(secret_key=KEY))
         try:
             specs = load_inventory(sim.inventory).devices
-            report = await store.import_devices(specs)
+            report = await store.devices.import_many(specs)
             assert report.ok, report
             main_specs = specs[: args.devices]
             names = [s.name for s in main_specs]

@@ -11,7 +11,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from netfleet.api import create_app
-from netfleet.store import auth_sql, open_store
+from netfleet.store import open_store
 from tests.support.service import private_postgres, service_settings
 
 pytestmark = pytest.mark.postgres
@@ -27,7 +27,7 @@ def pg_url() -> Iterator[str]:
 async def pg_client(pg_url: str, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     settings = service_settings(tmp_path)
     store = await open_store(pg_url, settings=settings, secret_key=Fernet.generate_key())
-    _, token = await auth_sql.create_token(store, "pg-admin", "admin")
+    _, token = await store.tokens.create("pg-admin", "admin")
     app = create_app(store, settings, metrics_max_age_s=0.0)
     try:
         async with httpx.AsyncClient(

@@ -20,7 +20,7 @@ from schemathesis import GenerationMode
 
 from netfleet.api import create_app
 from netfleet.core.models import Credential
-from netfleet.store import auth_sql, open_store
+from netfleet.store import open_store
 from tests.support.service import service_settings
 
 TOKEN = "nf_schemathesis-admin-token-000000000000"
@@ -34,8 +34,8 @@ def api_schema(tmp_path: Path) -> Iterator[Any]:
 
     async def setup() -> Any:
         store = await open_store(conf.database.url, settings=conf, secret_key=Fernet.generate_key())
-        await auth_sql.ensure_token(store, "admin", "admin", TOKEN)
-        await store.upsert_credential(Credential(username="u", password="p", name="c"))
+        await store.tokens.ensure("admin", "admin", TOKEN)
+        await store.credentials.upsert(Credential(username="u", password="p", name="c"))
         return store
 
     store = asyncio.run(setup())

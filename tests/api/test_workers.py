@@ -43,8 +43,8 @@ async def test_workers_and_sessions(
 
 
 async def test_no_workers_without_runtime(client: httpx.AsyncClient, store: SqlStore) -> None:
-    await store.register_worker("w-stopped", hostname="h", pid=1, concurrency=5)
-    await store.worker_heartbeat("w-stopped", state="stopped")
+    await store.workers.register("w-stopped", hostname="h", pid=1, concurrency=5)
+    await store.workers.heartbeat("w-stopped", state="stopped")
     assert (await client.get("/api/v1/workers")).json()["items"] == []
     all_workers = (await client.get("/api/v1/workers", params={"all": "true"})).json()["items"]
     assert [w["id"] for w in all_workers] == ["w-stopped"]
@@ -108,7 +108,7 @@ async def test_stopping_the_service_gives_back_every_session_slot(
         held = conn.execute(sa.select(sa.func.sum(session_holds.c.held))).scalar() or 0
         return int(running), int(held)
 
-    assert await store.run_sync(counts, write=False) == (len(fleet), len(fleet))
+    assert await store.db.run(counts, write=False) == (len(fleet), len(fleet))
     runtime.stop()
     await asyncio.wait_for(task, timeout=20)
-    assert await store.run_sync(counts, write=False) == (0, 0)
+    assert await store.db.run(counts, write=False) == (0, 0)

@@ -87,7 +87,7 @@ async def _job_state(tmp_path: Path, job_id: int) -> str:
     settings = Settings(service=ServiceSettings(key_file=tmp_path / "secret.key"))
     store = await open_store(f"sqlite:///{tmp_path / 'serve.db'}", settings=settings)
     try:
-        job = await store.get_job(job_id, tasks=False, outputs=False)
+        job = await store.jobs.get(job_id, tasks=False, outputs=False)
         return job.state
     finally:
         await store.close()

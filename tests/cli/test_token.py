@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from netfleet.cli.app import app
 from netfleet.core.settings import Settings
-from netfleet.store import auth_sql, open_store
+from netfleet.store import open_store
 
 
 def test_token_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -28,7 +28,7 @@ def test_token_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     async def verify() -> str | None:
         store = await open_store(db, settings=Settings())
         try:
-            record = await auth_sql.verify_token(store, token)
+            record = await store.tokens.verify(token)
             return None if record is None else record.role
         finally:
             await store.close()

@@ -12,7 +12,7 @@ from netfleet.cli.app import app
 from netfleet.client import Netfleet
 from netfleet.core.errors import DeadlineExceeded, InventoryError, ValidationError
 from netfleet.core.models import CommandResult
-from netfleet.store.interface import TaskOutcome
+from netfleet.store.records import TaskOutcome
 from tests.support.store import KEY
 
 FLEET = """\
@@ -49,9 +49,9 @@ async def test_submit_wait_and_read_results(store_url: str, fleet_file: Path) ->
         assert job.state == "queued"
 
         async def fake_worker() -> None:
-            for task in await nf.store.claim("w", 10, lease_s=30):
+            for task in await nf.store.claims.claim("w", 10, lease_s=30):
                 out = [CommandResult("show version", f"{task.device.name} up", duration_ms=1.5)]
-                await nf.store.complete(
+                await nf.store.completions.complete(
                     task.task_id, "w", task.attempt, TaskOutcome("succeeded", out)
                 )
 

@@ -15,8 +15,7 @@ import pytest
 from netfleet.jobs.schedule import Schedule, build_schedule
 from netfleet.scheduler import Scheduler, run_scheduler
 from netfleet.store import SqlStore
-from netfleet.store import schedules as sql
-from netfleet.store.interface import JobFilter
+from netfleet.store.records import JobFilter
 from tests.support.schedules import Clock, template
 
 
@@ -33,19 +32,19 @@ async def _schedule(store: SqlStore, start: float, **kwargs: Any) -> Schedule:
         "job_template": template(),
         "start_at": datetime.fromtimestamp(start, UTC),
     } | kwargs
-    return await sql.create_schedule(store, build_schedule(**args))
+    return await store.schedules.create(build_schedule(**args))
 
 
 async def _finish_jobs(store: SqlStore) -> None:
     """Finish every unfinished job (cancel: its queued tasks end), like a fast worker."""
-    page = await store.list_jobs(JobFilter(states=("queued", "running")), limit=1000)
+    page = await store.jobs.list(JobFilter(states=("queued", "running")), limit=1000)
     for job in page.items:
-        await store.cancel(job.id)
+        await store.jobs.cancel(job.id)
 
 
 async def _fired(store: SqlStore, schedule: Schedule, base: float) -> list[float]:
     """Fire times with a job, as offsets from ``base``."""
-    return [t - base for t in await sql.fired_times(store, schedule.id)]
+    return [t - base for t in await store.schedules.fired_times(schedule.id)]
 
 
 async def _drain(scheduler: Scheduler, store: SqlStore, rounds: int = 50) -> None:
@@ -68,9 +67,7 @@ async def test_skip_runs_only_the_on_time_firing_after_downtime(store: SqlStore)
     report = await Scheduler(store, now=clock, grace_s=30).tick()
     assert (report.created, report.skipped) == (1, 10)
     assert await _fired(store, s, base) == [600]
-    assert (await sql.get_schedule(store, s.id)).next_fire_at == datetime.fromtimestamp(
-        base + 660, UTC
-    )
+    assert (await store.schedules.get(s.id)).next_fire_at == datetime.fromtimestamp(base + 660, UTC)
 
 
 async def test_skip_runs_nothing_when_every_firing_was_missed(store: SqlStore) -> None:
@@ -133,9 +130,7 @@ async def test_overlap_queue_holds_the_firing_until_the_previous_job_finished(
     assert (await scheduler.tick()).created == 0  # held: not even due
     clock.advance(10)
     assert (await scheduler.tick()).created == 0
-    assert (await sql.get_schedule(store, s.id)).next_fire_at == datetime.fromtimestamp(
-        base + 60, UTC
-    )
+    assert (await store.schedules.get(s.id)).next_fire_at == datetime.fromtimestamp(base + 60, UTC)
     await _finish_jobs(store)
     assert (await scheduler.tick()).created == 1  # the held base+60, 11 s late
     assert await _fired(store, s, base) == [0, 60]
@@ -146,8 +141,7 @@ async def test_overlap_queue_holds_the_firing_until_the_previous_job_finished(
 
 async def test_one_time_schedule_fires_once_then_finishes(store: SqlStore) -> None:
     base = _base()
-    s = await sql.create_schedule(
-        store,
+    s = await store.schedules.create(
         build_schedule(
             name="once", at=datetime.fromtimestamp(base + 30, UTC), job_template=template("r2")
         ),
@@ -159,9 +153,9 @@ async def test_one_time_schedule_fires_once_then_finishes(store: SqlStore) -> No
     assert (await scheduler.tick()).created == 1
     clock.advance(3600)
     assert (await scheduler.tick()).due == 0
-    assert (await sql.get_schedule(store, s.id)).finished
+    assert (await store.schedules.get(s.id)).finished
     assert await _fired(store, s, base) == [30]
-    (job,) = (await store.list_jobs(JobFilter(schedule_id=s.id))).items
+    (job,) = (await store.jobs.list(JobFilter(schedule_id=s.id))).items
     assert job.spec.targets.devices == ["r2"]
     assert job.fire_time == base + 30
 
@@ -176,15 +170,15 @@ async def test_end_at_stops_a_cron_schedule(store: SqlStore) -> None:
         await _finish_jobs(store)
         clock.advance(60)
     assert await _fired(store, s, base) == [0, 60, 120]
-    assert (await sql.get_schedule(store, s.id)).finished
+    assert (await store.schedules.get(s.id)).finished
 
 
 async def test_paused_schedule_does_not_fire(store: SqlStore) -> None:
     base = _base()
     s = await _schedule(store, base)
-    await sql.set_enabled(store, s.id, False)
+    await store.schedules.set_enabled(s.id, False)
     assert (await Scheduler(store, now=Clock(base + 5)).tick()).due == 0
-    await sql.set_enabled(store, s.id, True)
+    await store.schedules.set_enabled(s.id, True)
     assert (await Scheduler(store, now=Clock(base + 5)).tick()).created == 1
 
 
@@ -226,8 +220,7 @@ async def test_daily_schedule_fires_once_per_day_across_transitions(
     tz = ZoneInfo(zone)
     for n, day in enumerate(_transitions(zone)):
         start = (day - timedelta(days=1)).replace(tzinfo=tz)
-        s = await sql.create_schedule(
-            store,
+        s = await store.schedules.create(
             build_schedule(
                 name=f"{zone}-{daily}-{n}",
                 cron=daily,
@@ -244,7 +237,7 @@ async def test_daily_schedule_fires_once_per_day_across_transitions(
             await _finish_jobs(store)
         fired = [
             datetime.fromtimestamp(t, UTC).astimezone(tz)
-            for t in await sql.fired_times(store, s.id)
+            for t in await store.schedules.fired_times(s.id)
         ]
         assert [f.date() for f in fired] == [(day + timedelta(days=d)).date() for d in (-1, 0, 1)]
         expected = spring_local if n == 0 else fall_local
@@ -257,8 +250,8 @@ async def test_daily_schedule_fires_once_per_day_across_transitions(
 
 async def test_per_second_schedule_fires_every_second_in_real_time(store: SqlStore) -> None:
     """Loop + store on the real clock; a finisher stands in for a worker."""
-    s = await sql.create_schedule(
-        store, build_schedule(name="tick", cron="* * * * * *", job_template=template())
+    s = await store.schedules.create(
+        build_schedule(name="tick", cron="* * * * * *", job_template=template())
     )
     stop = asyncio.Event()
 
@@ -273,13 +266,13 @@ async def test_per_second_schedule_fires_every_second_in_real_time(store: SqlSto
     ]
     try:
         for _ in range(200):
-            if len(await sql.fired_times(store, s.id)) >= 4:
+            if len(await store.schedules.fired_times(s.id)) >= 4:
                 break
             await asyncio.sleep(0.05)
     finally:
         stop.set()
         await asyncio.gather(*tasks)
-    fired = list(await sql.fired_times(store, s.id))
+    fired = list(await store.schedules.fired_times(s.id))
     assert len(fired) >= 4
     assert all(t == int(t) for t in fired)
     assert [b - a for a, b in itertools.pairwise(fired)] == [1.0] * (len(fired) - 1)

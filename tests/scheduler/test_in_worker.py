@@ -15,8 +15,7 @@ from netfleet.core.inventory import load_inventory
 from netfleet.core.settings import Settings
 from netfleet.jobs.schedule import build_schedule
 from netfleet.store import open_store
-from netfleet.store import schedules as sql
-from netfleet.store.interface import JobFilter
+from netfleet.store.records import JobFilter
 from netfleet_sim import Simulator
 from tests.support.schedules import start_worker
 
@@ -31,11 +30,10 @@ async def test_per_second_schedule_runs_on_the_simulator_through_a_worker(tmp_pa
         log_path = tmp_path / "worker.log"
         worker: subprocess.Popen[bytes] | None = None
         try:
-            report = await store.import_devices(load_inventory(tmp_path / "inv.yaml").devices)
+            report = await store.devices.import_many(load_inventory(tmp_path / "inv.yaml").devices)
             assert report.ok, report
             device = sim.devices[0].name
-            schedule = await sql.create_schedule(
-                store,
+            schedule = await store.schedules.create(
                 build_schedule(
                     name="every-second",
                     cron="* * * * * *",
@@ -52,7 +50,7 @@ async def test_per_second_schedule_runs_on_the_simulator_through_a_worker(tmp_pa
             worker = start_worker(url, env, log_path)
             succeeded: list[float] = []
             for _ in range(300):
-                page = await store.list_jobs(JobFilter(schedule_id=schedule.id), limit=100)
+                page = await store.jobs.list(JobFilter(schedule_id=schedule.id), limit=100)
                 succeeded = sorted(
                     j.fire_time for j in page.items if j.state == "succeeded" and j.fire_time
                 )
@@ -61,11 +59,11 @@ async def test_per_second_schedule_runs_on_the_simulator_through_a_worker(tmp_pa
                 await asyncio.sleep(0.1)
             assert len(succeeded) >= 3, log_path.read_text(errors="replace")[-3000:]
 
-            fired = list(await sql.fired_times(store, schedule.id))
+            fired = list(await store.schedules.fired_times(schedule.id))
             assert fired == [fired[0] + i for i in range(len(fired))]  # every second, once
-            page = await store.list_jobs(JobFilter(schedule_id=schedule.id), limit=100)
+            page = await store.jobs.list(JobFilter(schedule_id=schedule.id), limit=100)
             first = min(page.items, key=lambda j: j.fire_time or 0)
-            job = await store.get_job(first.id, tasks=True, outputs=True)
+            job = await store.jobs.get(first.id, tasks=True, outputs=True)
             assert job.state == "succeeded"
             assert job.tasks is not None
             (task,) = job.tasks

@@ -13,8 +13,7 @@ import sqlalchemy as sa
 from netfleet.jobs.schedule import build_schedule
 from netfleet.scheduler import run_scheduler
 from netfleet.store import SqlStore, open_store
-from netfleet.store import schedules as sql
-from netfleet.store.interface import JobFilter
+from netfleet.store.records import JobFilter
 from netfleet.store.schema import jobs
 from tests.support.schedules import KEY, Clock, template
 from tests.support.store import add_devices
@@ -45,8 +44,7 @@ async def test_three_schedulers_fire_each_firing_exactly_once(pg_stores: list[Sq
     base = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)
     names = {"every-second": "* * * * * *", "every-2s": "*/2 * * * * *", "odd": "1-59/2 * * * * *"}
     schedules = [
-        await sql.create_schedule(
-            store,
+        await store.schedules.create(
             build_schedule(name=name, cron=expr, job_template=template("r1", "r2"), start_at=base),
         )
         for name, expr in names.items()
@@ -59,9 +57,9 @@ async def test_three_schedulers_fire_each_firing_exactly_once(pg_stores: list[Sq
     ]
 
     async def finish_jobs() -> None:  # stands in for the workers
-        page = await store.list_jobs(JobFilter(states=("queued", "running")), limit=1000)
+        page = await store.jobs.list(JobFilter(states=("queued", "running")), limit=1000)
         for job in page.items:
-            await store.cancel(job.id)
+            await store.jobs.cancel(job.id)
 
     end = base.timestamp() + SECONDS - 1
     try:
@@ -70,7 +68,7 @@ async def test_three_schedulers_fire_each_firing_exactly_once(pg_stores: list[Sq
             await asyncio.sleep(0.02)
             await finish_jobs()
         for _ in range(500):  # let the schedulers catch up with the clock
-            pending = [await sql.get_schedule(store, s.id) for s in schedules]
+            pending = [await store.schedules.get(s.id) for s in schedules]
             if all(
                 p.next_fire_at is not None and p.next_fire_at.timestamp() > end for p in pending
             ):
@@ -85,7 +83,7 @@ async def test_three_schedulers_fire_each_firing_exactly_once(pg_stores: list[Sq
         rows = conn.execute(sa.select(jobs.c.schedule_id, jobs.c.fire_time))
         return Counter((int(r[0]), float(r[1])) for r in rows)
 
-    per_firing = await store.run_sync(count, write=False)
+    per_firing = await store.db.run(count, write=False)
     assert set(per_firing.values()) == {1}  # no duplicate
     for s in schedules:
         expected = [

@@ -18,8 +18,7 @@ from netfleet.core.models import Credential, DeviceSpec
 from netfleet.core.settings import Settings
 from netfleet.jobs.schedule import build_schedule
 from netfleet.store import open_store
-from netfleet.store import schedules as sql
-from netfleet.store.interface import JobFilter
+from netfleet.store.records import JobFilter
 from netfleet.store.schema import jobs
 from tests.support.schedules import KEY, start_worker, template
 
@@ -52,7 +51,7 @@ async def test_three_worker_processes_fire_each_firing_exactly_once(
     logs = [tmp_path / f"worker{i}.log" for i in range(PROCESSES)]
     try:
         # Port 1 refuses at once: each job fails fast, so overlap control never holds long.
-        await store.upsert_device(
+        await store.devices.upsert(
             DeviceSpec(name="r1", host="127.0.0.1", port=1, platform="cisco_ios",
                        credentials=(Credential("admin", password="pw", name="lab"),))
         )  # fmt: skip
@@ -60,8 +59,7 @@ async def test_three_worker_processes_fire_each_firing_exactly_once(
         base = now.replace(microsecond=0) + timedelta(seconds=LEAD_S)
         end = base + timedelta(seconds=SPAN_S)
         schedules = [
-            await sql.create_schedule(
-                store,
+            await store.schedules.create(
                 build_schedule(
                     name=name,
                     cron=expr,
@@ -85,8 +83,8 @@ async def test_three_worker_processes_fire_each_firing_exactly_once(
             return "\n".join(log.read_text(errors="replace")[-1500:] for log in logs)
 
         for _ in range(600):
-            current = [await sql.get_schedule(store, s.id) for s in schedules]
-            busy = await store.list_jobs(JobFilter(states=("queued", "running")), limit=1)
+            current = [await store.schedules.get(s.id) for s in schedules]
+            busy = await store.jobs.list(JobFilter(states=("queued", "running")), limit=1)
             if all(s.finished for s in current) and not busy.items:
                 break
             assert all(w.poll() is None for w in workers), tails()
@@ -98,7 +96,7 @@ async def test_three_worker_processes_fire_each_firing_exactly_once(
             rows = conn.execute(sa.select(jobs.c.schedule_id, jobs.c.fire_time))
             return Counter((int(r[0]), float(r[1])) for r in rows)
 
-        per_firing = await store.run_sync(count, write=False)
+        per_firing = await store.db.run(count, write=False)
         assert set(per_firing.values()) == {1}, per_firing  # no duplicate
         for s in schedules:
             step = 2 if s.name == "even-seconds" else 1

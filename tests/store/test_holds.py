@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from netfleet.core.models import CommandResult
 from netfleet.store import SqlStore
-from netfleet.store.interface import ClaimedTask, TaskOutcome
+from netfleet.store.records import ClaimedTask, TaskOutcome
 from tests.support.store import add_devices, commands, config
 
 OK = TaskOutcome("succeeded", [CommandResult("show version", "Cisco IOS")])
@@ -37,60 +37,60 @@ async def counts(store: SqlStore, device: str) -> tuple[int, dict[str, int]]:
         ).all()
         return running, {w: n for w, n in held if n}
 
-    return await store.run_sync(op, write=False)
+    return await store.db.run(op, write=False)
 
 
 async def finish(store: SqlStore, worker: str, task: ClaimedTask, *, keep: bool) -> None:
-    await store.complete(task.task_id, worker, task.attempt, KEEP if keep else OK)
+    await store.completions.complete(task.task_id, worker, task.attempt, KEEP if keep else OK)
 
 
 async def test_kept_session_stays_counted_and_blocks_other_workers(store: SqlStore) -> None:
     await add_devices(store, "r1", max_sessions=1)
     for _ in range(3):
-        await store.submit(commands("r1"))
-    (t1,) = await store.claim("w1", 5, lease_s=30)
+        await store.jobs.submit(commands("r1"))
+    (t1,) = await store.claims.claim("w1", 5, lease_s=30)
     assert not t1.used_hold
     await finish(store, "w1", t1, keep=True)
     assert await counts(store, "r1") == (1, {"w1": 1})
     # The idle session still occupies the device's only session: w2 gets nothing.
-    assert await store.claim("w2", 5, lease_s=30) == []
+    assert await store.claims.claim("w2", 5, lease_s=30) == []
     # w1 runs its next task on that idle session: the hold is consumed, no new slot.
-    (t2,) = await store.claim("w1", 5, lease_s=30)
+    (t2,) = await store.claims.claim("w1", 5, lease_s=30)
     assert t2.used_hold
     assert await counts(store, "r1") == (1, {})
     await finish(store, "w1", t2, keep=False)
     assert await counts(store, "r1") == (0, {})
-    (t3,) = await store.claim("w2", 5, lease_s=30)
+    (t3,) = await store.claims.claim("w2", 5, lease_s=30)
     assert not t3.used_hold
 
 
 async def test_release_holds_frees_slots_and_is_clamped(store: SqlStore) -> None:
     await add_devices(store, "r1", max_sessions=2)
     for _ in range(4):
-        await store.submit(commands("r1"))
-    tasks = await store.claim("w1", 2, lease_s=30)
+        await store.jobs.submit(commands("r1"))
+    tasks = await store.claims.claim("w1", 2, lease_s=30)
     for t in tasks:
         await finish(store, "w1", t, keep=True)
     assert await counts(store, "r1") == (2, {"w1": 2})
     device_id = tasks[0].device_id
-    assert await store.release_holds("w1", {device_id: 1}) == 1
+    assert await store.holds.release("w1", {device_id: 1}) == 1
     assert await counts(store, "r1") == (1, {"w1": 1})
     # Another worker's release (or a repeated one) never frees what it does not hold.
-    assert await store.release_holds("w2", {device_id: 5}) == 0
-    assert await store.release_holds("w1", {device_id: 5}) == 1
-    assert await store.release_holds("w1", {device_id: 1}) == 0
+    assert await store.holds.release("w2", {device_id: 5}) == 0
+    assert await store.holds.release("w1", {device_id: 5}) == 1
+    assert await store.holds.release("w1", {device_id: 1}) == 0
     assert await counts(store, "r1") == (0, {})
-    got = await store.claim("w2", 5, lease_s=30)
+    got = await store.claims.claim("w2", 5, lease_s=30)
     assert len(got) == 2
     assert not any(t.used_hold for t in got)
 
 
 async def test_release_all_holds_of_a_worker(store: SqlStore) -> None:
     await add_devices(store, "r1", "r2", max_sessions=2)
-    await store.submit(commands("r1", "r2"))
-    for t in await store.claim("w1", 5, lease_s=30):
+    await store.jobs.submit(commands("r1", "r2"))
+    for t in await store.claims.claim("w1", 5, lease_s=30):
         await finish(store, "w1", t, keep=True)
-    assert await store.release_holds("w1") == 2
+    assert await store.holds.release("w1") == 2
     assert await counts(store, "r1") == (0, {})
     assert await counts(store, "r2") == (0, {})
 
@@ -98,56 +98,56 @@ async def test_release_all_holds_of_a_worker(store: SqlStore) -> None:
 async def test_claim_uses_own_hold_and_free_slots(store: SqlStore) -> None:
     await add_devices(store, "r1", max_sessions=2)
     for _ in range(4):
-        await store.submit(commands("r1"))
-    (t1,) = await store.claim("w1", 1, lease_s=30)
+        await store.jobs.submit(commands("r1"))
+    (t1,) = await store.claims.claim("w1", 1, lease_s=30)
     await finish(store, "w1", t1, keep=True)
     # One hold and one free slot: w1 gets two tasks, one on its idle session.
-    got = await store.claim("w1", 5, lease_s=30)
+    got = await store.claims.claim("w1", 5, lease_s=30)
     assert sorted(t.used_hold for t in got) == [False, True]
     assert await counts(store, "r1") == (2, {})
-    assert await store.claim("w2", 5, lease_s=30) == []
+    assert await store.claims.claim("w2", 5, lease_s=30) == []
 
 
 async def test_exclusive_task_with_holds(store: SqlStore) -> None:
     await add_devices(store, "r1", max_sessions=3)
-    await store.submit(commands("r1"))
-    (t1,) = await store.claim("w1", 1, lease_s=30)
+    await store.jobs.submit(commands("r1"))
+    (t1,) = await store.claims.claim("w1", 1, lease_s=30)
     await finish(store, "w1", t1, keep=True)
-    cfg = await store.submit(config("r1"))
+    cfg = await store.jobs.submit(config("r1"))
     # w2 may not: w1's idle session is open on the device.
-    assert await store.claim("w2", 5, lease_s=30) == []
+    assert await store.claims.claim("w2", 5, lease_s=30) == []
     # w1 may: the only session counted is its own idle one.
-    (excl,) = await store.claim("w1", 5, lease_s=30)
+    (excl,) = await store.claims.claim("w1", 5, lease_s=30)
     assert excl.job_id == cfg.id
     assert excl.exclusive
     assert excl.used_hold
-    await store.submit(commands("r1"))
-    assert await store.claim("w1", 5, lease_s=30) == []
-    assert await store.claim("w2", 5, lease_s=30) == []
+    await store.jobs.submit(commands("r1"))
+    assert await store.claims.claim("w1", 5, lease_s=30) == []
+    assert await store.claims.claim("w2", 5, lease_s=30) == []
     await finish(store, "w1", excl, keep=True)
     assert await counts(store, "r1") == (1, {"w1": 1})
     # Exclusivity ended with the task; the hold stays w1's; w2 takes a free slot.
-    (t2,) = await store.claim("w2", 5, lease_s=30)
+    (t2,) = await store.claims.claim("w2", 5, lease_s=30)
     assert not t2.used_hold
     assert await counts(store, "r1") == (2, {"w1": 1})
 
 
 async def test_exclusive_task_waits_for_other_workers_holds(store: SqlStore) -> None:
     await add_devices(store, "r1", max_sessions=3)
-    await store.submit(commands("r1"))
-    (t1,) = await store.claim("w1", 1, lease_s=30)
+    await store.jobs.submit(commands("r1"))
+    (t1,) = await store.claims.claim("w1", 1, lease_s=30)
     await finish(store, "w1", t1, keep=True)
-    await store.submit(commands("r1"))
-    (t2,) = await store.claim("w2", 1, lease_s=30)
+    await store.jobs.submit(commands("r1"))
+    (t2,) = await store.claims.claim("w2", 1, lease_s=30)
     await finish(store, "w2", t2, keep=True)
-    await store.submit(config("r1"))
+    await store.jobs.submit(config("r1"))
     # Two idle sessions of two workers: nobody may run the exclusive task ...
-    assert await store.claim("w1", 5, lease_s=30) == []
-    assert await store.claim("w2", 5, lease_s=30) == []
+    assert await store.claims.claim("w1", 5, lease_s=30) == []
+    assert await store.claims.claim("w2", 5, lease_s=30) == []
     # ... until one of them closes its idle session.
-    await store.release_holds("w2", {t2.device_id: 1})
-    assert await store.claim("w2", 5, lease_s=30) == []
-    (excl,) = await store.claim("w1", 5, lease_s=30)
+    await store.holds.release("w2", {t2.device_id: 1})
+    assert await store.claims.claim("w2", 5, lease_s=30) == []
+    (excl,) = await store.claims.claim("w1", 5, lease_s=30)
     assert excl.exclusive
     assert excl.used_hold
 
@@ -155,25 +155,25 @@ async def test_exclusive_task_waits_for_other_workers_holds(store: SqlStore) -> 
 async def test_expired_holds_are_reaped_not_renewed(store: SqlStore) -> None:
     await add_devices(store, "r1", max_sessions=1)
     for _ in range(2):
-        await store.submit(commands("r1"))
-    (t1,) = await store.claim("w1", 1, lease_s=0.4)
+        await store.jobs.submit(commands("r1"))
+    (t1,) = await store.claims.claim("w1", 1, lease_s=0.4)
     await finish(store, "w1", t1, keep=True)
     # Renewed by heartbeats (without running tasks too) while the worker lives ...
     for _ in range(8):
         await asyncio.sleep(0.1)
-        await store.heartbeat("w1", [], lease_s=0.4)
-        assert (await store.reap()).holds_freed == 0
+        await store.claims.heartbeat("w1", [], lease_s=0.4)
+        assert (await store.claims.reap()).holds_freed == 0
     assert await counts(store, "r1") == (1, {"w1": 1})
     # ... freed once the worker stops beating; a late heartbeat does not revive it.
     await asyncio.sleep(0.6)
-    await store.heartbeat("w1", [], lease_s=30)
-    assert await store.claim("w1", 1, lease_s=30) == []  # an expired hold is not consumed
-    result = await store.reap()
+    await store.claims.heartbeat("w1", [], lease_s=30)
+    assert await store.claims.claim("w1", 1, lease_s=30) == []  # an expired hold is not consumed
+    result = await store.claims.reap()
     assert result.holds_freed == 1
     assert await counts(store, "r1") == (0, {})
     # The worker's late release after the reap frees nothing (no double free).
-    assert await store.release_holds("w1", {t1.device_id: 1}) == 0
-    (t2,) = await store.claim("w2", 1, lease_s=30)
+    assert await store.holds.release("w1", {t1.device_id: 1}) == 0
+    (t2,) = await store.claims.claim("w2", 1, lease_s=30)
     assert not t2.used_hold
     assert await counts(store, "r1") == (1, {})
 
@@ -181,9 +181,9 @@ async def test_expired_holds_are_reaped_not_renewed(store: SqlStore) -> None:
 async def test_keep_after_expiry_does_not_revive_dead_holds(store: SqlStore) -> None:
     await add_devices(store, "r1", max_sessions=3)
     for _ in range(3):
-        await store.submit(commands("r1"))
-    (t1,) = await store.claim("w1", 1, lease_s=0.2)
-    (t2,) = await store.claim("w1", 1, lease_s=30)
+        await store.jobs.submit(commands("r1"))
+    (t1,) = await store.claims.claim("w1", 1, lease_s=0.2)
+    (t2,) = await store.claims.claim("w1", 1, lease_s=30)
     await finish(store, "w1", t1, keep=True)
     await asyncio.sleep(0.3)  # t1's hold expired (not reaped yet)
     await finish(store, "w1", t2, keep=True)
@@ -193,26 +193,26 @@ async def test_keep_after_expiry_does_not_revive_dead_holds(store: SqlStore) -> 
 async def test_lowering_max_sessions_below_holds(store: SqlStore) -> None:
     await add_devices(store, "r1", max_sessions=3)
     for _ in range(6):
-        await store.submit(commands("r1"))
-    running = await store.claim("w1", 3, lease_s=30)
+        await store.jobs.submit(commands("r1"))
+    running = await store.claims.claim("w1", 3, lease_s=30)
     for t in running:
         await finish(store, "w1", t, keep=True)
     await add_devices(store, "r1", max_sessions=1)  # the CHECK holds: 3 sessions counted
     assert await counts(store, "r1") == (3, {"w1": 3})
-    assert await store.claim("w2", 5, lease_s=30) == []
-    await store.release_holds("w1", {running[0].device_id: 3})
+    assert await store.claims.claim("w2", 5, lease_s=30) == []
+    await store.holds.release("w1", {running[0].device_id: 3})
     assert await counts(store, "r1") == (0, {})
-    assert len(await store.claim("w2", 5, lease_s=30)) == 1
+    assert len(await store.claims.claim("w2", 5, lease_s=30)) == 1
 
 
 async def test_fenced_completion_with_keep_changes_nothing(store: SqlStore) -> None:
     await add_devices(store, "r1", max_sessions=2)
-    await store.submit(commands("r1"))
-    (t1,) = await store.claim("w1", 1, lease_s=0.1)
+    await store.jobs.submit(commands("r1"))
+    (t1,) = await store.claims.claim("w1", 1, lease_s=0.1)
     await asyncio.sleep(0.2)
-    await store.reap()
+    await store.claims.reap()
     assert await counts(store, "r1") == (0, {})
-    results = await store.complete_many("w1", [(t1.task_id, t1.attempt, KEEP)])
+    results = await store.completions.complete_many("w1", [(t1.task_id, t1.attempt, KEEP)])
     assert results == [None]
     assert await counts(store, "r1") == (0, {})
 
@@ -221,34 +221,34 @@ async def test_fenced_completion_with_keep_changes_nothing(store: SqlStore) -> N
 async def test_counts_never_negative(store: SqlStore, keep: bool) -> None:
     await add_devices(store, "r1", max_sessions=2)
     for _ in range(6):
-        await store.submit(commands("r1"))
+        await store.jobs.submit(commands("r1"))
     for _ in range(3):
-        for t in await store.claim("w1", 5, lease_s=30):
+        for t in await store.claims.claim("w1", 5, lease_s=30):
             await finish(store, "w1", t, keep=keep)
-    await store.release_holds("w1")
-    await store.release_holds("w1")
+    await store.holds.release("w1")
+    await store.holds.release("w1")
     assert await counts(store, "r1") == (0, {})
 
 
 async def test_heartbeat_names_devices_where_holds_block_an_exclusive_task(store: SqlStore) -> None:
     await add_devices(store, "r1", "r2", max_sessions=2)
-    await store.submit(commands("r1", "r2"))
+    await store.jobs.submit(commands("r1", "r2"))
     ids = {}
-    for t in await store.claim("w1", 5, lease_s=30):
+    for t in await store.claims.claim("w1", 5, lease_s=30):
         ids[t.device.name] = t.device_id
         await finish(store, "w1", t, keep=True)
-    beat = await store.heartbeat("w1", [], lease_s=30)
+    beat = await store.claims.heartbeat("w1", [], lease_s=30)
     assert beat.close_idle == frozenset()
-    await store.submit(commands("r1"))
-    await store.submit(config("r2"))
-    beat = await store.heartbeat("w1", [], lease_s=30)
+    await store.jobs.submit(commands("r1"))
+    await store.jobs.submit(config("r2"))
+    beat = await store.claims.heartbeat("w1", [], lease_s=30)
     # r2's exclusive task may be taken by w1 itself (its idle session is the only one).
     assert beat.close_idle == frozenset()
     # With another worker's idle session on r2 too, w1's must go for the exclusive task.
-    (extra,) = await store.claim("w2", 1, lease_s=30)
+    (extra,) = await store.claims.claim("w2", 1, lease_s=30)
     assert extra.device.name == "r1"
-    await store.submit(commands("r2"))
-    for t in await store.claim("w2", 5, lease_s=30):
+    await store.jobs.submit(commands("r2"))
+    for t in await store.claims.claim("w2", 5, lease_s=30):
         await finish(store, "w2", t, keep=True)
-    beat = await store.heartbeat("w1", [], lease_s=30)
+    beat = await store.claims.heartbeat("w1", [], lease_s=30)
     assert beat.close_idle == {ids["r2"]}

@@ -30,8 +30,8 @@ async def test_secrets_are_encrypted_at_rest(store: SqlStore, store_url: str) ->
         device("r1"),
         credentials=(Credential("admin", password=SECRET, enable_secret=SECRET, name="lab"),),
     )
-    await store.upsert_device(spec)
-    stored = await store.run_sync(
+    await store.devices.upsert(spec)
+    stored = await store.db.run(
         lambda c: c.execute(sa.text("SELECT * FROM credentials")).all(), write=False
     )
     assert SECRET not in repr(stored)
@@ -40,38 +40,38 @@ async def test_secrets_are_encrypted_at_rest(store: SqlStore, store_url: str) ->
         for path in (db, db.with_name(db.name + "-wal")):
             if path.exists():
                 assert SECRET.encode() not in path.read_bytes()
-    plain = await store.get_device("r1")
+    plain = await store.devices.get("r1")
     assert plain.spec.credentials[0].password is None
     assert plain.credential_names == ("lab",)
-    full = await store.get_device("r1", with_secrets=True)
+    full = await store.devices.get("r1", with_secrets=True)
     assert full.spec.credentials[0].password == SECRET
     assert SECRET not in repr(full)
 
 
 async def test_wrong_key_cannot_decrypt(store: SqlStore, store_url: str) -> None:
     await add_devices(store, "r1")
-    await store.submit(commands("r1"))
+    await store.jobs.submit(commands("r1"))
     from cryptography.fernet import Fernet
 
     other = await open_store(store_url, secret_key=Fernet.generate_key(), migrate=False)
     try:
         with pytest.raises(StoreError, match="secret key differs"):
-            await other.claim("w", 1, lease_s=30)
+            await other.claims.claim("w", 1, lease_s=30)
     finally:
         await other.close()
 
 
 async def test_credential_change_reaches_the_next_claim(store: SqlStore) -> None:
     await add_devices(store, "r1")
-    await store.submit(commands("r1"))
-    (t1,) = await store.claim("w", 1, lease_s=30)
+    await store.jobs.submit(commands("r1"))
+    (t1,) = await store.claims.claim("w", 1, lease_s=30)
     assert t1.device.credentials[0].password == "pw-r1"
-    await store.upsert_credential(Credential("admin", password="rotated", name="cred-r1"))
-    await store.submit(commands("r1"))
-    (t2,) = await store.claim("w", 1, lease_s=30)
+    await store.credentials.upsert(Credential("admin", password="rotated", name="cred-r1"))
+    await store.jobs.submit(commands("r1"))
+    (t2,) = await store.claims.claim("w", 1, lease_s=30)
     assert t2.device.credentials[0].password == "rotated"
     with pytest.raises(Conflict, match="used by"):
-        await store.delete_credential("cred-r1")
+        await store.credentials.delete("cred-r1")
 
 
 async def test_device_round_trip_and_update(store: SqlStore) -> None:
@@ -80,33 +80,33 @@ async def test_device_round_trip_and_update(store: SqlStore) -> None:
         jump_host=JumpHost("10.0.0.1", 2022, Credential("jump", password="j", name="jumpcred")),
         data={"site": "lab1"},
     )
-    rec = await store.upsert_device(spec)
-    got = await store.get_device("r1", with_secrets=True)
+    rec = await store.devices.upsert(spec)
+    got = await store.devices.get("r1", with_secrets=True)
     assert got.spec == spec
     assert got.spec.data == {"site": "lab1"}
-    assert (await store.upsert_device(spec)).generation == rec.generation
-    bigger = await store.upsert_device(dataclasses.replace(spec, max_sessions=5))
+    assert (await store.devices.upsert(spec)).generation == rec.generation
+    bigger = await store.devices.upsert(dataclasses.replace(spec, max_sessions=5))
     assert bigger.generation == rec.generation + 1
     assert bigger.spec.max_sessions == 5
 
 
 async def test_list_devices_filters_and_pages(store: SqlStore) -> None:
     for i in range(5):
-        await store.upsert_device(device(f"edge{i}", groups=("edge",)))
-    await store.upsert_device(device("core1", groups=("core",)))
-    page = await store.list_devices(groups=["edge"], limit=3)
-    rest = await store.list_devices(groups=["edge"], limit=3, cursor=page.next_cursor)
+        await store.devices.upsert(device(f"edge{i}", groups=("edge",)))
+    await store.devices.upsert(device("core1", groups=("core",)))
+    page = await store.devices.list(groups=["edge"], limit=3)
+    rest = await store.devices.list(groups=["edge"], limit=3, cursor=page.next_cursor)
     names = [d.name for d in page.items + rest.items]
     assert names == [f"edge{i}" for i in range(5)]
     assert rest.next_cursor is None
-    assert [d.name for d in (await store.list_devices(name_glob="core*")).items] == ["core1"]
-    assert len((await store.list_devices(tags=["lab"], limit=100)).items) == 6
-    assert (await store.list_devices(platform="linux")).items == ()
+    assert [d.name for d in (await store.devices.list(name_glob="core*")).items] == ["core1"]
+    assert len((await store.devices.list(tags=["lab"], limit=100)).items) == 6
+    assert (await store.devices.list(platform="linux")).items == ()
 
 
 async def test_import_reports_each_row(store: SqlStore) -> None:
     good = device("ok1")
-    report = await store.import_devices(
+    report = await store.devices.import_many(
         [good, dataclasses.replace(device("bad"), platform="vax_vms"), device("ok2")]
     )
     assert [(r.name, r.action) for r in report.rows] == [
@@ -115,40 +115,40 @@ async def test_import_reports_each_row(store: SqlStore) -> None:
         ("ok2", "created"),
     ]
     assert "vax_vms" in (report.rows[1].error or "")
-    again = await store.import_devices([good])
+    again = await store.devices.import_many([good])
     assert again.rows[0].action == "unchanged"
     assert again.ok
 
 
 async def test_bad_devices_are_rejected(store: SqlStore) -> None:
     with pytest.raises(UnknownPlatform, match="vax_vms"):
-        await store.upsert_device(dataclasses.replace(device("r1"), platform="vax_vms"))
+        await store.devices.upsert(dataclasses.replace(device("r1"), platform="vax_vms"))
     with pytest.raises(ValidationError, match="port"):
-        await store.upsert_device(dataclasses.replace(device("r1"), port=70000))
+        await store.devices.upsert(dataclasses.replace(device("r1"), port=70000))
     with pytest.raises(NotFound):
-        await store.get_device("r1")
+        await store.devices.get("r1")
 
 
 async def test_delete_device_with_active_tasks_conflicts(store: SqlStore) -> None:
     await add_devices(store, "r1")
-    job = await store.submit(commands("r1"))
+    job = await store.jobs.submit(commands("r1"))
     with pytest.raises(Conflict, match="queued or running"):
-        await store.delete_device("r1")
-    await store.cancel(job.id)
-    await store.delete_device("r1")
+        await store.devices.delete("r1")
+    await store.jobs.cancel(job.id)
+    await store.devices.delete("r1")
     with pytest.raises(NotFound):
-        await store.delete_device("r1")
-    assert (await store.get_job(job.id)).tasks[0].device_name == "r1"  # type: ignore[index]
+        await store.devices.delete("r1")
+    assert (await store.jobs.get(job.id)).tasks[0].device_name == "r1"  # type: ignore[index]
 
 
 async def test_workers_register_and_heartbeat(store: SqlStore) -> None:
-    rec = await store.register_worker("w1", hostname="h", pid=42, concurrency=10)
+    rec = await store.workers.register("w1", hostname="h", pid=42, concurrency=10)
     assert rec.state == "starting"
-    await store.worker_heartbeat("w1", state="running", stats={"tasks": 3})
-    (w,) = await store.list_workers(alive_within_s=60)
+    await store.workers.heartbeat("w1", state="running", stats={"tasks": 3})
+    (w,) = await store.workers.list(alive_within_s=60)
     assert (w.id, w.state, w.stats) == ("w1", "running", {"tasks": 3})
     with pytest.raises(NotFound):
-        await store.worker_heartbeat("ghost")
+        await store.workers.heartbeat("ghost")
 
 
 async def test_unreachable_database_is_database_unavailable() -> None:

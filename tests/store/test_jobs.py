@@ -11,7 +11,7 @@ from netfleet.core.errors import Conflict, NotFound, ValidationError
 from netfleet.core.models import CommandResult
 from netfleet.jobs.model import JobSpec, parse_job_spec
 from netfleet.store import SqlStore
-from netfleet.store.interface import JobFilter, TaskOutcome
+from netfleet.store.records import JobFilter, TaskOutcome
 from tests.support.store import add_devices, commands, device
 
 OK = TaskOutcome("succeeded", [CommandResult("show version", "ok")])
@@ -19,16 +19,16 @@ OK = TaskOutcome("succeeded", [CommandResult("show version", "ok")])
 
 async def test_migrate_is_idempotent_and_reaches_head(store: SqlStore) -> None:
     await store.migrate()
-    version = await store.run_sync(
+    version = await store.db.run(
         lambda c: c.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
     )
     from alembic.script import ScriptDirectory
 
-    from netfleet.store import base
+    from netfleet.store import database
 
-    head = ScriptDirectory(str(base._MIGRATIONS)).get_current_head()
+    head = ScriptDirectory(str(database._MIGRATIONS)).get_current_head()
     assert version == head
-    tables = await store.run_sync(lambda c: set(sa.inspect(c).get_table_names()))
+    tables = await store.db.run(lambda c: set(sa.inspect(c).get_table_names()))
     assert {"jobs", "tasks", "task_outputs", "device_slots", "schedules", "workers"} <= tables
 
 
@@ -48,9 +48,9 @@ async def test_submit_rejects_unknown_targets_and_stores_nothing(
 ) -> None:
     await add_devices(store, "r1")
     with pytest.raises(ValidationError, match=field):
-        await store.submit(parse_job_spec(spec))
-    assert (await store.list_jobs()).items == ()
-    assert await store.claim("w", 10, lease_s=30) == []
+        await store.jobs.submit(parse_job_spec(spec))
+    assert (await store.jobs.list()).items == ()
+    assert await store.claims.claim("w", 10, lease_s=30) == []
 
 
 @pytest.mark.parametrize(
@@ -78,38 +78,38 @@ def test_job_spec_validation_names_the_field(spec: dict[str, Any], field: str) -
 
 async def test_fan_out_one_task_per_device(store: SqlStore) -> None:
     for name, groups in [("a1", ("edge",)), ("a2", ("edge", "core")), ("b1", ("core",))]:
-        await store.upsert_device(device(name, groups=groups))
+        await store.devices.upsert(device(name, groups=groups))
     await add_devices(store, "solo")
-    job = await store.submit(
+    job = await store.jobs.submit(
         JobSpec.model_validate(
             {"targets": {"devices": ["solo", "a1"], "groups": ["edge"]}, "commands": ["show ip"]}
         )
     )
-    full = await store.get_job(job.id)
+    full = await store.jobs.get(job.id)
     assert [t.device_name for t in full.tasks or ()] == ["a1", "a2", "solo"]
     assert full.counts.total == 3
     assert full.state == "queued"
-    narrowed = await store.submit(
+    narrowed = await store.jobs.submit(
         JobSpec.model_validate(
             {"targets": {"groups": ["edge", "core"], "filter": "name=a*"}, "commands": ["x"]}
         )
     )
-    assert [t.device_name for t in (await store.get_job(narrowed.id)).tasks or ()] == ["a1", "a2"]
+    assert [t.device_name for t in (await store.jobs.get(narrowed.id)).tasks or ()] == ["a1", "a2"]
 
 
 async def test_idempotency_key_returns_the_existing_job(store: SqlStore) -> None:
     await add_devices(store, "r1", "r2")
-    first = await store.submit(commands("r1", idempotency_key="k1"))
-    again = await store.submit(commands("r1", idempotency_key="k1"))
+    first = await store.jobs.submit(commands("r1", idempotency_key="k1"))
+    again = await store.jobs.submit(commands("r1", idempotency_key="k1"))
     assert again.id == first.id
-    assert len((await store.list_jobs()).items) == 1
+    assert len((await store.jobs.list()).items) == 1
     with pytest.raises(Conflict, match="k1"):
-        await store.submit(commands("r2", idempotency_key="k1"))
+        await store.jobs.submit(commands("r2", idempotency_key="k1"))
 
 
 async def test_schedule_firing_creates_exactly_one_job(store: SqlStore) -> None:
     await add_devices(store, "r1")
-    sid = await store.run_sync(
+    sid = await store.db.run(
         lambda c: c.execute(
             sa.text(
                 "INSERT INTO schedules (name, kind, expression, timezone, job_template, "
@@ -118,69 +118,71 @@ async def test_schedule_firing_creates_exactly_one_job(store: SqlStore) -> None:
             )
         ).scalar_one()
     )
-    a = await store.submit(commands("r1"), schedule_id=sid, fire_time=1000.0)
-    b = await store.submit(commands("r1"), schedule_id=sid, fire_time=1000.0)
-    c = await store.submit(commands("r1"), schedule_id=sid, fire_time=1060.0)
+    a = await store.jobs.submit(commands("r1"), schedule_id=sid, fire_time=1000.0)
+    b = await store.jobs.submit(commands("r1"), schedule_id=sid, fire_time=1000.0)
+    c = await store.jobs.submit(commands("r1"), schedule_id=sid, fire_time=1060.0)
     assert a.id == b.id != c.id
-    page = await store.list_jobs(JobFilter(schedule_id=sid))
+    page = await store.jobs.list(JobFilter(schedule_id=sid))
     assert sorted(j.id for j in page.items) == sorted({a.id, c.id})
 
 
 async def test_cancel_queued_job(store: SqlStore) -> None:
     await add_devices(store, "r1", "r2")
-    job = await store.submit(commands("r1", "r2"))
-    cancelled = await store.cancel(job.id)
+    job = await store.jobs.submit(commands("r1", "r2"))
+    cancelled = await store.jobs.cancel(job.id)
     assert cancelled.state == "cancelled"
     assert cancelled.finished_at is not None
     assert {t.state for t in cancelled.tasks or ()} == {"cancelled"}
-    assert await store.claim("w", 10, lease_s=30) == []
+    assert await store.claims.claim("w", 10, lease_s=30) == []
     with pytest.raises(Conflict, match="finished"):
-        await store.cancel(job.id)
+        await store.jobs.cancel(job.id)
     with pytest.raises(NotFound):
-        await store.cancel(123_456)
+        await store.jobs.cancel(123_456)
 
 
 async def test_list_jobs_filters_and_pages(store: SqlStore) -> None:
     await add_devices(store, "r1", "r2")
-    ids = [(await store.submit(commands("r1" if i % 2 else "r2"))).id for i in range(5)]
-    page1 = await store.list_jobs(limit=2)
-    page2 = await store.list_jobs(limit=2, cursor=page1.next_cursor)
+    ids = [(await store.jobs.submit(commands("r1" if i % 2 else "r2"))).id for i in range(5)]
+    page1 = await store.jobs.list(limit=2)
+    page2 = await store.jobs.list(limit=2, cursor=page1.next_cursor)
     assert [j.id for j in page1.items + page2.items] == sorted(ids, reverse=True)[:4]
-    on_r1 = await store.list_jobs(JobFilter(device="r1"))
+    on_r1 = await store.jobs.list(JobFilter(device="r1"))
     assert sorted(j.id for j in on_r1.items) == ids[1::2]
-    await store.cancel(ids[0])
-    assert [j.id for j in (await store.list_jobs(JobFilter(states=("cancelled",)))).items] == [
+    await store.jobs.cancel(ids[0])
+    assert [j.id for j in (await store.jobs.list(JobFilter(states=("cancelled",)))).items] == [
         ids[0]
     ]
     now = await store.now()
-    assert (await store.list_jobs(JobFilter(created_after=now + 60))).items == ()
+    assert (await store.jobs.list(JobFilter(created_after=now + 60))).items == ()
 
 
 async def test_retention_deletes_only_old_finished_jobs(store: SqlStore) -> None:
     await add_devices(store, "r1", "r2")
-    done = await store.submit(commands("r1"))
-    (t,) = await store.claim("w", 1, lease_s=30)
-    await store.complete(t.task_id, "w", t.attempt, OK)
-    pending = await store.submit(commands("r2"))
-    assert await store.delete_finished_jobs(3600) == 0
-    assert await store.delete_finished_jobs(-1) == 1
+    done = await store.jobs.submit(commands("r1"))
+    (t,) = await store.claims.claim("w", 1, lease_s=30)
+    await store.completions.complete(t.task_id, "w", t.attempt, OK)
+    pending = await store.jobs.submit(commands("r2"))
+    assert await store.jobs.delete_finished(3600) == 0
+    assert await store.jobs.delete_finished(-1) == 1
     with pytest.raises(NotFound):
-        await store.get_job(done.id)
-    assert (await store.get_job(pending.id)).state == "queued"
+        await store.jobs.get(done.id)
+    assert (await store.jobs.get(pending.id)).state == "queued"
 
 
 async def test_events_record_the_story(store: SqlStore) -> None:
-    from netfleet.store.interface import NewEvent
+    from netfleet.store.records import NewEvent
 
     await add_devices(store, "r1")
-    job = await store.submit(commands("r1"))
-    (t,) = await store.claim("w", 1, lease_s=30)
-    await store.record_events("w", [NewEvent(t.task_id, "connected", "new session", {"new": 1})])
-    await store.complete(t.task_id, "w", t.attempt, OK)
-    events = await store.events(job.id)
+    job = await store.jobs.submit(commands("r1"))
+    (t,) = await store.claims.claim("w", 1, lease_s=30)
+    await store.completions.record_events(
+        "w", [NewEvent(t.task_id, "connected", "new session", {"new": 1})]
+    )
+    await store.completions.complete(t.task_id, "w", t.attempt, OK)
+    events = await store.jobs.events(job.id)
     assert [e.kind for e in events] == ["submitted", "claimed", "connected", "succeeded"]
     assert events[2].data == {"new": 1, "worker": "w"}
-    assert [e.kind for e in await store.events(job.id, after_id=events[1].id)] == [
+    assert [e.kind for e in await store.jobs.events(job.id, after_id=events[1].id)] == [
         "connected",
         "succeeded",
     ]
@@ -188,14 +190,14 @@ async def test_events_record_the_story(store: SqlStore) -> None:
 
 async def test_ids_are_never_reused_after_deletion(store: SqlStore) -> None:
     await add_devices(store, "r1")
-    first = await store.submit(commands("r1"))
-    await store.cancel(first.id)
-    assert await store.delete_finished_jobs(-1) == 1
-    second = await store.submit(
+    first = await store.jobs.submit(commands("r1"))
+    await store.jobs.cancel(first.id)
+    assert await store.jobs.delete_finished(-1) == 1
+    second = await store.jobs.submit(
         JobSpec.model_validate({"targets": {"devices": ["r1"]}, "commands": ["show clock"]})
     )
     assert second.id > first.id
-    assert (await store.get_job(second.id)).spec.commands == ["show clock"]
+    assert (await store.jobs.get(second.id)).spec.commands == ["show clock"]
 
 
 def test_naive_run_at_is_utc() -> None:
@@ -207,8 +209,8 @@ def test_naive_run_at_is_utc() -> None:
 async def test_out_of_range_ids_are_not_found(store: SqlStore) -> None:
     huge = 343984607442905789397511176192
     with pytest.raises(NotFound):
-        await store.get_job(huge)
+        await store.jobs.get(huge)
     with pytest.raises(NotFound):
-        await store.cancel(-1)
-    assert (await store.list_jobs(cursor=huge)).items == ()
-    assert (await store.list_jobs(JobFilter(schedule_id=huge))).items == ()
+        await store.jobs.cancel(-1)
+    assert (await store.jobs.list(cursor=huge)).items == ()
+    assert (await store.jobs.list(JobFilter(schedule_id=huge))).items == ()

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from netfleet.jobs.model import JobSpec, TaskCounts
 from netfleet.store import SqlStore, open_store
-from netfleet.store.interface import ClaimedTask, TaskOutcome
+from netfleet.store.records import ClaimedTask, TaskOutcome
 from tests.support.store import KEY, config, device
 
 
@@ -20,7 +20,7 @@ async def test_concurrent_claimers_respect_slots_and_exclusivity(
 ) -> None:
     limits = {f"d{i}": 1 + i % 3 for i in range(8)}
     for name, n in limits.items():
-        await store.upsert_device(device(name, max_sessions=n))
+        await store.devices.upsert(device(name, max_sessions=n))
     names = list(limits)
     total = 0
     for i in range(12):
@@ -31,10 +31,10 @@ async def test_concurrent_claimers_respect_slots_and_exclusivity(
                 "options": {"backoff_base_s": 0, "backoff_max_s": 0, "priority": i % 3},
             }
         )
-        await store.submit(spec)
+        await store.jobs.submit(spec)
         total += len(names)
     for name in names[:3]:
-        await store.submit(config(name))
+        await store.jobs.submit(config(name))
         total += 1
 
     stores = [store] + [
@@ -60,7 +60,7 @@ async def test_concurrent_claimers_respect_slots_and_exclusivity(
     async def worker(st: SqlStore, wid: str) -> None:
         idle = 0
         while idle < 20:
-            claimed = await st.claim(wid, rng.randint(1, 6), lease_s=60)
+            claimed = await st.claims.claim(wid, rng.randint(1, 6), lease_s=60)
             if not claimed:
                 idle += 1
                 await asyncio.sleep(0.002)
@@ -75,7 +75,7 @@ async def test_concurrent_claimers_respect_slots_and_exclusivity(
                 active.discard(task.task_id)
                 failed = rng.random() < 0.2
                 outcome = TaskOutcome("failed" if failed else "succeeded", transient=True)
-                done = await st.complete(task.task_id, wid, task.attempt, outcome)
+                done = await st.completions.complete(task.task_id, wid, task.attempt, outcome)
                 if done.state != "retrying":
                     finished.append(task.task_id)
 
@@ -104,7 +104,7 @@ async def test_concurrent_claimers_respect_slots_and_exclusivity(
             ).one()
             assert TaskCounts(*job) == TaskCounts.of(states)
 
-    await store.run_sync(check, write=False)
-    jobs = (await store.list_jobs(limit=100)).items
+    await store.db.run(check, write=False)
+    jobs = (await store.jobs.list(limit=100)).items
     assert all(j.finished for j in jobs)
     assert {j.state for j in jobs} <= {"succeeded", "partial", "failed"}

@@ -25,7 +25,7 @@ from netfleet.core.settings import (
     Settings,
     WorkerSettings,
 )
-from netfleet.store import SqlStore, auth_sql, open_store
+from netfleet.store import SqlStore, open_store
 
 PG_HOST = "postgresql://postgres@127.0.0.1:5432"
 
@@ -70,7 +70,7 @@ async def role_tokens(store: SqlStore) -> dict[str, str]:
     """A new token ``t-<role>`` for each of viewer, operator and admin, by role."""
     out = {}
     for role in ("viewer", "operator", "admin"):
-        _, out[role] = await auth_sql.create_token(store, f"t-{role}", role)
+        _, out[role] = await store.tokens.create(f"t-{role}", role)
     return out
 
 

@@ -52,6 +52,6 @@ async def add_devices(
         if isinstance(item, int):  # numbered devices: ports 10000, 10001, ...
             for i in range(item):
                 spec = device(f"{prefix}-{i:03d}", **{"port": 10_000 + i, **fields})
-                await store.upsert_device(spec)
+                await store.devices.upsert(spec)
         else:
-            await store.upsert_device(device(item, **fields))
+            await store.devices.upsert(device(item, **fields))

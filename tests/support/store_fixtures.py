@@ -1,7 +1,7 @@
 """Store fixtures: every contract test runs on a SQLite file and on PostgreSQL.
 
 PostgreSQL tests use a database ``netfleet_test_<random>`` created for this
-test session (``shared_service.private_postgres``, dropped at the end) and
+test session (``tests.support.service.private_postgres``, dropped at the end) and
 emptied before each test. Without a server they are skipped, unless
 NETFLEET_REQUIRE_POSTGRES is set (CI).
 """

@@ -14,7 +14,7 @@ from netfleet.core.models import CommandResult
 from netfleet.core.settings import Settings
 from netfleet.jobs.model import parse_job_spec
 from netfleet.store import SqlStore
-from netfleet.store.interface import JobRecord, TaskOutcome
+from netfleet.store.records import JobRecord, TaskOutcome
 from netfleet.web import mount_dashboard
 
 BASE = "http://dash.test"
@@ -58,7 +58,7 @@ async def login(client: httpx.AsyncClient, token: str) -> httpx.Response:
 async def submit(store: SqlStore, devices: Sequence[str], **spec: Any) -> JobRecord:
     body: dict[str, Any] = {"targets": {"devices": list(devices)}, "commands": ["show version"]}
     body.update(spec)
-    return await store.submit(parse_job_spec(body))
+    return await store.jobs.submit(parse_job_spec(body))
 
 
 async def finish_all(
@@ -66,7 +66,7 @@ async def finish_all(
 ) -> int:
     """Claim every ready task as a fake worker and complete it (failing devices in ``fail``)."""
     done = 0
-    while claimed := await store.claim("test-worker", 100, lease_s=30):
+    while claimed := await store.claims.claim("test-worker", 100, lease_s=30):
         for task in claimed:
             failed = task.device.name in fail
             result = CommandResult(
@@ -84,6 +84,6 @@ async def finish_all(
                 error_kind=result.error_kind,
                 retryable=False,
             )
-            await store.complete(task.task_id, "test-worker", task.attempt, outcome)
+            await store.completions.complete(task.task_id, "test-worker", task.attempt, outcome)
             done += 1
     return done

@@ -22,7 +22,7 @@ from netfleet.core.models import DeviceSpec
 from netfleet.core.settings import Settings
 from netfleet.jobs.model import JobSpec
 from netfleet.store import SqlStore, open_store
-from netfleet.store.interface import JobRecord
+from netfleet.store.records import JobRecord
 
 SECRET_KEY = Fernet.generate_key().decode()
 
@@ -139,7 +139,7 @@ async def import_sim_devices(
         dataclasses.replace(spec, max_sessions=max_sessions)
         for spec in load_inventory(inventory).devices
     ]
-    report = await store.import_devices(specs)
+    report = await store.devices.import_many(specs)
     assert report.ok, report
     return specs
 
@@ -160,7 +160,7 @@ async def submit(
             "options": options,
         }
     )
-    return await store.submit(spec)
+    return await store.jobs.submit(spec)
 
 
 async def eventually(

@@ -10,8 +10,7 @@ from fastapi import FastAPI
 
 from netfleet.core.settings import Settings
 from netfleet.jobs.schedule import build_schedule
-from netfleet.store import SqlStore, auth_sql
-from netfleet.store import schedules as schedules_sql
+from netfleet.store import SqlStore
 from tests.support.service import service_settings
 from tests.support.store import add_devices
 from tests.support.web import (
@@ -82,7 +81,7 @@ async def test_login_rejects_bad_and_revoked_tokens(
     assert r.status_code == 401
     assert "invalid or revoked token" in r.text
     assert "netfleet_session" not in client.cookies
-    await auth_sql.revoke_token(store, "t-operator")
+    await store.tokens.revoke("t-operator")
     r = await login(client, tokens["operator"])
     assert r.status_code == 401
 
@@ -101,7 +100,7 @@ async def test_revoking_the_token_ends_the_dashboard_session(
 ) -> None:
     client = await browser("operator")
     assert (await client.get("/ui/jobs")).status_code == 200
-    await auth_sql.revoke_token(store, "t-operator")
+    await store.tokens.revoke("t-operator")
     r = await client.get("/ui/jobs")
     assert r.status_code == 303
     assert r.headers["location"].startswith("/ui/login")
@@ -134,8 +133,8 @@ async def test_cancel_needs_operator_role(browser: MakeClient, store: SqlStore) 
     r = await viewer.post(f"/ui/jobs/{job_id}/cancel", data={"csrf": csrf_of(page.text)})
     assert r.status_code == 403
     assert "needs the operator role" in r.text
-    assert (await store.get_job(job_id, tasks=False)).state == "queued"
-    refused = (await auth_sql.list_audit(store, limit=1))[0]
+    assert (await store.jobs.get(job_id, tasks=False)).state == "queued"
+    refused = (await store.audit.list(limit=1))[0]
     assert (refused.actor, refused.status) == ("t-viewer", 403)
 
     operator = await browser("operator")
@@ -144,8 +143,8 @@ async def test_cancel_needs_operator_role(browser: MakeClient, store: SqlStore) 
     r = await operator.post(f"/ui/jobs/{job_id}/cancel", data={"csrf": csrf_of(page.text)})
     assert r.status_code == 303
     assert r.headers["location"] == f"/ui/jobs/{job_id}?notice=cancelled"
-    assert (await store.get_job(job_id, tasks=False)).state == "cancelled"
-    audit = await auth_sql.list_audit(store, limit=5)
+    assert (await store.jobs.get(job_id, tasks=False)).state == "cancelled"
+    audit = await store.audit.list(limit=5)
     assert any(a.actor == "t-operator" and a.path.endswith("/cancel") for a in audit)
 
 
@@ -168,12 +167,12 @@ async def test_cancel_rejects_missing_wrong_or_foreign_csrf(
         r = await admin.post(f"/ui/jobs/{job_id}/cancel", data=data, headers=headers)
         assert r.status_code == 403, data
         assert "another site" in r.text
-    assert (await store.get_job(job_id, tasks=False)).state == "queued"
+    assert (await store.jobs.get(job_id, tasks=False)).state == "queued"
     r = await admin.post(
         f"/ui/jobs/{job_id}/cancel", data={"csrf": token}, headers={"Origin": BASE}
     )
     assert r.status_code == 303
-    assert (await store.get_job(job_id, tasks=False)).state == "cancelled"
+    assert (await store.jobs.get(job_id, tasks=False)).state == "cancelled"
 
 
 async def test_pause_and_resume_need_admin(browser: MakeClient, store: SqlStore) -> None:
@@ -184,27 +183,27 @@ async def test_pause_and_resume_need_admin(browser: MakeClient, store: SqlStore)
         cron="0 2 * * *",
         timezone="Europe/Berlin",
     )
-    schedule = await schedules_sql.create_schedule(store, spec)
+    schedule = await store.schedules.create(spec)
     operator = await browser("operator")
     page = await operator.get("/ui/schedules")
     assert "nightly-backup" in page.text
     assert "Pause</button>" not in page.text
     r = await operator.post(f"/ui/schedules/{schedule.id}/pause", data={"csrf": csrf_of(page.text)})
     assert r.status_code == 403
-    assert (await schedules_sql.get_schedule(store, schedule.id)).enabled
+    assert (await store.schedules.get(schedule.id)).enabled
 
     admin = await browser("admin")
     page = await admin.get("/ui/schedules")
     assert "Pause</button>" in page.text
     r = await admin.post(f"/ui/schedules/{schedule.id}/pause", data={"csrf": csrf_of(page.text)})
     assert r.status_code == 303
-    assert not (await schedules_sql.get_schedule(store, schedule.id)).enabled
+    assert not (await store.schedules.get(schedule.id)).enabled
     page = await admin.get("/ui/schedules?notice=paused")
     assert "Resume</button>" in page.text
     assert "Schedule paused." in page.text
     r = await admin.post(f"/ui/schedules/{schedule.id}/resume", data={"csrf": csrf_of(page.text)})
     assert r.status_code == 303
-    assert (await schedules_sql.get_schedule(store, schedule.id)).enabled
+    assert (await store.schedules.get(schedule.id)).enabled
     r = await admin.post("/ui/schedules/9999/pause", data={"csrf": csrf_of(page.text)})
     assert r.status_code == 404
 

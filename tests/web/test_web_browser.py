@@ -106,7 +106,7 @@ async def test_live_job_page_in_chromium(
             cred = Credential(
                 username=dev.username, password=PASSWORD, enable_secret=ENABLE, name="lab"
             )
-            await store.upsert_device(
+            await store.devices.upsert(
                 DeviceSpec(
                     name=dev.name,
                     host=dev.host,

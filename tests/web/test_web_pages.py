@@ -7,7 +7,6 @@ import re
 
 from netfleet.jobs.schedule import build_schedule
 from netfleet.store import SqlStore
-from netfleet.store import schedules as schedules_sql
 from tests.support.store import add_devices
 from tests.support.web import EVIL, MakeClient, finish_all, submit
 
@@ -23,12 +22,12 @@ async def test_overview_counts_jobs_queue_workers_and_reuse(
     failed = await submit(store, ["edge-000", "edge-001"], name="nightly audit")
     await finish_all(store, fail=["edge-001"])
     await submit(store, ["edge-002", "edge-003"], name="waiting job")
-    await store.register_worker("w-alpha", hostname="host-a", pid=101, concurrency=50)
+    await store.workers.register("w-alpha", hostname="host-a", pid=101, concurrency=50)
     stats = {
         "running": 5,
         "pool": {"sessions_open": 7, "checkouts": 40, "reuses": 30, "logins": 10},
     }
-    await store.worker_heartbeat("w-alpha", stats=stats)
+    await store.workers.heartbeat("w-alpha", stats=stats)
     client = await browser("viewer")
     page = (await client.get("/ui/")).text
     assert 'id="queue-depth">2<' in page  # two tasks ready
@@ -121,7 +120,7 @@ async def test_task_outputs_are_escaped_everywhere(browser: MakeClient, store: S
     await add_devices(store, 1)
     job = await submit(store, ["edge-000"], name="<b>bold</b> job")
     await finish_all(store, output=EVIL)
-    detail = await store.get_job(job.id)
+    detail = await store.jobs.get(job.id)
     assert detail.tasks is not None
     task = detail.tasks[0]
     client = await browser("viewer")
@@ -197,7 +196,7 @@ async def test_device_secrets_never_reach_the_page(browser: MakeClient, store: S
     from netfleet.core.models import Credential, DeviceSpec
 
     secret = "Sup3r-Secret-Pw-991"
-    await store.upsert_device(
+    await store.devices.upsert(
         DeviceSpec(
             name="vault-1",
             host="127.0.0.1",
@@ -221,7 +220,7 @@ async def test_schedules_show_next_fire_time(browser: MakeClient, store: SqlStor
         job_template={"targets": {"devices": ["edge-000"]}, "commands": ["show clock"]},
         cron="*/5 * * * *",
     )
-    schedule = await schedules_sql.create_schedule(store, spec)
+    schedule = await store.schedules.create(spec)
     assert schedule.next_fire_at is not None
     client = await browser("viewer")
     page = (await client.get("/ui/schedules")).text
@@ -235,8 +234,8 @@ async def test_schedules_show_next_fire_time(browser: MakeClient, store: SqlStor
 async def test_workers_page_shows_heartbeats_and_sessions(
     browser: MakeClient, store: SqlStore
 ) -> None:
-    await store.register_worker("w-live", hostname="host-a", pid=11, concurrency=100)
-    await store.worker_heartbeat(
+    await store.workers.register("w-live", hostname="host-a", pid=11, concurrency=100)
+    await store.workers.heartbeat(
         "w-live",
         stats={
             "running": 25,
@@ -244,8 +243,8 @@ async def test_workers_page_shows_heartbeats_and_sessions(
             "pool": {"sessions_open": 12, "checkouts": 10, "reuses": 9, "logins": 3},
         },
     )
-    await store.register_worker("w-gone", hostname="host-b", pid=12, concurrency=10)
-    await store.worker_heartbeat("w-gone", state="stopped")
+    await store.workers.register("w-gone", hostname="host-b", pid=12, concurrency=10)
+    await store.workers.heartbeat("w-gone", state="stopped")
     client = await browser("viewer")
     page = (await client.get("/ui/workers")).text
     assert "w-live" in page

@@ -28,7 +28,7 @@ def frames(body: str) -> list[tuple[str, dict[str, object]]]:
 async def test_stream_follows_a_job_until_it_finishes(browser: MakeClient, store: SqlStore) -> None:
     await add_devices(store, 2)
     job = await submit(store, ["edge-000", "edge-001"], name="live one")
-    full = await store.get_job(job.id)
+    full = await store.jobs.get(job.id)
     assert full.tasks is not None
     ids = ",".join(str(t.id) for t in full.tasks)
     client = await browser("viewer")

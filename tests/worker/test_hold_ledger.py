@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from netfleet.core.models import Credential, DeviceSpec
 from netfleet.jobs.model import JobSpec
-from netfleet.store.interface import ClaimedTask
+from netfleet.store.records import ClaimedTask
 from netfleet.worker.holds import HoldLedger
 
 SPEC = DeviceSpec(

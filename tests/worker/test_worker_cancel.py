@@ -33,30 +33,30 @@ async def test_cancel_queued_and_running_tasks(
             worker = fleet.start("cancel")
 
             async def hanging() -> bool:
-                job = await store.get_job(hung.id, tasks=True, outputs=False)
+                job = await store.jobs.get(hung.id, tasks=True, outputs=False)
                 assert job.tasks is not None
                 return job.tasks[0].state == "running" and "show clock" in device.stats.commands
 
             await eventually(hanging, timeout=20, what="the task hangs on 'show clock'")
             assert device.stats.sessions_open == 1
 
-            queued = await store.cancel(waiting.id)
+            queued = await store.jobs.cancel(waiting.id)
             assert queued.state == "cancelled"
-            record = await store.get_job(waiting.id, tasks=True, outputs=False)
+            record = await store.jobs.get(waiting.id, tasks=True, outputs=False)
             assert record.tasks is not None
             assert record.tasks[0].state == "cancelled"
             assert record.tasks[0].attempt == 0  # never ran
 
-            await store.cancel(hung.id)
+            await store.jobs.cancel(hung.id)
 
             async def cancelled() -> bool:
-                job = await store.get_job(hung.id, tasks=True, outputs=False)
+                job = await store.jobs.get(hung.id, tasks=True, outputs=False)
                 return job.state == "cancelled"
 
             await eventually(cancelled, timeout=20, what="the running task is cancelled")
             # Its session was discarded (a CLI stuck mid-command is never reused) ...
             await eventually(sessions_closed(sim), timeout=10, what="the hung session is closed")
-            kinds = [e.kind for e in await store.events(hung.id)]
+            kinds = [e.kind for e in await store.jobs.events(hung.id)]
             assert kinds.count("cancelled") == 1, kinds
 
             # ... and its slot freed: the device takes new work at once.
@@ -64,10 +64,10 @@ async def test_cancel_queued_and_running_tasks(
             after = await submit(store, names, commands=["show version"])
 
             async def done() -> bool:
-                return (await store.get_job(after.id, tasks=False)).finished
+                return (await store.jobs.get(after.id, tasks=False)).finished
 
             await eventually(done, timeout=20, what="a task after the cancel finishes")
-            final = await store.get_job(after.id, tasks=True, outputs=True)
+            final = await store.jobs.get(after.id, tasks=True, outputs=True)
             assert final.state == "succeeded", final
             assert worker.alive
             await worker.terminate()

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from netfleet.jobs.schedule import build_schedule
-from netfleet.store.schedules import create_schedule
 from netfleet_sim import Simulator
 from tests.support.worker import (
     Fleet,
@@ -64,7 +63,7 @@ async def test_second_signal_stops_without_waiting_for_the_drain(
             worker = fleet.start("signals")
 
             async def running() -> bool:
-                record = await store.get_job(job.id, tasks=True, outputs=False)
+                record = await store.jobs.get(job.id, tasks=True, outputs=False)
                 assert record.tasks is not None
                 return record.tasks[0].state == "running"
 
@@ -74,11 +73,11 @@ async def test_second_signal_stops_without_waiting_for_the_drain(
             assert worker.alive  # waiting for the hung task (drain timeout: 600 s)
             worker.signal(signal.SIGINT)
             assert await worker.wait_exit(timeout=30) == 0
-            record = await store.get_job(job.id, tasks=True, outputs=False)
+            record = await store.jobs.get(job.id, tasks=True, outputs=False)
             assert record.tasks is not None
             assert record.tasks[0].state == "retrying"  # handed back, not stuck running
             assert record.tasks[0].error_kind == "worker_shutdown"
-            workers = {w.id: w for w in await store.list_workers()}
+            workers = {w.id: w for w in await store.workers.list()}
             assert workers[worker.id].state == "stopped"
         finally:
             await store.close()
@@ -100,16 +99,16 @@ async def test_the_worker_fires_due_schedules(
                 at=at,
                 job_template={"targets": {"devices": names}, "commands": ["show clock"]},
             )
-            await create_schedule(store, spec)
+            await store.schedules.create(spec)
             quiet = fleet.start("quiet")  # --no-scheduler
             firing = fleet.start("firing", scheduler=True)
 
             async def fired_and_done() -> bool:
-                page = await store.list_jobs()
+                page = await store.jobs.list()
                 return len(page.items) == 1 and page.items[0].finished
 
             await eventually(fired_and_done, timeout=30, what="the schedule fired and ran")
-            [job] = (await store.list_jobs()).items
+            [job] = (await store.jobs.list()).items
             assert job.state == "succeeded"
             assert job.schedule_id is not None
             for worker in (quiet, firing):

@@ -29,11 +29,11 @@ async def held(store: SqlStore) -> dict[str, int]:
             out[worker_id] = out.get(worker_id, 0) + n
         return {w: n for w, n in out.items() if n}
 
-    return await store.run_sync(op, write=False)
+    return await store.db.run(op, write=False)
 
 
 async def finished(store: SqlStore, job_id: int) -> bool:
-    return (await store.get_job(job_id, tasks=False)).finished
+    return (await store.jobs.get(job_id, tasks=False)).finished
 
 
 async def test_holds_of_a_killed_worker_expire_and_a_stopped_one_releases_them(
@@ -62,14 +62,14 @@ async def test_holds_of_a_killed_worker_expire_and_a_stopped_one_releases_them(
             job = await submit(store, [spec.name], commands=["show version"])
             # The dead worker's hold expires (lease 1.5 s), then the heir runs the task.
             await eventually(lambda: finished(store, job.id), timeout=20, what="the heir ran it")
-            record = await store.get_job(job.id)
+            record = await store.jobs.get(job.id)
             assert record.state == "succeeded", record
             assert await held(store) == {second.id: 1}
             assert sim.devices[0].stats.peak_sessions == 1
             # A graceful stop closes the sessions and gives the holds back.
             await second.terminate()
             assert await held(store) == {}
-            (slot,) = await store.run_sync(
+            (slot,) = await store.db.run(
                 lambda c: c.execute(sa.text("SELECT running FROM device_slots")).all(),
                 write=False,
             )
@@ -105,7 +105,7 @@ async def test_exclusive_tasks_are_not_starved_by_idle_sessions(
             # Far below the pool's idle timeout (300 s): holds yield to exclusive tasks.
             await eventually(all_finished, timeout=40, what="every task finished", interval=0.1)
             for job in jobs:
-                assert (await store.get_job(job.id)).state == "succeeded"
+                assert (await store.jobs.get(job.id)).state == "succeeded"
             assert all(d.stats.peak_sessions <= 2 for d in sim.devices)
         finally:
             for worker in fleet.live():

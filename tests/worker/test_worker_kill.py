@@ -80,7 +80,7 @@ async def test_sigkill_mid_task_twenty_times(
             interrupted = 0
             expired = 0
             for job_id in jobs:
-                job = await store.get_job(job_id, tasks=True, outputs=True)
+                job = await store.jobs.get(job_id, tasks=True, outputs=True)
                 assert job.finished, job
                 assert job.tasks is not None
                 for task in job.tasks:
@@ -92,7 +92,7 @@ async def test_sigkill_mid_task_twenty_times(
                         assert [o.command for o in outputs] == COMMANDS, task
                         assert all(o.ok and o.output for o in outputs), task
                     interrupted += task.attempt > 1
-                events = await store.events(job_id, limit=100_000)
+                events = await store.jobs.events(job_id, limit=100_000)
                 expired += sum(1 for e in events if e.kind == "lease_expired")
             # The kills really hit running tasks, and the reaper recovered them.
             assert interrupted >= KILLS // 2

@@ -10,7 +10,7 @@ import pytest
 
 from netfleet.core.errors import LeaseLost
 from netfleet.core.models import CommandResult
-from netfleet.store.interface import TaskOutcome
+from netfleet.store.records import TaskOutcome
 from netfleet_sim import Simulator
 from tests.support.worker import (
     Fleet,
@@ -38,7 +38,7 @@ async def test_frozen_worker_loses_its_task_and_its_late_result_is_dropped(
             frozen = fleet.start("frozen")
 
             async def running_on_frozen() -> bool:
-                record = await store.get_job(job.id, tasks=True, outputs=False)
+                record = await store.jobs.get(job.id, tasks=True, outputs=False)
                 assert record.tasks is not None
                 return record.tasks[0].lease_owner == frozen.id and device.stats.command_count > 0
 
@@ -48,19 +48,19 @@ async def test_frozen_worker_loses_its_task_and_its_late_result_is_dropped(
                 rescuer = fleet.start("rescuer")
 
                 async def finished() -> bool:
-                    return (await store.get_job(job.id, tasks=False)).finished
+                    return (await store.jobs.get(job.id, tasks=False)).finished
 
                 await eventually(finished, timeout=30, what="the task is recovered and finished")
             finally:
                 frozen.signal(signal.SIGCONT)
-            record = await store.get_job(job.id, tasks=True, outputs=True)
+            record = await store.jobs.get(job.id, tasks=True, outputs=True)
             assert record.tasks is not None
             task = record.tasks[0]
             assert task.state == "succeeded", task
             assert task.attempt == 2
             assert task.lease_owner is None
             assert {o.attempt for o in task.outputs} == {2}
-            kinds = [e.kind for e in await store.events(job.id)]
+            kinds = [e.kind for e in await store.jobs.events(job.id)]
             assert "lease_expired" in kinds, kinds
 
             # The frozen worker wakes up with a result it no longer owns: it drops it.
@@ -68,7 +68,7 @@ async def test_frozen_worker_loses_its_task_and_its_late_result_is_dropped(
                 logged(frozen, "result dropped"), timeout=20, what="'frozen' drops its result"
             )
             await asyncio.sleep(0.5)  # give a wrong write the chance to show up
-            again = await store.get_job(job.id, tasks=True, outputs=True)
+            again = await store.jobs.get(job.id, tasks=True, outputs=True)
             assert again.tasks is not None
             assert again.tasks[0] == task
             for worker in (frozen, rescuer):
@@ -92,11 +92,11 @@ async def test_late_completion_after_reap_is_rejected(
         try:
             names = [s.name for s in await import_sim_devices(store, tmp_path / "inv.yaml")]
             job = await submit(store, names, commands=["show version"])
-            [ghost] = await store.claim("ghost", 1, lease_s=0.2)
+            [ghost] = await store.claims.claim("ghost", 1, lease_s=0.2)
             await asyncio.sleep(0.4)
-            reaped = await store.reap()
+            reaped = await store.claims.reap()
             assert reaped.requeued == (ghost.task_id,)
-            [live] = await store.claim("live", 1, lease_s=30)
+            [live] = await store.claims.claim("live", 1, lease_s=30)
             assert live.task_id == ghost.task_id
             assert live.attempt == ghost.attempt + 1
 
@@ -104,16 +104,16 @@ async def test_late_completion_after_reap_is_rejected(
                 status="succeeded", outputs=[CommandResult("show version", "stale output")]
             )
             with pytest.raises(LeaseLost):
-                await store.complete(ghost.task_id, "ghost", ghost.attempt, late)
+                await store.completions.complete(ghost.task_id, "ghost", ghost.attempt, late)
             # A wrong attempt number from the right worker is fenced out too.
             with pytest.raises(LeaseLost):
-                await store.complete(live.task_id, "live", ghost.attempt, late)
+                await store.completions.complete(live.task_id, "live", ghost.attempt, late)
             fresh = TaskOutcome(
                 status="succeeded", outputs=[CommandResult("show version", "fresh output")]
             )
-            done = await store.complete(live.task_id, "live", live.attempt, fresh)
+            done = await store.completions.complete(live.task_id, "live", live.attempt, fresh)
             assert done.state == "succeeded"
-            record = await store.get_job(job.id, tasks=True, outputs=True)
+            record = await store.jobs.get(job.id, tasks=True, outputs=True)
             assert record.tasks is not None
             assert [o.output for o in record.tasks[0].outputs] == ["fresh output"]
         finally:

@@ -56,7 +56,7 @@ async def test_workers_respect_max_sessions_and_exclusivity(
 
             await eventually(all_finished, timeout=60, what="every task finished", interval=0.1)
             for job in jobs:
-                record = await store.get_job(job.id, tasks=True, outputs=False)
+                record = await store.jobs.get(job.id, tasks=True, outputs=False)
                 assert record.state == "succeeded", record
 
             stats = {d.name: d.stats for d in sim.devices}

@@ -71,7 +71,7 @@ async def test_postgres_restart_mid_run(
 
             total = 0
             for job in jobs:
-                record = await store.get_job(job.id, tasks=True, outputs=True)
+                record = await store.jobs.get(job.id, tasks=True, outputs=True)
                 assert record.tasks is not None
                 for task in record.tasks:
                     total += 1
@@ -103,7 +103,7 @@ async def test_notify_wakes_an_idle_worker_long_before_its_poll(
             first = await submit(store, names, commands=["show version"])
 
             async def finished(job_id: int) -> bool:
-                return (await store.get_job(job_id, tasks=False)).finished
+                return (await store.jobs.get(job_id, tasks=False)).finished
 
             await eventually(lambda: finished(first.id), timeout=30, what="the first job")
             await asyncio.sleep(0.5)  # the worker is idle, waiting

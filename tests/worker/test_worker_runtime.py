@@ -68,7 +68,7 @@ class Running:
 
 
 async def _finished(store: SqlStore, job_id: int) -> bool:
-    return (await store.get_job(job_id, tasks=False)).finished
+    return (await store.jobs.get(job_id, tasks=False)).finished
 
 
 async def test_a_hung_task_fails_at_its_deadline_and_its_session_is_dropped(
@@ -82,7 +82,7 @@ async def test_a_hung_task_fails_at_its_deadline_and_its_session_is_dropped(
         await eventually(
             lambda: _finished(store, job.id), timeout=20, what="the deadline ends the task"
         )
-        record = await store.get_job(job.id, tasks=True, outputs=True)
+        record = await store.jobs.get(job.id, tasks=True, outputs=True)
         assert record.tasks is not None
         task = record.tasks[0]
         assert task.state == "failed"
@@ -97,13 +97,13 @@ async def test_the_watchdog_fails_another_workers_task_past_its_deadline(
     tmp_path: Path, sim: Simulator, store: SqlStore
 ) -> None:
     job = await submit(store, [sim.devices[0].name], commands=["show version"], task_deadline_s=0.2)
-    [ghost] = await store.claim("ghost-worker", 1, lease_s=600)  # alive, but stuck
+    [ghost] = await store.claims.claim("ghost-worker", 1, lease_s=600)  # alive, but stuck
     running = Running(store, tmp_path, WorkerConfig(**{**_fields(FAST), "deadline_grace_s": 0.1}))
     try:
         await eventually(
             lambda: _finished(store, job.id), timeout=20, what="the watchdog fails the task"
         )
-        record = await store.get_job(job.id, tasks=True, outputs=False)
+        record = await store.jobs.get(job.id, tasks=True, outputs=False)
         assert record.tasks is not None
         assert record.tasks[0].state == "failed"
         assert record.tasks[0].error_kind == "deadline_exceeded"
@@ -129,9 +129,9 @@ async def test_shutdown_drains_short_tasks_and_hands_long_ones_back(
     await eventually(both_running, timeout=20, what="both tasks run")
     await running.stop()
 
-    done = await store.get_job(job_quick.id, tasks=True, outputs=True)
+    done = await store.jobs.get(job_quick.id, tasks=True, outputs=True)
     assert done.state == "succeeded"  # finished within the drain timeout
-    back = await store.get_job(job_slow.id, tasks=True, outputs=False)
+    back = await store.jobs.get(job_slow.id, tasks=True, outputs=False)
     assert back.tasks is not None
     task = back.tasks[0]
     assert task.state == "retrying", task  # handed back to the queue
@@ -139,7 +139,7 @@ async def test_shutdown_drains_short_tasks_and_hands_long_ones_back(
     assert task.lease_owner is None
     # It ran longer than its lease (drain 4 s > lease 2 s): heartbeats kept renewing it.
     assert task.attempt == 1, task
-    assert "lease_expired" not in [e.kind for e in await store.events(job_slow.id)]
+    assert "lease_expired" not in [e.kind for e in await store.jobs.events(job_slow.id)]
     stats = running.worker.stats
     assert (stats.succeeded, stats.retries_scheduled) == (1, 1)
     await eventually(sessions_closed(sim), timeout=10, what="the pool closed every session")
@@ -150,11 +150,11 @@ async def test_shutdown_drains_short_tasks_and_hands_long_ones_back(
         await eventually(
             lambda: _finished(store, job_slow.id), timeout=30, what="another worker finishes it"
         )
-        final = await store.get_job(job_slow.id, tasks=True, outputs=True)
+        final = await store.jobs.get(job_slow.id, tasks=True, outputs=True)
         assert final.state == "succeeded"
     finally:
         await again.stop()
-    workers = {w.id: w for w in await store.list_workers()}
+    workers = {w.id: w for w in await store.workers.list()}
     assert workers[running.worker.worker_id].state == "stopped"
     assert workers[running.worker.worker_id].stats["succeeded"] == 1
 
@@ -171,7 +171,7 @@ async def test_events_tell_the_story_of_an_attempt(
         await eventually(lambda: _finished(store, second.id), timeout=20, what="job 2")
     finally:
         await running.stop()
-    story = [(e.kind, e.message) for e in await store.events(first.id) if e.task_id]
+    story = [(e.kind, e.message) for e in await store.jobs.events(first.id) if e.task_id]
     assert story == [
         ("claimed", story[0][1]),
         ("connected", "new session"),
@@ -179,7 +179,7 @@ async def test_events_tell_the_story_of_an_attempt(
         ("command", "show clock"),
         ("succeeded", ""),
     ]
-    reused = [(e.kind, e.message) for e in await store.events(second.id) if e.task_id]
+    reused = [(e.kind, e.message) for e in await store.jobs.events(second.id) if e.task_id]
     assert ("connected", "reused session") in reused
 
 
@@ -192,7 +192,7 @@ async def test_the_worker_applies_retention_to_old_finished_jobs(
 ) -> None:
     names = [d.name for d in sim.devices]
     old = await submit(store, names[:1], commands=["show version"])
-    await store.cancel(old.id)  # finished now
+    await store.jobs.cancel(old.id)  # finished now
     later = await submit(store, names[1:], commands=["show version"], run_at="2999-01-01T00:00:00Z")
     config = WorkerConfig(
         **{**_fields(FAST), "retention_s": 0.2, "retention_every_s": 0.1, "reap_interval_s": 0.05}
@@ -201,17 +201,17 @@ async def test_the_worker_applies_retention_to_old_finished_jobs(
     try:
 
         async def deleted() -> bool:
-            return old.id not in {j.id for j in (await store.list_jobs()).items}
+            return old.id not in {j.id for j in (await store.jobs.list()).items}
 
         await eventually(deleted, timeout=20, what="retention deletes the finished job")
-        assert (await store.get_job(later.id, tasks=False)).state == "queued"  # not finished
+        assert (await store.jobs.get(later.id, tasks=False)).state == "queued"  # not finished
     finally:
         await running.stop()
 
 
 def test_retention_comes_from_the_database_settings() -> None:
     from netfleet.core.settings import DatabaseSettings, Settings
-    from netfleet.worker.service import worker_config
+    from netfleet.worker.process import worker_config
 
     two_days = Settings(database=DatabaseSettings(retention_days=2))
     assert worker_config(two_days).retention_s == 2 * 86_400
@@ -235,7 +235,7 @@ async def test_results_per_command_parsed_when_asked_and_abort_first(
             await eventually(lambda j=job: _finished(store, j.id), timeout=20, what="the jobs")
     finally:
         await running.stop()
-    [rows] = (await store.get_job(parsed.id)).tasks or ()
+    [rows] = (await store.jobs.get(parsed.id)).tasks or ()
     assert rows.state == "succeeded"
     [show_version] = rows.outputs
     assert show_version.command == "show version"
@@ -243,7 +243,7 @@ async def test_results_per_command_parsed_when_asked_and_abort_first(
     assert isinstance(show_version.parsed, list)
     assert show_version.parsed, show_version  # textfsm rows
     assert show_version.duration_ms > 0
-    [task] = (await store.get_job(aborted.id)).tasks or ()
+    [task] = (await store.jobs.get(aborted.id)).tasks or ()
     assert task.state == "failed"
     assert task.attempt == 1  # a rejected command is not transient: no retry
     assert task.error is not None
@@ -272,8 +272,8 @@ async def test_the_worker_failure_strategy_applies_when_a_job_names_none(
             await eventually(lambda j=job: _finished(store, j.id), timeout=20, what="the jobs")
     finally:
         await running.stop()
-    [task] = (await store.get_job(default.id)).tasks or ()
+    [task] = (await store.jobs.get(default.id)).tasks or ()
     kinds = [o.error_kind for o in task.last_outputs()]
     assert kinds == ["command_error", None, "command_error", "not_run"]  # abort_after_n:2
-    [task] = (await store.get_job(explicit.id)).tasks or ()
+    [task] = (await store.jobs.get(explicit.id)).tasks or ()
     assert [o.ok for o in task.last_outputs()][-1] is True  # the job's own choice wins

@@ -31,8 +31,7 @@ from netfleet.api.metrics import MetricsCache, build_registry
 from netfleet.api.middleware import ServiceMiddleware
 from netfleet.api.problems import PROBLEM_RESPONSES, install_handlers
 from netfleet.core.settings import Settings
-from netfleet.store import auth_sql, service_sql
-from netfleet.store.interface import Store
+from netfleet.store import SqlStore
 
 API_PREFIX = "/api/v1"
 DESCRIPTION = """\
@@ -48,7 +47,7 @@ each bad field in `errors`. Lists are paginated with `limit` and `cursor`
 
 
 def create_app(
-    store: Store,
+    store: SqlStore,
     settings: Settings,
     *,
     runtime: Runtime | None = None,
@@ -66,7 +65,7 @@ def create_app(
     )
     app.state.netfleet = ctx
     app.state.tokens = TokenCache(store)
-    app.state.schema_head = service_sql.head_revision()
+    app.state.schema_head = store.metrics.head_revision()
     cache = MetricsCache(ctx, max_age_s=metrics_max_age_s)
     app.state.metrics_cache = cache
     app.state.metrics_registry = build_registry(cache)
@@ -91,7 +90,7 @@ def create_app(
         return HTMLResponse(render_docs(request.app.openapi()))
 
     async def audit(entry: dict[str, Any]) -> None:
-        await auth_sql.record_audit(store, **entry)
+        await store.audit.record(**entry)
 
     app.add_middleware(
         ServiceMiddleware,

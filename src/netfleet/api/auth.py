@@ -21,9 +21,8 @@ from netfleet.api.context import context
 from netfleet.api.problems import ProblemException
 from netfleet.core.errors import NetfleetError
 from netfleet.core.logging import get_logger
-from netfleet.store import auth_sql
-from netfleet.store.auth_sql import Role, TokenRecord, hash_token
-from netfleet.store.interface import Store
+from netfleet.store import SqlStore
+from netfleet.store.sql.tokens import Role, TokenRecord, hash_token
 
 log = get_logger(__name__)
 
@@ -49,7 +48,7 @@ class Principal:
 class TokenCache:
     """Verified tokens by hash for ``CACHE_TTL_S``; throttles ``last_used_at`` updates."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: SqlStore) -> None:
         self._store = store
         self._hits: dict[str, tuple[float, TokenRecord]] = {}
         self._touched: dict[int, float] = {}
@@ -63,7 +62,7 @@ class TokenCache:
         hit = self._hits.get(digest)
         if hit is not None and now - hit[0] < CACHE_TTL_S:
             return hit[1]
-        record = await auth_sql.verify_token(self._store, token)
+        record = await self._store.tokens.verify(token)
         if record is None:
             self._hits.pop(digest, None)
             return None
@@ -73,7 +72,7 @@ class TokenCache:
         if now - self._touched.get(record.id, -TOUCH_EVERY_S) >= TOUCH_EVERY_S:
             self._touched[record.id] = now
             try:
-                await auth_sql.touch_token(self._store, record.id)
+                await self._store.tokens.touch(record.id)
             except NetfleetError as exc:  # bookkeeping only: never fail the request for it
                 log.warning("cannot record token use", error=str(exc))
         return record

@@ -12,7 +12,7 @@ from fastapi import Request
 
 from netfleet.core.settings import Settings
 from netfleet.pool import PoolStats
-from netfleet.store.interface import Store
+from netfleet.store import SqlStore
 
 
 class Runtime(Protocol):
@@ -27,7 +27,7 @@ class Runtime(Protocol):
 
 @dataclass(slots=True)
 class ServiceContext:
-    store: Store
+    store: SqlStore
     settings: Settings
     runtime: Runtime | None = None
     started_at: float = field(default_factory=time.time)
@@ -45,5 +45,5 @@ def context(request: Request) -> ServiceContext:
     return ctx
 
 
-def store_of(request: Request) -> Store:
+def store_of(request: Request) -> SqlStore:
     return context(request).store

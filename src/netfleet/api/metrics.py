@@ -24,9 +24,8 @@ from prometheus_client.registry import Collector
 
 from netfleet.api.context import ServiceContext
 from netfleet.pool import PoolStats
-from netfleet.store import service_sql
-from netfleet.store.interface import WorkerRecord
-from netfleet.store.service_sql import QueueSnapshot
+from netfleet.store.records import WorkerRecord
+from netfleet.store.sql.metrics import QueueSnapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +52,8 @@ class MetricsCache:
                 return self.latest
             store = self.ctx.store
             w = self.ctx.settings.worker
-            queue = await service_sql.queue_snapshot(store)
-            workers = await store.list_workers(
+            queue = await store.metrics.queue_snapshot()
+            workers = await store.workers.list(
                 alive_within_s=max(w.lease_seconds, 3 * w.heartbeat_seconds)
             )
             runtime = self.ctx.runtime

@@ -11,8 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from netfleet.api.auth import Admin, TokenCache, Viewer
 from netfleet.api.context import store_of
 from netfleet.api.problems import responses
-from netfleet.store import auth_sql
-from netfleet.store.auth_sql import TokenRecord
+from netfleet.store.sql.tokens import TokenRecord
 
 router = APIRouter(tags=["admin"])
 
@@ -73,7 +72,7 @@ async def whoami(principal: Viewer) -> WhoAmI:
 
 @router.get("/tokens", response_model=TokenList, summary="List API tokens")
 async def list_tokens(request: Request, _: Admin) -> TokenList:
-    return TokenList(items=[TokenOut.of(t) for t in await auth_sql.list_tokens(store_of(request))])
+    return TokenList(items=[TokenOut.of(t) for t in await store_of(request).tokens.list()])
 
 
 @router.post(
@@ -84,7 +83,7 @@ async def list_tokens(request: Request, _: Admin) -> TokenList:
     responses=responses(409),
 )
 async def create_token(request: Request, _: Admin, body: TokenIn) -> TokenCreated:
-    record, token = await auth_sql.create_token(store_of(request), body.name, body.role)
+    record, token = await store_of(request).tokens.create(body.name, body.role)
     request.state.audit = {"token": body.name, "role": body.role}
     return TokenCreated(**TokenOut.of(record).model_dump(), token=token)
 
@@ -96,7 +95,7 @@ async def create_token(request: Request, _: Admin, body: TokenIn) -> TokenCreate
     responses=responses(404),
 )
 async def revoke_token(request: Request, _: Admin, name: str) -> Response:
-    await auth_sql.revoke_token(store_of(request), name)
+    await store_of(request).tokens.revoke(name)
     cache: TokenCache = request.app.state.tokens
     cache.clear()
     request.state.audit = {"token": name}
@@ -110,6 +109,6 @@ async def audit_log(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     before: Annotated[int | None, Query(ge=0, le=2**62)] = None,
 ) -> AuditPage:
-    entries = await auth_sql.list_audit(store_of(request), limit=limit, before_id=before)
+    entries = await store_of(request).audit.list(limit=limit, before_id=before)
     items = [AuditOut(**e.to_dict()) for e in entries]
     return AuditPage(items=items, next_cursor=items[-1].id if len(items) >= limit else None)

@@ -21,21 +21,22 @@ from netfleet.api.schemas_inventory import (
 from netfleet.core.errors import Conflict, NotFound
 from netfleet.core.logging import register_secret
 from netfleet.core.models import Credential
-from netfleet.store.interface import CredentialRecord, Store
+from netfleet.store import SqlStore
+from netfleet.store.records import CredentialRecord
 
 router = APIRouter(tags=["credentials"])
 
 
-async def _find(store: Store, name: str) -> CredentialRecord | None:
-    return next((c for c in await store.list_credentials() if c.name == name), None)
+async def _find(store: SqlStore, name: str) -> CredentialRecord | None:
+    return next((c for c in await store.credentials.list() if c.name == name), None)
 
 
-async def _users(store: Store, name: str) -> list[str]:
+async def _users(store: SqlStore, name: str) -> list[str]:
     """Names of the devices that use credential ``name``."""
     users: list[str] = []
     cursor: int | None = None
     while True:
-        page = await store.list_devices(limit=1000, cursor=cursor)
+        page = await store.devices.list(limit=1000, cursor=cursor)
         users += [d.name for d in page.items if name in d.credential_names]
         if page.next_cursor is None:
             return users
@@ -44,14 +45,14 @@ async def _users(store: Store, name: str) -> list[str]:
 
 async def _store(request: Request, credential: Credential) -> CredentialOut:
     register_secret(*credential.secrets())
-    record = await store_of(request).upsert_credential(credential)
+    record = await store_of(request).credentials.upsert(credential)
     request.state.audit = {"credential": credential.name}
     return CredentialOut.of(record)
 
 
 @router.get("/credentials", response_model=CredentialList, summary="List credentials")
 async def list_credentials(request: Request, _: Viewer) -> CredentialList:
-    items = await store_of(request).list_credentials()
+    items = await store_of(request).credentials.list()
     return CredentialList(items=[CredentialOut.of(c) for c in items])
 
 
@@ -105,6 +106,6 @@ async def put_credential(
     responses=responses(404, 409),
 )
 async def delete_credential(request: Request, _: Admin, name: str) -> Response:
-    await store_of(request).delete_credential(name)
+    await store_of(request).credentials.delete(name)
     request.state.audit = {"credential": name}
     return Response(status_code=204)

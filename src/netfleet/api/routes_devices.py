@@ -24,21 +24,21 @@ from netfleet.api.schemas_inventory import (
 )
 from netfleet.core.errors import Conflict, NotFound, ValidationError
 from netfleet.jobs.model import describe_pydantic_error
-from netfleet.store import service_sql
-from netfleet.store.interface import ImportReport, Store
+from netfleet.store import SqlStore
+from netfleet.store.records import ImportReport
 
 router = APIRouter(tags=["devices"])
 
 DeviceName = Annotated[str, Query(min_length=1, max_length=255)]
 
 
-async def _check_credentials(store: Store, fields: DeviceFields) -> None:
+async def _check_credentials(store: SqlStore, fields: DeviceFields) -> None:
     wanted = list(fields.credentials)
     if fields.jump_host is not None and fields.jump_host.credential:
         wanted.append(fields.jump_host.credential)
     if not wanted:
         return
-    known = {c.name for c in await store.list_credentials()}
+    known = {c.name for c in await store.credentials.list()}
     unknown = [n for n in wanted if n not in known]
     if unknown:
         raise ValidationError(f"credentials: unknown credential(s) {', '.join(unknown)}")
@@ -47,7 +47,7 @@ async def _check_credentials(store: Store, fields: DeviceFields) -> None:
 async def _save(request: Request, name: str, fields: DeviceFields) -> DeviceOut:
     store = store_of(request)
     await _check_credentials(store, fields)
-    record = await store.upsert_device(fields.to_spec(name))
+    record = await store.devices.upsert(fields.to_spec(name))
     context(request).retire([name])
     request.state.audit = {"device": name}
     return DeviceOut.of(record)
@@ -64,7 +64,7 @@ async def list_devices(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[int | None, Query(ge=0, le=2**62)] = None,
 ) -> DevicePage:
-    page = await store_of(request).list_devices(
+    page = await store_of(request).devices.list(
         groups=group or (),
         tags=tag or (),
         platform=platform,
@@ -85,7 +85,7 @@ async def list_devices(
 async def create_device(request: Request, _: Admin, body: DeviceIn) -> DeviceOut:
     store = store_of(request)
     try:
-        await store.get_device(body.name)
+        await store.devices.get(body.name)
     except NotFound:
         return await _save(request, body.name, body)
     raise Conflict(f"device {body.name!r} exists already (PUT or PATCH it to change it)")
@@ -95,7 +95,7 @@ async def create_device(request: Request, _: Admin, body: DeviceIn) -> DeviceOut
     "/devices/{name}", response_model=DeviceOut, summary="Show a device", responses=responses(404)
 )
 async def get_device(request: Request, _: Viewer, name: str) -> DeviceOut:
-    return DeviceOut.of(await store_of(request).get_device(name))
+    return DeviceOut.of(await store_of(request).devices.get(name))
 
 
 @router.put(
@@ -110,7 +110,7 @@ async def put_device(
     if len(name) > 255:
         raise ValidationError("name: must be 1..255 characters")
     try:
-        await store_of(request).get_device(name)
+        await store_of(request).devices.get(name)
     except NotFound:
         response.status_code = 201
     return await _save(request, name, body)
@@ -123,7 +123,7 @@ async def put_device(
     responses=responses(404),
 )
 async def patch_device(request: Request, _: Admin, name: str, body: DevicePatch) -> DeviceOut:
-    current = DeviceOut.of(await store_of(request).get_device(name))
+    current = DeviceOut.of(await store_of(request).devices.get(name))
     merged: dict[str, Any] = current.fields().model_dump()
     merged.update(body.model_dump(exclude_unset=True, exclude_none=True))
     try:
@@ -137,7 +137,7 @@ async def patch_device(request: Request, _: Admin, name: str, body: DevicePatch)
     "/devices/{name}", status_code=204, summary="Delete a device", responses=responses(404, 409)
 )
 async def delete_device(request: Request, _: Admin, name: str) -> Response:
-    await store_of(request).delete_device(name)
+    await store_of(request).devices.delete(name)
     context(request).retire([name])
     request.state.audit = {"device": name}
     return Response(status_code=204)
@@ -242,7 +242,9 @@ async def import_devices(request: Request, _: Admin) -> ImportResult:
     body = await _import_input(request)
     parsed = _parse(body)
     store = store_of(request)
-    report = await store.import_devices(parsed.specs) if parsed.specs else ImportReport(rows=())
+    report = (
+        await store.devices.import_many(parsed.specs) if parsed.specs else ImportReport(rows=())
+    )
     context(request).retire(r.name for r in report.rows if r.action == "updated")
     result = ImportResult.of(ImportReport(rows=(*report.rows, *parsed.errors)))
     request.state.audit = {
@@ -256,5 +258,5 @@ async def import_devices(request: Request, _: Admin) -> ImportResult:
 
 @router.get("/groups", response_model=GroupList, summary="List groups with member counts")
 async def list_groups(request: Request, _: Viewer) -> GroupList:
-    groups = await service_sql.list_groups(store_of(request))
+    groups = await store_of(request).devices.groups()
     return GroupList(items=[GroupOut(name=n, devices=c) for n, c in groups])

@@ -51,8 +51,8 @@ async def job_events(
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> EventPage:
     store = store_of(request)
-    job = await store.get_job(job_id, tasks=False, outputs=False)
-    events = await store.events(job_id, after_id=after, limit=limit)
+    job = await store.jobs.get(job_id, tasks=False, outputs=False)
+    events = await store.jobs.events(job_id, after_id=after, limit=limit)
     return EventPage(
         items=[EventOut.of(e) for e in events],
         next_after=events[-1].id if events else after,
@@ -76,8 +76,8 @@ async def _stream(
     yield "retry: 1000\n\n"
     while True:
         try:
-            job = await store.get_job(job_id, tasks=False, outputs=False)
-            events = await store.events(job_id, after_id=after, limit=PAGE)
+            job = await store.jobs.get(job_id, tasks=False, outputs=False)
+            events = await store.jobs.events(job_id, after_id=after, limit=PAGE)
         except DatabaseUnavailable as exc:
             log.warning("event stream: store unavailable", job_id=job_id, error=str(exc))
             await asyncio.sleep(1.0)
@@ -127,7 +127,7 @@ async def job_event_stream(
     after: Annotated[int, Query(ge=0, le=2**62)] = 0,
     last_event_id: Annotated[str | None, Header(max_length=32)] = None,
 ) -> StreamingResponse:
-    await store_of(request).get_job(job_id, tasks=False, outputs=False)  # 404 before streaming
+    await store_of(request).jobs.get(job_id, tasks=False, outputs=False)  # 404 before streaming
     if last_event_id and last_event_id.strip().isdigit():
         after = max(after, int(last_event_id.strip()))
     return StreamingResponse(

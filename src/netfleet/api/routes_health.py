@@ -13,7 +13,6 @@ from netfleet.api.context import context
 from netfleet.api.metrics import MetricsCache
 from netfleet.api.problems import problem_response
 from netfleet.core.errors import NetfleetError
-from netfleet.store import service_sql
 
 router = APIRouter(tags=["health"])
 
@@ -31,7 +30,7 @@ async def healthz() -> dict[str, str]:
 async def readyz(request: Request) -> JSONResponse:
     ctx = context(request)
     try:
-        current = await service_sql.current_revision(ctx.store)
+        current = await ctx.store.metrics.current_revision()
     except NetfleetError as exc:
         return problem_response(
             503, f"database unreachable: {exc.message}", instance="/readyz", kind="not_ready"

@@ -15,8 +15,7 @@ from netfleet.api.context import store_of
 from netfleet.api.problems import responses
 from netfleet.api.schemas_jobs import JobDetail, JobId, JobPage, JobSubmit, JobSummary
 from netfleet.jobs.model import JobSpec, JobState
-from netfleet.store import service_sql
-from netfleet.store.interface import JobFilter
+from netfleet.store.records import JobFilter
 
 router = APIRouter(tags=["jobs"])
 
@@ -44,7 +43,7 @@ async def submit_job(
 ) -> JobSummary:
     spec = body.to_spec(idempotency_key)
     _check_kind(principal, spec)
-    job = await store_of(request).submit(spec)
+    job = await store_of(request).jobs.submit(spec)
     request.state.audit = {"job_id": job.id, "kind": spec.kind, "tasks": job.counts.total}
     return JobSummary.of(job)
 
@@ -68,7 +67,7 @@ async def list_jobs(
         created_after=created_after.timestamp() if created_after else None,
         created_before=created_before.timestamp() if created_before else None,
     )
-    page = await store_of(request).list_jobs(filt, limit=limit, cursor=cursor)
+    page = await store_of(request).jobs.list(filt, limit=limit, cursor=cursor)
     return JobPage(items=[JobSummary.of(j) for j in page.items], next_cursor=page.next_cursor)
 
 
@@ -85,7 +84,7 @@ async def get_job(
     outputs: Annotated[bool, Query(description="Include command outputs")] = True,
     all_attempts: Annotated[bool, Query(description="Also earlier attempts' results")] = False,
 ) -> JobDetail:
-    job = await store_of(request).get_job(job_id, tasks=True, outputs=outputs)
+    job = await store_of(request).jobs.get(job_id, tasks=True, outputs=outputs)
     return JobDetail.detail(job, all_attempts=all_attempts)
 
 
@@ -97,7 +96,7 @@ async def get_job(
 )
 async def cancel_job(request: Request, _: Operator, job_id: JobId) -> JobSummary:
     request.state.audit = {"job_id": job_id}
-    return JobSummary.of(await store_of(request).cancel(job_id))
+    return JobSummary.of(await store_of(request).jobs.cancel(job_id))
 
 
 @router.post(
@@ -109,11 +108,11 @@ async def cancel_job(request: Request, _: Operator, job_id: JobId) -> JobSummary
 )
 async def rerun_job(request: Request, principal: Operator, job_id: JobId) -> JobSummary:
     store = store_of(request)
-    old = await store.get_job(job_id, tasks=False, outputs=False)
+    old = await store.jobs.get(job_id, tasks=False, outputs=False)
     _check_kind(principal, old.spec)
     options = old.spec.options.model_copy(update={"idempotency_key": None, "run_at": None})
     spec = old.spec.model_copy(update={"options": options})
-    job = await store.submit(spec)
+    job = await store.jobs.submit(spec)
     request.state.audit = {"job_id": job.id, "rerun_of": job_id}
     return JobSummary.of(job)
 
@@ -125,6 +124,6 @@ async def rerun_job(request: Request, principal: Operator, job_id: JobId) -> Job
     responses=responses(404, 409),
 )
 async def delete_job(request: Request, _: Admin, job_id: JobId) -> Response:
-    await service_sql.delete_job(store_of(request), job_id)
+    await store_of(request).jobs.delete(job_id)
     request.state.audit = {"job_id": job_id}
     return Response(status_code=204)

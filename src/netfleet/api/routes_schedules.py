@@ -17,7 +17,6 @@ from netfleet.api.problems import responses
 from netfleet.jobs.cron import preview as cron_preview
 from netfleet.jobs.model import JobSpec
 from netfleet.jobs.schedule import Schedule, ScheduleSpec, build_schedule, schedule_ref
-from netfleet.store import schedules as sql
 
 router = APIRouter(tags=["schedules"])
 
@@ -114,7 +113,7 @@ class Preview(BaseModel):
 async def list_schedules(
     request: Request, _: Viewer, enabled: Annotated[bool | None, Query()] = None
 ) -> ScheduleList:
-    items = await sql.list_schedules(store_of(request), enabled=enabled)
+    items = await store_of(request).schedules.list(enabled=enabled)
     return ScheduleList(items=[ScheduleOut.of(s) for s in items])
 
 
@@ -138,7 +137,7 @@ async def preview_schedule(
     responses=responses(409),
 )
 async def create_schedule(request: Request, _: Admin, body: ScheduleIn) -> ScheduleOut:
-    schedule = await sql.create_schedule(store_of(request), body.to_spec())
+    schedule = await store_of(request).schedules.create(body.to_spec())
     request.state.audit = {"schedule": schedule.name, "schedule_id": schedule.id}
     return ScheduleOut.of(schedule)
 
@@ -150,7 +149,7 @@ async def create_schedule(request: Request, _: Admin, body: ScheduleIn) -> Sched
     responses=responses(404),
 )
 async def get_schedule(request: Request, _: Viewer, ref: str) -> ScheduleOut:
-    return ScheduleOut.of(await sql.get_schedule(store_of(request), schedule_ref(ref)))
+    return ScheduleOut.of(await store_of(request).schedules.get(schedule_ref(ref)))
 
 
 @router.put(
@@ -161,7 +160,7 @@ async def get_schedule(request: Request, _: Viewer, ref: str) -> ScheduleOut:
 )
 async def put_schedule(request: Request, _: Admin, ref: str, body: ScheduleIn) -> ScheduleOut:
     spec = body.to_spec()
-    schedule = await sql.replace_schedule(store_of(request), schedule_ref(ref), spec)
+    schedule = await store_of(request).schedules.replace(schedule_ref(ref), spec)
     request.state.audit = {"schedule": schedule.name, "schedule_id": schedule.id}
     return ScheduleOut.of(schedule)
 
@@ -173,7 +172,7 @@ async def put_schedule(request: Request, _: Admin, ref: str, body: ScheduleIn) -
     responses=responses(404),
 )
 async def delete_schedule(request: Request, _: Admin, ref: str) -> Response:
-    await sql.delete_schedule(store_of(request), schedule_ref(ref))
+    await store_of(request).schedules.delete(schedule_ref(ref))
     request.state.audit = {"schedule": ref}
     return Response(status_code=204)
 
@@ -186,7 +185,7 @@ async def delete_schedule(request: Request, _: Admin, ref: str) -> Response:
 )
 async def pause_schedule(request: Request, _: Admin, ref: str) -> ScheduleOut:
     request.state.audit = {"schedule": ref}
-    return ScheduleOut.of(await sql.set_enabled(store_of(request), schedule_ref(ref), False))
+    return ScheduleOut.of(await store_of(request).schedules.set_enabled(schedule_ref(ref), False))
 
 
 @router.post(
@@ -197,4 +196,4 @@ async def pause_schedule(request: Request, _: Admin, ref: str) -> ScheduleOut:
 )
 async def resume_schedule(request: Request, _: Admin, ref: str) -> ScheduleOut:
     request.state.audit = {"schedule": ref}
-    return ScheduleOut.of(await sql.set_enabled(store_of(request), schedule_ref(ref), True))
+    return ScheduleOut.of(await store_of(request).schedules.set_enabled(schedule_ref(ref), True))

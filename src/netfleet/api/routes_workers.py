@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from netfleet.api.auth import Viewer
 from netfleet.api.context import context
 from netfleet.pool import DeviceStats
-from netfleet.store.interface import WorkerRecord
+from netfleet.store.records import WorkerRecord
 
 router = APIRouter(tags=["workers"])
 
@@ -116,7 +116,7 @@ async def list_workers(
     all: Annotated[bool, Query(description="Include stopped workers")] = False,
 ) -> WorkerList:
     ctx = context(request)
-    records = await ctx.store.list_workers(alive_within_s=alive_within)
+    records = await ctx.store.workers.list(alive_within_s=alive_within)
     now = await ctx.store.now()
     items = [WorkerOut.of(w, now, _alive_s(request)) for w in records]
     if not all:
@@ -160,7 +160,7 @@ async def sessions(
 ) -> SessionsOut:
     ctx = context(request)
     alive = _alive_s(request)
-    records = await ctx.store.list_workers(alive_within_s=alive)
+    records = await ctx.store.workers.list(alive_within_s=alive)
     per_worker = [s for w in records if w.state != "stopped" and (s := _worker_sessions(w))]
     embedded = None
     devices: list[DeviceSessions] = []

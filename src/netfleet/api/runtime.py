@@ -1,8 +1,8 @@
 """The embedded runtime of ``netfleet serve``: N workers sharing one session pool,
 the scheduler loop, and a watcher that retires sessions of changed devices.
 
-Only the first worker publishes the shared pool's totals with its heartbeat, so
-summing over the workers table counts the pool once.
+The pool → executor → workers wiring is ``netfleet.worker.process.build_workers``
+(the same as ``netfleet worker``).
 """
 
 from __future__ import annotations
@@ -14,13 +14,11 @@ from collections.abc import Iterable
 from netfleet.core.errors import NetfleetError
 from netfleet.core.logging import get_logger
 from netfleet.core.settings import Settings
-from netfleet.pool import PoolStats, device_pool
+from netfleet.pool import PoolStats
 from netfleet.scheduler import run_scheduler
-from netfleet.store import service_sql
-from netfleet.store.interface import Store
-from netfleet.worker.executor import PoolExecutor
-from netfleet.worker.loop import Worker, new_worker_id
-from netfleet.worker.service import pool_summary, worker_config
+from netfleet.store import SqlStore
+from netfleet.worker import Worker
+from netfleet.worker.process import WorkerGroup, build_workers
 
 log = get_logger(__name__)
 
@@ -30,7 +28,7 @@ class EmbeddedRuntime:
 
     def __init__(
         self,
-        store: Store,
+        store: SqlStore,
         settings: Settings,
         *,
         workers: int = 1,
@@ -41,32 +39,11 @@ class EmbeddedRuntime:
         self.settings = settings
         self.scheduler = scheduler
         self.watch_interval_s = watch_interval_s
-        self.pool = (
-            device_pool(settings.pool, settings.worker, settings.connect) if workers else None
+        self._group: WorkerGroup | None = (
+            build_workers(store, settings, count=workers) if workers else None
         )
-        self.workers: list[Worker] = []
-        self._executor: PoolExecutor | None = None
-        if self.pool is not None:
-            pool = self.pool
-            executor = PoolExecutor(
-                pool,
-                command_timeout_s=settings.worker.timeout_seconds,
-                failure_strategy=settings.worker.failure_strategy,
-                failure_n=settings.worker.failure_strategy_n,
-            )
-            self._executor = executor
-            base = new_worker_id()
-            for index in range(workers):
-                self.workers.append(
-                    Worker(
-                        store,
-                        executor,
-                        worker_config(settings),
-                        worker_id=f"{base}-{index}" if workers > 1 else base,
-                        warm_devices=pool.warm_devices,
-                        pool_stats=(lambda: pool_summary(pool)) if index == 0 else None,
-                    )
-                )
+        self.pool = self._group.pool if self._group is not None else None
+        self.workers: list[Worker] = self._group.workers if self._group is not None else []
         self._stop = asyncio.Event()
 
     # --- the Runtime protocol -------------------------------------------------------
@@ -102,14 +79,8 @@ class EmbeddedRuntime:
                     log.error("an embedded loop failed", error=repr(result))
         finally:
             self._stop.set()
-            if self.pool is not None:
-                await self.pool.close(timeout=5.0)
-            if self._executor is not None:
-                await self._executor.close()
-            # Every session is closed now: give back any hold the store still counts.
-            for worker in self.workers:
-                with contextlib.suppress(NetfleetError):
-                    await self.store.release_holds(worker.worker_id)
+            if self._group is not None:
+                await self._group.close()
 
     async def _watch_devices(self) -> None:
         """Retire pooled sessions of devices changed by anyone (API, CLI, other hosts)."""
@@ -120,7 +91,7 @@ class EmbeddedRuntime:
             if self._stop.is_set():
                 return
             try:
-                changed = await service_sql.changed_devices(self.store, since)
+                changed = await self.store.devices.changed_since(since)
             except NetfleetError as exc:
                 log.warning("cannot check for changed devices", error=str(exc))
                 continue

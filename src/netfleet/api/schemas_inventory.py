@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from netfleet.core.models import Credential, DeviceSpec, JumpHost
-from netfleet.store.interface import CredentialRecord, DeviceRecord, ImportReport
+from netfleet.store.records import CredentialRecord, DeviceRecord, ImportReport
 
 Name = Field(min_length=1, max_length=255)
 

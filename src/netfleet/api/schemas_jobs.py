@@ -9,7 +9,7 @@ from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from netfleet.jobs.model import JobSpec, JobState, TaskState
-from netfleet.store.interface import CommandOutput, JobRecord, TaskEvent, TaskRecord
+from netfleet.store.records import CommandOutput, JobRecord, TaskEvent, TaskRecord
 
 JobId = Annotated[int, Path(ge=1, le=2**62, description="Job id")]
 """A job id in a route path."""

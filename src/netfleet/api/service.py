@@ -25,8 +25,7 @@ from netfleet.api.runtime import EmbeddedRuntime
 from netfleet.core.errors import ConfigurationError
 from netfleet.core.logging import get_logger
 from netfleet.core.settings import Settings
-from netfleet.store import auth_sql, open_store
-from netfleet.store.interface import Store
+from netfleet.store import SqlStore, open_store
 
 log = get_logger(__name__)
 ADMIN_TOKEN_NAME = "admin"
@@ -58,16 +57,16 @@ def check_bind(settings: Settings, host: str) -> None:
         )
 
 
-async def bootstrap_admin(store: Store, settings: Settings) -> str | None:
+async def bootstrap_admin(store: SqlStore, settings: Settings) -> str | None:
     """Ensure an admin token: the preset one, or a new one if no token exists.
 
     Returns a newly created token (to print once), else None."""
     if settings.admin_token:
-        await auth_sql.ensure_token(store, ADMIN_TOKEN_NAME, "admin", settings.admin_token)
+        await store.tokens.ensure(ADMIN_TOKEN_NAME, "admin", settings.admin_token)
         return None
-    if await auth_sql.has_tokens(store):
+    if await store.tokens.exist():
         return None
-    _, token = await auth_sql.create_token(store, ADMIN_TOKEN_NAME, "admin")
+    _, token = await store.tokens.create(ADMIN_TOKEN_NAME, "admin")
     return token
 
 

@@ -136,7 +136,7 @@ async def _import(settings: Settings, specs: list[DeviceSpec]) -> None:
 
     store = await open_store(settings.database.url, settings=settings)
     try:
-        report = await store.import_devices(specs)
+        report = await store.devices.import_many(specs)
     finally:
         await store.close()
     if not report.ok:
@@ -312,7 +312,7 @@ def register(app: typer.Typer) -> None:
         from netfleet.core.errors import InputError, NetfleetError
         from netfleet.core.logging import configure_logging
         from netfleet.core.settings import load_settings
-        from netfleet.store.auth_sql import new_token
+        from netfleet.store.sql.tokens import new_token
         from netfleet_sim import SimulatorError
 
         try:

@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
         """Run a worker: claim queued tasks, run them on pooled sessions, report results."""
         from netfleet.core.logging import configure_logging
         from netfleet.core.settings import load_settings
-        from netfleet.worker.service import ServeOptions, serve
+        from netfleet.worker.process import ServeOptions, serve
 
         try:
             settings = load_settings()

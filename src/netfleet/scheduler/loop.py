@@ -9,7 +9,7 @@ Per due schedule, each round:
 3. in the same transaction, advance ``next_fire_at`` with
    ``UPDATE ... WHERE next_fire_at = :old`` (one scheduler wins; on PostgreSQL the others
    wait for its row lock, then match nothing) and insert one job per fire time, unique
-   by ``(schedule_id, fire_time)`` — see ``netfleet.store.schedules.fire``.
+   by ``(schedule_id, fire_time)`` — see ``netfleet.store.sql.schedules.fire``.
 """
 
 from __future__ import annotations
@@ -23,8 +23,7 @@ from datetime import UTC, datetime
 from netfleet.core.errors import NetfleetError
 from netfleet.core.logging import get_logger
 from netfleet.jobs.schedule import Schedule, plan_firings
-from netfleet.store import schedules as sql
-from netfleet.store.interface import Store
+from netfleet.store import SqlStore
 
 log = get_logger(__name__)
 
@@ -55,7 +54,7 @@ class Scheduler:
 
     def __init__(
         self,
-        store: Store,
+        store: SqlStore,
         *,
         grace_s: float = 30.0,
         batch: int = 100,
@@ -73,7 +72,7 @@ class Scheduler:
         """One round over every due schedule."""
         report = TickReport()
         now = await self.now()
-        for schedule in await sql.due_schedules(self.store, now, limit=self.batch):
+        for schedule in await self.store.schedules.due(now, limit=self.batch):
             report.due += 1
             await self._fire(schedule, now, report)
         return report
@@ -87,7 +86,7 @@ class Scheduler:
             grace_s=self.grace_s,
             limit=self.batch,
         )
-        result = await sql.fire(self.store, schedule, plan)
+        result = await self.store.schedules.fire(schedule, plan)
         if not result.won:
             report.lost_races += 1
             return
@@ -108,13 +107,13 @@ class Scheduler:
         if report.due >= self.batch and (report.created or report.skipped):
             return 0.0
         now = await self.now()
-        earliest = await sql.earliest_next_fire(self.store, now)
+        earliest = await self.store.schedules.earliest_next_fire(now)
         # Schedules held by overlap control are polled at the interval.
         return interval if earliest is None else min(interval, max(0.0, earliest - now))
 
 
 async def run_scheduler(
-    store: Store,
+    store: SqlStore,
     stop: asyncio.Event,
     *,
     interval: float = 1.0,

@@ -1,6 +1,6 @@
-"""The store's record types: what ``Store`` methods take and return.
+"""The store's record types: what the store's façades take and return.
 
-Times are float seconds since the Unix epoch (UTC); see ``netfleet.store.interface``.
+Times are float seconds since the Unix epoch (UTC); see ``netfleet.store``.
 """
 
 from __future__ import annotations

@@ -23,8 +23,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from netfleet.core.errors import NetfleetError
 from netfleet.core.logging import get_logger
-from netfleet.store import auth_sql
-from netfleet.store.auth_sql import Role
+from netfleet.store.sql.tokens import Role
 from netfleet.web.context import Dashboard, User, dashboard
 
 log = get_logger(__name__)
@@ -65,7 +64,7 @@ async def current_user(request: Request) -> User | None:
         token = request.cookies.get(SESSION_COOKIE, "")
         user = None
         if token and len(token) <= MAX_TOKEN_LENGTH:
-            record = await auth_sql.verify_token(board.store, token)
+            record = await board.store.tokens.verify(token)
             if record is not None:
                 user = User(record.name, record.role, record.id)
     if user is not None:
@@ -158,11 +157,11 @@ async def sign_in(request: Request, token: str, nonce: str) -> tuple[User | None
     token = normalize_token(token)
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None, "paste an API token (nf_...)"
-    record = await auth_sql.verify_token(board.store, token)
+    record = await board.store.tokens.verify(token)
     if record is None:
         return None, "invalid or revoked token"
     try:
-        await auth_sql.touch_token(board.store, record.id)
+        await board.store.tokens.touch(record.id)
     except NetfleetError as exc:  # bookkeeping only
         log.warning("cannot record token use", error=str(exc))
     return User(record.name, record.role, record.id), ""
@@ -200,8 +199,7 @@ def is_https(request: Request) -> bool:
 async def audit_action(request: Request, user: User, status: int, detail: dict[str, Any]) -> None:
     """Record a dashboard action in the service's audit log (best effort: it happened)."""
     with contextlib.suppress(NetfleetError):
-        await auth_sql.record_audit(
-            dashboard(request).store,
+        await dashboard(request).store.audit.record(
             actor=user.name,
             role=user.role,
             method=request.method,

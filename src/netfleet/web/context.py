@@ -11,8 +11,8 @@ from typing import Any
 from fastapi import Request
 
 from netfleet.core.settings import Settings
-from netfleet.store.auth_sql import Role
-from netfleet.store.interface import Store
+from netfleet.store import SqlStore
+from netfleet.store.sql.tokens import Role
 
 PREFIX = "/ui"
 RANK: dict[str, int] = {"viewer": 0, "operator": 1, "admin": 2}
@@ -34,7 +34,7 @@ class User:
 class Dashboard:
     """Per-app dashboard state (``app.state.dashboard``)."""
 
-    store: Store
+    store: SqlStore
     settings: Settings
     prefix: str = PREFIX
     csrf_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))

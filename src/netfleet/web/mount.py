@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from netfleet.core.settings import Settings
-from netfleet.store.interface import Store
+from netfleet.store import SqlStore
 from netfleet.web import routes_auth, routes_inventory, routes_jobs, routes_overview, stream
 from netfleet.web.auth import (
     LoginRequired,
@@ -43,7 +43,7 @@ async def _page_error(request: Request, exc: Exception) -> Response:
 
 def mount_dashboard(
     app: FastAPI,
-    store: Store | None = None,
+    store: SqlStore | None = None,
     settings: Settings | None = None,
     *,
     stopping: asyncio.Event | None = None,

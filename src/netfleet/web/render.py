@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from netfleet import __version__
 from netfleet.jobs.model import TaskCounts
-from netfleet.store.interface import JobRecord
+from netfleet.store.records import JobRecord
 from netfleet.web.auth import csrf_token
 from netfleet.web.context import User, dashboard
 

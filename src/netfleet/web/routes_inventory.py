@@ -9,9 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from netfleet.core.errors import NotFound
 from netfleet.platforms import known_platforms
-from netfleet.store import dashboard_sql, service_sql
-from netfleet.store import schedules as schedules_sql
-from netfleet.store.interface import DeviceRecord
+from netfleet.store.records import DeviceRecord
 from netfleet.web import params
 from netfleet.web.auth import PageError, audit_action, check_post, require_user
 from netfleet.web.context import User, dashboard
@@ -40,7 +38,7 @@ async def devices(request: Request, user: CurrentUser) -> Response:
     platform = params.text(request, "platform")
     tag = params.text(request, "tag")
     cursor = params.integer(request, "cursor", None, lo=0)
-    result = await store.list_devices(
+    result = await store.devices.list(
         groups=(group,) if group else (),
         tags=(tag,) if tag else (),
         platform=platform or None,
@@ -49,10 +47,10 @@ async def devices(request: Request, user: CurrentUser) -> Response:
         cursor=cursor,
     )
     items: tuple[DeviceRecord, ...] = result.items
-    latest = await dashboard_sql.latest_tasks(store, [d.id for d in items])
+    latest = await store.reads.latest_tasks([d.id for d in items])
     groups = board.cached("groups")
     if not isinstance(groups, list):
-        groups = await service_sql.list_groups(store)
+        groups = await store.devices.groups()
         board.remember("groups", groups)
     return page(
         request,
@@ -77,11 +75,11 @@ async def devices(request: Request, user: CurrentUser) -> Response:
 async def device_detail(request: Request, user: CurrentUser, name: str) -> Response:
     store = dashboard(request).store
     try:
-        device = await store.get_device(name)
+        device = await store.devices.get(name)
     except NotFound:
         raise PageError(404, f"device {name!r} not found") from None
     before = params.integer(request, "before", None, lo=1)
-    tasks = await dashboard_sql.device_tasks(store, device.id, limit=DEVICE_TASKS, before_id=before)
+    tasks = await store.reads.device_tasks(device.id, limit=DEVICE_TASKS, before_id=before)
     return page(
         request,
         "device.html",
@@ -99,7 +97,7 @@ async def device_detail(request: Request, user: CurrentUser, name: str) -> Respo
 @router.get("/schedules")
 async def schedules(request: Request, user: CurrentUser) -> Response:
     store = dashboard(request).store
-    items = await schedules_sql.list_schedules(store)
+    items = await store.schedules.list()
     notice = {"paused": "Schedule paused.", "resumed": "Schedule resumed."}.get(
         request.query_params.get("notice", ""), ""
     )
@@ -111,7 +109,7 @@ async def _set_enabled(request: Request, user: User, schedule_id: int, enabled: 
     form = await request.form()
     check_post(request, form, user, "admin")
     try:
-        await schedules_sql.set_enabled(board.store, schedule_id, enabled)
+        await board.store.schedules.set_enabled(schedule_id, enabled)
     except NotFound:
         raise PageError(404, f"schedule {schedule_id} not found") from None
     notice = "resumed" if enabled else "paused"

@@ -9,8 +9,7 @@ from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 
 from netfleet.core.errors import Conflict, NotFound
 from netfleet.jobs.model import JOB_STATES, TASK_STATES, JobState, TaskState
-from netfleet.store import dashboard_sql
-from netfleet.store.interface import JobFilter, JobRecord
+from netfleet.store.records import JobFilter, JobRecord
 from netfleet.web import params
 from netfleet.web.auth import PageError, audit_action, check_post, require_user
 from netfleet.web.context import User, dashboard
@@ -32,7 +31,7 @@ NOTICES = {
 
 async def _job(request: Request, job_id: int) -> JobRecord:
     try:
-        return await dashboard(request).store.get_job(job_id, tasks=False, outputs=False)
+        return await dashboard(request).store.jobs.get(job_id, tasks=False, outputs=False)
     except NotFound:
         raise PageError(404, f"job {job_id} not found") from None
 
@@ -46,7 +45,7 @@ async def jobs(request: Request, user: CurrentUser) -> Response:
     cursor = params.integer(request, "cursor", None, lo=1)
     states: tuple[JobState, ...] = tuple(s for s in JOB_STATES if s == state)
     filt = JobFilter(states=states, device=device or None, schedule_id=schedule)
-    result = await store.list_jobs(filt, limit=JOBS_PAGE, cursor=cursor)
+    result = await store.jobs.list(filt, limit=JOBS_PAGE, cursor=cursor)
     return page(
         request,
         "jobs.html",
@@ -71,10 +70,10 @@ async def job_detail(request: Request, user: CurrentUser, job_id: int) -> Respon
     device = params.text(request, "device")
     offset = params.integer(request, "offset", 0) or 0
     states: tuple[TaskState, ...] = tuple(s for s in TASK_STATES if s == state)
-    tasks = await dashboard_sql.job_tasks(
-        store, job_id, states=states, device=device or None, limit=TASKS_PAGE, offset=offset
+    tasks = await store.reads.job_tasks(
+        job_id, states=states, device=device or None, limit=TASKS_PAGE, offset=offset
     )
-    activity = await dashboard_sql.job_activity(store, job_id, limit=ACTIVITY_LINES)
+    activity = await store.reads.job_activity(job_id, limit=ACTIVITY_LINES)
     notice = NOTICES.get(request.query_params.get("notice", ""), "")
     return page(
         request,
@@ -101,7 +100,7 @@ async def cancel_job(request: Request, user: CurrentUser, job_id: int) -> Respon
     await _job(request, job_id)
     notice = "cancelled"
     try:
-        await board.store.cancel(job_id)
+        await board.store.jobs.cancel(job_id)
     except Conflict:
         notice = "finished"
     await audit_action(request, user, 200, {"job_id": job_id, "result": notice})
@@ -112,7 +111,7 @@ async def cancel_job(request: Request, user: CurrentUser, job_id: int) -> Respon
 async def task_detail(request: Request, user: CurrentUser, task_id: int) -> Response:
     store = dashboard(request).store
     try:
-        task = await dashboard_sql.task_with_outputs(store, task_id)
+        task = await store.reads.task_with_outputs(task_id)
     except NotFound:
         raise PageError(404, f"task {task_id} not found") from None
     job = await _job(request, task.job_id)
@@ -139,7 +138,7 @@ async def raw_output(
     """One command's full output as plain text (never interpreted by the browser)."""
     store = dashboard(request).store
     try:
-        task = await dashboard_sql.task_with_outputs(store, task_id)
+        task = await store.reads.task_with_outputs(task_id)
     except NotFound:
         raise PageError(404, f"task {task_id} not found") from None
     for out in task.outputs:

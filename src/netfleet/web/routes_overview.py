@@ -9,9 +9,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from netfleet.jobs.model import JOB_STATES, TASK_STATES
-from netfleet.store import service_sql
-from netfleet.store.interface import JobFilter, JobRecord, WorkerRecord
-from netfleet.store.service_sql import QueueSnapshot
+from netfleet.store.records import JobFilter, JobRecord, WorkerRecord
+from netfleet.store.sql.metrics import QueueSnapshot
 from netfleet.web.auth import require_user
 from netfleet.web.context import Dashboard, User, dashboard
 from netfleet.web.render import page
@@ -99,7 +98,7 @@ async def _snapshot(board: Dashboard) -> QueueSnapshot:
     cached = board.cached("queue")
     if isinstance(cached, QueueSnapshot):
         return cached
-    snap = await service_sql.queue_snapshot(board.store)
+    snap = await board.store.metrics.queue_snapshot()
     board.remember("queue", snap)
     return snap
 
@@ -110,12 +109,12 @@ async def overview(request: Request, user: CurrentUser) -> Response:
     store = board.store
     snap = await _snapshot(board)
     now = await store.now()
-    views = worker_views(await store.list_workers(alive_within_s=board.alive_s), now, board.alive_s)
+    views = worker_views(await store.workers.list(alive_within_s=board.alive_s), now, board.alive_s)
     failures: tuple[JobRecord, ...] = (
-        await store.list_jobs(JobFilter(states=("failed", "partial")), limit=10)
+        await store.jobs.list(JobFilter(states=("failed", "partial")), limit=10)
     ).items
     active: tuple[JobRecord, ...] = (
-        await store.list_jobs(JobFilter(states=("running", "queued")), limit=10)
+        await store.jobs.list(JobFilter(states=("running", "queued")), limit=10)
     ).items
     return page(
         request,
@@ -138,7 +137,7 @@ async def workers(request: Request, user: CurrentUser) -> Response:
     board = dashboard(request)
     now = await board.store.now()
     show_all = request.query_params.get("all") == "1"
-    records = await board.store.list_workers(alive_within_s=None if show_all else 86_400.0)
+    records = await board.store.workers.list(alive_within_s=None if show_all else 86_400.0)
     views = worker_views(records, now, board.alive_s)
     if not show_all:
         views = [v for v in views if v.record.state != "stopped"]

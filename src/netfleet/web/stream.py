@@ -26,8 +26,8 @@ from fastapi.responses import StreamingResponse
 
 from netfleet.core.errors import DatabaseUnavailable, NetfleetError, NotFound
 from netfleet.core.logging import get_logger
-from netfleet.store import dashboard_sql
-from netfleet.store.interface import TaskRecord
+from netfleet.store.records import TaskRecord
+from netfleet.store.sql.reads import MAX_IDS
 from netfleet.web import params
 from netfleet.web.auth import PageError, require_user
 from netfleet.web.context import Dashboard, User, dashboard
@@ -40,7 +40,7 @@ CurrentUser = Annotated[User, Depends(require_user)]
 KEEPALIVE_S = 15.0
 MAX_STREAM_S = 600.0
 ACTIVITY_BATCH = 200
-MAX_TASKS = dashboard_sql.MAX_IDS
+MAX_TASKS = MAX_IDS
 
 
 def frame(event: str, data: object, event_id: int | None = None) -> str:
@@ -75,11 +75,9 @@ async def job_stream(
     yield "retry: 2000\n\n"
     while True:
         try:
-            job = await store.get_job(job_id, tasks=False, outputs=False)
-            rows = await dashboard_sql.tasks_by_id(store, job_id, task_ids)
-            activity = await dashboard_sql.job_activity(
-                store, job_id, after_id=after, limit=ACTIVITY_BATCH
-            )
+            job = await store.jobs.get(job_id, tasks=False, outputs=False)
+            rows = await store.reads.tasks_by_id(job_id, task_ids)
+            activity = await store.reads.job_activity(job_id, after_id=after, limit=ACTIVITY_BATCH)
         except DatabaseUnavailable as exc:
             log.warning("dashboard stream: store unavailable", job_id=job_id, error=str(exc))
             if await request.is_disconnected() or (stopping is not None and stopping.is_set()):
@@ -145,7 +143,7 @@ async def job_stream(
 async def stream(request: Request, user: CurrentUser, job_id: int) -> StreamingResponse:
     board = dashboard(request)
     try:
-        await board.store.get_job(job_id, tasks=False, outputs=False)
+        await board.store.jobs.get(job_id, tasks=False, outputs=False)
     except NotFound:
         raise PageError(404, f"job {job_id} not found") from None
     task_ids = params.id_list(request.query_params.get("tasks", ""), MAX_TASKS)

@@ -1,19 +1,77 @@
-"""The executor that runs attempts on the session pool (``jobs.execute.run_on_device``)."""
+"""Executors: what runs an attempt on a device (``Executor``), what it reports while it
+runs (``AttemptReport``), and the one that uses the session pool (``PoolExecutor``)."""
 
 from __future__ import annotations
 
-from netfleet.core.logging import get_logger
-from netfleet.core.models import FailureStrategyName
+from typing import Protocol
+
+from netfleet.core.logging import get_logger, redact_text
+from netfleet.core.models import CommandResult, FailureStrategyName
 from netfleet.device.device import Device
 from netfleet.device.results import NOT_RUN
 from netfleet.jobs.execute import DeviceRun, run_on_device
 from netfleet.pool import SessionPool
-from netfleet.store.interface import ClaimedTask, TaskOutcome
+from netfleet.store.records import ClaimedTask, TaskOutcome
+from netfleet.worker.batching import EventBuffer
 from netfleet.worker.holds import HoldLedger
 from netfleet.worker.outcomes import may_repeat
-from netfleet.worker.runner import AttemptReport
 
 log = get_logger(__name__)
+
+
+class AttemptReport:
+    """What an executor tells the worker while an attempt runs (becomes task events)."""
+
+    def __init__(self, events: EventBuffer, claimed: ClaimedTask) -> None:
+        self._events = events
+        self._task_id = claimed.task_id
+        self._secrets = [s for c in claimed.device.credentials for s in c.secrets()]
+        self.started_sending = False
+        """True once a command or config line may have reached the device."""
+        self.commands = 0
+
+    def connected(self, *, reused: bool) -> None:
+        kind = "reused" if reused else "new"
+        self._events.add(self._task_id, "connected", f"{kind} session", reused=reused)
+
+    def sending(self) -> None:
+        self.started_sending = True
+
+    def command(self, result: CommandResult) -> None:
+        self.started_sending = True
+        self.commands += 1
+        text = redact_text(result.command, self._secrets)
+        self._events.add(
+            self._task_id,
+            "command",
+            text if result.ok else f"{text}: {redact_text(result.error or '', self._secrets)}",
+            seq=self.commands,
+            ok=result.ok,
+            error_kind=result.error_kind,
+            duration_ms=round(result.duration_ms, 3),
+        )
+
+    def redact(self, text: str) -> str:
+        return redact_text(text, self._secrets)
+
+
+class Executor(Protocol):
+    """Runs an attempt's commands or config on the device and says how it went."""
+
+    ledger: HoldLedger | None
+    """Session holds of the executor's pool (``None``: sessions are not kept, every
+    completion frees its device slot)."""
+
+    async def __call__(self, claimed: ClaimedTask, report: AttemptReport) -> TaskOutcome: ...
+
+    def lease_lost(self, claimed: ClaimedTask) -> None:
+        """The task belongs to another worker now: drop sessions kept for its device."""
+
+    def holds_expired(self, worker_id: str) -> None:
+        """``worker_id``'s session holds may have expired in the store: close idle sessions."""
+
+    def close_idle(self, device_ids: frozenset[int]) -> None:
+        """Close idle sessions to these devices (an exclusive task waits for them)."""
 
 
 class PoolExecutor:

@@ -17,7 +17,7 @@ completion keeps the session (the store does the same, the total stays).
 - A finished attempt keeps its count as a hold (``keep_session``) if the pool
   still has a session for it — idle for reuse, or still closing — else frees it.
 - When a session closes, holds beyond what the pool still has open are released
-  (batched ``Store.release_holds``): after the close, never before.
+  (batched ``store.holds.release``): after the close, never before.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from collections.abc import Callable
 
 from netfleet.core.errors import DatabaseUnavailable, NetfleetError
 from netfleet.core.logging import get_logger
-from netfleet.store.interface import ClaimedTask, Store
+from netfleet.store import SqlStore
+from netfleet.store.records import ClaimedTask
 from netfleet.worker.waiting import Backoff
 
 log = get_logger(__name__)
@@ -44,7 +45,7 @@ class HoldLedger:
     def __init__(self, sessions: Sessions, *, linger_s: float = 0.05) -> None:
         self._sessions = sessions
         self._linger_s = linger_s
-        self._store: Store | None = None
+        self._store: SqlStore | None = None
         self._tasks: dict[str, int] = defaultdict(int)
         self._holds: dict[str, dict[str, int]] = defaultdict(dict)
         """device -> worker id -> holds believed live in the store."""
@@ -54,7 +55,7 @@ class HoldLedger:
         self._flusher: asyncio.Task[None] | None = None
         self.released = 0
 
-    def attach(self, store: Store) -> None:
+    def attach(self, store: SqlStore) -> None:
         """The store to send releases to (the first worker using the pool attaches it)."""
         if self._store is None:
             self._store = store
@@ -193,7 +194,7 @@ class HoldLedger:
             worker_id = next(iter(self._pending))
             batch = dict(self._pending.pop(worker_id))
             try:
-                self.released += await self._store.release_holds(worker_id, batch)
+                self.released += await self._store.holds.release(worker_id, batch)
                 backoff.reset()
             except DatabaseUnavailable:
                 # Put it back (merging with newer releases) and retry: until sent, the

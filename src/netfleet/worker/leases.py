@@ -16,8 +16,9 @@ from typing import Any
 
 from netfleet.core.errors import DatabaseUnavailable, NetfleetError
 from netfleet.core.logging import get_logger
-from netfleet.store.interface import HeartbeatResult, Store, WorkerState
-from netfleet.worker.running import RunningTasks
+from netfleet.store import SqlStore
+from netfleet.store.records import HeartbeatResult, WorkerState
+from netfleet.worker.attempts import RunningTasks
 from netfleet.worker.stats import WorkerStats
 from netfleet.worker.waiting import Backoff, sleep_unless
 
@@ -29,7 +30,7 @@ class LeaseKeeper:
 
     def __init__(
         self,
-        store: Store,
+        store: SqlStore,
         worker_id: str,
         running: RunningTasks,
         stats: WorkerStats,
@@ -82,7 +83,7 @@ class LeaseKeeper:
         ids = [r.task_id for r in self._running if r.phase != "done"]
         sent = time.monotonic()
         try:
-            result = await self._store.heartbeat(self._worker_id, ids, lease_s=self._lease_s)
+            result = await self._store.claims.heartbeat(self._worker_id, ids, lease_s=self._lease_s)
             self._renewed_holds(sent)
             if result.close_idle:
                 self._close_idle(result)
@@ -94,7 +95,7 @@ class LeaseKeeper:
                     self._stop(task_id, "cancel")
                 for task_id in result.lost:
                     self._stop(task_id, "lost")
-            await self._store.worker_heartbeat(
+            await self._store.workers.heartbeat(
                 self._worker_id, state=self._state(), stats=self._snapshot()
             )
         except DatabaseUnavailable as exc:

@@ -7,9 +7,19 @@ retry is allowed at all (``retryable``: not once config may be half applied).
 
 from __future__ import annotations
 
+from typing import Literal
+
 from netfleet.core.errors import NetfleetError
-from netfleet.store.interface import ClaimedTask, TaskOutcome
-from netfleet.worker.running import StopReason
+from netfleet.store.records import ClaimedTask, TaskOutcome
+
+StopReason = Literal["cancel", "lost", "shutdown", "deadline"]
+"""Why a running attempt is stopped early:
+
+- ``cancel``: a user cancelled the task (seen through a heartbeat) → ``cancelled``;
+- ``lost``: the lease is not ours any more → drop the result, report nothing;
+- ``shutdown``: the drain timeout passed → hand the task back to the queue;
+- ``deadline``: the task's deadline passed → ``failed``.
+"""
 
 
 def may_repeat(claimed: ClaimedTask, *, started_sending: bool) -> bool:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from netfleet.core.errors import DatabaseUnavailable, NetfleetError
 from netfleet.core.logging import get_logger
-from netfleet.store.interface import Store
+from netfleet.store import SqlStore
 from netfleet.worker.stats import WorkerStats
 from netfleet.worker.waiting import sleep_unless
 
@@ -22,13 +22,13 @@ log = get_logger(__name__)
 
 
 class Reaper:
-    """Calls ``Store.reap`` and ``Store.expire_deadlines`` every ``interval_s`` (jittered),
-    and ``Store.delete_finished_jobs`` every ``retention_every_s`` when ``retention_s`` is set
-    (first at the first sweep)."""
+    """Calls ``store.claims.reap`` and ``store.claims.expire_deadlines`` every
+    ``interval_s`` (jittered), and ``store.jobs.delete_finished`` every
+    ``retention_every_s`` when ``retention_s`` is set (first at the first sweep)."""
 
     def __init__(
         self,
-        store: Store,
+        store: SqlStore,
         stats: WorkerStats,
         *,
         interval_s: float,
@@ -55,8 +55,8 @@ class Reaper:
     async def sweep(self) -> int:
         """One pass; returns how many tasks it recovered or failed."""
         try:
-            reaped = await self._store.reap()
-            overdue = await self._store.expire_deadlines(self._grace_s)
+            reaped = await self._store.claims.reap()
+            overdue = await self._store.claims.expire_deadlines(self._grace_s)
         except DatabaseUnavailable as exc:
             self._stats.store_errors += 1
             log.warning("reaper: store unavailable", error=str(exc))
@@ -86,7 +86,7 @@ class Reaper:
             return 0
         self._retention_due = time.monotonic() + self._retention_every_s
         try:
-            deleted = await self._store.delete_finished_jobs(self._retention_s)
+            deleted = await self._store.jobs.delete_finished(self._retention_s)
         except NetfleetError as exc:
             self._stats.store_errors += 1
             self._retention_due = time.monotonic() + min(60.0, self._retention_every_s)

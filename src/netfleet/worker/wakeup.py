@@ -7,13 +7,13 @@ import contextlib
 
 from netfleet.core.errors import DatabaseUnavailable, NetfleetError
 from netfleet.core.logging import get_logger
-from netfleet.store.interface import Store
+from netfleet.store import SqlStore
 from netfleet.worker.waiting import Backoff, sleep_unless, wait_any
 
 log = get_logger(__name__)
 
 
-async def listen_for_work(store: Store, wake: asyncio.Event, stop: asyncio.Event) -> None:
+async def listen_for_work(store: SqlStore, wake: asyncio.Event, stop: asyncio.Event) -> None:
     """Set ``wake`` whenever the store says work may be ready, until ``stop`` is set.
 
     A notification may be missed while reconnecting; the claim loop's poll covers it,
@@ -28,7 +28,7 @@ async def listen_for_work(store: Store, wake: asyncio.Event, stop: asyncio.Event
             await listener
 
 
-async def _listen(store: Store, wake: asyncio.Event, stop: asyncio.Event) -> None:
+async def _listen(store: SqlStore, wake: asyncio.Event, stop: asyncio.Event) -> None:
     backoff = Backoff(first=0.2, cap=5.0)
     while not stop.is_set():
         try:

@@ -10,7 +10,6 @@ import pytest
 from netfleet.core.errors import Conflict, NotFound, ScheduleError
 from netfleet.jobs.schedule import build_schedule
 from netfleet.store import SqlStore
-from netfleet.store import schedules as sql
 from tests.support.schedules import template
 
 
@@ -18,44 +17,44 @@ async def test_create_get_list_pause_resume_delete(store: SqlStore) -> None:
     spec = build_schedule(
         name="nightly", cron="30 2 * * *", timezone="Europe/Berlin", job_template=template()
     )
-    created = await sql.create_schedule(store, spec)
+    created = await store.schedules.create(spec)
     assert created.id > 0
     assert created.next_fire_at is not None
     local = created.next_fire_at.astimezone(spec.tz)
     assert (local.hour, local.minute) in {(2, 30), (3, 0)}
     assert created.next_fire_at > datetime.now(UTC)
 
-    assert await sql.get_schedule(store, "nightly") == created
-    assert await sql.get_schedule(store, created.id) == created
+    assert await store.schedules.get("nightly") == created
+    assert await store.schedules.get(created.id) == created
     assert created.spec == spec  # the round trip keeps every field
 
-    paused = await sql.set_enabled(store, "nightly", False)
+    paused = await store.schedules.set_enabled("nightly", False)
     assert not paused.enabled
-    assert await sql.list_schedules(store, enabled=True) == []
-    resumed = await sql.set_enabled(store, created.id, True)
+    assert await store.schedules.list(enabled=True) == []
+    resumed = await store.schedules.set_enabled(created.id, True)
     assert resumed.enabled
     assert resumed.next_fire_at == created.next_fire_at
-    assert [s.name for s in await sql.list_schedules(store)] == ["nightly"]
+    assert [s.name for s in await store.schedules.list()] == ["nightly"]
 
     with pytest.raises(Conflict, match="already exists"):
-        await sql.create_schedule(store, spec)
-    await sql.delete_schedule(store, "nightly")
+        await store.schedules.create(spec)
+    await store.schedules.delete("nightly")
     with pytest.raises(NotFound, match="nightly"):
-        await sql.get_schedule(store, "nightly")
+        await store.schedules.get("nightly")
     with pytest.raises(NotFound):
-        await sql.delete_schedule(store, created.id)
+        await store.schedules.delete(created.id)
 
 
 async def test_one_time_schedule_round_trip(store: SqlStore) -> None:
     at = datetime.now(UTC) + timedelta(hours=1)
     spec = build_schedule(name="once", at=at, timezone="America/New_York", job_template=template())
-    created = await sql.create_schedule(store, spec)
+    created = await store.schedules.create(spec)
     assert created.spec.kind == "once"
     assert created.next_fire_at == at.replace(microsecond=at.microsecond)
 
 
 async def _create(store: SqlStore, args: dict[str, Any]) -> None:
-    await sql.create_schedule(store, build_schedule(**args))
+    await store.schedules.create(build_schedule(**args))
 
 
 def _now() -> datetime:
@@ -98,7 +97,7 @@ async def test_bad_input_names_the_problem_and_stores_nothing(
     with pytest.raises(ScheduleError) as info:
         await _create(store, args)
     assert needle in str(info.value)
-    assert await sql.list_schedules(store) == []
+    assert await store.schedules.list() == []
 
 
 @pytest.mark.parametrize(
@@ -113,8 +112,6 @@ async def test_bad_job_template_is_rejected(
     store: SqlStore, job: dict[str, Any], needle: str
 ) -> None:
     with pytest.raises(ScheduleError) as info:
-        await sql.create_schedule(
-            store, build_schedule(name="bad", cron="* * * * *", job_template=job)
-        )
+        await store.schedules.create(build_schedule(name="bad", cron="* * * * *", job_template=job))
     assert needle in str(info.value)
-    assert await sql.list_schedules(store) == []
+    assert await store.schedules.list() == []

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from netfleet.core.errors import NotFound
-from netfleet.store.interface import WorkerRecord, WorkerState
+from netfleet.store.records import WorkerRecord, WorkerState
 from netfleet.store.schema import workers
 
 

@@ -1,6 +1,6 @@
 """Job SQL: submit (fan-out), job counters, records, cancel, retention.
 
-Targets are resolved by ``targets_sql``.
+Targets are resolved by ``targets``.
 
 A job row keeps counters of its tasks' states; every state change updates
 them in the same transaction and re-derives the job's state from them.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,10 +24,10 @@ from netfleet.jobs.model import (
     TaskCounts,
     derive_job_state,
 )
-from netfleet.store import statements as st
-from netfleet.store.interface import CommandOutput, JobRecord, TaskRecord
+from netfleet.store.records import CommandOutput, JobRecord, TaskRecord
 from netfleet.store.schema import jobs, task_events, task_outputs, tasks
-from netfleet.store.targets_sql import resolve_targets as resolve_targets
+from netfleet.store.sql import statements as st
+from netfleet.store.sql.targets import resolve_targets as resolve_targets
 
 COUNTER = {
     "queued": "tasks_queued",
@@ -195,16 +195,6 @@ def apply_transitions(
     return out
 
 
-_COUNT_COLS = (
-    jobs.c.tasks_queued,
-    jobs.c.tasks_retrying,
-    jobs.c.tasks_running,
-    jobs.c.tasks_succeeded,
-    jobs.c.tasks_failed,
-    jobs.c.tasks_cancelled,
-)
-
-
 def counts_of(row: Row[Any]) -> TaskCounts:
     return TaskCounts(
         queued=row.tasks_queued,
@@ -337,9 +327,28 @@ def delete_finished_jobs(conn: Connection, cutoff: float, batch: int = 500) -> i
     )
     if not ids:
         return 0
+    _delete_jobs(conn, ids)
+    return len(ids)
+
+
+def _delete_jobs(conn: Connection, ids: Sequence[int]) -> None:
+    """Delete jobs ``ids`` with their outputs, events and tasks."""
     task_ids = sa.select(tasks.c.id).where(tasks.c.job_id.in_(ids))
     conn.execute(task_outputs.delete().where(task_outputs.c.task_id.in_(task_ids)))
     conn.execute(task_events.delete().where(task_events.c.job_id.in_(ids)))
     conn.execute(tasks.delete().where(tasks.c.job_id.in_(ids)))
     conn.execute(jobs.delete().where(jobs.c.id.in_(ids)))
-    return len(ids)
+
+
+def delete_job(conn: Connection, job_id: int) -> None:
+    """Delete a finished job with its tasks, outputs and events.
+
+    ``NotFound`` if absent, ``Conflict`` while it is still queued or running."""
+    row = conn.execute(
+        sa.select(jobs.c.state, jobs.c.finished_at).where(jobs.c.id == job_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"job {job_id} not found")
+    if row.finished_at is None:
+        raise Conflict(f"job {job_id} is {row.state}; cancel it or wait until it finishes")
+    _delete_jobs(conn, [job_id])

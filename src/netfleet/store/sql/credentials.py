@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection, Row
 from netfleet.core.errors import Conflict, NotFound, ValidationError
 from netfleet.core.models import Credential
 from netfleet.store.crypto import SecretBox
-from netfleet.store.interface import CredentialRecord
+from netfleet.store.records import CredentialRecord
 from netfleet.store.schema import credentials, device_credentials, devices
 
 

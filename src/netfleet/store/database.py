@@ -1,5 +1,6 @@
-"""``StoreBase``: the plumbing of ``SqlStore`` — engine, store thread(s), transactions,
-error translation, the clock, migrations and wake-ups (NOTIFY on PostgreSQL)."""
+"""``Database``: the plumbing under the store's façades — engine, store thread(s),
+transactions, error translation, the clock, migrations and wake-ups (NOTIFY on
+PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import sqlalchemy as sa
 from alembic import command
@@ -20,35 +21,39 @@ from sqlalchemy.engine import Connection
 
 from netfleet.core.errors import DatabaseUnavailable, NetfleetError, StoreError, ValidationError
 from netfleet.core.models import DeviceSpec
-from netfleet.store import (
-    devices_sql,
-    jobs_sql,
-    statements,
-)
 from netfleet.store.crypto import SecretBox
 from netfleet.store.engine import WRITE_KEY, create_engine, mask_url, parse_url, translate
+from netfleet.store.sql import devices as devices_sql
+from netfleet.store.sql import jobs as jobs_sql
+from netfleet.store.sql import statements
 
 T = TypeVar("T")
 _RETRY_SQLSTATES = ("40P01", "40001")  # deadlock, serialization failure: safe to re-run
 _MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-class StoreBase:
-    """Runs each operation as one short transaction on the store's own thread(s)."""
+class Database:
+    """Runs each operation as one short transaction on the store's own thread(s).
+
+    The façades of ``SqlStore`` share one ``Database``: they hand ``run`` a function
+    of a ``Connection`` (from ``netfleet.store.sql``), and read the clock inside it
+    with ``clock(conn)``. Tests may ``run`` their own read of the tables too.
+    """
 
     def __init__(
         self, url: str, *, secret_key: str | bytes, pg_threads: int = 4, spec_cache: int = 2048
     ) -> None:
         parse_url(url)  # ConfigurationError early
         self.url = mask_url(url)
-        self._box = SecretBox(secret_key)
+        self.box = SecretBox(secret_key)
         self._engine, self.dialect = create_engine(
             url, threads=1 if url.startswith("sqlite") else pg_threads
         )
         self._postgres = self.dialect == "postgresql"
         threads = pg_threads if self._postgres else 1
         self._executor = ThreadPoolExecutor(threads, thread_name_prefix="netfleet-store")
-        self._specs = jobs_sql.SpecCache(spec_cache)
+        self.specs = jobs_sql.SpecCache(spec_cache)
+        """Parsed job specs by job id (specs never change after submit)."""
         self._devices: dict[int, tuple[int, DeviceSpec]] = {}
         self._clock_offset = 0.0
         self._clock_checked = 0.0
@@ -57,11 +62,15 @@ class StoreBase:
         self._closed = False
 
     def __repr__(self) -> str:
-        return f"SqlStore({self.url!r})"
+        return f"Database({self.url!r})"
+
+    @property
+    def postgres(self) -> bool:
+        return self._postgres
 
     # --- plumbing -------------------------------------------------------------
 
-    def _now(self, conn: Connection) -> float:
+    def clock(self, conn: Connection) -> float:
         """Database time: the process clock plus the database clock's offset (PostgreSQL)."""
         local = time.time()
         if self._postgres and local - self._clock_checked > 30.0:
@@ -93,14 +102,17 @@ class StoreBase:
                 raise translate(error, what) from None
         raise StoreError(f"{what}: gave up after repeated deadlocks")  # pragma: no cover
 
-    async def _run(
+    async def run(
         self,
-        what: str,
         fn: Callable[[Connection], T],
         *,
+        what: str = "store operation",
         write: bool = True,
         idempotent: bool = False,
     ) -> T:
+        """``fn(conn)`` in one transaction (``write=False``: a read on SQLite, no lock),
+        with database errors translated; ``idempotent`` re-runs it once after a dropped
+        connection."""
         if self._closed:
             raise StoreError(f"{what}: the store is closed")
         loop = asyncio.get_running_loop()
@@ -111,10 +123,8 @@ class StoreBase:
                 raise
             return await loop.run_in_executor(self._executor, self._transaction, what, fn, write)
 
-    async def run_sync(self, fn: Callable[[Any], T], *, write: bool = True) -> T:
-        return await self._run("store operation", fn, write=write)
-
-    def _wake(self) -> None:
+    def wake(self) -> None:
+        """Wake this process's ``listen``-ers (new work may be ready)."""
         for queue in list(self._wakeups):
             with contextlib.suppress(asyncio.QueueFull):
                 queue.put_nowait(None)
@@ -130,7 +140,7 @@ class StoreBase:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 
-        await self._run("migrate the database", upgrade)
+        await self.run(upgrade, what="migrate the database")
 
     async def close(self) -> None:
         if self._closed:
@@ -141,13 +151,14 @@ class StoreBase:
         self._executor.shutdown(wait=False)
 
     async def now(self) -> float:
-        return await self._run("read the clock", self._now, write=False, idempotent=True)
+        return await self.run(self.clock, what="read the clock", write=False, idempotent=True)
 
-    def _load_device(self, conn: Connection, device_id: int, generation: int) -> DeviceSpec:
+    def load_device(self, conn: Connection, device_id: int, generation: int) -> DeviceSpec:
+        """The device with decrypted credentials, cached while its generation holds."""
         cached = self._devices.get(device_id)
         if cached is not None and cached[0] == generation:
             return cached[1]
-        record = devices_sql.get_device_by_id(conn, self._box, device_id)
+        record = devices_sql.get_device_by_id(conn, self.box, device_id)
         if len(self._devices) > 50_000:
             self._devices.clear()
         self._devices[device_id] = (record.generation, record.spec)

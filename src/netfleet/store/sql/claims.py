@@ -18,10 +18,10 @@ from typing import Any
 from sqlalchemy.engine import Connection, Row
 
 from netfleet.core.models import DeviceSpec
-from netfleet.store import statements as st
-from netfleet.store.holds_sql import blocking_exclusive, renew_holds
-from netfleet.store.interface import ClaimedTask, HeartbeatResult
-from netfleet.store.jobs_sql import SpecCache, apply_transitions
+from netfleet.store.records import ClaimedTask, HeartbeatResult
+from netfleet.store.sql import statements as st
+from netfleet.store.sql.holds import blocking_exclusive, renew_holds
+from netfleet.store.sql.jobs import SpecCache, apply_transitions
 
 DeviceLoader = Callable[[Connection, int, int], DeviceSpec]
 """(conn, device id, generation) -> DeviceSpec with decrypted credentials (cached)."""
@@ -152,10 +152,19 @@ def _take(
     touched = sorted({r.device_id for r, _ in picked})
     conn.execute(
         st.SET_SLOT,
-        [{"p_d": d, "p_r": slots[d].running, "p_x": slots[d].exclusive_held} for d in touched],
+        [
+            {
+                "p_device_id": d,
+                "p_running": slots[d].running,
+                "p_exclusive_held": slots[d].exclusive_held,
+            }
+            for d in touched
+        ],
     )
     consumed = [
-        {"p_w": worker_id, "p_d": d, "p_n": slots[d].consumed} for d in touched if slots[d].consumed
+        {"p_worker_id": worker_id, "p_device_id": d, "p_count": slots[d].consumed}
+        for d in touched
+        if slots[d].consumed
     ]
     if consumed:
         conn.execute(st.CONSUME_HOLDS, consumed)

@@ -1,6 +1,8 @@
-"""Running one claimed attempt: execute it, then report its outcome, fenced.
+"""The attempts a worker runs: the registry of running attempts (``RunningTasks``),
+and the runner that executes each one and reports its outcome, fenced.
 
-The outcome is reported with ``Store.complete(task_id, worker_id, attempt, ...)``.
+The outcome is reported with ``store.completions.complete_many`` (batched by the
+``Completer``), fenced by ``(task_id, worker_id, attempt)``.
 ``LeaseLost`` means the task belongs to someone else now: the result is dropped
 (the session was already discarded when the attempt was stopped, or is clean).
 While the database is unreachable the report is retried with backoff — a result
@@ -12,82 +14,100 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import replace
-from typing import Protocol
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Literal
 
 from netfleet.core.errors import DatabaseUnavailable, LeaseLost, NetfleetError
-from netfleet.core.logging import bind_context, get_logger, redact_text
-from netfleet.core.models import CommandResult
-from netfleet.store.interface import ClaimedTask, Completion, Store, TaskOutcome
-from netfleet.worker.completer import Completer
-from netfleet.worker.events import EventBuffer
-from netfleet.worker.holds import HoldLedger
-from netfleet.worker.leases import LeaseKeeper
+from netfleet.core.logging import bind_context, get_logger
+from netfleet.store import SqlStore
+from netfleet.store.records import ClaimedTask, Completion, TaskOutcome
+from netfleet.worker.batching import Completer, EventBuffer
+from netfleet.worker.executor import AttemptReport, Executor
 from netfleet.worker.outcomes import (
+    StopReason,
     error_outcome,
     internal_error_outcome,
     stop_outcome,
 )
-from netfleet.worker.running import RunningTask, RunningTasks
 from netfleet.worker.stats import WorkerStats
 from netfleet.worker.waiting import Backoff
 
+if TYPE_CHECKING:  # leases.py imports the registry below
+    from netfleet.worker.leases import LeaseKeeper
+
 log = get_logger(__name__)
 
-
-class AttemptReport:
-    """What an executor tells the worker while an attempt runs (becomes task events)."""
-
-    def __init__(self, events: EventBuffer, claimed: ClaimedTask) -> None:
-        self._events = events
-        self._task_id = claimed.task_id
-        self._secrets = [s for c in claimed.device.credentials for s in c.secrets()]
-        self.started_sending = False
-        """True once a command or config line may have reached the device."""
-        self.commands = 0
-
-    def connected(self, *, reused: bool) -> None:
-        kind = "reused" if reused else "new"
-        self._events.add(self._task_id, "connected", f"{kind} session", reused=reused)
-
-    def sending(self) -> None:
-        self.started_sending = True
-
-    def command(self, result: CommandResult) -> None:
-        self.started_sending = True
-        self.commands += 1
-        text = redact_text(result.command, self._secrets)
-        self._events.add(
-            self._task_id,
-            "command",
-            text if result.ok else f"{text}: {redact_text(result.error or '', self._secrets)}",
-            seq=self.commands,
-            ok=result.ok,
-            error_kind=result.error_kind,
-            duration_ms=round(result.duration_ms, 3),
-        )
-
-    def redact(self, text: str) -> str:
-        return redact_text(text, self._secrets)
+Phase = Literal["starting", "executing", "completing", "done"]
 
 
-class Executor(Protocol):
-    """Runs an attempt's commands or config on the device and says how it went."""
+@dataclass(slots=True, eq=False)
+class RunningTask:
+    """One claimed attempt in this worker."""
 
-    ledger: HoldLedger | None
-    """Session holds of the executor's pool (``None``: sessions are not kept, every
-    completion frees its device slot)."""
+    claimed: ClaimedTask
+    task: asyncio.Task[None] | None = None
+    phase: Phase = "starting"
+    stop_reason: StopReason | None = None
+    started: float = field(default_factory=time.monotonic)
 
-    async def __call__(self, claimed: ClaimedTask, report: AttemptReport) -> TaskOutcome: ...
+    @property
+    def task_id(self) -> int:
+        return self.claimed.task_id
 
-    def lease_lost(self, claimed: ClaimedTask) -> None:
-        """The task belongs to another worker now: drop sessions kept for its device."""
+    def stop(self, reason: StopReason) -> bool:
+        """Ask the attempt to stop for ``reason`` (the first reason wins).
 
-    def holds_expired(self, worker_id: str) -> None:
-        """``worker_id``'s session holds may have expired in the store: close idle sessions."""
+        The coroutine is cancelled only while it talks to the device. Before that,
+        the attempt sees the reason and does not start; once it is reporting its
+        result, the reason is only recorded (``lost`` then stops report retries).
+        Returns whether the coroutine was cancelled.
+        """
+        if self.stop_reason is None:
+            self.stop_reason = reason
+        if self.phase == "executing" and self.task is not None:
+            return self.task.cancel(f"netfleet: {self.stop_reason}")
+        return False
 
-    def close_idle(self, device_ids: frozenset[int]) -> None:
-        """Close idle sessions to these devices (an exclusive task waits for them)."""
+
+class RunningTasks:
+    """Attempts by task id; tells the claim loop when a slot frees up."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[int, RunningTask] = {}
+        self.slot_freed = asyncio.Event()
+        self.empty = asyncio.Event()
+        self.empty.set()
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __iter__(self) -> Iterator[RunningTask]:
+        return iter(list(self._by_id.values()))
+
+    def __contains__(self, task_id: object) -> bool:
+        return task_id in self._by_id
+
+    def add(self, running: RunningTask) -> None:
+        self._by_id[running.task_id] = running
+        self.empty.clear()
+
+    def get(self, task_id: int) -> RunningTask | None:
+        return self._by_id.get(task_id)
+
+    def remove(self, running: RunningTask) -> None:
+        if self._by_id.get(running.task_id) is running:
+            del self._by_id[running.task_id]
+            self.slot_freed.set()
+            if not self._by_id:
+                self.empty.set()
+
+    def ids(self) -> list[int]:
+        return list(self._by_id)
+
+    def stop_all(self, reason: StopReason) -> int:
+        """Stop every attempt for ``reason``; returns how many were cancelled."""
+        return sum(1 for running in self if running.stop(reason))
 
 
 class AttemptRunner:
@@ -95,7 +115,7 @@ class AttemptRunner:
 
     def __init__(
         self,
-        store: Store,
+        store: SqlStore,
         worker_id: str,
         executor: Executor,
         *,

@@ -94,14 +94,16 @@ def lock_slots(postgres: bool, skip_locked: bool) -> sa.Select[Any]:
 
 SET_SLOT = (
     device_slots.update()
-    .where(device_slots.c.device_id == _p("d"))
-    .values(running=_p("r"), exclusive_held=_p("x", sa.Boolean))
+    .where(device_slots.c.device_id == _p("device_id"))
+    .values(running=_p("running"), exclusive_held=_p("exclusive_held", sa.Boolean))
 )
 
 CONSUME_HOLDS = (
     session_holds.update()
-    .where(session_holds.c.worker_id == _p("w"), session_holds.c.device_id == _p("d"))
-    .values(held=session_holds.c.held - _p("n", sa.Integer))
+    .where(
+        session_holds.c.worker_id == _p("worker_id"), session_holds.c.device_id == _p("device_id")
+    )
+    .values(held=session_holds.c.held - _p("count", sa.Integer))
 )
 
 _now = _p("now", sa.Double)
@@ -162,7 +164,7 @@ def running_tasks(postgres: bool) -> sa.Select[Any]:
 
 FINISH_TASK = (
     tasks.update()
-    .where(tasks.c.id == _p("t"))
+    .where(tasks.c.id == _p("task_id"))
     .values(
         state=_p("state"),
         run_at=sa.func.coalesce(_p("run_at", sa.Double), tasks.c.run_at),
@@ -182,10 +184,10 @@ _target = (
     .where(devices.c.id == device_slots.c.device_id)
     .scalar_subquery()
 )
-_left = device_slots.c.running - _p("n", sa.Integer)
+_left = device_slots.c.running - _p("count", sa.Integer)
 RELEASE_SLOTS = (
     device_slots.update()
-    .where(device_slots.c.device_id == _p("d"))
+    .where(device_slots.c.device_id == _p("device_id"))
     .values(
         running=_left,
         exclusive_held=sa.false(),
@@ -196,14 +198,14 @@ RELEASE_SLOTS = (
 
 RELEASE_HELD_SLOTS = (
     device_slots.update()
-    .where(device_slots.c.device_id == _p("d"))
+    .where(device_slots.c.device_id == _p("device_id"))
     .values(running=_left, max_sessions=sa.case((_target >= _left, _target), else_=_left))
 )
-"""Give back ``p_n`` sessions that were holds (exclusivity is not theirs to end)."""
+"""Give back ``p_count`` sessions that were holds (exclusivity is not theirs to end)."""
 
 END_EXCLUSIVE = (
     device_slots.update()
-    .where(device_slots.c.device_id == _p("d"))
+    .where(device_slots.c.device_id == _p("device_id"))
     .values(exclusive_held=sa.false())
 )
 

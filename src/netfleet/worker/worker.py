@@ -28,12 +28,13 @@ from typing import Any
 
 from netfleet.core.errors import DatabaseUnavailable, NetfleetError
 from netfleet.core.logging import get_logger
-from netfleet.store.interface import ClaimedTask, HeartbeatResult, Store, WorkerState
-from netfleet.worker.events import EventBuffer
+from netfleet.store import SqlStore
+from netfleet.store.records import ClaimedTask, HeartbeatResult, WorkerState
+from netfleet.worker.attempts import AttemptRunner, RunningTasks
+from netfleet.worker.batching import EventBuffer
+from netfleet.worker.executor import Executor
 from netfleet.worker.leases import LeaseKeeper
 from netfleet.worker.reaper import Reaper
-from netfleet.worker.runner import AttemptRunner, Executor
-from netfleet.worker.running import RunningTasks
 from netfleet.worker.stats import WorkerStats
 from netfleet.worker.waiting import Backoff, wait_any
 from netfleet.worker.wakeup import listen_for_work
@@ -83,7 +84,7 @@ class Worker:
 
     def __init__(
         self,
-        store: Store,
+        store: SqlStore,
         executor: Executor,
         config: WorkerConfig | None = None,
         *,
@@ -201,7 +202,7 @@ class Worker:
         backoff = Backoff(first=0.2, cap=5.0)
         while True:
             try:
-                await self.store.register_worker(
+                await self.store.workers.register(
                     self.worker_id,
                     hostname=socket.gethostname(),
                     pid=os.getpid(),
@@ -216,7 +217,7 @@ class Worker:
 
     async def _deregister(self) -> None:
         with contextlib.suppress(NetfleetError):
-            await self.store.worker_heartbeat(
+            await self.store.workers.heartbeat(
                 self.worker_id, state="stopped", stats=self.snapshot()
             )
 
@@ -269,7 +270,7 @@ class Worker:
     async def _claim(self, limit: int) -> int:
         warm = {self._device_ids[name] for name in self._warm_devices() if name in self._device_ids}
         sent = time.monotonic()
-        claimed = await self.store.claim(
+        claimed = await self.store.claims.claim(
             self.worker_id, limit, lease_s=self.config.lease_s, warm_devices=warm
         )
         self.stats.claims += 1

@@ -1,4 +1,4 @@
-"""Inventory SQL: devices, labels and device slots (credentials: ``credentials_sql``).
+"""Inventory SQL: devices, labels and device slots (credentials: ``credentials``).
 
 Every function runs inside a transaction the caller opened on ``conn``.
 A device's jump-host credential is stored at ``device_credentials.position = -1``.
@@ -15,9 +15,8 @@ from sqlalchemy.engine import Connection, Row
 
 from netfleet.core.errors import Conflict, InputError, NotFound, UnknownPlatform, ValidationError
 from netfleet.core.models import Credential, DeviceSpec, JumpHost
-from netfleet.store.credentials_sql import credential_id, decrypt_credential
 from netfleet.store.crypto import SecretBox
-from netfleet.store.interface import DeviceRecord, ImportRow, Page
+from netfleet.store.records import DeviceRecord, ImportRow, Page
 from netfleet.store.schema import (
     credentials,
     device_credentials,
@@ -25,6 +24,7 @@ from netfleet.store.schema import (
     device_slots,
     devices,
 )
+from netfleet.store.sql.credentials import credential_id, decrypt_credential
 
 JUMP_POSITION = -1
 HOST_KEY_POLICIES = ("strict", "accept-new", "off")
@@ -290,3 +290,22 @@ def delete_device(conn: Connection, name: str) -> None:
     if active:
         raise Conflict(f"device {name!r} has {active} queued or running task(s)")
     conn.execute(devices.delete().where(devices.c.id == device_id))
+
+
+def list_groups(conn: Connection) -> list[tuple[str, int]]:
+    """Every group name with its number of member devices, by name."""
+    rows = conn.execute(
+        sa.select(device_labels.c.label, sa.func.count())
+        .where(device_labels.c.kind == "group")
+        .group_by(device_labels.c.label)
+        .order_by(device_labels.c.label)
+    )
+    return [(str(r[0]), int(r[1])) for r in rows]
+
+
+def changed_since(conn: Connection, since: float) -> list[tuple[str, float]]:
+    """Devices updated after ``since`` (name, updated_at): their sessions may be stale."""
+    rows = conn.execute(
+        sa.select(devices.c.name, devices.c.updated_at).where(devices.c.updated_at > since)
+    )
+    return [(str(r[0]), float(r[1])) for r in rows]

@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from netfleet.store import statements as st
 from netfleet.store.schema import device_slots, session_holds, tasks
+from netfleet.store.sql import statements as st
 
 h = session_holds
 
@@ -36,7 +36,7 @@ def lock_slots(conn: Connection, postgres: bool, device_ids: list[int]) -> None:
 
 def _give_back(conn: Connection, per_device: Mapping[int, int]) -> None:
     """Free ``n`` counted sessions per device that were holds (slot rows already locked)."""
-    rows = [{"p_d": d, "p_n": n} for d, n in sorted(per_device.items()) if n > 0]
+    rows = [{"p_device_id": d, "p_count": n} for d, n in sorted(per_device.items()) if n > 0]
     if rows:
         conn.execute(st.RELEASE_HELD_SLOTS, rows)
 
@@ -113,14 +113,13 @@ def release_holds(
         want = r.held if holds is None else holds.get(r.device_id, 0)
         freed[r.device_id] = max(0, min(want, r.held))
     _give_back(conn, freed)
-    taken = [{"p_d": d, "p_n": n} for d, n in sorted(freed.items()) if n]
+    taken = [
+        {"p_worker_id": worker_id, "p_device_id": d, "p_count": n}
+        for d, n in sorted(freed.items())
+        if n
+    ]
     if taken:
-        conn.execute(
-            h.update()
-            .where(h.c.worker_id == worker_id, h.c.device_id == sa.bindparam("p_d"))
-            .values(held=h.c.held - sa.bindparam("p_n", type_=sa.Integer)),
-            taken,
-        )
+        conn.execute(st.CONSUME_HOLDS, taken)
     conn.execute(h.delete().where(h.c.worker_id == worker_id, h.c.held <= 0))
     return sum(freed.values())
 

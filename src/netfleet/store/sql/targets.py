@@ -16,8 +16,8 @@ from netfleet.core.inventory import parse_filter
 from netfleet.core.inventory_yaml import normalize_platform
 from netfleet.core.models import DeviceSpec
 from netfleet.jobs.model import MAX_DEVICES_PER_JOB, JobSpec
-from netfleet.store.devices_sql import check_platform, label_filter
 from netfleet.store.schema import devices
+from netfleet.store.sql.devices import check_platform, label_filter
 
 
 def _listing(names: Sequence[str]) -> str:

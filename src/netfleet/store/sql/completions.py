@@ -1,0 +1,153 @@
+"""Finishing attempts: the fenced completion of a worker's results.
+
+It frees the task's device slot (or turns it into a session hold) in the same
+transaction that finishes the task.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any, overload
+
+from sqlalchemy.engine import Connection
+
+from netfleet.jobs.model import TaskState
+from netfleet.jobs.retry import backoff_delay, should_retry
+from netfleet.store.records import Completion, TaskOutcome
+from netfleet.store.sql import holds
+from netfleet.store.sql import statements as st
+from netfleet.store.sql.jobs import SpecCache, apply_transitions
+
+
+@overload
+def _text(value: str) -> str: ...
+@overload
+def _text(value: None) -> None: ...
+def _text(value: str | None) -> str | None:
+    """Text as stored: NUL characters (which PostgreSQL text cannot hold) become U+FFFD."""
+    return value.replace("\x00", "\ufffd") if value and "\x00" in value else value
+
+
+def release_slots(conn: Connection, per_device: dict[int, int]) -> None:
+    """Give back ``n`` slots per device (in device order)."""
+    if per_device:
+        conn.execute(
+            st.RELEASE_SLOTS,
+            [{"p_device_id": d, "p_count": n} for d, n in sorted(per_device.items())],
+        )
+
+
+def complete_many(
+    conn: Connection,
+    *,
+    postgres: bool,
+    worker_id: str,
+    items: Sequence[tuple[int, int, TaskOutcome]],
+    now: float,
+    specs: SpecCache,
+) -> list[Completion | None]:
+    """Finish attempts ``(task_id, attempt, outcome)``; ``None`` where fenced out."""
+    ids = sorted({task_id for task_id, _, _ in items})
+    current = {r.id: r for r in conn.execute(st.running_tasks(postgres), {"p_ids": ids})}
+    results: list[Completion | None] = []
+    updates: list[dict[str, Any]] = []
+    outputs: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    per_device: dict[int, int] = defaultdict(int)
+    kept: dict[int, tuple[int, float]] = {}
+    changes: dict[int, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
+    done: set[int] = set()
+    notify = False
+    for task_id, attempt, outcome in items:
+        row = current.get(task_id)
+        if (
+            row is None
+            or task_id in done
+            or row.state != "running"
+            or row.lease_owner != worker_id
+            or row.attempt != attempt
+        ):
+            results.append(None)
+            continue
+        done.add(task_id)
+        state: TaskState = outcome.status
+        run_at: float | None = None
+        if outcome.status == "failed" and not row.cancel_requested:
+            options = specs.get(row.job_id, conn=conn).options
+            if should_retry(
+                options,
+                attempt=attempt,
+                max_attempts=row.max_attempts,
+                transient=outcome.transient,
+                retryable=outcome.retryable,
+            ):
+                state = "retrying"
+                run_at = now + backoff_delay(options, attempt)
+                notify = True
+        updates.append(
+            {
+                "p_task_id": task_id,
+                "p_state": state,
+                "p_run_at": run_at,
+                "p_finished_at": None if state == "retrying" else now,
+                "p_error": _text(outcome.error),
+                "p_error_kind": outcome.error_kind,
+            }
+        )
+        outputs += [
+            {
+                "task_id": task_id,
+                "attempt": attempt,
+                "seq": seq,
+                "command": _text(res.command),
+                "output": _text(res.output),
+                "parsed": res.parsed,
+                "ok": res.ok,
+                "error": _text(res.error),
+                "error_kind": res.error_kind,
+                "started_at": res.started_at,
+                "duration_ms": res.duration_ms,
+            }
+            for seq, res in enumerate(outcome.outputs)
+        ]
+        message = outcome.error or ""
+        if state == "retrying" and run_at is not None:
+            message = f"attempt {attempt} failed, retry in {run_at - now:.1f}s: {message}"
+        events.append(
+            {
+                "job_id": row.job_id,
+                "task_id": task_id,
+                "at": now,
+                "kind": "retry_scheduled" if state == "retrying" else state,
+                "message": message,
+                "data": {"attempt": attempt, "error_kind": outcome.error_kind},
+            }
+        )
+        if row.device_id is not None and outcome.keep_session:
+            n, expires = kept.get(row.device_id, (0, 0.0))
+            kept[row.device_id] = (n + 1, max(expires, row.lease_expires_at or now))
+        elif row.device_id is not None:
+            per_device[row.device_id] += 1
+        changes[row.job_id][("running", state)] += 1
+        results.append(Completion(task_id, state, run_at, "running"))
+    if not updates:
+        return results
+    conn.execute(st.FINISH_TASK, updates)
+    if outputs:
+        conn.execute(st.INSERT_OUTPUTS, outputs)
+    conn.execute(st.INSERT_EVENTS, events)
+    if kept:
+        holds.lock_slots(conn, postgres, sorted({*per_device, *kept}))
+        conn.execute(st.END_EXCLUSIVE, [{"p_device_id": d} for d in sorted(kept)])
+        holds.keep_sessions(conn, postgres=postgres, worker_id=worker_id, kept=kept, now=now)
+    release_slots(conn, per_device)
+    job_states = apply_transitions(conn, changes, now)
+    if notify and postgres:
+        conn.execute(st.NOTIFY)
+    return [
+        None
+        if c is None
+        else Completion(c.task_id, c.state, c.next_run_at, job_states[current[c.task_id].job_id])
+        for c in results
+    ]
