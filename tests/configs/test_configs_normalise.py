@@ -186,3 +186,20 @@ def test_bad_user_rules_name_the_file_and_field(tmp_path: Path, entry: str, prob
 def test_unregistered_spec_uses_its_textfsm_family() -> None:
     spec = dataclasses.replace(get_platform("cisco_ios"), name="lab_ios", display_name="lab")
     assert normalise("Current configuration : 9 bytes\nend\n", spec) == "end\n"
+
+
+def test_an_alternation_stays_anchored_at_the_line_start() -> None:
+    rules = compile_rules("t", [(r"^a|b", "drop")])
+    assert rules.normalise("a1\nxb\nb2\n") == "xb\n"
+
+
+def test_rules_with_the_same_group_name_still_work() -> None:
+    rules = compile_rules("t", [(r"^(?P<x>a)$", "drop"), (r"^(?P<x>b)$", "drop")])
+    assert rules.normalise("a\nc\nb\n") == "c\n"
+
+
+def test_many_volatile_lines_anywhere() -> None:
+    text = "".join(f"line {i}\n! Last configuration change at {i}\n" for i in range(500))
+    assert normalise(text + "end\n", "cisco_ios") == "".join(f"line {i}\n" for i in range(500)) + (
+        "end\n"
+    )

@@ -111,7 +111,7 @@ def _diff_children(old: Node, new: Node, ctx: _Ctx, depth: int) -> None:
 
 
 def _diff_pair(x: Node, y: Node, ctx: _Ctx, depth: int, banner: bool) -> None:
-    if not x.children and not y.children:
+    if x.same_block(y) or (not x.children and not y.children):
         return
     mark = len(ctx.out)
     _diff_children(x, y, ctx, depth + 1)

@@ -12,8 +12,8 @@ on odd text, it just nests lines by their indentation or braces.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Literal
 
 Style = Literal["indent", "braces"]
@@ -33,16 +33,42 @@ INDENT: dict[str, int] = {"cisco_nxos": 2, "arista_eos": 3, "juniper_junos": 4}
 """Spaces per level the platform prints (1 where not listed)."""
 
 
-@dataclass(eq=False, slots=True)
 class Node:
-    """One configuration line and the lines nested under it."""
+    """One configuration line and the lines nested under it.
 
-    text: str
-    """The line without its indentation (Junos: without ``{`` or ``;``)."""
-    children: list[Node] = field(default_factory=list)
-    term: str = ""
-    """Junos: ``;`` for a statement, ``{`` for a block, "" for a bare (``set``) line."""
-    _index: dict[str, Node] | None = field(default=None, repr=False)
+    The children of an indented block are parsed when first used, so looking at a few
+    blocks of a large configuration costs little more than finding its top-level lines.
+    """
+
+    __slots__ = ("_children", "_index", "_raw", "term", "text")
+
+    def __init__(
+        self, text: str, children: list[Node] | None = None, *, term: str = "", raw: str = ""
+    ) -> None:
+        self.text = text
+        """The line without its indentation (Junos: without ``{`` or ``;``)."""
+        self.term = term
+        """Junos: ``;`` for a statement, ``{`` for a block, "" for a bare (``set``) line."""
+        self._children = children if children is not None or raw else []
+        self._raw = raw
+        self._index: dict[str, Node] | None = None
+
+    def __repr__(self) -> str:
+        return f"Node({self.text!r}, {len(self.children)} children)"
+
+    @property
+    def children(self) -> list[Node]:
+        """The nested lines, in order."""
+        if self._children is None:
+            self._children = _parse_indent(self._raw).children
+            self._raw = ""
+        return self._children
+
+    @children.setter
+    def children(self, value: list[Node]) -> None:
+        self._children = value
+        self._raw = ""
+        self._index = None
 
     def child(self, text: str) -> Node | None:
         """The first child whose text is ``text``, or None."""
@@ -63,12 +89,14 @@ class Node:
     def remove(self, node: Node) -> None:
         """Remove the child ``node`` (identity)."""
         self.children = [c for c in self.children if c is not node]
-        self._index = None
 
     def replace(self, old: Node, new: Node) -> None:
         """Put ``new`` where the child ``old`` was."""
         self.children = [new if c is old else c for c in self.children]
-        self._index = None
+
+    def same_block(self, other: Node) -> bool:
+        """True when both blocks are still unparsed and their bodies are equal (cheap)."""
+        return self._children is None and other._children is None and self._raw == other._raw
 
     def walk(self, depth: int = 0) -> Iterator[tuple[int, Node]]:
         """Every descendant with its depth (children of this node have ``depth``)."""
@@ -84,7 +112,64 @@ def style_of(platform: str) -> Style | None:
 
 def parse(text: str, style: Style) -> Node:
     """The tree of ``text``; the returned root has no text of its own."""
-    return _parse_braces(text) if style == "braces" else _parse_indent(text)
+    return _parse_braces(text) if style == "braces" else _parse_top(text)
+
+
+_TOP_SPLIT = re.compile(r"\n(?=[^!\s])")
+"""Splits an indented config before each top-level line (not a comment, not indented)."""
+
+
+def _parse_top(text: str) -> Node:
+    """Top-level lines found in one regex pass; each block's body is parsed on use."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    root = Node("")
+    chunks = _TOP_SPLIT.split(text)
+    start = 1 if chunks[0] and chunks[0][0] in "! \t\n" else 0
+    if start:
+        root.children.extend(_parse_indent(chunks[0]).children)  # leading comments
+    parts = [c.partition("\n") for c in chunks[start:]]
+    banners = [k for k, p in enumerate(parts) if p[0].startswith("banner ")]
+    fast = parts[: banners[0]] if banners else parts
+    # Fast path: each chunk is a top-level line and its block (parsed when used).
+    root.children.extend(
+        Node(line.rstrip(), raw=body) if body.strip() else Node(line.rstrip())
+        for line, _, body in fast
+        if line.rstrip() != "end" or body.strip()
+    )
+    if banners:
+        _parse_chunks(root.children, chunks[start + banners[0] :])
+    return root
+
+
+def _parse_chunks(children: list[Node], chunks: list[str]) -> None:
+    """The careful path: top-level chunks that may hold multi-line banners."""
+    i = 0
+    while i < len(chunks):
+        chunk = chunks[i]
+        i += 1
+        if not chunk or chunk[0] in "! \t\n":
+            children.extend(_parse_indent(chunk).children)
+            continue
+        line, _, body = chunk.partition("\n")
+        line = line.rstrip()
+        if line == "end" and not body.strip():
+            continue
+        if line.startswith("banner ") and _banner_delim(line) is not None:
+            node = children_add(children, Node(line))
+            rest = "\n".join([*([body] if body else []), *chunks[i:]])
+            tail = rest[_banner_text(node, rest, 0) :]
+            chunks, i = (_TOP_SPLIT.split(tail) if tail else []), 0
+        elif body.strip():
+            children.append(Node(line, raw=body))
+        else:
+            children.append(Node(line))
+
+
+def children_add(children: list[Node], node: Node) -> Node:
+    """Append ``node`` to a children list; returns it."""
+    children.append(node)
+    return node
 
 
 def _parse_indent(text: str) -> Node:
@@ -111,13 +196,9 @@ def _parse_indent(text: str) -> Node:
 
 def _banner_body(node: Node, lines: list[str], i: int) -> int:
     """Read an IOS banner body (``banner motd ^C`` ... ``^C``) into ``node``; next index."""
-    parts = node.text.split(None, 2)
-    if len(parts) < 3:
+    delim = _banner_delim(node.text)
+    if delim is None:
         return i
-    rest = parts[2]
-    delim = "^C" if rest.startswith("^C") else rest[0]
-    if rest.count(delim) >= 2 or (rest.endswith(delim) and len(rest) > len(delim)):
-        return i  # body and closing delimiter on the same line
     while i < len(lines):
         line = lines[i].rstrip("\r")
         i += 1
@@ -125,6 +206,34 @@ def _banner_body(node: Node, lines: list[str], i: int) -> int:
         if delim in line:
             break
     return i
+
+
+def _banner_text(node: Node, text: str, pos: int) -> int:
+    """Read a banner body from ``text`` at ``pos`` into ``node``; the offset after it."""
+    delim = _banner_delim(node.text)
+    if delim is None:
+        return pos
+    while pos < len(text):
+        end = text.find("\n", pos)
+        end = len(text) if end < 0 else end
+        line = text[pos:end]
+        node.add(Node(line))
+        pos = end + 1
+        if delim in line:
+            break
+    return pos
+
+
+def _banner_delim(text: str) -> str | None:
+    """The delimiter of a multi-line banner (``banner motd ^C``), None if on one line."""
+    parts = text.split(None, 2)
+    if len(parts) < 3:
+        return None
+    rest = parts[2]
+    delim = "^C" if rest.startswith("^C") else rest[0]
+    if rest.count(delim) >= 2 or (rest.endswith(delim) and len(rest) > len(delim)):
+        return None
+    return delim
 
 
 def _parse_braces(text: str) -> Node:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -39,9 +38,11 @@ class Normaliser:
 
     def normalise(self, text: str) -> str:
         """The comparison text of ``text`` (ends with one newline unless empty)."""
-        lines = [line.rstrip() for line in _split_lines(text)]
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        lines = [line.rstrip() for line in text.split("\n")]
         if self.drops or self.masks:
-            lines = self._apply(lines)
+            lines = self._apply("\n".join(lines), lines)
         start, end = 0, len(lines)
         while start < end and not lines[start]:
             start += 1
@@ -49,27 +50,27 @@ class Normaliser:
             end -= 1
         return "\n".join(lines[start:end]) + "\n" if end > start else ""
 
-    def _apply(self, lines: list[str]) -> list[str]:
-        joined = "\n".join(lines)
-        starts = [0]
-        for line in lines:
-            starts.append(starts[-1] + len(line) + 1)
+    def _apply(self, joined: str, lines: list[str]) -> list[str]:
+        locate = _LineLocator(joined)
         dropped: set[int] = set()
         for pattern in self.drops:
             for m in pattern.finditer(joined):
-                dropped.add(bisect_right(starts, m.start()) - 1)
+                dropped.add(locate(m.start()))
         spans: dict[int, list[tuple[int, int]]] = {}
         for pattern in self.masks:
             for m in pattern.finditer(joined):
-                index = bisect_right(starts, m.start()) - 1
+                index = locate(m.start())
                 if index in dropped:
                     continue
-                base, limit = starts[index], starts[index] + len(lines[index])
+                base = m.start()  # patterns are anchored: a match starts its line
+                limit = base + len(lines[index])
                 groups = range(1, pattern.groups + 1) if pattern.groups else (0,)
                 for g in groups:
                     a, b = m.span(g)
-                    if a >= 0 and a < limit:
+                    if 0 <= a < limit:
                         spans.setdefault(index, []).append((a - base, min(b, limit) - base))
+        if not dropped and not spans:
+            return lines
         out: list[str] = []
         for index, line in enumerate(lines):
             if index in dropped:
@@ -80,8 +81,20 @@ class Normaliser:
         return out
 
 
-def _split_lines(text: str) -> list[str]:
-    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+class _LineLocator:
+    """Line index of an offset, counting newlines in C from the previous offset asked."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.offset = 0
+        self.index = 0
+
+    def __call__(self, offset: int) -> int:
+        if offset < self.offset:
+            self.offset = self.index = 0
+        self.index += self.text.count("\n", self.offset, offset)
+        self.offset = offset
+        return self.index
 
 
 def compile_rules(
@@ -106,13 +119,23 @@ def compile_rules(
                 f"{where}: config_normalise[{i}]: action {action!r} is not 'drop' or 'mask'"
             )
         try:
-            compiled = re2.compile("(?m)" + pattern)
+            compiled = re2.compile("(?m)^(?:" + pattern[1:] + ")")
         except re2.error as exc:
             raise PlatformFileError(
                 f"{where}: config_normalise[{i}]: not a valid RE2 pattern {pattern!r}: {exc}"
             ) from None
         (drops if action == "drop" else masks).append(compiled)
-    return Normaliser(platform=platform, drops=tuple(drops), masks=tuple(masks))
+    return Normaliser(platform=platform, drops=_combined(drops), masks=tuple(masks))
+
+
+def _combined(drops: list[re2._Regexp[str]]) -> tuple[re2._Regexp[str], ...]:
+    """One alternation of every drop rule (one pass over the text), if it compiles."""
+    if len(drops) < 2:
+        return tuple(drops)
+    try:
+        return (re2.compile("(?m)" + "|".join(p.pattern[4:] for p in drops)),)
+    except re2.error:  # e.g. the same group name in two rules
+        return tuple(drops)
 
 
 def builtin_family(spec: PlatformSpec) -> str:

@@ -7,6 +7,7 @@ is rejected with a reason; such a text is a failed backup, never a new version.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import re2
@@ -31,31 +32,46 @@ class PreparedConfig:
 def config_problem(text: str, platform: PlatformSpec | str) -> str | None:
     """Why ``text`` is not a complete configuration of ``platform``, or None if it is."""
     spec = get_platform(platform) if isinstance(platform, str) else platform
-    lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
-    content = [line for line in lines if line.strip()]
-    if not content:
+    stripped = text.strip()
+    if not stripped:
         return "the output is empty"
     error = compiled(spec).any_error
     if error is not None:
-        m = error.search(text)
+        edges = _edges(text)
+        m = error.search(edges)
         if m is not None:
-            end = text.find("\n", m.start())
-            line = text[m.start() : end if end >= 0 else len(text)].strip()
+            end = edges.find("\n", m.start())
+            line = edges[m.start() : end if end >= 0 else len(edges)].strip()
             return f"the device returned an error: {line[:200]!r}"
     check = SANITY.get(builtin_family(spec), GENERIC_SANITY)
-    return _check(check, content)
+    return _check(check, stripped)
 
 
-def _check(check: Sanity, content: list[str]) -> str | None:
-    last = content[-1].strip()
-    if check.last_line is not None and re2.fullmatch(check.last_line, last) is None:
+_EDGE = 4096
+"""Device errors are looked for in the first and last bytes of an output only: an error
+answer is short, and a configuration's own lines (banners) may look like one."""
+
+
+def _edges(text: str) -> str:
+    if len(text) <= 2 * _EDGE:
+        return text
+    return text[:_EDGE] + "\n" + text[-_EDGE:]
+
+
+@functools.cache
+def _pattern(pattern: str) -> re2._Regexp[str]:
+    return re2.compile(pattern)
+
+
+def _check(check: Sanity, stripped: str) -> str | None:
+    last = stripped.replace("\r\n", "\n").rsplit("\n", 1)[-1].strip()
+    if check.last_line is not None and _pattern(check.last_line).fullmatch(last) is None:
         return f"expected {check.what}; the last line is {last[:200]!r} (truncated?)"
-    if check.header is not None:
-        header = re2.compile(check.header)
-        if not any(header.match(line) for line in content):
-            return f"expected {check.what}; no such line found"
+    if check.header is not None and _pattern("(?m)" + check.header).search(stripped) is None:
+        return f"expected {check.what}; no such line found"
     if check.junos:
-        return _junos_problem(check, content)
+        lines = [line.rstrip() for line in stripped.replace("\r\n", "\n").split("\n")]
+        return _junos_problem(check, [line for line in lines if line.strip()])
     return None
 
 

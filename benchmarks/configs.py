@@ -1,0 +1,182 @@
+"""Configuration-text benchmark: prediction, normalisation, diffs, templates, storage bytes.
+
+A generated, realistic 50 KB IOS configuration (access and uplink interfaces, ACLs,
+prefix lists, route maps, BGP, AAA, SNMP, lines, banner). Each timing is the median of
+several rounds, printed with its ratio to a baseline measured in the same run: a plain
+``difflib.unified_diff`` of the same text with one line changed (what any backup tool
+does per device).
+
+    .venv/bin/python benchmarks/configs.py            # full (about a minute)
+    .venv/bin/python benchmarks/configs.py --smoke    # a few seconds (CI)
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import random
+import statistics
+import time
+from collections.abc import Callable
+
+from netfleet.configs.diff import hierarchical_diff, unified_diff
+from netfleet.configs.normalise import config_sha256, normalise
+from netfleet.configs.predict import predict
+from netfleet.configs.sanity import prepare_config
+
+CHANGE_INDENTED = """\
+interface GigabitEthernet1/0/7
+ description uplink to dist-2 port 7
+ switchport access vlan 210
+interface Loopback10
+ ip address 10.255.0.10 255.255.255.255
+ntp server 192.0.2.124
+logging host 192.0.2.50
+router bgp 65010
+ neighbor 10.255.1.2 remote-as 65020
+no ip http server
+"""
+CHANGE_TYPED = "\n".join(line.strip() for line in CHANGE_INDENTED.splitlines()) + "\n"
+
+
+def make_config(target: int = 50_000, seed: int = 7) -> str:
+    """A realistic IOS ``show running-config`` of about ``target`` bytes."""
+    rnd = random.Random(seed)
+    words = ["floor", "rack", "printer", "ap", "camera", "desk", "lab", "voice", "door", "hvac"]
+    head = [
+        "Building configuration...",
+        "",
+        f"Current configuration : {target} bytes",
+        "!",
+        "! Last configuration change at 21:14:05 UTC Mon Nov 30 2026 by admin",
+        "! NVRAM config last updated at 21:15:00 UTC Mon Nov 30 2026 by admin",
+        "!",
+        "version 17.9",
+        "service timestamps debug datetime msec localtime show-timezone",
+        "service timestamps log datetime msec localtime show-timezone",
+        "service password-encryption",
+        "!",
+        "hostname edge-r1",
+        "!",
+        "aaa new-model",
+        "aaa authentication login default group tacacs+ local",
+        "aaa authorization exec default group tacacs+ local",
+        "!",
+        "ip domain name example.net",
+        "ip name-server 192.0.2.53 192.0.2.54",
+        "!",
+    ]
+    body: list[str] = []
+    n = 0
+    size = sum(len(x) + 1 for x in head)
+    while size < target - 1500:
+        n += 1
+        vlan = 100 + rnd.randrange(60)
+        block = [
+            f"interface GigabitEthernet1/0/{n}",
+            f" description {rnd.choice(words)} {rnd.randrange(1, 400)} {rnd.choice(words)}",
+            f" switchport access vlan {vlan}",
+            " switchport mode access",
+            f" switchport voice vlan {vlan + 100}" if rnd.random() < 0.3 else " no cdp enable",
+            " spanning-tree portfast",
+            " spanning-tree bpduguard enable",
+            f" ip access-group ACL-{rnd.randrange(12)} in" if rnd.random() < 0.4 else " no shut",
+            "!",
+        ]
+        if n % 9 == 0:
+            block += [f"ip access-list extended ACL-{n}"]
+            for k in range(rnd.randrange(3, 9)):
+                a, b = rnd.randrange(1, 254), rnd.randrange(1, 254)
+                block.append(f" {k * 10 + 10} permit tcp 10.{a}.{b}.0 0.0.0.255 any eq 443")
+            block += [" 1000 deny ip any any log", "!"]
+        if n % 17 == 0:
+            block += [
+                f"ip prefix-list PL-{n} seq 5 permit 10.{n % 250}.0.0/16 le 24",
+                f"route-map RM-{n} permit 10",
+                f" match ip address prefix-list PL-{n}",
+                f" set local-preference {rnd.randrange(100, 300)}",
+                "!",
+            ]
+        body += block
+        size += sum(len(x) + 1 for x in block)
+    tail = [
+        "router bgp 65010",
+        " bgp router-id 10.255.0.1",
+        " neighbor 10.255.1.1 remote-as 65000",
+        " address-family ipv4",
+        "  neighbor 10.255.1.1 activate",
+        " exit-address-family",
+        "!",
+        "ntp clock-period 17208144",
+        "ntp server 192.0.2.123",
+        "snmp-server community <removed> RO",
+        "snmp-server location building 4",
+        "!",
+        "banner motd ^C",
+        "Authorised access only.",
+        "^C",
+        "!",
+        "line con 0",
+        " exec-timeout 5 0",
+        "line vty 0 4",
+        " login local",
+        " transport input ssh",
+        "!",
+        "end",
+        "",
+    ]
+    return "\n".join(head + body + tail) + "\n"
+
+
+def one_line_changed(text: str) -> str:
+    """``text`` with one interface description changed."""
+    at = text.index(" description ", len(text) // 2)
+    end = text.index("\n", at)
+    return text[:at] + " description changed by the benchmark" + text[end:]
+
+
+def timed(fn: Callable[[], object], rounds: int) -> float:
+    """Median seconds of ``fn`` over ``rounds`` rounds (after one warm-up call)."""
+    fn()
+    samples = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="few rounds (a few seconds)")
+    args = parser.parse_args()
+    rounds = 15 if args.smoke else 300
+    text = make_config()
+    changed = one_line_changed(text)
+    a_lines, b_lines = text.splitlines(), changed.splitlines()
+    norm_a, norm_b = normalise(text, "cisco_ios"), normalise(changed, "cisco_ios")
+    print(f"config: {len(text.encode())} bytes, {len(a_lines)} lines; {rounds} rounds each")
+
+    base = timed(lambda: list(difflib.unified_diff(a_lines, b_lines, lineterm="")), rounds)
+    cases: list[tuple[str, Callable[[], object], float | None]] = [
+        ("predict, 10 lines indented", lambda: predict(text, CHANGE_INDENTED, "cisco_ios"), 2e-3),
+        ("predict, 10 lines typed", lambda: predict(text, CHANGE_TYPED, "cisco_ios"), 2e-3),
+        ("normalise + sha256", lambda: config_sha256(normalise(text, "cisco_ios")), None),
+        ("check + normalise + sha256", lambda: prepare_config(text, "cisco_ios"), None),
+        ("unified_diff (ours)", lambda: unified_diff(norm_a, norm_b), None),
+        ("hierarchical_diff", lambda: hierarchical_diff(norm_a, norm_b, "indent"), None),
+    ]
+    print(f"\n{'per device':32} {'ms':>9} {'vs difflib':>11} {'aim':>8}")
+    print(f"{'difflib.unified_diff (baseline)':32} {base * 1e3:9.3f} {1.0:11.2f}")
+    for name, fn, aim in cases:
+        took = timed(fn, rounds)
+        verdict = (
+            ""
+            if aim is None
+            else (f"<= {aim * 1e3:.0f} ms" + (" ok" if took <= aim else " MISSED"))
+        )
+        print(f"{name:32} {took * 1e3:9.3f} {took / base:11.2f} {verdict:>8}")
+
+
+if __name__ == "__main__":
+    main()
