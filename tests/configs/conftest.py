@@ -1,20 +1,12 @@
-"""Config tests: sample outputs as devices print them, and a clean platform registry."""
+"""Config tests start from a clean platform registry."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from netfleet.platforms import ENV_VAR, reset_registry
-
-DATA = Path(__file__).parent / "data"
-
-
-def sample(name: str) -> str:
-    """The text of ``tests/configs/data/<name>.txt``."""
-    return (DATA / f"{name}.txt").read_text(encoding="utf-8")
 
 
 @pytest.fixture(autouse=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import difflib
 
 import pytest
+from configs_samples import sample
 
-from conftest import sample
 from netfleet.configs.diff import config_diff, hierarchical_diff, line_counts, unified_diff
 from netfleet.configs.hierarchy import parse, render
 

@@ -7,8 +7,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from configs_samples import sample
 
-from conftest import sample
 from netfleet.configs.normalise import MASK, compile_rules, config_sha256, normalise
 from netfleet.core.errors import PlatformFileError
 from netfleet.platforms import get_platform, load_platform_file

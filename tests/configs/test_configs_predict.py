@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from configs_samples import sample
 
-from conftest import sample
 from netfleet.configs.hierarchy import render
 from netfleet.configs.predict import NOTE, PredictedLine, predict
 from netfleet.core.errors import ValidationError

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from configs_samples import sample
 
-from conftest import sample
 from netfleet.configs.normalise import config_sha256, normalise
 from netfleet.configs.sanity import check_config, config_problem, prepare_config
 from netfleet.core.errors import ConfigRejected, DeviceError
