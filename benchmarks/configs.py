@@ -23,6 +23,7 @@ from netfleet.configs.diff import hierarchical_diff, unified_diff
 from netfleet.configs.normalise import config_sha256, normalise
 from netfleet.configs.predict import predict
 from netfleet.configs.sanity import prepare_config
+from netfleet.configs.templates import ConfigTemplate, TemplateTarget
 
 CHANGE_INDENTED = """\
 interface GigabitEthernet1/0/7
@@ -36,6 +37,32 @@ router bgp 65010
  neighbor 10.255.1.2 remote-as 65020
 no ip http server
 """
+TEMPLATE = """\
+interface {{ vars.uplink }}
+ description uplink to {{ vars.peer }} port {{ vars.port }}
+ switchport access vlan {{ vars.vlan }}
+interface Loopback10
+ ip address {{ vars.loopback }} 255.255.255.255
+{% for server in vars.ntp %}
+ntp server {{ server }}
+{% endfor %}
+logging host {{ vars.syslog }}
+router bgp {{ vars.asn }}
+ neighbor {{ vars.neighbor }} remote-as {{ vars.peer_asn }}
+no ip http server
+"""
+TEMPLATE_VARS = {
+    "uplink": "GigabitEthernet1/0/7",
+    "peer": "dist-2",
+    "port": 7,
+    "vlan": 210,
+    "loopback": "10.255.0.10",
+    "ntp": ["192.0.2.124"],
+    "syslog": "192.0.2.50",
+    "asn": 65010,
+    "neighbor": "10.255.1.2",
+    "peer_asn": 65020,
+}
 CHANGE_TYPED = "\n".join(line.strip() for line in CHANGE_INDENTED.splitlines()) + "\n"
 
 
@@ -157,10 +184,18 @@ def main() -> None:
     norm_a, norm_b = normalise(text, "cisco_ios"), normalise(changed, "cisco_ios")
     print(f"config: {len(text.encode())} bytes, {len(a_lines)} lines; {rounds} rounds each")
 
+    template = ConfigTemplate(TEMPLATE)
+    target = TemplateTarget("edge-r1", "192.0.2.1", "cisco_ios", ("edge",), (), TEMPLATE_VARS)
+
+    def render_and_predict() -> object:
+        return predict(text, template.render(target), "cisco_ios")
+
     base = timed(lambda: list(difflib.unified_diff(a_lines, b_lines, lineterm="")), rounds)
     cases: list[tuple[str, Callable[[], object], float | None]] = [
         ("predict, 10 lines indented", lambda: predict(text, CHANGE_INDENTED, "cisco_ios"), 2e-3),
         ("predict, 10 lines typed", lambda: predict(text, CHANGE_TYPED, "cisco_ios"), 2e-3),
+        ("template render", lambda: template.render(target), None),
+        ("render + predict", render_and_predict, 2e-3),
         ("normalise + sha256", lambda: config_sha256(normalise(text, "cisco_ios")), None),
         ("check + normalise + sha256", lambda: prepare_config(text, "cisco_ios"), None),
         ("unified_diff (ours)", lambda: unified_diff(norm_a, norm_b), None),
