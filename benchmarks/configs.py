@@ -19,6 +19,7 @@ import statistics
 import time
 from collections.abc import Callable
 
+from netfleet.configs.compress import CHECKPOINT_EVERY, pack_delta, pack_full
 from netfleet.configs.diff import hierarchical_diff, unified_diff
 from netfleet.configs.normalise import config_sha256, normalise
 from netfleet.configs.predict import predict
@@ -211,6 +212,28 @@ def main() -> None:
             else (f"<= {aim * 1e3:.0f} ms" + (" ok" if took <= aim else " MISSED"))
         )
         print(f"{name:32} {took * 1e3:9.3f} {took / base:11.2f} {verdict:>8}")
+    report_bytes(text, changed)
+
+
+def report_bytes(text: str, changed: str) -> None:
+    """Bytes stored per version, and for 10,000 devices x 100 versions."""
+    raw = len(text.encode())
+    full = len(pack_full(text))
+    delta = len(pack_delta(text, changed))
+    print(f"\n{'stored bytes per version':32} {'bytes':>9} {'vs raw':>11} {'aim':>8}")
+    print(f"{'raw text (baseline)':32} {raw:9d} {1.0:11.3f}")
+    print(f"{'zlib full text':32} {full:9d} {full / raw:11.3f}")
+    verdict = "<= 2 KB " + ("ok" if delta <= 2048 else "MISSED")
+    print(f"{'one line changed (delta)':32} {delta:9d} {delta / raw:11.4f} {verdict}")
+    print(f"{'no change (no new version)':32} {0:9d} {0.0:11.3f}")
+    versions, devices = 100, 10_000
+    fulls = -(-versions // CHECKPOINT_EVERY)
+    per_device = fulls * full + (versions - fulls) * delta
+    print(
+        f"10,000 devices x 100 one-line versions: {devices * per_device / 1e9:.2f} GB "
+        f"(full zlib texts: {devices * versions * full / 1e9:.2f} GB, "
+        f"raw: {devices * versions * raw / 1e9:.1f} GB)"
+    )
 
 
 if __name__ == "__main__":
