@@ -104,3 +104,19 @@ def test_a_path_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(GitExportError) as info:
         GitExport(target / "repo")
     assert str(target) in str(info.value)
+
+
+def test_two_versions_of_a_device_in_one_batch_are_two_commits(tmp_path: Path) -> None:
+    made = export_configs(
+        tmp_path,
+        [
+            ConfigExport("r1", "hostname a\n", "a", "first", job="j-1"),
+            ConfigExport("r2", "hostname b\n", "a", "other", job="j-1"),
+            ConfigExport("r1", "hostname c\n", "a", "second", job="j-2"),
+        ],
+    )
+    assert [c.device for c in made] == ["r1", "r2", "r1"]
+    assert git(tmp_path, "log", "--format=%s", "--", "r1").split() == ["second", "first"]
+    assert (tmp_path / "r1").read_text() == "hostname c\n"
+    assert git(tmp_path, "status", "--porcelain") == ""
+    git(tmp_path, "fsck", "--strict")
