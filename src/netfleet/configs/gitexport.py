@@ -146,7 +146,7 @@ class GitExport:
                         made.append(result)
                 paths = sorted({c.path for c in made})
                 for path in paths:
-                    text = self.current_in(tree, path)
+                    text = self._blob_at(tree, path)
                     (self.directory / path).write_bytes(text)
                 if paths:
                     self._repo.get_worktree().stage(paths)
@@ -154,7 +154,7 @@ class GitExport:
                 raise GitExportError(f"{self.directory}: cannot commit: {exc}") from None
         return made
 
-    def current_in(self, tree: Tree, path: str) -> bytes:
+    def _blob_at(self, tree: Tree, path: str) -> bytes:
         """The bytes of ``path`` in ``tree``."""
         blob = self._repo[tree[path.encode()][1]]
         assert isinstance(blob, Blob)

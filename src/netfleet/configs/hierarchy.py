@@ -156,7 +156,7 @@ def _parse_chunks(children: list[Node], chunks: list[str]) -> None:
         if line == "end" and not body.strip():
             continue
         if line.startswith("banner ") and _banner_delim(line) is not None:
-            node = children_add(children, Node(line))
+            node = _children_add(children, Node(line))
             rest = "\n".join([*([body] if body else []), *chunks[i:]])
             tail = rest[_banner_text(node, rest, 0) :]
             chunks, i = (_TOP_SPLIT.split(tail) if tail else []), 0
@@ -166,7 +166,7 @@ def _parse_chunks(children: list[Node], chunks: list[str]) -> None:
             children.append(Node(line))
 
 
-def children_add(children: list[Node], node: Node) -> Node:
+def _children_add(children: list[Node], node: Node) -> Node:
     """Append ``node`` to a children list; returns it."""
     children.append(node)
     return node
