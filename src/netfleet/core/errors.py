@@ -209,3 +209,37 @@ class Cancelled(NetfleetError):
 
 class DeadlineExceeded(NetfleetError):
     """The task ran past its deadline."""
+
+
+# --- configuration texts (backups, templates, predicted changes) --------------
+
+
+class ConfigRejected(DeviceError):
+    """A fetched text is not a complete configuration (empty, an error, truncated).
+
+    ``reason`` says why; such a text is a failed backup and never a new version.
+    """
+
+
+class TemplateRenderError(InputError):
+    """A config template failed to render for a device.
+
+    ``device`` names it, ``line`` is the template line (0 if unknown) and ``name`` the
+    undefined variable, if that was the cause.
+    """
+
+    def __init__(self, message: str, *, device: str = "", line: int = 0, name: str = "") -> None:
+        where = f" (template line {line})" if line else ""
+        super().__init__(f"{device}: {message}{where}" if device else f"{message}{where}")
+        self.device = device
+        self.line = line
+        self.name = name
+        self.reason = message
+
+
+class ConfigHistoryError(NetfleetError):
+    """A stored configuration history cannot be read back (corrupt or missing version)."""
+
+
+class GitExportError(NetfleetError):
+    """Writing configurations into a git repository failed."""

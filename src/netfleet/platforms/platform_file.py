@@ -3,7 +3,8 @@
 A file holds one platform (a mapping), a list of them, or ``{platforms: [...]}``.
 ``extends: cisco_ios`` derives from a known platform (fields given replace the base's;
 detection patterns are not inherited, so a derived platform is only used when named).
-``extra_error_patterns`` add to the (possibly inherited) error patterns. A ``name`` that
+``extra_error_patterns`` add to the (possibly inherited) error patterns, and
+``config_normalise`` rules (``{pattern, action: drop|mask}``) to the inherited ones. A ``name`` that
 is already known with no ``extends`` patches that platform (it extends itself).
 
 Example::
@@ -17,11 +18,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pydantic
+import re2
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from netfleet.core.errors import PlatformFileError
 from netfleet.platforms.spec import CommitSpec, PlatformSpec, PrivilegeLevel
@@ -36,6 +38,21 @@ class _Model(BaseModel):
 class ConfirmModel(_Model):
     pattern: str
     answer: str
+
+
+class NormaliseModel(_Model):
+    pattern: str = Field(pattern=r"^\^")
+    """RE2 syntax (linear time), anchored at a line start."""
+    action: Literal["drop", "mask"]
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re2.compile(value)
+        except re2.error as exc:
+            raise ValueError(f"not a valid RE2 pattern: {exc}") from None
+        return value
 
 
 class LevelModel(_Model):
@@ -80,6 +97,7 @@ class PlatformModel(_Model):
     terminator: str | None = None
     ansi: bool | None = None
     extra: dict[str, str] | None = None
+    config_normalise: list[NormaliseModel] = []
 
 
 _SPEC_FIELDS = {f.name for f in dataclasses.fields(PlatformSpec)}
@@ -173,13 +191,16 @@ def _build(path: Path, where: str, model: PlatformModel, lookup: Lookup) -> Plat
     values["error_patterns"] = tuple(values.get("error_patterns", ())) + tuple(
         model.extra_error_patterns
     )
+    values["config_normalise"] = tuple(values.get("config_normalise", ())) + tuple(
+        (r.pattern, r.action) for r in model.config_normalise
+    )
     return PlatformSpec(**values)
 
 
 def _given(model: PlatformModel) -> dict[str, Any]:
     """The spec fields set in ``model``, converted to the spec's types."""
     out: dict[str, Any] = {}
-    for name in model.model_fields_set & _SPEC_FIELDS:
+    for name in model.model_fields_set & _SPEC_FIELDS - {"config_normalise"}:
         value = getattr(model, name)
         if name == "levels":
             value = tuple(

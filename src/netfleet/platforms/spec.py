@@ -81,3 +81,6 @@ class PlatformSpec:
     ansi: bool = False
     """The platform emits ANSI escapes that must be stripped."""
     extra: dict[str, str] = field(default_factory=dict)
+    config_normalise: tuple[tuple[str, str], ...] = ()
+    """User (pattern, action) rules for comparing configs, added to the built-in ones of
+    ``netfleet.configs``; action is ``drop`` or ``mask``, patterns are anchored RE2."""
