@@ -20,7 +20,6 @@ import re
 import time
 from typing import TYPE_CHECKING
 
-from netfleet.channel import strip_echo
 from netfleet.core.errors import DeviceError
 from netfleet.core.models import CommandResult
 from netfleet.device import modes
@@ -51,20 +50,24 @@ async def push_config(
         result.duration_ms = (time.perf_counter() - t0) * 1000.0
         return result
     failed: CommandResult | None = None
+    new_host: str | None = None
     try:
         await modes.goto(dev, spec.config_level)
         for line in lines:
-            renamed = _HOSTNAME_RE.match(line) if cspec is None else None
-            if renamed is not None:
-                dev.relearn_prompt_pattern(renamed.group(1))
-            r = await dev.send_command(line, timeout=timeout)
+            renamed = _HOSTNAME_RE.match(line)
+            if renamed is not None and cspec is not None:
+                new_host = renamed.group(1)  # shown once committed
+            rename = renamed.group(1) if renamed is not None and cspec is None else None
+            r = await dev.command(line, timeout=timeout, rename=rename, level=spec.config_level)
             result.results.append(r)
             if not r.ok and failed is None:
                 failed = r
                 if stop_on_error:
                     break
         if cspec is not None:
-            failed = await _finish_candidate(dev, result, failed, commit=commit, timeout=timeout)
+            failed = await _finish_candidate(
+                dev, result, failed, commit=commit, timeout=timeout, rename=new_host
+            )
             if not commit and failed is None and not dry_run:
                 _finish(result, failed, t0)
                 return result
@@ -91,6 +94,7 @@ async def _finish_candidate(
     *,
     commit: bool,
     timeout: float,
+    rename: str | None,
 ) -> CommandResult | None:
     cspec = dev.platform.commit
     assert cspec is not None
@@ -107,7 +111,7 @@ async def _finish_candidate(
         if not check.ok:
             result.results.append(await dev.send_command(cspec.rollback, timeout=timeout))
             return check
-    done = await dev.send_command(cspec.commit, timeout=timeout)
+    done = await dev.command(cspec.commit, timeout=timeout, rename=rename)
     result.results.append(done)
     if not done.ok:
         result.results.append(await dev.send_command(cspec.rollback, timeout=timeout))
@@ -140,17 +144,16 @@ async def save_config(dev: Device, *, timeout: float) -> CommandResult:
     question = (
         re.compile("|".join(f"(?:{p.pattern})" for p, _ in confirms), re.M) if confirms else None
     )
-    output, m = await dev._run(spec.save_command, timeout, expect=question)
-    texts = [output]
+    reply = await dev.send(spec.save_command, timeout=timeout, expect=question)
+    texts = [reply.output]
     for _ in range(len(confirms) + 2):
-        if dev.prompt_matched_last or question is None:
+        if reply.at_prompt or question is None:
             break
-        asked = m.group(0)
+        asked = reply.question
         answer = next((a for p, a in confirms if p.search(asked)), "\n")
-        at_prompt, m, text = await dev.exchange(answer, timeout, expect=question, label="save")
-        dev.prompt_matched_last = at_prompt
-        texts.append(asked + text)
-    text = strip_echo("\n".join(t for t in texts if t), spec.save_command).strip("\n")
+        reply = await dev.send(answer, timeout=timeout, expect=question, raw=True, label="save")
+        texts.append(asked + reply.output)
+    text = "\n".join(t for t in texts if t).strip("\n")
     error = dev.compiled.find_error(text)
     return CommandResult(
         command=spec.save_command,
