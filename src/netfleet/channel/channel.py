@@ -8,8 +8,9 @@ buffer *tail* for the awaited patterns. Framing rules for a read:
   a pattern seen before the echo, or other text in its place, fails the read
   with ``FramingError`` (naming what was seen);
 * a match that ends the buffer (a prompt) is accepted only once the output has
-  gone quiet: no new text for twice the longest gap between the chunks of this
-  output (at least one pass of the event loop, at most ``SETTLE_MAX``). Text that
+  gone quiet: no new text for twice the longest gap between the earlier chunks of
+  this output (one pass of the event loop when the output streamed without pauses of
+  ``SETTLE_MIN``, at most ``SETTLE_MAX``). Text that
   arrives meanwhile withdraws the match, so a line that merely looks like the
   prompt (a banner line in ``show running-config``) never ends a read.
 
@@ -41,6 +42,8 @@ WINDOW = 4096
 """Characters searched for patterns that need not end the buffer (``expect``)."""
 SETTLE_MAX = 0.25
 """The longest quiet period waited for before a prompt at the end of the buffer is accepted."""
+SETTLE_MIN = 0.002
+"""Chunk gaps shorter than this count as none (the output is streaming)."""
 
 Hit = tuple[int, re.Match[str], str]
 
@@ -174,12 +177,11 @@ class Channel:
                 self.dirty = True
                 self.stray = (self.stray + data)[-200:]
             return
+        gap = -1.0
         if self._echo is None:
             now = self._loop.time()
             if self._max_gap >= 0.0:
                 gap = now - self._last_feed
-                if gap > self._max_gap:
-                    self._max_gap = gap
             else:
                 self._max_gap = 0.0
             self._last_feed = now
@@ -187,7 +189,11 @@ class Channel:
         if candidate is not None:
             candidate[3].cancel()  # more text: that was not the final prompt
             self._candidate = None
+        # The quiet period a prompt in this chunk must wait is judged by the gaps *between
+        # earlier chunks* (the device's pace), not by the gap before the prompt itself.
         self._check()
+        if gap > self._max_gap:
+            self._max_gap = gap
 
     def lost(self, error: NetfleetError | None) -> None:
         self.closed = True
@@ -370,7 +376,10 @@ class Channel:
 
     def _hold(self, index: int, m: re.Match[str], back: int) -> None:
         """A match at the end of the buffer: accept it once no more text arrives."""
-        quiet = min(SETTLE_MAX, 2.0 * max(self._max_gap, 0.0))
+        gap = self._max_gap
+        # Gaps below SETTLE_MIN are packet and scheduling jitter of a device sending as fast
+        # as it can (and the event loop's timers are no finer); one loop pass is enough then.
+        quiet = 0.0 if gap < SETTLE_MIN else min(SETTLE_MAX, 2.0 * gap)
         handle = self._loop.call_later(quiet, self._settled)
         self._candidate = (index, m, back, handle)
 

@@ -59,6 +59,9 @@ class CompiledPlatform:
     version: tuple[re.Pattern[str], ...]
     host: str | None = None
     """The hostname the prompts are pinned to, if any."""
+    error_literals: tuple[str, ...] | None = None
+    """Text one of which every error match contains (None: unknown); lets ``find_error``
+    skip the regex for the (usual) output that contains none of them."""
     _pinned: dict[str, CompiledPlatform] = field(default_factory=dict, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
@@ -92,6 +95,9 @@ class CompiledPlatform:
         The message runs from the start of the first matching line to the end of the output.
         """
         if self.any_error is None:
+            return None
+        literals = self.error_literals
+        if literals is not None and not any(lit in output for lit in literals):
             return None
         m = self.any_error.search(output)
         if m is None:
@@ -247,7 +253,44 @@ def _compile(spec: PlatformSpec, host: str | None) -> CompiledPlatform:
             _regex(f"version_patterns[{i}]", p) for i, p in enumerate(spec.version_patterns)
         ),
         host=host,
+        error_literals=_error_literals(spec.error_patterns),
     )
+
+
+_LINE_START = "^[ \\t]*"
+_SPECIAL = frozenset(".^$*+?{}[]()|")
+
+
+def literal_head(pattern: str) -> str | None:
+    """The literal text a line-start error pattern (``line_error``) begins with, if any."""
+    if not pattern.startswith(_LINE_START) or pattern.startswith("(?"):
+        return None
+    rest = pattern[len(_LINE_START) :]
+    out: list[str] = []
+    i = 0
+    while i < len(rest):
+        ch = rest[i]
+        if ch == "\\":
+            nxt = rest[i + 1 : i + 2]
+            if not nxt or nxt.isalnum():
+                break
+            out.append(nxt)
+            i += 2
+            continue
+        if ch in _SPECIAL:
+            if ch in "*?{" and out:
+                out.pop()  # the quantifier makes the previous character optional
+            break
+        out.append(ch)
+        i += 1
+    return "".join(out) or None
+
+
+def _error_literals(patterns: tuple[str, ...]) -> tuple[str, ...] | None:
+    heads = [literal_head(p) for p in patterns]
+    if not heads or any(h is None for h in heads):
+        return None
+    return tuple(sorted({h for h in heads if h}))
 
 
 def _group_renamer(level_index: int) -> Callable[[re.Match[str]], str]:
