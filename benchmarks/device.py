@@ -206,6 +206,8 @@ class Netfleet:
             timeouts=Timeouts(),
         )
         await dev.open()
+        if dev.level != "privileged":  # releases that did not enter enable at open
+            await dev.enable()
         return cls(dev)
 
     async def command(self, cmd: str) -> str:

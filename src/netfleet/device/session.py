@@ -214,11 +214,43 @@ class DeviceSession:
         await modes.goto(self, self.home_level)
 
     async def _learn_prompt(self, timeout: float) -> None:
-        assert self._channel is not None
+        """Learn the prompt: the first prompt-like last line, confirmed by a probe.
+
+        A newline is sent and its prompt must agree. If it does not, the first "prompt"
+        was a banner line (a MOTD ending in ``core-sw1#``, sent before the real prompt):
+        the real prompt came first, the probe's answer is still to come, and is read.
+        """
         assert self._transport is not None
+        m, before = await self._login_read(self._compiled.any_prompt, timeout)
+        level, host = modes.level_of(self._compiled, m)
+        banner = before
+        assert self._channel is not None
+        self._channel.write(self._platform.terminator)
+        m1, before1 = await self._login_read(self._compiled.any_prompt, timeout)
+        level1, host1 = modes.level_of(self._compiled, m1)
+        if host1 != host or level1 != level:
+            banner += m.group(0) + before1
+            m = m1
+            level, host = level1, host1
+            pinned = _pin(self._compiled, host) if host else self._compiled
+            m2, _ = await self._login_read(pinned.any_prompt, timeout)
+            level, _ = modes.level_of(pinned, m2)
+            m = m2
+        self.banner = (self._transport.banner + banner).strip("\n")
+        self.hostname = host
+        self._pinned = _pin(self._compiled, host) if host else self._compiled
+        self._prompt = (self._pinned.any_prompt,)
+        self.level = level
+        self.prompt = m.group(0).strip()
+
+    async def _login_read(
+        self, prompt: re.Pattern[str], timeout: float
+    ) -> tuple[re.Match[str], str]:
+        """Read to a prompt during login; errors say what the device printed."""
         channel = self._channel
+        assert channel is not None
         try:
-            _, m, before = await channel.read_until((self._compiled.any_prompt,), timeout)
+            _, m, before = await channel.read_until((prompt,), timeout)
         except ReadTimeout as exc:
             seen = exc.text.strip()
             if is_busy_text(seen):
@@ -240,13 +272,7 @@ class DeviceSession:
             raise ConnectionLost(
                 f"{self._spec.address} closed the connection at login{detail}", device=self.name
             ) from None
-        self.banner = (self._transport.banner + before).strip("\n")
-        level, host = modes.level_of(self._compiled, m)
-        self.hostname = host
-        self._pinned = _pin(self._compiled, host) if host else self._compiled
-        self._prompt = (self._pinned.any_prompt,)
-        self.level = level
-        self.prompt = m.group(0).strip()
+        return m, before
 
     async def close(self) -> None:
         """Close the session (idempotent)."""

@@ -59,6 +59,8 @@ class CompiledPlatform:
     version: tuple[re.Pattern[str], ...]
     host: str | None = None
     """The hostname the prompts are pinned to, if any."""
+    multiline: tuple[tuple[re.Pattern[str], str], ...] = ()
+    """Compiled ``start`` patterns of ``spec.multiline`` with their ``end`` templates."""
     error_literals: tuple[str, ...] | None = None
     """Text one of which every error match contains (None: unknown); lets ``find_error``
     skip the regex for the (usual) output that contains none of them."""
@@ -148,13 +150,20 @@ def validate_structure(spec: PlatformSpec) -> None:
             raise SpecError(field_name, f"{value!r} is not one of the levels {names}")
 
 
-def pin_host(pattern: str, host: str) -> str:
-    """Replace the body of the ``(?P<host>...)`` group in ``pattern`` by ``re.escape(host)``."""
+def pin_host(pattern: str, host: str, *, max_len: int = 0) -> str:
+    """Replace the body of the ``(?P<host>...)`` group in ``pattern`` by ``re.escape(host)``.
+
+    With ``max_len`` (a device that may cut the hostname to that many characters in
+    this prompt) both the cut and the full hostname match.
+    """
     start = pattern.find(HOST_GROUP)
     if start < 0:
         return pattern
     end = _group_end(pattern, start + len(HOST_GROUP))
-    return f"{pattern[:start]}{HOST_GROUP}{re.escape(host)}){pattern[end:]}"
+    body = re.escape(host)
+    if 0 < max_len < len(host):
+        body = f"{re.escape(host[:max_len])}(?:{re.escape(host[max_len:])})?"
+    return f"{pattern[:start]}{HOST_GROUP}{body}){pattern[end:]}"
 
 
 def _group_end(pattern: str, pos: int) -> int:
@@ -205,7 +214,7 @@ def _level_prompts(levels: tuple[PrivilegeLevel, ...], host: str | None) -> Iter
         if host is None:
             yield level.prompt
         else:
-            yield pin_host(level.prompt, host[: level.host_max_len or None])
+            yield pin_host(level.prompt, host, max_len=level.host_max_len)
 
 
 def _compile_prompts(
@@ -254,6 +263,9 @@ def _compile(spec: PlatformSpec, host: str | None) -> CompiledPlatform:
         ),
         host=host,
         error_literals=_error_literals(spec.error_patterns),
+        multiline=tuple(
+            (_regex(f"multiline[{i}]", start), end) for i, (start, end) in enumerate(spec.multiline)
+        ),
     )
 
 

@@ -255,6 +255,7 @@ ASA = IosFlavor(
     ambiguous='ERROR: % Ambiguous command:  "{line}"',
     error_blank_line=False,
     enable_attempts=1,
+    enable_asks_blank=True,
     bad_secret="Invalid password",
     global_vocab=ASA_GLOBAL,
     iface_vocab=ASA_INTERFACE,

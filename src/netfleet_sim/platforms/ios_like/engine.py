@@ -7,6 +7,7 @@ session's ``IosSession`` through its methods and never see the engine.
 from __future__ import annotations
 
 from netfleet_sim.contract import Pager, Reply
+from netfleet_sim.faults import Faults
 from netfleet_sim.platforms.cmdtree import CommandTree, Invalid, Match
 from netfleet_sim.platforms.ios_like import config_mode, exec_mode
 from netfleet_sim.platforms.ios_like.session import Action, IosSession
@@ -25,6 +26,14 @@ class IosEngine:
         )
         self.state = state
         self.flavor = state.flavor
+
+    def apply_faults(self, faults: Faults) -> None:
+        """Device-level variants: login level, cut configuration prompts, failover prompts."""
+        self.session.set_variants(
+            login_level=faults.login_level,
+            config_host_len=faults.config_host_len or 0,
+            failover=faults.failover or "",
+        )
 
     # -- contract -------------------------------------------------------------------------
     def motd(self) -> str:

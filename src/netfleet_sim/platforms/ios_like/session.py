@@ -44,13 +44,27 @@ class IosSession:
         self.pending_echo = True
         self.candidate: Config | None = None
         self.enable_tries = 0
+        self.config_host_len = 0
+        """Configuration prompts show at most this many hostname characters (0: all)."""
+        self.failover = ""
+        """Failover unit/state shown after the hostname (``pri/act``), as on an ASA pair."""
+
+    def set_variants(self, *, login_level: str | None, config_host_len: int, failover: str) -> None:
+        """Apply the device's simulator variants (see ``netfleet_sim.faults``)."""
+        if login_level is not None:
+            self.level = "priv" if login_level == "privileged" else "user"
+        self.config_host_len = config_host_len
+        self.failover = failover
 
     # -- what the session shows -------------------------------------------------------------
     def prompt(self) -> str:
         """The prompt for the current mode."""
         if self.pending is not None:
             return self.pending_prompt
-        base = self.flavor.prompt_prefix + self.state.hostname
+        host = self.state.hostname
+        if self.level == "config" and self.config_host_len:
+            host = host[: self.config_host_len]
+        base = self.flavor.prompt_prefix + host + (f"/{self.failover}" if self.failover else "")
         if self.level == "user":
             mark = base + ">"
         elif self.level == "priv":
@@ -103,8 +117,8 @@ class IosSession:
     # -- privilege ----------------------------------------------------------------------------
     @property
     def needs_secret(self) -> bool:
-        """Whether ``enable`` asks for a password."""
-        return bool(self._secret)
+        """Whether ``enable`` asks for a password (an ASA asks even when it is blank)."""
+        return bool(self._secret) or self.flavor.enable_asks_blank
 
     def secret_matches(self, answer: str) -> bool:
         """Whether ``answer`` is the enable secret."""

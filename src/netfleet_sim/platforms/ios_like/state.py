@@ -46,6 +46,8 @@ class IosFlavor:
     prompt_space: bool = False
     """Whether prompts end in a space (NX-OS, ASA)."""
     enable_attempts: int = 3
+    enable_asks_blank: bool = False
+    """``enable`` asks for the password even when it is blank (a factory ASA)."""
     show_in_config: bool = False
     """Whether ``show`` works in configuration mode without ``do``."""
     invalid: str = "% Invalid input detected at '^' marker."
