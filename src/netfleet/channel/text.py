@@ -11,7 +11,7 @@ ANSI_RE = re.compile(
 (``ESC=``/``ESC>`` keypad modes, ``ESC7``/``ESC8`` save/restore cursor), the C1 ones
 (``ESC D``, ``ESC M`` ...) and the independent ones (``ESC c``)."""
 _PARTIAL_ANSI_RE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*|[()])?\Z")
-_PARTIAL_CR_RE = re.compile(r"\r[ \t]*\Z")
+_PARTIAL_CR_RE = re.compile(r"(?:\r[ \t]*)+\Z")
 CR_ERASE_RE = re.compile(r"\r[ \t]*(?=\r)")
 """A carriage return, blanks and another carriage return: a pager erasing its prompt
 (NX-OS, ASA, Junos). The blanks were printed over the prompt, not in front of the text."""

@@ -67,6 +67,14 @@ def _pin(platform: CompiledPlatform, host: str) -> CompiledPlatform:
     return hit
 
 
+def _renamed(learned: str, name: str) -> str:
+    """The prompt's host part after a rename to ``name``: an IOS-XR node prefix
+    (``RP/0/RP0/CPU0:``) and an ASA context (``/ctx1``) stay as they were."""
+    node, colon, rest = learned.rpartition(":")
+    _, slash, context = rest.partition("/")
+    return f"{node}{colon}{name}{slash}{context}"
+
+
 class DeviceSession:
     """One interactive shell on one device; ``Device`` adds the command API."""
 
@@ -229,13 +237,15 @@ class DeviceSession:
         m1, before1 = await self._login_read(self._compiled.any_prompt, timeout)
         level1, host1 = modes.level_of(self._compiled, m1)
         if host1 != host or level1 != level:
-            banner += m.group(0) + before1
+            banner += m.group(0)  # the banner's last line, not a prompt
             m = m1
             level, host = level1, host1
             pinned = _pin(self._compiled, host) if host else self._compiled
-            m2, _ = await self._login_read(pinned.any_prompt, timeout)
-            level, _ = modes.level_of(pinned, m2)
-            m = m2
+            if not any(pinned.any_prompt.search(line) for line in before1.splitlines()):
+                # The probe's own prompt is still to come (it did not arrive with the real one).
+                m2, _ = await self._login_read(pinned.any_prompt, timeout)
+                level, _ = modes.level_of(pinned, m2)
+                m = m2
         self.banner = (self._transport.banner + banner).strip("\n")
         self.hostname = host
         self._pinned = _pin(self._compiled, host) if host else self._compiled
@@ -363,6 +373,7 @@ class DeviceSession:
         channel.drain()
         prompts = self._prompt
         if rename is not None:
+            rename = _renamed(self.hostname, rename)
             renamed = _pin(self._compiled, rename)
             prompts = (*prompts, renamed.any_prompt)
         patterns = prompts if expect is None else (*prompts, expect)
