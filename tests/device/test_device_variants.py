@@ -184,3 +184,22 @@ async def test_xr_commit_that_renames_is_followed_and_reported_committed(
             assert dev.hostname == "RP/0/RP0/CPU0:xr-renamed"  # the node prefix stays
             assert (await dev.send_command("show version")).ok
         assert d.stats.logins == 1
+
+
+async def test_after_a_timeout_config_lines_are_never_sent_at_exec_level(
+    ios_sim: Simulator, make_device: MakeDevice
+) -> None:
+    d = ios_sim.devices[0]
+    async with make_device(d) as dev:
+        d.set_faults(hang_on="^ description")
+        first = await dev.send_config(["interface Loopback3", " description stuck"], timeout=0.3)
+        assert not first.ok
+        assert first.error_kind == "command_timeout"
+        assert first.failed_line is None
+        assert first.applied_lines == ["interface Loopback3"]
+        assert first.partially_applied
+        d.clear_faults()
+        # The session is dirty at "config" level; the next push reopens it and re-enters config.
+        second = await dev.send_config(["logging buffered 4096"])
+        assert second.ok, second.error
+        assert dev.level == "privileged"
