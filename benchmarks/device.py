@@ -6,12 +6,15 @@ process so that client CPU is measured alone. Reported per client:
 * session open (connect, log in, first prompt, ``terminal length 0`` and ``width``),
 * ``show version`` on an open session (wall time per command, sequential),
 * client CPU per command (``time.process_time``),
-* memory per idle open session (tracemalloc, all Python allocations).
+* memory per idle open session (tracemalloc, all Python allocations),
+* a 48 KB ``show running-config`` (wall time per command, median),
+* a 10 MB ``show running-config``: client-side throughput (bytes per client CPU second).
 
 The baseline is the least a client can do with asyncssh: one connection, one
 pty shell, a ``data_received`` callback that resolves a future when a prompt
-regex matches the tail of the buffer. Ratios are netfleet / baseline (lower is
-better; targets 1.3, 1.3, 1.5) and netmiko / netfleet (higher is better).
+regex matches the tail of the buffer; it enters ``enable`` at open as netfleet does.
+Ratios are netfleet / baseline (lower is better; targets 1.3, 1.3, 1.5, 1.0) and
+netmiko / netfleet (higher is better). The 10 MB throughput target is 50 MB/s.
 
     python benchmarks/device.py            # full run (about a minute)
     python benchmarks/device.py --smoke    # a few seconds
@@ -64,7 +67,12 @@ class Sizes:
     netmiko_opens: int
     netmiko_commands: int
     netmiko_idle: int
+    big_commands: int = 20
+    huge_commands: int = 2
 
+
+BIG_CONFIG = 48 * 1024
+HUGE_CONFIG = 10 * 1024 * 1024
 
 FULL = Sizes(
     devices=10,
@@ -83,6 +91,8 @@ SMOKE = Sizes(
     netmiko_opens=1,
     netmiko_commands=3,
     netmiko_idle=1,
+    big_commands=6,
+    huge_commands=1,
 )
 
 
@@ -92,16 +102,24 @@ SMOKE = Sizes(
 def _serve(devices: int, sessions: int, pipe: Connection) -> None:
     from netfleet_sim import Simulator
 
+    def targets(sim: Simulator) -> list[Target]:
+        return [
+            Target(d.host, d.port, d.username, d.password, d.enable_secret) for d in sim.devices
+        ]
+
     async def main() -> None:
-        async with Simulator(
-            devices=devices, platforms=["cisco_ios"], base_port=0, max_sessions=sessions
-        ) as sim:
-            pipe.send(
-                [
-                    Target(d.host, d.port, d.username, d.password, d.enable_secret)
-                    for d in sim.devices
-                ]
-            )
+        async with (
+            Simulator(
+                devices=devices, platforms=["cisco_ios"], base_port=0, max_sessions=sessions
+            ) as sim,
+            Simulator(
+                devices=1, platforms=["cisco_ios"], base_port=0, config_size=BIG_CONFIG
+            ) as big,
+            Simulator(
+                devices=1, platforms=["cisco_ios"], base_port=0, config_size=HUGE_CONFIG
+            ) as huge,
+        ):
+            pipe.send((targets(sim), targets(big)[0], targets(huge)[0]))
             await asyncio.get_running_loop().run_in_executor(None, pipe.recv)
 
     asyncio.run(main())
@@ -110,6 +128,7 @@ def _serve(devices: int, sessions: int, pipe: Connection) -> None:
 # --- the baseline: minimal asyncssh read-until-prompt -------------------------------
 
 PROMPT = re.compile(r"[\w.\-]+[>#]\s*$")
+PASSWORD = re.compile(r"[Pp]assword:\s*$")
 
 
 class _MinimalSession(asyncssh.SSHClientSession[str]):
@@ -119,7 +138,8 @@ class _MinimalSession(asyncssh.SSHClientSession[str]):
 
     def data_received(self, data: str, datatype: asyncssh.DataType) -> None:
         self.buffer += data
-        if self.waiter is not None and PROMPT.search(self.buffer[-200:]):
+        tail = self.buffer[-200:]
+        if self.waiter is not None and (PROMPT.search(tail) or PASSWORD.search(tail)):
             text, self.buffer = self.buffer, ""
             self.waiter.set_result(text)
             self.waiter = None
@@ -140,14 +160,18 @@ class Minimal:
             _MinimalSession, term_type="vt100", term_size=(511, 24)
         )
         self = cls(conn, chan, session)
-        await self._wait()
+        first = await self._wait()
+        if first.rstrip().endswith(">"):
+            await self.command("enable")
+            await self.command(t.secret)
         await self.command("terminal length 0")
         await self.command("terminal width 511")
         return self
 
     async def _wait(self) -> str:
         loop = asyncio.get_running_loop()
-        if PROMPT.search(self.session.buffer[-200:]):
+        tail = self.session.buffer[-200:]
+        if PROMPT.search(tail) or PASSWORD.search(tail):
             text, self.session.buffer = self.session.buffer, ""
             return text
         self.session.waiter = loop.create_future()
@@ -182,6 +206,8 @@ class Netfleet:
             timeouts=Timeouts(),
         )
         await dev.open()
+        if dev.level != "privileged":  # releases that did not enter enable at open
+            await dev.enable()
         return cls(dev)
 
     async def command(self, cmd: str) -> str:
@@ -232,6 +258,38 @@ async def _compare(
             "cpu_ms": cpu[name] / len(wall[name]) * 1000,
             "idle_kb": await _idle_memory(clients[name], targets, sizes.idle_sessions) / 1024,
         }
+    return result
+
+
+async def _big_outputs(
+    clients: dict[str, Opener], big: Target, huge: Target, sizes: Sizes
+) -> dict[str, dict[str, float]]:
+    """48 KB ``show running-config`` wall time (interleaved), and 10 MB client throughput."""
+    names = list(clients)
+    sessions = {n: await clients[n](big) for n in names}
+    for session in sessions.values():
+        await session.command("show running-config")  # warm up
+    wall: dict[str, list[float]] = {n: [] for n in names}
+    for i in range(sizes.big_commands):
+        for name in names if i % 2 == 0 else reversed(names):
+            t0 = time.perf_counter()
+            out = await sessions[name].command("show running-config")
+            wall[name].append(time.perf_counter() - t0)
+            assert len(out) > BIG_CONFIG // 2, f"{name}: short output ({len(out)} chars)"
+    for session in sessions.values():
+        await session.close()
+    result = {n: {"big_ms": statistics.median(wall[n]) * 1000} for n in names}
+    for name in names:
+        session = await clients[name](huge)
+        size = 0
+        c0 = time.process_time()
+        t0 = time.perf_counter()
+        for _ in range(sizes.huge_commands):
+            size += len(await session.command("show running-config"))
+        cpu = time.process_time() - c0
+        result[name]["huge_mb_s_cpu"] = size / cpu / 1e6
+        result[name]["huge_mb_s_wall"] = size / (time.perf_counter() - t0) / 1e6
+        await session.close()
     return result
 
 
@@ -305,11 +363,13 @@ def main() -> None:
     proc = ctx.Process(target=_serve, args=(sizes.devices, per_device, child), daemon=True)
     proc.start()
     try:
-        targets: list[Target] = parent.recv()
-        measured = asyncio.run(
-            _compare({"min": Minimal.open, "netfleet": Netfleet.open}, targets, sizes)
-        )
+        targets, big, huge = parent.recv()
+        clients: dict[str, Opener] = {"min": Minimal.open, "netfleet": Netfleet.open}
+        measured = asyncio.run(_compare(clients, targets, sizes))
+        outputs = asyncio.run(_big_outputs(clients, big, huge, sizes))
         base, ours = measured["min"], measured["netfleet"]
+        base.update(outputs["min"])
+        ours.update(outputs["netfleet"])
         nm = None if args.no_netmiko else _measure_netmiko(targets, sizes)
     finally:
         parent.send("stop")
@@ -321,6 +381,11 @@ def main() -> None:
         ("show version, open session (ms, median)", "command_ms", 1.3),
         ("client CPU per command (ms)", "cpu_ms", 1.5),
         ("memory per idle session (KB)", "idle_kb", None),
+    ]
+    big_rows = [
+        ("48 KB show running-config (ms, median)", "big_ms", "<=1.0"),
+        ("10 MB output, MB per client CPU second", "huge_mb_s_cpu", ">=50MB/s"),
+        ("10 MB output, MB/s wall (sim-bound)", "huge_mb_s_wall", ""),
     ]
     mode = "smoke" if args.smoke else "full"
     print(f"Device layer benchmark ({mode}; {sizes.devices} simulated cisco_ios devices)")
@@ -334,6 +399,9 @@ def main() -> None:
         if nm:
             line += f" {nm[key]:10.3f} {nm[key] / ours[key]:10.1f}"
         print(line)
+    for label, key, goal in big_rows:
+        line = f"{label:42} {base[key]:12.3f} {ours[key]:10.3f} {ours[key] / base[key]:7.2f}"
+        print(line + f" {goal:>7}")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,20 @@ Fields:
 - ``refuse_auth``: every authentication attempt fails.
 - ``refuse_sessions``: new TCP connections are accepted and closed at once,
   before the SSH version exchange.
+- ``deny``: a regular expression; a command matching it is refused as a TACACS+
+  server refuses it (``Command authorization failed.``) and not run.
+- ``line_delay_ms``: output is sent one line at a time, this long apart (a slow
+  device; a line that looks like the prompt is then followed by a pause).
+- ``prompt_motd``: a prompt-like line (``core-sw1#``) that ends the MOTD, sent in
+  a write of its own a moment before the real prompt.
+- ``cr_pager``: the pager erases its prompt with carriage return, blanks and
+  carriage return (NX-OS, ASA, Junos) instead of backspaces.
+- ``login_level``: ``user`` or ``privileged``: the level a login lands at on
+  IOS-like platforms (default: the platform's own; user EXEC on IOS, XE, ASA, EOS).
+- ``config_host_len``: IOS-like configuration prompts show at most this many
+  hostname characters (0, the default: the full hostname).
+- ``failover``: IOS-like prompts carry this failover unit/state, as an ASA pair
+  does (``failover=pri/act`` -> ``fw/pri/act#``).
 - ``latency_ms``, ``jitter_ms``, ``login_delay_ms``, ``bytes_per_second``,
   ``max_sessions``, ``exec_timeout_s``: override the simulator-wide settings for
   this device (``None`` = default; they apply to new reads, logins and sessions).
@@ -47,6 +61,13 @@ class Faults:
     bytes_per_second: int | None = None
     max_sessions: int | None = None
     exec_timeout_s: float | None = None
+    deny: re.Pattern[str] | None = None
+    line_delay_ms: float | None = None
+    prompt_motd: str | None = None
+    cr_pager: bool = False
+    login_level: str | None = None
+    config_host_len: int | None = None
+    failover: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-serialisable view (``hang_on`` as its pattern text)."""
@@ -61,6 +82,13 @@ class Faults:
             "bytes_per_second": self.bytes_per_second,
             "max_sessions": self.max_sessions,
             "exec_timeout_s": self.exec_timeout_s,
+            "deny": self.deny.pattern if self.deny else None,
+            "line_delay_ms": self.line_delay_ms,
+            "prompt_motd": self.prompt_motd,
+            "cr_pager": self.cr_pager,
+            "login_level": self.login_level,
+            "config_host_len": self.config_host_len,
+            "failover": self.failover,
         }
 
     def drop_point(self, output_len: int) -> int | None:
@@ -112,17 +140,29 @@ def _drop(value: Any) -> bool | int:
     return False if number is None else int(number)
 
 
-def _pattern(value: Any) -> re.Pattern[str] | None:
+def _pattern(value: Any, name: str = "hang_on") -> re.Pattern[str] | None:
     if value is None or value == "":
         return None
     if isinstance(value, re.Pattern):
         return value
     if not isinstance(value, str):
-        raise FaultError(f"fault 'hang_on' must be a regular expression string, got {value!r}")
+        raise FaultError(f"fault {name!r} must be a regular expression string, got {value!r}")
     try:
         return re.compile(value)
     except re.error as exc:
-        raise FaultError(f"fault 'hang_on' is not a valid regular expression: {exc}") from None
+        raise FaultError(f"fault {name!r} is not a valid regular expression: {exc}") from None
+
+
+_LOGIN_LEVELS = ("user", "privileged")
+_TEXT_RE = re.compile(r"[\w.\-/:@#>()$ ]{1,80}\Z")
+
+
+def _text(name: str, value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not _TEXT_RE.match(value):
+        raise FaultError(f"fault {name!r} must be a short line of text, got {value!r}")
+    return value
 
 
 def apply_fault_changes(faults: Faults, changes: Mapping[str, Any]) -> Faults:
@@ -133,11 +173,20 @@ def apply_fault_changes(faults: Faults, changes: Mapping[str, Any]) -> Faults:
         raise FaultError(f"unknown fault {unknown[0]!r} (known: {known})")
     values: dict[str, Any] = {}
     for name, value in changes.items():
-        if name == "hang_on":
-            values[name] = _pattern(value)
+        if name in ("hang_on", "deny"):
+            values[name] = _pattern(value, name)
+        elif name in ("prompt_motd", "failover"):
+            values[name] = _text(name, value)
+        elif name == "login_level":
+            if value not in (None, "", *_LOGIN_LEVELS):
+                raise FaultError(f"fault 'login_level' must be user or privileged, got {value!r}")
+            values[name] = value or None
+        elif name == "config_host_len":
+            number = _number(name, value, integer=True)
+            values[name] = number or None
         elif name == "drop_mid_output":
             values[name] = _drop(value)
-        elif name in ("refuse_auth", "refuse_sessions"):
+        elif name in ("refuse_auth", "refuse_sessions", "cr_pager"):
             values[name] = _bool(name, value)
         elif name in ("bytes_per_second", "max_sessions"):
             number = _number(name, value, integer=True)

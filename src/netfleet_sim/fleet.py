@@ -55,7 +55,7 @@ SHORT_NAMES = {
     "linux": "linux",
 }
 AUTH_METHODS = ("password", "keyboard-interactive", "publickey")
-MAX_CONFIG_SIZE = 1 << 20
+MAX_CONFIG_SIZE = 12 << 20
 SAVE_INTERVAL_S = 5.0
 
 

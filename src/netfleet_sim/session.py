@@ -67,6 +67,9 @@ class Session:
         self._engine: CliEngine = device.platform_sim.engine(
             device.state, username=username, enable_secret=device.enable_secret
         )
+        apply = getattr(self._engine, "apply_faults", None)
+        if apply is not None:  # engines with device-level variants (IOS-like: login level ...)
+            apply(device.faults)
 
     # -- I/O helpers ------------------------------------------------------------
     async def _fill(self, *, idle_timeout: bool = True) -> None:
@@ -135,7 +138,13 @@ class Session:
         if drop_at is not None:
             wire = wire[:drop_at]
         rate = self._device.bytes_per_second()
-        if rate:
+        line_delay = self._device.faults.line_delay_ms
+        if line_delay:
+            for piece in wire.splitlines(keepends=True):
+                self._stdout.write(piece)
+                await self._stdout.drain()
+                await asyncio.sleep(line_delay / 1000.0)
+        elif rate:
             chunk = max(1, int(rate * _RATE_TICK_S))
             for start in range(0, len(wire), chunk):
                 self._stdout.write(wire[start : start + chunk])
@@ -165,7 +174,10 @@ class Session:
             key = await self._next_char()
             if key == "\r" and self._pos < len(self._buf) and self._buf[self._pos] == "\n":
                 self._pos += 1
-            self._write(pager.erase)
+            if self._device.faults.cr_pager:
+                self._write("\r" + " " * len(pager.prompt) + "\r")
+            else:
+                self._write(pager.erase)
             if key in _STOP_KEYS:
                 return
             budget = 1 if key in ("\r", "\n") else pager.lines
@@ -183,6 +195,10 @@ class Session:
             hang_on = device.faults.hang_on
             if hang_on is not None and hang_on.search(line):
                 await self._hang()
+            deny = device.faults.deny
+            if deny is not None and deny.search(line.strip()):
+                await self._send("Command authorization failed.\n")
+                return ""
         delay = device.latency_s()
         if delay > 0:
             self._flush()
@@ -198,6 +214,14 @@ class Session:
     async def run_shell(self) -> None:
         engine = self._engine
         self._write(engine.motd().replace("\n", "\r\n"))
+        fake = self._device.faults.prompt_motd
+        if fake:
+            # A MOTD whose last line looks like a prompt, in a write of its own.
+            self._write("\r\n" + fake)
+            self._flush()
+            await self._stdout.drain()
+            await asyncio.sleep(0.05)
+            self._write("\r\n")
         self._write(engine.prompt())
         line: list[str] = []
         while True:

@@ -229,3 +229,13 @@ def test_bad_input_exits_2_and_contacts_no_device(
     assert lines[0].startswith("error: ")
     assert re.search(message, lines[0]), lines[0]
     assert fleet.traffic() == before  # nothing reached any device
+
+
+def test_running_config_on_the_first_session(fleet: ThreadedSim) -> None:
+    """Logins land at user EXEC; every session enters enable first, fresh or reused."""
+    code, out, err = run("-i", str(fleet.inventory), "-c", "show running-config", "-o", "json")
+    assert code == 0, err
+    for result in json.loads(out)["results"]:
+        (command,) = result["commands"]
+        assert command["ok"] is True, command["error"]
+        assert command["output"].rstrip().endswith("end")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 
 import pytest
@@ -34,7 +35,7 @@ async def test_session_reports_phase_timings_and_level(ios: Device) -> None:
     assert t.prompt_ms > 0
     assert t.total_ms >= t.tcp_ms + t.handshake_ms + t.auth_ms
     assert t.attempts == 1
-    assert ios.level == "exec"
+    assert ios.level == "privileged"  # logged in at user EXEC, then enable (the default)
     assert ios.hostname == ios.name
     assert "Authorized access only" in ios.banner
 
@@ -154,11 +155,22 @@ async def test_expect_ends_the_read_at_a_question(ios: Device) -> None:
         "copy running-config startup-config", expect=r"Destination filename \[[\w-]+\]\?"
     )
     assert asked.ok
-    assert not ios.prompt_matched_last
-    done = await ios.send_command("")
+    done = await ios.send("", timeout=10.0)
     assert "[OK]" in done.output
-    assert ios.prompt_matched_last
+    assert done.at_prompt
+    assert done.question == ""
     assert ios.level == "privileged"
+
+
+async def test_reply_says_whether_a_question_or_the_prompt_ended_the_read(ios: Device) -> None:
+    await ios.enable()
+    question = re.compile(r"Destination filename \[[\w-]+\]\?")
+    asked = await ios.send("copy running-config startup-config", timeout=10.0, expect=question)
+    assert not asked.at_prompt
+    assert asked.question == "Destination filename [startup-config]?"
+    done = await ios.send("", timeout=10.0, expect=question)
+    assert done.at_prompt
+    assert "[OK]" in done.output
 
 
 async def test_hostname_change_is_followed(ios: Device) -> None:

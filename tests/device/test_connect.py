@@ -68,8 +68,13 @@ async def test_timeout_is_not_followed_by_the_next_credential(
 async def test_enable_with_a_wrong_secret_is_privilege_error(
     ios_sim: Simulator, make_device: MakeDevice
 ) -> None:
-    async with make_device(ios_sim.devices[0], enable_secret="not-it") as dev:
-        with pytest.raises(PrivilegeError, match=f"{ios_sim.devices[0].name}: .*rejected") as info:
+    name = ios_sim.devices[0].name
+    with pytest.raises(PrivilegeError, match=f"{name}: .*rejected") as opening:
+        async with make_device(ios_sim.devices[0], enable_secret="not-it"):
+            pass  # every open enters enable: a wrong secret fails the open
+    assert "not-it" not in str(opening.value)
+    async with make_device(ios_sim.devices[0], enable_secret="not-it", enable=False) as dev:
+        with pytest.raises(PrivilegeError, match=f"{name}: .*rejected") as info:
             await dev.enable()
         assert "not-it" not in str(info.value)
         assert dev.level == "exec"

@@ -106,6 +106,9 @@ ERRORS: dict[str, list[tuple[str, str]]] = {
         ),
     ],
 }
+# A TACACS+ server refusing a command (command authorization): no "%", at the line start.
+for _name in ("cisco_ios", "cisco_nxos", "cisco_xr", "cisco_asa", "arista_eos"):
+    ERRORS[_name].append(("Command authorization failed.\n", "Command authorization failed."))
 ERRORS["cisco_xe"] = ERRORS["cisco_ios"]
 
 # Successful output that merely talks about errors must not fail the command.

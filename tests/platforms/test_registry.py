@@ -245,7 +245,7 @@ def test_a_file_may_hold_several_platforms_that_build_on_each_other(tmp_path: Pa
         ),
         (
             "name: acme\nextends: cisco_ios\nextra_error_patterns: ['% Bad (']\n",
-            r"platform 'acme': field error_patterns\[8\]: invalid regex",
+            r"platform 'acme': field error_patterns\[9\]: invalid regex",
         ),
         (
             "name: acme\nextends: cisco_ios\nsave_confirm: [{pattern: 'x?'}]\n",

@@ -62,7 +62,7 @@ def assert_one_error_line(err: str, *fragments: str) -> None:
         (["--bogus"], "--bogus"),
         (["--devices", "0"], "--devices"),
         (["--max-sessions", "0"], "--max-sessions"),
-        (["--config-size", "2000000"], "--config-size"),
+        (["--config-size", "20000000"], "--config-size"),
         (["--auth", "telepathy"], "telepathy"),
         (["--fault", "sim-*:explode=1"], "explode"),
         (["--fault", "hang_on=("], "hang_on"),

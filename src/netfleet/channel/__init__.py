@@ -1,6 +1,6 @@
 """Event-driven read-until-prompt over an interactive shell."""
 
-from netfleet.channel.channel import Channel, ReadTimeout
-from netfleet.channel.text import normalize, strip_echo
+from netfleet.channel.channel import Channel, FramingError, ReadTimeout
+from netfleet.channel.text import echo_matches, normalize, strip_echo
 
-__all__ = ["Channel", "ReadTimeout", "normalize", "strip_echo"]
+__all__ = ["Channel", "FramingError", "ReadTimeout", "echo_matches", "normalize", "strip_echo"]

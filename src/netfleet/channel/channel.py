@@ -1,14 +1,24 @@
-"""Event-driven read-until-pattern over a shell: no sleeps, no polling, no reader task.
+"""Event-driven, framed read-until-pattern over a shell: no sleeps, no polling, no reader task.
 
 ``feed`` (called from the transport's ``data_received``) normalises the text,
 answers a pager, appends to the buffer and, when a read is pending, searches the
-buffer *tail* for the awaited patterns; a match resolves the read's future.
-Everything before the match is the result; anything after it stays buffered.
+buffer *tail* for the awaited patterns. Framing rules for a read:
 
-Out-of-step guard: a read that times out marks the channel ``dirty``: the
-device may still print that command's output later. ``resync`` sends a unique
-marker and reads until its echo and a prompt after it, discarding everything
-before, which makes the channel usable again.
+* with ``echo`` the device must first echo that command on a line of its own;
+  a pattern seen before the echo, or other text in its place, fails the read
+  with ``FramingError`` (naming what was seen);
+* a match that ends the buffer (a prompt) is accepted only once the output has
+  gone quiet: no new text for twice the longest gap between the earlier chunks of
+  this output (one pass of the event loop when the output streamed without pauses of
+  ``SETTLE_MIN``, at most ``SETTLE_MAX``). Text that
+  arrives meanwhile withdraws the match, so a line that merely looks like the
+  prompt (a banner line in ``show running-config``) never ends a read.
+
+Everything before the match is the result; anything after it stays buffered.
+A read that does not complete normally (timeout, cancellation, lost connection,
+framing error) marks the channel ``dirty``; so does text that arrives while no
+read is pending (the previous read ended too early). A dirty channel is never
+reused.
 """
 
 from __future__ import annotations
@@ -18,13 +28,24 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from netfleet.channel.text import normalize, split_partial_escape
-from netfleet.core.errors import CommandTimeout, ConnectionLost, NetfleetError
+from netfleet.channel.text import echo_matches, normalize, split_partial_escape
+from netfleet.core.errors import (
+    CommandTimeout,
+    ConnectionLost,
+    DeviceError,
+    NetfleetError,
+)
 
 TAIL = 512
 """The longest last line searched for a prompt or a pager prompt."""
 WINDOW = 4096
 """Characters searched for patterns that need not end the buffer (``expect``)."""
+SETTLE_MAX = 0.25
+"""The longest quiet period waited for before a prompt at the end of the buffer is accepted."""
+SETTLE_MIN = 0.002
+"""Chunk gaps shorter than this count as none (the output is streaming)."""
+
+Hit = tuple[int, re.Match[str], str]
 
 
 class Writer(Protocol):
@@ -39,20 +60,37 @@ class ReadTimeout(CommandTimeout):
         self.text = text
 
 
+class FramingError(DeviceError):
+    """The device's text did not frame a command's output: no echo, or unexpected text."""
+
+    transient = True
+
+    def __init__(self, message: str, *, device: str, text: str) -> None:
+        super().__init__(message, device=device)
+        self.text = text
+
+
 class Channel:
-    """One interactive shell as a stream of text with pattern reads."""
+    """One interactive shell as a stream of text with framed pattern reads."""
 
     __slots__ = (
         "_answer",
+        "_body",
+        "_candidate",
         "_carry",
         "_deadline",
+        "_echo",
         "_handle",
+        "_last_feed",
         "_line",
         "_loop",
+        "_max_gap",
         "_on_data",
         "_pager",
         "_parts",
         "_patterns",
+        "_reads",
+        "_settle",
         "_tail_only",
         "_timeout",
         "_waiter",
@@ -61,6 +99,7 @@ class Channel:
         "device",
         "dirty",
         "error",
+        "stray",
     )
 
     def __init__(
@@ -73,6 +112,8 @@ class Channel:
         self.dirty = False
         self.closed = False
         self.error: NetfleetError | None = None
+        self.stray = ""
+        """Text that arrived while no read was pending (it made the channel dirty)."""
         self._on_data = on_data
         self._writer: Writer | None = None
         self._loop = asyncio.get_running_loop()
@@ -84,10 +125,20 @@ class Channel:
         self._answer = " "
         self._patterns: Sequence[re.Pattern[str]] = ()
         self._tail_only = True
-        self._waiter: asyncio.Future[tuple[int, re.Match[str], str]] | None = None
+        self._waiter: asyncio.Future[Hit] | None = None
         self._handle: asyncio.TimerHandle | None = None
         self._deadline = 0.0
         self._timeout = 0.0
+        self._echo: str | None = None
+        """The command whose echo the pending read still waits for."""
+        self._body = 0
+        """Where the output starts in the buffer (after the echo line)."""
+        self._candidate: tuple[int, re.Match[str], int, asyncio.TimerHandle] | None = None
+        self._last_feed = 0.0
+        self._max_gap = -1.0
+        """Longest gap between output chunks of the pending read (-1: no output chunk yet)."""
+        self._settle = True
+        self._reads = 0
 
     # --- wiring ------------------------------------------------------------------
 
@@ -107,7 +158,7 @@ class Channel:
         if self._carry:
             data = self._carry + data
             self._carry = ""
-        if "\x1b" in data:
+        if "\x1b" in data or data.endswith(("\r", " ", "\t")):
             data, self._carry = split_partial_escape(data)
         data = normalize(data)
         if not data:
@@ -120,8 +171,29 @@ class Channel:
         self._line = line
         if self._pager is not None and self._page_break():
             return
-        if self._waiter is not None:
-            self._check()
+        if self._waiter is None:
+            if self._reads and not self.closed and data.strip():
+                # The previous read ended before the device finished: never reuse this channel.
+                self.dirty = True
+                self.stray = (self.stray + data)[-200:]
+            return
+        gap = -1.0
+        if self._echo is None:
+            now = self._loop.time()
+            if self._max_gap >= 0.0:
+                gap = now - self._last_feed
+            else:
+                self._max_gap = 0.0
+            self._last_feed = now
+        candidate = self._candidate
+        if candidate is not None:
+            candidate[3].cancel()  # more text: that was not the final prompt
+            self._candidate = None
+        # The quiet period a prompt in this chunk must wait is judged by the gaps *between
+        # earlier chunks* (the device's pace), not by the gap before the prompt itself.
+        self._check()
+        if gap > self._max_gap:
+            self._max_gap = gap
 
     def lost(self, error: NetfleetError | None) -> None:
         self.closed = True
@@ -129,8 +201,10 @@ class Channel:
         if self._handle is not None:
             self._handle.cancel()
             self._handle = None
+        self._drop_candidate()
         waiter, self._waiter = self._waiter, None
         if waiter is not None and not waiter.done():
+            self.dirty = True
             waiter.set_exception(self.error)
 
     # --- reading -------------------------------------------------------------------
@@ -168,13 +242,18 @@ class Channel:
         timeout: float,
         *,
         tail_only: bool = True,
-    ) -> tuple[int, re.Match[str], str]:
+        echo: str | None = None,
+        settle: bool = True,
+    ) -> Hit:
         """Wait until one of ``patterns`` matches; return (index, match, text before it).
 
         With ``tail_only`` the patterns are searched in the last, unterminated line
         (prompts, anchored with ``\\Z``); otherwise in the last ``WINDOW``
-        characters. The matched text is consumed too. A timeout raises
-        ``ReadTimeout`` and marks the channel ``dirty``.
+        characters. With ``echo`` the text must start with the device's echo of
+        that command, which is not part of the returned text. With ``settle`` a
+        match at the very end of the buffer waits for the output to go quiet. The
+        matched text is consumed too. A timeout raises ``ReadTimeout``; any
+        incomplete read marks the channel ``dirty``.
         """
         if self.closed:
             raise self.error or ConnectionLost("the session is closed", device=self.device)
@@ -182,9 +261,17 @@ class Channel:
             raise RuntimeError("a read is already pending on this channel")
         self._patterns = patterns
         self._tail_only = tail_only
-        fut: asyncio.Future[tuple[int, re.Match[str], str]] = self._loop.create_future()
+        self._echo = echo
+        self._body = 0
+        self._settle = settle
+        self._max_gap = -1.0
+        fut: asyncio.Future[Hit] = self._loop.create_future()
         self._waiter = fut
+        self._reads += 1
         if self._parts:
+            if echo is None:
+                self._max_gap = 0.0
+                self._last_feed = self._loop.time()
             self._check()
             if fut.done():
                 self._waiter = None
@@ -195,6 +282,9 @@ class Channel:
         finally:
             if self._waiter is fut:
                 self._waiter = None
+                self._drop_candidate()
+            if not fut.done() or fut.cancelled() or fut.exception() is not None:
+                self.dirty = True
 
     # --- internals -------------------------------------------------------------------
 
@@ -217,27 +307,94 @@ class Channel:
         if self._loop.time() < self._deadline:
             self._handle = self._loop.call_at(self._deadline, self._on_timer)
             return
+        if self._candidate is not None:
+            self._settled()  # the output went quiet at the deadline: take the prompt
+            return
+        self._fail(ReadTimeout, f"no prompt within {self._timeout:g}s")
+
+    def _fail(self, cls: type[ReadTimeout] | type[FramingError], message: str) -> None:
         self.dirty = True
-        self._waiter = None
+        waiter, self._waiter = self._waiter, None
+        self._drop_candidate()
         text = self.pending()
-        waiter.set_exception(
-            ReadTimeout(
-                f"no prompt within {self._timeout:g}s", device=self.device, text=text[-200:]
-            )
-        )
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(cls(message, device=self.device, text=text[-200:]))
+
+    def _find_echo(self) -> bool:
+        """Look for the echo line of the pending read; False if the read failed or must wait."""
+        echo = self._echo
+        assert echo is not None
+        text = self.pending()
+        nl = text.find("\n")
+        if nl < 0:
+            if any(p.search(self._line) for p in self._patterns):
+                self._fail(FramingError, f"{echo!r}: the prompt came back without the echo")
+            elif len(text) > 4096:
+                self._fail(FramingError, f"{echo!r}: expected its echo, got {text[:120]!r}")
+            return False
+        if not echo_matches(text[:nl], echo):
+            self._fail(FramingError, f"{echo!r}: expected its echo, got {text[:nl][:120]!r}")
+            return False
+        if nl > 4096:
+            self._fail(FramingError, f"{echo!r}: expected its echo, got {text[:120]!r}")
+            return False
+        self._echo = None
+        self._body = nl + 1
+        self._max_gap = -1.0  # the command's own run time before its output is no gap
+        return True
 
     def _check(self) -> None:
+        if self._echo is not None and not self._find_echo():
+            return
         if self._tail_only:
             region = self._line
             if len(region) > TAIL:
                 return
         else:
-            region = self.pending()[-WINDOW:]
+            region = self._recent()
         for index, pattern in enumerate(self._patterns):
             m = pattern.search(region)
             if m is not None:
-                self._consume(index, m, len(region))
+                if self._settle and m.end() == len(region):
+                    self._hold(index, m, len(region))
+                else:
+                    self._consume(index, m, len(region))
                 return
+
+    def _recent(self) -> str:
+        """The output of the pending read, at most its last ``WINDOW`` characters."""
+        parts = self._parts
+        size = 0
+        i = len(parts)
+        while i > 0 and size < WINDOW + self._body:
+            i -= 1
+            size += len(parts[i])
+        text = "".join(parts[i:]) if i else self.pending()
+        if i == 0 and self._body:
+            text = text[self._body :]
+        return text[-WINDOW:]
+
+    def _hold(self, index: int, m: re.Match[str], back: int) -> None:
+        """A match at the end of the buffer: accept it once no more text arrives."""
+        gap = self._max_gap
+        # Gaps below SETTLE_MIN are packet and scheduling jitter of a device sending as fast
+        # as it can (and the event loop's timers are no finer); one loop pass is enough then.
+        quiet = 0.0 if gap < SETTLE_MIN else min(SETTLE_MAX, 2.0 * gap)
+        handle = self._loop.call_later(quiet, self._settled)
+        self._candidate = (index, m, back, handle)
+
+    def _settled(self) -> None:
+        candidate, self._candidate = self._candidate, None
+        if candidate is None:
+            return
+        index, m, back, handle = candidate
+        handle.cancel()
+        self._consume(index, m, back)
+
+    def _drop_candidate(self) -> None:
+        candidate, self._candidate = self._candidate, None
+        if candidate is not None:
+            candidate[3].cancel()
 
     def _consume(self, index: int, m: re.Match[str], back: int) -> None:
         full = self.pending()
@@ -245,9 +402,11 @@ class Channel:
         rest = full[base + m.end() :]
         self._parts = [rest] if rest else []
         self._line = rest[rest.rfind("\n") + 1 :][-TAIL - 1 :]
+        body = min(self._body, base + m.start())
+        self._body = 0
         waiter, self._waiter = self._waiter, None
         if waiter is not None and not waiter.done():
-            waiter.set_result((index, m, full[: base + m.start()]))
+            waiter.set_result((index, m, full[body : base + m.start()]))
 
     def _page_break(self) -> bool:
         """Answer a pager prompt on the last line and cut it out of the buffer."""

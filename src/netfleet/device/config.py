@@ -20,7 +20,6 @@ import re
 import time
 from typing import TYPE_CHECKING
 
-from netfleet.channel import strip_echo
 from netfleet.core.errors import DeviceError
 from netfleet.core.models import CommandResult
 from netfleet.device import modes
@@ -51,28 +50,40 @@ async def push_config(
         result.duration_ms = (time.perf_counter() - t0) * 1000.0
         return result
     failed: CommandResult | None = None
+    new_host: str | None = None
     try:
         await modes.goto(dev, spec.config_level)
-        for line in lines:
-            renamed = _HOSTNAME_RE.match(line) if cspec is None else None
-            if renamed is not None:
-                dev.relearn_prompt_pattern(renamed.group(1))
-            r = await dev.send_command(line, timeout=timeout)
+        for step in _steps(dev, lines):
+            renamed = _HOSTNAME_RE.match(step[0]) if len(step) == 1 else None
+            if renamed is not None and cspec is not None:
+                new_host = renamed.group(1)  # shown once committed
+            rename = renamed.group(1) if renamed is not None and cspec is None else None
+            r = await _send_step(dev, step, timeout=timeout, rename=rename)
             result.results.append(r)
-            if not r.ok and failed is None:
+            if r.ok:
+                result.applied_lines.extend(step)
+            elif failed is None:
                 failed = r
+                result.failed_line = r.command
                 if stop_on_error:
                     break
         if cspec is not None:
-            failed = await _finish_candidate(dev, result, failed, commit=commit, timeout=timeout)
+            failed = await _finish_candidate(
+                dev, result, failed, commit=commit, timeout=timeout, rename=new_host
+            )
+            if not result.committed:
+                result.applied_lines = []  # the candidate was discarded (or left uncommitted)
             if not commit and failed is None and not dry_run:
                 _finish(result, failed, t0)
                 return result
-        await modes.goto(dev, spec.default_level)
+        await modes.goto(dev, dev.home_level)
     except DeviceError as exc:
         result.ok = False
         result.error = exc.reason
         result.error_kind = exc.kind
+        if cspec is not None and not result.committed:
+            result.applied_lines = []
+        result.partially_applied = bool(result.applied_lines)
         result.duration_ms = (time.perf_counter() - t0) * 1000.0
         return result
     _finish(result, failed, t0)
@@ -91,6 +102,7 @@ async def _finish_candidate(
     *,
     commit: bool,
     timeout: float,
+    rename: str | None,
 ) -> CommandResult | None:
     cspec = dev.platform.commit
     assert cspec is not None
@@ -107,7 +119,7 @@ async def _finish_candidate(
         if not check.ok:
             result.results.append(await dev.send_command(cspec.rollback, timeout=timeout))
             return check
-    done = await dev.send_command(cspec.commit, timeout=timeout)
+    done = await dev.command(cspec.commit, timeout=timeout, rename=rename)
     result.results.append(done)
     if not done.ok:
         result.results.append(await dev.send_command(cspec.rollback, timeout=timeout))
@@ -116,8 +128,69 @@ async def _finish_candidate(
     return None
 
 
+def _steps(dev: Device, lines: list[str]) -> list[list[str]]:
+    """The lines grouped into what is sent as one: a line, or a multi-line block (an IOS
+    ``banner motd ^C`` ... ``^C``) as the platform's ``multiline`` patterns describe."""
+    blocks = dev.compiled.multiline
+    steps: list[list[str]] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        end = None
+        for start, end_template in blocks:
+            m = start.match(line)
+            if m is not None:
+                end = _block_end(end_template, m, line)
+                break
+        if end is None:
+            steps.append([line])
+            i += 1
+            continue
+        j = i + 1
+        while j < len(lines) and not end.search(lines[j]):
+            j += 1
+        steps.append(lines[i : j + 1])
+        i = j + 1
+    return steps
+
+
+def _block_end(template: str, m: re.Match[str], line: str) -> re.Pattern[str] | None:
+    """The pattern that ends the block ``line`` opens; None if it opens none (a banner
+    closed on its own line, ``banner motd ^Chello^C``)."""
+    delim = m.group(1) if m.re.groups else ""
+    if delim and delim in line[m.end() :]:
+        return None
+    return re.compile(template.replace("{delim}", re.escape(delim)))
+
+
+async def _send_step(
+    dev: Device, step: list[str], *, timeout: float, rename: str | None
+) -> CommandResult:
+    level = dev.platform.config_level
+    if len(step) == 1:
+        return await dev.command(step[0], timeout=timeout, rename=rename, level=level)
+    # The device reads the block's lines without prompting; the prompt comes after the last.
+    started = time.time()
+    t0 = time.perf_counter()
+    term = dev.platform.terminator
+    reply = await dev.send(
+        term.join(step) + term, timeout=timeout, raw=True, label=step[0], level=level
+    )
+    error = dev.compiled.find_error(reply.output)
+    return CommandResult(
+        command="\n".join(step),
+        output=reply.output,
+        ok=error is None and reply.at_prompt,
+        error=error,
+        error_kind="command_error" if error else None,
+        started_at=started,
+        duration_ms=(time.perf_counter() - t0) * 1000.0,
+    )
+
+
 def _finish(result: ConfigResult, failed: CommandResult | None, t0: float) -> None:
     if failed is not None:
+        result.partially_applied = bool(result.applied_lines)
         result.ok = False
         result.error = f"{failed.command!r}: {failed.error}"
         result.error_kind = failed.error_kind or "command_error"
@@ -140,17 +213,16 @@ async def save_config(dev: Device, *, timeout: float) -> CommandResult:
     question = (
         re.compile("|".join(f"(?:{p.pattern})" for p, _ in confirms), re.M) if confirms else None
     )
-    output, m = await dev._run(spec.save_command, timeout, expect=question)
-    texts = [output]
+    reply = await dev.send(spec.save_command, timeout=timeout, expect=question)
+    texts = [reply.output]
     for _ in range(len(confirms) + 2):
-        if dev.prompt_matched_last or question is None:
+        if reply.at_prompt or question is None:
             break
-        asked = m.group(0)
+        asked = reply.question
         answer = next((a for p, a in confirms if p.search(asked)), "\n")
-        at_prompt, m, text = await dev.exchange(answer, timeout, expect=question, label="save")
-        dev.prompt_matched_last = at_prompt
-        texts.append(asked + text)
-    text = strip_echo("\n".join(t for t in texts if t), spec.save_command).strip("\n")
+        reply = await dev.send(answer, timeout=timeout, expect=question, raw=True, label="save")
+        texts.append(asked + reply.output)
+    text = "\n".join(t for t in texts if t).strip("\n")
     error = dev.compiled.find_error(text)
     return CommandResult(
         command=spec.save_command,

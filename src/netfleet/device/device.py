@@ -52,7 +52,11 @@ class Device(DeviceSession):
     ``accept-new`` (pin on first use), ``off``. ``timeouts`` sets the TCP,
     handshake, authentication and first-prompt timeouts; ``command_timeout`` is
     the default per command. ``skip_on_open`` skips the platform's on-open
-    commands (paging then stays on and the pager is answered).
+    commands (paging then stays on and the pager is answered). Every open and
+    reconnect goes up to the platform's default level, entering ``enable`` with
+    ``enable_secret`` (``""`` is a blank secret, ``None`` none); ``enable=False``
+    stays at the login level. ``auto_reconnect`` reopens a session that a timeout,
+    a cancelled command or a lost connection left unusable, before the next command.
     """
 
     def __init__(
@@ -79,6 +83,7 @@ class Device(DeviceSession):
         session_log: str | Path | None = None,
         skip_on_open: bool = False,
         auto_reconnect: bool = True,
+        enable: bool = True,
     ) -> None:
         label = name or f"{host}:{port}"
         try:
@@ -129,6 +134,7 @@ class Device(DeviceSession):
             command_timeout=command_timeout,
             skip_on_open=skip_on_open,
             auto_reconnect=auto_reconnect,
+            enable=enable,
             session_log=Path(session_log) if session_log is not None else None,
         )
 
@@ -143,7 +149,9 @@ class Device(DeviceSession):
         log = None
         if settings.session_log_dir is not None:
             log = Path(settings.session_log_dir).expanduser() / f"{spec.name}.log"
-        enable = next((c.enable_secret for c in spec.credentials if c.enable_secret), None)
+        enable = next(
+            (c.enable_secret for c in spec.credentials if c.enable_secret is not None), None
+        )
         params: dict[str, Any] = {
             "port": spec.port,
             "platform": spec.platform,
@@ -184,10 +192,33 @@ class Device(DeviceSession):
         failure (e.g. ``TemplateNotFound``) keeps ``ok=True`` and the raw output,
         sets ``parsed=None`` and reports the problem in ``error``/``error_kind``.
         """
+        expect_re = re.compile(expect, re.MULTILINE) if expect else None
+        return await self.command(
+            command,
+            timeout=timeout or self.command_timeout,
+            expect=expect_re,
+            parse=parse,
+            raise_on_error=raise_on_error,
+        )
+
+    async def command(
+        self,
+        command: str,
+        *,
+        timeout: float,
+        expect: re.Pattern[str] | None = None,
+        parse: str | None = None,
+        raise_on_error: bool = False,
+        rename: str | None = None,
+        level: str | None = None,
+    ) -> CommandResult:
+        """``send_command`` with a compiled ``expect``; ``rename``: the line changes the
+        hostname to this (the prompt is re-pinned only if the device shows it); ``level``:
+        refuse to send unless the session is at that level."""
         started_at = time.time()
         t0 = time.perf_counter()
-        expect_re = re.compile(expect, re.MULTILINE) if expect else None
-        output, _ = await self._run(command, timeout or self.command_timeout, expect=expect_re)
+        reply = await self.send(command, timeout=timeout, expect=expect, rename=rename, level=level)
+        output = reply.output
         error = self._pinned.find_error(output)
         result = CommandResult(
             command=command,
@@ -252,8 +283,9 @@ class Device(DeviceSession):
         await modes.goto(self, modes.privileged_level(self._platform))
 
     async def reset(self) -> None:
-        """Return to the platform's default level (e.g. ``end`` out of configuration mode)."""
-        await modes.goto(self, self._platform.default_level)
+        """Return to the level the session opened at (``home_level``: the platform's default
+        level, e.g. ``end`` out of configuration mode), as every open and reconnect does."""
+        await modes.goto(self, self.home_level)
 
     async def send_config(
         self,
@@ -291,7 +323,7 @@ class Device(DeviceSession):
         if self.closed or self.dirty:
             return False
         try:
-            await self._run(self._platform.alive_command, timeout)
+            await self.send(self._platform.alive_command, timeout=timeout)
         except DeviceError:
             return False
         return True

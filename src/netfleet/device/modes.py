@@ -13,6 +13,7 @@ from netfleet.platforms import CompiledPlatform, PlatformSpec
 
 if TYPE_CHECKING:
     from netfleet.device.device import Device
+    from netfleet.device.session import DeviceSession
 
 STRATEGIES = ("continue", "abort_first", "abort_after_n")
 _MAX_PASSWORD_PROMPTS = 3
@@ -41,11 +42,12 @@ def privileged_level(spec: PlatformSpec) -> str:
     return "privileged" if "privileged" in names else spec.default_level
 
 
-async def goto(dev: Device, target: str) -> None:
+async def goto(dev: DeviceSession, target: str) -> None:
     """Move the session to level ``target``, entering or leaving levels one at a time."""
     spec = dev.platform
     names = [lv.name for lv in spec.levels]
     timeout = dev.command_timeout
+    await dev.ready()  # never trust the level of a session that a failure left out of step
     for _ in range(2 * len(names) + 2):
         current = names.index(dev.level)
         wanted = names.index(target)
@@ -62,49 +64,49 @@ async def goto(dev: Device, target: str) -> None:
     raise PrivilegeError(f"could not reach the {target} level", device=dev.name)
 
 
-async def _enter(dev: Device, index: int, timeout: float) -> None:
+async def _enter(dev: DeviceSession, index: int, timeout: float) -> None:
     level = dev.platform.levels[index]
     if level.enter is None:
         raise PrivilegeError(f"the {level.name} level cannot be entered", device=dev.name)
     password = dev.compiled.password_prompts.get(level.name)
-    output, _ = await dev._run(level.enter, timeout, expect=password)
-    if password is None or dev.prompt_matched_last:
-        error = dev.compiled.find_error(output)
+    reply = await dev.send(level.enter, timeout=timeout, expect=password)
+    if reply.at_prompt or password is None:
+        error = dev.compiled.find_error(reply.output)
         if error is not None and dev.level != level.name:
             raise PrivilegeError(f"{level.enter!r} refused: {error}", device=dev.name)
         return
     secret = dev.enable_secret
-    if not secret:
+    if secret is None:
         # Get back to a prompt before failing: an empty answer is refused by the device.
         await _answer_until_prompt(dev, "", password, timeout)
         raise PrivilegeError(
             f"{level.enter!r} asks for a password and no enable secret is configured",
             device=dev.name,
         )
-    at_prompt, _, text = await dev.exchange(
-        secret + dev.platform.terminator, timeout, expect=password, secret=True
+    answer = await dev.send(
+        secret + dev.platform.terminator, timeout=timeout, expect=password, secret=True
     )
-    if not at_prompt:
+    if not answer.at_prompt:
         await _answer_until_prompt(dev, "", password, timeout)
         raise PrivilegeError(f"{level.enter!r}: enable secret rejected", device=dev.name)
     if dev.level != level.name:
-        message = dev.compiled.find_error(text) or text.strip() or "refused"
+        message = dev.compiled.find_error(answer.output) or answer.output.strip() or "refused"
         raise PrivilegeError(f"{level.enter!r}: {message}", device=dev.name)
 
 
 async def _answer_until_prompt(
-    dev: Device, answer: str, question: re.Pattern[str], timeout: float
+    dev: DeviceSession, answer: str, question: re.Pattern[str], timeout: float
 ) -> None:
     for _ in range(_MAX_PASSWORD_PROMPTS):
-        at_prompt, _, _ = await dev.exchange(
-            answer + dev.platform.terminator, timeout, expect=question, secret=True
+        reply = await dev.send(
+            answer + dev.platform.terminator, timeout=timeout, expect=question, secret=True
         )
-        if at_prompt:
+        if reply.at_prompt:
             return
     raise PrivilegeError("the device keeps asking for a password", device=dev.name)
 
 
-async def _leave(dev: Device, index: int, timeout: float) -> None:
+async def _leave(dev: DeviceSession, index: int, timeout: float) -> None:
     level = dev.platform.levels[index]
     if level.exit is None:
         raise PrivilegeError(f"the {level.name} level cannot be left", device=dev.name)
@@ -112,16 +114,14 @@ async def _leave(dev: Device, index: int, timeout: float) -> None:
     question = (
         re.compile("|".join(f"(?:{p.pattern})" for p, _ in confirms), re.M) if confirms else None
     )
-    await dev._run(level.exit, timeout, expect=question)
+    reply = await dev.send(level.exit, timeout=timeout, expect=question)
     for _ in range(len(confirms) + 1):
-        if dev.prompt_matched_last or question is None:
+        if reply.at_prompt or question is None:
             return
-        tail = dev.last_question
+        tail = reply.question
         answer = next((a for p, a in confirms if p.search(tail)), confirms[0][1])
-        at_prompt, m, _ = await dev.exchange(answer, timeout, expect=question, label=level.exit)
-        dev.prompt_matched_last = at_prompt
-        dev.last_question = m.group(0)
-    if not dev.prompt_matched_last:
+        reply = await dev.send(answer, timeout=timeout, expect=question, raw=True, label=level.exit)
+    if not reply.at_prompt:
         raise PrivilegeError(f"{level.exit!r} kept asking questions", device=dev.name)
 
 

@@ -17,7 +17,10 @@ class ConfigResult:
 
     ``results`` has one entry per line sent (plus commit/check/save steps);
     ``diff`` is the candidate diff on commit platforms (Junos, IOS-XR) and, for
-    a dry run elsewhere, the lines that would have been sent.
+    a dry run elsewhere, the lines that would have been sent. When a line fails,
+    ``failed_line`` names it, ``applied_lines`` are the lines the device took (live
+    on platforms without a candidate; none where the candidate was discarded) and
+    ``partially_applied`` says that some, not all, were.
     """
 
     lines: list[str]
@@ -29,6 +32,9 @@ class ConfigResult:
     dry_run: bool = False
     committed: bool = False
     saved: bool = False
+    applied_lines: list[str] = field(default_factory=list)
+    failed_line: str | None = None
+    partially_applied: bool = False
     started_at: float = 0.0
     duration_ms: float = 0.0
 
@@ -48,6 +54,9 @@ class ConfigResult:
             "dry_run": self.dry_run,
             "committed": self.committed,
             "saved": self.saved,
+            "applied_lines": list(self.applied_lines),
+            "failed_line": self.failed_line,
+            "partially_applied": self.partially_applied,
             "started_at": self.started_at,
             "duration_ms": round(self.duration_ms, 3),
         }

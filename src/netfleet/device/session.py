@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from netfleet.channel import Channel, ReadTimeout, strip_echo
+from netfleet.channel import Channel, FramingError, ReadTimeout
 from netfleet.core.errors import (
     CommandTimeout,
     ConnectionLost,
     DeviceError,
+    PrivilegeError,
     PromptNotFound,
     SessionLimitReached,
 )
@@ -34,6 +36,19 @@ from netfleet.transport import (
     is_busy_text,
     open_shell,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What the device sent back for one line: ``output`` (echo and prompt removed),
+    the ``match`` that ended the read, whether that was the prompt (``at_prompt``) or a
+    question (then ``question`` is its text)."""
+
+    output: str
+    match: re.Match[str]
+    at_prompt: bool
+    question: str = ""
+
 
 _CONTEXT_LINE = re.compile(r"(?:\A|\n+)\[edit(?: [^\]\n]*)?\]\Z")
 """The candidate-config context line Junos prints above a configuration-mode prompt."""
@@ -52,6 +67,14 @@ def _pin(platform: CompiledPlatform, host: str) -> CompiledPlatform:
     return hit
 
 
+def _renamed(learned: str, name: str) -> str:
+    """The prompt's host part after a rename to ``name``: an IOS-XR node prefix
+    (``RP/0/RP0/CPU0:``) and an ASA context (``/ctx1``) stay as they were."""
+    node, colon, rest = learned.rpartition(":")
+    _, slash, context = rest.partition("/")
+    return f"{node}{colon}{name}{slash}{context}"
+
+
 class DeviceSession:
     """One interactive shell on one device; ``Device`` adds the command API."""
 
@@ -66,6 +89,7 @@ class DeviceSession:
         skip_on_open: bool,
         auto_reconnect: bool,
         session_log: Path | None,
+        enable: bool = True,
     ) -> None:
         self._platform = platform
         self._compiled: CompiledPlatform = compiled(platform)
@@ -77,6 +101,10 @@ class DeviceSession:
         self.command_timeout = command_timeout
         self.skip_on_open = skip_on_open
         self.auto_reconnect = auto_reconnect
+        self.enable_on_open = enable
+        """Go up to the platform's default level (``enable``) on every open and reconnect."""
+        self.home_level = platform.default_level
+        """The level every open and ``reset`` goes to (below the default without a secret)."""
         self._session_log_path = session_log
         self._log: SessionLog | None = None
         self._transport: ShellTransport | None = None
@@ -95,9 +123,6 @@ class DeviceSession:
         self._dirty = False
         self._closed = True
         self.commands_run = 0
-        self.prompt_matched_last = True
-        """Whether the last read ended at the prompt (False: at an ``expect`` pattern)."""
-        self.last_question = ""
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else ("dirty" if self._dirty else "open")
@@ -172,20 +197,70 @@ class DeviceSession:
             self.timings.prompt_ms = (loop.time() - started) * 1000.0 - self.timings.total_ms
             if self._compiled.pager is not None:
                 channel.set_pager(self._compiled.pager, self._platform.pager_answer)
+            await self._go_home()
             if not self.skip_on_open:
                 for command in self._platform.on_open:
-                    await self._run(command, self._options.timeouts.prompt)
+                    await self.send(command, timeout=self._options.timeouts.prompt)
         except BaseException:
             await self.close()
             raise
         self.timings.total_ms = (loop.time() - started) * 1000.0
 
+    async def _go_home(self) -> None:
+        """After login: up to the default level when a secret (even an empty one) is known
+        and ``enable_on_open``; never down (a Linux login as root stays root)."""
+        names = [lv.name for lv in self._platform.levels]
+        login = names.index(self.level)
+        default = names.index(self._platform.default_level)
+        if login >= default:
+            self.home_level = self.level
+            return
+        if not self.enable_on_open or self.enable_secret is None:
+            self.home_level = self.level
+            return
+        self.home_level = self._platform.default_level
+        await modes.goto(self, self.home_level)
+
     async def _learn_prompt(self, timeout: float) -> None:
-        assert self._channel is not None
+        """Learn the prompt: the first prompt-like last line, confirmed by a probe.
+
+        A newline is sent and its prompt must agree. If it does not, the first "prompt"
+        was a banner line (a MOTD ending in ``core-sw1#``, sent before the real prompt):
+        the real prompt came first, the probe's answer is still to come, and is read.
+        """
         assert self._transport is not None
+        m, before = await self._login_read(self._compiled.any_prompt, timeout)
+        level, host = modes.level_of(self._compiled, m)
+        banner = before
+        assert self._channel is not None
+        self._channel.write(self._platform.terminator)
+        m1, before1 = await self._login_read(self._compiled.any_prompt, timeout)
+        level1, host1 = modes.level_of(self._compiled, m1)
+        if host1 != host or level1 != level:
+            banner += m.group(0)  # the banner's last line, not a prompt
+            m = m1
+            level, host = level1, host1
+            pinned = _pin(self._compiled, host) if host else self._compiled
+            if not any(pinned.any_prompt.search(line) for line in before1.splitlines()):
+                # The probe's own prompt is still to come (it did not arrive with the real one).
+                m2, _ = await self._login_read(pinned.any_prompt, timeout)
+                level, _ = modes.level_of(pinned, m2)
+                m = m2
+        self.banner = (self._transport.banner + banner).strip("\n")
+        self.hostname = host
+        self._pinned = _pin(self._compiled, host) if host else self._compiled
+        self._prompt = (self._pinned.any_prompt,)
+        self.level = level
+        self.prompt = m.group(0).strip()
+
+    async def _login_read(
+        self, prompt: re.Pattern[str], timeout: float
+    ) -> tuple[re.Match[str], str]:
+        """Read to a prompt during login; errors say what the device printed."""
         channel = self._channel
+        assert channel is not None
         try:
-            _, m, before = await channel.read_until((self._compiled.any_prompt,), timeout)
+            _, m, before = await channel.read_until((prompt,), timeout)
         except ReadTimeout as exc:
             seen = exc.text.strip()
             if is_busy_text(seen):
@@ -207,17 +282,12 @@ class DeviceSession:
             raise ConnectionLost(
                 f"{self._spec.address} closed the connection at login{detail}", device=self.name
             ) from None
-        self.banner = (self._transport.banner + before).strip("\n")
-        level, host = modes.level_of(self._compiled, m)
-        self.hostname = host
-        self._pinned = _pin(self._compiled, host) if host else self._compiled
-        self._prompt = (self._pinned.any_prompt,)
-        self.level = level
-        self.prompt = m.group(0).strip()
+        return m, before
 
     async def close(self) -> None:
         """Close the session (idempotent)."""
         self._closed = True
+        self._channel = None
         transport, self._transport = self._transport, None
         if transport is not None:
             await transport.close()
@@ -234,95 +304,117 @@ class DeviceSession:
     # --- commands --------------------------------------------------------------------
 
     async def _ready(self) -> Channel:
-        if self.dirty and not self.closed:
-            if not self.auto_reconnect:
-                raise ConnectionLost(
-                    "session is out of step after a timeout; reconnect it", device=self.name
-                )
-            await self.reconnect()
-        if self.closed or self._channel is None:
-            ch = self._channel
-            if ch is not None and ch.error is not None and not self._closed:
-                raise ch.error
+        """The channel, reopened first if a previous read left it dirty or it was lost."""
+        ch = self._channel
+        if ch is not None and not (self._dirty or self._closed or ch.closed or ch.dirty):
+            return ch
+        if self._closed and (ch is None or ch.error is None):
             raise ConnectionLost("session is closed", device=self.name)
-        return self._channel
-
-    async def exchange(
-        self,
-        data: str,
-        timeout: float,
-        *,
-        expect: re.Pattern[str] | None = None,
-        label: str = "",
-        secret: bool = False,
-    ) -> tuple[bool, re.Match[str], str]:
-        """Write ``data`` as is; read to the prompt (True) or to ``expect`` (False).
-
-        Returns (at_prompt, match, text before the match). ``secret`` data is never logged.
-        """
-        channel = await self._ready()
-        if secret and self._log is not None:
-            self._log.sent(data, secret=True)
-        return await self._exchange(
-            channel, data, timeout, expect, "<secret>" if secret else label or data.strip()
-        )
-
-    async def _exchange(
-        self,
-        channel: Channel,
-        data: str,
-        timeout: float,
-        expect: re.Pattern[str] | None,
-        label: str,
-    ) -> tuple[bool, re.Match[str], str]:
-        if channel.busy:
-            raise DeviceError(
-                f"{label!r}: another command is still running on this session "
-                "(use one session per task, or a pool)",
+        if not self.auto_reconnect:
+            if ch is not None and ch.closed and ch.error is not None:
+                raise ConnectionLost(
+                    f"the connection was lost ({ch.error.message}); reconnect it",
+                    device=self.name,
+                )
+            stray = f" (text after the last prompt: {ch.stray[-80:]!r})" if ch and ch.stray else ""
+            raise ConnectionLost(
+                f"session is out of step after an incomplete read{stray}; reconnect it",
                 device=self.name,
             )
+        await self.reconnect()
+        assert self._channel is not None
+        return self._channel
+
+    async def ready(self) -> None:
+        """Reopen the session now if it is dirty or lost (``auto_reconnect``), so that
+        ``level`` is the device's real level; ConnectionLost otherwise."""
+        await self._ready()
+
+    async def send(
+        self,
+        text: str,
+        *,
+        timeout: float,
+        expect: re.Pattern[str] | None = None,
+        raw: bool = False,
+        secret: bool = False,
+        label: str = "",
+        rename: str | None = None,
+        level: str | None = None,
+    ) -> Reply:
+        """Send one line (or, with ``raw``, ``text`` as is) and read its framed reply.
+
+        A command line must come back as its echo, then its output, then the pinned
+        prompt as the last line once the output has gone quiet (or, with ``expect``,
+        that question). ``raw`` and ``secret`` data (answers, passwords) are not
+        echo-checked; ``secret`` data is never logged. ``rename``: the line changes the
+        hostname, so the prompt of the new hostname is accepted too and, when it
+        comes, pinned. ``level``: send only if the session is at that level (a session
+        reopened after a failure is at its home level: configuration lines must not be
+        sent there). Any failure (timeout, cancellation, lost connection, framing)
+        leaves the session dirty, so it is never reused as is.
+        """
+        channel = await self._ready()
+        if level is not None and self.level != level:
+            raise PrivilegeError(
+                f"{label or text.strip()!r} not sent: the session is at the {self.level} "
+                f"level, not {level} (it was reopened after a failure)",
+                device=self.name,
+            )
+        if channel.busy:
+            raise DeviceError(
+                f"{label or text.strip()!r}: another command is still running on this "
+                "session (use one session per task, or a pool)",
+                device=self.name,
+            )
+        label = "<secret>" if secret else label or text.strip()
+        if secret and self._log is not None:
+            self._log.sent(text, secret=True)
+        channel.drain()
+        prompts = self._prompt
+        if rename is not None:
+            rename = _renamed(self.hostname, rename)
+            renamed = _pin(self._compiled, rename)
+            prompts = (*prompts, renamed.any_prompt)
+        patterns = prompts if expect is None else (*prompts, expect)
+        data = text if raw or secret else text + self._platform.terminator
+        echo = None if raw or secret else text
         channel.write(data)
         try:
-            if expect is None:
-                index, m, text = await channel.read_until(self._prompt, timeout)
-            else:
-                index, m, text = await channel.read_until(
-                    (*self._prompt, expect), timeout, tail_only=False
-                )
-        except ReadTimeout:
+            index, m, body = await channel.read_until(
+                patterns, timeout, tail_only=expect is None, echo=echo
+            )
+        except ReadTimeout as exc:
             self._dirty = True
+            seen = exc.text.strip()[-80:]
             raise CommandTimeout(
-                f"{label!r}: no prompt within {timeout:g}s", device=self.name
+                f"{label!r}: no prompt within {timeout:g}s"
+                + (f"; last text: {seen!r}" if seen else ""),
+                device=self.name,
             ) from None
+        except FramingError as exc:
+            self._dirty = True
+            raise FramingError(exc.reason, device=self.name, text=exc.text) from None
         except ConnectionLost as exc:
             self._dirty = True
             raise ConnectionLost(f"{label!r}: {exc.reason}", device=self.name) from None
-        if index == 0:
-            self.level, _ = modes.level_of(self._pinned, m)
+        except BaseException:
+            self._dirty = True  # cancelled: the device may still print this command's output
+            raise
+        at_prompt = index < len(prompts)
+        if at_prompt:
+            pinned = self._pinned
+            if rename is not None and index == len(prompts) - 1 and index > 0:
+                self._repin(rename)
+                pinned = self._pinned
+            self.level, _ = modes.level_of(pinned, m)
             self.prompt = m.group(0).strip()
-            return True, m, text
-        return False, m, text
-
-    async def _run(
-        self, command: str, timeout: float, *, expect: re.Pattern[str] | None = None
-    ) -> tuple[str, re.Match[str]]:
-        """Send one line and read up to the prompt (or ``expect``); returns (output, match)."""
-        channel = self._channel
-        if channel is None or self._dirty or self._closed or channel.closed or channel.dirty:
-            channel = await self._ready()
-        channel.drain()
-        at_prompt, m, text = await self._exchange(
-            channel, command + self._platform.terminator, timeout, expect, command
-        )
-        self.prompt_matched_last = at_prompt
-        self.last_question = "" if at_prompt else m.group(0)
-        self.commands_run += 1
-        output = strip_echo(text, command)
-        if output.endswith("\n"):
-            output = output[:-1]
+        if not raw and not secret:
+            self.commands_run += 1
+        output = body[:-1] if body.endswith("\n") else body
         if output.endswith("]") and self.level == self._config_level:
             output = _CONTEXT_LINE.sub("", output)
-        return output, m
+        return Reply(output, m, at_prompt, "" if at_prompt else m.group(0))
 
     # --- internals for modes/config -----------------------------------------------
 
@@ -334,12 +426,12 @@ class DeviceSession:
     @property
     def enable_secret(self) -> str | None:
         cred = self.credential
-        if cred is not None and cred.enable_secret:
+        if cred is not None and cred.enable_secret is not None:
             return cred.enable_secret
         return self._enable_secret
 
-    def relearn_prompt_pattern(self, host: str) -> None:
-        """Pin prompts to a new hostname (after a ``hostname`` change)."""
+    def _repin(self, host: str) -> None:
+        """Pin prompts to a new hostname (the device has shown it)."""
         self.hostname = host
         self._pinned = _pin(self._compiled, host)
         self._prompt = (self._pinned.any_prompt,)

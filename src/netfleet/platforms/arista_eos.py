@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from netfleet.platforms.common import (
     AMBIGUOUS,
+    AUTHORIZATION_FAILED,
+    EOF_BANNER,
     INCOMPLETE,
     MORE_PAGER,
     cisco_levels,
@@ -17,9 +19,11 @@ SPEC = PlatformSpec(
     levels=cisco_levels(),
     default_level="privileged",
     on_open=("terminal length 0", "terminal width 32767"),
-    error_patterns=percent_errors(
-        "Invalid input", INCOMPLETE, AMBIGUOUS, "Unavailable command", "Error"
+    error_patterns=(
+        *percent_errors("Invalid input", INCOMPLETE, AMBIGUOUS, "Unavailable command", "Error"),
+        AUTHORIZATION_FAILED,
     ),
+    multiline=(EOF_BANNER,),
     pager_prompt=MORE_PAGER,
     save_command="copy running-config startup-config",
     version_patterns=(r"^Arista ", r"Software image version: \d"),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from netfleet.platforms.common import (
     AMBIGUOUS,
+    AUTHORIZATION_FAILED,
+    DELIMITED_BANNER,
     INCOMPLETE,
     INVALID_INPUT,
     MORE_PAGER,
@@ -26,6 +28,7 @@ ERROR_PATTERNS = (
         "Bad mask",
     ),
     line_error(r"%Error "),
+    AUTHORIZATION_FAILED,
 )
 
 PAGER_PROMPT = MORE_PAGER
@@ -45,6 +48,7 @@ SPEC = PlatformSpec(
     default_level="privileged",
     on_open=("terminal length 0", "terminal width 511"),
     error_patterns=ERROR_PATTERNS,
+    multiline=(DELIMITED_BANNER,),
     pager_prompt=PAGER_PROMPT,
     save_command="copy running-config startup-config",
     save_confirm=SAVE_CONFIRM,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from netfleet.platforms.common import (
     AMBIGUOUS,
+    AUTHORIZATION_FAILED,
+    DELIMITED_BANNER,
     INCOMPLETE,
     INVALID_INPUT,
     MORE_PAGER,
@@ -18,15 +20,19 @@ SPEC = PlatformSpec(
     levels=cisco_levels(user_exec=False),
     default_level="privileged",
     on_open=("terminal length 0", "terminal width 511"),
-    error_patterns=percent_errors(
-        "Invalid command",
-        INCOMPLETE,
-        "Invalid parameter",
-        "Invalid (?:number|range|value|ip address|interface)",
-        AMBIGUOUS,
-        "Permission denied",
-        INVALID_INPUT,
+    error_patterns=(
+        *percent_errors(
+            "Invalid command",
+            INCOMPLETE,
+            "Invalid parameter",
+            "Invalid (?:number|range|value|ip address|interface)",
+            AMBIGUOUS,
+            "Permission denied",
+            INVALID_INPUT,
+        ),
+        AUTHORIZATION_FAILED,
     ),
+    multiline=(DELIMITED_BANNER,),
     pager_prompt=MORE_PAGER,
     save_command="copy running-config startup-config",
     version_patterns=(r"Cisco Nexus Operating System \(NX-OS\) Software",),

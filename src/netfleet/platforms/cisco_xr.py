@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from netfleet.platforms.common import (
     AMBIGUOUS,
+    AUTHORIZATION_FAILED,
     INCOMPLETE,
     INVALID_INPUT,
     MORE_PAGER,
@@ -28,13 +29,16 @@ SPEC = PlatformSpec(
     ),
     default_level="privileged",
     on_open=("terminal length 0", "terminal width 511"),
-    error_patterns=percent_errors(
-        INVALID_INPUT,
-        INCOMPLETE,
-        AMBIGUOUS,
-        "Failed to commit",
-        "Bad IP address",
-        "Unknown command",
+    error_patterns=(
+        *percent_errors(
+            INVALID_INPUT,
+            INCOMPLETE,
+            AMBIGUOUS,
+            "Failed to commit",
+            "Bad IP address",
+            "Unknown command",
+        ),
+        AUTHORIZATION_FAILED,
     ),
     pager_prompt=MORE_PAGER,
     commit=CommitSpec(

@@ -23,9 +23,10 @@ PASSWORD_PROMPT = r"^[ \t]*[Pp]assword:" + END
 """The ``enable`` password prompt."""
 
 
-def prompt(host: str, suffix: str) -> str:
-    """A line-anchored prompt regex: the hostname group, then ``suffix``, then the end."""
-    return rf"^(?P<host>{host}){suffix}{END}"
+def prompt(host: str, suffix: str, after_host: str = "") -> str:
+    """A line-anchored prompt regex: the hostname group, ``after_host`` (not pinned: it
+    may change during a session), then ``suffix``, then the end."""
+    return rf"^(?P<host>{host}){after_host}{suffix}{END}"
 
 
 def line_error(text: str) -> str:
@@ -42,6 +43,16 @@ AMBIGUOUS = "Ambiguous command"
 """Message texts most Cisco-style CLIs share (after ``%``)."""
 
 
+AUTHORIZATION_FAILED = line_error(r"Command authorization failed\.")
+"""What Cisco-style CLIs print when a TACACS+ server refuses a command (no ``%``)."""
+
+
+DELIMITED_BANNER = (r"^[ \t]*banner[ \t]+[\w-]+[ \t]+(\S)", "{delim}")
+"""``banner motd ^C``, the text lines, then a line with the delimiter (IOS, NX-OS)."""
+EOF_BANNER = (r"^[ \t]*banner[ \t]+[\w-]+[ \t]*$", r"^[ \t]*EOF[ \t]*$")
+"""``banner motd``, the text lines, then ``EOF`` on a line of its own (EOS)."""
+
+
 def percent_errors(*messages: str) -> tuple[str, ...]:
     """Error patterns for ``% message`` lines (the space after ``%`` is optional)."""
     return tuple(line_error(rf"% ?{message}") for message in messages)
@@ -53,24 +64,25 @@ def cisco_levels(
     user_exec: bool = True,
     host_max_len: int = 0,
     exit_confirm: tuple[tuple[str, str], ...] = (),
+    after_host: str = "",
 ) -> tuple[PrivilegeLevel, ...]:
     """Cisco-style levels: ``host>`` (``user_exec`` only; ``enable`` with a password prompt
     leads on), ``host#``, then ``host(config...)#`` via ``configure terminal`` / ``end``."""
     config = PrivilegeLevel(
         name="config",
-        prompt=prompt(host, CONFIG_MODE + "#"),
+        prompt=prompt(host, CONFIG_MODE + "#", after_host),
         enter="configure terminal",
         exit="end",
         exit_confirm=exit_confirm,
         host_max_len=host_max_len,
     )
     if not user_exec:
-        return (PrivilegeLevel(name="privileged", prompt=prompt(host, "#")), config)
+        return (PrivilegeLevel(name="privileged", prompt=prompt(host, "#", after_host)), config)
     return (
-        PrivilegeLevel(name="exec", prompt=prompt(host, ">")),
+        PrivilegeLevel(name="exec", prompt=prompt(host, ">", after_host)),
         PrivilegeLevel(
             name="privileged",
-            prompt=prompt(host, "#"),
+            prompt=prompt(host, "#", after_host),
             enter="enable",
             exit="disable",
             password_prompt=PASSWORD_PROMPT,

@@ -59,6 +59,11 @@ class CompiledPlatform:
     version: tuple[re.Pattern[str], ...]
     host: str | None = None
     """The hostname the prompts are pinned to, if any."""
+    multiline: tuple[tuple[re.Pattern[str], str], ...] = ()
+    """Compiled ``start`` patterns of ``spec.multiline`` with their ``end`` templates."""
+    error_literals: tuple[str, ...] | None = None
+    """Text one of which every error match contains (None: unknown); lets ``find_error``
+    skip the regex for the (usual) output that contains none of them."""
     _pinned: dict[str, CompiledPlatform] = field(default_factory=dict, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
@@ -92,6 +97,9 @@ class CompiledPlatform:
         The message runs from the start of the first matching line to the end of the output.
         """
         if self.any_error is None:
+            return None
+        literals = self.error_literals
+        if literals is not None and not any(lit in output for lit in literals):
             return None
         m = self.any_error.search(output)
         if m is None:
@@ -142,13 +150,20 @@ def validate_structure(spec: PlatformSpec) -> None:
             raise SpecError(field_name, f"{value!r} is not one of the levels {names}")
 
 
-def pin_host(pattern: str, host: str) -> str:
-    """Replace the body of the ``(?P<host>...)`` group in ``pattern`` by ``re.escape(host)``."""
+def pin_host(pattern: str, host: str, *, max_len: int = 0) -> str:
+    """Replace the body of the ``(?P<host>...)`` group in ``pattern`` by ``re.escape(host)``.
+
+    With ``max_len`` (a device that may cut the hostname to that many characters in
+    this prompt) both the cut and the full hostname match.
+    """
     start = pattern.find(HOST_GROUP)
     if start < 0:
         return pattern
     end = _group_end(pattern, start + len(HOST_GROUP))
-    return f"{pattern[:start]}{HOST_GROUP}{re.escape(host)}){pattern[end:]}"
+    body = re.escape(host)
+    if 0 < max_len < len(host):
+        body = f"{re.escape(host[:max_len])}(?:{re.escape(host[max_len:])})?"
+    return f"{pattern[:start]}{HOST_GROUP}{body}){pattern[end:]}"
 
 
 def _group_end(pattern: str, pos: int) -> int:
@@ -199,7 +214,7 @@ def _level_prompts(levels: tuple[PrivilegeLevel, ...], host: str | None) -> Iter
         if host is None:
             yield level.prompt
         else:
-            yield pin_host(level.prompt, host[: level.host_max_len or None])
+            yield pin_host(level.prompt, host, max_len=level.host_max_len)
 
 
 def _compile_prompts(
@@ -247,7 +262,47 @@ def _compile(spec: PlatformSpec, host: str | None) -> CompiledPlatform:
             _regex(f"version_patterns[{i}]", p) for i, p in enumerate(spec.version_patterns)
         ),
         host=host,
+        error_literals=_error_literals(spec.error_patterns),
+        multiline=tuple(
+            (_regex(f"multiline[{i}]", start), end) for i, (start, end) in enumerate(spec.multiline)
+        ),
     )
+
+
+_LINE_START = "^[ \\t]*"
+_SPECIAL = frozenset(".^$*+?{}[]()|")
+
+
+def literal_head(pattern: str) -> str | None:
+    """The literal text a line-start error pattern (``line_error``) begins with, if any."""
+    if not pattern.startswith(_LINE_START) or pattern.startswith("(?"):
+        return None
+    rest = pattern[len(_LINE_START) :]
+    out: list[str] = []
+    i = 0
+    while i < len(rest):
+        ch = rest[i]
+        if ch == "\\":
+            nxt = rest[i + 1 : i + 2]
+            if not nxt or nxt.isalnum():
+                break
+            out.append(nxt)
+            i += 2
+            continue
+        if ch in _SPECIAL:
+            if ch in "*?{" and out:
+                out.pop()  # the quantifier makes the previous character optional
+            break
+        out.append(ch)
+        i += 1
+    return "".join(out) or None
+
+
+def _error_literals(patterns: tuple[str, ...]) -> tuple[str, ...] | None:
+    heads = [literal_head(p) for p in patterns]
+    if not heads or any(h is None for h in heads):
+        return None
+    return tuple(sorted({h for h in heads if h}))
 
 
 def _group_renamer(level_index: int) -> Callable[[re.Match[str]], str]:

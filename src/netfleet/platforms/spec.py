@@ -30,8 +30,9 @@ class PrivilegeLevel:
     """(regex, answer) pairs for questions ``exit`` may ask, e.g. uncommitted changes on
     Junos/IOS-XR. Answers are sent as-is (they include their own newline)."""
     host_max_len: int = 0
-    """The device shows at most this many hostname characters in this level's prompt
-    (IOS truncates to 20 in configuration mode); 0 = no limit. Used when pinning."""
+    """The device may show only this many hostname characters in this level's prompt
+    (IOS cuts to 20 in configuration mode on many releases, not on all); 0 = no limit.
+    A pinned prompt then accepts the cut and the full hostname."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,12 @@ class PlatformSpec:
     alive_command: str = ""
     """Cheapest command for a liveness probe ("" = just a newline)."""
     terminator: str = "\n"
+    multiline: tuple[tuple[str, str], ...] = ()
+    """(start, end) regex pairs of configuration blocks the device reads without a prompt
+    per line (an IOS ``banner motd ^C`` ... ``^C``): the lines from a ``start`` match to
+    the next line matching ``end`` are sent as one step. In ``end``, ``{delim}`` is the
+    start's first group (the delimiter), escaped; a start line that already contains the
+    delimiter again after the match is a block of one line."""
     ansi: bool = False
     """The platform emits ANSI escapes that must be stripped."""
     extra: dict[str, str] = field(default_factory=dict)

@@ -1,7 +1,7 @@
 """Platform behaviour of simulated devices: one :class:`PlatformSim` per platform name.
 
 Six platforms share the IOS-like engine (``iosengine``), each described by an
-:class:`~netfleet_sim.platforms.iosstate.IosFlavor` (``ios``, ``eos``, ``nxos``, ``xr``,
+:class:`~netfleet_sim.platforms.ios_like.state.IosFlavor` (``ios``, ``eos``, ``nxos``, ``xr``,
 ``asa``); Junos (``junos``) and Linux (``linux``) have their own engines. Engines are
 pure: no I/O, no asyncio.
 """
@@ -9,14 +9,14 @@ pure: no I/O, no asyncio.
 from __future__ import annotations
 
 from netfleet_sim.contract import PlatformSim
-from netfleet_sim.platforms.asa import ASA
-from netfleet_sim.platforms.eos import EOS
-from netfleet_sim.platforms.ios import IOS, XE
-from netfleet_sim.platforms.iosplatform import IosPlatform
+from netfleet_sim.platforms.ios_like.asa import ASA
+from netfleet_sim.platforms.ios_like.eos import EOS
+from netfleet_sim.platforms.ios_like.ios import IOS, XE
+from netfleet_sim.platforms.ios_like.nxos import NXOS
+from netfleet_sim.platforms.ios_like.platform import IosPlatform
+from netfleet_sim.platforms.ios_like.xr import XR
 from netfleet_sim.platforms.junos import JunosPlatform
 from netfleet_sim.platforms.linux import LinuxPlatform
-from netfleet_sim.platforms.nxos import NXOS
-from netfleet_sim.platforms.xr import XR
 
 PLATFORMS: dict[str, PlatformSim] = {
     "cisco_ios": IosPlatform(IOS),

@@ -7,7 +7,7 @@ from typing import Any
 
 from netfleet_sim.platforms import junoscfg
 from netfleet_sim.platforms.identity import boot_epoch, ipv4_mgmt
-from netfleet_sim.platforms.ios import BANNER
+from netfleet_sim.platforms.ios_like.ios import BANNER
 
 HASH = '"$6$Ksx0.hbW$8pQ1mDp4Sg3u4NvZL4tq0b0c0Yw/8p1e0Gd6hZQmJ0"'
 

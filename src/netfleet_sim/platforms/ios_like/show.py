@@ -6,10 +6,10 @@ import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from netfleet_sim.platforms import ioscfg
 from netfleet_sim.platforms.cmdtree import Invalid
 from netfleet_sim.platforms.identity import mac_dotted, serial
-from netfleet_sim.platforms.iosview import (
+from netfleet_sim.platforms.ios_like import config as cfg
+from netfleet_sim.platforms.ios_like.view import (
     IfaceView,
     clock_text,
     interfaces,
@@ -19,8 +19,8 @@ from netfleet_sim.platforms.iosview import (
 from netfleet_sim.platforms.padding import pad_lines
 
 if TYPE_CHECKING:
-    from netfleet_sim.platforms.ioscfg import Config
-    from netfleet_sim.platforms.iosengine import IosEngine
+    from netfleet_sim.platforms.ios_like.config import Config
+    from netfleet_sim.platforms.ios_like.session import IosSession
 
 _SHORT = {
     "GigabitEthernet": "Gi",
@@ -43,16 +43,16 @@ def short_name(name: str) -> str:
     return name
 
 
-def views(eng: IosEngine) -> list[IfaceView]:
+def views(eng: IosSession) -> list[IfaceView]:
     """The device's interfaces."""
     flavor = eng.flavor
     return interfaces(eng.state.running, flavor.hardware, eng.state.index, switch=flavor.switch)
 
 
-def config_body(eng: IosEngine, config: Config) -> list[str]:
+def config_body(eng: IosSession, config: Config) -> list[str]:
     """Rendered configuration lines with padding up to the device's configured size."""
     flavor = eng.flavor
-    lines = list(ioscfg.render(config, indent=flavor.indent, bang=flavor.separator))
+    lines = list(cfg.render(config, indent=flavor.indent, bang=flavor.separator))
     size = eng.state.config_size
     if size:
         at = next((i for i, line in enumerate(lines) if line.startswith("line ")), len(lines))
@@ -68,7 +68,7 @@ def stamp(when: float) -> str:
     return f"{t:%H:%M:%S} UTC {t:%a} {t:%b} {t.day} {t:%Y}"
 
 
-def _ios_config_text(eng: IosEngine, config: Config, *, startup: bool) -> str:
+def _ios_config_text(eng: IosSession, config: Config, *, startup: bool) -> str:
     body = "\n".join(
         [
             "!",
@@ -84,28 +84,28 @@ def _ios_config_text(eng: IosEngine, config: Config, *, startup: bool) -> str:
     return f"Building configuration...\n\nCurrent configuration : {size} bytes\n{body}\n\n"
 
 
-def show_running(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_running(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show running-config``."""
     return _ios_config_text(eng, eng.state.running, startup=False)
 
 
-def interface_lines(eng: IosEngine, args: tuple[str, ...]) -> list[str] | None:
+def interface_lines(eng: IosSession, args: tuple[str, ...]) -> list[str] | None:
     """The running-config stanza of the interface named by ``args`` (None if unknown)."""
-    from netfleet_sim.platforms.iosmodes import canonical_interface
+    from netfleet_sim.platforms.ios_like.config_mode import canonical_interface
 
     name = canonical_interface(eng.flavor, "".join(args))
-    stanza = ioscfg.find(eng.state.running, f"interface {name}") if name else None
+    stanza = cfg.find(eng.state.running, f"interface {name}") if name else None
     if stanza is None:
         return None
     return [stanza[0], *(eng.flavor.indent + c for c in stanza[1:])]
 
 
-def no_such_interface(eng: IosEngine) -> str:
+def no_such_interface(eng: IosSession) -> str:
     """The platform's invalid-input message for an unknown interface name."""
     return eng.error(Invalid(len("show running-config interface ")), "").output
 
 
-def show_running_interface(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_running_interface(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show running-config interface NAME``."""
     lines = interface_lines(eng, args)
     if lines is None:
@@ -116,12 +116,12 @@ def show_running_interface(eng: IosEngine, args: tuple[str, ...]) -> str:
     )
 
 
-def show_startup(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_startup(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show startup-config``."""
     return _ios_config_text(eng, eng.state.startup_config(), startup=True)
 
 
-def show_ip_int_brief(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_ip_int_brief(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show ip interface brief``."""
     lines = [f"{'Interface':<23}{'IP-Address':<16}OK? Method Status                Protocol"]
     for v in views(eng):
@@ -132,9 +132,9 @@ def show_ip_int_brief(eng: IosEngine, args: tuple[str, ...]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def show_interfaces(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_interfaces(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show interfaces [NAME]``."""
-    from netfleet_sim.platforms.iosmodes import canonical_interface
+    from netfleet_sim.platforms.ios_like.config_mode import canonical_interface
 
     chosen = views(eng)
     if args:
@@ -197,7 +197,7 @@ def _interface_block(v: IfaceView, i: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def show_int_status(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_int_status(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show interfaces status``."""
     lines = [
         "",
@@ -216,7 +216,7 @@ def show_int_status(eng: IosEngine, args: tuple[str, ...]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def show_int_description(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_int_description(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show interfaces description``."""
     lines = [f"{'Interface':<31}{'Status':<31}{'Protocol':<9}Description"]
     for v in views(eng):
@@ -226,7 +226,7 @@ def show_int_description(eng: IosEngine, args: tuple[str, ...]) -> str:
 
 
 def vlan_ports_table(
-    eng: IosEngine, short: Callable[[str], str] = short_name
+    eng: IosSession, short: Callable[[str], str] = short_name
 ) -> tuple[dict[int, str], list[str]]:
     """The configured VLANs, and the ``VLAN Name Status Ports`` table of ``show vlan``
     (access ports named by ``short``, four to a line)."""
@@ -248,7 +248,7 @@ def vlan_ports_table(
     return table, lines
 
 
-def show_vlan(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_vlan(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show vlan`` (with the VLAN type table) and ``show vlan brief``."""
     table, lines = vlan_ports_table(eng)
     defaults = ("fddi-default", "token-ring-default", "fddinet-default", "trnet-default")
@@ -277,29 +277,29 @@ def show_vlan(eng: IosEngine, args: tuple[str, ...]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def show_vlan_brief(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_vlan_brief(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show vlan brief``."""
     return show_vlan(eng, ("brief",))
 
 
-def show_inventory(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_inventory(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show inventory``."""
     hw = eng.flavor.hardware
     sn = serial(hw.serial_prefix, eng.state.index)
     return f'NAME: "1", DESCR: "{hw.descr}"\nPID: {hw.pid:<18}, VID: V03  , SN: {sn}\n\n'
 
 
-def show_clock(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_clock(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show clock``."""
     return clock_text(utc_now()) + "\n"
 
 
-def show_hostname(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_hostname(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show hostname`` (NX-OS, ASA)."""
     return eng.state.hostname + "\n"
 
 
-def show_users(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_users(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show users``."""
     return (
         "    Line       User       Host(s)              Idle       Location\n"
@@ -308,7 +308,7 @@ def show_users(eng: IosEngine, args: tuple[str, ...]) -> str:
     )
 
 
-def show_privilege(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_privilege(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show privilege``."""
     return f"Current privilege level is {1 if eng.level == 'user' else 15}\n"
 

@@ -6,16 +6,17 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from netfleet_sim.contract import Pager
-from netfleet_sim.platforms import ios_show, iosvocab
 from netfleet_sim.platforms.identity import ipv4_mgmt, serial, split_uptime
-from netfleet_sim.platforms.ios import BANNER
-from netfleet_sim.platforms.ioscfg import Config
-from netfleet_sim.platforms.iosstate import IosFlavor, ShowFn
-from netfleet_sim.platforms.iosview import Hardware, IfaceView, clock_text, utc_now
+from netfleet_sim.platforms.ios_like import show
+from netfleet_sim.platforms.ios_like import vocab as vocab_data
+from netfleet_sim.platforms.ios_like.config import Config
+from netfleet_sim.platforms.ios_like.ios import BANNER
+from netfleet_sim.platforms.ios_like.state import IosFlavor, ShowFn
+from netfleet_sim.platforms.ios_like.view import Hardware, IfaceView, clock_text, utc_now
 from netfleet_sim.platforms.padding import nxos_acl
 
 if TYPE_CHECKING:
-    from netfleet_sim.platforms.iosengine import IosEngine
+    from netfleet_sim.platforms.ios_like.session import IosSession
 
 NXOS_HW = Hardware(
     pid="N9K-C93180YC-EX",
@@ -26,8 +27,8 @@ NXOS_HW = Hardware(
     version="9.3(10)",
 )
 PORTS = [f"Ethernet1/{n}" for n in range(1, 55)]
-NXOS_GLOBAL: iosvocab.Vocab = {
-    **iosvocab.GLOBAL,
+NXOS_GLOBAL: vocab_data.Vocab = {
+    **vocab_data.GLOBAL,
     "feature": 1,
     "copp": 1,
     "password": 1,
@@ -80,7 +81,7 @@ def _short(name: str) -> str:
     return name
 
 
-def show_version(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_version(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show version``."""
     hw = eng.flavor.hardware
     _, weeks, days, hours, minutes = split_uptime(eng.state.uptime())
@@ -127,7 +128,7 @@ Active Package(s):
 """
 
 
-def _config_text(eng: IosEngine, config: Config, *, startup: bool) -> str:
+def _config_text(eng: IosSession, config: Config, *, startup: bool) -> str:
     now = utc_now()
     change = dt.datetime.fromtimestamp(eng.state.last_change, dt.UTC)
     head = [
@@ -138,19 +139,19 @@ def _config_text(eng: IosEngine, config: Config, *, startup: bool) -> str:
         "",
         f"version {eng.flavor.hardware.version} Bios:version 05.47",
     ]
-    return "\n".join([*head, *ios_show.config_body(eng, config), ""]) + "\n"
+    return "\n".join([*head, *show.config_body(eng, config), ""]) + "\n"
 
 
-def show_running(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_running(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show running-config``."""
     return _config_text(eng, eng.state.running, startup=False)
 
 
-def show_running_interface(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_running_interface(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show running-config interface NAME``."""
-    lines = ios_show.interface_lines(eng, args)
+    lines = show.interface_lines(eng, args)
     if lines is None:
-        return ios_show.no_such_interface(eng)
+        return show.no_such_interface(eng)
     now = utc_now()
     change = dt.datetime.fromtimestamp(eng.state.last_change, dt.UTC)
     head = [
@@ -165,7 +166,7 @@ def show_running_interface(eng: IosEngine, args: tuple[str, ...]) -> str:
     return "\n".join([*head, *lines, ""]) + "\n"
 
 
-def show_startup(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_startup(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show startup-config``."""
     return _config_text(eng, eng.state.startup_config(), startup=True)
 
@@ -174,13 +175,13 @@ def _routed(views: list[IfaceView]) -> list[IfaceView]:
     return [v for v in views if not v.switchport and not v.name.startswith("mgmt")]
 
 
-def show_ip_int_brief(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_ip_int_brief(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show ip interface brief`` (default VRF)."""
     lines = [
         'IP Interface Status for VRF "default"(1)',
         "Interface            IP Address      Interface Status",
     ]
-    for v in _routed(ios_show.views(eng)):
+    for v in _routed(show.views(eng)):
         if v.ip is None:
             continue
         admin = "admin-down" if v.shutdown else "admin-up"
@@ -190,10 +191,10 @@ def show_ip_int_brief(eng: IosEngine, args: tuple[str, ...]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def show_int_brief(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_int_brief(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show interface brief``."""
     rule = "-" * 80
-    views = ios_show.views(eng)
+    views = show.views(eng)
     lines = [
         "",
         rule,
@@ -231,9 +232,9 @@ def show_int_brief(eng: IosEngine, args: tuple[str, ...]) -> str:
     return "\n".join([*lines, ""]) + "\n"
 
 
-def show_vlan(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_vlan(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show vlan``."""
-    table, lines = ios_show.vlan_ports_table(eng, _short)
+    table, lines = show.vlan_ports_table(eng, _short)
     lines += ["", "VLAN Type         Vlan-mode", "---- -----        ----------"]
     lines += [f"{vid:<4} enet         CE" for vid in table]
     lines += ["", "Remote SPAN VLANs", "-" * 79, "", "Primary  Secondary  Type             Ports"]
@@ -241,7 +242,7 @@ def show_vlan(eng: IosEngine, args: tuple[str, ...]) -> str:
     return "\n".join([*lines, ""]) + "\n"
 
 
-def show_inventory(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_inventory(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show inventory``."""
     hw = eng.flavor.hardware
     idx = eng.state.index
@@ -258,7 +259,7 @@ def show_inventory(eng: IosEngine, args: tuple[str, ...]) -> str:
     return "\n".join(out) + "\n"
 
 
-def show_clock(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_clock(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show clock``."""
     return clock_text(utc_now()) + "\nTime source is NTP\n"
 
@@ -273,8 +274,8 @@ SHOWS: dict[str, ShowFn] = {
     "vlan": show_vlan,
     "inventory": show_inventory,
     "clock": show_clock,
-    "hostname": ios_show.show_hostname,
-    "users": ios_show.show_users,
+    "hostname": show.show_hostname,
+    "users": show.show_users,
 }
 
 NXOS = IosFlavor(
@@ -294,7 +295,7 @@ NXOS = IosFlavor(
     ambiguous="% Ambiguous command at '^' marker.",
     error_blank_line=False,
     global_vocab=NXOS_GLOBAL,
-    iface_vocab=iosvocab.INTERFACE,
+    iface_vocab=vocab_data.INTERFACE,
     submodes={
         "interface": "if",
         "vlan": "vlan",

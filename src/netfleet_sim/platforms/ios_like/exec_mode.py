@@ -6,46 +6,45 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from netfleet_sim.contract import Reply
-from netfleet_sim.platforms import xrcommit
 from netfleet_sim.platforms.cmdtree import CommandTree, Incomplete, Invalid
-from netfleet_sim.platforms.iosstate import IosFlavor
+from netfleet_sim.platforms.ios_like import xr_commit
+from netfleet_sim.platforms.ios_like.state import IosFlavor
 
 if TYPE_CHECKING:
-    from netfleet_sim.platforms.iosengine import Action, IosEngine
+    from netfleet_sim.platforms.ios_like.session import Action, IosSession
 
 
-def _enable(eng: IosEngine, args: tuple[str, ...]) -> Reply:
-    if eng.level != "user" or not eng._secret:
-        eng.level = "priv" if eng.level == "user" else eng.level
+def _enable(eng: IosSession, args: tuple[str, ...]) -> Reply:
+    if eng.level != "user" or not eng.needs_secret:
+        eng.set_level("priv" if eng.level == "user" else eng.level)
         return Reply(pageable=False)
-    eng.enable_tries = 0
+    eng.start_enable()
     return eng.ask("Password: ", lambda answer: _check_secret(eng, answer), echo=False)
 
 
-def _check_secret(eng: IosEngine, answer: str) -> Reply:
-    if answer == eng._secret:
-        eng.level = "priv"
+def _check_secret(eng: IosSession, answer: str) -> Reply:
+    if eng.secret_matches(answer):
+        eng.set_level("priv")
         return Reply(pageable=False)
-    eng.enable_tries += 1
-    if eng.enable_tries < eng.flavor.enable_attempts:
+    if eng.failed_enable() < eng.flavor.enable_attempts:
         return eng.ask("Password: ", lambda again: _check_secret(eng, again), echo=False)
     return Reply(eng.flavor.bad_secret + "\n", pageable=False)
 
 
-def _disable(eng: IosEngine, args: tuple[str, ...]) -> Reply:
-    eng.level = "user"
+def _disable(eng: IosSession, args: tuple[str, ...]) -> Reply:
+    eng.set_level("user")
     return Reply(pageable=False)
 
 
-def _exit(eng: IosEngine, args: tuple[str, ...]) -> Reply:
+def _exit(eng: IosSession, args: tuple[str, ...]) -> Reply:
     return Reply(close=True, pageable=False)
 
 
-def _configure(eng: IosEngine, args: tuple[str, ...]) -> Reply:
+def _configure(eng: IosSession, args: tuple[str, ...]) -> Reply:
     return eng.enter_config()
 
 
-def _configure_ask(eng: IosEngine, args: tuple[str, ...]) -> Reply:
+def _configure_ask(eng: IosSession, args: tuple[str, ...]) -> Reply:
     def answer(line: str) -> Reply:
         choice = line.strip().lower() or "terminal"
         if "terminal".startswith(choice):
@@ -55,34 +54,32 @@ def _configure_ask(eng: IosEngine, args: tuple[str, ...]) -> Reply:
     return eng.ask("Configuring from terminal, memory, or network [terminal]? ", answer)
 
 
-def _term_length(eng: IosEngine, args: tuple[str, ...]) -> Reply:
+def _term_length(eng: IosSession, args: tuple[str, ...]) -> Reply:
     if not args or not args[-1].isdigit() or int(args[-1]) > 512:
         return eng.error(Incomplete() if not args else Invalid(len("terminal length ")), "")
     lines = int(args[-1])
-    eng.paging_on = lines > 0
-    if lines:
-        eng.page_lines = lines
+    eng.set_paging(lines)
     text = eng.flavor.replies.get("length" if lines else "length0", "")
     return Reply(text.format(n=lines), pageable=False)
 
 
-def _term_width(eng: IosEngine, args: tuple[str, ...]) -> Reply:
+def _term_width(eng: IosSession, args: tuple[str, ...]) -> Reply:
     if not args or not args[-1].isdigit() or int(args[-1]) > 32767:
         return eng.error(Invalid(len("terminal width ")), "")
-    eng.width = int(args[-1])
+    eng.set_width(int(args[-1]))
     return Reply(eng.flavor.replies.get("width", "").format(n=eng.width), pageable=False)
 
 
-def _noop(eng: IosEngine, args: tuple[str, ...]) -> Reply:
+def _noop(eng: IosSession, args: tuple[str, ...]) -> Reply:
     return Reply(pageable=False)
 
 
-def _save(eng: IosEngine, args: tuple[str, ...]) -> Reply:
+def _save(eng: IosSession, args: tuple[str, ...]) -> Reply:
     eng.state.save()
     return Reply(eng.flavor.save_output, pageable=False)
 
 
-def _copy_run_start(eng: IosEngine, args: tuple[str, ...]) -> Reply:
+def _copy_run_start(eng: IosSession, args: tuple[str, ...]) -> Reply:
     if not eng.flavor.copy_question:
         eng.state.save()
         return Reply(eng.flavor.copy_output, pageable=False)
@@ -96,7 +93,7 @@ def _copy_run_start(eng: IosEngine, args: tuple[str, ...]) -> Reply:
     return eng.ask(eng.flavor.copy_question, answer)
 
 
-def _reload(eng: IosEngine, args: tuple[str, ...]) -> Reply:
+def _reload(eng: IosSession, args: tuple[str, ...]) -> Reply:
     question = eng.flavor.reload_question
 
     def confirm(line: str) -> Reply:
@@ -121,7 +118,7 @@ def _reload(eng: IosEngine, args: tuple[str, ...]) -> Reply:
     return eng.ask(question, confirm)
 
 
-def _ping(eng: IosEngine, args: tuple[str, ...]) -> Reply:
+def _ping(eng: IosSession, args: tuple[str, ...]) -> Reply:
     target = args[0].split()[0] if args else ""
     return Reply(
         "Type escape sequence to abort.\n"
@@ -132,12 +129,12 @@ def _ping(eng: IosEngine, args: tuple[str, ...]) -> Reply:
     )
 
 
-def _ssh(eng: IosEngine, args: tuple[str, ...]) -> Reply:
+def _ssh(eng: IosSession, args: tuple[str, ...]) -> Reply:
     return Reply("% Connection timed out; remote host not responding\n", pageable=False)
 
 
-def _show(fn: Callable[[IosEngine, tuple[str, ...]], str]) -> Action:
-    def run(eng: IosEngine, args: tuple[str, ...]) -> Reply:
+def _show(fn: Callable[[IosSession, tuple[str, ...]], str]) -> Action:
+    def run(eng: IosSession, args: tuple[str, ...]) -> Reply:
         return Reply(fn(eng, args))
 
     return run
@@ -157,7 +154,7 @@ ACTIONS: dict[str, Action] = {
     "reload": _reload,
     "ping": _ping,
     "ssh": _ssh,
-    "commit": xrcommit.commit_action,
+    "commit": xr_commit.commit_action,
 }
 
 _USER_EXEC = {

@@ -7,14 +7,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from netfleet_sim.contract import Pager
-from netfleet_sim.platforms import ios_show, iosvocab
 from netfleet_sim.platforms.identity import cisco_uptime, ipv4_mgmt, mac_bytes, mac_colon, serial
-from netfleet_sim.platforms.ioscfg import Config
-from netfleet_sim.platforms.iosstate import IosFlavor, ShowFn
-from netfleet_sim.platforms.iosview import Hardware
+from netfleet_sim.platforms.ios_like import show
+from netfleet_sim.platforms.ios_like import vocab as vocab_data
+from netfleet_sim.platforms.ios_like.config import Config
+from netfleet_sim.platforms.ios_like.state import IosFlavor, ShowFn
+from netfleet_sim.platforms.ios_like.view import Hardware
 
 if TYPE_CHECKING:
-    from netfleet_sim.platforms.iosengine import IosEngine
+    from netfleet_sim.platforms.ios_like.session import IosSession
 
 MORE = Pager(prompt=" --More-- ", lines=24, erase="\b" * 10 + " " * 10 + "\b" * 10)
 BANNER = "*** Authorized access only. Activity on this device is monitored. ***"
@@ -120,14 +121,14 @@ def xe_config(hostname: str, index: int) -> Config:
     return config
 
 
-def _since_boot(eng: IosEngine) -> tuple[str, str]:
+def _since_boot(eng: IosSession) -> tuple[str, str]:
     up = eng.state.uptime()
     booted = dt.datetime.fromtimestamp(eng.state.booted_at, dt.UTC)
     restarted = f"{booted:%H:%M:%S} UTC {booted:%a} {booted:%b} {booted.day} {booted:%Y}"
     return cisco_uptime(up), restarted
 
 
-def ios_version(eng: IosEngine, args: tuple[str, ...]) -> str:
+def ios_version(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show version`` of a Catalyst 3560-CX running IOS 15.2."""
     hw = eng.flavor.hardware
     sn = serial(hw.serial_prefix, eng.state.index)
@@ -194,7 +195,7 @@ Configuration register is 0xF
 """
 
 
-def xe_version(eng: IosEngine, args: tuple[str, ...]) -> str:
+def xe_version(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show version`` of a Catalyst 9300 running IOS-XE 17.9."""
     hw = eng.flavor.hardware
     sn = serial(hw.serial_prefix, eng.state.index)
@@ -273,7 +274,7 @@ Configuration register is 0x102
 def _flavor(
     name: str, hw: Hardware, version: ShowFn, base: Callable[[str, int], Config]
 ) -> IosFlavor:
-    shows: dict[str, ShowFn] = dict(ios_show.IOS_SHOWS)
+    shows: dict[str, ShowFn] = dict(show.IOS_SHOWS)
     shows["version"] = version
     return IosFlavor(
         name=name,
@@ -295,8 +296,8 @@ def _flavor(
         pager=MORE,
         paging_off=("terminal length <arg>",),
         extra_exec={"terminal no monitor": "noop", "terminal monitor": "noop"},
-        global_vocab=iosvocab.GLOBAL,
-        iface_vocab=iosvocab.INTERFACE,
+        global_vocab=vocab_data.GLOBAL,
+        iface_vocab=vocab_data.INTERFACE,
         submodes=IOS_SUBMODES,
         switch=True,
         motd="",

@@ -7,9 +7,9 @@ import functools
 import ipaddress
 from dataclasses import dataclass
 
-from netfleet_sim.platforms import ioscfg
 from netfleet_sim.platforms.identity import mac_bytes
-from netfleet_sim.platforms.ioscfg import Config
+from netfleet_sim.platforms.ios_like import config as cfg
+from netfleet_sim.platforms.ios_like.config import Config
 
 VIRTUAL_PREFIXES = (
     "loopback",
@@ -174,11 +174,11 @@ def _facts(stanza: list[str]) -> _Facts:
 def vlans(config: Config) -> dict[int, str]:
     """Configured VLAN ids and names (default names ``VLAN0010``), VLAN 1 included."""
     out: dict[int, str] = {1: "default"}
-    for stanza in ioscfg.find_prefix(config, "vlan "):
+    for stanza in cfg.find_prefix(config, "vlan "):
         words = stanza[0].split()
         if len(words) == 2 and words[1].isdigit():
             vid = int(words[1])
-            out[vid] = ioscfg.child_value(stanza, "name ") or f"VLAN{vid:04d}"
+            out[vid] = cfg.child_value(stanza, "name ") or f"VLAN{vid:04d}"
     return dict(sorted(out.items()))
 
 

@@ -8,17 +8,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from netfleet_sim.contract import Pager
-from netfleet_sim.platforms import ioscfg
 from netfleet_sim.platforms.identity import boot_epoch
-from netfleet_sim.platforms.ioscfg import Config
-from netfleet_sim.platforms.iosview import Hardware
-from netfleet_sim.platforms.iosvocab import Vocab
+from netfleet_sim.platforms.ios_like import config as cfg
+from netfleet_sim.platforms.ios_like.config import Config
+from netfleet_sim.platforms.ios_like.view import Hardware
+from netfleet_sim.platforms.ios_like.vocab import Vocab
 from netfleet_sim.platforms.padding import PadStyle, ios_acl
 
 if TYPE_CHECKING:
-    from netfleet_sim.platforms.iosengine import IosEngine
+    from netfleet_sim.platforms.ios_like.session import IosSession
 
-ShowFn = Callable[["IosEngine", tuple[str, ...]], str]
+ShowFn = Callable[["IosSession", tuple[str, ...]], str]
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,8 @@ class IosFlavor:
     prompt_space: bool = False
     """Whether prompts end in a space (NX-OS, ASA)."""
     enable_attempts: int = 3
+    enable_asks_blank: bool = False
+    """``enable`` asks for the password even when it is blank (a factory ASA)."""
     show_in_config: bool = False
     """Whether ``show`` works in configuration mode without ``do``."""
     invalid: str = "% Invalid input detected at '^' marker."
@@ -116,7 +118,7 @@ class IosState:
         self.index = index
         self.first_hostname = hostname
         self.config_size = config_size
-        self.running: Config = ioscfg.share_config(flavor.base_config(hostname, index))
+        self.running: Config = cfg.share_config(flavor.base_config(hostname, index))
         self.startup: Config | None = None
         """``None`` until the first save: the factory configuration."""
         self.booted_at = boot_epoch(index)
@@ -126,21 +128,28 @@ class IosState:
     @property
     def hostname(self) -> str:
         """The configured hostname."""
-        return ioscfg.value(self.running, "hostname ") or self.first_hostname
+        return cfg.value(self.running, "hostname ") or self.first_hostname
 
     @hostname.setter
     def hostname(self, name: str) -> None:
-        ioscfg.set_global(self.running, f"hostname {name}", self.flavor.iface_types)
+        cfg.set_global(self.running, f"hostname {name}", self.flavor.iface_types)
 
     def startup_config(self) -> Config:
         """The saved configuration."""
         if self.startup is None:
-            return ioscfg.share_config(self.flavor.base_config(self.first_hostname, self.index))
+            return cfg.share_config(self.flavor.base_config(self.first_hostname, self.index))
         return self.startup
 
     def save(self) -> None:
         """Copy the running configuration to startup."""
-        self.startup = ioscfg.intern_config(self.running)
+        self.startup = cfg.intern_config(self.running)
+
+    def commit(self, candidate: Config) -> None:
+        """Apply a committed candidate: it becomes the running and saved configuration."""
+        self.running = cfg.intern_config(candidate)
+        self.touch()
+        self.save()
+        self.commits += 1
 
     def touch(self) -> None:
         """Record a configuration change."""
@@ -152,7 +161,7 @@ class IosState:
 
     def reboot(self) -> None:
         """Discard unsaved changes and restart the uptime."""
-        self.running = ioscfg.share_config(self.startup_config())
+        self.running = cfg.share_config(self.startup_config())
         self.booted_at = time.time()
         self.last_change = self.booted_at
 
@@ -175,9 +184,9 @@ class IosState:
         """Restore a snapshot made by :meth:`to_json`."""
         state = cls(flavor, str(data["first_hostname"]), int(data["index"]))
         state.config_size = int(data.get("config_size", 0))
-        state.running = ioscfg.share_config(data["running"])
+        state.running = cfg.share_config(data["running"])
         startup = data.get("startup")
-        state.startup = None if startup is None else ioscfg.share_config(startup)
+        state.startup = None if startup is None else cfg.share_config(startup)
         state.booted_at = float(data["booted_at"])
         state.last_change = float(data.get("last_change", state.booted_at))
         state.commits = int(data.get("commits", 0))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from netfleet_sim.platforms import ios_show, iosvocab
 from netfleet_sim.platforms.identity import (
     ipv4_mgmt,
     mac_bytes,
@@ -12,13 +11,15 @@ from netfleet_sim.platforms.identity import (
     serial,
     split_uptime,
 )
-from netfleet_sim.platforms.ios import BANNER, MORE
-from netfleet_sim.platforms.ioscfg import Config
-from netfleet_sim.platforms.iosstate import IosFlavor, ShowFn
-from netfleet_sim.platforms.iosview import Hardware, IfaceView, utc_now, vlans
+from netfleet_sim.platforms.ios_like import show
+from netfleet_sim.platforms.ios_like import vocab as vocab_data
+from netfleet_sim.platforms.ios_like.config import Config
+from netfleet_sim.platforms.ios_like.ios import BANNER, MORE
+from netfleet_sim.platforms.ios_like.state import IosFlavor, ShowFn
+from netfleet_sim.platforms.ios_like.view import Hardware, IfaceView, utc_now, vlans
 
 if TYPE_CHECKING:
-    from netfleet_sim.platforms.iosengine import IosEngine
+    from netfleet_sim.platforms.ios_like.session import IosSession
 
 EOS_HW = Hardware(
     pid="DCS-7050SX3-48YC8",
@@ -30,8 +31,8 @@ EOS_HW = Hardware(
 )
 PORTS = [f"Ethernet{n}" for n in range(1, 49)] + [f"Ethernet{n}/1" for n in range(49, 57)]
 
-EOS_GLOBAL: iosvocab.Vocab = {
-    **iosvocab.GLOBAL,
+EOS_GLOBAL: vocab_data.Vocab = {
+    **vocab_data.GLOBAL,
     "management": 1,
     "daemon": 1,
     "transceiver": 1,
@@ -75,8 +76,8 @@ def eos_config(hostname: str, index: int) -> Config:
     return config
 
 
-def _views(eng: IosEngine) -> list[IfaceView]:
-    return ios_show.views(eng)
+def _views(eng: IosSession) -> list[IfaceView]:
+    return show.views(eng)
 
 
 def _short(name: str) -> str:
@@ -86,7 +87,7 @@ def _short(name: str) -> str:
     return name
 
 
-def show_version(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_version(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show version``."""
     hw = eng.flavor.hardware
     mac = mac_dotted(mac_bytes(hw.oui, eng.state.index))
@@ -109,9 +110,9 @@ def show_version(eng: IosEngine, args: tuple[str, ...]) -> str:
     )
 
 
-def _config_text(eng: IosEngine, config: Config) -> str:
+def _config_text(eng: IosSession, config: Config) -> str:
     hw = eng.flavor.hardware
-    body = ios_show.config_body(eng, config)
+    body = show.config_body(eng, config)
     head = [
         "! Command: show running-config",
         f"! device: {eng.state.hostname} ({hw.pid}, EOS-{hw.version})",
@@ -122,23 +123,23 @@ def _config_text(eng: IosEngine, config: Config) -> str:
     return "\n".join([*head, *body, "end"]) + "\n"
 
 
-def show_running(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_running(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show running-config``."""
     return _config_text(eng, eng.state.running)
 
 
-def show_running_interface(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_running_interface(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show running-config interfaces NAME``."""
-    lines = ios_show.interface_lines(eng, args)
-    return ios_show.no_such_interface(eng) if lines is None else "\n".join(lines) + "\n"
+    lines = show.interface_lines(eng, args)
+    return show.no_such_interface(eng) if lines is None else "\n".join(lines) + "\n"
 
 
-def show_startup(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_startup(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show startup-config``."""
     return _config_text(eng, eng.state.startup_config())
 
 
-def show_ip_int_brief(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_ip_int_brief(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show ip interface brief`` (routed interfaces only)."""
     lines = [
         " " * 72 + "Address",
@@ -155,7 +156,7 @@ def show_ip_int_brief(eng: IosEngine, args: tuple[str, ...]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def show_int_status(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_int_status(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show interfaces status``."""
     lines = [
         "Port       Name        Status       Vlan     Duplex Speed  Type            Flags "
@@ -178,7 +179,7 @@ def show_int_status(eng: IosEngine, args: tuple[str, ...]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def show_int_description(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_int_description(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show interfaces description``."""
     lines = ["Interface                      Status         Protocol           Description"]
     for v in _views(eng):
@@ -187,7 +188,7 @@ def show_int_description(eng: IosEngine, args: tuple[str, ...]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def show_vlan(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_vlan(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show vlan``."""
     members: dict[int, list[str]] = {}
     for v in _views(eng):
@@ -205,7 +206,7 @@ def show_vlan(eng: IosEngine, args: tuple[str, ...]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def show_inventory(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_inventory(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show inventory``."""
     hw = eng.flavor.hardware
     idx = eng.state.index
@@ -243,13 +244,13 @@ def show_inventory(eng: IosEngine, args: tuple[str, ...]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def show_clock(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_clock(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show clock``."""
     now = utc_now()
     return f"{now:%a %b %d %H:%M:%S %Y}\nTimezone: UTC\nClock source: local\n"
 
 
-def show_hostname(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_hostname(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show hostname``."""
     host = eng.state.hostname
     return f"Hostname: {host}\nFQDN:     {host}.example.net\n"
@@ -267,7 +268,7 @@ SHOWS: dict[str, ShowFn] = {
     "inventory": show_inventory,
     "clock": show_clock,
     "hostname": show_hostname,
-    "users": ios_show.show_users,
+    "users": show.show_users,
 }
 
 EOS = IosFlavor(
@@ -293,7 +294,7 @@ EOS = IosFlavor(
     enable_attempts=1,
     bad_secret="% Access denied",
     global_vocab=EOS_GLOBAL,
-    iface_vocab=iosvocab.INTERFACE,
+    iface_vocab=vocab_data.INTERFACE,
     submodes={
         "interface": "if-{short}",
         "vlan": "vlan-{arg}",

@@ -6,7 +6,6 @@ import re
 from typing import TYPE_CHECKING
 
 from netfleet_sim.contract import Reply
-from netfleet_sim.platforms import ioscfg, iosvocab, xrcommit
 from netfleet_sim.platforms.cmdtree import (
     Ambiguous,
     Incomplete,
@@ -14,11 +13,14 @@ from netfleet_sim.platforms.cmdtree import (
     resolve_keyword,
     tokenize,
 )
-from netfleet_sim.platforms.ioscfg import Config
-from netfleet_sim.platforms.iosstate import IosFlavor
+from netfleet_sim.platforms.ios_like import config as cfg
+from netfleet_sim.platforms.ios_like import vocab as vocab_data
+from netfleet_sim.platforms.ios_like import xr_commit
+from netfleet_sim.platforms.ios_like.config import Config
+from netfleet_sim.platforms.ios_like.state import IosFlavor
 
 if TYPE_CHECKING:
-    from netfleet_sim.platforms.iosengine import IosEngine
+    from netfleet_sim.platforms.ios_like.session import IosSession
 
 VIRTUAL_TYPES = frozenset(
     {"loopback", "vlan", "port-channel", "tunnel", "bdi", "bundle-ether", "nve", "null"}
@@ -74,20 +76,20 @@ def _submode(flavor: IosFlavor, header: str) -> str | None:
     return best[1].format(arg=" ".join(words[1:]), short=short)
 
 
-def _vocab_for(eng: IosEngine) -> iosvocab.Vocab | None:
+def _vocab_for(eng: IosSession) -> vocab_data.Vocab | None:
     if eng.context is None:
         return eng.flavor.global_vocab
     first = eng.context[0].split()[0]
     if first == "interface":
         return eng.flavor.iface_vocab
     if first == "vlan":
-        return iosvocab.VLAN
+        return vocab_data.VLAN
     if first == "line":
-        return iosvocab.LINE
+        return vocab_data.LINE
     return None
 
 
-def config_line(eng: IosEngine, line: str) -> Reply:
+def config_line(eng: IosSession, line: str) -> Reply:
     """Handle a line typed in global or sub-configuration mode."""
     tokens = tokenize(line)
     first = tokens[0][1]
@@ -105,13 +107,13 @@ def config_line(eng: IosEngine, line: str) -> Reply:
         return _special(eng, str(hit), line, tokens)
     if eng.context is not None and ((hit is None and vocab is not None) or _is_global(eng, first)):
         if _is_global(eng, first):
-            eng.context = None
+            eng.leave_stanza()
             return config_line(eng, line)
         return eng.error(Invalid(tokens[0][0]), line)
     return _apply(eng, line, vocab)
 
 
-def _is_global(eng: IosEngine, first: str) -> bool:
+def _is_global(eng: IosSession, first: str) -> bool:
     vocab = eng.flavor.global_vocab or {}
     if _vocab_for(eng) is None:
         return first.lower() in ("interface", "vlan", "router", "line", "hostname")
@@ -120,7 +122,7 @@ def _is_global(eng: IosEngine, first: str) -> bool:
     return isinstance(hit, str) and own is None
 
 
-def _special(eng: IosEngine, hit: str, line: str, tokens: list[tuple[int, str]]) -> Reply:
+def _special(eng: IosSession, hit: str, line: str, tokens: list[tuple[int, str]]) -> Reply:
     if hit == "do" or hit == "show":
         rest = line[tokens[1][0] :] if hit == "do" and len(tokens) > 1 else line
         if hit == "do" and len(tokens) < 2:
@@ -128,34 +130,34 @@ def _special(eng: IosEngine, hit: str, line: str, tokens: list[tuple[int, str]])
         offset = tokens[1][0] if hit == "do" else 0
         return eng.exec_line(rest, prefix_columns=offset)
     if hit == "commit":
-        return xrcommit.commit(eng)
+        return xr_commit.commit(eng)
     if hit == "abort":
         eng.leave_config()
         return Reply(pageable=False)
     if hit == "clear":
-        return xrcommit.clear(eng)
+        return xr_commit.clear(eng)
     if hit == "exit" and eng.context is not None:
-        eng.context = None
+        eng.leave_stanza()
         return Reply(pageable=False)
-    return xrcommit.leave(eng)
+    return xr_commit.leave(eng)
 
 
-def _apply(eng: IosEngine, line: str, vocab: iosvocab.Vocab | None) -> Reply:
+def _apply(eng: IosSession, line: str, vocab: vocab_data.Vocab | None) -> Reply:
     negate = line.split()[0].lower() in ("no", "default")
     body = line.split(None, 1)[1] if negate and len(line.split()) > 1 else line
     if negate and len(line.split()) < 2:
         return eng.error(Incomplete(), line)
     offset = line.index(body) if negate else 0
-    expanded = iosvocab.expand(body, vocab)
-    if isinstance(expanded, iosvocab.VocabError):
+    expanded = vocab_data.expand(body, vocab)
+    if isinstance(expanded, vocab_data.VocabError):
         if expanded.kind == "ambiguous":
             return eng.error(Ambiguous(0), line)
         if expanded.kind == "invalid":
             return eng.error(Invalid(expanded.column + offset), line)
         if not negate:
             return eng.error(Incomplete(), line)
-        expanded = iosvocab.expand(body, None)
-        assert isinstance(expanded, iosvocab.Expanded)
+        expanded = vocab_data.expand(body, None)
+        assert isinstance(expanded, vocab_data.Expanded)
     words = list(expanded.words)
     if words and words[0] == "interface" and len(words) > 1:
         name = canonical_interface(eng.flavor, "".join(words[1:]))
@@ -167,7 +169,7 @@ def _apply(eng: IosEngine, line: str, vocab: iosvocab.Vocab | None) -> Reply:
     if negate:
         return _negate(eng, config, text)
     if eng.context is not None:
-        ioscfg.set_child(eng.context, text)
+        cfg.set_child(eng.context, text)
         eng.config_changed()
         return Reply(pageable=False)
     if words[0] == "banner" and eng.flavor.banner_eof and len(words) == 2:
@@ -177,16 +179,16 @@ def _apply(eng: IosEngine, line: str, vocab: iosvocab.Vocab | None) -> Reply:
     mode = _submode(eng.flavor, text)
     if mode is not None:
         return _enter(eng, config, text, mode, body, offset, line)
-    ioscfg.set_global(config, text, eng.flavor.iface_types)
+    cfg.set_global(config, text, eng.flavor.iface_types)
     eng.config_changed()
     return Reply(pageable=False)
 
 
 def _enter(
-    eng: IosEngine, config: Config, header: str, mode: str, body: str, offset: int, line: str
+    eng: IosSession, config: Config, header: str, mode: str, body: str, offset: int, line: str
 ) -> Reply:
     words = header.split()
-    if words[0] == "interface" and ioscfg.find(config, header) is None:
+    if words[0] == "interface" and cfg.find(config, header) is None:
         kind = _IFNAME.match(words[1])
         if kind is None or kind.group(1).lower() not in VIRTUAL_TYPES:
             return eng.error(Invalid(tokenize(body)[1][0] + offset), line)
@@ -196,35 +198,34 @@ def _enter(
         if not (words[1].isdigit() and 1 <= int(words[1]) <= 4094):
             return eng.error(Invalid(tokenize(body)[1][0] + offset), line)
         header = f"vlan {int(words[1])}"
-    existed = ioscfg.find(config, header) is not None
-    eng.context = ioscfg.ensure_stanza(config, header, eng.flavor.iface_types)
-    eng.submode = mode
+    existed = cfg.find(config, header) is not None
+    eng.enter_stanza(cfg.ensure_stanza(config, header, eng.flavor.iface_types), mode)
     if not existed:
         eng.config_changed()
     return Reply(pageable=False)
 
 
-def _negate(eng: IosEngine, config: Config, text: str) -> Reply:
+def _negate(eng: IosSession, config: Config, text: str) -> Reply:
     if eng.context is not None:
-        removed = ioscfg.negate_child(eng.context, text)
+        removed = cfg.negate_child(eng.context, text)
         if text == "shutdown" and eng.flavor.explicit_no_shutdown:
-            ioscfg.set_child(eng.context, "no shutdown")
-        elif not removed and not ioscfg.has_identity_rule(text):
-            ioscfg.set_child(eng.context, f"no {text}")
+            cfg.set_child(eng.context, "no shutdown")
+        elif not removed and not cfg.has_identity_rule(text):
+            cfg.set_child(eng.context, f"no {text}")
     else:
         words = text.split()
         if words[0] == "interface" and len(words) > 1:
             kind = _IFNAME.match(words[1])
             if kind is None or kind.group(1).lower() not in VIRTUAL_TYPES:
                 return Reply(pageable=False)
-        removed = ioscfg.negate_global(config, text)
-        if not removed and not ioscfg.has_identity_rule(text) and words[0] != "interface":
-            ioscfg.set_global(config, f"no {text}", eng.flavor.iface_types)
+        removed = cfg.negate_global(config, text)
+        if not removed and not cfg.has_identity_rule(text) and words[0] != "interface":
+            cfg.set_global(config, f"no {text}", eng.flavor.iface_types)
     eng.config_changed()
     return Reply(pageable=False)
 
 
-def _banner(eng: IosEngine, config: Config, kind: str, rest: str) -> Reply:
+def _banner(eng: IosSession, config: Config, kind: str, rest: str) -> Reply:
     delim, body = rest[0], rest[1:]
     if delim in body:
         _store_banner(eng, config, kind, body[: body.index(delim)])
@@ -243,13 +244,13 @@ def _banner(eng: IosEngine, config: Config, kind: str, rest: str) -> Reply:
     return Reply(f"Enter TEXT message.  End with the character '{delim}'.\n", pageable=False)
 
 
-def _banner_eof(eng: IosEngine, config: Config, kind: str) -> Reply:
+def _banner_eof(eng: IosSession, config: Config, kind: str) -> Reply:
     collected: list[str] = []
 
     def more(line: str) -> Reply:
         if line.strip() == "EOF":
             text = "\n".join([kind, *collected, "EOF"])
-            ioscfg.set_global(config, text, eng.flavor.iface_types)
+            cfg.set_global(config, text, eng.flavor.iface_types)
             eng.config_changed()
             return Reply(pageable=False)
         collected.append(line)
@@ -259,7 +260,7 @@ def _banner_eof(eng: IosEngine, config: Config, kind: str) -> Reply:
     return Reply("Enter TEXT message. Type 'EOF' on its own line to end.\n", pageable=False)
 
 
-def _store_banner(eng: IosEngine, config: Config, kind: str, text: str) -> None:
+def _store_banner(eng: IosSession, config: Config, kind: str, text: str) -> None:
     lines = text.strip("\n").split("\n")
-    ioscfg.set_global(config, "\n".join([f"{kind} ^C", *lines, "^C"]), eng.flavor.iface_types)
+    cfg.set_global(config, "\n".join([f"{kind} ^C", *lines, "^C"]), eng.flavor.iface_types)
     eng.config_changed()

@@ -6,16 +6,17 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from netfleet_sim.contract import Pager
-from netfleet_sim.platforms import ios_show, iosvocab
 from netfleet_sim.platforms.identity import ipv4_mgmt, mac_bytes, mac_dotted, serial, split_uptime
-from netfleet_sim.platforms.ios import BANNER
-from netfleet_sim.platforms.ioscfg import Config
-from netfleet_sim.platforms.iosstate import IosFlavor, ShowFn
-from netfleet_sim.platforms.iosview import Hardware, IfaceView, clock_text, utc_now
+from netfleet_sim.platforms.ios_like import show
+from netfleet_sim.platforms.ios_like import vocab as vocab_data
+from netfleet_sim.platforms.ios_like.config import Config
+from netfleet_sim.platforms.ios_like.ios import BANNER
+from netfleet_sim.platforms.ios_like.state import IosFlavor, ShowFn
+from netfleet_sim.platforms.ios_like.view import Hardware, IfaceView, clock_text, utc_now
 from netfleet_sim.platforms.padding import asa_acl
 
 if TYPE_CHECKING:
-    from netfleet_sim.platforms.iosengine import IosEngine
+    from netfleet_sim.platforms.ios_like.session import IosSession
 
 ASA_HW = Hardware(
     pid="ASA5516",
@@ -26,9 +27,9 @@ ASA_HW = Hardware(
     version="9.16(4)",
 )
 PORTS = [f"GigabitEthernet1/{n}" for n in range(1, 9)]
-ASA_GLOBAL: iosvocab.Vocab = {
-    **{k: iosvocab.GLOBAL[k] for k in ("hostname", "interface", "logging", "username", "enable")},
-    "snmp-server": iosvocab.GLOBAL["snmp-server"],
+ASA_GLOBAL: vocab_data.Vocab = {
+    **{k: vocab_data.GLOBAL[k] for k in ("hostname", "interface", "logging", "username", "enable")},
+    "snmp-server": vocab_data.GLOBAL["snmp-server"],
     "ntp": 1, "names": 0, "name": 2, "object": 2, "object-group": 2, "access-list": 2,
     "access-group": 3, "route": 4, "ssh": 1, "http": 1, "telnet": 1, "aaa": 1, "crypto": 1,
     "dns": 1, "domain-name": 1, "same-security-traffic": 1, "pager": 1, "mtu": 2, "icmp": 1,
@@ -38,7 +39,7 @@ ASA_GLOBAL: iosvocab.Vocab = {
     "tunnel-group": 1, "webvpn": 0, "dhcpd": 1, "license": 1, "call-home": 0, "ftp": 1,
     "user-identity": 1, "dynamic-access-policy-record": 1, "console": 1,
 }  # fmt: skip
-ASA_INTERFACE: iosvocab.Vocab = {
+ASA_INTERFACE: vocab_data.Vocab = {
     "nameif": 1,
     "security-level": 1,
     "ip": {"address": 1},
@@ -106,11 +107,11 @@ def asa_config(hostname: str, index: int) -> Config:
     return config
 
 
-def _views(eng: IosEngine) -> list[IfaceView]:
-    return ios_show.views(eng)
+def _views(eng: IosSession) -> list[IfaceView]:
+    return show.views(eng)
 
 
-def show_version(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_version(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show version``."""
     hw = eng.flavor.hardware
     idx = eng.state.index
@@ -167,7 +168,7 @@ def show_version(eng: IosEngine, args: tuple[str, ...]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _config_text(eng: IosEngine, config: Config) -> str:
+def _config_text(eng: IosSession, config: Config) -> str:
     hw = eng.flavor.hardware
     head = [
         ": Saved",
@@ -179,26 +180,26 @@ def _config_text(eng: IosEngine, config: Config) -> str:
         f"ASA Version {hw.version} ",
         "!",
     ]
-    return "\n".join([*head, *ios_show.config_body(eng, config), ": end"]) + "\n"
+    return "\n".join([*head, *show.config_body(eng, config), ": end"]) + "\n"
 
 
-def show_running(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_running(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show running-config``."""
     return _config_text(eng, eng.state.running)
 
 
-def show_running_interface(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_running_interface(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show running-config interface NAME``."""
-    lines = ios_show.interface_lines(eng, args)
-    return ios_show.no_such_interface(eng) if lines is None else "\n".join(["!", *lines]) + "\n"
+    lines = show.interface_lines(eng, args)
+    return show.no_such_interface(eng) if lines is None else "\n".join(["!", *lines]) + "\n"
 
 
-def show_startup(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_startup(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show startup-config``."""
     return _config_text(eng, eng.state.startup_config())
 
 
-def show_int_ip_brief(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_int_ip_brief(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show interface ip brief``."""
     lines = ["Interface                  IP-Address      OK? Method Status                Protocol"]
     for v in _views(eng):
@@ -209,7 +210,7 @@ def show_int_ip_brief(eng: IosEngine, args: tuple[str, ...]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def show_inventory(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_inventory(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show inventory``."""
     hw = eng.flavor.hardware
     idx = eng.state.index
@@ -221,7 +222,7 @@ def show_inventory(eng: IosEngine, args: tuple[str, ...]) -> str:
     )
 
 
-def show_clock(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_clock(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show clock``."""
     return clock_text(utc_now()) + "\n"
 
@@ -234,7 +235,7 @@ SHOWS: dict[str, ShowFn] = {
     "interface ip brief": show_int_ip_brief,
     "inventory": show_inventory,
     "clock": show_clock,
-    "hostname": ios_show.show_hostname,
+    "hostname": show.show_hostname,
 }
 
 ASA = IosFlavor(
@@ -254,6 +255,7 @@ ASA = IosFlavor(
     ambiguous='ERROR: % Ambiguous command:  "{line}"',
     error_blank_line=False,
     enable_attempts=1,
+    enable_asks_blank=True,
     bad_secret="Invalid password",
     global_vocab=ASA_GLOBAL,
     iface_vocab=ASA_INTERFACE,

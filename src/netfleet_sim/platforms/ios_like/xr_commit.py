@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from netfleet_sim.contract import Reply
-from netfleet_sim.platforms import ioscfg
-from netfleet_sim.platforms.ioscfg import Config
+from netfleet_sim.platforms.ios_like import config as cfg
+from netfleet_sim.platforms.ios_like.config import Config
 
 if TYPE_CHECKING:
-    from netfleet_sim.platforms.iosengine import IosEngine
+    from netfleet_sim.platforms.ios_like.session import IosSession
 
 UNCOMMITTED = "Uncommitted changes found, commit them before exiting(yes/no/cancel)? [cancel]:"
 
@@ -30,11 +30,11 @@ def diff_lines(running: Config, candidate: Config) -> list[str]:
             out.extend(" no " + c for c in before[1:] if c not in stanza[1:])
         if len(stanza) > 1 or stanza[0].startswith("interface "):
             out.append("!")
-    replaced = {ioscfg.identity(s[0]) for s in candidate if len(s) == 1}
+    replaced = {cfg.identity(s[0]) for s in candidate if len(s) == 1}
     out.extend(
         "no " + s[0]
         for s in running
-        if s[0] not in new and not (len(s) == 1 and ioscfg.identity(s[0]) in replaced)
+        if s[0] not in new and not (len(s) == 1 and cfg.identity(s[0]) in replaced)
     )
     return out
 
@@ -57,41 +57,34 @@ def diff_markers(running: Config, candidate: Config) -> list[str]:
     return out
 
 
-def pending_changes(eng: IosEngine) -> bool:
+def pending_changes(eng: IosSession) -> bool:
     """Whether the session's candidate differs from the running configuration."""
     return eng.candidate is not None and eng.candidate != eng.state.running
 
 
-def commit(eng: IosEngine) -> Reply:
+def commit(eng: IosSession) -> Reply:
     """Apply the candidate to the running (and saved) configuration."""
     if eng.candidate is None:
         return Reply(pageable=False)
     if not pending_changes(eng):
         return Reply("% No configuration changes to commit.\n", pageable=False)
-    eng.state.running = ioscfg.intern_config(eng.candidate)
-    eng.state.touch()
-    eng.state.save()
-    eng.state.commits += 1
-    context = eng.context[0] if eng.context is not None else None
-    eng.candidate = ioscfg.intern_config(eng.state.running)
-    eng.context = ioscfg.private(eng.candidate, context) if context else None
+    eng.state.commit(eng.candidate)
+    eng.restart_candidate(keep_context=True)
     return Reply(pageable=False)
 
 
-def clear(eng: IosEngine) -> Reply:
+def clear(eng: IosSession) -> Reply:
     """``clear``: discard the uncommitted changes; stay in (global) configuration mode."""
-    eng.candidate = ioscfg.intern_config(eng.state.running)
-    eng.context = None
-    eng.submode = ""
+    eng.restart_candidate(keep_context=False)
     return Reply(pageable=False)
 
 
-def commit_action(eng: IosEngine, args: tuple[str, ...]) -> Reply:
+def commit_action(eng: IosSession, args: tuple[str, ...]) -> Reply:
     """``commit`` typed as an exec command (outside configuration mode)."""
     return commit(eng)
 
 
-def leave(eng: IosEngine) -> Reply:
+def leave(eng: IosSession) -> Reply:
     """``end`` (or ``exit`` at the top): ask about uncommitted changes first."""
     if not pending_changes(eng):
         eng.leave_config()

@@ -6,16 +6,17 @@ import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from netfleet_sim.platforms import ios_show, iosvocab, xrcommit
 from netfleet_sim.platforms.identity import cisco_uptime, ipv4_mgmt, serial
-from netfleet_sim.platforms.ios import BANNER, FAKE_SECRET, MORE
-from netfleet_sim.platforms.ioscfg import Config
-from netfleet_sim.platforms.iosstate import IosFlavor, ShowFn
-from netfleet_sim.platforms.iosview import Hardware, utc_now
+from netfleet_sim.platforms.ios_like import show, xr_commit
+from netfleet_sim.platforms.ios_like import vocab as vocab_data
+from netfleet_sim.platforms.ios_like.config import Config
+from netfleet_sim.platforms.ios_like.ios import BANNER, FAKE_SECRET, MORE
+from netfleet_sim.platforms.ios_like.state import IosFlavor, ShowFn
+from netfleet_sim.platforms.ios_like.view import Hardware, utc_now
 from netfleet_sim.platforms.padding import xr_acl
 
 if TYPE_CHECKING:
-    from netfleet_sim.platforms.iosengine import IosEngine
+    from netfleet_sim.platforms.ios_like.session import IosSession
 
 XR_HW = Hardware(
     pid="R-IOSXRV9000-CC",
@@ -26,8 +27,8 @@ XR_HW = Hardware(
     version="7.5.2",
 )
 PORTS = [f"GigabitEthernet0/0/0/{n}" for n in range(8)]
-XR_GLOBAL: iosvocab.Vocab = {
-    **iosvocab.GLOBAL,
+XR_GLOBAL: vocab_data.Vocab = {
+    **vocab_data.GLOBAL,
     "domain": 1,
     "ipv4": 1,
     "ssh": 1,
@@ -44,7 +45,7 @@ XR_GLOBAL: iosvocab.Vocab = {
     "xml": 1,
     "lpts": 1,
 }
-XR_INTERFACE: iosvocab.Vocab = {**iosvocab.INTERFACE, "ipv4": {"address": 1, "mtu": 1}}
+XR_INTERFACE: vocab_data.Vocab = {**vocab_data.INTERFACE, "ipv4": {"address": 1, "mtu": 1}}
 
 
 def xr_config(hostname: str, index: int) -> Config:
@@ -72,10 +73,10 @@ def xr_config(hostname: str, index: int) -> Config:
     return config
 
 
-def stamped(fn: Callable[[IosEngine, tuple[str, ...]], str]) -> ShowFn:
+def stamped(fn: Callable[[IosSession, tuple[str, ...]], str]) -> ShowFn:
     """Prefix output with the timestamp line IOS-XR prints before every show command."""
 
-    def run(eng: IosEngine, args: tuple[str, ...]) -> str:
+    def run(eng: IosSession, args: tuple[str, ...]) -> str:
         now = utc_now()
         stamp = f"{now:%a %b} {now.day:2d} {now:%H:%M:%S}.{now.microsecond // 1000:03d} UTC\n"
         return stamp + fn(eng, args)
@@ -83,7 +84,7 @@ def stamped(fn: Callable[[IosEngine, tuple[str, ...]], str]) -> ShowFn:
     return run
 
 
-def show_version(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_version(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show version``."""
     hw = eng.flavor.hardware
     uptime = cisco_uptime(eng.state.uptime()).replace(",", "")
@@ -106,7 +107,7 @@ System uptime is {uptime}
 """
 
 
-def _config_text(eng: IosEngine, config: Config) -> str:
+def _config_text(eng: IosSession, config: Config) -> str:
     change = dt.datetime.fromtimestamp(eng.state.last_change, dt.UTC)
     head = [
         "Building configuration...",
@@ -114,42 +115,42 @@ def _config_text(eng: IosEngine, config: Config) -> str:
         f"!! Last configuration change at {change:%a %b %d %H:%M:%S %Y} by {eng.username}",
         "!",
     ]
-    return "\n".join([*head, *ios_show.config_body(eng, config), "end"]) + "\n\n"
+    return "\n".join([*head, *show.config_body(eng, config), "end"]) + "\n\n"
 
 
-def show_running(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_running(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show running-config``."""
     return _config_text(eng, eng.state.running)
 
 
-def show_running_interface(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_running_interface(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show running-config interface NAME``."""
-    lines = ios_show.interface_lines(eng, args)
+    lines = show.interface_lines(eng, args)
     if lines is None:
         return "% No such configuration item(s)\n\n"
     return "\n".join([*lines, "!"]) + "\n\n"
 
 
-def show_configuration(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_configuration(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show configuration``: the uncommitted changes of this session."""
-    changes = xrcommit.diff_lines(eng.state.running, eng.candidate or eng.state.running)
+    changes = xr_commit.diff_lines(eng.state.running, eng.candidate or eng.state.running)
     head = ["Building configuration...", f"!! IOS XR Configuration {eng.flavor.hardware.version}"]
     return "\n".join([*head, *changes, "end"]) + "\n\n"
 
 
-def show_configuration_merge(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_configuration_merge(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show configuration merge``: the whole candidate configuration."""
     return _config_text(eng, eng.candidate or eng.state.running)
 
 
-def show_commit_changes_diff(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_commit_changes_diff(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show commit changes diff``: uncommitted changes with ``+``/``-`` markers."""
-    diff = xrcommit.diff_markers(eng.state.running, eng.candidate or eng.state.running)
+    diff = xr_commit.diff_markers(eng.state.running, eng.candidate or eng.state.running)
     head = ["Building configuration...", "!! IOS XR Configuration " + eng.flavor.hardware.version]
     return "\n".join([*head, *diff, "end"]) + "\n\n"
 
 
-def show_commit_list(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_commit_list(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show configuration commit list``."""
     lines = [
         "SNo. Label/ID              User      Line                Client      Time Stamp",
@@ -164,10 +165,10 @@ def show_commit_list(eng: IosEngine, args: tuple[str, ...]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def show_ip_int_brief(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_ip_int_brief(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show ip interface brief``."""
     lines = ["", "Interface                      IP-Address      Status          Protocol Vrf-Name"]
-    for v in ios_show.views(eng):
+    for v in show.views(eng):
         status = "Shutdown" if v.shutdown else v.status.capitalize()
         lines.append(
             f"{v.name:<30} {v.ip or 'unassigned':<15} {status:<15} "
@@ -176,7 +177,7 @@ def show_ip_int_brief(eng: IosEngine, args: tuple[str, ...]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def show_inventory(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_inventory(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show inventory``."""
     idx = eng.state.index
     items = [
@@ -200,7 +201,7 @@ def show_inventory(eng: IosEngine, args: tuple[str, ...]) -> str:
     )
 
 
-def show_clock(eng: IosEngine, args: tuple[str, ...]) -> str:
+def show_clock(eng: IosSession, args: tuple[str, ...]) -> str:
     """``show clock``."""
     now = utc_now()
     return f"{now:%H:%M:%S}.{now.microsecond // 1000:03d} UTC {now:%a %b} {now.day} {now:%Y}\n"
@@ -220,7 +221,7 @@ SHOWS: dict[str, ShowFn] = {
     "ipv4 interface brief": stamped(show_ip_int_brief),
     "inventory": stamped(show_inventory),
     "clock": show_clock,
-    "users": stamped(ios_show.show_users),
+    "users": stamped(show.show_users),
 }
 
 XR = IosFlavor(

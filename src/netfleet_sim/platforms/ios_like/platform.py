@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from netfleet_sim.contract import DeviceState
-from netfleet_sim.platforms.iosengine import IosEngine
-from netfleet_sim.platforms.iosstate import IosFlavor, IosState
+from netfleet_sim.platforms.ios_like.engine import IosEngine
+from netfleet_sim.platforms.ios_like.state import IosFlavor, IosState
 
 
 class IosPlatform:
