@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from pathlib import Path
 
 import httpx
@@ -50,3 +51,21 @@ async def test_newline_path_does_not_stall_other_requests(tmp_path: Path) -> Non
         if served.proc.returncode is None:
             served.proc.kill()
             await served.proc.wait()
+
+
+async def test_yaml_alias_bomb_import_is_refused_with_a_problem(
+    client: httpx.AsyncClient,
+) -> None:
+    names = "abcdefghi"
+    lines = ["a: &a [lol,lol,lol,lol,lol,lol,lol,lol,lol]"]
+    lines += [f"{n}: &{n} [{','.join([f'*{p}'] * 9)}]" for p, n in itertools.pairwise(names)]
+    bomb = "\n".join(lines) + "\n"
+    assert len(bomb) < 400
+    for body in (
+        {"format": "netfleet", "text": bomb},
+        {"format": "nornir", "hosts": bomb},
+    ):
+        r = await client.post("/api/v1/devices/import", json=body)
+        assert 400 <= r.status_code < 500, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert "YAML refused: aliases expand" in r.json()["detail"], r.text

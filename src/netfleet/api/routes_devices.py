@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -240,7 +241,7 @@ def _parse(body: ImportIn) -> Parsed:
 )
 async def import_devices(request: Request, _: Admin) -> ImportResult:
     body = await _import_input(request)
-    parsed = _parse(body)
+    parsed = await asyncio.to_thread(_parse, body)  # YAML/CSV parsing off the event loop
     store = store_of(request)
     report = await store.import_devices(parsed.specs) if parsed.specs else ImportReport(rows=())
     context(request).retire(r.name for r in report.rows if r.action == "updated")
