@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
+import sys
 from pathlib import Path
 
 import httpx
+import pytest
+import test_svc_serve
+from svc_helpers import SIM_ENABLE, SIM_PASSWORD, wait_finished
 from test_svc_serve import PRESET, Served, _env, start
+
+from netfleet_sim import Simulator
 
 ATTACK_PATH = "/x" + "%0A" * 20_000
 
@@ -69,3 +76,92 @@ async def test_yaml_alias_bomb_import_is_refused_with_a_problem(
         assert 400 <= r.status_code < 500, r.text
         assert r.headers["content-type"].startswith("application/problem+json")
         assert "YAML refused: aliases expand" in r.json()["detail"], r.text
+
+
+LOW_NOFILE = 256
+LIMITED_NETFLEET = [
+    sys.executable,
+    "-c",
+    "import resource; "
+    f"resource.setrlimit(resource.RLIMIT_NOFILE, ({LOW_NOFILE}, {LOW_NOFILE})); "
+    "from netfleet.cli.app import main; main()",
+]
+
+
+async def _open_idle(url: str, count: int) -> list[asyncio.StreamWriter]:
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    writers = []
+    for _ in range(count):
+        try:
+            _, writer = await asyncio.open_connection(host, int(port))
+        except OSError:
+            continue
+        writers.append(writer)
+    return writers
+
+
+@pytest.mark.slow
+async def test_connection_flood_above_the_descriptor_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Idle and half-sent connections beyond the server's descriptors; it recovers."""
+    monkeypatch.setattr(test_svc_serve, "NETFLEET", LIMITED_NETFLEET)
+    served = await _serve(
+        tmp_path,
+        NETFLEET_SERVICE__HEADER_TIMEOUT_SECONDS="1",
+        NETFLEET_SERVICE__MAX_CONNECTIONS="1000",  # above the descriptors: EMFILE is reached
+    )
+    writers: list[asyncio.StreamWriter] = []
+    try:
+        async with (
+            Simulator(devices=1, platforms=["cisco_ios"], password=SIM_PASSWORD,
+                      enable_secret=SIM_ENABLE) as sim,
+            httpx.AsyncClient(base_url=served.url, timeout=30,
+                              headers={"Authorization": f"Bearer {PRESET}"}) as c,
+        ):  # fmt: skip
+            writers = await _open_idle(served.url, 2 * LOW_NOFILE)
+            for w in writers[::2]:
+                w.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # headers never finished
+            assert len(writers) > LOW_NOFILE
+            # The server closes every one of them after the header deadline.
+            for w in writers:
+                reader_closed = await asyncio.wait_for(_closed_by_peer(w), timeout=60)
+                assert reader_closed
+            assert (await c.get("/healthz")).status_code == 200
+            r = await c.post(
+                "/api/v1/credentials",
+                json={"name": "lab", "username": "admin", "password": SIM_PASSWORD,
+                      "enable_secret": SIM_ENABLE},
+            )  # fmt: skip
+            assert r.status_code == 201, r.text
+            dev = sim.devices[0]
+            r = await c.put(
+                f"/api/v1/devices/{dev.name}",
+                json={"host": dev.host, "port": dev.port, "platform": dev.platform,
+                      "credentials": ["lab"]},
+            )  # fmt: skip
+            assert r.status_code == 201, r.text
+            job_in = {"targets": {"devices": [dev.name]}, "commands": ["show clock"]}
+            r = await c.post("/api/v1/jobs", json=job_in)
+            assert r.status_code in (200, 201, 202), r.text
+            job = await wait_finished(c, r.json()["id"], timeout=60)
+            assert job["state"] == "succeeded", job
+        code, err = await served.stop()
+        assert code == 0
+        assert err.count("cannot accept connections") <= 10, err[-2000:]
+        assert "a worker loop crashed" not in err
+    finally:
+        for w in writers:
+            w.close()
+        if served.proc.returncode is None:
+            served.proc.kill()
+            await served.proc.wait()
+
+
+async def _closed_by_peer(writer: asyncio.StreamWriter) -> bool:
+    transport = writer.transport
+    protocol = transport.get_protocol()
+    reader: asyncio.StreamReader = protocol._stream_reader  # type: ignore[attr-defined]
+    with contextlib.suppress(ConnectionError):
+        await reader.read()  # EOF (or reset) once the server closes its side
+    return True
