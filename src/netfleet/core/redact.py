@@ -118,9 +118,9 @@ def _words(spec: str) -> tuple[str, ...]:
 
 
 GENERIC_RULES: tuple[SecretRule, ...] = (
-    SecretRule("^ enable secret|password [level] [N] [N] <secret>"),
-    SecretRule("^ secret|password [N] <secret>"),
-    SecretRule("username ... secret|password [N] <secret>"),
+    SecretRule("^ enable secret|password [level] [N] [N] [sha512|sha256|md5] <secret>"),
+    SecretRule("^ secret|password [N] [encrypted|sha512|sha256|md5] <secret>"),
+    SecretRule("username ... secret|password [N] [encrypted|sha512|sha256|md5] <secret>"),
     SecretRule("snmp-server community <secret>"),
     SecretRule("snmp-server host * [informs|traps] [version] [1|2c|3] [auth|noauth|priv] <secret>"),
     SecretRule("auth md5|sha|sha-*|md5-*|sha* [N] <secret>"),
@@ -227,7 +227,7 @@ class Redactor:
             token = tokens[i]
             hit = self._token_mask(line, spans, tokens, i)
             if hit is None:
-                for rule in self._candidates(token):
+                for rule in self._candidates(_after_prompt(token) if i == 0 else token):
                     if rule.anchored and i != 0:
                         continue
                     end = _match(rule.steps, 0, tokens, i + 1)
@@ -292,6 +292,12 @@ class Redactor:
                 stop += 1
             return (na, stop, i + 2) if stop > na else None
         return None
+
+
+def _after_prompt(token: str) -> str:
+    """The command in a first token that carries an echoed prompt (``r1(config)#username``)."""
+    cut = max(token.rfind("#"), token.rfind(">"))
+    return token[cut + 1 :] if 0 <= cut < len(token) - 1 else token
 
 
 def _separator(token: str) -> int:

@@ -23,10 +23,10 @@ from netfleet.core.errors import (
     SessionLimitReached,
 )
 from netfleet.core.models import Credential, DeviceSpec
-from netfleet.core.redact import Redactor
 from netfleet.device import modes
 from netfleet.device.sessionlog import SessionLog
 from netfleet.platforms import CompiledPlatform, PlatformSpec, compiled
+from netfleet.platforms.secrets import redactor_for
 from netfleet.transport import (
     ConnectOptions,
     ConnectTimings,
@@ -79,6 +79,11 @@ class DeviceSession:
         self.auto_reconnect = auto_reconnect
         self._session_log_path = session_log
         self._log: SessionLog | None = None
+        self._redactor = redactor_for(
+            platform.name, [*(v for c in spec.credentials for v in c.secrets()), enable_secret]
+        )
+        self.mask_secrets = True
+        """Mask secrets in everything the device prints (outputs, errors, parsed rows)."""
         self._transport: ShellTransport | None = None
         self._credential: Credential | None = None
         self._channel: Channel | None = None
@@ -150,10 +155,7 @@ class DeviceSession:
         loop = asyncio.get_running_loop()
         started = loop.time()
         if self._session_log_path is not None and self._log is None:
-            secrets = [s for c in self._spec.credentials for s in c.secrets()]
-            self._log = SessionLog(
-                self._session_log_path, Redactor([*secrets, self._enable_secret])
-            )
+            self._log = SessionLog(self._session_log_path, self._redactor)
             self._log.mark(f"open {self.name} ({self._spec.address})")
         channel = Channel(device=self.name, on_data=self._log.received if self._log else None)
         self._channel = channel
@@ -263,9 +265,14 @@ class DeviceSession:
         channel = await self._ready()
         if secret and self._log is not None:
             self._log.sent(data, secret=True)
-        return await self._exchange(
+        at_prompt, m, text = await self._exchange(
             channel, data, timeout, expect, "<secret>" if secret else label or data.strip()
         )
+        return at_prompt, m, await self.mask(text)
+
+    async def mask(self, text: str) -> str:
+        """``text`` from this device with its secrets masked (unless ``mask_secrets`` is off)."""
+        return await self._redactor.aredact(text) if self.mask_secrets else text
 
     async def _exchange(
         self,
@@ -317,7 +324,7 @@ class DeviceSession:
         self.prompt_matched_last = at_prompt
         self.last_question = "" if at_prompt else m.group(0)
         self.commands_run += 1
-        output = strip_echo(text, command)
+        output = await self.mask(strip_echo(text, command))
         if output.endswith("\n"):
             output = output[:-1]
         if output.endswith("]") and self.level == self._config_level:
