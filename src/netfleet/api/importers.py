@@ -18,6 +18,7 @@ import yaml
 from netfleet.core.errors import InventoryError, ValidationError
 from netfleet.core.inventory import load_inventory, normalize_platform
 from netfleet.core.models import Credential, DeviceSpec
+from netfleet.core.names import check_device_name
 from netfleet.store.interface import ImportRow
 
 CSV_FIELDS = (
@@ -87,6 +88,7 @@ def _csv_device(row: dict[str, str]) -> DeviceSpec:
     platform = (row.get("platform") or "").strip()
     if not name or not host or not platform:
         raise ValidationError("name, host and platform are required")
+    check_device_name(name)
     creds = [Credential(username="", name=c) for c in _split(row.get("credentials"))]
     username = (row.get("username") or "").strip()
     if username:

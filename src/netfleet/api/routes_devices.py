@@ -24,6 +24,7 @@ from netfleet.api.schemas_inventory import (
     ImportResult,
 )
 from netfleet.core.errors import Conflict, NotFound, ValidationError
+from netfleet.core.names import check_device_name
 from netfleet.jobs.model import describe_pydantic_error
 from netfleet.store import service_sql
 from netfleet.store.interface import ImportReport, Store
@@ -108,8 +109,7 @@ async def get_device(request: Request, _: Viewer, name: str) -> DeviceOut:
 async def put_device(
     request: Request, response: Response, _: Admin, name: str, body: DeviceFields
 ) -> DeviceOut:
-    if len(name) > 255:
-        raise ValidationError("name: must be 1..255 characters")
+    check_device_name(name)
     try:
         await store_of(request).get_device(name)
     except NotFound:

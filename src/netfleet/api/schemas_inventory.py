@@ -7,9 +7,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from netfleet.core.models import Credential, DeviceSpec, JumpHost
+from netfleet.core.names import NAME_PATTERN
 from netfleet.store.interface import CredentialRecord, DeviceRecord, ImportReport
 
-Name = Field(min_length=1, max_length=255)
+Name = Field(
+    min_length=1,
+    max_length=255,
+    pattern=NAME_PATTERN,
+    description="Letters, digits and . _ - : @ +, starting with a letter or digit.",
+)
 
 
 class JumpHostIn(BaseModel):
