@@ -32,6 +32,8 @@ async def test_newline_path_does_not_stall_other_requests(tmp_path: Path) -> Non
             httpx.AsyncClient(base_url=served.url, timeout=60) as probe,
         ):
             assert (await probe.get("/healthz")).status_code == 200
+            for name in ("serve.db", "secret.key"):  # owner-only files
+                assert (tmp_path / name).stat().st_mode & 0o777 == 0o600, name
             statuses: list[int] = []
 
             async def attack() -> None:
@@ -165,3 +167,24 @@ async def _closed_by_peer(writer: asyncio.StreamWriter) -> bool:
     with contextlib.suppress(ConnectionError):
         await reader.read()  # EOF (or reset) once the server closes its side
     return True
+
+
+async def test_bad_device_names_are_clear_4xx_problems(client: httpx.AsyncClient) -> None:
+    fields = {"host": "127.0.0.1", "platform": "cisco_ios"}
+    for name in ("../../x", "/abs/x", "core/sw1", "a\x00b", "a\x1bb"):
+        r = await client.post("/api/v1/devices", json={"name": name, **fields})
+        assert r.status_code == 422, (name, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+    r = await client.put("/api/v1/devices/a%00b", json=fields)
+    assert r.status_code == 422, r.text
+    assert "U+0000" in r.json()["detail"]
+    csv = "name,host,platform\n../x,127.0.0.1,cisco_ios\nok1,127.0.0.1,cisco_ios\n"
+    r = await client.post("/api/v1/devices/import", json={"format": "csv", "text": csv})
+    assert r.status_code == 200, r.text
+    rows = {row["name"]: row for row in r.json()["rows"]}
+    assert rows["ok1"]["action"] == "created"
+    assert "contains '/'" in rows["../x"]["error"]
+    yaml_doc = "devices:\n  - {name: 'a/b', host: 127.0.0.1, platform: cisco_ios}\n"
+    r = await client.post("/api/v1/devices/import", json={"format": "netfleet", "text": yaml_doc})
+    assert 400 <= r.status_code < 500
+    assert "'/'" in r.json()["detail"]

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from netfleet.cli.jobs_output import console, when
 from netfleet.cli.remote import TokenOption, UrlOption, call, fail, print_json, seg
+from netfleet.cli.safe_text import escape
 
 credentials_app = typer.Typer(
     help="Login credentials stored (encrypted) on a netfleet server.", no_args_is_help=True

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from netfleet.cli.jobs_output import console, when
@@ -25,6 +24,7 @@ from netfleet.cli.remote import (
     print_json,
     seg,
 )
+from netfleet.cli.safe_text import escape
 
 devices_app = typer.Typer(help="Devices stored on a netfleet server.", no_args_is_help=True)
 OutputOption = Annotated[str, typer.Option("-o", "--output", help="table | json")]
