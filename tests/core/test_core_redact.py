@@ -44,8 +44,14 @@ def test_redaction_is_linear_on_hostile_input(shape: str, which: str) -> None:
     """Eight times the input costs about eight times the work (quadratic: 64x)."""
     fn = Redactor(["hunter22"]).redact if which == "Redactor" else redact_text
     make = HOSTILE[shape]
-    ratio = _ratio(fn, make(20_000), make(160_000))
-    assert ratio < 24, f"{which} on {shape}: 8x input took {ratio:.1f}x"
+    small, large = make(20_000), make(160_000)
+    # Load on the machine only ever inflates one side: retry; quadratic work never passes.
+    ratios = []
+    for _ in range(3):
+        ratios.append(_ratio(fn, small, large))
+        if ratios[-1] < 24:
+            break
+    assert min(ratios) < 24, f"{which} on {shape}: 8x input took {ratios}x"
 
 
 def test_vendor_secret_lines_are_masked() -> None:

@@ -188,3 +188,28 @@ async def test_bad_device_names_are_clear_4xx_problems(client: httpx.AsyncClient
     r = await client.post("/api/v1/devices/import", json={"format": "netfleet", "text": yaml_doc})
     assert 400 <= r.status_code < 500
     assert "'/'" in r.json()["detail"]
+
+
+async def test_options_lists_every_method_and_bad_json_is_documented(
+    client: httpx.AsyncClient,
+) -> None:
+    r = await client.options("/api/v1/devices")
+    assert r.status_code == 405
+    assert {"GET", "POST"} <= {m.strip() for m in r.headers["allow"].split(",")}
+    r = await client.request("OPTIONS", "/api/v1/devices/sw1")
+    assert {"GET", "PUT", "PATCH", "DELETE"} <= {m.strip() for m in r.headers["allow"].split(",")}
+    spec = (await client.get("/api/openapi.json")).json()
+    with_body = [
+        (path, method, op)
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+        if isinstance(op, dict) and "requestBody" in op
+    ]
+    assert with_body
+    for path, method, op in with_body:
+        assert "400" in op["responses"], (method, path)
+    r = await client.post(
+        "/api/v1/devices", content=b"{bad", headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 400
+    assert r.json()["kind"] == "bad_json"
