@@ -19,6 +19,7 @@ from netfleet.core.errors import InventoryError, ValidationError
 from netfleet.core.inventory import load_inventory, normalize_platform
 from netfleet.core.models import Credential, DeviceSpec
 from netfleet.store.records import ImportRow
+from netfleet.core.names import check_device_name
 
 CSV_FIELDS = (
     "name", "host", "platform", "port", "credentials", "groups", "tags", "max_sessions",
@@ -87,6 +88,7 @@ def _csv_device(row: dict[str, str]) -> DeviceSpec:
     platform = (row.get("platform") or "").strip()
     if not name or not host or not platform:
         raise ValidationError("name, host and platform are required")
+    check_device_name(name)
     creds = [Credential(username="", name=c) for c in _split(row.get("credentials"))]
     username = (row.get("username") or "").strip()
     if username:

@@ -19,7 +19,7 @@ from typing import Any
 
 from netfleet.api.problems import PROBLEM_TYPE, problem_body
 from netfleet.core.errors import NetfleetError
-from netfleet.core.logging import get_logger, redact_text
+from netfleet.core.logging import cap, get_logger, redact_text
 
 log = get_logger("netfleet.api.request")
 
@@ -31,6 +31,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 AuditSink = Callable[[dict[str, Any]], Awaitable[None]]
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+MAX_LOGGED_PATH = 512
+"""Request paths (and queries) longer than this are cut in the request and audit logs."""
 
 
 class _TooLarge(Exception):
@@ -64,6 +66,7 @@ class ServiceMiddleware:
             return
         started = time.perf_counter()
         path: str = scope.get("path", "")
+        logged_path = cap(path, MAX_LOGGED_PATH)
         method: str = scope.get("method", "GET")
         state: dict[str, Any] = scope.setdefault("state", {})
         status = 0
@@ -90,7 +93,7 @@ class ServiceMiddleware:
             log.error(
                 "unexpected error handling a request",
                 method=method,
-                path=path,
+                path=logged_path,
                 error_type=type(exc).__name__,
                 exc_info=exc,
             )
@@ -105,13 +108,13 @@ class ServiceMiddleware:
             log.info(
                 "request",
                 method=method,
-                path=path,
+                path=logged_path,
                 status=status,
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
                 token=name,
             )
             if method in MUTATING and path.startswith("/api/"):
-                await self._audit(scope, method, path, status, state)
+                await self._audit(scope, method, logged_path, status, state)
 
     async def _limited(self, scope: Scope, receive: Receive) -> Receive:
         """Refuse oversized bodies; without Content-Length, read (bounded) and replay."""
@@ -160,7 +163,7 @@ class ServiceMiddleware:
         detail: dict[str, Any] = {}
         query = scope.get("query_string", b"").decode("latin-1")
         if query:
-            detail["query"] = redact_text(query)[:500]
+            detail["query"] = redact_text(cap(query, MAX_LOGGED_PATH))
         extra = state.get("audit")
         if isinstance(extra, dict):
             detail.update(extra)

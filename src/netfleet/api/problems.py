@@ -205,12 +205,60 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else _title(exc.status_code)
+    headers = dict(exc.headers) if exc.headers else {}
+    if exc.status_code == 405:
+        known = headers.pop("Allow", "") or headers.pop("allow", "")
+        headers["Allow"] = ", ".join(allowed_methods(request, known))
     return problem_response(
-        exc.status_code,
-        detail,
-        instance=request.url.path,
-        headers=dict(exc.headers) if exc.headers else None,
+        exc.status_code, detail, instance=request.url.path, headers=headers or None
     )
+
+
+def allowed_methods(request: Request, known: str = "") -> list[str]:
+    """Every method the API documents at this path, plus ``known`` (Starlette's ``Allow``,
+    which names only one route's methods when several routes share a path)."""
+    table: list[tuple[re.Pattern[str], set[str]]] | None = getattr(
+        request.app.state, "allow_table", None
+    )
+    if table is None:
+        table = []
+        for template, item in request.app.openapi().get("paths", {}).items():
+            parts = re.split(r"\{[^}]*\}", template)
+            rx = re.compile("[^/]+".join(re.escape(p) for p in parts) + "$")
+            table.append((rx, {m.upper() for m in item if m in _HTTP_METHODS}))
+        request.app.state.allow_table = table
+    methods = {m.strip() for m in known.split(",") if m.strip()}
+    for rx, found in table:
+        if rx.match(request.url.path):
+            methods |= found
+    return sorted(methods) or ["GET"]
+
+
+_HTTP_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options"})
+
+
+def document_bad_json(app: FastAPI) -> None:
+    """Add the 400 ``bad_json`` problem to every operation with a request body."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        for item in schema.get("paths", {}).values():
+            for operation in item.values():
+                if isinstance(operation, dict) and "requestBody" in operation:
+                    operation.setdefault("responses", {}).setdefault(
+                        "400",
+                        {
+                            "description": "The request body is not valid JSON",
+                            "content": {PROBLEM_TYPE: {"schema": {"$ref": _PROBLEM_REF}}},
+                        },
+                    )
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 async def _problem(request: Request, exc: Exception) -> JSONResponse:
@@ -226,8 +274,11 @@ def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(ProblemException, _problem)
+    document_bad_json(app)
     # Unexpected exceptions are answered by ``middleware.ServiceMiddleware`` (500 problem).
 
+
+_PROBLEM_REF = "#/components/schemas/Problem"
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "content": {PROBLEM_TYPE: {}}, "description": text}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -23,6 +24,7 @@ from netfleet.api.schemas_inventory import (
     ImportResult,
 )
 from netfleet.core.errors import Conflict, NotFound, ValidationError
+from netfleet.core.names import check_device_name
 from netfleet.jobs.model import describe_pydantic_error
 from netfleet.store import SqlStore
 from netfleet.store.records import ImportReport
@@ -107,8 +109,7 @@ async def get_device(request: Request, _: Viewer, name: str) -> DeviceOut:
 async def put_device(
     request: Request, response: Response, _: Admin, name: str, body: DeviceFields
 ) -> DeviceOut:
-    if len(name) > 255:
-        raise ValidationError("name: must be 1..255 characters")
+    check_device_name(name)
     try:
         await store_of(request).devices.get(name)
     except NotFound:
@@ -240,7 +241,7 @@ def _parse(body: ImportIn) -> Parsed:
 )
 async def import_devices(request: Request, _: Admin) -> ImportResult:
     body = await _import_input(request)
-    parsed = _parse(body)
+    parsed = await asyncio.to_thread(_parse, body)  # YAML/CSV parsing off the event loop
     store = store_of(request)
     report = (
         await store.devices.import_many(parsed.specs) if parsed.specs else ImportReport(rows=())

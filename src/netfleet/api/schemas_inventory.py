@@ -8,8 +8,14 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from netfleet.core.models import Credential, DeviceSpec, JumpHost
 from netfleet.store.records import CredentialRecord, DeviceRecord, ImportReport
+from netfleet.core.names import NAME_PATTERN
 
-Name = Field(min_length=1, max_length=255)
+Name = Field(
+    min_length=1,
+    max_length=255,
+    pattern=NAME_PATTERN,
+    description="Letters, digits and . _ - : @ +, starting with a letter or digit.",
+)
 
 
 class JumpHostIn(BaseModel):

@@ -21,6 +21,12 @@ import uvicorn
 from fastapi import FastAPI
 
 from netfleet.api.app import create_app
+from netfleet.api.limits import (
+    connection_cap,
+    guarded_protocol,
+    quiet_accept_errors,
+    raise_nofile_limit,
+)
 from netfleet.api.runtime import EmbeddedRuntime
 from netfleet.core.errors import ConfigurationError
 from netfleet.core.logging import get_logger
@@ -139,6 +145,10 @@ async def serve(
     """Run the service until SIGTERM/SIGINT. ``announce`` prints the URL and a new token;
     ``configure_app`` may add routes (e.g. the web dashboard) to the app before it starts."""
     check_bind(settings, options.host)
+    soft, hard = raise_nofile_limit()
+    quiet_accept_errors()
+    max_connections = connection_cap(settings.service.max_connections, soft)
+    log.debug("descriptor limit", soft=soft, hard=hard, max_connections=max_connections)
     store = await open_store(settings.database.url, settings=settings)
     try:
         token = await bootstrap_admin(store, settings)
@@ -161,6 +171,12 @@ async def serve(
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=5,
+            http=guarded_protocol(
+                header_seconds=settings.service.header_timeout_seconds,
+                max_connections=max_connections,
+            ),
+            timeout_keep_alive=max(1, round(settings.service.keep_alive_seconds)),
+            limit_concurrency=max_connections,
         )
         server = _Server(config)
         ctx = app.state.netfleet

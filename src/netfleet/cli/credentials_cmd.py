@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from netfleet.cli.backend import DbOption, TokenOption, UrlOption, call
 from netfleet.cli.common import OutputOption, check_output, console, fail, print_json, when
 from netfleet.cli.remote import seg
+from netfleet.cli.safe_text import escape
 
 credentials_app = typer.Typer(
     help="Login credentials stored (encrypted) on a netfleet server.", no_args_is_help=True

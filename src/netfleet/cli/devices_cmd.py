@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from netfleet.cli.backend import Backend, DbOption, TokenOption, UrlOption, call
 from netfleet.cli.common import OutputOption, check_output, console, fail, print_json, when
 from netfleet.cli.remote import EXIT_FAILED, seg
+from netfleet.cli.safe_text import escape
 
 devices_app = typer.Typer(help="Devices stored on a netfleet server.", no_args_is_help=True)
 NameArg = Annotated[str, typer.Argument(help="Device name.")]

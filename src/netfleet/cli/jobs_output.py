@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from netfleet.cli.common import console, when
+from netfleet.cli.safe_text import escape
 
 STATE_STYLE = {
     "succeeded": "green",

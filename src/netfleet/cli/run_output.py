@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 import sys
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+
+from netfleet.cli.safe_text import escape
+from netfleet.core.names import file_stem
 
 if TYPE_CHECKING:
     from netfleet.cli.run_cmd import RunRequest
@@ -99,7 +100,7 @@ def _device_text(run: DeviceRun) -> str:
 
 
 def _safe_name(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]", "_", name) or "_"
+    return file_stem(name)
 
 
 def _summary_table(summary: dict[str, Any], runs: list[DeviceRun]) -> Table:

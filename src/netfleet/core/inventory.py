@@ -49,6 +49,7 @@ from netfleet.core.inventory_yaml import (
     read_yaml,
 )
 from netfleet.core.models import Credential, DeviceSpec
+from netfleet.core.names import name_problem
 
 FILTER_KEYS = ("name", "host", "group", "platform", "tag")
 
@@ -83,6 +84,8 @@ def _netfleet_device(path: Path, entry: Any, line: int) -> DeviceSpec:
         if key not in _DEVICE_FIELDS:
             raise key_where(path, entry, key).error(key, "unknown field")
     name = get_str(path, entry, "name", required=True)
+    if name is not None and (problem := name_problem(name)) is not None:
+        raise key_where(path, entry, "name").error("name", problem)
     host = get_str(path, entry, "host") or get_str(path, entry, "hostname")
     if not host:
         raise Where(path, line).error("host", f"missing for device {name!r}")

@@ -28,6 +28,7 @@ from netfleet.core.inventory_yaml import (
     read_yaml,
 )
 from netfleet.core.models import Credential, DeviceSpec
+from netfleet.core.names import name_problem
 
 _NORNIR_FIELDS = frozenset(
     {"hostname", "port", "username", "password", "platform", "groups", "data",
@@ -57,6 +58,8 @@ def _nornir_entries(path: Path, doc: Any, *, kind: str) -> dict[str, _NornirEntr
             raw.line, raw.key_lines = key_where(path, doc, name).line, {}
         if not isinstance(raw, dict):
             raise key_where(path, doc, name).error(name, f"{kind} settings must be a mapping")
+        if kind == "host" and (problem := name_problem(str(name))) is not None:
+            raise key_where(path, doc, name).error(str(name)[:40], problem)
         for key in raw:
             if key not in _NORNIR_FIELDS:
                 raise key_where(path, raw, key).error(key, f"unknown field for {kind} {name!r}")

@@ -58,6 +58,93 @@ class YamlSeq(list[Any]):
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's loader when available (3x faster end to end on a 1,000-device inventory)."""
 
+MAX_YAML_CHARS = 16 * 1024 * 1024
+"""The largest YAML document read (an inventory of 10,000 devices is about 2 MB)."""
+MAX_ALIASES = 100
+"""The most alias uses (``*name``) in one document."""
+MAX_ALIAS_NODES = 10_000
+"""The most nodes that alias uses may add when expanded (refuses "billion laughs")."""
+MAX_DEPTH = 100
+"""The deepest nesting of mappings and sequences."""
+
+
+def check_node_graph(root: yaml.Node) -> str | None:
+    """Why the composed document is refused (alias bomb, recursion, depth), or None.
+
+    Works on the composed node graph, where an alias is a second reference to the
+    same node, so the check costs the size of the document, not of its expansion.
+    """
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    aliases = 0
+
+    def size(node: yaml.Node, depth: int) -> int:
+        nonlocal aliases
+        key = id(node)
+        if key in open_nodes:
+            raise _Refused("an alias refers to its own anchor (recursive document)")
+        if key in sizes:
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                raise _Refused(f"more than {MAX_ALIASES} aliases")
+            return sizes[key]
+        if depth > MAX_DEPTH:
+            raise _Refused(f"nested deeper than {MAX_DEPTH} levels")
+        total = 1
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            open_nodes.add(key)
+            children: list[yaml.Node] = (
+                [n for pair in node.value for n in pair]
+                if isinstance(node, yaml.MappingNode)
+                else list(node.value)
+            )
+            for child in children:
+                total += size(child, depth + 1)
+            open_nodes.discard(key)
+        sizes[key] = total
+        return total
+
+    try:
+        expanded = size(root, 0)
+    except _Refused as exc:
+        return str(exc)
+    if expanded - len(sizes) > MAX_ALIAS_NODES:
+        return f"aliases expand to more than {MAX_ALIAS_NODES} extra nodes"
+    return None
+
+
+class _Refused(Exception):
+    pass
+
+
+def parse_yaml(text: str, source: str) -> Any:
+    """Parse one YAML document (with line numbers), within the limits above.
+
+    ``source`` names the document in every ``InventoryError``.
+    """
+    if len(text) > MAX_YAML_CHARS:
+        raise InventoryError(f"{source}: YAML document larger than {MAX_YAML_CHARS} characters")
+    try:
+        loader = LOADER(text)
+    except yaml.YAMLError as exc:  # e.g. ReaderError: unprintable characters
+        raise InventoryError(f"{source}: invalid YAML: {str(exc).splitlines()[0]}") from None
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        refused = check_node_graph(node)
+        if refused is not None:
+            raise InventoryError(f"{source}: YAML refused: {refused}")
+        return to_python(loader, node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{source}:{mark.line + 1}" if mark else source
+        raise InventoryError(f"{where}: invalid YAML: {exc.problem or exc}") from None
+    except yaml.YAMLError as exc:
+        raise InventoryError(f"{source}: invalid YAML: {str(exc).splitlines()[0]}") from None
+    finally:
+        loader.dispose()
+
 
 def to_python(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
     if isinstance(node, yaml.MappingNode):
@@ -82,26 +169,14 @@ def to_python(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
 
 def read_yaml(path: Path) -> Any:
     try:
+        if path.stat().st_size > MAX_YAML_CHARS * 4:
+            raise InventoryError(f"{path}: YAML document larger than {MAX_YAML_CHARS} characters")
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InventoryError(f"{path}: cannot read inventory: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise InventoryError(f"{path}: not a UTF-8 text file") from None
-    try:
-        loader = LOADER(text)
-    except yaml.YAMLError as exc:  # e.g. ReaderError: unprintable characters
-        raise InventoryError(f"{path}: invalid YAML: {str(exc).splitlines()[0]}") from None
-    try:
-        node = loader.get_single_node()
-        return None if node is None else to_python(loader, node)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise InventoryError(f"{where}: invalid YAML: {exc.problem or exc}") from None
-    except yaml.YAMLError as exc:
-        raise InventoryError(f"{path}: invalid YAML: {str(exc).splitlines()[0]}") from None
-    finally:
-        loader.dispose()
+    return parse_yaml(text, str(path))
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
-import re
 import sys
 import threading
 from collections.abc import Iterable, MutableMapping
@@ -18,49 +17,49 @@ from typing import Any
 
 import structlog
 
+from netfleet.core.redact import MASK, MIN_SECRET_LEN, Redactor
 from netfleet.core.settings import LogSettings
 
-MASK = "******"
+MAX_VALUE_CHARS = 16 * 1024
+"""Longer strings in a log line are cut to this length (before redaction)."""
+
 _lock = threading.Lock()
 _secrets: set[str] = set()
-_secret_re: re.Pattern[str] | None = None
-
-# Config lines and key=value pairs that carry secrets whatever their value.
-_PATTERNS = (
-    re.compile(r"(?im)^(\s*(?:enable\s+)?(?:secret|password)\s+(?:\d+\s+)?)\S+"),
-    re.compile(r"(?im)(\busername\s+\S+.*?\s(?:secret|password)\s+(?:\d+\s+)?)\S+"),
-    re.compile(r"(?im)(\bsnmp-server\s+community\s+)\S+"),
-    re.compile(r"(?i)((?:password|passwd|secret|token|api_key|passphrase)\s*[=:]\s*)[^\s,;\"']+"),
-)
+_redactor = Redactor(key_values=True)
 
 
 def register_secret(*values: str | None) -> None:
     """Mask these exact values on every log line from now on (short values are ignored)."""
-    global _secret_re
+    global _redactor
     with _lock:
         before = len(_secrets)
-        _secrets.update(v for v in values if v and len(v) >= 3)
+        _secrets.update(v for v in values if v and len(v) >= MIN_SECRET_LEN)
         if len(_secrets) != before:
-            ordered = sorted(_secrets, key=len, reverse=True)
-            _secret_re = re.compile("|".join(re.escape(s) for s in ordered))
+            _redactor = Redactor(_secrets, key_values=True)
 
 
 def redact_text(text: str, extra_secrets: Iterable[str] = ()) -> str:
-    """``text`` with registered and ``extra_secrets`` values and secret config lines masked."""
-    for secret in extra_secrets:
-        if secret:
-            text = text.replace(secret, MASK)
-    pattern = _secret_re
-    if pattern is not None:
-        text = pattern.sub(MASK, text)
-    for rx in _PATTERNS:
-        text = rx.sub(lambda m: m.group(1) + MASK, text)
-    return text
+    """``text`` with registered and ``extra_secrets`` values and secret config lines masked.
+
+    Linear in the length of ``text`` (see ``netfleet.core.redact``).
+    """
+    redactor = _redactor
+    extra = [s for s in extra_secrets if s]
+    if extra:
+        redactor = redactor.with_secrets(extra)
+    return redactor.redact(text)
+
+
+def cap(text: str, limit: int = MAX_VALUE_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, saying how long it was."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}...({len(text)} chars)"
 
 
 def _redact_value(value: Any) -> Any:
     if isinstance(value, str):
-        return redact_text(value)
+        return redact_text(cap(value))
     if isinstance(value, dict):
         return {k: _redact_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

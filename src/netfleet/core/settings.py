@@ -97,6 +97,17 @@ class ServiceSettings(BaseModel):
     max_request_bytes: int = Field(
         10 * 1024 * 1024, ge=1024, description="Larger request bodies get 413."
     )
+    header_timeout_seconds: float = Field(
+        10.0, gt=0, description="A connection must send its request headers within this."
+    )
+    keep_alive_seconds: float = Field(
+        5.0, gt=0, description="Idle keep-alive connections are closed after this."
+    )
+    max_connections: int = Field(
+        1000,
+        ge=1,
+        description="Requests beyond this many open connections get 503; more are closed.",
+    )
 
 
 class LogSettings(BaseModel):

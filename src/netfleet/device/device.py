@@ -29,6 +29,7 @@ from netfleet.core.errors import (
     UnknownPlatform,
 )
 from netfleet.core.models import CommandResult, Credential, DeviceSpec, HostKeyPolicy, JumpHost
+from netfleet.core.names import child_path
 from netfleet.core.settings import ConnectSettings
 from netfleet.device import modes
 from netfleet.device.results import ConfigResult
@@ -148,7 +149,7 @@ class Device(DeviceSession):
         settings = settings or ConnectSettings()
         log = None
         if settings.session_log_dir is not None:
-            log = Path(settings.session_log_dir).expanduser() / f"{spec.name}.log"
+            log = child_path(Path(settings.session_log_dir).expanduser(), spec.name, ".log")
         enable = next(
             (c.enable_secret for c in spec.credentials if c.enable_secret is not None), None
         )

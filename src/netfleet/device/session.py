@@ -25,10 +25,10 @@ from netfleet.core.errors import (
     SessionLimitReached,
 )
 from netfleet.core.models import Credential, DeviceSpec
-from netfleet.core.redact import Redactor
 from netfleet.device import modes
 from netfleet.device.sessionlog import SessionLog
 from netfleet.platforms import CompiledPlatform, PlatformSpec, compiled
+from netfleet.platforms.secrets import redactor_for
 from netfleet.transport import (
     ConnectOptions,
     ConnectTimings,
@@ -107,6 +107,11 @@ class DeviceSession:
         """The level every open and ``reset`` goes to (below the default without a secret)."""
         self._session_log_path = session_log
         self._log: SessionLog | None = None
+        self._redactor = redactor_for(
+            platform.name, [*(v for c in spec.credentials for v in c.secrets()), enable_secret]
+        )
+        self.mask_secrets = True
+        """Mask secrets in everything the device prints (outputs, errors, parsed rows)."""
         self._transport: ShellTransport | None = None
         self._credential: Credential | None = None
         self._channel: Channel | None = None
@@ -175,10 +180,7 @@ class DeviceSession:
         loop = asyncio.get_running_loop()
         started = loop.time()
         if self._session_log_path is not None and self._log is None:
-            secrets = [s for c in self._spec.credentials for s in c.secrets()]
-            self._log = SessionLog(
-                self._session_log_path, Redactor([*secrets, self._enable_secret])
-            )
+            self._log = SessionLog(self._session_log_path, self._redactor)
             self._log.mark(f"open {self.name} ({self._spec.address})")
         channel = Channel(device=self.name, on_data=self._log.received if self._log else None)
         self._channel = channel
@@ -414,7 +416,12 @@ class DeviceSession:
         output = body[:-1] if body.endswith("\n") else body
         if output.endswith("]") and self.level == self._config_level:
             output = _CONTEXT_LINE.sub("", output)
+        output = await self.mask(output)
         return Reply(output, m, at_prompt, "" if at_prompt else m.group(0))
+
+    async def mask(self, text: str) -> str:
+        """``text`` from this device with its secrets masked (unless ``mask_secrets`` is off)."""
+        return await self._redactor.aredact(text) if self.mask_secrets else text
 
     # --- internals for modes/config -----------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import time
 from pathlib import Path
@@ -27,7 +28,9 @@ class SessionLog:
     def __init__(self, path: str | Path, redactor: Redactor) -> None:
         self.path = Path(path).expanduser()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh: TextIO | None = self.path.open("a", encoding="utf-8")
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        # Line-buffered: each complete line is on disk while the session is open.
+        self._fh: TextIO | None = open(fd, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
         self._redactor = redactor
         self._partial = ""
         self._in_key = False

@@ -9,6 +9,7 @@ one per store thread.
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import time
@@ -70,6 +71,8 @@ def create_engine(url: str, *, threads: int) -> tuple[Engine, Dialect]:
             raise ConfigurationError(f"directory {path.parent} for the SQLite database is missing")
         if path.is_dir():
             raise ConfigurationError(f"{path} is a directory, not a SQLite database file")
+        if not path.exists():  # created owner-only; SQLite gives -wal/-shm the same mode
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
         engine = sa.create_engine(
             driver_url.set(database=str(path)),
             connect_args={"check_same_thread": False, "timeout": 30.0},
