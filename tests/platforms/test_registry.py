@@ -297,3 +297,27 @@ def test_broken_environment_file_is_reported_on_access(
         get_platform("cisco_ios")
     path.write_text("name: env_bad\nextends: cisco_ios\n", encoding="utf-8")
     assert get_platform("env_bad").name == "env_bad"
+
+
+def test_platform_file_candidate_fields(tmp_path: Path) -> None:
+    path = tmp_path / "junos_like.yaml"
+    path.write_text(
+        "name: junos_like\n"
+        "extends: juniper_junos\n"
+        "levels:\n"
+        "  - {name: exec, prompt: '^(?P<host>[\\w.@-]+)>[ \\t]*\\Z'}\n"
+        "  - name: config\n"
+        "    prompt: '^(?P<host>[\\w.@-]+)#[ \\t]*\\Z'\n"
+        "    enter: configure private\n"
+        "    enter_fallback: [configure exclusive]\n"
+        "    exit: exit configuration-mode\n"
+        "commit: {commit: commit, rollback: rollback 0, diff: show | compare, top: top,"
+        " hostname_line: '^set system host-name (\\S+)$'}\n"
+        "context_lines: '\\n\\{master:0\\}\\Z'\n",
+        encoding="utf-8",
+    )
+    (spec,) = load_platform_file(path)
+    assert spec.levels[1].enter_fallback == ("configure exclusive",)
+    assert spec.commit is not None
+    assert (spec.commit.top, spec.commit.hostname_line) == ("top", r"^set system host-name (\S+)$")
+    assert compiled(spec).strip_context("up 3 days\n{master:0}") == "up 3 days"

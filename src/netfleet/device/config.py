@@ -25,6 +25,7 @@ from netfleet.core.errors import DeviceError
 from netfleet.core.models import CommandResult
 from netfleet.device import modes
 from netfleet.device.results import ConfigResult
+from netfleet.platforms import compiled
 
 if TYPE_CHECKING:
     from netfleet.device.device import Device
@@ -94,6 +95,8 @@ async def _finish_candidate(
 ) -> CommandResult | None:
     cspec = dev.platform.commit
     assert cspec is not None
+    if cspec.top:
+        await dev.send_command(cspec.top, timeout=timeout)
     diff = await dev.send_command(cspec.diff, timeout=timeout)
     result.diff = diff.output
     if failed is not None or result.dry_run:
@@ -107,13 +110,37 @@ async def _finish_candidate(
         if not check.ok:
             result.results.append(await dev.send_command(cspec.rollback, timeout=timeout))
             return check
-    done = await dev.send_command(cspec.commit, timeout=timeout)
+    done = await _commit(dev, cspec.commit, result.lines, timeout)
     result.results.append(done)
     if not done.ok:
         result.results.append(await dev.send_command(cspec.rollback, timeout=timeout))
         return done
     result.committed = True
     return None
+
+
+async def _commit(dev: Device, command: str, lines: list[str], timeout: float) -> CommandResult:
+    """``commit``; when ``lines`` rename the device, its prompt changes here: follow it."""
+    rename = dev.compiled.hostname_line
+    names = [m.group(1) for m in map(rename.match, lines) if m] if rename else []
+    if not names:
+        return await dev.send_command(command, timeout=timeout)
+    unpinned = compiled(dev.platform)
+    done = await dev.send_command(command, timeout=timeout, expect=unpinned.any_prompt.pattern)
+    if dev.prompt_matched_last:
+        return done  # the old prompt: the commit failed (or did not rename)
+    m = unpinned.any_prompt.search(dev.last_question)
+    level, host = modes.level_of(unpinned, m) if m else ("", "")
+    if m is None or not re.search(rf"(?:\A|[@:]){re.escape(names[-1])}(?:\Z|:)", host):
+        dev._dirty = True  # out of step: never reuse this session
+        raise DeviceError(
+            f"{command!r}: expected a prompt with hostname {names[-1]!r}, saw "
+            f"{dev.last_question.strip()!r}",
+            device=dev.name,
+        )
+    dev.relearn_prompt_pattern(host)
+    dev.level, dev.prompt = level, m.group(0).strip()
+    return done
 
 
 def _finish(result: ConfigResult, failed: CommandResult | None, t0: float) -> None:

@@ -10,6 +10,7 @@ from netfleet.core.errors import ConnectionLost, DeviceError, PrivilegeError, Va
 from netfleet.core.models import CommandResult
 from netfleet.device.results import NOT_RUN
 from netfleet.platforms import CompiledPlatform, PlatformSpec
+from netfleet.platforms.spec import PrivilegeLevel
 
 if TYPE_CHECKING:
     from netfleet.device.device import Device
@@ -71,7 +72,7 @@ async def _enter(dev: Device, index: int, timeout: float) -> None:
     if password is None or dev.prompt_matched_last:
         error = dev.compiled.find_error(output)
         if error is not None and dev.level != level.name:
-            raise PrivilegeError(f"{level.enter!r} refused: {error}", device=dev.name)
+            await _enter_fallback(dev, level, f"{level.enter!r} refused: {error}", timeout)
         return
     secret = dev.enable_secret
     if not secret:
@@ -90,6 +91,18 @@ async def _enter(dev: Device, index: int, timeout: float) -> None:
     if dev.level != level.name:
         message = dev.compiled.find_error(text) or text.strip() or "refused"
         raise PrivilegeError(f"{level.enter!r}: {message}", device=dev.name)
+
+
+async def _enter_fallback(dev: Device, level: PrivilegeLevel, refused: str, timeout: float) -> None:
+    """Try ``level.enter_fallback`` in order after ``level.enter`` was refused."""
+    reasons = [refused]
+    for command in level.enter_fallback:
+        output, _ = await dev._run(command, timeout)
+        if dev.level == level.name:
+            return
+        error = dev.compiled.find_error(output) or output.strip() or "no change of prompt"
+        reasons.append(f"{command!r} refused: {error}")
+    raise PrivilegeError("; ".join(reasons), device=dev.name)
 
 
 async def _answer_until_prompt(

@@ -322,7 +322,7 @@ class DeviceSession:
             output = output[:-1]
         if output.endswith("]") and self.level == self._config_level:
             output = _CONTEXT_LINE.sub("", output)
-        return output, m
+        return self._compiled.strip_context(output), m
 
     # --- internals for modes/config -----------------------------------------------
 

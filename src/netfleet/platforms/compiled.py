@@ -57,6 +57,10 @@ class CompiledPlatform:
     save_confirm: tuple[tuple[re.Pattern[str], str], ...]
     banner: tuple[re.Pattern[str], ...]
     version: tuple[re.Pattern[str], ...]
+    context: re.Pattern[str] | None = None
+    """``spec.context_lines``: cut from the end of every output."""
+    hostname_line: re.Pattern[str] | None = None
+    """``spec.commit.hostname_line``: a config line that renames the device at commit."""
     host: str | None = None
     """The hostname the prompts are pinned to, if any."""
     _pinned: dict[str, CompiledPlatform] = field(default_factory=dict, repr=False, compare=False)
@@ -98,6 +102,10 @@ class CompiledPlatform:
             return None
         line_start = output.rfind("\n", 0, m.start()) + 1
         return output[line_start:].strip()
+
+    def strip_context(self, output: str) -> str:
+        """``output`` without the trailing context lines (``{master:0}``, ``[edit]``)."""
+        return output if self.context is None else self.context.sub("", output, count=1)
 
     def pinned(self, host: str) -> CompiledPlatform:
         """This platform with every prompt's ``(?P<host>...)`` group fixed to ``host``."""
@@ -245,6 +253,12 @@ def _compile(spec: PlatformSpec, host: str | None) -> CompiledPlatform:
         ),
         version=tuple(
             _regex(f"version_patterns[{i}]", p) for i, p in enumerate(spec.version_patterns)
+        ),
+        context=_regex("context_lines", spec.context_lines) if spec.context_lines else None,
+        hostname_line=(
+            _regex("commit.hostname_line", spec.commit.hostname_line)
+            if spec.commit is not None and spec.commit.hostname_line
+            else None
         ),
         host=host,
     )

@@ -44,6 +44,7 @@ class LevelModel(_Model):
     enter: str | None = None
     exit: str | None = None
     password_prompt: str | None = None
+    enter_fallback: list[str] = []
     exit_confirm: list[ConfirmModel] = []
     host_max_len: int = Field(default=0, ge=0)
 
@@ -53,6 +54,8 @@ class CommitModel(_Model):
     check: str | None = None
     rollback: str
     diff: str
+    top: str | None = None
+    hostname_line: str | None = None
 
 
 class PlatformModel(_Model):
@@ -79,6 +82,7 @@ class PlatformModel(_Model):
     alive_command: str | None = None
     terminator: str | None = None
     ansi: bool | None = None
+    context_lines: str | None = None
     extra: dict[str, str] | None = None
 
 
@@ -189,6 +193,7 @@ def _given(model: PlatformModel) -> dict[str, Any]:
                     enter=lv.enter,
                     exit=lv.exit,
                     password_prompt=lv.password_prompt,
+                    enter_fallback=tuple(lv.enter_fallback),
                     exit_confirm=tuple((c.pattern, c.answer) for c in lv.exit_confirm),
                     host_max_len=lv.host_max_len,
                 )
@@ -202,7 +207,12 @@ def _given(model: PlatformModel) -> dict[str, Any]:
             value = dict(value)
         elif isinstance(value, list):
             value = tuple(value)
-        if value is None and name not in ("pager_prompt", "save_command", "commit"):
+        if value is None and name not in (
+            "pager_prompt",
+            "save_command",
+            "commit",
+            "context_lines",
+        ):
             continue  # an explicit null means "keep the default / inherited value"
         out[name] = value
     return out

@@ -24,6 +24,9 @@ class PrivilegeLevel:
     """Command that enters this level from the level below (``enable``, ``configure terminal``)."""
     exit: str | None = None
     """Command that leaves this level to the level below (``disable``, ``end``)."""
+    enter_fallback: tuple[str, ...] = ()
+    """Commands tried in order when the device refuses ``enter`` with an error and stays
+    where it was (Junos: ``configure exclusive`` where ``configure private`` is refused)."""
     password_prompt: str | None = None
     """Regex of a password prompt that ``enter`` may print (``enable``)."""
     exit_confirm: tuple[tuple[str, str], ...] = ()
@@ -44,6 +47,12 @@ class CommitSpec:
     """Discard the uncommitted candidate (``rollback 0`` / ``abort``-style)."""
     diff: str
     """Show the candidate's difference to the running config (``show | compare``)."""
+    top: str | None = None
+    """Command that returns to the top of the hierarchy before the diff and the commit
+    (Junos ``top``: ``show | compare`` shows only the current level)."""
+    hostname_line: str | None = None
+    """Regex of a config line that renames the device; group 1 is the new hostname. The
+    prompt changes at ``commit`` and is re-learned there."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,4 +89,7 @@ class PlatformSpec:
     terminator: str = "\n"
     ansi: bool = False
     """The platform emits ANSI escapes that must be stripped."""
+    context_lines: str | None = None
+    """Regex (ending in ``\\Z``) of the lines a device prints between a command's output
+    and its prompt that are not output (Junos ``{master:0}``, ``[edit]``); cut from outputs."""
     extra: dict[str, str] = field(default_factory=dict)
