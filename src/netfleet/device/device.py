@@ -187,8 +187,13 @@ class Device(DeviceSession):
         started_at = time.time()
         t0 = time.perf_counter()
         expect_re = re.compile(expect, re.MULTILINE) if expect else None
-        output, _ = await self._run(command, timeout or self.command_timeout, expect=expect_re)
+        sent = command if expect_re is not None else self._pinned.frame(command)
+        output, _ = await self._run(sent, timeout or self.command_timeout, expect=expect_re)
+        output, status = self._pinned.unframe(output) if sent != command else (output, None)
         error = self._pinned.find_error(output)
+        if error is None and status:
+            last = output.rstrip().rpartition("\n")[2].strip()
+            error = f"exit status {status}" + (f": {last}" if last else "")
         result = CommandResult(
             command=command,
             output=output,

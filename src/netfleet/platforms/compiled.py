@@ -60,6 +60,8 @@ class CompiledPlatform:
     context: re.Pattern[str] | None = None
     """``spec.context_lines``: cut from the end of every output."""
     hostname_line: re.Pattern[str] | None = None
+    status: re.Pattern[str] | None = None
+    """``spec.status_pattern``: the exit-status line ``status_command`` prints."""
     """``spec.commit.hostname_line``: a config line that renames the device at commit."""
     host: str | None = None
     """The hostname the prompts are pinned to, if any."""
@@ -106,6 +108,25 @@ class CompiledPlatform:
     def strip_context(self, output: str) -> str:
         """``output`` without the trailing context lines (``{master:0}``, ``[edit]``)."""
         return output if self.context is None else self.context.sub("", output, count=1)
+
+    def frame(self, command: str) -> str:
+        """``command`` followed by the platform's exit-status command, if it has one."""
+        extra = self.spec.status_command
+        if not extra or self.status is None or not command.strip():
+            return command
+        stripped = command.rstrip()
+        joiner = " " if stripped.endswith((";", "&")) and not stripped.endswith("&&") else "; "
+        return f"{stripped}{joiner}{extra}"
+
+    def unframe(self, output: str) -> tuple[str, int | None]:
+        """``output`` without the exit-status line, and the status (None if not printed)."""
+        if self.status is None:
+            return output, None
+        m = self.status.search(output)
+        if m is None:
+            return output, None
+        text = output[: m.start()]
+        return (text[:-1] if text.endswith("\n") else text), int(m.group(1))
 
     def pinned(self, host: str) -> CompiledPlatform:
         """This platform with every prompt's ``(?P<host>...)`` group fixed to ``host``."""
@@ -260,6 +281,7 @@ def _compile(spec: PlatformSpec, host: str | None) -> CompiledPlatform:
             if spec.commit is not None and spec.commit.hostname_line
             else None
         ),
+        status=_regex("status_pattern", spec.status_pattern) if spec.status_pattern else None,
         host=host,
     )
 

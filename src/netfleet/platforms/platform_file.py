@@ -83,6 +83,8 @@ class PlatformModel(_Model):
     terminator: str | None = None
     ansi: bool | None = None
     context_lines: str | None = None
+    status_command: str | None = None
+    status_pattern: str | None = None
     extra: dict[str, str] | None = None
 
 
@@ -212,6 +214,7 @@ def _given(model: PlatformModel) -> dict[str, Any]:
             "save_command",
             "commit",
             "context_lines",
+            "status_pattern",
         ):
             continue  # an explicit null means "keep the default / inherited value"
         out[name] = value

@@ -89,6 +89,12 @@ class PlatformSpec:
     terminator: str = "\n"
     ansi: bool = False
     """The platform emits ANSI escapes that must be stripped."""
+    status_command: str = ""
+    """A shell command run after each command on the same line (``cmd; status_command``)
+    that prints the command's exit status (Linux: ``printf ... "$?"``); "" = none."""
+    status_pattern: str | None = None
+    """Regex (ending in ``\\Z``) of what ``status_command`` prints; group 1 is the status.
+    It is cut from the output; a non-zero status fails the command, output kept."""
     context_lines: str | None = None
     """Regex (ending in ``\\Z``) of the lines a device prints between a command's output
     and its prompt that are not output (Junos ``{master:0}``, ``[edit]``); cut from outputs."""
