@@ -321,3 +321,27 @@ def test_platform_file_candidate_fields(tmp_path: Path) -> None:
     assert spec.commit is not None
     assert (spec.commit.top, spec.commit.hostname_line) == ("top", r"^set system host-name (\S+)$")
     assert compiled(spec).strip_context("up 3 days\n{master:0}") == "up 3 days"
+
+
+def test_shipped_contrib_platform_files_load_and_unknown_names_are_clear() -> None:
+    from netfleet.platforms import contrib
+
+    assert contrib.available() == ["fake_switches", "fakenos"]
+    for name in contrib.available():
+        assert load_platform_file(contrib.path(name))
+    fsw = compiled("fake_switches_ios").spec
+    assert fsw.levels[-1].exit == "exit"
+    assert fsw.levels[-1].exit_repeat == 8
+    with pytest.raises(PlatformFileError, match="no shipped platform file 'nope'; available:"):
+        contrib.path("nope")
+
+
+def test_exit_repeat_must_be_positive(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "name: bad_repeat\nextends: cisco_ios\nlevels:\n"
+        "  - {name: exec, prompt: '^(?P<host>\\w+)>\\Z', exit_repeat: 0}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(PlatformFileError, match=r"levels\[0\]\.exit_repeat"):
+        load_platform_file(path)

@@ -118,6 +118,15 @@ async def _answer_until_prompt(
 
 
 async def _leave(dev: Device, index: int, timeout: float) -> None:
+    """Send the level's ``exit`` (up to ``exit_repeat`` times, one per sub-mode)."""
+    level = dev.platform.levels[index]
+    for _ in range(level.exit_repeat):
+        await _leave_once(dev, index, timeout)
+        if dev.level != level.name:
+            return
+
+
+async def _leave_once(dev: Device, index: int, timeout: float) -> None:
     level = dev.platform.levels[index]
     if level.exit is None:
         raise PrivilegeError(f"the {level.name} level cannot be left", device=dev.name)

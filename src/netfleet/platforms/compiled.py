@@ -165,6 +165,8 @@ def validate_structure(spec: PlatformSpec) -> None:
     for i, level in enumerate(spec.levels):
         if level.host_max_len < 0:
             raise SpecError(f"levels[{i}].host_max_len", "must be 0 (no limit) or positive")
+        if level.exit_repeat < 1:
+            raise SpecError(f"levels[{i}].exit_repeat", "must be at least 1")
     for field_name in ("default_level", "config_level"):
         value = getattr(spec, field_name)
         if value not in names:

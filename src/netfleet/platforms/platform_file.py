@@ -45,6 +45,7 @@ class LevelModel(_Model):
     exit: str | None = None
     password_prompt: str | None = None
     enter_fallback: list[str] = []
+    exit_repeat: int = Field(default=1, ge=1, le=32)
     exit_confirm: list[ConfirmModel] = []
     host_max_len: int = Field(default=0, ge=0)
 
@@ -196,6 +197,7 @@ def _given(model: PlatformModel) -> dict[str, Any]:
                     exit=lv.exit,
                     password_prompt=lv.password_prompt,
                     enter_fallback=tuple(lv.enter_fallback),
+                    exit_repeat=lv.exit_repeat,
                     exit_confirm=tuple((c.pattern, c.answer) for c in lv.exit_confirm),
                     host_max_len=lv.host_max_len,
                 )

@@ -29,6 +29,9 @@ class PrivilegeLevel:
     where it was (Junos: ``configure exclusive`` where ``configure private`` is refused)."""
     password_prompt: str | None = None
     """Regex of a password prompt that ``enter`` may print (``enable``)."""
+    exit_repeat: int = 1
+    """How many times ``exit`` may be sent while the prompt stays at this level: CLIs
+    without ``end`` leave each sub-mode (``(config-if)``) with one ``exit``; 1 = once."""
     exit_confirm: tuple[tuple[str, str], ...] = ()
     """(regex, answer) pairs for questions ``exit`` may ask, e.g. uncommitted changes on
     Junos/IOS-XR. Answers are sent as-is (they include their own newline)."""
