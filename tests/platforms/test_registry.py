@@ -16,6 +16,7 @@ from netfleet.platforms import (
     PrivilegeLevel,
     compiled,
     detect_platform,
+    find_platform,
     get_platform,
     known_platforms,
     load_platform_file,
@@ -345,3 +346,25 @@ def test_exit_repeat_must_be_positive(tmp_path: Path) -> None:
     )
     with pytest.raises(PlatformFileError, match=r"levels\[0\]\.exit_repeat"):
         load_platform_file(path)
+
+
+@pytest.mark.parametrize(
+    ("alias", "name"),
+    [
+        ("cisco.ios.ios", "cisco_ios"),
+        ("junipernetworks.junos.junos", "juniper_junos"),
+        ("arista.eos.eos", "arista_eos"),
+        ("cisco.nxos.nxos", "cisco_nxos"),
+        ("cisco.iosxr.iosxr", "cisco_xr"),
+        ("cisco.asa.asa", "cisco_asa"),
+        ("junos", "juniper_junos"),
+    ],
+)
+def test_ansible_network_os_names_are_aliases(alias: str, name: str) -> None:
+    assert get_platform(alias).name == name
+    assert find_platform(alias) is get_platform(name)
+
+
+def test_unknown_alias_like_name_is_still_unknown() -> None:
+    with pytest.raises(UnknownPlatform, match="unknown platform 'cisco.foo.foo'"):
+        get_platform("cisco.foo.foo")
