@@ -366,5 +366,5 @@ def test_ansible_network_os_names_are_aliases(alias: str, name: str) -> None:
 
 
 def test_unknown_alias_like_name_is_still_unknown() -> None:
-    with pytest.raises(UnknownPlatform, match="unknown platform 'cisco.foo.foo'"):
+    with pytest.raises(UnknownPlatform, match=r"unknown platform 'cisco\.foo\.foo'"):
         get_platform("cisco.foo.foo")
