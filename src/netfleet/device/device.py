@@ -79,6 +79,7 @@ class Device(DeviceSession):
         session_log: str | Path | None = None,
         skip_on_open: bool = False,
         auto_reconnect: bool = True,
+        ssh_config: str | Path | None = "~/.ssh/config",
     ) -> None:
         label = name or f"{host}:{port}"
         try:
@@ -120,6 +121,7 @@ class Device(DeviceSession):
             legacy_algorithms=legacy_algorithms,
             keepalive_seconds=keepalive_seconds,
             jump_host=jump_host,
+            ssh_config=Path(ssh_config) if ssh_config else None,
         )
         super().__init__(
             platform_spec,
@@ -162,6 +164,7 @@ class Device(DeviceSession):
             "legacy_algorithms": spec.legacy_algorithms,
             "keepalive_seconds": settings.keepalive_seconds,
             "session_log": log,
+            "ssh_config": settings.ssh_config,
         }
         params.update(kwargs)
         dev = cls(spec.host, **params)
