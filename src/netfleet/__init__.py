@@ -1,7 +1,8 @@
 """netfleet: run CLI commands and configuration on fleets of network devices over SSH.
 
-``from netfleet import Netfleet`` is the Python API (loaded on first use, so
-``import netfleet`` stays cheap for the CLI).
+``from netfleet import Netfleet`` is the Python API; ``Device`` (async) and ``SyncDevice``
+drive one device directly. All are loaded on first use, so ``import netfleet`` stays
+cheap for the CLI.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 if TYPE_CHECKING:
     from netfleet.client import Netfleet
+    from netfleet.device import Device, SyncDevice
 
-__all__ = ["Netfleet", "__version__"]
+__all__ = ["Device", "Netfleet", "SyncDevice", "__version__"]
 
 
 def __getattr__(name: str) -> Any:
@@ -25,4 +27,8 @@ def __getattr__(name: str) -> Any:
         from netfleet.client import Netfleet
 
         return Netfleet
+    if name in ("Device", "SyncDevice"):
+        from netfleet import device
+
+        return getattr(device, name)
     raise AttributeError(f"module 'netfleet' has no attribute {name!r}")

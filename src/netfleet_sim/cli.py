@@ -50,6 +50,16 @@ def build_parser() -> argparse.ArgumentParser:
     add("--jitter-ms", type=float, default=0.0, help="extra random latency 0..J")
     add("--control-port", type=int, help="HTTP control interface port on 127.0.0.1 (0 = any)")
     add("--state-dir", type=Path, help="keep host keys and device states here")
+    add(
+        "--host-key-dir",
+        type=Path,
+        help="keep host keys here (default: the state dir, else ~/.cache/netfleet-sim)",
+    )
+    add(
+        "--ephemeral-host-keys",
+        action="store_true",
+        help="new host keys on every start (clients pinning keys will see them change)",
+    )
     add("--username", default="admin")
     add("--password", default="admin")
     add("--enable-secret", default="enable")
@@ -114,6 +124,8 @@ def simulator_from_args(args: argparse.Namespace) -> Simulator:
         faults=faults,
         state_dir=args.state_dir,
         control_port=args.control_port,
+        host_key_dir=args.host_key_dir,
+        ephemeral_host_keys=args.ephemeral_host_keys,
     )
 
 

@@ -33,7 +33,7 @@ from netfleet_sim.contract import PlatformSim
 from netfleet_sim.device import DeviceStats, Settings, SimDevice
 from netfleet_sim.errors import SimulatorError
 from netfleet_sim.faults import Faults, apply_fault_changes
-from netfleet_sim.hostkeys import host_keys
+from netfleet_sim.hostkeys import default_key_dir, host_keys
 from netfleet_sim.inventory import inventory_entries, write_inventory
 from netfleet_sim.persist import load_state, prepare_state_dir, save_dirty
 from netfleet_sim.server import (
@@ -129,6 +129,8 @@ class Simulator:
         state_dir: str | Path | None = None,
         control_port: int | None = None,
         registry: Mapping[str, PlatformSim] | None = None,
+        host_key_dir: str | Path | None = None,
+        ephemeral_host_keys: bool = False,
     ) -> None:
         self._registry = dict(registry) if registry is not None else dict(builtin_platforms())
         self._platforms = list(platforms) if platforms else list(ALL_PLATFORMS)
@@ -138,6 +140,14 @@ class Simulator:
         self._config_size = config_size
         self._legacy = legacy_algorithms
         self._state_dir = Path(state_dir) if state_dir is not None else None
+        self._host_key_dir: Path | None = None
+        """Host keys are kept here and reused across restarts (None: ephemeral keys)."""
+        if not ephemeral_host_keys:
+            self._host_key_dir = (
+                Path(host_key_dir)
+                if host_key_dir is not None
+                else self._state_dir or default_key_dir()
+            )
         self._control_port = control_port
         self._initial_faults = dict(faults or {})
         self.settings = Settings(
@@ -216,7 +226,7 @@ class Simulator:
         raise_fd_limit(self._count + 256)
         if self._state_dir is not None:
             prepare_state_dir(self._state_dir)
-        keys = host_keys(self._state_dir)
+        keys = host_keys(self._host_key_dir)
         self._create_devices()
         options = self._options(keys)
         sockets = self._bind_all()

@@ -284,6 +284,10 @@ async def _run(
         with contextlib.suppress(OSError, asyncssh.Error):
             stdout.write(f"\r\n% simulator error: {type(exc).__name__}: {exc}\r\n")
         conn.close()
+    finally:
+        ended = getattr(session._engine, "session_ended", None)
+        if callable(ended):
+            ended()  # e.g. Junos discards a private candidate and releases its lock
 
 
 def start_session(

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.cli import test_serve as test_svc_serve
-from tests.support.api import SIM_ENABLE, SIM_PASSWORD, wait_finished
-from tests.cli.test_serve import PRESET, Served, _env, start
 
 from netfleet_sim import Simulator
+from tests.cli import test_serve as test_svc_serve
+from tests.cli.test_serve import PRESET, Served, _env, start
+from tests.support.api import SIM_ENABLE, SIM_PASSWORD, wait_finished
 
 ATTACK_PATH = "/x" + "%0A" * 20_000
 

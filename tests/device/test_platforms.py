@@ -181,7 +181,7 @@ async def test_linux_shell_prompt_and_errors(make_device: MakeDevice) -> None:
         make_device(sim.devices[0]) as dev,
     ):
         assert dev.level == "exec"
-        assert "@" in dev.hostname
+        assert dev.hostname == sim.devices[0].name  # the host part of admin@host:~$
         missing = await dev.send_command("nf-no-such-command")
         assert not missing.ok
         assert "command not found" in (missing.error or "")

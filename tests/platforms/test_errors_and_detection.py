@@ -93,6 +93,11 @@ ERRORS: dict[str, list[tuple[str, str]]] = {
             "error: configuration check-out failed\n",
             "error: configuration check-out failed",
         ),
+        (
+            "sh\n   ^\n'sh' is ambiguous.\nPossible completions:\n"
+            "  show   Show system information\n",
+            "'sh' is ambiguous.\nPossible completions:\n  show   Show system information",
+        ),
     ],
     "linux": [
         ("shwo version\nbash: shwo: command not found\n", "bash: shwo: command not found"),
@@ -230,6 +235,12 @@ Model: vmx
 Junos: 21.4R3.15
 JUNOS OS Kernel 64-bit  [20220620.7e2b0bf_builder_stable_12_214]
 """
+JUNOS_EX_VERSION = (
+    "\nfpc0:\n" + "-" * 76 + "\nHostname: sw1\nModel: ex2200-24t-4g\n"
+    "JUNOS EX  Software Suite [12.3R12.4]\nJUNOS FIPS mode utilities [12.3R12.4]\n"
+    "JUNOS Online Documentation [12.3R12.4]\nJUNOS Web Management [12.3R12.4]\n"
+)
+"""An older EX switch: no ``Junos:`` line, no ``JUNOS Base OS``."""
 LINUX_UNAME = (
     "Linux web1 5.15.0-91-generic #101-Ubuntu SMP Tue Nov 14 13:30:08 UTC 2023 "
     "x86_64 x86_64 x86_64 GNU/Linux\n"
@@ -247,6 +258,7 @@ LINUX_UNAME = (
         (ASA_VERSION, "cisco_asa"),
         (EOS_VERSION, "arista_eos"),
         (JUNOS_VERSION, "juniper_junos"),
+        (JUNOS_EX_VERSION, "juniper_junos"),
         (LINUX_UNAME, "linux"),
     ],
 )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from netfleet.core.errors import DeviceError, ParseError, TemplateNotFound
+from netfleet.core.errors import ConfigurationError, DeviceError, ParseError, TemplateNotFound
 from netfleet.platforms.parsing import has_template, parse_textfsm, textfsm_platform_for
 
 IOS_SHOW_VERSION = """\
@@ -257,3 +259,38 @@ def test_platform_mapping() -> None:
     assert textfsm_platform_for("cisco_xe") == "cisco_ios"
     assert textfsm_platform_for("juniper_junos") == "juniper_junos"
     assert textfsm_platform_for("hp_comware") == "hp_comware"
+
+
+def test_custom_textfsm_dir_is_searched_before_ntc_templates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "index").write_text(
+        "Template, Hostname, Platform, Command\n\n"
+        "nf_ios_show_version.textfsm, .*, cisco_ios, sh[[ow]] ver[[sion]]\n"
+        "nf_ios_show_widgets.textfsm, .*, cisco_ios, sh[[ow]] widg[[ets]]\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "nf_ios_show_version.textfsm").write_text(
+        "Value UPTIME (.+)\n\nStart\n  ^\\S+ uptime is ${UPTIME}\n", encoding="utf-8"
+    )
+    (tmp_path / "nf_ios_show_widgets.textfsm").write_text(
+        "Value NAME (\\S+)\n\nStart\n  ^widget ${NAME} -> Record\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("NETFLEET_TEXTFSM_DIR", str(tmp_path))
+    version = "R1 uptime is 1 week, 2 days\nCisco IOS Software, C2960 Software\n"
+    assert parse_textfsm("cisco_ios", "show version", version) == [{"uptime": "1 week, 2 days"}]
+    assert parse_textfsm("cisco_ios", "sh widg", "widget a\nwidget b\n") == [
+        {"name": "a"},
+        {"name": "b"},
+    ]
+    assert has_template("cisco_ios", "show ip interface brief")  # ntc-templates still used
+    monkeypatch.delenv("NETFLEET_TEXTFSM_DIR")
+    assert not has_template("cisco_ios", "show widgets")
+
+
+def test_custom_textfsm_dir_without_index_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NETFLEET_TEXTFSM_DIR", str(tmp_path))
+    with pytest.raises(ConfigurationError, match=r"NETFLEET_TEXTFSM_DIR=.*: no 'index' file"):
+        parse_textfsm("cisco_ios", "show version", "x\n")

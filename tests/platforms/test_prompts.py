@@ -66,13 +66,18 @@ PROMPTS: dict[str, list[tuple[str, str, str]]] = {
         ("\n[edit interfaces ge-0/0/0]\nadmin@vmx1# ", "config", "admin@vmx1"),
     ],
     "linux": [
-        ("ops@web1:~$ ", "exec", "ops@web1"),
-        ("ops@web1:/var/log$ ", "exec", "ops@web1"),
-        ("[ops@db-2 ~]$ ", "exec", "ops@db-2"),
+        ("ops@web1:~$ ", "exec", "web1"),
+        ("ops@web1:/var/log$ ", "exec", "web1"),
+        ("[ops@db-2 ~]$ ", "exec", "db-2"),
         ("$ ", "exec", ""),
-        ("root@web1:~# ", "privileged", "root@web1"),
-        ("[root@db-2 etc]# ", "privileged", "root@db-2"),
+        ("bash-5.1$ ", "exec", "bash-5.1"),
+        ("web1:~$ ", "exec", "web1"),
+        ("(venv) ops@web1:~/src$ ", "exec", "web1"),
+        ("(base) [ops@db-2 ~]$ ", "exec", "db-2"),
+        ("root@web1:~# ", "privileged", "web1"),
+        ("[root@db-2 etc]# ", "privileged", "db-2"),
         ("# ", "privileged", ""),
+        ("bash-5.1# ", "privileged", "bash-5.1"),
     ],
 }
 PROMPTS["cisco_xe"] = PROMPTS["cisco_ios"]
@@ -159,7 +164,8 @@ def test_prompts_distinguish_platform_shapes() -> None:
         ("cisco_ios", "R1", "R1(config-if)#", "R10(config-if)#"),
         ("cisco_xr", "RP/0/RP0/CPU0:R1", "RP/0/RP0/CPU0:R1#", "RP/0/RP1/CPU0:R1#"),
         ("juniper_junos", "admin@vmx1", "admin@vmx1# ", "admin@vmx2# "),
-        ("linux", "ops@web1", "ops@web1:~$ ", "ops@web2:~$ "),
+        ("linux", "web1", "ops@web1:~$ ", "ops@web2:~$ "),
+        ("linux", "bash-5.1", "bash-5.1$ ", "bash-5.2$ "),
     ],
 )
 def test_pinned_prompt_matches_only_the_learned_host(
@@ -172,6 +178,14 @@ def test_pinned_prompt_matches_only_the_learned_host(
     assert pinned.match_prompt(other) is None
     assert compiled(name).match_prompt(other) is not None
     assert pinned is compiled(name).pinned(host)  # cached
+
+
+@pytest.mark.parametrize("host", ["web1", "bash-5.1"])
+def test_pinned_linux_prompt_needs_the_host_and_keeps_it_under_sudo(host: str) -> None:
+    pinned = compiled("linux").pinned(host)
+    for line in ("#", "$", "# ", "$ ", "\n#", "(venv) $ "):
+        assert pinned.match_prompt(line) is None, line
+    assert pinned.match_prompt("(venv) ops@web1:~$ " if host == "web1" else "bash-5.1# ")
 
 
 def test_pinned_ios_config_prompt_allows_the_abbreviated_hostname() -> None:

@@ -16,6 +16,7 @@ from netfleet.platforms import (
     PrivilegeLevel,
     compiled,
     detect_platform,
+    find_platform,
     get_platform,
     known_platforms,
     load_platform_file,
@@ -297,3 +298,73 @@ def test_broken_environment_file_is_reported_on_access(
         get_platform("cisco_ios")
     path.write_text("name: env_bad\nextends: cisco_ios\n", encoding="utf-8")
     assert get_platform("env_bad").name == "env_bad"
+
+
+def test_platform_file_candidate_fields(tmp_path: Path) -> None:
+    path = tmp_path / "junos_like.yaml"
+    path.write_text(
+        "name: junos_like\n"
+        "extends: juniper_junos\n"
+        "levels:\n"
+        "  - {name: exec, prompt: '^(?P<host>[\\w.@-]+)>[ \\t]*\\Z'}\n"
+        "  - name: config\n"
+        "    prompt: '^(?P<host>[\\w.@-]+)#[ \\t]*\\Z'\n"
+        "    enter: configure private\n"
+        "    enter_fallback: [configure exclusive]\n"
+        "    exit: exit configuration-mode\n"
+        "commit: {commit: commit, rollback: rollback 0, diff: show | compare, top: top,"
+        " hostname_line: '^set system host-name (\\S+)$'}\n"
+        "context_lines: '\\n\\{master:0\\}\\Z'\n",
+        encoding="utf-8",
+    )
+    (spec,) = load_platform_file(path)
+    assert spec.levels[1].enter_fallback == ("configure exclusive",)
+    assert spec.commit is not None
+    assert (spec.commit.top, spec.commit.hostname_line) == ("top", r"^set system host-name (\S+)$")
+    assert compiled(spec).strip_context("up 3 days\n{master:0}") == "up 3 days"
+
+
+def test_shipped_contrib_platform_files_load_and_unknown_names_are_clear() -> None:
+    from netfleet.platforms import contrib
+
+    assert contrib.available() == ["fake_switches", "fakenos"]
+    for name in contrib.available():
+        assert load_platform_file(contrib.path(name))
+    fsw = compiled("fake_switches_ios").spec
+    assert fsw.levels[-1].exit == "exit"
+    assert fsw.levels[-1].exit_repeat == 8
+    with pytest.raises(PlatformFileError, match="no shipped platform file 'nope'; available:"):
+        contrib.path("nope")
+
+
+def test_exit_repeat_must_be_positive(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "name: bad_repeat\nextends: cisco_ios\nlevels:\n"
+        "  - {name: exec, prompt: '^(?P<host>\\w+)>\\Z', exit_repeat: 0}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(PlatformFileError, match=r"levels\[0\]\.exit_repeat"):
+        load_platform_file(path)
+
+
+@pytest.mark.parametrize(
+    ("alias", "name"),
+    [
+        ("cisco.ios.ios", "cisco_ios"),
+        ("junipernetworks.junos.junos", "juniper_junos"),
+        ("arista.eos.eos", "arista_eos"),
+        ("cisco.nxos.nxos", "cisco_nxos"),
+        ("cisco.iosxr.iosxr", "cisco_xr"),
+        ("cisco.asa.asa", "cisco_asa"),
+        ("junos", "juniper_junos"),
+    ],
+)
+def test_ansible_network_os_names_are_aliases(alias: str, name: str) -> None:
+    assert get_platform(alias).name == name
+    assert find_platform(alias) is get_platform(name)
+
+
+def test_unknown_alias_like_name_is_still_unknown() -> None:
+    with pytest.raises(UnknownPlatform, match=r"unknown platform 'cisco\.foo\.foo'"):
+        get_platform("cisco.foo.foo")

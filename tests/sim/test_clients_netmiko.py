@@ -49,3 +49,31 @@ async def test_netmiko_show_and_config(case: ClientCase) -> None:
             assert case.readback_expect in readback
         assert device.stats.logins == 1
         assert case.show in device.stats.commands
+
+
+def _netmiko_junos_push(device: SimDevice) -> str:
+    conn = ConnectHandler(
+        device_type="juniper_junos",
+        host=device.host,
+        port=device.port,
+        username=device.username,
+        password=device.password,
+        conn_timeout=10,
+        allow_agent=False,
+        ssh_config_file=None,
+    )
+    try:
+        # netmiko's usual pattern: send_config_set leaves configuration mode (answering
+        # "Exit with uncommitted changes?"), then commit() enters it again and commits.
+        conn.send_config_set(["set snmp contact netmiko-shared"])
+        conn.commit()
+        conn.exit_config_mode()
+        return conn.send_command("show configuration snmp")
+    finally:
+        conn.disconnect()
+
+
+async def test_netmiko_junos_config_set_then_commit_uses_the_shared_candidate() -> None:
+    async with Simulator(devices=1, platforms=["juniper_junos"]) as sim:
+        shown = await asyncio.to_thread(_netmiko_junos_push, sim.devices[0])
+        assert "contact netmiko-shared;" in shown

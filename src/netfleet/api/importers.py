@@ -18,8 +18,8 @@ import yaml
 from netfleet.core.errors import InventoryError, ValidationError
 from netfleet.core.inventory import load_inventory, normalize_platform
 from netfleet.core.models import Credential, DeviceSpec
-from netfleet.store.records import ImportRow
 from netfleet.core.names import check_device_name
+from netfleet.store.records import ImportRow
 
 CSV_FIELDS = (
     "name", "host", "platform", "port", "credentials", "groups", "tags", "max_sessions",

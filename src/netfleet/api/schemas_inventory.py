@@ -7,8 +7,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from netfleet.core.models import Credential, DeviceSpec, JumpHost
-from netfleet.store.records import CredentialRecord, DeviceRecord, ImportReport
 from netfleet.core.names import NAME_PATTERN
+from netfleet.store.records import CredentialRecord, DeviceRecord, ImportReport
 
 Name = Field(
     min_length=1,

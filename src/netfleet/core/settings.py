@@ -77,6 +77,11 @@ class ConnectSettings(BaseModel):
     session_log_dir: Path | None = Field(
         None, description="Write a redacted transcript per session here; unset = off."
     )
+    ssh_config: Path | None = Field(
+        Path("~/.ssh/config"),
+        description="OpenSSH client config read for Hostname, Port, IdentityFile, ProxyJump "
+        "(as ssh does); empty = off.",
+    )
 
 
 class DatabaseSettings(BaseModel):

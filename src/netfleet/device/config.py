@@ -24,6 +24,7 @@ from netfleet.core.errors import DeviceError
 from netfleet.core.models import CommandResult
 from netfleet.device import modes
 from netfleet.device.results import ConfigResult
+from netfleet.platforms import compiled
 
 if TYPE_CHECKING:
     from netfleet.device.device import Device
@@ -54,7 +55,7 @@ async def push_config(
     try:
         await modes.goto(dev, spec.config_level)
         for step in _steps(dev, lines):
-            renamed = _HOSTNAME_RE.match(step[0]) if len(step) == 1 else None
+            renamed = (dev.compiled.hostname_line or _HOSTNAME_RE).match(step[0]) if len(step) == 1 else None
             if renamed is not None and cspec is not None:
                 new_host = renamed.group(1)  # shown once committed
             rename = renamed.group(1) if renamed is not None and cspec is None else None
@@ -106,6 +107,8 @@ async def _finish_candidate(
 ) -> CommandResult | None:
     cspec = dev.platform.commit
     assert cspec is not None
+    if cspec.top:
+        await dev.send_command(cspec.top, timeout=timeout)
     diff = await dev.send_command(cspec.diff, timeout=timeout)
     result.diff = diff.output
     if failed is not None or result.dry_run:

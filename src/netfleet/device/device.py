@@ -85,6 +85,7 @@ class Device(DeviceSession):
         skip_on_open: bool = False,
         auto_reconnect: bool = True,
         enable: bool = True,
+        ssh_config: str | Path | None = "~/.ssh/config",
     ) -> None:
         label = name or f"{host}:{port}"
         try:
@@ -126,6 +127,7 @@ class Device(DeviceSession):
             legacy_algorithms=legacy_algorithms,
             keepalive_seconds=keepalive_seconds,
             jump_host=jump_host,
+            ssh_config=Path(ssh_config) if ssh_config else None,
         )
         super().__init__(
             platform_spec,
@@ -171,6 +173,7 @@ class Device(DeviceSession):
             "legacy_algorithms": spec.legacy_algorithms,
             "keepalive_seconds": settings.keepalive_seconds,
             "session_log": log,
+            "ssh_config": settings.ssh_config,
         }
         params.update(kwargs)
         dev = cls(spec.host, **params)
@@ -218,9 +221,13 @@ class Device(DeviceSession):
         refuse to send unless the session is at that level."""
         started_at = time.time()
         t0 = time.perf_counter()
-        reply = await self.send(command, timeout=timeout, expect=expect, rename=rename, level=level)
-        output = reply.output
+        sent = command if expect is not None else self._pinned.frame(command)
+        reply = await self.send(sent, timeout=timeout, expect=expect, rename=rename, level=level)
+        output, status = self._pinned.unframe(reply.output) if sent != command else (reply.output, None)
         error = self._pinned.find_error(output)
+        if error is None and status:
+            last = output.rstrip().rpartition("\n")[2].strip()
+            error = f"exit status {status}" + (f": {last}" if last else "")
         result = CommandResult(
             command=command,
             output=output,

@@ -10,6 +10,7 @@ from netfleet.core.errors import ConnectionLost, DeviceError, PrivilegeError, Va
 from netfleet.core.models import CommandResult
 from netfleet.device.results import NOT_RUN
 from netfleet.platforms import CompiledPlatform, PlatformSpec
+from netfleet.platforms.spec import PrivilegeLevel
 
 if TYPE_CHECKING:
     from netfleet.device.device import Device
@@ -73,7 +74,7 @@ async def _enter(dev: DeviceSession, index: int, timeout: float) -> None:
     if reply.at_prompt or password is None:
         error = dev.compiled.find_error(reply.output)
         if error is not None and dev.level != level.name:
-            raise PrivilegeError(f"{level.enter!r} refused: {error}", device=dev.name)
+            await _enter_fallback(dev, level, f"{level.enter!r} refused: {error}", timeout)
         return
     secret = dev.enable_secret
     if secret is None:
@@ -94,6 +95,18 @@ async def _enter(dev: DeviceSession, index: int, timeout: float) -> None:
         raise PrivilegeError(f"{level.enter!r}: {message}", device=dev.name)
 
 
+async def _enter_fallback(dev: Device, level: PrivilegeLevel, refused: str, timeout: float) -> None:
+    """Try ``level.enter_fallback`` in order after ``level.enter`` was refused."""
+    reasons = [refused]
+    for command in level.enter_fallback:
+        output, _ = await dev._run(command, timeout)
+        if dev.level == level.name:
+            return
+        error = dev.compiled.find_error(output) or output.strip() or "no change of prompt"
+        reasons.append(f"{command!r} refused: {error}")
+    raise PrivilegeError("; ".join(reasons), device=dev.name)
+
+
 async def _answer_until_prompt(
     dev: DeviceSession, answer: str, question: re.Pattern[str], timeout: float
 ) -> None:
@@ -107,6 +120,15 @@ async def _answer_until_prompt(
 
 
 async def _leave(dev: DeviceSession, index: int, timeout: float) -> None:
+    """Send the level's ``exit`` (up to ``exit_repeat`` times, one per sub-mode)."""
+    level = dev.platform.levels[index]
+    for _ in range(level.exit_repeat):
+        await _leave_once(dev, index, timeout)
+        if dev.level != level.name:
+            return
+
+
+async def _leave_once(dev: DeviceSession, index: int, timeout: float) -> None:
     level = dev.platform.levels[index]
     if level.exit is None:
         raise PrivilegeError(f"the {level.name} level cannot be left", device=dev.name)

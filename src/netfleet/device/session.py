@@ -50,7 +50,6 @@ class Reply:
     question: str = ""
 
 
-_CONTEXT_LINE = re.compile(r"(?:\A|\n+)\[edit(?: [^\]\n]*)?\]\Z")
 """The candidate-config context line Junos prints above a configuration-mode prompt."""
 _PINNED: dict[tuple[int, str], CompiledPlatform] = {}
 _PINNED_MAX = 8192
@@ -69,10 +68,12 @@ def _pin(platform: CompiledPlatform, host: str) -> CompiledPlatform:
 
 def _renamed(learned: str, name: str) -> str:
     """The prompt's host part after a rename to ``name``: an IOS-XR node prefix
-    (``RP/0/RP0/CPU0:``) and an ASA context (``/ctx1``) stay as they were."""
+    (``RP/0/RP0/CPU0:``), a Junos user (``admin@``) and an ASA context (``/ctx1``) stay
+    as they were."""
     node, colon, rest = learned.rpartition(":")
+    user, at, rest = rest.rpartition("@")
     _, slash, context = rest.partition("/")
-    return f"{node}{colon}{name}{slash}{context}"
+    return f"{node}{colon}{user}{at}{name}{slash}{context}"
 
 
 class DeviceSession:
@@ -414,8 +415,7 @@ class DeviceSession:
         if not raw and not secret:
             self.commands_run += 1
         output = body[:-1] if body.endswith("\n") else body
-        if output.endswith("]") and self.level == self._config_level:
-            output = _CONTEXT_LINE.sub("", output)
+        output = self._compiled.strip_context(output)
         output = await self.mask(output)
         return Reply(output, m, at_prompt, "" if at_prompt else m.group(0))
 

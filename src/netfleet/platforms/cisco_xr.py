@@ -46,6 +46,7 @@ SPEC = PlatformSpec(
         check=None,  # XR has no "commit check"; a failed commit rolls itself back.
         rollback="clear",  # discards the target (uncommitted) configuration, stays in config
         diff="show commit changes diff",
+        hostname_line=r"^\s*hostname\s+(\S+)\s*$",
     ),
     version_patterns=(r"Cisco IOS XR Software",),
     textfsm_platform="cisco_xr",

@@ -57,6 +57,12 @@ class CompiledPlatform:
     save_confirm: tuple[tuple[re.Pattern[str], str], ...]
     banner: tuple[re.Pattern[str], ...]
     version: tuple[re.Pattern[str], ...]
+    context: re.Pattern[str] | None = None
+    """``spec.context_lines``: cut from the end of every output."""
+    hostname_line: re.Pattern[str] | None = None
+    status: re.Pattern[str] | None = None
+    """``spec.status_pattern``: the exit-status line ``status_command`` prints."""
+    """``spec.commit.hostname_line``: a config line that renames the device at commit."""
     host: str | None = None
     """The hostname the prompts are pinned to, if any."""
     multiline: tuple[tuple[re.Pattern[str], str], ...] = ()
@@ -107,6 +113,29 @@ class CompiledPlatform:
         line_start = output.rfind("\n", 0, m.start()) + 1
         return output[line_start:].strip()
 
+    def strip_context(self, output: str) -> str:
+        """``output`` without the trailing context lines (``{master:0}``, ``[edit]``)."""
+        return output if self.context is None else self.context.sub("", output, count=1)
+
+    def frame(self, command: str) -> str:
+        """``command`` followed by the platform's exit-status command, if it has one."""
+        extra = self.spec.status_command
+        if not extra or self.status is None or not command.strip():
+            return command
+        stripped = command.rstrip()
+        joiner = " " if stripped.endswith((";", "&")) and not stripped.endswith("&&") else "; "
+        return f"{stripped}{joiner}{extra}"
+
+    def unframe(self, output: str) -> tuple[str, int | None]:
+        """``output`` without the exit-status line, and the status (None if not printed)."""
+        if self.status is None:
+            return output, None
+        m = self.status.search(output)
+        if m is None:
+            return output, None
+        text = output[: m.start()]
+        return (text[:-1] if text.endswith("\n") else text), int(m.group(1))
+
     def pinned(self, host: str) -> CompiledPlatform:
         """This platform with every prompt's ``(?P<host>...)`` group fixed to ``host``."""
         if host == self.host:
@@ -144,6 +173,8 @@ def validate_structure(spec: PlatformSpec) -> None:
     for i, level in enumerate(spec.levels):
         if level.host_max_len < 0:
             raise SpecError(f"levels[{i}].host_max_len", "must be 0 (no limit) or positive")
+        if level.exit_repeat < 1:
+            raise SpecError(f"levels[{i}].exit_repeat", "must be at least 1")
     for field_name in ("default_level", "config_level"):
         value = getattr(spec, field_name)
         if value not in names:
@@ -261,6 +292,13 @@ def _compile(spec: PlatformSpec, host: str | None) -> CompiledPlatform:
         version=tuple(
             _regex(f"version_patterns[{i}]", p) for i, p in enumerate(spec.version_patterns)
         ),
+        context=_regex("context_lines", spec.context_lines) if spec.context_lines else None,
+        hostname_line=(
+            _regex("commit.hostname_line", spec.commit.hostname_line)
+            if spec.commit is not None and spec.commit.hostname_line
+            else None
+        ),
+        status=_regex("status_pattern", spec.status_pattern) if spec.status_pattern else None,
         host=host,
         error_literals=_error_literals(spec.error_patterns),
         multiline=tuple(

@@ -1,16 +1,34 @@
-"""Linux shell: ``user@host:~$``, ``[user@host ~]$``, root ``#``; ``sudo -s`` for root."""
+"""Linux shell: ``user@host:~$``, ``[user@host ~]$``, ``host:~$``, ``bash-5.1$``, root ``#``.
+
+The hostname part of the prompt is required once pinned, so a lone ``#`` or ``$`` line in
+a command's output never ends the read. Each command is followed by a ``printf`` of its
+exit status; a non-zero status makes it fail (its output is kept).
+"""
 
 from __future__ import annotations
 
 from netfleet.platforms.common import END
 from netfleet.platforms.spec import PlatformSpec, PrivilegeLevel
 
-USER_AT_HOST = r"\[?(?P<host>[\w.\-]+@[\w.\-]+)(?:[: ][^\n$#\]]*)?\]?"
-"""``user@host:~`` (Debian) or ``[user@host ~]`` (Red Hat); the path part is optional."""
+VENV = r"(?:\([^()\n]*\)[ \t]?)?"
+"""A Python virtualenv or conda prefix: ``(venv) ``."""
+
+SHELL_HOST = (
+    r"\[?(?:[\w.\-]+@)?(?P<host>[\w.\-]*)(?:(?<=[\w.\-])(?::[^\n$#\]]*|\s[^\n$#\]]*\]))?\]?"
+)
+"""``user@host:~`` (Debian), ``[user@host ~]`` (Red Hat), ``host:~`` or ``bash-5.1``: the
+host group is the hostname (or the shell name), so ``sudo -s`` keeps it (``root@host``)."""
+
+STATUS_MARK = "__nf_rc"
 
 
 def _shell_prompt(char: str) -> str:
-    return rf"^(?:{USER_AT_HOST})?{char}{END}"
+    return rf"^{VENV}{SHELL_HOST}{char}{END}"
+
+
+def _line_error(message: str) -> str:
+    """``prog: [what: ]message`` at the start of a line (``bash: x: command not found``)."""
+    return rf"^-?[\w.\-/]+: (?:[^:\n]+: ){{0,2}}{message}[ \t]*$"
 
 
 SPEC = PlatformSpec(
@@ -30,13 +48,15 @@ SPEC = PlatformSpec(
     config_level="privileged",
     on_open=("export PAGER=cat",),
     error_patterns=(
-        r"command not found",
-        r"No such file or directory",
-        r"Permission denied",
+        _line_error("command not found"),
+        _line_error("No such file or directory"),
+        _line_error("Permission denied"),
     ),
     version_command="uname -a",
     version_patterns=(r"^Linux \S+ \d+\.\d+", r"GNU/Linux$"),
     banner_patterns=(r"Welcome to (?:Ubuntu|Debian)", r"Debian GNU/Linux"),
     textfsm_platform="linux",
     ansi=True,
+    status_command=f"printf '\\n%s=%d\\n' {STATUS_MARK} \"$?\"",
+    status_pattern=rf"(?:\A|\n){STATUS_MARK}=(\d+)[ \t]*\Z",
 )

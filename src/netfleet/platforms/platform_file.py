@@ -61,6 +61,8 @@ class LevelModel(_Model):
     enter: str | None = None
     exit: str | None = None
     password_prompt: str | None = None
+    enter_fallback: list[str] = []
+    exit_repeat: int = Field(default=1, ge=1, le=32)
     exit_confirm: list[ConfirmModel] = []
     host_max_len: int = Field(default=0, ge=0)
 
@@ -70,6 +72,8 @@ class CommitModel(_Model):
     check: str | None = None
     rollback: str
     diff: str
+    top: str | None = None
+    hostname_line: str | None = None
 
 
 class PlatformModel(_Model):
@@ -96,6 +100,9 @@ class PlatformModel(_Model):
     alive_command: str | None = None
     terminator: str | None = None
     ansi: bool | None = None
+    context_lines: str | None = None
+    status_command: str | None = None
+    status_pattern: str | None = None
     extra: dict[str, str] | None = None
     config_normalise: list[NormaliseModel] = []
 
@@ -210,6 +217,8 @@ def _given(model: PlatformModel) -> dict[str, Any]:
                     enter=lv.enter,
                     exit=lv.exit,
                     password_prompt=lv.password_prompt,
+                    enter_fallback=tuple(lv.enter_fallback),
+                    exit_repeat=lv.exit_repeat,
                     exit_confirm=tuple((c.pattern, c.answer) for c in lv.exit_confirm),
                     host_max_len=lv.host_max_len,
                 )
@@ -223,7 +232,13 @@ def _given(model: PlatformModel) -> dict[str, Any]:
             value = dict(value)
         elif isinstance(value, list):
             value = tuple(value)
-        if value is None and name not in ("pager_prompt", "save_command", "commit"):
+        if value is None and name not in (
+            "pager_prompt",
+            "save_command",
+            "commit",
+            "context_lines",
+            "status_pattern",
+        ):
             continue  # an explicit null means "keep the default / inherited value"
         out[name] = value
     return out

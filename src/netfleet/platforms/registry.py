@@ -30,6 +30,23 @@ BUILTIN_MODULES = (
     "linux",
 )
 
+ALIASES: dict[str, str] = {
+    # Ansible ``ansible_network_os`` names (collections, then the older short names).
+    "cisco.ios.ios": "cisco_ios",
+    "cisco.iosxr.iosxr": "cisco_xr",
+    "cisco.nxos.nxos": "cisco_nxos",
+    "cisco.asa.asa": "cisco_asa",
+    "arista.eos.eos": "arista_eos",
+    "junipernetworks.junos.junos": "juniper_junos",
+    "ios": "cisco_ios",
+    "iosxr": "cisco_xr",
+    "nxos": "cisco_nxos",
+    "asa": "cisco_asa",
+    "eos": "arista_eos",
+    "junos": "juniper_junos",
+}
+"""Other tools' platform names accepted for netfleet's (a registered name wins)."""
+
 _lock = threading.RLock()
 _specs: dict[str, PlatformSpec] = {}
 _compiled: dict[int, CompiledPlatform] = {}
@@ -44,7 +61,7 @@ _env_loaded = False
 
 def get_platform(name: str) -> PlatformSpec:
     """The spec registered under ``name``; raises ``UnknownPlatform`` listing known ones."""
-    spec = _registry().get(name)
+    spec = find_platform(name)
     if spec is None:
         known = ", ".join(known_platforms())
         raise UnknownPlatform(f"unknown platform {name!r}; known platforms: {known}")
@@ -52,8 +69,12 @@ def get_platform(name: str) -> PlatformSpec:
 
 
 def find_platform(name: str) -> PlatformSpec | None:
-    """The spec registered under ``name``, or None."""
-    return _registry().get(name)
+    """The spec registered under ``name`` (or an alias in ``ALIASES``), or None."""
+    registry = _registry()
+    spec = registry.get(name)
+    if spec is None and name in ALIASES:
+        spec = registry.get(ALIASES[name])
+    return spec
 
 
 def known_platforms() -> list[str]:

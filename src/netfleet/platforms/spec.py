@@ -24,8 +24,14 @@ class PrivilegeLevel:
     """Command that enters this level from the level below (``enable``, ``configure terminal``)."""
     exit: str | None = None
     """Command that leaves this level to the level below (``disable``, ``end``)."""
+    enter_fallback: tuple[str, ...] = ()
+    """Commands tried in order when the device refuses ``enter`` with an error and stays
+    where it was (Junos: ``configure exclusive`` where ``configure private`` is refused)."""
     password_prompt: str | None = None
     """Regex of a password prompt that ``enter`` may print (``enable``)."""
+    exit_repeat: int = 1
+    """How many times ``exit`` may be sent while the prompt stays at this level: CLIs
+    without ``end`` leave each sub-mode (``(config-if)``) with one ``exit``; 1 = once."""
     exit_confirm: tuple[tuple[str, str], ...] = ()
     """(regex, answer) pairs for questions ``exit`` may ask, e.g. uncommitted changes on
     Junos/IOS-XR. Answers are sent as-is (they include their own newline)."""
@@ -45,6 +51,12 @@ class CommitSpec:
     """Discard the uncommitted candidate (``rollback 0`` / ``abort``-style)."""
     diff: str
     """Show the candidate's difference to the running config (``show | compare``)."""
+    top: str | None = None
+    """Command that returns to the top of the hierarchy before the diff and the commit
+    (Junos ``top``: ``show | compare`` shows only the current level)."""
+    hostname_line: str | None = None
+    """Regex of a config line that renames the device; group 1 is the new hostname. The
+    prompt changes at ``commit`` and is re-learned there."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +99,15 @@ class PlatformSpec:
     delimiter again after the match is a block of one line."""
     ansi: bool = False
     """The platform emits ANSI escapes that must be stripped."""
+    status_command: str = ""
+    """A shell command run after each command on the same line (``cmd; status_command``)
+    that prints the command's exit status (Linux: ``printf ... "$?"``); "" = none."""
+    status_pattern: str | None = None
+    """Regex (ending in ``\\Z``) of what ``status_command`` prints; group 1 is the status.
+    It is cut from the output; a non-zero status fails the command, output kept."""
+    context_lines: str | None = None
+    """Regex (ending in ``\\Z``) of the lines a device prints between a command's output
+    and its prompt that are not output (Junos ``{master:0}``, ``[edit]``); cut from outputs."""
     extra: dict[str, str] = field(default_factory=dict)
     config_normalise: tuple[tuple[str, str], ...] = ()
     """User (pattern, action) rules for comparing configs, added to the built-in ones of

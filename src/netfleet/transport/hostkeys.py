@@ -1,9 +1,11 @@
 """Host key policies: ``strict`` (known_hosts), ``accept-new`` (pin on first use), ``off``.
 
-The known_hosts file uses OpenSSH's plain format (``[host]:port keytype base64``,
-``host keytype base64`` for port 22). Hashed entries and markers are ignored.
-Reads are cached per file (invalidated by size/mtime) so thousands of sessions
-opening at once do not re-read it each time.
+known_hosts files are read with asyncssh's own parser, so OpenSSH's formats all work:
+plain (``[host]:port keytype base64``, ``host keytype base64`` for port 22), hashed
+(``|1|salt|hash``, as ``HashKnownHosts yes`` writes), wildcards and ``@revoked`` markers.
+A port other than 22 matches only ``[host]:port`` entries, as in OpenSSH. New pins are
+appended in the plain format. Reads are cached per file (invalidated by size/mtime) so
+thousands of sessions opening at once do not re-read it each time.
 """
 
 from __future__ import annotations
@@ -16,37 +18,18 @@ import asyncssh
 
 from netfleet.core.errors import HostKeyError, HostKeyMismatch, HostKeyUnknown
 
-_Entries = dict[str, list[str]]
-"""Host pattern -> public keys as ``"keytype base64"`` text (decoded only when looked up)."""
-_cache: dict[Path, tuple[tuple[int, int], _Entries]] = {}
+_cache: dict[Path, tuple[tuple[int, int], asyncssh.SSHKnownHosts]] = {}
 
 
 def host_pattern(host: str, port: int) -> str:
     return host if port == 22 else f"[{host}]:{port}"
 
 
-def _parse(text: str) -> _Entries:
-    entries: _Entries = {}
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith(("#", "@", "|")):
-            continue
-        parts = line.split()
-        if len(parts) < 3:
-            continue
-        for pattern in parts[0].split(","):
-            entries.setdefault(pattern, []).append(f"{parts[1]} {parts[2]}")
-    return entries
-
-
-def _decode(texts: list[str]) -> list[asyncssh.SSHKey]:
-    keys = []
-    for text in texts:
-        try:
-            keys.append(asyncssh.import_public_key(text))
-        except (asyncssh.KeyImportError, ValueError):
-            continue
-    return keys
+def _parse(path: Path, text: str) -> asyncssh.SSHKnownHosts:
+    try:
+        return asyncssh.import_known_hosts(text)
+    except ValueError as exc:
+        raise HostKeyError(f"cannot use known_hosts {path}: {exc}") from None
 
 
 class KnownHosts:
@@ -64,23 +47,38 @@ class KnownHosts:
             raise HostKeyError(f"cannot read known_hosts {self.path}: {exc.strerror}") from None
         return (st.st_size, st.st_mtime_ns)
 
-    def _entries(self) -> _Entries:
+    def _entries(self) -> asyncssh.SSHKnownHosts | None:
         stamp = self._stamp()
         if stamp is None:
-            return {}
+            return None
         cached = _cache.get(self.path)
         if cached is not None and cached[0] == stamp:
             return cached[1]
         try:
-            entries = _parse(self.path.read_text(encoding="utf-8", errors="replace"))
+            text = self.path.read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
             raise HostKeyError(f"cannot read known_hosts {self.path}: {exc.strerror}") from None
+        entries = _parse(self.path, text)
         _cache[self.path] = (stamp, entries)
         return entries
 
+    def _match(self, host: str, port: int) -> tuple[list[asyncssh.SSHKey], list[asyncssh.SSHKey]]:
+        """(pinned keys, revoked keys) for ``host:port``."""
+        entries = self._entries()
+        if entries is None:
+            return [], []
+        # The bracketed pattern as the host and no port: asyncssh then neither adds the
+        # port itself nor falls back to port-22 entries (OpenSSH does not either).
+        found = entries.match(host_pattern(host, port), "", None)
+        return list(found[0]), list(found[2])
+
     def lookup(self, host: str, port: int) -> list[asyncssh.SSHKey]:
         """Keys pinned for ``host:port`` (empty when the host is unknown)."""
-        return _decode(self._entries().get(host_pattern(host, port), []))
+        return self._match(host, port)[0]
+
+    def revoked(self, host: str, port: int) -> list[asyncssh.SSHKey]:
+        """Keys marked ``@revoked`` for ``host:port``."""
+        return self._match(host, port)[1]
 
     def add(self, host: str, port: int, key: asyncssh.SSHKey) -> None:
         """Pin ``key`` for ``host:port`` (appends one line; creates the file 0600)."""
@@ -102,8 +100,9 @@ class KnownHosts:
         # someone else wrote to the file meanwhile.
         after = self._stamp()
         if after is not None and after[0] == (before[0] if before else 0) + len(line):
-            entries = dict(entries)
-            entries[pattern] = [*entries.get(pattern, []), key_text]
+            if entries is None:
+                entries = asyncssh.import_known_hosts("")
+            entries.load(line.decode())
             _cache[self.path] = (after, entries)
         else:
             _cache.pop(self.path, None)
@@ -141,6 +140,15 @@ class HostKeyVerifier:
             return True
         assert self.known_hosts is not None
         address = host_pattern(self.host, self.port)
+        if any(
+            k.public_data == key.public_data for k in self.known_hosts.revoked(self.host, self.port)
+        ):
+            self.error = HostKeyMismatch(
+                f"host key of {address} ({fingerprint(key)}) is marked @revoked in "
+                f"{self.known_hosts.path}",
+                device=self.device,
+            )
+            return False
         pinned = self.known_hosts.lookup(self.host, self.port)
         if not pinned:
             if self.policy == "accept-new":

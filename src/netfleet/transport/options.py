@@ -71,6 +71,8 @@ class ConnectOptions:
     legacy_algorithms: bool = False
     keepalive_seconds: float = 30.0
     jump_host: JumpHost | None = None
+    ssh_config: Path | None = None
+    """An OpenSSH client config file (``~/.ssh/config``) applied by asyncssh, if it exists."""
     term_width: int = 511
     term_height: int = 24
 

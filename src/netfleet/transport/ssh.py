@@ -143,7 +143,20 @@ def ssh_kwargs(
     pinned = verifier.pinned_algorithms()
     if pinned:
         kwargs["server_host_key_algs"] = pinned
+    config = ssh_config_file(options)
+    if config is not None:
+        kwargs["config"] = [str(config)]
+        if not (cred.private_key or cred.use_agent or cred.password):
+            kwargs["client_keys"] = ()  # the config's IdentityFile (and ~/.ssh defaults)
     return kwargs
+
+
+def ssh_config_file(options: ConnectOptions) -> Path | None:
+    """The OpenSSH client config to apply, if one is set and exists."""
+    if options.ssh_config is None or not str(options.ssh_config):
+        return None
+    path = options.ssh_config.expanduser()
+    return path if path.is_file() else None
 
 
 def make_verifier(
@@ -177,7 +190,12 @@ async def connect_once(
     timings.attempts += 1
     task = asyncio.ensure_future(
         asyncssh.connect(
-            options.host, options.port, tunnel=tunnel, client_factory=lambda: client, **kwargs
+            options.host,
+            # With an ssh config, port 22 (the default) lets its Port apply, as with ssh.
+            () if "config" in kwargs and options.port == 22 else options.port,
+            tunnel=tunnel,
+            client_factory=lambda: client,
+            **kwargs,
         )
     )
     try:

@@ -74,7 +74,7 @@ def _op_cli(eng: JunosEngine, args: tuple[str, ...], pipes: Pipes) -> str:
 
 
 OPS: dict[str, Op] = {
-    "show version": lambda e, a, p: junos_show.show_version(e.state),
+    "show version": lambda e, a, p: e.version_text(),
     "show configuration": _op_show_configuration,
     "show configuration <rest>": _op_show_configuration,
     "show interfaces": _op_interfaces,

@@ -8,6 +8,7 @@ from typing import Any
 from netfleet_sim.platforms import junoscfg
 from netfleet_sim.platforms.identity import boot_epoch, ipv4_mgmt
 from netfleet_sim.platforms.ios_like.ios import BANNER
+from netfleet_sim.platforms.junos_db import ConfigDb
 
 HASH = '"$6$Ksx0.hbW$8pQ1mDp4Sg3u4NvZL4tq0b0c0Yw/8p1e0Gd6hZQmJ0"'
 
@@ -51,6 +52,8 @@ class JunosState:
         self.last_commit = self.booted_at
         self.last_user = "root"
         self.platform = "juniper_junos"
+        self.db = ConfigDb(self.committed)
+        """The shared candidate and who is editing (not persisted: lost on restart)."""
 
     @property
     def hostname(self) -> str:
@@ -62,7 +65,9 @@ class JunosState:
 
     @hostname.setter
     def hostname(self, name: str) -> None:
+        old = list(self.committed)
         junoscfg.set_line(self.committed, f"system host-name {name}")
+        self.db.committed_now(old, self.committed)
 
     def uptime(self) -> float:
         """Seconds since boot."""
@@ -70,8 +75,9 @@ class JunosState:
 
     def commit(self, candidate: list[str], user: str) -> None:
         """Make ``candidate`` the active configuration."""
-        self.previous = self.committed
+        old, self.previous = self.committed, self.committed
         self.committed = list(candidate)
+        self.db.committed_now(old, self.committed)
         self.last_commit = time.time()
         self.last_user = user
 
@@ -98,6 +104,7 @@ class JunosState:
         """Restore a snapshot made by :meth:`to_json`."""
         state = cls(str(data["first_hostname"]), int(data["index"]), int(data["config_size"]))
         state.committed = list(data["committed"])
+        state.db = ConfigDb(state.committed)
         state.previous = list(data.get("previous", state.committed))
         state.booted_at = float(data["booted_at"])
         state.last_commit = float(data["last_commit"])

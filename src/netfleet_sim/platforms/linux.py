@@ -12,6 +12,7 @@ from typing import Any
 from netfleet_sim.contract import DeviceState, Pager, Reply
 from netfleet_sim.platforms import linux_show, textfilter
 from netfleet_sim.platforms.identity import boot_epoch, ipv4_mgmt
+from netfleet_sim.platforms.linux_variant import PROMPT_STYLES, printf, shell_prompt, split_list
 
 GREP_USAGE = "Usage: grep [OPTION]... PATTERNS [FILE]...\nTry 'grep --help' for more information.\n"
 DIRS = ("/", "/etc", "/home", "/root", "/tmp", "/var", "/proc")
@@ -75,8 +76,9 @@ Command = Callable[["LinuxShell", list[str], bool], str]
 class LinuxShell:
     """An interactive bash session (no paging, no secrets)."""
 
-    def __init__(self, state: LinuxState, username: str) -> None:
+    def __init__(self, state: LinuxState, username: str, prompt_style: str = "debian") -> None:
         self.state = state
+        self.prompt_style = prompt_style
         self.username = username
         self.cwd = f"/home/{username}"
         self.status = 0
@@ -93,9 +95,7 @@ class LinuxShell:
         """``user@host:~$ ``."""
         home = "/root" if self.root else f"/home/{self.username}"
         where = "~" + self.cwd[len(home) :] if self.cwd.startswith(home) else self.cwd
-        if self.root:
-            return f"root@{self.state.hostname}:{where}# "
-        return f"{self.username}@{self.state.hostname}:{where}$ "
+        return shell_prompt(self.prompt_style, self.username, self.state.hostname, where, self.root)
 
     def echo(self) -> bool:
         """Always echo."""
@@ -109,6 +109,11 @@ class LinuxShell:
         """Run one command line (``|`` into grep/head/tail/wc supported)."""
         if not line.strip():
             return Reply(pageable=False)
+        commands = split_list(line)
+        if len(commands) > 1:
+            replies = [self.execute(command) for command in commands]
+            text = "".join(r.output for r in replies)
+            return Reply(text, close=any(r.close for r in replies), pageable=False)
         stages = [s.strip() for s in line.split("|")]
         try:
             argv, *filters = [shlex.split(stage) for stage in stages]
@@ -357,6 +362,7 @@ COMMANDS: dict[str, Command] = {
     "clear": lambda sh, a, r: "",
     "sleep": lambda sh, a, r: "",
     "false": lambda sh, a, r: sh.fail(""),
+    "printf": lambda sh, a, r: printf(a, sh.last_status),
 }
 
 
@@ -364,6 +370,11 @@ class LinuxPlatform:
     """Ubuntu 22.04 host reached over SSH."""
 
     name = "linux"
+
+    def __init__(self, prompt_style: str = "debian") -> None:
+        if prompt_style not in PROMPT_STYLES:
+            raise ValueError(f"unknown prompt style {prompt_style!r} (known: {PROMPT_STYLES})")
+        self.prompt_style = prompt_style
 
     def ssh_banner(self, state: DeviceState) -> str:
         """No pre-authentication banner."""
@@ -381,4 +392,4 @@ class LinuxPlatform:
         """A new shell on ``state``."""
         if not isinstance(state, LinuxState):
             raise TypeError("linux needs a LinuxState")
-        return LinuxShell(state, username)
+        return LinuxShell(state, username, self.prompt_style)
