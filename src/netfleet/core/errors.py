@@ -113,6 +113,13 @@ class AuthenticationFailed(ConnectError):
     transient = False
 
 
+class SecretUnavailable(ConnectError):
+    """A secret reference (``env:``, ``file:``, ``exec:``) could not be resolved; no login
+    was attempted. Not transient: retrying cannot help until the reference is fixed."""
+
+    transient = False
+
+
 class SessionLimitReached(ConnectError):
     """The device refused a new session because its session (vty) limit is reached."""
 
