@@ -185,6 +185,20 @@ class LoginBackoff(PoolError):
     """Logins to this device with this credential are paused after an authentication failure."""
 
 
+# --- integrations (NetBox/Nautobot, webhooks, SMTP) -------------------------------
+
+
+class IntegrationError(NetfleetError):
+    """An external system (NetBox, Nautobot, a webhook receiver, an SMTP server) refused
+    the request or answered something netfleet cannot use."""
+
+
+class IntegrationUnavailable(IntegrationError):
+    """The external system cannot be reached right now, or answered with a server error."""
+
+    transient = True
+
+
 # --- job store and runtime ----------------------------------------------------
 
 
