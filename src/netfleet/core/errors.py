@@ -113,6 +113,13 @@ class AuthenticationFailed(ConnectError):
     transient = False
 
 
+class SecretUnavailable(ConnectError):
+    """A secret reference (``env:``, ``file:``, ``exec:``) could not be resolved; no login
+    was attempted. Not transient: retrying cannot help until the reference is fixed."""
+
+    transient = False
+
+
 class SessionLimitReached(ConnectError):
     """The device refused a new session because its session (vty) limit is reached."""
 
@@ -176,6 +183,20 @@ class PoolClosed(PoolError):
 
 class LoginBackoff(PoolError):
     """Logins to this device with this credential are paused after an authentication failure."""
+
+
+# --- integrations (NetBox/Nautobot, webhooks, SMTP) -------------------------------
+
+
+class IntegrationError(NetfleetError):
+    """An external system (NetBox, Nautobot, a webhook receiver, an SMTP server) refused
+    the request or answered something netfleet cannot use."""
+
+
+class IntegrationUnavailable(IntegrationError):
+    """The external system cannot be reached right now, or answered with a server error."""
+
+    transient = True
 
 
 # --- job store and runtime ----------------------------------------------------

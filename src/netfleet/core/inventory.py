@@ -6,6 +6,8 @@ Two formats are read:
   entries have ``name, host, port, platform, username, password, enable_secret``
   and optionally ``max_sessions, groups, tags, data, host_key_policy,
   legacy_algorithms``.
+* **Ansible** — INI and YAML inventory files and the JSON of ``ansible-inventory
+  --list`` (see ``inventory_ansible``).
 * **Nornir SimpleInventory** — ``hosts.yaml`` (plus optional ``groups.yaml`` and
   ``defaults.yaml`` next to it); ``path`` is that file or the directory holding
   it. Hosts inherit ``hostname, port, username, password, platform, data`` from
@@ -36,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from netfleet.core.errors import InventoryError
+from netfleet.core.inventory_ansible import is_ansible_document, load_ansible, looks_like_ini
 from netfleet.core.inventory_nornir import load_nornir
 from netfleet.core.inventory_yaml import (
     PLATFORM_ALIASES,
@@ -46,6 +49,7 @@ from netfleet.core.inventory_yaml import (
     get_str,
     key_where,
     normalize_platform,
+    plain,
     read_yaml,
 )
 from netfleet.core.models import Credential, DeviceSpec
@@ -254,15 +258,21 @@ def load_inventory(path: str | Path) -> Inventory:
         source = str(hosts)
     elif path.is_dir():
         raise InventoryError(f"{path}: directory has no Nornir hosts.yaml")
+    elif looks_like_ini(path):
+        specs = load_ansible(path)
+        source = str(path)
     else:
         doc = read_yaml(path)
         if isinstance(doc, dict) and "devices" in doc:
             specs = _load_netfleet(path, doc)
+        elif is_ansible_document(doc):
+            specs = load_ansible(path, plain(doc))
         else:
             line = getattr(doc, "line", 1)
             raise InventoryError(
                 f"{path}:{line}: unknown inventory format: expected a top-level 'devices:' "
-                "list, or a Nornir hosts.yaml"
+                "list, a Nornir hosts.yaml, or an Ansible inventory (INI, YAML with 'all:', "
+                "or the JSON of ansible-inventory --list)"
             )
         source = str(path)
     seen: dict[str, str] = {}

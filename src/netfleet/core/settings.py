@@ -84,6 +84,16 @@ class ConnectSettings(BaseModel):
     )
 
 
+class SecretSettings(BaseModel):
+    cache_seconds: float = Field(
+        60.0, ge=0, description="Keep resolved secret references this long; 0 = resolve each login."
+    )
+    exec_timeout_seconds: float = Field(10.0, gt=0, description="Limit for an exec: secret helper.")
+    max_bytes: int = Field(
+        65536, ge=64, description="Largest secret a file: or exec: reference may yield."
+    )
+
+
 class DatabaseSettings(BaseModel):
     url: str = Field("sqlite:///netfleet.db", description="sqlite:///PATH or postgresql://...")
     retention_days: float = Field(30.0, ge=0, description="Delete finished jobs older; 0 = keep.")
@@ -144,6 +154,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     service: ServiceSettings = ServiceSettings()
     log: LogSettings = LogSettings()
+    secrets: SecretSettings = SecretSettings()
     secret_key: str | None = Field(None, repr=False, description="Fernet key for secrets.")
     admin_token: str | None = Field(
         None, repr=False, description="Preset the admin API token (else printed on first start)."

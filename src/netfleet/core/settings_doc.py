@@ -25,6 +25,9 @@ SECTIONS: dict[str, str] = {
     "database": "The job store.",
     "service": "The REST API (`netfleet serve`).",
     "log": "Logging (structlog); secrets are always redacted.",
+    "secrets": "Secret references in credentials (`env:NAME`, `file:/path`, "
+    "`exec:/path/helper ARG`), resolved at login. Apply with "
+    "`netfleet.core.secretref.configure_secrets(settings.secrets)`.",
 }
 
 HEADER = """\

@@ -24,7 +24,6 @@ from netfleet.core.errors import DeviceError
 from netfleet.core.models import CommandResult
 from netfleet.device import modes
 from netfleet.device.results import ConfigResult
-from netfleet.platforms import compiled
 
 if TYPE_CHECKING:
     from netfleet.device.device import Device
@@ -55,7 +54,11 @@ async def push_config(
     try:
         await modes.goto(dev, spec.config_level)
         for step in _steps(dev, lines):
-            renamed = (dev.compiled.hostname_line or _HOSTNAME_RE).match(step[0]) if len(step) == 1 else None
+            renamed = (
+                (dev.compiled.hostname_line or _HOSTNAME_RE).match(step[0])
+                if len(step) == 1
+                else None
+            )
             if renamed is not None and cspec is not None:
                 new_host = renamed.group(1)  # shown once committed
             rename = renamed.group(1) if renamed is not None and cspec is None else None

@@ -223,7 +223,9 @@ class Device(DeviceSession):
         t0 = time.perf_counter()
         sent = command if expect is not None else self._pinned.frame(command)
         reply = await self.send(sent, timeout=timeout, expect=expect, rename=rename, level=level)
-        output, status = self._pinned.unframe(reply.output) if sent != command else (reply.output, None)
+        output, status = (
+            self._pinned.unframe(reply.output) if sent != command else (reply.output, None)
+        )
         error = self._pinned.find_error(output)
         if error is None and status:
             last = output.rstrip().rpartition("\n")[2].strip()

@@ -95,11 +95,13 @@ async def _enter(dev: DeviceSession, index: int, timeout: float) -> None:
         raise PrivilegeError(f"{level.enter!r}: {message}", device=dev.name)
 
 
-async def _enter_fallback(dev: Device, level: PrivilegeLevel, refused: str, timeout: float) -> None:
+async def _enter_fallback(
+    dev: DeviceSession, level: PrivilegeLevel, refused: str, timeout: float
+) -> None:
     """Try ``level.enter_fallback`` in order after ``level.enter`` was refused."""
     reasons = [refused]
     for command in level.enter_fallback:
-        output, _ = await dev._run(command, timeout)
+        output = (await dev.send(command, timeout=timeout)).output
         if dev.level == level.name:
             return
         error = dev.compiled.find_error(output) or output.strip() or "no change of prompt"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -25,6 +25,7 @@ from netfleet.core.errors import (
     SessionLimitReached,
 )
 from netfleet.core.models import Credential, DeviceSpec
+from netfleet.core.secretref import resolve_login
 from netfleet.device import modes
 from netfleet.device.sessionlog import SessionLog
 from netfleet.platforms import CompiledPlatform, PlatformSpec, compiled
@@ -98,6 +99,8 @@ class DeviceSession:
         self.name = spec.name
         self._spec = spec
         self._enable_secret = enable_secret
+        self._login_enable = enable_secret
+        """The enable secret of the current login, references resolved."""
         self._options = options
         self.command_timeout = command_timeout
         self.skip_on_open = skip_on_open
@@ -180,14 +183,28 @@ class DeviceSession:
             return
         loop = asyncio.get_running_loop()
         started = loop.time()
+        login = await resolve_login(
+            self._options.credentials,
+            self._options.jump_host,
+            self._enable_secret,
+            device=self.name,
+        )
+        self._login_enable = login.enable_secret
+        options = replace(self._options, credentials=login.credentials, jump_host=login.jump_host)
         if self._session_log_path is not None and self._log is None:
+            resolved = login.secrets()
+            if resolved:  # referenced secrets (env:, file:, exec:) are known only now
+                known = [v for c in self._spec.credentials for v in c.secrets()]
+                self._redactor = redactor_for(
+                    self._platform.name, [*known, *resolved, self._enable_secret]
+                )
             self._log = SessionLog(self._session_log_path, self._redactor)
             self._log.mark(f"open {self.name} ({self._spec.address})")
         channel = Channel(device=self.name, on_data=self._log.received if self._log else None)
         self._channel = channel
         self.timings = ConnectTimings()
         try:
-            self._transport = await open_shell(self._options, channel, timings=self.timings)
+            self._transport = await open_shell(options, channel, timings=self.timings)
         except BaseException:
             await self.close()
             raise
@@ -435,7 +452,7 @@ class DeviceSession:
         cred = self.credential
         if cred is not None and cred.enable_secret is not None:
             return cred.enable_secret
-        return self._enable_secret
+        return self._login_enable
 
     def _repin(self, host: str) -> None:
         """Pin prompts to a new hostname (the device has shown it)."""

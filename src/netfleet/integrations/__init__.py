@@ -1,0 +1,2 @@
+"""Integrations with the systems teams already run: NetBox/Nautobot inventories and
+notification senders (webhooks, Slack, email). Imports core and platforms only."""
