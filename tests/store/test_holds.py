@@ -152,20 +152,48 @@ async def test_exclusive_task_waits_for_other_workers_holds(store: SqlStore) -> 
     assert excl.used_hold
 
 
+async def set_hold_expiry(store: SqlStore, worker: str, seconds_from_now: float) -> None:
+    """Move ``worker``'s holds to expire ``seconds_from_now`` by the store's clock: time
+    passing without waiting for it (a short real lease breaks on a loaded machine)."""
+
+    def op(conn: sa.Connection) -> None:
+        conn.execute(
+            sa.text("UPDATE session_holds SET expires_at = :t WHERE worker_id = :w"),
+            {"t": store.db.clock(conn) + seconds_from_now, "w": worker},
+        )
+
+    await store.db.run(op)
+
+
+async def hold_left(store: SqlStore, worker: str) -> float:
+    """Seconds the soonest-expiring hold of ``worker`` has left by the store's clock."""
+
+    def op(conn: sa.Connection) -> float:
+        soonest = conn.execute(
+            sa.text("SELECT min(expires_at) FROM session_holds WHERE worker_id = :w"),
+            {"w": worker},
+        ).scalar_one()
+        return float(soonest) - store.db.clock(conn)
+
+    return await store.db.run(op, write=False)
+
+
 async def test_expired_holds_are_reaped_not_renewed(store: SqlStore) -> None:
     await add_devices(store, "r1", max_sessions=1)
     for _ in range(2):
         await store.jobs.submit(commands("r1"))
-    (t1,) = await store.claims.claim("w1", 1, lease_s=0.4)
+    (t1,) = await store.claims.claim("w1", 1, lease_s=30)
     await finish(store, "w1", t1, keep=True)
-    # Renewed by heartbeats (without running tasks too) while the worker lives ...
-    for _ in range(8):
-        await asyncio.sleep(0.1)
-        await store.claims.heartbeat("w1", [], lease_s=0.4)
+    # Renewed by heartbeats (without running tasks too) while the worker lives: a hold
+    # nearly due is left at least half a lease after each heartbeat.
+    for _ in range(3):
+        await set_hold_expiry(store, "w1", 10)
+        await store.claims.heartbeat("w1", [], lease_s=30)
+        assert await hold_left(store, "w1") >= 15
         assert (await store.claims.reap()).holds_freed == 0
     assert await counts(store, "r1") == (1, {"w1": 1})
     # ... freed once the worker stops beating; a late heartbeat does not revive it.
-    await asyncio.sleep(0.6)
+    await set_hold_expiry(store, "w1", -1)
     await store.claims.heartbeat("w1", [], lease_s=30)
     assert await store.claims.claim("w1", 1, lease_s=30) == []  # an expired hold is not consumed
     result = await store.claims.reap()

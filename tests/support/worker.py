@@ -34,6 +34,12 @@ FAST_WORKER_ENV = {
     "NETFLEET_WORKER__CONCURRENCY": "4",
 }
 
+STEADY_LEASE_ENV = {"NETFLEET_WORKER__LEASE_SECONDS": "60"}
+"""For tests that need no lease to expire: a 1.5 s lease is lost on a loaded machine
+(a worker starved of CPU for longer), and a lost lease frees a device's slot while
+the stalled worker's session is still open: a limit or exclusivity check then
+measures the machine's load, not netfleet. Leases stay short where expiry is tested."""
+
 
 class WorkerProcess:
     """One ``netfleet worker`` subprocess; its log goes to a file."""

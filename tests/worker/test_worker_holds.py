@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from netfleet.store import SqlStore
 from netfleet_sim import Simulator
 from tests.support.worker import (
+    STEADY_LEASE_ENV,
     Fleet,
     eventually,
     import_sim_devices,
@@ -84,7 +85,7 @@ async def test_exclusive_tasks_are_not_starved_by_idle_sessions(
     async with Simulator(devices=2, platforms=["cisco_ios"], latency_ms=10) as sim:
         sim.write_inventory(tmp_path / "inv.yaml")
         store = await open_test_store(sqlite_url)
-        fleet = Fleet(sqlite_url, tmp_path)
+        fleet = Fleet(sqlite_url, tmp_path, STEADY_LEASE_ENV)
         fleet_factory.append(fleet)
         try:
             names = [s.name for s in await import_sim_devices(store, tmp_path / "inv.yaml")]

@@ -13,6 +13,7 @@ import pytest
 
 from netfleet_sim import Simulator
 from tests.support.worker import (
+    STEADY_LEASE_ENV,
     Fleet,
     eventually,
     import_sim_devices,
@@ -30,7 +31,7 @@ async def test_workers_respect_max_sessions_and_exclusivity(
     async with Simulator(devices=5, platforms=["cisco_ios"], latency_ms=20, max_sessions=8) as sim:
         sim.write_inventory(tmp_path / "inv.yaml")
         store = await open_test_store(pg_url)
-        fleet = Fleet(pg_url, tmp_path, {"NETFLEET_WORKER__CONCURRENCY": "6"})
+        fleet = Fleet(pg_url, tmp_path, {**STEADY_LEASE_ENV, "NETFLEET_WORKER__CONCURRENCY": "6"})
         fleet_factory.append(fleet)
         try:
             names = [s.name for s in await import_sim_devices(store, tmp_path / "inv.yaml")]

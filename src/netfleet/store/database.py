@@ -166,8 +166,11 @@ class Database:
 
     async def listen(self) -> AsyncIterator[None]:
         if self._postgres:
-            async for _ in self._pg_listen():
-                yield None
+            # Close the inner generator (and its connection) when this one is closed,
+            # not later from the garbage collector, perhaps after the loop is gone.
+            async with contextlib.aclosing(self._pg_listen()) as wakeups:
+                async for _ in wakeups:
+                    yield None
             return
         queue: asyncio.Queue[None] = asyncio.Queue(maxsize=1)
         self._wakeups.add(queue)
