@@ -11,11 +11,11 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
-from support.sshd import RealSshd, start_sshd
 
 from netfleet.device import Device
 from netfleet_sim import SimDevice, Simulator
 from netfleet_sim.platforms.linux import LinuxPlatform, LinuxState
+from tests.support.sshd import RealSshd, start_sshd
 
 MakeDevice = Callable[..., Device]
 

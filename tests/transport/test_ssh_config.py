@@ -6,12 +6,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.sshd import RealSshd, start_sshd
 
 from netfleet.core.errors import ConnectError
 from netfleet.core.models import Credential, DeviceSpec
 from netfleet.core.settings import ConnectSettings
 from netfleet.device import Device
+from tests.support.sshd import RealSshd, start_sshd
 
 
 @pytest.fixture

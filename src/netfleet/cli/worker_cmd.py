@@ -37,6 +37,7 @@ def register(app: typer.Typer) -> None:
         from netfleet.core.settings import load_settings
         from netfleet.worker.process import ServeOptions, serve
 
+        _exit_cleanly_if_stopped_while_starting()
         try:
             settings = load_settings()
         except NetfleetError as exc:
@@ -50,3 +51,15 @@ def register(app: typer.Typer) -> None:
             worker_id=worker_id,
         )
         run_on_store(db, lambda store: serve(store, settings, options), settings=settings)
+
+
+def _exit_cleanly_if_stopped_while_starting() -> None:
+    """SIGTERM/SIGINT before the worker runs (it claims nothing yet) exit 0, as a drain
+    would; once it runs, the worker's own handlers drain it."""
+    import signal
+
+    def stop(signum: int, _frame: object) -> None:
+        raise SystemExit(0)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, stop)

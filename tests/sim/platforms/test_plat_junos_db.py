@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from _platform_session import Session
-
 from netfleet_sim.platforms.junos import JunosPlatform
 from netfleet_sim.platforms.junos_variant import VARIANTS
+from tests.support.sim_session import Session
 
 
 def _pair() -> tuple[Session, Session]:
