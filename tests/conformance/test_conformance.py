@@ -53,9 +53,8 @@ async def test_fake_switches_show_commands_unmodified(
     fake_switches: Emulator, known_hosts: Path
 ) -> None:
     async with _device(fake_switches, "fsw1", "cisco_ios", known_hosts) as dev:
-        assert (dev.prompt, dev.hostname) == ("fsw1>", "fsw1")
-        await dev.enable()
-        assert dev.prompt == "fsw1#"
+        # Privilege on open: the session is at enable as soon as it is open.
+        assert (dev.prompt, dev.hostname) == ("fsw1#", "fsw1")
         version = await dev.send_command("show version")
         assert version.ok
         assert version.output.startswith("Cisco IOS Software, C3750 Software")
@@ -70,7 +69,7 @@ async def test_fake_switches_show_commands_unmodified(
 async def test_fake_switches_config_without_end_needs_the_contrib_file(
     fake_switches: Emulator, known_hosts: Path
 ) -> None:
-    lines = ["interface FastEthernet0/2", "description nf-conformance"]
+    lines = ["interface FastEthernet0/2", "description nf-uplink"]
     async with _device(fake_switches, "fsw1", "cisco_ios", known_hosts) as dev:
         plain = await dev.send_config(lines)
         assert not plain.ok  # `end` is "No such command": a clear error, not a hang
@@ -80,7 +79,7 @@ async def test_fake_switches_config_without_end_needs_the_contrib_file(
         assert pushed.ok, pushed.error
         assert dev.level == "privileged"
         shown = await dev.send_command("show running-config interface FastEthernet0/2")
-        assert " description nf-conformance" in shown.output
+        assert " description nf-uplink" in shown.output
         rejected = await dev.send_command("frobnicate now")
         assert not rejected.ok
         assert rejected.error == "No such command : frobnicate now"
@@ -121,9 +120,7 @@ async def test_fakenos_cisco_like_show_and_errors(
 ) -> None:
     host = name  # FakeNOS prompts are the inventory name
     async with _device(fakenos, name, platform, known_hosts) as dev:
-        assert dev.prompt == f"{host}>"
-        await dev.enable()
-        assert dev.prompt == f"{host}#"
+        assert dev.prompt == f"{host}#"  # privilege on open
         version = await dev.send_command("show version")
         assert version.ok, version.error
         assert version_text in version.output

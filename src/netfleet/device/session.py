@@ -67,6 +67,13 @@ def _pin(platform: CompiledPlatform, host: str) -> CompiledPlatform:
     return hit
 
 
+def _maskable(spec: DeviceSpec, values: list[str | None]) -> list[str]:
+    """The secret values to mask by value: a password equal to a login name is not
+    secret (the device prints its users' names: prompts, ``whoami``, ``show users``)."""
+    names = {c.username for c in spec.credentials}
+    return [v for v in values if v and v not in names]
+
+
 def _renamed(learned: str, name: str) -> str:
     """The prompt's host part after a rename to ``name``: an IOS-XR node prefix
     (``RP/0/RP0/CPU0:``), a Junos user (``admin@``) and an ASA context (``/ctx1``) stay
@@ -112,7 +119,8 @@ class DeviceSession:
         self._session_log_path = session_log
         self._log: SessionLog | None = None
         self._redactor = redactor_for(
-            platform.name, [*(v for c in spec.credentials for v in c.secrets()), enable_secret]
+            platform.name,
+            _maskable(spec, [*(v for c in spec.credentials for v in c.secrets()), enable_secret]),
         )
         self.mask_secrets = True
         """Mask secrets in everything the device prints (outputs, errors, parsed rows)."""
@@ -196,7 +204,8 @@ class DeviceSession:
             if resolved:  # referenced secrets (env:, file:, exec:) are known only now
                 known = [v for c in self._spec.credentials for v in c.secrets()]
                 self._redactor = redactor_for(
-                    self._platform.name, [*known, *resolved, self._enable_secret]
+                    self._platform.name,
+                    _maskable(self._spec, [*known, *resolved, self._enable_secret]),
                 )
             self._log = SessionLog(self._session_log_path, self._redactor)
             self._log.mark(f"open {self.name} ({self._spec.address})")
