@@ -276,3 +276,29 @@ async def test_per_second_schedule_fires_every_second_in_real_time(store: SqlSto
     assert len(fired) >= 4
     assert all(t == int(t) for t in fired)
     assert [b - a for a, b in itertools.pairwise(fired)] == [1.0] * (len(fired) - 1)
+
+
+# --- skipped firings are visible ----------------------------------------------------
+
+
+async def test_skipped_firings_are_counted_and_logged_at_warning_with_the_reason(
+    store: SqlStore,
+) -> None:
+    from structlog.testing import capture_logs
+
+    base = _base()
+    await _schedule(store, base, misfire_policy="skip", overlap="skip")
+    clock = Clock(base + 600 + 5)  # down for 10 minutes: 10 missed firings
+    scheduler = Scheduler(store, now=clock, grace_s=30)
+    with capture_logs() as logs:
+        report = await scheduler.tick()  # fires base+600
+        clock.advance(60)
+        second = await scheduler.tick()  # base+660 overlaps the unfinished job
+    assert report.skipped_by_reason == {"misfire": 10}
+    assert second.skipped_by_reason == {"overlap": 1}
+    assert scheduler.skipped_total == {"misfire": 10, "overlap": 1}
+    skips = [e for e in logs if e["event"] == "schedule firings skipped"]
+    assert [(e["log_level"], e["reason"], e["count"]) for e in skips] == [
+        ("warning", "misfire", 10),
+        ("warning", "overlap", 1),
+    ]

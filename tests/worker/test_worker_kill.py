@@ -72,6 +72,13 @@ async def test_sigkill_mid_task_twenty_times(
 
             await eventually(all_finished, timeout=60, what="every task finished", interval=0.2)
 
+            async def all_registered() -> bool:
+                ids = {w.id for w in await store.workers.list()}
+                return all(w.id in ids for w in fleet.live())
+
+            # A worker registers after it installs its signal handlers: one started just
+            # now (slow to start on a loaded machine) would otherwise die of SIGTERM.
+            await eventually(all_registered, timeout=60, what="every worker started")
             for worker in fleet.live():
                 worker.signal(15)
             for worker in fleet.live():

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from netfleet.core.errors import NetfleetError
@@ -41,6 +42,9 @@ class TickReport:
     """Jobs created."""
     skipped: int = 0
     """Firings dropped by the misfire policy or by overlap ``skip``."""
+    skipped_by_reason: Counter[str] = field(default_factory=Counter)
+    """``skipped`` by reason: ``misfire`` (missed while no scheduler ran, dropped by the
+    misfire policy) or ``overlap`` (the previous job of the schedule was unfinished)."""
     held: int = 0
     """Schedules held by overlap ``queue`` (previous job still unfinished)."""
     lost_races: int = 0
@@ -64,6 +68,8 @@ class Scheduler:
         self.grace_s = grace_s
         self.batch = batch
         self._clock = now
+        self.skipped_total: Counter[str] = Counter()
+        """Firings skipped since this scheduler started, by reason (a metric)."""
 
     async def now(self) -> float:
         return self._clock() if self._clock is not None else await self.store.now()
@@ -99,7 +105,25 @@ class Scheduler:
         for error in result.errors:
             log.warning("schedule firing failed", schedule=schedule.name, error=error)
         if result.skipped:
-            log.info("schedule firings skipped", schedule=schedule.name, count=result.skipped)
+            self._skipped(
+                schedule, report, misfire=min(plan.skipped, result.skipped), total=result.skipped
+            )
+
+    def _skipped(self, schedule: Schedule, report: TickReport, *, misfire: int, total: int) -> None:
+        """Count and log skipped firings at warning, by reason."""
+        for reason, count in (("misfire", misfire), ("overlap", total - misfire)):
+            if count <= 0:
+                continue
+            report.skipped_by_reason[reason] += count
+            self.skipped_total[reason] += count
+            log.warning(
+                "schedule firings skipped",
+                schedule=schedule.name,
+                count=count,
+                reason=reason,
+                overlap=schedule.spec.overlap,
+                misfire_policy=schedule.spec.misfire_policy,
+            )
 
     async def sleep_for(self, interval: float, report: TickReport) -> float:
         """Seconds until the next round: up to ``interval``, less if a firing comes sooner,
