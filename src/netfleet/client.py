@@ -25,6 +25,7 @@ from netfleet.client_schedules import ScheduleMethods
 from netfleet.core.errors import DeadlineExceeded, StoreError
 from netfleet.core.settings import Settings
 from netfleet.jobs.model import JobSpec, JobState, TaskCounts, TaskState, parse_job_spec
+from netfleet.jobs.policy import check_job_policy
 from netfleet.store import SqlStore, open_store
 from netfleet.store.interface import CommandOutput, ImportReport, JobFilter, JobRecord, TaskRecord
 
@@ -172,10 +173,14 @@ class Netfleet(ScheduleMethods):
                 "name": name,
             }
         )
-        return Job.from_record(await self.store.submit(spec))
+        return await self.submit_spec(spec)
 
     async def submit_spec(self, spec: JobSpec | dict[str, Any]) -> Job:
-        return Job.from_record(await self.store.submit(parse_job_spec(spec)))
+        """Queue a job. Privileged commands in a command job need
+        ``allow_privileged_commands=True`` (``CommandNotAllowed`` otherwise)."""
+        parsed = parse_job_spec(spec)
+        check_job_policy(parsed, admin=True)
+        return Job.from_record(await self.store.submit(parsed))
 
     async def get(self, job_id: int) -> Job:
         return Job.from_record(await self.store.get_job(job_id))

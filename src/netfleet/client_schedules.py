@@ -20,6 +20,7 @@ from typing import Any
 
 from netfleet.jobs.cron import preview as _preview
 from netfleet.jobs.model import JobSpec
+from netfleet.jobs.policy import check_job_policy
 from netfleet.jobs.schedule import Schedule, build_schedule, fire_after
 from netfleet.store import SqlStore
 from netfleet.store import schedules as sql
@@ -83,6 +84,7 @@ class ScheduleMethods:
             overlap=overlap,
             now=now,
         )
+        check_job_policy(spec.job_template, admin=True, what="a schedule")
         return await sql.create_schedule(self.store, spec)
 
     async def get_schedule(self, ref: int | str) -> Schedule:

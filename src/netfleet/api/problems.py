@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from netfleet.core.errors import (
     Conflict,
     DatabaseUnavailable,
+    Forbidden,
     InputError,
     LeaseLost,
     NetfleetError,
@@ -37,6 +38,7 @@ PROBLEM_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:netfleet:problem:"
 
 STATUS_BY_ERROR: tuple[tuple[type[NetfleetError], int], ...] = (
+    (Forbidden, 403),
     (InputError, 422),
     (NotFound, 404),
     (Conflict, 409),

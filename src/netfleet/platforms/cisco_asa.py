@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from netfleet.platforms.common import END, INVALID_INPUT, cisco_levels, line_error, percent_errors
+from netfleet.platforms.common import (
+    CISCO_PRIVILEGED,
+    END,
+    INVALID_INPUT,
+    cisco_levels,
+    line_error,
+    percent_errors,
+)
 from netfleet.platforms.spec import PlatformSpec
 
 HOST = r"[\w.\-]+(?:/[\w.\-]+)?"
@@ -19,4 +26,5 @@ SPEC = PlatformSpec(
     save_command="write memory",
     version_patterns=(r"Cisco Adaptive Security Appliance Software",),
     textfsm_platform="cisco_asa",
+    privileged_commands=(*CISCO_PRIVILEGED, "cha[ngeto]"),  # changeto context|system
 )

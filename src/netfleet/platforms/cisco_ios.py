@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from netfleet.platforms.common import (
     AMBIGUOUS,
+    CISCO_PRIVILEGED,
     INCOMPLETE,
     INVALID_INPUT,
     MORE_PAGER,
@@ -54,4 +55,10 @@ SPEC = PlatformSpec(
         NOT_XE + r"IOS \(tm\)",
     ),
     textfsm_platform="cisco_ios",
+    privileged_commands=(
+        *CISCO_PRIVILEGED,
+        "arc[hive]",  # archive download-sw / tar /xtract write flash
+        "ins[tall]",  # IOS-XE install add|activate|commit
+        "sof[tware]",  # IOS-XE software install
+    ),
 )

@@ -13,6 +13,27 @@ def _shell_prompt(char: str) -> str:
     return rf"^(?:{USER_AT_HOST})?{char}{END}"
 
 
+PRIVILEGED = (
+    # gaining root
+    *("sudo", "su", "doas", "pkexec", "run0", "sudoedit"),
+    # stopping or restarting the host
+    *("reboot", "shutdown", "halt", "poweroff", "init", "telinit", "kexec"),
+    *(
+        f"systemctl {verb}"
+        for verb in ("reboot", "poweroff", "halt", "kexec", "rescue", "emergency", "isolate")
+    ),
+    # erasing, formatting, writing disks
+    *("mkfs*", "dd", "wipefs", "fdisk", "sfdisk", "parted", "shred"),
+    # routing daemons' configuration shells
+    *("vtysh", "birdc", "gobgp", "nmcli"),
+    # commands that run other commands (to hide one of the above)
+    *("env", "nohup", "exec", "eval", "xargs", "setsid", "timeout", "nice", "chroot"),
+    *("command", "builtin", "busybox", "watch", "time", "stdbuf"),
+    *("bash", "sh", "dash", "zsh", "ksh", "fish", "python*", "perl"),
+)
+"""Best effort: a shell can be made to do anything, so give the login account of
+operator jobs no sudo rights."""
+
 SPEC = PlatformSpec(
     name="linux",
     display_name="Linux",
@@ -39,4 +60,7 @@ SPEC = PlatformSpec(
     banner_patterns=(r"Welcome to (?:Ubuntu|Debian)", r"Debian GNU/Linux"),
     textfsm_platform="linux",
     ansi=True,
+    privileged_commands=PRIVILEGED,
+    command_syntax="shell",
+    command_separators="|;&()`{}",
 )

@@ -3,13 +3,16 @@
 A file holds one platform (a mapping), a list of them, or ``{platforms: [...]}``.
 ``extends: cisco_ios`` derives from a known platform (fields given replace the base's;
 detection patterns are not inherited, so a derived platform is only used when named).
-``extra_error_patterns`` add to the (possibly inherited) error patterns. A ``name`` that
+``extra_error_patterns`` add to the (possibly inherited) error patterns, and
+``extra_privileged_commands`` to the privileged commands (``privileged_commands``
+replaces them; see ``netfleet.platforms.commands`` for the rule syntax). A ``name`` that
 is already known with no ``extends`` patches that platform (it extends itself).
 
 Example::
 
     name: cisco_ios
     extra_error_patterns: ['^% Access denied']
+    extra_privileged_commands: ['tcl[sh]', 'ev[ent] man[ager] run']
 """
 
 from __future__ import annotations
@@ -17,14 +20,19 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pydantic
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from netfleet.core.errors import PlatformFileError
-from netfleet.platforms.spec import CommitSpec, PlatformSpec, PrivilegeLevel
+from netfleet.platforms.spec import (
+    DEFAULT_PRIVILEGED_COMMANDS,
+    CommitSpec,
+    PlatformSpec,
+    PrivilegeLevel,
+)
 
 Lookup = Callable[[str], PlatformSpec | None]
 
@@ -79,6 +87,10 @@ class PlatformModel(_Model):
     alive_command: str | None = None
     terminator: str | None = None
     ansi: bool | None = None
+    privileged_commands: list[str] | None = None
+    extra_privileged_commands: list[str] = []
+    command_syntax: Literal["prefix", "shell"] | None = None
+    command_separators: str | None = None
     extra: dict[str, str] | None = None
 
 
@@ -173,6 +185,9 @@ def _build(path: Path, where: str, model: PlatformModel, lookup: Lookup) -> Plat
     values["error_patterns"] = tuple(values.get("error_patterns", ())) + tuple(
         model.extra_error_patterns
     )
+    values["privileged_commands"] = tuple(
+        values.get("privileged_commands", DEFAULT_PRIVILEGED_COMMANDS)
+    ) + tuple(model.extra_privileged_commands)
     return PlatformSpec(**values)
 
 

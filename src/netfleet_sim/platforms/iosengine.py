@@ -100,6 +100,7 @@ class IosEngine:
     def exec_line(self, line: str, *, prefix_columns: int = 0) -> Reply:
         """Run an exec command (also used by ``do`` in configuration mode)."""
         command, pipe = split_filter(line)
+        command = self.expand_alias(command)
         parsed = self.tree().parse(command)
         if not isinstance(parsed, Match):
             return self.error(parsed, line, prefix_columns)
@@ -111,6 +112,17 @@ class IosEngine:
             column = len(command) + prefix_columns + 1
             return self.error(Invalid(column), line, 0)
         return Reply(filtered, reply.close, reply.pageable)
+
+    def expand_alias(self, command: str) -> str:
+        """An alias in the running config (``alias exec NAME COMMAND`` on IOS): the word
+        NAME, typed in full as the first word, stands for COMMAND (further words follow)."""
+        words = command.split(None, 1)
+        if not words:
+            return command
+        target = ioscfg.value(self.state.running, f"{self.flavor.alias_prefix}{words[0]} ")
+        if not target:
+            return command
+        return target if len(words) == 1 else f"{target} {words[1]}"
 
     def error(self, parsed: Invalid | Ambiguous | Incomplete, line: str, extra: int = 0) -> Reply:
         """The platform's message for a command it cannot run."""

@@ -39,6 +39,7 @@ NXOS_GLOBAL: iosvocab.Vocab = {
     "nv": 1,
     "evpn": 0,
     "fabric": 1,
+    "cli": 3,
 }
 
 
@@ -288,6 +289,7 @@ NXOS = IosFlavor(
     paging_off=("terminal length <arg>",),
     extra_exec={"terminal session-timeout <arg>": "noop", "configure": "configure"},
     login_privileged=True,
+    alias_prefix="cli alias name ",
     prompt_space=True,
     invalid="% Invalid command at '^' marker.",
     incomplete="% Incomplete command at '^' marker.",
