@@ -9,6 +9,7 @@ self-contained docs page at ``/api/docs`` (no CDN assets).
 from __future__ import annotations
 
 import html
+from collections import Counter
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -25,7 +26,7 @@ from netfleet.api import (
     routes_schedules,
     routes_workers,
 )
-from netfleet.api.auth import TokenCache
+from netfleet.api.auth import TokenCache, new_throttle
 from netfleet.api.context import Runtime, ServiceContext
 from netfleet.api.metrics import MetricsCache, build_registry
 from netfleet.api.middleware import ServiceMiddleware
@@ -66,10 +67,12 @@ def create_app(
     )
     app.state.netfleet = ctx
     app.state.tokens = TokenCache(store)
+    app.state.auth_throttle = new_throttle(settings.service)
+    app.state.unauthenticated = Counter[str]()
     app.state.schema_head = service_sql.head_revision()
     cache = MetricsCache(ctx, max_age_s=metrics_max_age_s)
     app.state.metrics_cache = cache
-    app.state.metrics_registry = build_registry(cache)
+    app.state.metrics_registry = build_registry(cache, app.state.unauthenticated)
     install_handlers(app)
 
     api = APIRouter(prefix=API_PREFIX, responses=PROBLEM_RESPONSES)

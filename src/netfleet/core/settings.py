@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -20,6 +20,9 @@ from pydantic_settings import (
 )
 
 from netfleet.core.models import FailureStrategyName
+
+MIN_PRESET_TOKEN_LENGTH = 24
+"""Preset API tokens (``admin_token``) are at least this long."""
 
 
 class WorkerSettings(BaseModel):
@@ -97,6 +100,18 @@ class ServiceSettings(BaseModel):
     max_request_bytes: int = Field(
         10 * 1024 * 1024, ge=1024, description="Larger request bodies get 413."
     )
+    auth_failure_limit: int = Field(
+        10,
+        ge=0,
+        description="Failed authentications (401) per client address and window before "
+        "that address gets 429 with Retry-After; 0 = no throttling.",
+    )
+    auth_failure_window_seconds: float = Field(
+        60.0, gt=0, le=86_400, description="The window of auth_failure_limit."
+    )
+    auth_throttle_max_clients: int = Field(
+        10_000, ge=1, description="Client addresses the throttle remembers (oldest dropped)."
+    )
 
 
 class LogSettings(BaseModel):
@@ -130,8 +145,22 @@ class Settings(BaseSettings):
     log: LogSettings = LogSettings()
     secret_key: str | None = Field(None, repr=False, description="Fernet key for secrets.")
     admin_token: str | None = Field(
-        None, repr=False, description="Preset the admin API token (else printed on first start)."
+        None,
+        repr=False,
+        description="Preset the admin API token, at least 24 characters "
+        "(else one is made and printed on first start).",
     )
+
+    @field_validator("admin_token")
+    @classmethod
+    def _long_token(cls, value: str | None) -> str | None:
+        if value is not None and len(value.strip()) < MIN_PRESET_TOKEN_LENGTH:
+            raise ValueError(
+                f"a preset token needs at least {MIN_PRESET_TOKEN_LENGTH} characters "
+                f"(this one has {len(value.strip())}); make one with "
+                "python -c 'import secrets; print(\"nf_\" + secrets.token_urlsafe(32))'"
+            )
+        return value.strip() if value is not None else None
 
     @classmethod
     def settings_customise_sources(

@@ -23,6 +23,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from netfleet.core.errors import NetfleetError
 from netfleet.core.logging import get_logger
+from netfleet.core.throttle import FailureThrottle
 from netfleet.store import auth_sql
 from netfleet.store.auth_sql import Role
 from netfleet.web.context import Dashboard, User, dashboard
@@ -158,9 +159,19 @@ async def sign_in(request: Request, token: str, nonce: str) -> tuple[User | None
     token = normalize_token(token)
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None, "paste an API token (nf_...)"
+    throttle: FailureThrottle | None = getattr(request.app.state, "auth_throttle", None)
+    client = request.client.host if request.client is not None else "unknown"
+    if throttle is not None:
+        wait = throttle.retry_after(client)
+        if wait and not throttle.known_good(auth_sql.hash_token(token)):
+            return None, f"too many failed sign-ins from this address; retry in {wait} s"
     record = await auth_sql.verify_token(board.store, token)
     if record is None:
+        if throttle is not None:
+            throttle.failed(client)
         return None, "invalid or revoked token"
+    if throttle is not None:
+        throttle.remember_good(auth_sql.hash_token(token))
     try:
         await auth_sql.touch_token(board.store, record.id)
     except NetfleetError as exc:  # bookkeeping only
