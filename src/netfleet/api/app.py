@@ -34,6 +34,7 @@ from netfleet.api.problems import PROBLEM_RESPONSES, install_handlers
 from netfleet.core.settings import Settings
 from netfleet.store import auth_sql, service_sql
 from netfleet.store.interface import Store
+from netfleet.store.progress import StreamHub
 
 API_PREFIX = "/api/v1"
 DESCRIPTION = """\
@@ -68,6 +69,12 @@ def create_app(
     app.state.netfleet = ctx
     app.state.tokens = TokenCache(store)
     app.state.auth_throttle = new_throttle(settings.service)
+    app.state.stream_hub = StreamHub(
+        store,
+        poll_s=ctx.stream_poll_s,
+        token_check_s=settings.service.event_stream_token_check_seconds,
+        stopping=ctx.stopping,
+    )
     app.state.unauthenticated = Counter[str]()
     app.state.schema_head = service_sql.head_revision()
     cache = MetricsCache(ctx, max_age_s=metrics_max_age_s)

@@ -28,6 +28,7 @@ from netfleet.core.errors import (
     NetfleetError,
     NotFound,
     ScheduleError,
+    TooManyStreams,
     UnknownPlatform,
 )
 from netfleet.core.logging import get_logger
@@ -39,6 +40,7 @@ TYPE_PREFIX = "urn:netfleet:problem:"
 
 STATUS_BY_ERROR: tuple[tuple[type[NetfleetError], int], ...] = (
     (Forbidden, 403),
+    (TooManyStreams, 429),
     (InputError, 422),
     (NotFound, 404),
     (Conflict, 409),

@@ -77,6 +77,12 @@ class Forbidden(NetfleetError):
     """The caller's role does not allow what it asked for."""
 
 
+class TooManyStreams(NetfleetError):
+    """A token has as many live event streams open as it may."""
+
+    transient = True
+
+
 # --- device sessions ----------------------------------------------------------
 
 

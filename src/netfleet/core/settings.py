@@ -112,6 +112,22 @@ class ServiceSettings(BaseModel):
     auth_throttle_max_clients: int = Field(
         10_000, ge=1, description="Client addresses the throttle remembers (oldest dropped)."
     )
+    event_stream_max_seconds: float = Field(
+        3600.0,
+        gt=0,
+        le=7 * 86_400,
+        description="Live event streams (API and dashboard) end after this long; clients "
+        "reconnect with Last-Event-ID.",
+    )
+    event_streams_per_token: int = Field(
+        20, ge=0, description="Live event streams one token may hold open (429 beyond); 0 = any."
+    )
+    event_stream_token_check_seconds: float = Field(
+        5.0,
+        gt=0,
+        le=3600,
+        description="How often open streams re-check that their token is not revoked.",
+    )
 
 
 class LogSettings(BaseModel):
