@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
@@ -181,7 +181,7 @@ class Database:
         finally:
             self._wakeups.discard(queue)
 
-    async def _pg_listen(self) -> AsyncIterator[None]:
+    async def _pg_listen(self) -> AsyncGenerator[None, None]:
         import psycopg
 
         url = self._engine.url.set(drivername="postgresql")
