@@ -192,6 +192,8 @@ BAD_INVENTORY = "devices:\n  - name: a\n    host: 127.0.0.1\n    platform: cisco
         ("both", r"not both"),
         ("bad-strategy", r"abort_after_n:N"),
         ("bad-output", r"expected table, json or dir:PATH"),
+        ("privileged", r"'conf t' is a privileged command \(rule 'con\[figure\]'.*--allow"),
+        ("newline", r"-c: commands\[0\] .* control character U\+000A"),
     ],
 )
 def test_bad_input_exits_2_and_contacts_no_device(
@@ -218,6 +220,10 @@ def test_bad_input_exits_2_and_contacts_no_device(
         args += ["--config-file", str(fleet.inventory)]
     elif case == "bad-strategy":
         args += ["--failure-strategy", "abort_after_n:0"]
+    elif case == "privileged":
+        args += ["-c", "conf t"]
+    elif case == "newline":
+        args = ["-i", inv, "-c", "show clock\nreload"]
     else:
         args += ["-o", "xml"]
     before = fleet.traffic()

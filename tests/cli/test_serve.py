@@ -248,3 +248,15 @@ async def test_port_in_use_is_exit_2(tmp_path: Path) -> None:
         await server.wait_closed()
     assert code == 2
     assert f"cannot listen on 127.0.0.1:{port}" in err
+
+
+async def test_a_short_preset_admin_token_is_a_settings_error(tmp_path: Path) -> None:
+    short = "nf_short-token-123"  # 18 characters
+    code, err = await _run(tmp_path, _env(tmp_path, NETFLEET_ADMIN_TOKEN=short), "--port", "0")
+    assert code == 2, err
+    [line] = err.strip().splitlines()
+    assert line.startswith("error: invalid settings")
+    assert "admin_token" in line
+    assert "at least 24 characters (this one has 18)" in line
+    assert short not in err  # never echoed
+    assert not (tmp_path / "x.db").exists()

@@ -100,3 +100,24 @@ def test_cli_inventory_import(
     assert broken.exit_code == 2
     assert broken.output.count("\n") == 1
     assert broken.output.startswith("error: ")
+
+
+async def test_privileged_commands_need_the_explicit_option(
+    store_url: str, fleet_file: Path
+) -> None:
+    from netfleet.core.errors import CommandNotAllowed
+
+    async with Netfleet(store_url, secret_key=KEY) as nf:
+        await nf.import_inventory(fleet_file)
+        with pytest.raises(CommandNotAllowed, match=r"commands\[1\] 'wr mem'.*'wr\[ite\]'"):
+            await nf.submit(devices=["r1"], commands=["show clock", "wr mem"])
+        with pytest.raises(ValidationError, match="control character U\\+000A"):
+            await nf.submit(devices=["r1"], commands=["show clock\nconf t"])
+        job = await nf.submit(
+            devices=["r1"], commands=["show clock", "wr mem"], allow_privileged_commands=True
+        )
+        assert job.state == "queued"
+        with pytest.raises(CommandNotAllowed, match="'reload'"):
+            await nf.add_schedule(
+                name="nightly", cron="0 3 * * *", devices=["r1"], commands=["reload"]
+            )

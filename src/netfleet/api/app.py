@@ -9,6 +9,7 @@ self-contained docs page at ``/api/docs`` (no CDN assets).
 from __future__ import annotations
 
 import html
+from collections import Counter
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -25,13 +26,14 @@ from netfleet.api import (
     routes_schedules,
     routes_workers,
 )
-from netfleet.api.auth import TokenCache
+from netfleet.api.auth import TokenCache, new_throttle
 from netfleet.api.context import Runtime, ServiceContext
 from netfleet.api.metrics import MetricsCache, build_registry
 from netfleet.api.middleware import ServiceMiddleware
 from netfleet.api.problems import PROBLEM_RESPONSES, install_handlers
 from netfleet.core.settings import Settings
 from netfleet.store import SqlStore
+from netfleet.store.progress import StreamHub
 
 API_PREFIX = "/api/v1"
 DESCRIPTION = """\
@@ -65,10 +67,18 @@ def create_app(
     )
     app.state.netfleet = ctx
     app.state.tokens = TokenCache(store)
+    app.state.auth_throttle = new_throttle(settings.service)
+    app.state.stream_hub = StreamHub(
+        store,
+        poll_s=ctx.stream_poll_s,
+        token_check_s=settings.service.event_stream_token_check_seconds,
+        stopping=ctx.stopping,
+    )
+    app.state.unauthenticated = Counter[str]()
     app.state.schema_head = store.metrics.head_revision()
     cache = MetricsCache(ctx, max_age_s=metrics_max_age_s)
     app.state.metrics_cache = cache
-    app.state.metrics_registry = build_registry(cache)
+    app.state.metrics_registry = build_registry(cache, app.state.unauthenticated)
     install_handlers(app)
 
     api = APIRouter(prefix=API_PREFIX, responses=PROBLEM_RESPONSES)

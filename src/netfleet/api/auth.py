@@ -10,6 +10,7 @@ With ``service.auth = false`` every request acts as ``anonymous`` admin.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -21,6 +22,8 @@ from netfleet.api.context import context
 from netfleet.api.problems import ProblemException
 from netfleet.core.errors import NetfleetError
 from netfleet.core.logging import get_logger
+from netfleet.core.settings import ServiceSettings
+from netfleet.core.throttle import FailureThrottle
 from netfleet.store import SqlStore
 from netfleet.store.sql.tokens import Role, TokenRecord, hash_token
 
@@ -84,22 +87,73 @@ def _unauthorized(detail: str) -> ProblemException:
     )
 
 
+def new_throttle(settings: ServiceSettings) -> FailureThrottle:
+    """The per-app throttle of failed authentications (``service.auth_failure_*``)."""
+    return FailureThrottle(
+        limit=settings.auth_failure_limit,
+        window_s=settings.auth_failure_window_seconds,
+        max_keys=settings.auth_throttle_max_clients,
+        max_good=settings.auth_throttle_max_clients,
+    )
+
+
+def client_address(request: Request) -> str:
+    """The peer address (proxies' forwarding headers are not trusted)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+def count_unauthenticated(request: Request, reason: str) -> None:
+    """Count a refused request in ``netfleet_api_unauthenticated_requests_total``."""
+    counts: Counter[str] = request.app.state.unauthenticated
+    counts[reason] += 1
+
+
+def _too_many(request: Request, wait: int) -> ProblemException:
+    count_unauthenticated(request, "throttled")
+    return ProblemException(
+        429,
+        f"too many failed authentications from this address; retry in {wait} s",
+        kind="too_many_requests",
+        headers={"Retry-After": str(wait)},
+    )
+
+
+async def _verify(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+    throttle: FailureThrottle = request.app.state.auth_throttle
+    client = client_address(request)
+    token = credentials.credentials.strip() if credentials is not None else ""
+    if credentials is None or credentials.scheme.lower() != "bearer" or not token:
+        wait = throttle.retry_after(client)
+        if wait:
+            raise _too_many(request, wait)
+        throttle.failed(client)
+        count_unauthenticated(request, "missing")
+        raise _unauthorized("missing bearer token (Authorization: Bearer <token>)")
+    digest = hash_token(token)
+    wait = throttle.retry_after(client)
+    if wait and not throttle.known_good(digest):
+        raise _too_many(request, wait)
+    cache: TokenCache = request.app.state.tokens
+    record = await cache.verify(token)
+    if record is None:
+        throttle.failed(client)
+        count_unauthenticated(request, "invalid")
+        raise _unauthorized("invalid or revoked token")
+    throttle.remember_good(digest)
+    return Principal(record.name, record.role, record.id)
+
+
 async def authenticate(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    """The request's principal; 401 without a valid token (unless auth is off)."""
+    """The request's principal; 401 without a valid token (unless auth is off), 429
+    after too many failures from the client's address (``service.auth_failure_limit``)."""
     ctx = context(request)
     if not ctx.settings.service.auth:
         principal = Principal("anonymous", "admin")
     else:
-        if credentials is None or credentials.scheme.lower() != "bearer":
-            raise _unauthorized("missing bearer token (Authorization: Bearer <token>)")
-        cache: TokenCache = request.app.state.tokens
-        record = await cache.verify(credentials.credentials.strip())
-        if record is None:
-            raise _unauthorized("invalid or revoked token")
-        principal = Principal(record.name, record.role, record.id)
+        principal = await _verify(request, credentials)
     request.state.principal = principal
     return principal
 

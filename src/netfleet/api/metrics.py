@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry
@@ -74,10 +74,20 @@ def _cumulative(bounds: tuple[float, ...], counts: tuple[int, ...]) -> list[tupl
 
 
 class ServiceCollector(Collector):
-    def __init__(self, cache: MetricsCache) -> None:
+    def __init__(self, cache: MetricsCache, unauthenticated: Mapping[str, int]) -> None:
         self.cache = cache
+        self.unauthenticated = unauthenticated
 
     def collect(self) -> Iterator[Metric]:
+        refused = CounterMetricFamily(
+            "netfleet_api_unauthenticated_requests",
+            "API requests refused before authentication (missing or invalid token, "
+            "or throttled after repeated failures), by reason.",
+            labels=["reason"],
+        )
+        for reason in ("missing", "invalid", "throttled"):
+            refused.add_metric([reason], float(self.unauthenticated.get(reason, 0)))
+        yield refused
         snap = self.cache.latest
         if snap is None:
             return
@@ -174,7 +184,9 @@ class ServiceCollector(Collector):
         yield evictions
 
 
-def build_registry(cache: MetricsCache) -> CollectorRegistry:
+def build_registry(
+    cache: MetricsCache, unauthenticated: Mapping[str, int] | None = None
+) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(ServiceCollector(cache))
+    registry.register(ServiceCollector(cache, {} if unauthenticated is None else unauthenticated))
     return registry

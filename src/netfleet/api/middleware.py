@@ -5,8 +5,9 @@ One pure-ASGI layer (no buffering of responses, so event streams pass through):
 - a body larger than ``service.max_request_bytes`` is refused with a 413 problem
   (by ``Content-Length``, or while reading a body sent without one);
 - every request logs one line: method, path, status, duration, token name;
-- every mutating ``/api/`` request is recorded in the audit log (who, what, status
-  and a small ``detail`` a route may set in ``request.state.audit`` — never bodies);
+- every mutating ``/api/`` request by an authenticated caller is recorded in the
+  audit log (who, what, status and a small ``detail`` a route may set in
+  ``request.state.audit`` — never bodies); unauthenticated ones are only counted;
 - an unexpected exception becomes a 500 problem without details (logged here).
 """
 
@@ -113,7 +114,9 @@ class ServiceMiddleware:
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
                 token=name,
             )
-            if method in MUTATING and path.startswith("/api/"):
+            # Unauthenticated requests are counted (netfleet_api_unauthenticated_requests),
+            # not audited one row each: a flood of them must not grow the audit log.
+            if method in MUTATING and path.startswith("/api/") and principal is not None:
                 await self._audit(scope, method, logged_path, status, state)
 
     async def _limited(self, scope: Scope, receive: Receive) -> Receive:

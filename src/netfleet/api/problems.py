@@ -22,11 +22,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from netfleet.core.errors import (
     Conflict,
     DatabaseUnavailable,
+    Forbidden,
     InputError,
     LeaseLost,
     NetfleetError,
     NotFound,
     ScheduleError,
+    TooManyStreams,
     UnknownPlatform,
 )
 from netfleet.core.logging import get_logger
@@ -37,6 +39,8 @@ PROBLEM_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:netfleet:problem:"
 
 STATUS_BY_ERROR: tuple[tuple[type[NetfleetError], int], ...] = (
+    (Forbidden, 403),
+    (TooManyStreams, 429),
     (InputError, 422),
     (NotFound, 404),
     (Conflict, 409),

@@ -1,6 +1,7 @@
 """``/api/v1/jobs``: submit, list, show (tasks and outputs), cancel, rerun, delete.
 
-Command jobs need the operator role, config jobs admin.
+Command jobs need the operator role; config jobs, privileged commands and the
+``allow_privileged_commands`` option need admin (``netfleet.jobs.policy``).
 """
 
 from __future__ import annotations
@@ -10,19 +11,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
-from netfleet.api.auth import Admin, Operator, Principal, Viewer, ensure_role
+from netfleet.api.auth import Admin, Operator, Principal, Viewer
 from netfleet.api.context import store_of
 from netfleet.api.problems import responses
 from netfleet.api.schemas_jobs import JobDetail, JobId, JobPage, JobSubmit, JobSummary
 from netfleet.jobs.model import JobSpec, JobState
+from netfleet.jobs.policy import check_job_policy, job_permission
 from netfleet.store.records import JobFilter
 
 router = APIRouter(tags=["jobs"])
 
 
-def _check_kind(principal: Principal, spec: JobSpec) -> None:
-    if spec.kind == "config":
-        ensure_role(principal, "admin", "a config job")
+def _check_policy(request: Request, principal: Principal, spec: JobSpec) -> None:
+    request.state.audit = {"kind": job_permission(spec)}  # also on a refusal
+    check_job_policy(spec, admin=principal.allows("admin"))
 
 
 @router.post(
@@ -30,7 +32,7 @@ def _check_kind(principal: Principal, spec: JobSpec) -> None:
     response_model=JobSummary,
     status_code=201,
     summary="Submit a job (commands: operator; config: admin)",
-    responses=responses(403),
+    responses=responses(403, 422),
 )
 async def submit_job(
     request: Request,
@@ -42,9 +44,13 @@ async def submit_job(
     ] = None,
 ) -> JobSummary:
     spec = body.to_spec(idempotency_key)
-    _check_kind(principal, spec)
+    _check_policy(request, principal, spec)
     job = await store_of(request).jobs.submit(spec)
-    request.state.audit = {"job_id": job.id, "kind": spec.kind, "tasks": job.counts.total}
+    request.state.audit = {
+        "job_id": job.id,
+        "kind": job_permission(spec),
+        "tasks": job.counts.total,
+    }
     return JobSummary.of(job)
 
 
@@ -104,16 +110,16 @@ async def cancel_job(request: Request, _: Operator, job_id: JobId) -> JobSummary
     response_model=JobSummary,
     status_code=201,
     summary="Submit a new job with the same spec",
-    responses=responses(404),
+    responses=responses(403, 404, 422),
 )
 async def rerun_job(request: Request, principal: Operator, job_id: JobId) -> JobSummary:
     store = store_of(request)
     old = await store.jobs.get(job_id, tasks=False, outputs=False)
-    _check_kind(principal, old.spec)
+    _check_policy(request, principal, old.spec)
     options = old.spec.options.model_copy(update={"idempotency_key": None, "run_at": None})
     spec = old.spec.model_copy(update={"options": options})
     job = await store.jobs.submit(spec)
-    request.state.audit = {"job_id": job.id, "rerun_of": job_id}
+    request.state.audit = {"job_id": job.id, "rerun_of": job_id, "kind": job_permission(spec)}
     return JobSummary.of(job)
 
 

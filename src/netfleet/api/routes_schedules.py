@@ -16,6 +16,7 @@ from netfleet.api.context import store_of
 from netfleet.api.problems import responses
 from netfleet.jobs.cron import preview as cron_preview
 from netfleet.jobs.model import JobSpec
+from netfleet.jobs.policy import check_job_policy
 from netfleet.jobs.schedule import Schedule, ScheduleSpec, build_schedule, schedule_ref
 
 router = APIRouter(tags=["schedules"])
@@ -136,8 +137,10 @@ async def preview_schedule(
     summary="Create a schedule",
     responses=responses(409),
 )
-async def create_schedule(request: Request, _: Admin, body: ScheduleIn) -> ScheduleOut:
-    schedule = await store_of(request).schedules.create(body.to_spec())
+async def create_schedule(request: Request, principal: Admin, body: ScheduleIn) -> ScheduleOut:
+    spec = body.to_spec()
+    check_job_policy(spec.job_template, admin=principal.allows("admin"), what="a schedule")
+    schedule = await store_of(request).schedules.create(spec)
     request.state.audit = {"schedule": schedule.name, "schedule_id": schedule.id}
     return ScheduleOut.of(schedule)
 
@@ -158,8 +161,11 @@ async def get_schedule(request: Request, _: Viewer, ref: str) -> ScheduleOut:
     summary="Replace a schedule's definition",
     responses=responses(404, 409),
 )
-async def put_schedule(request: Request, _: Admin, ref: str, body: ScheduleIn) -> ScheduleOut:
+async def put_schedule(
+    request: Request, principal: Admin, ref: str, body: ScheduleIn
+) -> ScheduleOut:
     spec = body.to_spec()
+    check_job_policy(spec.job_template, admin=principal.allows("admin"), what="a schedule")
     schedule = await store_of(request).schedules.replace(schedule_ref(ref), spec)
     request.state.audit = {"schedule": schedule.name, "schedule_id": schedule.id}
     return ScheduleOut.of(schedule)

@@ -143,6 +143,13 @@ def submit(
     ] = None,
     save: Annotated[bool, typer.Option("--save", help="Save the config afterwards.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Config: show changes only.")] = False,
+    allow_privileged: Annotated[
+        bool,
+        typer.Option(
+            "--allow-privileged-commands",
+            help="Admins only: commands may configure, save, reload, erase, copy, commit.",
+        ),
+    ] = False,
     idempotency_key: Annotated[
         str | None, typer.Option("--idempotency-key", help="Same key, same job.")
     ] = None,
@@ -173,6 +180,7 @@ def submit(
         "command_timeout_s": timeout,
         "save": save or None,
         "dry_run": dry_run or None,
+        "allow_privileged_commands": allow_privileged or None,
         "idempotency_key": idempotency_key,
     }
     options.update({k: v for k, v in extra.items() if v is not None})

@@ -47,6 +47,7 @@ class RunRequest:
     timeout: float | None
     save: bool
     dry_run: bool
+    allow_privileged: bool = False
 
 
 def _output(text: str) -> tuple[str, Path | None]:
@@ -70,15 +71,24 @@ def validate(
     timeout: float | None,
     save: bool,
     dry_run: bool,
+    allow_privileged: bool = False,
 ) -> RunRequest:
     """Check every input; raise an ``InputError`` naming the problem."""
     from netfleet.core.inventory import load_inventory
+    from netfleet.jobs.model import control_character_problem
+    from netfleet.jobs.policy import check_commands
     from netfleet.platforms import get_platform
 
     if bool(commands) == bool(config_file):
         raise InputError("give commands (-c) or a configuration file (--config-file), not both")
     if any(not c.strip() for c in commands):
         raise InputError("-c: commands must not be blank")
+    for index, command in enumerate(commands):
+        problem = control_character_problem(index, command)
+        if problem is not None:
+            raise InputError(f"-c: {problem}")
+    if not allow_privileged:
+        check_commands(commands, admin=True)
     if (save or dry_run) and not config_file:
         raise InputError("--save and --dry-run apply to --config-file only")
     if concurrency < 1:
@@ -109,6 +119,7 @@ def validate(
         timeout=timeout,
         save=save,
         dry_run=dry_run,
+        allow_privileged=allow_privileged,
     )
 
 
@@ -153,6 +164,13 @@ def register(app: typer.Typer) -> None:
         ] = None,
         save: Annotated[bool, typer.Option("--save", help="Save the config afterwards.")] = False,
         dry_run: Annotated[bool, typer.Option("--dry-run", help="Show changes only.")] = False,
+        allow_privileged: Annotated[
+            bool,
+            typer.Option(
+                "--allow-privileged-commands",
+                help="Commands may configure, save, reload, erase, copy or commit.",
+            ),
+        ] = False,
         concurrency: Annotated[
             int,
             typer.Option(
@@ -188,6 +206,7 @@ def register(app: typer.Typer) -> None:
                 timeout=timeout,
                 save=save,
                 dry_run=dry_run,
+                allow_privileged=allow_privileged,
             )
             settings = load_settings()
         except InputError as exc:
@@ -215,6 +234,7 @@ async def execute(request: RunRequest, settings: Settings) -> tuple[dict[str, An
         parse="textfsm" if request.parse else None,
         save=request.save,
         dry_run=request.dry_run,
+        allow_privileged_commands=request.allow_privileged,
     )
     # One task per device: keeping sessions open afterwards would only hold vty lines.
     # Closing happens in the background, hence room for twice the concurrency.

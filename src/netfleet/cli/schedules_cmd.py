@@ -167,20 +167,31 @@ def add(
     ] = 60.0,
     overlap: Annotated[str, typer.Option("--overlap", help="skip | queue.")] = "queue",
     paused: Annotated[bool, typer.Option("--paused", help="Create it paused.")] = False,
+    allow_privileged: Annotated[
+        bool,
+        typer.Option(
+            "--allow-privileged-commands",
+            help="The job's commands may configure, save, reload, erase, copy, commit.",
+        ),
+    ] = False,
     db: DbOption = None,
     url: UrlOption = None,
     token: TokenOption = None,
 ) -> None:
     """Create a schedule (a one-time --at or a recurring --cron) with a job template."""
+    from netfleet.jobs.policy import check_job_policy
     from netfleet.jobs.schedule import build_schedule
 
     try:
+        job = _template(device, group, filter_, command, config, config_file, template)
+        if allow_privileged:
+            job["options"] = {**job.get("options", {}), "allow_privileged_commands": True}
         spec = build_schedule(
             name=name,
             cron=cron,
             at=at,
             timezone=tz,
-            job_template=_template(device, group, filter_, command, config, config_file, template),
+            job_template=job,
             enabled=not paused,
             start_at=start,
             end_at=end,
@@ -188,6 +199,7 @@ def add(
             misfire_window_s=misfire_window,
             overlap=overlap,
         )
+        check_job_policy(spec.job_template, admin=True, what="a schedule")
     except NetfleetError as exc:
         raise fail(exc) from None
     body = _body(spec)

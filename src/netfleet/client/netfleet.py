@@ -35,6 +35,7 @@ from netfleet.core.errors import DeadlineExceeded, StoreError
 from netfleet.core.settings import Settings
 from netfleet.jobs.cron import preview as _preview
 from netfleet.jobs.model import JobSpec, JobState, parse_job_spec
+from netfleet.jobs.policy import check_job_policy
 from netfleet.jobs.schedule import Schedule, build_schedule, fire_after
 from netfleet.store import SqlStore, open_store
 from netfleet.store.records import ImportReport, JobFilter
@@ -107,10 +108,14 @@ class Netfleet:
 
         Raises ``ValidationError`` naming the bad field, unknown devices or groups."""
         spec = parse_job_spec(_job_dict(devices, groups, filter, commands, config, name, options))
-        return Job.from_record(await self.store.jobs.submit(spec))
+        return await self.submit_spec(spec)
 
     async def submit_spec(self, spec: JobSpec | dict[str, Any]) -> Job:
-        return Job.from_record(await self.store.jobs.submit(parse_job_spec(spec)))
+        """Queue a job. Privileged commands in a command job need
+        ``allow_privileged_commands=True`` (``CommandNotAllowed`` otherwise)."""
+        parsed = parse_job_spec(spec)
+        check_job_policy(parsed, admin=True)
+        return Job.from_record(await self.store.jobs.submit(parsed))
 
     async def get(self, job_id: int) -> Job:
         return Job.from_record(await self.store.jobs.get(job_id))
@@ -201,6 +206,7 @@ class Netfleet:
             overlap=overlap,
             now=now,
         )
+        check_job_policy(spec.job_template, admin=True, what="a schedule")
         return await self.store.schedules.create(spec)
 
     async def get_schedule(self, ref: int | str) -> Schedule:

@@ -67,6 +67,22 @@ class ScheduleError(ValidationError):
     """A schedule is invalid: bad cron expression, unknown time zone, end before start ..."""
 
 
+class CommandNotAllowed(ValidationError):
+    """A command job holds a command it may not send: a control character, or a privileged
+    command (configure, save, reload, erase, copy, commit ...) without the admin's
+    ``allow_privileged_commands``."""
+
+
+class Forbidden(NetfleetError):
+    """The caller's role does not allow what it asked for."""
+
+
+class TooManyStreams(NetfleetError):
+    """A token has as many live event streams open as it may."""
+
+    transient = True
+
+
 # --- device sessions ----------------------------------------------------------
 
 
@@ -148,6 +164,11 @@ class CommandError(DeviceError):
 
 class PrivilegeError(DeviceError):
     """Entering a privilege level failed, e.g. a wrong enable secret."""
+
+
+class PolicyViolation(DeviceError):
+    """A task did what its job may not do, e.g. a command job's session entered
+    configuration mode; the session left that mode without committing."""
 
 
 class ParseError(DeviceError):

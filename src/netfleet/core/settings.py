@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -20,6 +20,9 @@ from pydantic_settings import (
 )
 
 from netfleet.core.models import FailureStrategyName
+
+MIN_PRESET_TOKEN_LENGTH = 24
+"""Preset API tokens (``admin_token``) are at least this long."""
 
 
 class WorkerSettings(BaseModel):
@@ -123,6 +126,34 @@ class ServiceSettings(BaseModel):
         ge=1,
         description="Requests beyond this many open connections get 503; more are closed.",
     )
+    auth_failure_limit: int = Field(
+        10,
+        ge=0,
+        description="Failed authentications (401) per client address and window before "
+        "that address gets 429 with Retry-After; 0 = no throttling.",
+    )
+    auth_failure_window_seconds: float = Field(
+        60.0, gt=0, le=86_400, description="The window of auth_failure_limit."
+    )
+    auth_throttle_max_clients: int = Field(
+        10_000, ge=1, description="Client addresses the throttle remembers (oldest dropped)."
+    )
+    event_stream_max_seconds: float = Field(
+        3600.0,
+        gt=0,
+        le=7 * 86_400,
+        description="Live event streams (API and dashboard) end after this long; clients "
+        "reconnect with Last-Event-ID.",
+    )
+    event_streams_per_token: int = Field(
+        20, ge=0, description="Live event streams one token may hold open (429 beyond); 0 = any."
+    )
+    event_stream_token_check_seconds: float = Field(
+        5.0,
+        gt=0,
+        le=3600,
+        description="How often open streams re-check that their token is not revoked.",
+    )
 
 
 class LogSettings(BaseModel):
@@ -157,8 +188,22 @@ class Settings(BaseSettings):
     secrets: SecretSettings = SecretSettings()
     secret_key: str | None = Field(None, repr=False, description="Fernet key for secrets.")
     admin_token: str | None = Field(
-        None, repr=False, description="Preset the admin API token (else printed on first start)."
+        None,
+        repr=False,
+        description="Preset the admin API token, at least 24 characters "
+        "(else one is made and printed on first start).",
     )
+
+    @field_validator("admin_token")
+    @classmethod
+    def _long_token(cls, value: str | None) -> str | None:
+        if value is not None and len(value.strip()) < MIN_PRESET_TOKEN_LENGTH:
+            raise ValueError(
+                f"a preset token needs at least {MIN_PRESET_TOKEN_LENGTH} characters "
+                f"(this one has {len(value.strip())}); make one with "
+                "python -c 'import secrets; print(\"nf_\" + secrets.token_urlsafe(32))'"
+            )
+        return value.strip() if value is not None else None
 
     @classmethod
     def settings_customise_sources(

@@ -17,12 +17,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from netfleet.core.errors import DeadlineExceeded, DeviceError, NetfleetError
+from netfleet.core.errors import DeadlineExceeded, DeviceError, NetfleetError, PolicyViolation
+from netfleet.core.logging import get_logger
 from netfleet.core.models import CommandResult, DeviceSpec
 from netfleet.device import Device
 from netfleet.device.results import NOT_RUN, ConfigResult
 from netfleet.jobs.model import JobOptions
 from netfleet.pool import SessionPool
+
+log = get_logger(__name__)
 
 
 @dataclass(slots=True)
@@ -78,11 +81,42 @@ def _should_stop(options: JobOptions, failures: int) -> bool:
     return False
 
 
+def _config_depth(dev: Device) -> int:
+    """How far the session's level is at or above the configuration level (-1: below)."""
+    names = [level.name for level in dev.platform.levels]
+    if dev.level not in names or dev.platform.config_level not in names:
+        return -1
+    return names.index(dev.level) - names.index(dev.platform.config_level)
+
+
+async def _policy_stop(
+    dev: Device, commands: Sequence[str], index: int, result: CommandResult, run: DeviceRun
+) -> None:
+    """A command job's session entered configuration mode: fail the task, leave the mode
+    without committing (the platform's exit answers decline to commit)."""
+    command = commands[index]
+    exc = PolicyViolation(
+        f"{command!r} entered the {dev.level} level (prompt {dev.prompt!r}); a command job "
+        "never changes configuration: left it without committing",
+        device=dev.name,
+    )
+    result.ok, result.error, result.error_kind = False, exc.reason, exc.kind
+    run.fail(exc)
+    reason = f"not run: {command!r} broke the command policy"
+    run.results.extend(not_run(c, reason) for c in commands[index + 1 :])
+    try:
+        await dev.reset()
+    except NetfleetError as leave:
+        log.warning("cannot leave configuration mode", device=dev.name, error=str(leave))
+
+
 async def _run_commands(
     dev: Device, commands: Sequence[str], options: JobOptions, run: DeviceRun
 ) -> bool:
-    """Run ``commands`` applying the failure strategy; False if the session broke."""
+    """Run ``commands`` applying the failure strategy; False if the session broke (or,
+    without ``allow_privileged_commands``, entered configuration mode)."""
     failures = 0
+    guard = not options.allow_privileged_commands and _config_depth(dev) < 0
     for index, command in enumerate(commands):
         started_at, t0 = time.time(), time.perf_counter()
         try:
@@ -105,6 +139,9 @@ async def _run_commands(
             run.results.extend(not_run(c, reason) for c in commands[index + 1 :])
             return False
         run.results.append(result)
+        if guard and _config_depth(dev) >= 0:
+            await _policy_stop(dev, commands, index, result, run)
+            return False
         if not result.ok:
             failures += 1
             run.ok = False

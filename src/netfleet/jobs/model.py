@@ -8,6 +8,7 @@ device; the job's state is derived from its tasks' states by
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +27,9 @@ MAX_COMMANDS = 1_000
 MAX_COMMAND_BYTES = 64 * 1024
 MAX_CONFIG_BYTES = 1024 * 1024
 MAX_NAME_LENGTH = 255
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+"""Control characters (C0, DEL, C1) and Unicode line separators: never in a command."""
 
 # --- states -------------------------------------------------------------------
 
@@ -57,6 +61,18 @@ TERMINAL_TASK_STATES: frozenset[TaskState] = frozenset({"succeeded", "failed", "
 TERMINAL_JOB_STATES: frozenset[JobState] = frozenset(
     {"succeeded", "partial", "failed", "cancelled"}
 )
+
+
+def control_character_problem(index: int, command: str) -> str | None:
+    """Why ``command`` (the ``index``-th) is refused for a control character, or None."""
+    bad = _CONTROL.search(command)
+    if bad is None:
+        return None
+    shown = command if len(command) <= 80 else command[:77] + "..."
+    return (
+        f"commands[{index}] {shown!r} holds the control character U+{ord(bad.group()):04X}; "
+        "give one command per list item, without newlines or other control characters"
+    )
 
 
 class Targets(BaseModel):
@@ -126,6 +142,11 @@ class JobOptions(BaseModel):
     save: bool = Field(False, description="Save the running config after config jobs.")
     dry_run: bool = Field(False, description="Config: show the diff/candidate, apply nothing.")
     commit: bool = Field(True, description="Commit on candidate-config platforms.")
+    allow_privileged_commands: bool = Field(
+        False,
+        description="Admins only: a command job may send privileged commands (configure, "
+        "save, reload, erase, copy, commit ...; see each platform's privileged_commands).",
+    )
 
     @field_validator("run_at")
     @classmethod
@@ -150,9 +171,12 @@ class JobSpec(BaseModel):
     @field_validator("commands")
     @classmethod
     def _commands(cls, value: list[str]) -> list[str]:
-        for cmd in value:
+        for index, cmd in enumerate(value):
             if not cmd.strip():
                 raise ValueError("commands must not be blank")
+            problem = control_character_problem(index, cmd)
+            if problem is not None:
+                raise ValueError(problem)
             if len(cmd.encode()) > MAX_COMMAND_BYTES:
                 raise ValueError(f"a command exceeds {MAX_COMMAND_BYTES} bytes")
         return value

@@ -5,6 +5,7 @@ from __future__ import annotations
 from netfleet.platforms.common import (
     AMBIGUOUS,
     AUTHORIZATION_FAILED,
+    CISCO_PRIVILEGED,
     EOF_BANNER,
     INCOMPLETE,
     MORE_PAGER,
@@ -28,4 +29,12 @@ SPEC = PlatformSpec(
     save_command="copy running-config startup-config",
     version_patterns=(r"^Arista ", r"Software image version: \d"),
     textfsm_platform="arista_eos",
+    privileged_commands=(
+        *CISCO_PRIVILEGED,
+        "bash",  # the Linux shell (bash sudo ...)
+        "zer[otouch]",  # zerotouch cancel|enable reloads the switch
+        "ins[tall]",
+        ">",  # show ... > flash:file writes a file
+    ),
+    command_separators="|;>",
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from netfleet.platforms.common import (
     AUTHORIZATION_FAILED,
+    CISCO_PRIVILEGED,
     END,
     INVALID_INPUT,
     cisco_levels,
@@ -30,4 +31,5 @@ SPEC = PlatformSpec(
     save_command="write memory",
     version_patterns=(r"Cisco Adaptive Security Appliance Software",),
     textfsm_platform="cisco_asa",
+    privileged_commands=(*CISCO_PRIVILEGED, "cha[ngeto]"),  # changeto context|system
 )

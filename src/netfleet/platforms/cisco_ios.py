@@ -5,6 +5,7 @@ from __future__ import annotations
 from netfleet.platforms.common import (
     AMBIGUOUS,
     AUTHORIZATION_FAILED,
+    CISCO_PRIVILEGED,
     DELIMITED_BANNER,
     INCOMPLETE,
     INVALID_INPUT,
@@ -58,4 +59,10 @@ SPEC = PlatformSpec(
         NOT_XE + r"IOS \(tm\)",
     ),
     textfsm_platform="cisco_ios",
+    privileged_commands=(
+        *CISCO_PRIVILEGED,
+        "arc[hive]",  # archive download-sw / tar /xtract write flash
+        "ins[tall]",  # IOS-XE install add|activate|commit
+        "sof[tware]",  # IOS-XE software install
+    ),
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from netfleet.platforms.common import (
     AMBIGUOUS,
     AUTHORIZATION_FAILED,
+    CISCO_PRIVILEGED,
     DELIMITED_BANNER,
     INCOMPLETE,
     INVALID_INPUT,
@@ -37,4 +38,15 @@ SPEC = PlatformSpec(
     save_command="copy running-config startup-config",
     version_patterns=(r"Cisco Nexus Operating System \(NX-OS\) Software",),
     textfsm_platform="cisco_nxos",
+    privileged_commands=(
+        *CISCO_PRIVILEGED,
+        "ins[tall]",  # install all nxos bootflash:...
+        "rol[lback]",  # rollback running-config checkpoint ...
+        "run",  # run bash
+        "run-[script]",
+        "py[thon]",
+        "bash",
+        ">",  # show ... > bootflash:file (and >>) write files
+    ),
+    command_separators="|;>",  # NX-OS runs "cmd1 ; cmd2" in sequence
 )

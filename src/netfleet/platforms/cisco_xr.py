@@ -5,6 +5,7 @@ from __future__ import annotations
 from netfleet.platforms.common import (
     AMBIGUOUS,
     AUTHORIZATION_FAILED,
+    CISCO_PRIVILEGED,
     INCOMPLETE,
     INVALID_INPUT,
     MORE_PAGER,
@@ -50,4 +51,15 @@ SPEC = PlatformSpec(
     ),
     version_patterns=(r"Cisco IOS XR Software",),
     textfsm_platform="cisco_xr",
+    privileged_commands=(
+        *CISCO_PRIVILEGED,
+        "adm[in]",  # admin mode: reload location all, install ...
+        "com[mit]",
+        "ins[tall]",
+        "rol[lback]",  # rollback configuration last 1
+        "run",  # the shell
+        "bash",
+        "hw[-module]",  # hw-module location ... reload
+        "pro[cess]",  # process restart|shutdown
+    ),
 )

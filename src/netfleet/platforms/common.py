@@ -89,3 +89,21 @@ def cisco_levels(
         ),
         config,
     )
+
+
+CISCO_PRIVILEGED = (
+    "con[figure]",  # configure terminal|memory|replace|confirm ("conf t", "config t")
+    "wr[ite]",  # write, "wr", "wr mem", write erase, write network
+    "cop[y]",  # copy running-config startup-config ("copy run start", "copy r s")
+    "rel[oad]",
+    "er[ase]",
+    "del[ete]",
+    "for[mat]",
+    "ren[ame]",
+    "squ[eeze]",
+    "tcl[sh]",  # Tcl can run configuration commands
+    "| r[edirect]",  # show ... | redirect flash:file writes a file
+    "| t[ee]",
+    "| a[ppend]",
+)
+"""Commands of Cisco-style CLIs that change, save, copy or erase configuration or reload."""

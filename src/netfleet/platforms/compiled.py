@@ -179,6 +179,21 @@ def validate_structure(spec: PlatformSpec) -> None:
         value = getattr(spec, field_name)
         if value not in names:
             raise SpecError(field_name, f"{value!r} is not one of the levels {names}")
+    _validate_command_rules(spec)
+
+
+def _validate_command_rules(spec: PlatformSpec) -> None:
+    from netfleet.platforms.commands import RuleError, parse_rule
+
+    if spec.command_syntax not in ("prefix", "shell"):
+        raise SpecError("command_syntax", f"{spec.command_syntax!r}: use 'prefix' or 'shell'")
+    if any(ch.isalnum() or ch.isspace() for ch in spec.command_separators):
+        raise SpecError("command_separators", "only punctuation characters may separate commands")
+    for i, rule in enumerate(spec.privileged_commands):
+        try:
+            parse_rule(rule, spec.command_separators)
+        except RuleError as exc:
+            raise SpecError(f"privileged_commands[{i}]", str(exc)) from None
 
 
 def pin_host(pattern: str, host: str, *, max_len: int = 0) -> str:

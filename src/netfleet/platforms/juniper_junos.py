@@ -64,4 +64,28 @@ SPEC = PlatformSpec(
     ),
     textfsm_platform="juniper_junos",
     context_lines=rf"(?:\A|\n+)(?:{CHASSIS}(?:{EDIT})?|{EDIT})[ \t]*\Z",
+    privileged_commands=(
+        "co[nfigure]",  # configure, configure private|exclusive|dynamic ("c" is ambiguous)
+        "ed[it]",  # operational "edit" is configure
+        "com[mit]",  # commit, commit and-quit, commit confirmed
+        "rol[lback]",
+        "lo[ad]",  # load override|merge|replace
+        "req[uest] sy[stem] r[eboot]",
+        "req[uest] sy[stem] h[alt]",
+        "req[uest] sy[stem] p[ower-off]",
+        "req[uest] sy[stem] z[eroize]",
+        "req[uest] sy[stem] so[ftware]",  # add|rollback|delete: installs and reboots
+        "req[uest] sy[stem] c[onfiguration]",  # rescue save|delete
+        "req[uest] sy[stem] st[orage]",  # cleanup deletes files
+        "req[uest] sy[stem] sn[apshot]",
+        "req[uest] ch[assis]",  # fpc|pic|routing-engine offline|restart
+        "res[tart]",  # restarts daemons (routing, chassis-control ...)
+        "st[art] sh[ell]",
+        "fi[le] cop[y]",
+        "fi[le] del[ete]",
+        "fi[le] ren[ame]",
+        "op",  # op scripts
+        "| sav[e]",  # show ... | save /var/tmp/file writes a file
+        "| t[ee]",
+    ),
 )

@@ -31,6 +31,27 @@ def _line_error(message: str) -> str:
     return rf"^-?[\w.\-/]+: (?:[^:\n]+: ){{0,2}}{message}[ \t]*$"
 
 
+PRIVILEGED = (
+    # gaining root
+    *("sudo", "su", "doas", "pkexec", "run0", "sudoedit"),
+    # stopping or restarting the host
+    *("reboot", "shutdown", "halt", "poweroff", "init", "telinit", "kexec"),
+    *(
+        f"systemctl {verb}"
+        for verb in ("reboot", "poweroff", "halt", "kexec", "rescue", "emergency", "isolate")
+    ),
+    # erasing, formatting, writing disks
+    *("mkfs*", "dd", "wipefs", "fdisk", "sfdisk", "parted", "shred"),
+    # routing daemons' configuration shells
+    *("vtysh", "birdc", "gobgp", "nmcli"),
+    # commands that run other commands (to hide one of the above)
+    *("env", "nohup", "exec", "eval", "xargs", "setsid", "timeout", "nice", "chroot"),
+    *("command", "builtin", "busybox", "watch", "time", "stdbuf"),
+    *("bash", "sh", "dash", "zsh", "ksh", "fish", "python*", "perl"),
+)
+"""Best effort: a shell can be made to do anything, so give the login account of
+operator jobs no sudo rights."""
+
 SPEC = PlatformSpec(
     name="linux",
     display_name="Linux",
@@ -59,4 +80,7 @@ SPEC = PlatformSpec(
     ansi=True,
     status_command=f"printf '\\n%s=%d\\n' {STATUS_MARK} \"$?\"",
     status_pattern=rf"(?:\A|\n){STATUS_MARK}=(\d+)[ \t]*\Z",
+    privileged_commands=PRIVILEGED,
+    command_syntax="shell",
+    command_separators="|;&()`{}",
 )

@@ -4,13 +4,16 @@ A file holds one platform (a mapping), a list of them, or ``{platforms: [...]}``
 ``extends: cisco_ios`` derives from a known platform (fields given replace the base's;
 detection patterns are not inherited, so a derived platform is only used when named).
 ``extra_error_patterns`` add to the (possibly inherited) error patterns, and
-``config_normalise`` rules (``{pattern, action: drop|mask}``) to the inherited ones. A ``name`` that
+``config_normalise`` rules (``{pattern, action: drop|mask}``) to the inherited ones,
+``extra_privileged_commands`` to the privileged commands (``privileged_commands``
+replaces them; see ``netfleet.platforms.commands`` for the rule syntax). A ``name`` that
 is already known with no ``extends`` patches that platform (it extends itself).
 
 Example::
 
     name: cisco_ios
     extra_error_patterns: ['^% Access denied']
+    extra_privileged_commands: ['tcl[sh]', 'ev[ent] man[ager] run']
 """
 
 from __future__ import annotations
@@ -26,7 +29,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from netfleet.core.errors import PlatformFileError
-from netfleet.platforms.spec import CommitSpec, PlatformSpec, PrivilegeLevel
+from netfleet.platforms.spec import (
+    DEFAULT_PRIVILEGED_COMMANDS,
+    CommitSpec,
+    PlatformSpec,
+    PrivilegeLevel,
+)
 
 Lookup = Callable[[str], PlatformSpec | None]
 
@@ -103,6 +111,10 @@ class PlatformModel(_Model):
     context_lines: str | None = None
     status_command: str | None = None
     status_pattern: str | None = None
+    privileged_commands: list[str] | None = None
+    extra_privileged_commands: list[str] = []
+    command_syntax: Literal["prefix", "shell"] | None = None
+    command_separators: str | None = None
     extra: dict[str, str] | None = None
     config_normalise: list[NormaliseModel] = []
 
@@ -201,6 +213,9 @@ def _build(path: Path, where: str, model: PlatformModel, lookup: Lookup) -> Plat
     values["config_normalise"] = tuple(values.get("config_normalise", ())) + tuple(
         (r.pattern, r.action) for r in model.config_normalise
     )
+    values["privileged_commands"] = tuple(
+        values.get("privileged_commands", DEFAULT_PRIVILEGED_COMMANDS)
+    ) + tuple(model.extra_privileged_commands)
     return PlatformSpec(**values)
 
 

@@ -8,6 +8,28 @@ Regexes are strings here and compiled once by the registry.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
+
+CommandSyntax = Literal["prefix", "shell"]
+"""How a platform reads command words: ``prefix`` (keywords may be abbreviated to any
+unique prefix: Cisco, Arista, Junos) or ``shell`` (words as a POSIX shell splits them)."""
+
+DEFAULT_PRIVILEGED_COMMANDS: tuple[str, ...] = (
+    "con[figure]",
+    "ed[it]",
+    "com[mit]",
+    "wr[ite]",
+    "cop[y]",
+    "sav[e]",
+    "rel[oad]",
+    "reb[oot]",
+    "shu[tdown]",
+    "er[ase]",
+    "del[ete]",
+    "for[mat]",
+    "ins[tall]",
+)
+"""Privileged commands of a platform defined from scratch (no ``extends``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +130,16 @@ class PlatformSpec:
     context_lines: str | None = None
     """Regex (ending in ``\\Z``) of the lines a device prints between a command's output
     and its prompt that are not output (Junos ``{master:0}``, ``[edit]``); cut from outputs."""
+    privileged_commands: tuple[str, ...] = DEFAULT_PRIVILEGED_COMMANDS
+    """Commands that enter configuration mode, save, reload, erase, copy or commit: only
+    config jobs (or admins with ``allow_privileged_commands``) may send them. Each entry
+    is words; ``conf[igure]`` accepts ``conf`` .. ``configure`` (on ``prefix`` syntax),
+    ``mkfs*`` any word starting so, ``*`` any word. An entry starting with a separator
+    (``| t[ee]``, ``>``) applies only to the part of a command after that separator.
+    See ``netfleet.platforms.commands``."""
+    command_syntax: CommandSyntax = "prefix"
+    command_separators: str = "|;"
+    """Characters that split one command line into parts, each checked on its own."""
     extra: dict[str, str] = field(default_factory=dict)
     config_normalise: tuple[tuple[str, str], ...] = ()
     """User (pattern, action) rules for comparing configs, added to the built-in ones of

@@ -23,7 +23,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from netfleet.core.errors import NetfleetError
 from netfleet.core.logging import get_logger
-from netfleet.store.sql.tokens import Role
+from netfleet.core.throttle import FailureThrottle
+from netfleet.store.sql.tokens import Role, hash_token
 from netfleet.web.context import Dashboard, User, dashboard
 
 log = get_logger(__name__)
@@ -157,9 +158,19 @@ async def sign_in(request: Request, token: str, nonce: str) -> tuple[User | None
     token = normalize_token(token)
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None, "paste an API token (nf_...)"
+    throttle: FailureThrottle | None = getattr(request.app.state, "auth_throttle", None)
+    client = request.client.host if request.client is not None else "unknown"
+    if throttle is not None:
+        wait = throttle.retry_after(client)
+        if wait and not throttle.known_good(hash_token(token)):
+            return None, f"too many failed sign-ins from this address; retry in {wait} s"
     record = await board.store.tokens.verify(token)
     if record is None:
+        if throttle is not None:
+            throttle.failed(client)
         return None, "invalid or revoked token"
+    if throttle is not None:
+        throttle.remember_good(hash_token(token))
     try:
         await board.store.tokens.touch(record.id)
     except NetfleetError as exc:  # bookkeeping only

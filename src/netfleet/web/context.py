@@ -12,6 +12,7 @@ from fastapi import Request
 
 from netfleet.core.settings import Settings
 from netfleet.store import SqlStore
+from netfleet.store.progress import StreamHub
 from netfleet.store.sql.tokens import Role
 
 PREFIX = "/ui"
@@ -44,6 +45,8 @@ class Dashboard:
     stream_poll_s: float = 0.5
     overview_max_age_s: float = 2.0
     cache: dict[str, tuple[float, Any]] = field(default_factory=dict)
+    hub: StreamHub | None = None
+    """The shared notifier of live streams (made on first use)."""
 
     @property
     def alive_s(self) -> float:

@@ -8,14 +8,16 @@
     event: end       data: {"state"}   (the job finished and everything was sent)
 
 Strings arrive preformatted; the page inserts them as text, never as HTML. A
-stream lives at most ``MAX_STREAM_S`` (the browser reconnects with
-``Last-Event-ID``) and ends when the service stops.
+stream sleeps until the dashboard's ``StreamHub`` (one database poll per tick for all
+streams) reports a change. It lives at most ``MAX_STREAM_S`` or
+``service.event_stream_max_seconds`` (then ``event: close``; the browser reconnects
+with ``Last-Event-ID``), closes within ``service.event_stream_token_check_seconds``
+of its token's revocation, and ends when the service stops. A user may hold
+``service.event_streams_per_token`` streams.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import time
 from collections.abc import AsyncIterator
@@ -24,8 +26,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
-from netfleet.core.errors import DatabaseUnavailable, NetfleetError, NotFound
+from netfleet.core.errors import DatabaseUnavailable, NetfleetError, NotFound, TooManyStreams
 from netfleet.core.logging import get_logger
+from netfleet.store.progress import StreamHub, Subscription
 from netfleet.store.records import TaskRecord
 from netfleet.store.sql.reads import MAX_IDS
 from netfleet.web import params
@@ -64,10 +67,26 @@ def task_view(task: TaskRecord) -> dict[str, Any]:
 
 
 async def job_stream(
-    board: Dashboard, request: Request, job_id: int, task_ids: list[int], after: int
+    board: Dashboard, user: User, job_id: int, task_ids: list[int], after: int
+) -> AsyncIterator[str]:
+    """Subscribe inside the stream, so that the subscription always ends with it."""
+    limit = board.settings.service.event_streams_per_token
+    try:
+        sub = _hub(board).subscribe(job_id, key=user.name, token_id=user.token_id, limit=limit)
+    except TooManyStreams as exc:
+        yield frame("close", {"reason": "too_many_streams", "error": exc.message})
+        return
+    with sub:
+        async for chunk in _frames(board, sub, job_id, task_ids, after):
+            yield chunk
+
+
+async def _frames(
+    board: Dashboard, sub: Subscription, job_id: int, task_ids: list[int], after: int
 ) -> AsyncIterator[str]:
     store = board.store
     started = time.monotonic()
+    deadline = started + min(MAX_STREAM_S, board.settings.service.event_stream_max_seconds)
     last_sent = started
     last_job: dict[str, Any] = {}
     last_tasks: dict[int, tuple[str, str, str]] = {}
@@ -80,9 +99,9 @@ async def job_stream(
             activity = await store.reads.job_activity(job_id, after_id=after, limit=ACTIVITY_BATCH)
         except DatabaseUnavailable as exc:
             log.warning("dashboard stream: store unavailable", job_id=job_id, error=str(exc))
-            if await request.is_disconnected() or (stopping is not None and stopping.is_set()):
+            if stopping is not None and stopping.is_set():
                 return
-            await asyncio.sleep(1.0)
+            await sub.wait(1.0)
             continue
         except NetfleetError as exc:  # deleted meanwhile
             yield frame("end", {"state": None, "error": exc.message})
@@ -122,21 +141,37 @@ async def job_stream(
         if job.finished:
             yield frame("end", {"state": job.state})
             return
-        now = time.monotonic()
         if sent:
-            last_sent = now
-        elif now - last_sent >= KEEPALIVE_S:
-            last_sent = now
-            yield ": keepalive\n\n"
-        if now - started > MAX_STREAM_S or await request.is_disconnected():
-            return
-        if stopping is not None and stopping.is_set():
-            return
-        if stopping is None:
-            await asyncio.sleep(board.stream_poll_s)
-        else:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), timeout=board.stream_poll_s)
+            last_sent = time.monotonic()
+        # Sleep until the hub says the job changed; keepalives meanwhile.
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                yield frame("close", {"reason": "max_lifetime"})
+                return
+            wait = min(left, max(0.0, KEEPALIVE_S - (time.monotonic() - last_sent)))
+            woke = await sub.wait(wait)
+            if sub.revoked:
+                yield frame("close", {"reason": "token_revoked"})
+                return
+            if stopping is not None and stopping.is_set():
+                return
+            if woke:
+                break
+            if time.monotonic() - last_sent >= KEEPALIVE_S:
+                last_sent = time.monotonic()
+                yield ": keepalive\n\n"
+
+
+def _hub(board: Dashboard) -> StreamHub:
+    if board.hub is None:
+        board.hub = StreamHub(
+            board.store,
+            token_check_s=board.settings.service.event_stream_token_check_seconds,
+            stopping=board.stopping,
+        )
+    board.hub.poll_s = board.stream_poll_s
+    return board.hub
 
 
 @router.get("/jobs/{job_id}/stream")
@@ -151,9 +186,12 @@ async def stream(request: Request, user: CurrentUser, job_id: int) -> StreamingR
     last_id = request.headers.get("last-event-id", "").strip()
     if last_id.isdigit() and len(last_id) <= 19:
         after = max(after, int(last_id))
-    del user
+    try:
+        _hub(board).check_limit(user.name, board.settings.service.event_streams_per_token)
+    except TooManyStreams as exc:
+        raise PageError(429, exc.message) from None
     return StreamingResponse(
-        job_stream(board, request, job_id, task_ids, after),
+        job_stream(board, user, job_id, task_ids, after),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

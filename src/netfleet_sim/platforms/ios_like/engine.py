@@ -9,7 +9,7 @@ from __future__ import annotations
 from netfleet_sim.contract import Pager, Reply
 from netfleet_sim.faults import Faults
 from netfleet_sim.platforms.cmdtree import CommandTree, Invalid, Match
-from netfleet_sim.platforms.ios_like import config_mode, exec_mode
+from netfleet_sim.platforms.ios_like import config, config_mode, exec_mode
 from netfleet_sim.platforms.ios_like.session import Action, IosSession
 from netfleet_sim.platforms.ios_like.state import IosState
 from netfleet_sim.platforms.textfilter import apply_filter, split_filter
@@ -79,10 +79,22 @@ class IosEngine:
             _TREES[key] = tree
         return tree
 
+    def expand_alias(self, command: str) -> str:
+        """An alias in the running config (``alias exec NAME COMMAND`` on IOS): the word
+        NAME, typed in full as the first word, stands for COMMAND (further words follow)."""
+        words = command.split(None, 1)
+        if not words:
+            return command
+        target = config.value(self.state.running, f"{self.flavor.alias_prefix}{words[0]} ")
+        if not target:
+            return command
+        return target if len(words) == 1 else f"{target} {words[1]}"
+
     def _exec_line(self, line: str, prefix_columns: int) -> Reply:
         """Run an exec command (also used by ``do`` in configuration mode)."""
         session = self.session
         command, pipe = split_filter(line)
+        command = self.expand_alias(command)
         parsed = self.tree().parse(command)
         if not isinstance(parsed, Match):
             return session.error(parsed, line, prefix_columns)

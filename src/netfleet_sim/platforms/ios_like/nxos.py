@@ -40,6 +40,7 @@ NXOS_GLOBAL: vocab_data.Vocab = {
     "nv": 1,
     "evpn": 0,
     "fabric": 1,
+    "cli": 3,
 }
 
 
@@ -289,6 +290,7 @@ NXOS = IosFlavor(
     paging_off=("terminal length <arg>",),
     extra_exec={"terminal session-timeout <arg>": "noop", "configure": "configure"},
     login_privileged=True,
+    alias_prefix="cli alias name ",
     prompt_space=True,
     invalid="% Invalid command at '^' marker.",
     incomplete="% Incomplete command at '^' marker.",

@@ -42,6 +42,9 @@ class IosFlavor:
     extra_exec: dict[str, str] = field(default_factory=dict)
     """Further exec phrases mapped to engine action names."""
     login_privileged: bool = False
+    alias_prefix: str = "alias exec "
+    """How the running config defines an exec alias: ``alias exec NAME COMMAND`` (IOS),
+    ``cli alias name NAME COMMAND`` (NX-OS)."""
     prompt_prefix: str = ""
     prompt_space: bool = False
     """Whether prompts end in a space (NX-OS, ASA)."""
