@@ -23,7 +23,7 @@ from netfleet.core.settings import (
 )
 from netfleet.store import SqlStore
 from netfleet_sim import Simulator
-from tests.support.api import SIM_ENABLE, SIM_PASSWORD, MakeClient
+from tests.support.api import SIM_ENABLE, SIM_PASSWORD, MakeClient, register_sim_fleet
 from tests.support.service import role_tokens, service_settings, service_store
 
 
@@ -84,33 +84,7 @@ async def sim() -> AsyncIterator[Simulator]:
 @pytest.fixture
 async def fleet(client: httpx.AsyncClient, sim: Simulator) -> list[str]:
     """The simulator's devices stored through the API, with one stored credential."""
-    r = await client.post(
-        "/api/v1/credentials",
-        json={
-            "name": "lab",
-            "username": sim.devices[0].username,
-            "password": SIM_PASSWORD,
-            "enable_secret": SIM_ENABLE,
-        },
-    )
-    assert r.status_code == 201, r.text
-    names = []
-    for dev in sim.devices:
-        r = await client.post(
-            "/api/v1/devices",
-            json={
-                "name": dev.name,
-                "host": dev.host,
-                "port": dev.port,
-                "platform": dev.platform,
-                "credentials": ["lab"],
-                "groups": ["lab", dev.platform],
-                "tags": ["sim"],
-            },
-        )
-        assert r.status_code == 201, r.text
-        names.append(dev.name)
-    return names
+    return await register_sim_fleet(client, sim)
 
 
 @pytest.fixture

@@ -16,7 +16,13 @@ import httpx
 import pytest
 
 from netfleet_sim import Simulator
-from tests.support.api import SIM_ENABLE, SIM_PASSWORD, MakeClient, wait_finished
+from tests.support.api import (
+    SIM_ENABLE,
+    SIM_PASSWORD,
+    MakeClient,
+    register_sim_fleet,
+    wait_finished,
+)
 
 PRIVILEGED_LISTS = [
     ["configure terminal", "ntp server 192.0.2.1", "end", "wr mem"],
@@ -63,32 +69,7 @@ async def mixed_sim() -> AsyncIterator[Simulator]:
 
 @pytest.fixture
 async def mixed_fleet(client: httpx.AsyncClient, mixed_sim: Simulator) -> list[str]:
-    r = await client.post(
-        "/api/v1/credentials",
-        json={
-            "name": "lab",
-            "username": mixed_sim.devices[0].username,
-            "password": SIM_PASSWORD,
-            "enable_secret": SIM_ENABLE,
-        },
-    )
-    assert r.status_code == 201, r.text
-    names = []
-    for dev in mixed_sim.devices:
-        r = await client.post(
-            "/api/v1/devices",
-            json={
-                "name": dev.name,
-                "host": dev.host,
-                "port": dev.port,
-                "platform": dev.platform,
-                "credentials": ["lab"],
-                "groups": ["lab"],
-            },
-        )
-        assert r.status_code == 201, r.text
-        names.append(dev.name)
-    return names
+    return await register_sim_fleet(client, mixed_sim, by_platform=False)
 
 
 def _job(commands: list[str], **options: Any) -> dict[str, Any]:
