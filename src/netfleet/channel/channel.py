@@ -98,6 +98,7 @@ class Channel:
         "closed",
         "device",
         "dirty",
+        "echo_line",
         "error",
         "stray",
     )
@@ -114,6 +115,8 @@ class Channel:
         self.error: NetfleetError | None = None
         self.stray = ""
         """Text that arrived while no read was pending (it made the channel dirty)."""
+        self.echo_line = ""
+        """The line the last framed read took for its command's echo."""
         self._on_data = on_data
         self._writer: Writer | None = None
         self._loop = asyncio.get_running_loop()
@@ -339,6 +342,7 @@ class Channel:
             self._fail(FramingError, f"{echo!r}: expected its echo, got {text[:120]!r}")
             return False
         self._echo = None
+        self.echo_line = text[:nl]
         self._body = nl + 1
         self._max_gap = -1.0  # the command's own run time before its output is no gap
         return True

@@ -84,6 +84,10 @@ def _renamed(learned: str, name: str) -> str:
     return f"{node}{colon}{user}{at}{name}{slash}{context}"
 
 
+class _Unconfirmed(FramingError):
+    """Opening failed before the first command confirmed the prompt learned at login."""
+
+
 class DeviceSession:
     """One interactive shell on one device; ``Device`` adds the command API."""
 
@@ -139,6 +143,8 @@ class DeviceSession:
         """The SSH auth banner and the text before the first prompt."""
         self._dirty = False
         self._closed = True
+        self._unconfirmed = False
+        """The prompt learned at login awaits confirmation by the first command's echo."""
         self.commands_run = 0
 
     def __repr__(self) -> str:
@@ -189,6 +195,14 @@ class DeviceSession:
         """Connect, log in, learn the prompt and run the platform's on-open commands."""
         if not self._closed:
             return
+        try:
+            await self._open(probe=False)
+        except _Unconfirmed:
+            # The first command did not confirm the prompt learned at login (a prompt-like
+            # banner line): log in again and confirm it with a probe.
+            await self._open(probe=True)
+
+    async def _open(self, *, probe: bool) -> None:
         loop = asyncio.get_running_loop()
         started = loop.time()
         login = await resolve_login(
@@ -222,7 +236,7 @@ class DeviceSession:
         self._closed = False
         self._dirty = False
         try:
-            await self._learn_prompt(self._options.timeouts.prompt)
+            await self._learn_prompt(self._options.timeouts.prompt, probe=probe)
             self.timings.prompt_ms = (loop.time() - started) * 1000.0 - self.timings.total_ms
             if self._compiled.pager is not None:
                 channel.set_pager(self._compiled.pager, self._platform.pager_answer)
@@ -230,6 +244,12 @@ class DeviceSession:
             if not self.skip_on_open:
                 for command in self._platform.on_open:
                     await self.send(command, timeout=self._options.timeouts.prompt)
+        except (FramingError, CommandTimeout) as exc:
+            unconfirmed = self._unconfirmed
+            await self.close()
+            if unconfirmed:
+                raise _Unconfirmed(exc.message, device=self.name, text="") from exc
+            raise
         except BaseException:
             await self.close()
             raise
@@ -250,10 +270,24 @@ class DeviceSession:
         self.home_level = self._platform.default_level
         await modes.goto(self, self.home_level)
 
-    async def _learn_prompt(self, timeout: float) -> None:
-        """Learn the prompt: the first prompt-like last line, confirmed by a probe.
+    def _sends_at_open(self, level: str) -> bool:
+        """Whether opening sends a framed command after login (``enable`` or on-open)."""
+        if not self.skip_on_open and self._platform.on_open:
+            return True
+        names = [lv.name for lv in self._platform.levels]
+        return (
+            self.enable_on_open
+            and self.enable_secret is not None
+            and names.index(level) < names.index(self._platform.default_level)
+        )
 
-        A newline is sent and its prompt must agree. If it does not, the first "prompt"
+    async def _learn_prompt(self, timeout: float, *, probe: bool) -> None:
+        """Learn the prompt: the first prompt-like last line, confirmed.
+
+        It is confirmed by the first command that opening sends (no extra round trip):
+        that command's echo must come on a line of its own or after the same prompt
+        (see ``_confirm``). Opening that sends no command, or ``probe``, sends a
+        newline instead, whose prompt must agree. If it does not, the first "prompt"
         was a banner line (a MOTD ending in ``core-sw1#``, sent before the real prompt):
         the real prompt came first, the probe's answer is still to come, and is read.
         """
@@ -262,25 +296,49 @@ class DeviceSession:
         level, host = modes.level_of(self._compiled, m)
         banner = before
         assert self._channel is not None
-        self._channel.write(self._platform.terminator)
-        m1, before1 = await self._login_read(self._compiled.any_prompt, timeout)
-        level1, host1 = modes.level_of(self._compiled, m1)
-        if host1 != host or level1 != level:
-            banner += m.group(0)  # the banner's last line, not a prompt
-            m = m1
-            level, host = level1, host1
-            pinned = _pin(self._compiled, host) if host else self._compiled
-            if not any(pinned.any_prompt.search(line) for line in before1.splitlines()):
-                # The probe's own prompt is still to come (it did not arrive with the real one).
-                m2, _ = await self._login_read(pinned.any_prompt, timeout)
-                level, _ = modes.level_of(pinned, m2)
-                m = m2
+        if not probe and self._sends_at_open(level):
+            self._unconfirmed = True
+        else:
+            self._channel.write(self._platform.terminator)
+            m1, before1 = await self._login_read(self._compiled.any_prompt, timeout)
+            level1, host1 = modes.level_of(self._compiled, m1)
+            if host1 != host or level1 != level:
+                banner += m.group(0)  # the banner's last line, not a prompt
+                m = m1
+                level, host = level1, host1
+                pinned = _pin(self._compiled, host) if host else self._compiled
+                if not any(pinned.any_prompt.search(line) for line in before1.splitlines()):
+                    # The probe's own prompt is still to come (it did not arrive with the
+                    # real one).
+                    m2, _ = await self._login_read(pinned.any_prompt, timeout)
+                    level, _ = modes.level_of(pinned, m2)
+                    m = m2
         self.banner = (self._transport.banner + banner).strip("\n")
         self.hostname = host
         self._pinned = _pin(self._compiled, host) if host else self._compiled
         self._prompt = (self._pinned.any_prompt,)
         self.level = level
         self.prompt = m.group(0).strip()
+
+    def _confirm(self, echo_line: str, command: str, level: str) -> None:
+        """The first command after login confirms the prompt learned there: its echo is
+        alone on its line, or follows that same prompt (a device redrawing the line).
+        Anything else (another prompt before the echo) means a banner line was taken
+        for the prompt: ``FramingError``, and ``open`` logs in again with a probe."""
+        stripped = echo_line.rstrip()
+        want = command.strip()
+        prefix = stripped[: -len(want)] if want and stripped.endswith(want) else ""
+        m = self._pinned.any_prompt.search(prefix) if prefix.strip() else None
+        if not prefix.strip() or (m is not None and modes.level_of(self._pinned, m)[0] == level):
+            self._unconfirmed = False
+            return
+        self._dirty = True
+        raise FramingError(
+            f"{want!r}: its echo came after the prompt {prefix.strip()[-80:]!r}, not after "
+            f"the login prompt {self.prompt!r} (a banner line)",
+            device=self.name,
+            text=echo_line[-200:],
+        )
 
     async def _login_read(
         self, prompt: re.Pattern[str], timeout: float
@@ -316,6 +374,7 @@ class DeviceSession:
     async def close(self) -> None:
         """Close the session (idempotent)."""
         self._closed = True
+        self._unconfirmed = False
         self._channel = None
         transport, self._transport = self._transport, None
         if transport is not None:
@@ -339,6 +398,13 @@ class DeviceSession:
             return ch
         if self._closed and (ch is None or ch.error is None):
             raise ConnectionLost("session is closed", device=self.name)
+        if self._unconfirmed:  # opening: text after the login prompt (it was a banner line)
+            stray = ch.stray[-80:] if ch is not None else ""
+            raise FramingError(
+                f"text after the login prompt {self.prompt!r}: {stray!r}",
+                device=self.name,
+                text=stray,
+            )
         if not self.auto_reconnect:
             if ch is not None and ch.closed and ch.error is not None:
                 raise ConnectionLost(
@@ -430,6 +496,8 @@ class DeviceSession:
         except BaseException:
             self._dirty = True  # cancelled: the device may still print this command's output
             raise
+        if self._unconfirmed and echo is not None:
+            self._confirm(channel.echo_line, text, self.level)
         at_prompt = index < len(prompts)
         if at_prompt:
             pinned = self._pinned
