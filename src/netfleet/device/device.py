@@ -306,6 +306,7 @@ class Device(DeviceSession):
         dry_run: bool = False,
         stop_on_error: bool = True,
         timeout: float | None = None,
+        confirm_s: int | None = None,
     ) -> ConfigResult:
         """Push configuration lines; see ``netfleet.device.config`` for the steps."""
         from netfleet.device.config import push_config
@@ -320,6 +321,7 @@ class Device(DeviceSession):
             dry_run=dry_run,
             stop_on_error=stop_on_error,
             timeout=timeout or self.command_timeout,
+            confirm_s=confirm_s,
         )
 
     async def save_config(self, *, timeout: float | None = None) -> CommandResult:

@@ -13,7 +13,7 @@ from netfleet.platforms.common import (
     cisco_levels,
     percent_errors,
 )
-from netfleet.platforms.spec import PlatformSpec
+from netfleet.platforms.spec import PlatformSpec, RestoreSpec
 
 SPEC = PlatformSpec(
     name="cisco_nxos",
@@ -36,6 +36,14 @@ SPEC = PlatformSpec(
     multiline=(DELIMITED_BANNER,),
     pager_prompt=MORE_PAGER,
     save_command="copy running-config startup-config",
+    # Configuration rollback with a named user checkpoint.
+    restore=RestoreSpec(
+        prepare="no checkpoint {name}",
+        snapshot="checkpoint {name}",
+        replace="rollback running-config checkpoint {name}",
+        cleanup="no checkpoint {name}",
+        name="netfleet-rollback",
+    ),
     version_patterns=(r"Cisco Nexus Operating System \(NX-OS\) Software",),
     textfsm_platform="cisco_nxos",
     privileged_commands=(

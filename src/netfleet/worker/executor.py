@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from netfleet.core.errors import TemplateRenderError
 from netfleet.core.logging import get_logger, redact_text
 from netfleet.core.models import CommandResult, FailureStrategyName
 from netfleet.device.device import Device
 from netfleet.device.results import NOT_RUN
+from netfleet.jobs.changes import CHANGE_RECORD
 from netfleet.jobs.execute import DeviceRun, run_on_device
+from netfleet.jobs.render import change_plan
 from netfleet.pool import SessionPool
 from netfleet.store.records import ClaimedTask, TaskOutcome
 from netfleet.worker.batching import EventBuffer
@@ -104,15 +107,22 @@ class PoolExecutor:
         options = options.with_defaults(*self._failure_defaults)
         if options.command_timeout_s is None and self._command_timeout_s is not None:
             options = options.model_copy(update={"command_timeout_s": self._command_timeout_s})
+        try:
+            plan = change_plan(spec, claimed.device)
+        except TemplateRenderError as exc:
+            run = DeviceRun(device=claimed.device.name)
+            run.fail(exc)
+            return outcome_of(claimed, run, report)
         if spec.kind == "config":
             report.sending()  # a cancel from here on may leave config half applied
         run = await run_on_device(
             self.pool,
             claimed.device,
             commands=spec.commands,
-            config=spec.config,
+            config=plan.lines if plan is not None else spec.config,
             options=options,
             checkout_timeout=self._checkout_timeout_s,
+            plan=plan,
         )
         return outcome_of(claimed, run, report)
 
@@ -159,7 +169,7 @@ def outcome_of(claimed: ClaimedTask, run: DeviceRun, report: AttemptReport) -> T
     if sent:
         report.connected(reused=run.reused_session)
     for result in run.results:
-        if result.error_kind != NOT_RUN:
+        if result.error_kind != NOT_RUN and result.command != CHANGE_RECORD:
             report.command(result)
     if run.ok:
         return TaskOutcome(status="succeeded", outputs=run.results)
