@@ -11,6 +11,7 @@ from netfleet.platforms.common import (
     INVALID_INPUT,
     MORE_PAGER,
     cisco_levels,
+    line_error,
     percent_errors,
 )
 from netfleet.platforms.spec import PlatformSpec, RestoreSpec
@@ -32,6 +33,7 @@ SPEC = PlatformSpec(
             INVALID_INPUT,
         ),
         AUTHORIZATION_FAILED,
+        line_error(r"ERROR: (?:Checkpoint|No checkpoint|Rollback)"),  # checkpoint commands
     ),
     multiline=(DELIMITED_BANNER,),
     pager_prompt=MORE_PAGER,
