@@ -108,7 +108,8 @@ async def test_junos_commit_confirmed_with_failing_post_check_reverts(
     plan = ChangePlan(lines_for("juniper_junos"), checks=[check], rollback=RollbackSpec())
     run, summary = await change(pool, spec, plan)
     assert not run.ok
-    assert run.error is not None and "post-check failed" in run.error
+    assert run.error is not None
+    assert "post-check failed" in run.error
     assert summary["rolled_back"] is True
     assert "reverted the commit" in summary["rollback_reason"]
     assert summary["checks"][0]["ok"] is False
@@ -182,7 +183,8 @@ async def test_failed_pre_check_sends_nothing(
     plan = ChangePlan(lines_for("cisco_ios"), checks=[check], rollback=RollbackSpec())
     run, summary = await change(pool, spec, plan)
     assert not run.ok
-    assert run.error is not None and "nothing was sent" in run.error
+    assert run.error is not None
+    assert "nothing was sent" in run.error
     assert config_of(sim, spec) == before
     assert summary["rolled_back"] is False
     assert [r.command for r in run.results] == ["show bogus thing", CHANGE_RECORD]
