@@ -141,6 +141,21 @@ CHANGE_RECORD = "#netfleet change"
 holds one dict: diff source, rendered lines, checks, rollback) and its diff (``output``)."""
 
 
+def describe_change(summary: dict[str, object]) -> list[str]:
+    """Plain-text lines for a change summary (checks, rollback) under the diff."""
+    out = []
+    checks = summary.get("checks") or []
+    assert isinstance(checks, list)
+    for check in checks:
+        mark = "ok" if check.get("ok") else "FAILED"
+        out.append(f"check {mark}: {check.get('name')}: {check.get('reason')}")
+    if summary.get("rolled_back"):
+        out.append(f"rolled back: {summary.get('rollback_reason')}")
+    elif summary.get("rollback_reason"):
+        out.append(f"not rolled back: {summary.get('rollback_reason')}")
+    return out
+
+
 def change_summary(outputs: Iterable[object]) -> dict[str, object] | None:
     """The change summary among a task's outputs (objects with ``command``/``parsed``)."""
     found: dict[str, object] | None = None
