@@ -94,7 +94,8 @@ def validate(
     change = change or {}
     if sum((bool(commands), bool(config_file), "template" in change)) != 1:
         raise InputError(
-            "give one of: commands (-c), a configuration file (--config-file) or --template"
+            "give one of: commands (-c), a configuration file (--config-file) or --template, "
+            "not both"
         )
     if any(not c.strip() for c in commands):
         raise InputError("-c: commands must not be blank")
