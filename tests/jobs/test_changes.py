@@ -202,3 +202,38 @@ async def test_post_check_failure_without_rollback_keeps_the_change(
     assert summary["rolled_back"] is False
     assert "rollback was not requested" in summary["rollback_reason"]
     assert has_ntp(sim, spec)
+
+
+async def test_xr_unconfirmed_commit_reverts_at_the_deadline(
+    sim: Simulator, specs: dict[str, DeviceSpec], make_pool: MakePool
+) -> None:
+    pool = make_pool()
+    spec = specs["cisco_xr"]
+    before = config_of(sim, spec)
+    check = CheckSpec(command="show running-config", rule="not_contains", pattern=NTP)
+    plan = ChangePlan(lines_for("cisco_xr"), checks=[check], rollback=RollbackSpec())
+    run, summary = await change(pool, spec, plan)
+    assert not run.ok
+    assert "commit confirmed 300" in [r.command for r in run.results]
+    assert summary["rolled_back"] is True
+    assert "reverts it within 300 s" in summary["rollback_reason"]
+    state = sim.device(spec.name).state
+    assert isinstance(state, IosState)
+    assert has_ntp(sim, spec)  # until the deadline
+    assert state.expire(now=10**12)
+    assert config_of(sim, spec) == before
+
+
+async def test_xr_commit_confirmed_is_confirmed_when_checks_pass(
+    sim: Simulator, specs: dict[str, DeviceSpec], make_pool: MakePool
+) -> None:
+    pool = make_pool()
+    spec = specs["cisco_xr"]
+    check = CheckSpec(command="show running-config", rule="contains", pattern=NTP)
+    plan = ChangePlan(lines_for("cisco_xr"), checks=[check], rollback=RollbackSpec())
+    run, summary = await change(pool, spec, plan)
+    assert run.ok, run.error
+    state = sim.device(spec.name).state
+    assert isinstance(state, IosState)
+    assert state.pending_confirm is None
+    assert has_ntp(sim, spec)

@@ -125,3 +125,28 @@ def test_nxos_checkpoint_and_rollback() -> None:
 def test_copy_is_not_in_user_exec() -> None:
     s = Session("cisco_ios")
     assert "Invalid input" in s.run("copy running-config flash:x.cfg")
+
+
+def test_xr_commit_confirmed_reverts_unless_confirmed() -> None:
+    s = enabled_xr()
+    state = s.state
+    assert isinstance(state, IosState)
+    before = [list(x) for x in state.running]
+    s.lines("configure terminal", "ntp server 192.0.2.1")
+    assert "Invalid input" in s.run("commit confirmed 10")  # below 30 s
+    assert s.run("commit confirmed 60") == ""
+    assert "192.0.2.1" in repr(state.running)
+    assert not state.expire(now=time.time() + 30)
+    assert state.expire(now=time.time() + 61)
+    assert [list(x) for x in state.running] == before
+    # confirmed in time: stays
+    s.lines("ntp server 192.0.2.2", "commit confirmed 60")
+    assert s.run("commit") == ""
+    assert not state.expire(now=time.time() + 10**6)
+    assert "192.0.2.2" in repr(state.running)
+
+
+def enabled_xr() -> Session:
+    s = Session("cisco_xr")
+    assert s.prompt().endswith("#")
+    return s

@@ -107,6 +107,7 @@ class IosState:
         "flavor",
         "index",
         "last_change",
+        "pending_confirm",
         "platform",
         "running",
         "startup",
@@ -130,6 +131,8 @@ class IosState:
         self.booted_at = boot_epoch(index)
         self.last_change = self.booted_at
         self.commits = 0
+        self.pending_confirm: tuple[float, Config] | None = None
+        """IOS-XR ``commit confirmed``: its deadline and the configuration it reverts to."""
         self.files: dict[str, Config] = {}
         """Saved configurations on flash (and NX-OS checkpoints), by name."""
 
@@ -159,6 +162,17 @@ class IosState:
         self.save()
         self.commits += 1
 
+    def expire(self, now: float | None = None) -> bool:
+        """Revert an unconfirmed ``commit confirmed`` whose deadline passed."""
+        if self.pending_confirm is None:
+            return False
+        deadline, restore = self.pending_confirm
+        if (time.time() if now is None else now) < deadline:
+            return False
+        self.pending_confirm = None
+        self.commit(restore)
+        return True
+
     def touch(self) -> None:
         """Record a configuration change."""
         self.last_change = time.time()
@@ -175,6 +189,7 @@ class IosState:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-serialisable snapshot."""
+        self.expire()
         return {
             "platform": self.platform,
             "index": self.index,
