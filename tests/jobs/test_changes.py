@@ -233,6 +233,7 @@ async def test_xr_commit_confirmed_is_confirmed_when_checks_pass(
     plan = ChangePlan(lines_for("cisco_xr"), checks=[check], rollback=RollbackSpec())
     run, summary = await change(pool, spec, plan)
     assert run.ok, run.error
+    assert summary["checks_ok"] is True
     state = sim.device(spec.name).state
     assert isinstance(state, IosState)
     assert state.pending_confirm is None
