@@ -238,3 +238,20 @@ async def test_xr_commit_confirmed_is_confirmed_when_checks_pass(
     assert isinstance(state, IosState)
     assert state.pending_confirm is None
     assert has_ntp(sim, spec)
+
+
+async def test_dry_run_predicts_from_a_backup_when_given(
+    sim: Simulator, specs: dict[str, DeviceSpec], make_pool: MakePool
+) -> None:
+    pool = make_pool()
+    spec = specs["cisco_ios"]
+    backup = f"hostname r1\n!\nntp server {NTP}\n!\nend\n"
+    plan = ChangePlan(lines_for("cisco_ios"), baseline=backup)
+    run, summary = await change(pool, spec, plan, dry_run=True)
+    assert run.ok, run.error
+    assert summary["baseline"] == "backup"
+    assert "1 already present" in (summary["diff"] or "")
+    assert "show running-config" not in [r.command for r in run.results]
+    fresh, summary = await change(pool, spec, ChangePlan(lines_for("cisco_ios")), dry_run=True)
+    assert summary["baseline"] == "device"
+    assert [r.command for r in fresh.results] == ["show running-config", CHANGE_RECORD]

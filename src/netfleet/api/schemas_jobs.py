@@ -110,6 +110,11 @@ class TaskChangeOut(BaseModel):
         "from the running configuration (not the device's own); lines: the lines as sent."
     )
     predicted: bool
+    baseline: str | None = Field(
+        None,
+        description="Predicted diffs: against the latest backup, or the device's "
+        "running configuration read for the dry run.",
+    )
     lines: list[str] | None = Field(None, description="The rendered lines (template jobs).")
     checks: list[dict[str, Any]]
     checks_ok: bool

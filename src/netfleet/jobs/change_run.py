@@ -56,6 +56,8 @@ class ChangeOutcome:
 
     diff: str | None = None
     diff_source: str = ""
+    baseline: str | None = None
+    """Predicted diffs: ``backup`` (the latest backup) or ``device`` (read just now)."""
     checks: list[CheckResult] = field(default_factory=list)
     rolled_back: bool = False
     rollback_reason: str | None = None
@@ -66,6 +68,7 @@ class ChangeOutcome:
         summary: dict[str, Any] = {
             "diff_source": self.diff_source,
             "predicted": self.diff_source == "predicted",
+            "baseline": self.baseline,
             "lines": plan.lines if plan.rendered else None,
             "checks": [c.to_dict() for c in self.checks],
             "checks_ok": all(c.ok for c in self.checks),
@@ -82,6 +85,7 @@ async def _run(dev: Device, command: str, *, parse: bool, timeout: float | None)
 
 async def _predicted(dev: Device, plan: ChangePlan, options: JobOptions, out: ChangeOutcome) -> str:
     running = plan.baseline
+    out.baseline = "backup" if running is not None else "device"
     if running is None:
         shown = await dev.send_command(RUNNING_CONFIG, timeout=options.command_timeout_s)
         out.steps.append(shown)

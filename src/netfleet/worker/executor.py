@@ -3,6 +3,7 @@ runs (``AttemptReport``), and the one that uses the session pool (``PoolExecutor
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from netfleet.core.errors import TemplateRenderError
@@ -10,6 +11,7 @@ from netfleet.core.logging import get_logger, redact_text
 from netfleet.core.models import CommandResult, FailureStrategyName
 from netfleet.device.device import Device
 from netfleet.device.results import NOT_RUN
+from netfleet.jobs.change_run import ChangePlan
 from netfleet.jobs.changes import CHANGE_RECORD
 from netfleet.jobs.execute import DeviceRun, run_on_device
 from netfleet.jobs.render import change_plan
@@ -20,6 +22,9 @@ from netfleet.worker.holds import HoldLedger
 from netfleet.worker.outcomes import may_repeat
 
 log = get_logger(__name__)
+
+Baseline = Callable[[str], Awaitable[str | None]]
+"""The running configuration of a device from its latest backup (None: none kept)."""
 
 
 class AttemptReport:
@@ -93,8 +98,10 @@ class PoolExecutor:
         checkout_timeout_s: float | None = None,
         failure_strategy: FailureStrategyName = "continue",
         failure_n: int = 1,
+        baseline: Baseline | None = None,
     ) -> None:
         self.pool = pool
+        self._baseline = baseline
         self._failure_defaults = (failure_strategy, failure_n)
         self._command_timeout_s = command_timeout_s
         self._checkout_timeout_s = checkout_timeout_s
@@ -113,6 +120,10 @@ class PoolExecutor:
             run = DeviceRun(device=claimed.device.name)
             run.fail(exc)
             return outcome_of(claimed, run, report)
+        if plan is None and spec.kind == "config" and options.dry_run:
+            plan = ChangePlan(list(spec.config))
+        if plan is not None and options.dry_run and self._baseline is not None:
+            plan.baseline = await self._baseline(claimed.device.name)
         if spec.kind == "config":
             report.sending()  # a cancel from here on may leave config half applied
         run = await run_on_device(
