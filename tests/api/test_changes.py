@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from netfleet.configs.predict import NOTE
@@ -135,13 +137,13 @@ async def test_rollback_refused_up_front_on_a_platform_without_one(
 async def test_dry_run_then_push_with_checks_and_rollback(
     client: httpx.AsyncClient, fleet: list[str], running: object, sim: Simulator
 ) -> None:
-    job = {
+    first: dict[str, Any] = {
         "targets": {"groups": ["lab"]},
         "template": "ntp server {{ vars.server }}\n",
         "vars": {"server": "192.0.2.55"},
         "options": {"dry_run": True},
     }
-    r = await client.post("/api/v1/jobs", json=job)
+    r = await client.post("/api/v1/jobs", json=first)
     assert r.status_code == 201, r.text
     body = await wait_finished(client, r.json()["id"])
     assert body["state"] == "succeeded", body
@@ -153,7 +155,7 @@ async def test_dry_run_then_push_with_checks_and_rollback(
         assert all(r["command"] != "#netfleet change" for r in task["results"])
     assert not any("192.0.2.55" in repr(d.state.running) for d in sim.devices)  # type: ignore[attr-defined]
     # Now for real, with a post-check that fails: every device goes back.
-    job = {
+    job: dict[str, Any] = {
         "targets": {"groups": ["lab"]},
         "template": "ntp server {{ vars.server }}\n",
         "vars": {"server": "192.0.2.55"},
