@@ -273,7 +273,8 @@ def test_netfleet_yaml_group_and_default_variables(tmp_path: Path) -> None:
 def test_netfleet_yaml_bad_group_variables_name_the_field(tmp_path: Path) -> None:
     path = tmp_path / "inv.yaml"
     path.write_text(
-        "groups:\n  east:\n    vars: {a: 1}\ndevices:\n  - {name: r1, host: h, platform: cisco_ios}\n"
+        "groups:\n  east:\n    vars: {a: 1}\n"
+        "devices:\n  - {name: r1, host: h, platform: cisco_ios}\n"
     )
     with pytest.raises(
         InventoryError, match=r"inv\.yaml:3: field 'groups\.east\.vars': unknown field"
