@@ -172,3 +172,32 @@ async def test_dry_run_then_push_with_checks_and_rollback(
         assert change["checks"][0]["ok"] is False
         assert "post-check failed" in task["error"]
     assert not any("192.0.2.55" in repr(d.state.running) for d in sim.devices)  # type: ignore[attr-defined]
+
+
+async def test_csv_data_columns_are_template_variables(
+    client: httpx.AsyncClient, store: SqlStore
+) -> None:
+    text = (
+        "name,host,platform,groups,data.ntp.server,data.site\n"
+        "c1,10.3.0.1,cisco_ios,edge,192.0.2.31,north\n"
+        "c2,10.3.0.2,cisco_ios,edge,,south\n"
+    )
+    r = await client.post("/api/v1/devices/import", json={"format": "csv", "text": text})
+    assert r.status_code == 200, r.text
+    assert r.json()["created"] == 2
+    c1 = (await store.devices.get("c1")).spec
+    c2 = (await store.devices.get("c2")).spec
+    assert c1.data == {"ntp": {"server": "192.0.2.31"}, "site": "north"}
+    assert c2.data == {"site": "south"}  # empty cells are left out
+    r = await client.post(
+        "/api/v1/jobs",
+        json={"targets": {"groups": ["edge"]}, "template": "ntp server {{ vars.ntp.server }}"},
+    )
+    assert r.status_code == 422, r.text
+    assert "c2: template 'template'" in r.json()["detail"]
+    r = await client.post(
+        "/api/v1/devices/import",
+        json={"format": "csv", "text": "name,host,platform,data.\nx,h,cisco_ios,1\n"},
+    )
+    assert r.status_code == 422, r.text
+    assert "unknown column(s) data." in r.json()["detail"]
