@@ -92,7 +92,16 @@ async def _predicted(dev: Device, plan: ChangePlan, options: JobOptions, out: Ch
         if not shown.ok:
             raise ValidationError(f"cannot read the running configuration: {shown.error}")
         running = shown.output
-    return predict(running, plan.lines, dev.platform.name).text
+    return predict(running, plan.lines, predicted_family(dev) or dev.platform.name).text
+
+
+def predicted_family(dev: Device) -> str | None:
+    """The predicted platform family of the session's platform (a user platform that
+    extends ``cisco_ios`` keeps its TextFSM name), or None."""
+    for name in (dev.platform.name, dev.platform.textfsm_platform):
+        if name in PREDICTED:
+            return name
+    return None
 
 
 async def dry_run(
@@ -105,8 +114,7 @@ async def dry_run(
         out.diff, out.diff_source = cfg.diff, "device"
         return cfg, out
     cfg = ConfigResult(lines=list(plan.lines), dry_run=True)
-    family = dev.platform.name
-    if family in PREDICTED:
+    if predicted_family(dev) is not None:
         try:
             cfg.diff = await _predicted(dev, plan, options, out)
             out.diff_source = "predicted"
