@@ -255,3 +255,30 @@ async def test_dry_run_predicts_from_a_backup_when_given(
     fresh, summary = await change(pool, spec, ChangePlan(lines_for("cisco_ios")), dry_run=True)
     assert summary["baseline"] == "device"
     assert [r.command for r in fresh.results] == ["show running-config", CHANGE_RECORD]
+
+
+async def test_session_lost_during_the_revert_keeps_outputs_and_says_what_happens(
+    sim: Simulator, specs: dict[str, DeviceSpec], make_pool: MakePool
+) -> None:
+    pool = make_pool()
+    spec = specs["juniper_junos"]
+    before = config_of(sim, spec)
+    sim.device(spec.name).set_faults(hang_on="rollback 1")
+    check = CheckSpec(command="show system uptime", rule="contains", pattern="NEVER-THERE")
+    plan = ChangePlan(lines_for("juniper_junos"), checks=[check], rollback=RollbackSpec())
+    try:
+        run, summary = await change(pool, spec, plan, command_timeout_s=0.5)
+    finally:
+        sim.device(spec.name).clear_faults()
+    assert not run.ok
+    assert run.error_kind == "command_timeout"
+    sent = [r.command for r in run.results]
+    assert sent.count("show system uptime") == 2  # outputs before the failure are kept
+    assert "commit confirmed 5" in sent
+    assert summary["rolled_back"] is False
+    assert "the rollback failed" in summary["rollback_reason"]
+    state = sim.device(spec.name).state
+    assert isinstance(state, JunosState)
+    assert state.pending_confirm is not None  # never confirmed: the device reverts itself
+    assert state.expire(now=10**12)
+    assert config_of(sim, spec) == before

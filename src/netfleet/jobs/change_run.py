@@ -62,7 +62,8 @@ class ChangeOutcome:
     rolled_back: bool = False
     rollback_reason: str | None = None
     steps: list[CommandResult] = field(default_factory=list)
-    error: str | None = None
+    broken: DeviceError | None = None
+    """The session failed during the change (it is discarded)."""
 
     def record(self, plan: ChangePlan) -> CommandResult:
         summary: dict[str, Any] = {
@@ -144,8 +145,40 @@ async def apply(
 ) -> tuple[ConfigResult, ChangeOutcome]:
     """Pre-checks, snapshot, push, post-checks, then confirm or roll back.
 
-    Device errors (a lost session) propagate; everything else ends up in the result."""
+    A session failure (timeout, lost connection) ends the change where it was: the
+    outputs so far are kept and ``outcome.broken`` holds the error."""
     out = ChangeOutcome()
+    try:
+        return await _apply(dev, plan, options, out)
+    except DeviceError as exc:
+        out.broken = exc
+        cfg = ConfigResult(lines=list(plan.lines), results=list(out.steps))
+        cfg.ok, cfg.error, cfg.error_kind = False, exc.message, exc.kind
+        cfg.partially_applied = True
+        if out.rollback_reason is None:
+            out.rollback_reason = _broken_reason(dev, plan, exc)
+        return cfg, out
+
+
+def _broken_reason(dev: Device, plan: ChangePlan, exc: DeviceError) -> str:
+    wants = plan.rollback is not None and plan.rollback.enabled
+    if not wants:
+        return f"the session failed ({exc.message}); rollback was not requested"
+    if dev.platform.commit is not None:
+        assert plan.rollback is not None
+        return (
+            f"the session failed ({exc.message}); an unconfirmed commit reverts by itself "
+            f"within {plan.rollback.confirm_timeout_s} s"
+        )
+    return (
+        f"the session failed ({exc.message}); the pre-change configuration stays on the "
+        "device for a manual restore"
+    )
+
+
+async def _apply(
+    dev: Device, plan: ChangePlan, options: JobOptions, out: ChangeOutcome
+) -> tuple[ConfigResult, ChangeOutcome]:
     timeout = options.command_timeout_s
     wants_rollback = plan.rollback is not None and plan.rollback.enabled
     candidate = dev.platform.commit is not None

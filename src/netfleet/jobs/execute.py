@@ -186,6 +186,11 @@ async def _run_config(
         else:
             cfg, outcome = await change_run.apply(dev, plan, options)
             record = outcome.record(plan)
+            if outcome.broken is not None:
+                run.fail(outcome.broken)
+                run.config = cfg
+                run.results = [*cfg.results, record]
+                return False
     except DeviceError as exc:
         run.fail(exc)
         return False
