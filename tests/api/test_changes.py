@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 
 from netfleet.configs.predict import NOTE
+from netfleet.core.inventory import load_inventory
 from netfleet.store import SqlStore
 from netfleet_sim import Simulator
 from tests.support.api import wait_finished
@@ -201,3 +204,45 @@ async def test_csv_data_columns_are_template_variables(
     )
     assert r.status_code == 422, r.text
     assert "unknown column(s) data." in r.json()["detail"]
+
+
+async def test_template_dry_run_on_50_simulated_devices_with_group_variables(
+    client: httpx.AsyncClient, store: SqlStore, running: object, tmp_path: Path
+) -> None:
+    async with Simulator(devices=50, platforms=["cisco_ios", "arista_eos"]) as sim50:
+        raw = tmp_path / "sim.yaml"
+        sim50.write_inventory(raw)
+        doc = yaml.safe_load(raw.read_text())
+        for i, entry in enumerate(doc["devices"]):
+            entry["groups"] = ["east" if i % 2 else "west"]
+        doc["defaults"] = {"data": {"ntp": {"source": "Loopback0"}}}
+        doc["groups"] = {
+            "east": {"data": {"ntp": {"servers": ["192.0.2.1", "192.0.2.2"]}}},
+            "west": {"data": {"ntp": {"servers": ["198.51.100.1"]}}},
+        }
+        inventory = tmp_path / "inventory.yaml"
+        inventory.write_text(yaml.safe_dump(doc))
+        for spec in load_inventory(inventory).devices:
+            await store.devices.upsert(spec)
+        r = await client.post(
+            "/api/v1/jobs",
+            json={
+                "targets": {"groups": ["east", "west"]},
+                "template": NTP_TEMPLATE,
+                "template_name": "ntp.j2",
+                "options": {"dry_run": True},
+            },
+        )
+        assert r.status_code == 201, r.text
+        body = await wait_finished(client, r.json()["id"], timeout=120)
+        assert body["state"] == "succeeded", body
+        assert len(body["tasks"]) == 50
+        for task in body["tasks"]:
+            index = int(task["device"].rsplit("-", 1)[1]) - 1
+            servers = ["192.0.2.1", "192.0.2.2"] if index % 2 else ["198.51.100.1"]
+            for server in servers:
+                assert f"+ ntp server {server}" in task["diff"], task["diff"]
+            assert task["change"]["diff_source"] == "predicted"
+            ios = task["device"].startswith("sim-ios")
+            assert ("ntp source Loopback0" in task["diff"]) is ios
+        assert sum(d.stats.logins for d in sim50.devices) == 50
