@@ -246,3 +246,19 @@ async def test_template_dry_run_on_50_simulated_devices_with_group_variables(
             ios = task["device"].startswith("sim-ios")
             assert ("ntp source Loopback0" in task["diff"]) is ios
         assert sum(d.stats.logins for d in sim50.devices) == 50
+
+
+async def test_schedule_with_a_template_that_fails_is_refused(
+    client: httpx.AsyncClient, fleet: list[str]
+) -> None:
+    bad = {
+        "name": "ntp-nightly",
+        "cron": "0 2 * * *",
+        "job": {"targets": {"devices": fleet}, "template": "ntp server {{ vars.nope }}"},
+    }
+    r = await client.post("/api/v1/schedules", json=bad)
+    assert r.status_code == 422, r.text
+    assert "job template: template: failed to render" in r.json()["detail"]
+    good = {**bad, "job": {**bad["job"], "template": "ntp server {{ device.host }}"}}
+    r = await client.post("/api/v1/schedules", json=good)
+    assert r.status_code == 201, r.text

@@ -150,3 +150,18 @@ def target_specs(conn: Connection, spec: JobSpec) -> list[DeviceSpec]:
         for r in rows
     ]
     return sorted(out, key=lambda d: d.name)
+
+
+def check_change(conn: Connection, spec: JobSpec) -> None:
+    """For template or rollback jobs: ``ValidationError`` unless the template renders for
+    every target and every target's platform can roll back (nothing is stored then)."""
+    from netfleet.jobs.changes import check_rollback
+    from netfleet.jobs.render import render_targets
+
+    if spec.template is None and spec.rollback is None:
+        return
+    targets = target_specs(conn, spec)
+    if spec.rollback is not None and spec.rollback.enabled:
+        check_rollback((d.name, d.platform) for d in targets)
+    if spec.template is not None:
+        render_targets(spec, targets)
