@@ -32,7 +32,6 @@ from typing import Any
 from harness.serve import start_server
 
 DEVICES = 10
-NETFLEET = [sys.executable, "-c", "from netfleet.cli.app import main; main()"]
 SCENARIOS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     # name: (method, path, JSON body); {job} is replaced by a job id
     "healthz (baseline)": ("GET", "/healthz", None),

@@ -16,13 +16,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import secrets
-import sys
 import tempfile
 from pathlib import Path
 
 from harness.serve import start_server
 
-NETFLEET = [sys.executable, "-c", "from netfleet.cli.app import main; main()"]
 STREAMS_PER_TOKEN = 10
 JOBS = 8
 
