@@ -246,9 +246,7 @@ async def get_config(
                 404, f"no raw text kept for {name} version {found.version} ([masking] keep_raw)"
             )
         text = kept
-    return VersionText(
-        **found.summary(), device=found.device, platform=found.platform, text=text
-    )
+    return VersionText(**found.summary(), device=found.device, platform=found.platform, text=text)
 
 
 @router.get(
@@ -270,6 +268,8 @@ async def search_configs(
         q, regex=regex, limit=min(limit or cap, cap), devices=device
     )
     return SearchOut(
-        items=[SearchHitOut(device=h.device, version=h.version, line=h.line, text=h.text) for h in hits],
+        items=[
+            SearchHitOut(device=h.device, version=h.version, line=h.line, text=h.text) for h in hits
+        ],
         truncated=truncated,
     )

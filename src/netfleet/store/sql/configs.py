@@ -212,9 +212,7 @@ def note_attempt(
     ).rowcount
     if not updated:
         conn.execute(
-            sa.insert(config_backups).values(
-                device=device, **values, changes=1 if changed else 0
-            )
+            sa.insert(config_backups).values(device=device, **values, changes=1 if changed else 0)
         )
 
 
@@ -275,9 +273,7 @@ def latest_blobs(
     return [(row.device, row.version, row.blob) for row in rows]
 
 
-def prune(
-    conn: Connection, device: str, *, keep: int, older_than: float | None
-) -> int:
+def prune(conn: Connection, device: str, *, keep: int, older_than: float | None) -> int:
     """Retention for one device: drop versions beyond the newest ``keep`` (0 = any
     number) and those created before ``older_than``; the latest is always kept."""
     cond = [cv.c.device == device, cv.c.is_latest.is_(False)]
@@ -311,9 +307,7 @@ def devices_with_versions(conn: Connection, after: str, limit: int) -> list[str]
 def backup_states(conn: Connection) -> list[BackupState]:
     """Every inventory device with its last backup attempt and latest version number."""
     latest_v = (
-        sa.select(cv.c.device, cv.c.version)
-        .where(cv.c.is_latest.is_(True))
-        .subquery("latest_v")
+        sa.select(cv.c.device, cv.c.version).where(cv.c.is_latest.is_(True)).subquery("latest_v")
     )
     cb = config_backups
     rows = conn.execute(
