@@ -59,14 +59,18 @@ async def test_backup_history_diff_volatile_truncated_search_and_status(
     assert again["state"] == "succeeded", again
     for name in fleet:
         [v1] = await _versions(client, name)
-        assert v1["version"] == 1 and v1["job_id"] == first["id"]
-        assert len(v1["sha256"]) == 64 and v1["size"] > 100
+        assert v1["version"] == 1
+        assert v1["job_id"] == first["id"]
+        assert len(v1["sha256"]) == 64
+        assert v1["size"] > 100
     outputs = [t["results"][0]["output"] for t in again["tasks"]]
     assert all("unchanged (version 1)" in o for o in outputs), outputs
 
     latest = (await client.get(f"/api/v1/devices/{ios}/configs/latest")).json()
-    assert latest["version"] == 1 and latest["text"].rstrip().endswith("end")
-    assert SIM_PASSWORD not in latest["text"] and SIM_ENABLE not in latest["text"]
+    assert latest["version"] == 1
+    assert latest["text"].rstrip().endswith("end")
+    assert SIM_PASSWORD not in latest["text"]
+    assert SIM_ENABLE not in latest["text"]
 
     r = await client.post(
         "/api/v1/jobs",
@@ -101,7 +105,8 @@ async def test_backup_history_diff_volatile_truncated_search_and_status(
 
     events = (await client.get(f"/api/v1/jobs/{changed['id']}/events")).json()["items"]
     [event] = [e for e in events if e["kind"] == "config_changed"]
-    assert event["data"]["device"] == ios and event["data"]["type"] == "config.changed"
+    assert event["data"]["device"] == ios
+    assert event["data"]["type"] == "config.changed"
     assert "+interface Loopback77" in event["data"]["diff"]
     metrics = (await client.get("/metrics")).text
     assert "netfleet_config_changes_total 1.0" in metrics
@@ -113,7 +118,9 @@ async def test_backup_history_diff_volatile_truncated_search_and_status(
     )
     shown = await wait_finished(client, r.json()["id"], timeout=60)
     a, b = (res["output"] for res in shown["tasks"][0]["results"])
-    assert "! NVRAM config last updated at" in a and "ntp clock-period" in a and a != b
+    assert "! NVRAM config last updated at" in a
+    assert "ntp clock-period" in a
+    assert a != b
     assert len(await _versions(client, ios)) == 2
 
     # A truncated output is a failed backup, never a version.
@@ -122,7 +129,8 @@ async def test_backup_history_diff_volatile_truncated_search_and_status(
     cut = await _backup(client, devices=[ios])
     assert cut["state"] == "failed"
     [task] = cut["tasks"]
-    assert "not a configuration" in task["error"] and "truncated" in task["error"]
+    assert "not a configuration" in task["error"]
+    assert "truncated" in task["error"]
     assert len(await _versions(client, ios)) == 2
     status = (await client.get("/api/v1/backups/status")).json()
     assert [(i["device"], i["status"]) for i in status["items"]] == [(ios, "failed")]
@@ -137,7 +145,8 @@ async def test_backup_history_diff_volatile_truncated_search_and_status(
     pattern = {"q": r"^interface Loopback\d+$", "regex": "true"}
     assert len((await client.get("/api/v1/configs/search", params=pattern)).json()["items"]) >= 1
     bad = await client.get("/api/v1/configs/search", params={"q": "(", "regex": "true"})
-    assert bad.status_code == 422 and "RE2" in bad.json()["detail"]
+    assert bad.status_code == 422
+    assert "RE2" in bad.json()["detail"]
 
 
 async def test_unknown_device_or_version_is_a_404(
@@ -168,5 +177,3 @@ async def test_a_viewer_cannot_start_backups(as_role: Any, fleet: list[str]) -> 
     operator = await as_role("operator")
     r = await operator.post("/api/v1/backups", json={"targets": {"groups": ["lab"]}})
     assert r.status_code == 201, r.text
-
-

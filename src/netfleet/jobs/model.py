@@ -2,8 +2,8 @@
 
 A job targets devices (by name, group or filter) and carries either show
 ``commands`` or ``config`` lines, never both, or is a ``backup`` (the platform's
-backup commands, stored as configuration versions; see ``netfleet.jobs.backup``). It fans out into one task per
-device; the job's state is derived from its tasks' states by
+backup commands, stored as configuration versions; see ``netfleet.jobs.backup``).
+It fans out into one task per device; the job's state is derived from its tasks' states by
 ``derive_job_state`` (a pure function).
 """
 

@@ -239,7 +239,8 @@ class Configs(Facade):
                 old = await self.get(device, older[0].version) if older else new
         else:
             old = await self.get(device, from_version)
-        assert old.text is not None and new.text is not None
+        assert old.text is not None
+        assert new.text is not None
         a = normalise(old.text, old.platform)
         b = normalise(new.text, new.platform)
         if hierarchical:
