@@ -169,7 +169,7 @@ def diff(
             text = typer.style(text, fg="red")
         elif colour and line.startswith("@@"):
             text = typer.style(text, fg="cyan")
-        typer.echo(text)
+        typer.echo(text, color=colour)
 
 
 @backup_app.command("grep")

@@ -99,7 +99,7 @@ class BackupRunner:
         summary = _describe(recorded)
         report.backup(summary, version=recorded.latest, changed=recorded.changed)
         if recorded.changed and self._settings.git_dir is not None:
-            await self._export(claimed, prepared.text)
+            await self._export(claimed, prepared.text, recorded.latest)
         return replace(outcome, outputs=_summaries(outputs, summary))
 
     def _masked(self, platform: str, result: CommandResult, secrets: list[str]) -> CommandResult:
@@ -119,7 +119,7 @@ class BackupRunner:
         except NetfleetError as exc:
             log.warning("cannot note a failed backup", device=claimed.device.name, error=str(exc))
 
-    async def _export(self, claimed: ClaimedTask, text: str) -> None:
+    async def _export(self, claimed: ClaimedTask, text: str, version: int) -> None:
         """Commit the new version to ``[backup] git_dir`` (a failure is logged, not fatal)."""
         directory = self._settings.git_dir
         assert directory is not None
@@ -127,7 +127,7 @@ class BackupRunner:
             device=claimed.device.name,
             text=text,
             author="netfleet backup",
-            message=f"{claimed.device.name}: configuration changed",
+            message=f"{claimed.device.name}: configuration version {version}",
             job=str(claimed.job_id),
         )
         async with self._git_lock:
