@@ -8,6 +8,7 @@ lists failed and stale backups.
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import functools
 from collections.abc import Callable, Sequence
@@ -17,10 +18,10 @@ import re2
 from sqlalchemy.engine import Connection
 
 from netfleet.configs.compress import unpack
-from netfleet.configs.diff import Diff, config_diff, line_counts, unified_diff
+from netfleet.configs.diff import Diff, config_diff, unified_diff
 from netfleet.configs.normalise import normalise
 from netfleet.configs.sanity import PreparedConfig
-from netfleet.core.errors import NotFound, ValidationError
+from netfleet.core.errors import Conflict, NotFound, ValidationError
 from netfleet.store.facades import Facade
 from netfleet.store.records import NewEvent
 from netfleet.store.sql import configs as sql
@@ -94,15 +95,22 @@ class Configs(Facade):
         db = self._db
         _name(device)
         raw_enc = db.box.encrypt(raw) if raw is not None else None
-
-        def op(conn: Connection) -> Recorded:
-            now = db.clock(conn)
-            prev = sql.latest_row(conn, device, lock=True)
-            if prev is not None and prev.sha256 == config.sha256:
-                sql.note_attempt(conn, device, ok=True, error=None, job_id=job_id, now=now)
-                return Recorded(None, prev.version)
-            old = normalise(unpack(prev.blob), platform) if prev is not None else ""
-            added, removed = line_counts(old, config.normalised)
+        what = f"store the configuration of {device}"
+        for _ in range(5):
+            on = await db.run(lambda c: sql.head(c, device), what=what, write=False)
+            if on is not None and on.sha256 == config.sha256:
+                await db.run(
+                    lambda c: sql.note_attempt(
+                        c, device, ok=True, error=None, job_id=job_id, now=db.clock(c)
+                    ),
+                    what=what,
+                )
+                return Recorded(None, on.version)
+            # the CPU work (diff, compression) outside the store's transaction thread
+            diff, blobs = await asyncio.to_thread(_prepare, on, config, platform, device)
+            added, removed = (
+                (config.normalised.count("\n"), 0) if diff is None else (diff.added, diff.removed)
+            )
             new = NewVersion(
                 device=device,
                 platform=platform,
@@ -114,54 +122,23 @@ class Configs(Facade):
                 job_id=job_id,
                 raw_enc=raw_enc,
             )
-            version, _ = sql.store_version(conn, new, now)
-            diff = None
-            if prev is not None:
-                diff = unified_diff(
-                    old,
-                    config.normalised,
-                    old_name=f"{device}@{prev.version}",
-                    new_name=f"{device}@{version.version}",
-                )
-            sql.note_attempt(
-                conn,
-                device,
-                ok=True,
-                error=None,
-                job_id=job_id,
-                now=now,
-                changed=prev is not None,
-            )
-            if retention is not None:
-                days = retention.days
-                sql.prune(
-                    conn,
-                    device,
-                    keep=retention.keep,
-                    older_than=now - days * 86_400 if days > 0 else None,
-                )
-            if task_id is not None and diff is not None:
-                message = f"{device}: configuration changed (+{added} -{removed})"
-                event = NewEvent(
-                    task_id=task_id,
-                    kind="config_changed",
-                    message=message,
-                    data={
-                        "type": "config.changed",
-                        "device": device,
-                        "groups": list(groups),
-                        "job_id": job_id,
-                        "version": version.version,
-                        "added": added,
-                        "removed": removed,
-                        "diff": diff.text[:MAX_EVENT_DIFF],
-                        "message": message,
-                    },
-                )
-                events_sql.record_events(conn, worker_id, [event], now)
-            return Recorded(version, version.version, diff)
 
-        return await db.run(op, what=f"store the configuration of {device}")
+            op = functools.partial(
+                _write,
+                clock=db.clock,
+                new=new,
+                on=on,
+                blobs=blobs,
+                diff=diff,
+                task_id=task_id,
+                worker_id=worker_id,
+                groups=groups,
+                retention=retention,
+            )
+            done = await db.run(op, what=what)
+            if done is not None:
+                return done
+        raise Conflict(f"{device}: the configuration history changed repeatedly while storing")
 
     async def record_failure(self, device: str, error: str, *, job_id: int | None = None) -> None:
         """Note a failed backup of ``device`` (listed by ``status``)."""
@@ -319,6 +296,79 @@ class Configs(Facade):
     async def stored_bytes(self) -> tuple[int, int]:
         """(versions, bytes of compressed blobs) stored."""
         return await self._db.run(sql.stored_bytes, what="measure stored configs", write=False)
+
+
+def _write(
+    conn: Connection,
+    *,
+    clock: Callable[[Connection], float],
+    new: NewVersion,
+    on: sql.Head | None,
+    blobs: tuple[bytes, bytes | None],
+    diff: Diff | None,
+    task_id: int | None,
+    worker_id: str,
+    groups: Sequence[str],
+    retention: Retention | None,
+) -> Recorded | None:
+    """Store ``new`` after ``on``, note the attempt, prune, record the event; None when
+    another backup of the device came first (the caller starts again)."""
+    now = clock(conn)
+    version = sql.store_version(conn, new, now, on=on, blobs=blobs)
+    if version is None:
+        return None
+    device = new.device
+    sql.note_attempt(
+        conn, device, ok=True, error=None, job_id=new.job_id, now=now, changed=on is not None
+    )
+    if retention is not None:
+        days = retention.days
+        cutoff = now - days * 86_400 if days > 0 else None
+        sql.prune(conn, device, keep=retention.keep, older_than=cutoff)
+    if task_id is not None and diff is not None:
+        event = _changed_event(task_id, version, diff, groups)
+        events_sql.record_events(conn, worker_id, [event], now)
+    return Recorded(version, version.version, diff)
+
+
+def _prepare(
+    on: sql.Head | None, config: PreparedConfig, platform: str, device: str
+) -> tuple[Diff | None, tuple[bytes, bytes | None]]:
+    """The diff from ``on`` (None for a first version) and the blobs to store."""
+    diff = None
+    if on is not None:
+        old = normalise(unpack(on.blob), platform)
+        diff = unified_diff(
+            old,
+            config.normalised,
+            old_name=f"{device}@{on.version}",
+            new_name=f"{device}@{on.version + 1}",
+        )
+    return diff, sql.encode(on, config.text)
+
+
+def _changed_event(
+    task_id: int, version: ConfigVersion, diff: Diff, groups: Sequence[str]
+) -> NewEvent:
+    """The ``config_changed`` event (the ``config.changed`` shape of integrations)."""
+    device = version.device
+    message = f"{device}: configuration changed (+{diff.added} -{diff.removed})"
+    return NewEvent(
+        task_id=task_id,
+        kind="config_changed",
+        message=message,
+        data={
+            "type": "config.changed",
+            "device": device,
+            "groups": list(groups),
+            "job_id": version.job_id,
+            "version": version.version,
+            "added": diff.added,
+            "removed": diff.removed,
+            "diff": diff.text[:MAX_EVENT_DIFF],
+            "message": message,
+        },
+    )
 
 
 def _version_number(version: int | str) -> int | None:

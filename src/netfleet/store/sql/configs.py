@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from netfleet.configs.compress import CHECKPOINT_EVERY, reconstruct, roll, unpack
+from netfleet.configs.compress import CHECKPOINT_EVERY, pack_delta, pack_full, reconstruct, unpack
 from netfleet.core.errors import ConfigHistoryError, NotFound
 from netfleet.store.schema import devices
 from netfleet.store.schema_configs import config_backups, config_versions
@@ -141,24 +141,57 @@ def _deltas_below(conn: Connection, device: str, version: int) -> int:
     return run
 
 
-def store_version(conn: Connection, new: NewVersion, now: float) -> tuple[ConfigVersion, str]:
-    """Insert ``new`` as the device's next version; returns it and the previous text ("").
+@dataclass(frozen=True, slots=True)
+class Head:
+    """The latest version of a device, as ``store_version`` builds on it."""
 
-    The caller has checked that its sha256 differs from the latest's.
-    """
-    prev = latest_row(conn, new.device, lock=True)
-    previous_text = ""
-    number = 1
-    if prev is None:
-        rolled = roll(new.text, None)
-    else:
-        previous_text = unpack(prev.blob)
-        number = prev.version + 1
-        rolled = roll(new.text, previous_text, run=_deltas_below(conn, new.device, prev.version))
+    id: int
+    version: int
+    sha256: str
+    blob: bytes
+    deltas_below: int
+    """Delta versions directly below it (a full checkpoint is due at CHECKPOINT_EVERY)."""
+
+
+def head(conn: Connection, device: str) -> Head | None:
+    """The latest version of ``device`` with its full blob, or None."""
+    row = latest_row(conn, device)
+    if row is None:
+        return None
+    below = _deltas_below(conn, device, row.version)
+    return Head(row.id, row.version, row.sha256, row.blob, below)
+
+
+def encode(head: Head | None, text: str) -> tuple[bytes, bytes | None]:
+    """(full blob of ``text``, new blob of ``head``'s version or None to keep it): the
+    reverse-delta step of ``netfleet.configs.compress.roll``, reusing the stored blob."""
+    latest = pack_full(text)
+    if head is None or head.deltas_below + 1 >= CHECKPOINT_EVERY:
+        return latest, None
+    delta = pack_delta(unpack(head.blob), text)
+    return latest, delta if len(delta) < len(head.blob) else None
+
+
+def store_version(
+    conn: Connection,
+    new: NewVersion,
+    now: float,
+    *,
+    on: Head | None,
+    blobs: tuple[bytes, bytes | None],
+) -> ConfigVersion | None:
+    """Insert ``new`` as the next version after ``on`` (None: the first) with ``blobs``
+    from ``encode``; None (nothing written) when the latest is no longer ``on``."""
+    current = latest_row(conn, new.device, lock=True)
+    if (current.id if current is not None else None) != (on.id if on is not None else None):
+        return None
+    number = 1 if on is None else on.version + 1
+    latest_blob, previous_blob = blobs
+    if on is not None:
         values: dict[str, Any] = {"is_latest": False}
-        if rolled.previous is not None:
-            values.update(blob=rolled.previous, is_full=False)
-        conn.execute(sa.update(cv).where(cv.c.id == prev.id).values(**values))
+        if previous_blob is not None:
+            values.update(blob=previous_blob, is_full=False)
+        conn.execute(sa.update(cv).where(cv.c.id == on.id).values(**values))
     conn.execute(
         sa.insert(cv).values(
             device=new.device,
@@ -172,11 +205,11 @@ def store_version(conn: Connection, new: NewVersion, now: float) -> tuple[Config
             removed=new.removed,
             is_latest=True,
             is_full=True,
-            blob=rolled.latest,
+            blob=latest_blob,
             raw_enc=new.raw_enc,
         )
     )
-    version = ConfigVersion(
+    return ConfigVersion(
         device=new.device,
         version=number,
         created_at=now,
@@ -188,7 +221,6 @@ def store_version(conn: Connection, new: NewVersion, now: float) -> tuple[Config
         removed=new.removed,
         text=new.text,
     )
-    return version, previous_text
 
 
 def note_attempt(
