@@ -24,6 +24,9 @@ class Runtime(Protocol):
     def retire(self, devices: Iterable[str]) -> int:
         """Retire pooled sessions of ``devices`` (their settings or credentials changed)."""
 
+    def down(self) -> dict[str, str]:
+        """Embedded components that are down now (crashed, awaiting restart), with why."""
+
 
 @dataclass(slots=True)
 class ServiceContext:

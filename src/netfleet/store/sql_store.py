@@ -18,6 +18,7 @@ from netfleet.store.facades.inventory import Credentials, Devices
 from netfleet.store.facades.jobs import Jobs, Metrics, Reads
 from netfleet.store.facades.queue import Claims, Completions, Holds, Workers
 from netfleet.store.facades.schedules import Schedules
+from netfleet.store.facades.sessions import Sessions
 
 
 class SqlStore:
@@ -25,7 +26,7 @@ class SqlStore:
 
     Its operations are grouped by table family: ``devices``, ``credentials``, ``jobs``,
     ``claims``, ``completions``, ``holds``, ``workers``, ``schedules``, ``tokens``,
-    ``audit``, ``reads`` (dashboard pages) and ``metrics``.
+    ``audit``, ``sessions`` (dashboard sign-ins), ``reads`` (dashboard pages) and ``metrics``.
     """
 
     def __init__(
@@ -43,6 +44,7 @@ class SqlStore:
         self.schedules = Schedules(self.db)
         self.tokens = Tokens(self.db)
         self.audit = Audit(self.db)
+        self.sessions = Sessions(self.db)
         self.reads = Reads(self.db)
         self.metrics = Metrics(self.db)
 
