@@ -69,7 +69,8 @@ async def test_unauthenticated_requests_are_counted_not_audited(settings: Settin
                     r'netfleet_api_unauthenticated_requests_total\{reason="(\w+)"\} (\S+)', metrics
                 )
             }
-            assert counted.get("missing") == 30 and counted.get("invalid") == 30, counted
+            assert counted.get("missing") == 30, counted
+            assert counted.get("invalid") == 30, counted
             # An authenticated mutation is still audited, one row.
             r = await c.post(
                 "/api/v1/tokens", json={"name": "ci", "role": "viewer"},

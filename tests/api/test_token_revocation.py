@@ -88,7 +88,8 @@ async def test_revoked_preset_admin_token_stays_revoked_across_restarts(
     finally:
         err = await _stop(proc)
     assert "was revoked and stays revoked" in err
-    assert PRESET not in err and second not in err
+    assert PRESET not in err
+    assert second not in err
 
 
 async def test_the_last_admin_token_cannot_be_revoked(tmp_path: Path, db_url: str) -> None:
@@ -106,7 +107,8 @@ async def test_the_last_admin_token_cannot_be_revoked(tmp_path: Path, db_url: st
             assert r.status_code == 409, r.text
             assert r.headers["content-type"].startswith("application/problem+json")
             detail = r.json()["detail"]
-            assert "last admin token" in detail and "'admin'" in detail, detail
+            assert "last admin token" in detail, detail
+            assert "'admin'" in detail, detail
             assert (await c.get("/api/v1/whoami")).status_code == 200  # still works
             # With a second admin, the first may go; then the second is the last one.
             r = await c.post("/api/v1/tokens", json={"name": "admin2", "role": "admin"})
