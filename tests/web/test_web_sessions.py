@@ -76,11 +76,14 @@ async def test_the_cookie_is_a_random_session_id_stored_only_hashed(
         assert (await c.get("/ui/jobs")).status_code == 200
         rows = await _rows(store)
         assert [row.id_hash for row in rows] == [hashlib.sha256(session_id.encode()).hexdigest()]
-    raw = (tmp_path / "netfleet.db").read_bytes()
-    for wal in tmp_path.glob("netfleet.db-wal"):
-        raw += wal.read_bytes()
+    raw = _database_bytes(tmp_path)
     assert session_id.encode() not in raw
     assert tokens["operator"].encode() not in raw
+
+
+def _database_bytes(tmp_path: Path) -> bytes:
+    """The SQLite file and its write-ahead log, as stored on disk."""
+    return b"".join(p.read_bytes() for p in sorted(tmp_path.glob("netfleet.db*")))
 
 
 async def test_the_raw_token_as_cookie_is_refused(base: str, tokens: dict[str, str]) -> None:
