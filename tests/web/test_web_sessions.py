@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 import httpx
@@ -37,7 +38,7 @@ async def _sign_in(c: httpx.AsyncClient, token: str, next_url: str = "/ui/") -> 
     )
 
 
-async def _rows(store: SqlStore) -> list[sa.Row[tuple[str, int, float, float]]]:
+async def _rows(store: SqlStore) -> list[Any]:
     return await store.db.run(
         lambda c: list(
             c.execute(

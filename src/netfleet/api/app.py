@@ -23,6 +23,7 @@ from netfleet.api import (
     routes_events,
     routes_health,
     routes_jobs,
+    routes_raw,
     routes_schedules,
     routes_workers,
 )
@@ -86,6 +87,7 @@ def create_app(
         routes_devices,
         routes_credentials,
         routes_jobs,
+        routes_raw,
         routes_events,
         routes_schedules,
         routes_workers,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -49,6 +49,8 @@ class Reply:
     match: re.Match[str]
     at_prompt: bool
     question: str = ""
+    raw: str | None = field(default=None, repr=False)
+    """``output`` before masking, when ``keep_raw`` is on and masking changed it."""
 
 
 """The candidate-config context line Junos prints above a configuration-mode prompt."""
@@ -124,6 +126,8 @@ class DeviceSession:
         )
         self.mask_secrets = True
         """Mask secrets in everything the device prints (outputs, errors, parsed rows)."""
+        self.keep_raw = False
+        """Also return the unmasked text (``Reply.raw``) for the store to keep encrypted."""
         self._transport: ShellTransport | None = None
         self._credential: Credential | None = None
         self._channel: Channel | None = None
@@ -442,8 +446,9 @@ class DeviceSession:
             self.commands_run += 1
         output = body[:-1] if body.endswith("\n") else body
         output = self._compiled.strip_context(output)
-        output = await self.mask(output)
-        return Reply(output, m, at_prompt, "" if at_prompt else m.group(0))
+        masked = await self.mask(output)
+        unmasked = output if self.keep_raw and masked != output else None
+        return Reply(masked, m, at_prompt, "" if at_prompt else m.group(0), raw=unmasked)
 
     async def mask(self, text: str) -> str:
         """``text`` from this device with its secrets masked (unless ``mask_secrets`` is off)."""

@@ -205,8 +205,10 @@ async def run_on_device(
     config: Sequence[str] = (),
     options: JobOptions | None = None,
     checkout_timeout: float | None = None,
+    keep_raw: bool = False,
 ) -> DeviceRun:
-    """Run ``commands`` (or push ``config``) on ``spec`` using a session from ``pool``."""
+    """Run ``commands`` (or push ``config``) on ``spec`` using a session from ``pool``;
+    ``keep_raw``: command results also carry their unmasked output (``raw_output``)."""
     options = options or JobOptions()
     run = DeviceRun(device=spec.name, started_at=time.time())
     t0 = time.perf_counter()
@@ -217,6 +219,7 @@ async def run_on_device(
                     run.reused_session = lease.reused
                     run.login_ms += lease.login_s * 1000.0
                     run.wait_ms += lease.waited_s * 1000.0
+                    lease.session.keep_raw = keep_raw
                     if config:
                         healthy = await _run_config(lease.session, config, options, run)
                     else:

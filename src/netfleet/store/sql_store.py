@@ -17,6 +17,7 @@ from netfleet.store.facades.auth import Audit, Tokens
 from netfleet.store.facades.inventory import Credentials, Devices
 from netfleet.store.facades.jobs import Jobs, Metrics, Reads
 from netfleet.store.facades.queue import Claims, Completions, Holds, Workers
+from netfleet.store.facades.raw_outputs import RawOutputs
 from netfleet.store.facades.schedules import Schedules
 from netfleet.store.facades.sessions import Sessions
 
@@ -26,7 +27,8 @@ class SqlStore:
 
     Its operations are grouped by table family: ``devices``, ``credentials``, ``jobs``,
     ``claims``, ``completions``, ``holds``, ``workers``, ``schedules``, ``tokens``,
-    ``audit``, ``sessions`` (dashboard sign-ins), ``reads`` (dashboard pages) and ``metrics``.
+    ``audit``, ``sessions`` (dashboard sign-ins), ``raw_outputs`` (unmasked, encrypted),
+    ``reads`` (dashboard pages) and ``metrics``.
     """
 
     def __init__(
@@ -45,6 +47,7 @@ class SqlStore:
         self.tokens = Tokens(self.db)
         self.audit = Audit(self.db)
         self.sessions = Sessions(self.db)
+        self.raw_outputs = RawOutputs(self.db)
         self.reads = Reads(self.db)
         self.metrics = Metrics(self.db)
 
