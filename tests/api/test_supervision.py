@@ -107,6 +107,10 @@ async def test_a_crashed_worker_is_restarted_and_readyz_names_it(
                 )
                 assert job.status_code == 201
                 assert (await c.get("/readyz")).status_code == 503  # still down: still failing
+                metrics = (await c.get("/metrics")).text
+                assert f'netfleet_embedded_component_down{{component="{worker_name}"}} 1.0' in (
+                    metrics
+                ), metrics
                 broken.clear()
                 await _until("ready again", ready)
                 done = await wait_finished(c, job.json()["id"], timeout=60)

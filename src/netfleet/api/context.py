@@ -27,6 +27,9 @@ class Runtime(Protocol):
     def down(self) -> dict[str, str]:
         """Embedded components that are down now (crashed, awaiting restart), with why."""
 
+    def restarts(self) -> dict[str, int]:
+        """Restarts per embedded component since start."""
+
 
 @dataclass(slots=True)
 class ServiceContext:

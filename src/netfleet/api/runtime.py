@@ -75,6 +75,9 @@ class EmbeddedRuntime:
     def down(self) -> dict[str, str]:
         return self.supervisor.down()
 
+    def restarts(self) -> dict[str, int]:
+        return dict(self.supervisor.restarts)
+
     # --- running ----------------------------------------------------------------------
 
     def stop(self, *, immediate: bool = False) -> None:
