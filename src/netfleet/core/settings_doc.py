@@ -30,6 +30,8 @@ SECTIONS: dict[str, str] = {
     "`netfleet.core.secretref.configure_secrets(settings.secrets)`.",
     "masking": "Secrets in device output (passwords, `enable secret`, SNMP communities, "
     "keys) are always masked in stored outputs, parsed rows, session logs and the API.",
+    "backup": "Configuration backups (`netfleet backup`, `POST /api/v1/backups`): "
+    "retention, staleness, the git export and what each platform's backup reads.",
 }
 
 HEADER = """\

@@ -14,6 +14,7 @@ from netfleet.store.crypto import load_key
 from netfleet.store.database import Database
 from netfleet.store.engine import Dialect
 from netfleet.store.facades.auth import Audit, Tokens
+from netfleet.store.facades.configs import Configs
 from netfleet.store.facades.inventory import Credentials, Devices
 from netfleet.store.facades.jobs import Jobs, Metrics, Reads
 from netfleet.store.facades.queue import Claims, Completions, Holds, Workers
@@ -28,7 +29,7 @@ class SqlStore:
     Its operations are grouped by table family: ``devices``, ``credentials``, ``jobs``,
     ``claims``, ``completions``, ``holds``, ``workers``, ``schedules``, ``tokens``,
     ``audit``, ``sessions`` (dashboard sign-ins), ``raw_outputs`` (unmasked, encrypted),
-    ``reads`` (dashboard pages) and ``metrics``.
+    ``reads`` (dashboard pages), ``metrics`` and ``configs`` (backups).
     """
 
     def __init__(
@@ -50,6 +51,8 @@ class SqlStore:
         self.raw_outputs = RawOutputs(self.db)
         self.reads = Reads(self.db)
         self.metrics = Metrics(self.db)
+        self.configs = Configs(self.db)
+        """Configuration backups: versions, diffs, search, status."""
 
     def __repr__(self) -> str:
         return f"SqlStore({self.url!r})"
