@@ -16,6 +16,7 @@ from netfleet.store.engine import Dialect
 from netfleet.store.facades.auth import Audit, Tokens
 from netfleet.store.facades.inventory import Credentials, Devices
 from netfleet.store.facades.jobs import Jobs, Metrics, Reads
+from netfleet.store.facades.pages import Pages
 from netfleet.store.facades.queue import Claims, Completions, Holds, Workers
 from netfleet.store.facades.schedules import Schedules
 
@@ -25,7 +26,7 @@ class SqlStore:
 
     Its operations are grouped by table family: ``devices``, ``credentials``, ``jobs``,
     ``claims``, ``completions``, ``holds``, ``workers``, ``schedules``, ``tokens``,
-    ``audit``, ``reads`` (dashboard pages) and ``metrics``.
+    ``audit``, ``reads`` and ``pages`` (dashboard pages) and ``metrics``.
     """
 
     def __init__(
@@ -45,6 +46,7 @@ class SqlStore:
         self.audit = Audit(self.db)
         self.reads = Reads(self.db)
         self.metrics = Metrics(self.db)
+        self.pages = Pages(self.db)
 
     def __repr__(self) -> str:
         return f"SqlStore({self.url!r})"

@@ -98,9 +98,11 @@ async def device_detail(request: Request, user: CurrentUser, name: str) -> Respo
 async def schedules(request: Request, user: CurrentUser) -> Response:
     store = dashboard(request).store
     items = await store.schedules.list()
-    notice = {"paused": "Schedule paused.", "resumed": "Schedule resumed."}.get(
-        request.query_params.get("notice", ""), ""
-    )
+    notice = {
+        "paused": "Schedule paused.",
+        "resumed": "Schedule resumed.",
+        "created": "Schedule created.",
+    }.get(request.query_params.get("notice", ""), "")
     return page(request, "schedules.html", {"schedules": items, "notice": notice}, user=user)
 
 

@@ -26,6 +26,7 @@ MAX_RENDERED_OUTPUT = 256 * 1024
 NOTICES = {
     "cancelled": "Cancel requested: queued tasks were cancelled, running ones asked to stop.",
     "finished": "The job had already finished; nothing to cancel.",
+    "submitted": "Job submitted.",
 }
 
 
