@@ -264,10 +264,15 @@ class JobDraft:
 
 def _field_of(exc: PydanticValidationError) -> str:
     errors = exc.errors()
-    loc = [str(p) for p in errors[0]["loc"]] if errors else []
+    if not errors:
+        return "job"
+    loc = [str(p) for p in errors[0]["loc"]]
     if loc[:1] == ["options"] and len(loc) > 1:
         return loc[1]
-    return loc[0] if loc else "job"
+    if loc:
+        return loc[0]
+    message = str(errors[0]["msg"]).removeprefix("Value error, ")
+    return message.split(":", 1)[0].split(".")[0].split("[")[0].strip() or "job"
 
 
 def firings(expression: str, timezone: str, n: int = PREVIEW_FIRINGS) -> list[datetime]:

@@ -20,6 +20,7 @@ from netfleet import __version__
 from netfleet.jobs.model import TaskCounts
 from netfleet.store.records import JobRecord
 from netfleet.web.auth import csrf_token
+from netfleet.web.configs_source import unified_rows
 from netfleet.web.context import User, dashboard
 from netfleet.web.timezones import format_time, user_zone
 
@@ -53,6 +54,20 @@ def when(value: float | datetime | None) -> str:
 def when_in_zone(ctx: Context, value: float | datetime | None) -> str:
     """``when``, in the zone the user chose (``tz`` of the page; UTC by default)."""
     return format_time(value, str(ctx.get("tz") or "UTC"))
+
+
+def parsed_columns(rows: list[Any]) -> list[str]:
+    """The columns of parsed rows: every key, in first-seen order (rows may differ)."""
+    seen: dict[str, None] = {}
+    for row in rows[:500]:
+        if isinstance(row, dict):
+            seen.update(dict.fromkeys(str(k) for k in row))
+    return list(seen)
+
+
+def diff_rows(text: str) -> list[tuple[str, str]]:
+    """(class, line) per line of a unified diff, for highlighting."""
+    return unified_rows(text)[0]
 
 
 def local(value: datetime | None, zone_name: str) -> str:
@@ -157,6 +172,8 @@ def _environment() -> Environment:
     env.filters.update(
         when=when_in_zone,
         utc=when,
+        parsed_columns=parsed_columns,
+        diff_rows=diff_rows,
         local=local,
         duration=duration,
         relative=relative,
