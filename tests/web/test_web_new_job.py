@@ -80,7 +80,9 @@ async def test_operator_submits_a_command_job(browser: MakeClient, store: SqlSto
     assert again.headers["location"] == r.headers["location"]
     assert len((await store.jobs.list()).items) == 1
     entries = await store.audit.list(limit=10)
-    assert any((e.detail or {}).get("job_id") == job_id and e.actor == "t-operator" for e in entries)
+    assert any(
+        (e.detail or {}).get("job_id") == job_id and e.actor == "t-operator" for e in entries
+    )
 
 
 async def test_operator_cannot_send_config_or_privileged_commands(
