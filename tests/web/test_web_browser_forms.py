@@ -32,7 +32,10 @@ pytestmark = pytest.mark.slow
 CONTRAST = """(selector) => {
   function rgb(s) { const m = s.match(/[\\d.]+/g); return m ? m.map(Number) : [0, 0, 0, 0]; }
   function lum(c) {
-    const v = c.slice(0, 3).map(x => { x /= 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; });
+    const v = c.slice(0, 3).map(x => {
+      x /= 255;
+      return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+    });
     return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2];
   }
   function background(el) {
@@ -47,7 +50,8 @@ CONTRAST = """(selector) => {
     if (!el.offsetParent || !el.textContent.trim()) return;
     const a = lum(rgb(getComputedStyle(el).color)), b = lum(background(el));
     const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
-    if (ratio < 4.5) worst.push([el.className || el.tagName, el.textContent.trim().slice(0, 30), ratio.toFixed(2)]);
+    const what = [el.className || el.tagName, el.textContent.trim().slice(0, 30)];
+    if (ratio < 4.5) worst.push([...what, ratio.toFixed(2)]);
   });
   return worst;
 }"""
@@ -134,7 +138,8 @@ async def test_command_job_from_the_form_with_live_progress(
         assert "Job submitted." in await page.locator(".notice").inner_text()
         await page.wait_for_selector("#job-state .badge.st-succeeded", timeout=30_000)
         await page.wait_for_function(
-            "() => document.querySelectorAll('#tasks [data-field=state] .st-succeeded').length === 3",
+            "() => document.querySelectorAll("
+            "'#tasks [data-field=state] .st-succeeded').length === 3",
             timeout=10_000,
         )
         job = (await store.jobs.list()).items[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from netfleet.jobs.model import Targets
 from netfleet.store.facades import Facade
 from netfleet.store.sql import pages as pages_sql
-from netfleet.store.sql.pages import TargetPreview, WorkerSessions
+from netfleet.store.sql.pages import OverviewCounts, TargetPreview, WorkerSessions
 
 
 class Pages(Facade):
@@ -27,6 +27,16 @@ class Pages(Facade):
         return await db.run(
             lambda c: pages_sql.device_sessions(c, device_id, db.clock(c)),
             what="read a device's sessions",
+            write=False,
+            idempotent=True,
+        )
+
+    async def overview(self) -> OverviewCounts:
+        """The overview's counts, at a cost that does not grow with the tasks stored."""
+        db = self._db
+        return await db.run(
+            lambda c: pages_sql.overview_counts(c, db.clock(c)),
+            what="read the overview",
             write=False,
             idempotent=True,
         )

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from netfleet.core.errors import ValidationError
-from netfleet.jobs.model import JobSpec, Targets
-from netfleet.store.schema import session_holds, tasks
+from netfleet.jobs.model import JOB_STATES, TASK_STATES, JobSpec, Targets
+from netfleet.store.schema import jobs, session_holds, tasks
 from netfleet.store.sql.targets import resolve_targets
 
 
@@ -76,3 +76,72 @@ def device_sessions(conn: Connection, device_id: int, now: float) -> list[Worker
     for worker, held in holds:
         per.setdefault(str(worker), [0, 0])[1] += int(held)
     return [WorkerSessions(w, r, i) for w, (r, i) in sorted(per.items())]
+
+
+RECENT_TASKS = 10_000
+"""The overview's error kinds and mean task time cover this many newest tasks."""
+
+
+@dataclass(frozen=True, slots=True)
+class OverviewCounts:
+    """What the overview shows, from the jobs' counters and the newest tasks only, so
+    that it costs the same with 100 or 10,000,000 tasks stored."""
+
+    jobs: dict[str, int]
+    tasks: dict[str, int]
+    queue_depth: int
+    duration_count: int
+    duration_sum: float
+    errors: dict[str, int]
+    sample: int
+    """How many of the newest tasks the errors and mean time were taken from."""
+
+
+def overview_counts(conn: Connection, now: float, recent: int = RECENT_TASKS) -> OverviewCounts:
+    """Jobs by state; tasks by state (summed from the jobs' counters); the tasks ready
+    now (through the ready index); errors by kind and task times among the newest
+    ``recent`` tasks."""
+    job_counts: dict[str, int] = dict.fromkeys(JOB_STATES, 0)
+    for state, n in conn.execute(sa.select(jobs.c.state, sa.func.count()).group_by(jobs.c.state)):
+        job_counts[str(state)] = int(n)
+    sums = conn.execute(
+        sa.select(*(sa.func.coalesce(sa.func.sum(jobs.c[f"tasks_{s}"]), 0) for s in TASK_STATES))
+    ).one()
+    task_counts: dict[str, int] = {s: int(v) for s, v in zip(TASK_STATES, sums, strict=True)}
+    depth = conn.execute(
+        sa.select(sa.func.count()).where(
+            tasks.c.state.in_(("queued", "retrying")), tasks.c.run_at <= now
+        )
+    ).scalar_one()
+    newest = (
+        sa.select(tasks.c.state, tasks.c.error_kind, tasks.c.started_at, tasks.c.finished_at)
+        .order_by(tasks.c.id.desc())
+        .limit(recent)
+        .subquery()
+    )
+    duration = newest.c.finished_at - newest.c.started_at
+    done = sa.and_(newest.c.finished_at.is_not(None), newest.c.started_at.is_not(None))
+    row = conn.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.sum(sa.case((done, 1), else_=0)),
+            sa.func.sum(sa.case((done, duration), else_=0.0)),
+        )
+    ).one()
+    errors = {
+        str(kind or "unknown"): int(n)
+        for kind, n in conn.execute(
+            sa.select(newest.c.error_kind, sa.func.count())
+            .where(newest.c.state == "failed")
+            .group_by(newest.c.error_kind)
+        )
+    }
+    return OverviewCounts(
+        jobs=job_counts,
+        tasks=task_counts,
+        queue_depth=int(depth),
+        duration_count=int(row[1] or 0),
+        duration_sum=float(row[2] or 0.0),
+        errors=errors,
+        sample=int(row[0] or 0),
+    )
