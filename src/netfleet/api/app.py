@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse
 from netfleet import __version__
 from netfleet.api import (
     routes_admin,
+    routes_configs,
     routes_credentials,
     routes_devices,
     routes_events,
@@ -86,6 +87,7 @@ def create_app(
         routes_devices,
         routes_credentials,
         routes_jobs,
+        routes_configs,
         routes_events,
         routes_schedules,
         routes_workers,

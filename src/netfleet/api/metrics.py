@@ -34,6 +34,7 @@ class Snapshot:
     workers: list[WorkerRecord]
     pool: PoolStats | None
     at: float
+    config_changes: int = 0
 
 
 class MetricsCache:
@@ -59,7 +60,10 @@ class MetricsCache:
             runtime = self.ctx.runtime
             pool = runtime.pool_stats() if runtime is not None else None
             live = [x for x in workers if x.state != "stopped"]
-            self.latest = Snapshot(queue=queue, workers=live, pool=pool, at=now)
+            changes = await store.configs.changes_total()
+            self.latest = Snapshot(
+                queue=queue, workers=live, pool=pool, at=now, config_changes=changes
+            )
             return self.latest
 
 
@@ -92,6 +96,11 @@ class ServiceCollector(Collector):
         if snap is None:
             return
         yield from self._queue(snap.queue)
+        yield CounterMetricFamily(
+            "netfleet_config_changes",
+            "Configuration versions stored after each device's first (backups).",
+            value=snap.config_changes,
+        )
         yield from self._workers(snap.workers)
         if snap.pool is not None:
             yield from self._pool(snap.pool)

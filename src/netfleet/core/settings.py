@@ -156,6 +156,31 @@ class ServiceSettings(BaseModel):
     )
 
 
+class BackupSettings(BaseModel):
+    keep_versions: int = Field(
+        100, ge=0, description="Configuration versions kept per device; 0 = no count limit."
+    )
+    keep_days: float = Field(
+        0.0, ge=0, description="Delete versions older than this many days; 0 = no age limit."
+    )
+    stale_hours: float = Field(
+        26.0, gt=0, description="A device whose last good backup is older is listed as stale."
+    )
+    git_dir: Path | None = Field(
+        None, description="Commit each new version into this git repository; unset = off."
+    )
+    junos_format: Literal["hierarchical", "set"] = Field(
+        "hierarchical", description="Junos: `show configuration` or `| display set`."
+    )
+    linux_files: list[str] = Field(
+        default_factory=lambda: ["/etc/hostname", "/etc/hosts"],
+        description="Linux: the files a backup reads (one text, a header per file).",
+    )
+    max_search_results: int = Field(
+        1000, ge=1, le=100_000, description="Lines one configuration search returns at most."
+    )
+
+
 class LogSettings(BaseModel):
     level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
     format: Literal["auto", "text", "json"] = Field(
@@ -186,6 +211,7 @@ class Settings(BaseSettings):
     service: ServiceSettings = ServiceSettings()
     log: LogSettings = LogSettings()
     secrets: SecretSettings = SecretSettings()
+    backup: BackupSettings = BackupSettings()
     secret_key: str | None = Field(None, repr=False, description="Fernet key for secrets.")
     admin_token: str | None = Field(
         None,

@@ -28,6 +28,8 @@ SECTIONS: dict[str, str] = {
     "secrets": "Secret references in credentials (`env:NAME`, `file:/path`, "
     "`exec:/path/helper ARG`), resolved at login. Apply with "
     "`netfleet.core.secretref.configure_secrets(settings.secrets)`.",
+    "backup": "Configuration backups (`netfleet backup`, `POST /api/v1/backups`): "
+    "retention, staleness, the git export and what each platform's backup reads.",
 }
 
 HEADER = """\

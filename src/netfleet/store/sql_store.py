@@ -14,6 +14,7 @@ from netfleet.store.crypto import load_key
 from netfleet.store.database import Database
 from netfleet.store.engine import Dialect
 from netfleet.store.facades.auth import Audit, Tokens
+from netfleet.store.facades.configs import Configs
 from netfleet.store.facades.inventory import Credentials, Devices
 from netfleet.store.facades.jobs import Jobs, Metrics, Reads
 from netfleet.store.facades.pages import Pages
@@ -26,7 +27,8 @@ class SqlStore:
 
     Its operations are grouped by table family: ``devices``, ``credentials``, ``jobs``,
     ``claims``, ``completions``, ``holds``, ``workers``, ``schedules``, ``tokens``,
-    ``audit``, ``reads`` and ``pages`` (dashboard pages) and ``metrics``.
+    ``audit``, ``reads`` and ``pages`` (dashboard pages), ``metrics`` and ``configs``
+    (backups).
     """
 
     def __init__(
@@ -47,6 +49,8 @@ class SqlStore:
         self.reads = Reads(self.db)
         self.metrics = Metrics(self.db)
         self.pages = Pages(self.db)
+        self.configs = Configs(self.db)
+        """Configuration backups: versions, diffs, search, status."""
 
     def __repr__(self) -> str:
         return f"SqlStore({self.url!r})"
