@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
 from netfleet.configs.diff import unified_diff
+from netfleet.configs.sanity import prepare_config
 from netfleet.store import SqlStore
 from netfleet.web.configs_source import Row, side_by_side, unified_rows
 from tests.support.store import add_devices
@@ -43,19 +44,67 @@ def test_unified_rows_mark_each_line_and_cut_long_diffs() -> None:
     assert len(rows) <= 4
 
 
-async def test_pages_say_when_the_server_keeps_no_backups(
-    browser: MakeClient, store: SqlStore
-) -> None:
-    await add_devices(store, 1)
-    if getattr(store, "configs", None) is not None:
-        pytest.skip("this store keeps backups: test_web_configs_pages covers the pages")
+def _running(n: int, description: str = "access") -> str:
+    body = "\n".join(f"interface Gi0/{i}\n description {description} {i}\n!" for i in range(20))
+    return (
+        "Building configuration...\n\nCurrent configuration : 999 bytes\n!\n"
+        f"! Last configuration change at 10:0{n}:00 UTC Wed Dec 2 2026 by admin\n!\n"
+        f"hostname edge-000\n!\nsnmp-server location rack-{n}\n{body}\nend\n"
+    )
+
+
+async def _backup(store: SqlStore, text: str, device: str = "edge-000") -> None:
+    prepared = prepare_config(text, "cisco_ios", device=device)
+    await store.configs.record(device, prepared, platform="cisco_ios")
+
+
+async def test_history_versions_text_and_diffs(browser: MakeClient, store: SqlStore) -> None:
+    await add_devices(store, 2)
+    await _backup(store, _running(1))
+    await _backup(store, _running(1).replace("10:01:00", "11:11:11"))  # volatile only
+    await _backup(store, _running(2, "uplink"))
+    await _backup(store, _running(3, "uplink") + "\n")
+    await store.configs.record_failure("edge-001", "timed out waiting for the prompt")
     viewer = await browser("viewer")
-    home = await viewer.get("/ui/configs")
-    assert home.status_code == 200
-    assert "does not keep configuration backups" in home.text
-    device = await viewer.get("/ui/devices/edge-000")
-    assert "does not keep configuration backups" in device.text
-    for path in ("/ui/configs/history?device=edge-000", "/ui/configs/diff?device=edge-000"):
-        r = await viewer.get(path)
-        assert r.status_code == 404
-        assert "does not keep configuration backups" in r.text
+    device = (await viewer.get("/ui/devices/edge-000")).text
+    assert device.count('href="/ui/configs/version?device=edge-000&amp;v=') == 3
+    assert "/ui/configs/diff?device=edge-000&amp;to=3" in device
+    history = (await viewer.get("/ui/configs/history?device=edge-000")).text
+    assert re.findall(r">v(\d+)</a>", history) == ["3", "2", "1"]
+    assert "+21" in history  # v2: 20 descriptions and the location changed
+    text = (await viewer.get("/ui/configs/version?device=edge-000&v=1")).text
+    assert 'id="L13"' in text
+    assert "snmp-server location rack-1" in text
+    side = await viewer.get("/ui/configs/diff?device=edge-000&from=1&to=2&view=side")
+    assert side.status_code == 200
+    assert re.search(r'class="del"><code>snmp-server location rack-1</code>', side.text)
+    assert re.search(r'class="add"><code>snmp-server location rack-2</code>', side.text)
+    assert 'id="diff-added">+21<' in side.text
+    unified = (await viewer.get("/ui/configs/diff?device=edge-000&view=unified")).text
+    assert '<span class="del">-snmp-server location rack-2</span>' in unified
+    assert '<span class="add">+snmp-server location rack-3</span>' in unified
+    assert "Last configuration change" not in unified  # volatile lines never show
+    missing = await viewer.get("/ui/configs/diff?device=edge-000&from=9")
+    assert missing.status_code == 404
+    bad = await viewer.get("/ui/configs/version?device=edge-000&v=two")
+    assert bad.status_code == 400
+    unknown = await viewer.get("/ui/configs/history?device=ghost")
+    assert unknown.status_code == 404
+
+
+async def test_search_and_backup_status(browser: MakeClient, store: SqlStore) -> None:
+    await add_devices(store, 3)
+    await _backup(store, _running(1))
+    await _backup(store, _running(2), device="edge-002")
+    await store.configs.record_failure("edge-002", "the output is not a configuration")
+    viewer = await browser("viewer")
+    home = (await viewer.get("/ui/configs?q=location+rack")).text
+    assert 'id="hit-count">2 lines<' in home
+    assert "/ui/configs/version?device=edge-000&amp;v=1#L" in home
+    regex = (await viewer.get("/ui/configs?q=rack-%5B2-9%5D&regex=1")).text
+    assert 'id="hit-count">1 line<' in regex
+    broken = (await viewer.get("/ui/configs?q=%28&regex=1")).text
+    assert 'role="alert"' in broken
+    assert 'id="count-failed">1<' in home
+    assert "the output is not a configuration" in home
+    assert re.search(r"edge-001</a></td>\s*<td><span class=\"badge st-queued\">never", home)
