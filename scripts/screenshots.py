@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 from cryptography.fernet import Fernet  # noqa: E402
 
 from netfleet.api.runtime import EmbeddedRuntime  # noqa: E402
+from netfleet.configs.sanity import prepare_config  # noqa: E402
 from netfleet.jobs.model import parse_job_spec  # noqa: E402
 from netfleet.jobs.schedule import build_schedule  # noqa: E402
 from netfleet.store import open_store  # noqa: E402
@@ -41,6 +42,20 @@ from tests.support.web import build_app  # noqa: E402
 
 WIDTHS = {"desktop": (1360, 900), "narrow": (390, 844)}
 socket.gethostname = lambda: "fleet-host"  # worker ids and pages name no real machine
+
+
+def running_config(device: str, n: int, description: str) -> str:
+    """A small IOS running configuration; ``n`` and ``description`` vary between versions."""
+    ports = "\n".join(
+        f"interface GigabitEthernet0/{i}\n description {description} {i}\n"
+        " switchport mode access\n!"
+        for i in range(1, 5)
+    )
+    return (
+        "Building configuration...\n\nCurrent configuration : 1024 bytes\n!\n"
+        f"version 15.2\nhostname {device}\n!\nntp server 192.0.2.{n}\n!\n{ports}\n"
+        f"snmp-server location rack-{n}\nline vty 0 4\n transport input ssh\nend\n"
+    )
 
 
 async def wait_finished(store: object, job_id: int) -> None:
@@ -94,6 +109,11 @@ async def main() -> None:
                         timezone="Europe/Berlin",
                     )
                 )
+                ios = next(d.name for d in sim.devices if d.platform == "cisco_ios")
+                for n, desc in ((1, "access"), (2, "uplink")):
+                    text = running_config(ios, n, desc)
+                    prepared = prepare_config(text, "cisco_ios", device=ios)
+                    await store.configs.record(ios, prepared, platform="cisco_ios", job_id=job.id)
                 detail = await store.jobs.get(job.id, tasks=True, outputs=False)
                 task_id = (detail.tasks or ())[0].id
                 app = build_app(store, settings)
@@ -108,7 +128,11 @@ async def main() -> None:
                     "new-job": "/ui/jobs/new?groups=lab&commands=show+version",
                     "schedules": "/ui/schedules",
                     "workers": "/ui/workers",
-                    "configs": "/ui/configs",
+                    "configs": "/ui/configs?q=description",
+                    "config-history": f"/ui/configs/history?device={ios}",
+                    "config-version": f"/ui/configs/version?device={ios}&v=2",
+                    "config-diff-side": f"/ui/configs/diff?device={ios}&view=side",
+                    "config-diff-unified": f"/ui/configs/diff?device={ios}&view=unified",
                     "preferences": "/ui/prefs",
                 }
                 async with serve(app) as base, async_playwright() as pw:

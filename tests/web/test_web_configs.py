@@ -1,13 +1,17 @@
-"""Config pages: the diff layouts (side by side, unified) and the pages without backups."""
+"""Config pages (versions, texts, diffs side by side and unified, search, backup status)
+and notification pages (targets without secrets)."""
 
 from __future__ import annotations
 
 import re
 
+import pytest
+
 from netfleet.configs.diff import unified_diff
 from netfleet.configs.sanity import prepare_config
 from netfleet.store import SqlStore
 from netfleet.web.configs_source import Row, side_by_side, unified_rows
+from netfleet.web.routes_notifications import target_summary
 from tests.support.store import add_devices
 from tests.support.web import MakeClient
 
@@ -108,3 +112,25 @@ async def test_search_and_backup_status(browser: MakeClient, store: SqlStore) ->
     assert 'id="count-failed">1<' in home
     assert "the output is not a configuration" in home
     assert re.search(r"edge-001</a></td>\s*<td><span class=\"badge st-queued\">never", home)
+
+
+def test_notification_targets_never_show_secrets() -> None:
+    slack = {"url": "https://hooks.slack.example/services/T000/B000/XXXXSECRET"}
+    assert target_summary(slack) == [("url", "https://hooks.slack.example/…")]
+    email = {"to": ["noc@example.net"], "host": "127.0.0.1", "port": 25, "password": "pw"}
+    assert target_summary(email) == [
+        ("host", "127.0.0.1"),
+        ("port", "25"),
+        ("to", "noc@example.net"),
+    ]
+
+
+async def test_notification_pages_without_the_rules_store(
+    browser: MakeClient, store: SqlStore
+) -> None:
+    if getattr(store, "notifications", None) is not None:
+        pytest.skip("the store has notification rules: see the integration pages tests")
+    viewer = await browser("viewer")
+    r = await viewer.get("/ui/notifications")
+    assert r.status_code == 404
+    assert "no notification rules" in r.text

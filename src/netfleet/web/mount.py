@@ -16,6 +16,7 @@ from netfleet.web import (
     routes_inventory,
     routes_jobs,
     routes_new_job,
+    routes_notifications,
     routes_overview,
     routes_prefs,
     stream,
@@ -83,6 +84,7 @@ def mount_dashboard(
         routes_jobs,
         routes_inventory,
         routes_configs,
+        routes_notifications,
         stream,
     )
     for module in routers:
