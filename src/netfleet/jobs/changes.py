@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -141,7 +141,7 @@ CHANGE_RECORD = "#netfleet change"
 holds one dict: diff source, rendered lines, checks, rollback) and its diff (``output``)."""
 
 
-def describe_change(summary: dict[str, object]) -> list[str]:
+def describe_change(summary: dict[str, Any]) -> list[str]:
     """Plain-text lines for a change summary (checks, rollback) under the diff."""
     out = []
     checks = summary.get("checks") or []
@@ -156,9 +156,9 @@ def describe_change(summary: dict[str, object]) -> list[str]:
     return out
 
 
-def change_summary(outputs: Iterable[object]) -> dict[str, object] | None:
+def change_summary(outputs: Iterable[object]) -> dict[str, Any] | None:
     """The change summary among a task's outputs (objects with ``command``/``parsed``)."""
-    found: dict[str, object] | None = None
+    found: dict[str, Any] | None = None
     for out in outputs:
         if getattr(out, "command", None) == CHANGE_RECORD:
             parsed = getattr(out, "parsed", None)

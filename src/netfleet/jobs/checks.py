@@ -44,6 +44,7 @@ class CheckResult:
             "rule": self.check.rule,
             "ok": self.ok,
             "reason": self.reason,
+            "message": self.reason,
             "before": self.before,
             "after": self.after,
         }
