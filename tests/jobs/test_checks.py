@@ -131,3 +131,19 @@ def test_rollback_refused_for_platforms_without_one() -> None:
     check_rollback([("r1", "cisco_ios"), ("j1", "juniper_junos")])
     with pytest.raises(ValidationError, match="fw1: platform cisco_asa has no safe rollback"):
         check_rollback([("r1", "cisco_ios"), ("fw1", "cisco_asa")])
+
+
+def test_privileged_check_commands_are_refused() -> None:
+    from netfleet.core.errors import CommandNotAllowed
+    from netfleet.jobs.policy import check_job_policy
+
+    base = {"targets": {"devices": ["r1"]}, "config": ["ntp server 192.0.2.1"]}
+    ok = parse_job_spec({**base, "checks": [{"command": "show ntp associations"}]})
+    check_job_policy(ok, admin=True)
+    bad = parse_job_spec({**base, "checks": [{"command": "show clock"}, {"command": "reload"}]})
+    with pytest.raises(CommandNotAllowed, match=r"checks\[1\] 'reload' is a privileged command"):
+        check_job_policy(bad, admin=True)
+    allowed = bad.model_copy(
+        update={"options": bad.options.model_copy(update={"allow_privileged_commands": True})}
+    )
+    check_job_policy(allowed, admin=True)

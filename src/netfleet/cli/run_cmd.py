@@ -146,6 +146,7 @@ def _plans(devices: list[DeviceSpec], config: list[str], change: dict[str, Any])
     a device's platform cannot roll back (nothing is sent then)."""
     from netfleet.jobs.changes import check_rollback
     from netfleet.jobs.model import parse_job_spec
+    from netfleet.jobs.policy import check_check_commands
     from netfleet.jobs.render import change_plan, render_targets
 
     if not devices:
@@ -154,6 +155,7 @@ def _plans(devices: list[DeviceSpec], config: list[str], change: dict[str, Any])
     if "template" not in change:
         body["config"] = config
     spec = parse_job_spec(body)
+    check_check_commands(spec)
     if spec.rollback is not None and spec.rollback.enabled:
         check_rollback((d.name, d.platform) for d in devices)
     render_targets(spec, devices)
