@@ -95,3 +95,49 @@ def test_var_parsing_and_body() -> None:
     assert body["template"] == "x"
     assert "config" not in body
     assert body["rollback"] == {}
+
+
+def test_jobs_show_prints_diff_checks_and_rollback(capsys: pytest.CaptureFixture[str]) -> None:
+    from netfleet.cli.jobs_output import show_job
+
+    job = {
+        "id": 7,
+        "name": None,
+        "state": "failed",
+        "kind": "config",
+        "spec": {"template": "x", "template_name": "ntp.j2"},
+        "targets": {"devices": ["r1"]},
+        "counts": {
+            "queued": 0,
+            "retrying": 0,
+            "running": 0,
+            "succeeded": 0,
+            "failed": 1,
+            "cancelled": 0,
+            "total": 1,
+        },
+        "tasks": [
+            {
+                "id": 1,
+                "device": "r1",
+                "state": "failed",
+                "attempts": 1,
+                "max_attempts": 1,
+                "duration_ms": 5.0,
+                "error": "post-check failed",
+                "results": [],
+                "diff": "+ ntp server 192.0.2.1\n",
+                "change": {
+                    "checks": [{"name": "contains: show run", "ok": False, "reason": "no match"}],
+                    "rolled_back": True,
+                    "rollback_reason": "replaced the running configuration",
+                },
+            }
+        ],
+    }
+    show_job(job)
+    out = capsys.readouterr().out
+    assert "template ntp.j2" in out
+    assert "+ ntp server 192.0.2.1" in out
+    assert "check FAILED: contains: show run: no match" in out
+    assert "rolled back: replaced the running configuration" in out

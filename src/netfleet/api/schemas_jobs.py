@@ -18,7 +18,9 @@ JobId = Annotated[int, Path(ge=1, le=2**62, description="Job id")]
 
 
 class JobSubmit(JobSpec):
-    """A job: ``targets``, exactly one of ``commands`` / ``config``, ``options``.
+    """A job: ``targets``, exactly one of ``commands`` / ``config`` / ``template`` (or
+    ``backup``), ``options``; config jobs may add ``checks`` and ``rollback``
+    (docs/changes.md).
 
     ``run_at`` (one-time job) is a shortcut for ``options.run_at``: the job's tasks
     are not claimed before that time."""
