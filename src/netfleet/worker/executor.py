@@ -3,13 +3,18 @@ runs (``AttemptReport``), and the one that uses the session pool (``PoolExecutor
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
+from netfleet.core.errors import TemplateRenderError
 from netfleet.core.logging import get_logger, redact_text
 from netfleet.core.models import CommandResult, FailureStrategyName
 from netfleet.device.device import Device
 from netfleet.device.results import NOT_RUN
+from netfleet.jobs.change_run import ChangePlan
+from netfleet.jobs.changes import CHANGE_RECORD
 from netfleet.jobs.execute import DeviceRun, run_on_device
+from netfleet.jobs.render import change_plan
 from netfleet.pool import SessionPool
 from netfleet.store.records import ClaimedTask, TaskOutcome
 from netfleet.worker.batching import EventBuffer
@@ -17,6 +22,9 @@ from netfleet.worker.holds import HoldLedger
 from netfleet.worker.outcomes import may_repeat
 
 log = get_logger(__name__)
+
+Baseline = Callable[[str], Awaitable[str | None]]
+"""The running configuration of a device from its latest backup (None: none kept)."""
 
 
 class AttemptReport:
@@ -51,6 +59,10 @@ class AttemptReport:
             duration_ms=round(result.duration_ms, 3),
         )
 
+    def backup(self, message: str, **data: object) -> None:
+        """A backup's result (version stored or unchanged)."""
+        self._events.add(self._task_id, "backup", message, **data)
+
     def redact(self, text: str) -> str:
         return redact_text(text, self._secrets)
 
@@ -74,6 +86,10 @@ class Executor(Protocol):
         """Close idle sessions to these devices (an exclusive task waits for them)."""
 
 
+BackupHook = Callable[["PoolExecutor", ClaimedTask, AttemptReport], Awaitable[TaskOutcome]]
+"""Runs a backup task with the executor's ``run`` (see ``netfleet.worker.backup``)."""
+
+
 class PoolExecutor:
     """Runs a claimed attempt's commands or config with a pooled session.
 
@@ -90,29 +106,68 @@ class PoolExecutor:
         checkout_timeout_s: float | None = None,
         failure_strategy: FailureStrategyName = "continue",
         failure_n: int = 1,
+        keep_raw: bool = False,
+        baseline: Baseline | None = None,
     ) -> None:
         self.pool = pool
+        self.keep_raw = keep_raw
+        """Keep unmasked outputs (``masking.keep_raw``; the store encrypts them)."""
+        self._baseline = baseline
         self._failure_defaults = (failure_strategy, failure_n)
         self._command_timeout_s = command_timeout_s
         self._checkout_timeout_s = checkout_timeout_s
         self.ledger: HoldLedger | None = HoldLedger(pool.sessions)
         pool.bind_budget(self.ledger.budget, self.ledger.slot_freed)
+        self.backups: BackupHook | None = None
+        """Runs backup tasks (``netfleet.worker.backup``); None: they fail clearly."""
 
     async def __call__(self, claimed: ClaimedTask, report: AttemptReport) -> TaskOutcome:
+        if claimed.spec.kind == "backup":
+            if self.backups is None:
+                return TaskOutcome(
+                    status="failed",
+                    error="this worker has no backup store configured",
+                    error_kind="internal",
+                )
+            return await self.backups(self, claimed, report)
+        return await self.run(claimed, report)
+
+    async def run(
+        self,
+        claimed: ClaimedTask,
+        report: AttemptReport,
+        *,
+        commands: Sequence[str] | None = None,
+        unmasked: bool = False,
+    ) -> TaskOutcome:
+        """Run the task's commands (or ``commands``) or config lines on a pooled session."""
         spec = claimed.spec
         options = spec.options
         options = options.with_defaults(*self._failure_defaults)
         if options.command_timeout_s is None and self._command_timeout_s is not None:
             options = options.model_copy(update={"command_timeout_s": self._command_timeout_s})
+        try:
+            plan = change_plan(spec, claimed.device)
+        except TemplateRenderError as exc:
+            run = DeviceRun(device=claimed.device.name)
+            run.fail(exc)
+            return outcome_of(claimed, run, report)
+        if plan is None and spec.kind == "config" and options.dry_run:
+            plan = ChangePlan(list(spec.config))
+        if plan is not None and options.dry_run and self._baseline is not None:
+            plan.baseline = await self._baseline(claimed.device.name)
         if spec.kind == "config":
             report.sending()  # a cancel from here on may leave config half applied
         run = await run_on_device(
             self.pool,
             claimed.device,
-            commands=spec.commands,
-            config=spec.config,
+            commands=spec.commands if commands is None else commands,
+            config=plan.lines if plan is not None else spec.config,
             options=options,
             checkout_timeout=self._checkout_timeout_s,
+            unmasked=unmasked,
+            keep_raw=self.keep_raw and not unmasked,
+            plan=plan,
         )
         return outcome_of(claimed, run, report)
 
@@ -159,7 +214,7 @@ def outcome_of(claimed: ClaimedTask, run: DeviceRun, report: AttemptReport) -> T
     if sent:
         report.connected(reused=run.reused_session)
     for result in run.results:
-        if result.error_kind != NOT_RUN:
+        if result.error_kind != NOT_RUN and result.command != CHANGE_RECORD:
             report.command(result)
     if run.ok:
         return TaskOutcome(status="succeeded", outputs=run.results)

@@ -34,6 +34,8 @@ class IosEngine:
             config_host_len=faults.config_host_len or 0,
             failover=faults.failover or "",
         )
+        self.session.volatile_config = faults.volatile_config
+        self.session.truncate_config = faults.truncate_config or 0
 
     # -- contract -------------------------------------------------------------------------
     def motd(self) -> str:
@@ -59,6 +61,7 @@ class IosEngine:
     def execute(self, line: str) -> Reply:
         """Handle one input line."""
         session = self.session
+        session.state.expire()
         handler = session.take_pending()
         if handler is not None:
             return handler(line)
