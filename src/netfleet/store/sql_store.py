@@ -19,7 +19,9 @@ from netfleet.store.facades.inventory import Credentials, Devices
 from netfleet.store.facades.jobs import Jobs, Metrics, Reads
 from netfleet.store.facades.pages import Pages
 from netfleet.store.facades.queue import Claims, Completions, Holds, Workers
+from netfleet.store.facades.raw_outputs import RawOutputs
 from netfleet.store.facades.schedules import Schedules
+from netfleet.store.facades.sessions import Sessions
 
 
 class SqlStore:
@@ -27,8 +29,8 @@ class SqlStore:
 
     Its operations are grouped by table family: ``devices``, ``credentials``, ``jobs``,
     ``claims``, ``completions``, ``holds``, ``workers``, ``schedules``, ``tokens``,
-    ``audit``, ``reads`` and ``pages`` (dashboard pages), ``metrics`` and ``configs``
-    (backups).
+    ``audit``, ``sessions`` (dashboard sign-ins), ``raw_outputs`` (unmasked, encrypted),
+    ``reads`` and ``pages`` (dashboard pages), ``metrics`` and ``configs`` (backups).
     """
 
     def __init__(
@@ -46,6 +48,8 @@ class SqlStore:
         self.schedules = Schedules(self.db)
         self.tokens = Tokens(self.db)
         self.audit = Audit(self.db)
+        self.sessions = Sessions(self.db)
+        self.raw_outputs = RawOutputs(self.db)
         self.reads = Reads(self.db)
         self.metrics = Metrics(self.db)
         self.pages = Pages(self.db)

@@ -99,8 +99,11 @@ class PoolExecutor:
         checkout_timeout_s: float | None = None,
         failure_strategy: FailureStrategyName = "continue",
         failure_n: int = 1,
+        keep_raw: bool = False,
     ) -> None:
         self.pool = pool
+        self.keep_raw = keep_raw
+        """Keep unmasked outputs (``masking.keep_raw``; the store encrypts them)."""
         self._failure_defaults = (failure_strategy, failure_n)
         self._command_timeout_s = command_timeout_s
         self._checkout_timeout_s = checkout_timeout_s
@@ -144,6 +147,7 @@ class PoolExecutor:
             options=options,
             checkout_timeout=self._checkout_timeout_s,
             unmasked=unmasked,
+            keep_raw=self.keep_raw and not unmasked,
         )
         return outcome_of(claimed, run, report)
 

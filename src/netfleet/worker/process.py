@@ -112,6 +112,7 @@ def build_workers(
         command_timeout_s=settings.worker.timeout_seconds,
         failure_strategy=settings.worker.failure_strategy,
         failure_n=settings.worker.failure_strategy_n,
+        keep_raw=settings.masking.keep_raw,
     )
     executor.backups = BackupRunner(store, settings)
     base = worker_id or new_worker_id()
