@@ -12,7 +12,7 @@ from netfleet.core.settings import Settings
 from netfleet.store import SqlStore
 from tests.support.loopback import serve_loopback
 from tests.support.web import build_app
-from tests.web.test_web_browser import CHROMIUM, CHROMIUM_ARGS, _need_browser
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, need_browser
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +27,7 @@ async def base(store: SqlStore, settings: Settings) -> AsyncIterator[str]:
 async def test_sign_in_logout_and_deep_link_in_chromium(
     base: str, store: SqlStore, tokens: dict[str, str]
 ) -> None:
-    _need_browser()
+    need_browser()
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
