@@ -10,9 +10,9 @@ from fastapi import FastAPI
 
 from netfleet.core.settings import Settings
 from netfleet.store import SqlStore
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, need_browser
 from tests.support.loopback import serve_loopback
 from tests.support.web import build_app
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, need_browser
 
 pytestmark = pytest.mark.slow
 
