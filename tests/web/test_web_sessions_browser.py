@@ -54,7 +54,7 @@ async def test_sign_in_logout_and_deep_link_in_chromium(
             await page.wait_for_url(f"{base}/ui/login")
             assert await store.sessions.find(session["value"], idle_s=3600) is None
             # The old cookie, put back by hand, no longer opens a page.
-            await context.add_cookies([{**session, "sameSite": "Strict"}])  # type: ignore[list-item,typeddict-item]
+            await context.add_cookies([{**session, "sameSite": "Strict"}])  # type: ignore[typeddict-item]
             await page.goto(f"{base}/ui/devices")
             assert "/ui/login" in page.url
         finally:
