@@ -14,6 +14,7 @@ from netfleet.store.crypto import load_key
 from netfleet.store.database import Database
 from netfleet.store.engine import Dialect
 from netfleet.store.facades.auth import Audit, Tokens
+from netfleet.store.facades.integrations import Notifications, Sources
 from netfleet.store.facades.inventory import Credentials, Devices
 from netfleet.store.facades.jobs import Jobs, Metrics, Reads
 from netfleet.store.facades.queue import Claims, Completions, Holds, Workers
@@ -25,7 +26,7 @@ class SqlStore:
 
     Its operations are grouped by table family: ``devices``, ``credentials``, ``jobs``,
     ``claims``, ``completions``, ``holds``, ``workers``, ``schedules``, ``tokens``,
-    ``audit``, ``reads`` (dashboard pages) and ``metrics``.
+    ``audit``, ``reads`` (dashboard pages), ``metrics``, ``notifications`` and ``sources``.
     """
 
     def __init__(
@@ -45,6 +46,8 @@ class SqlStore:
         self.audit = Audit(self.db)
         self.reads = Reads(self.db)
         self.metrics = Metrics(self.db)
+        self.notifications = Notifications(self.db)
+        self.sources = Sources(self.db)
 
     def __repr__(self) -> str:
         return f"SqlStore({self.url!r})"
