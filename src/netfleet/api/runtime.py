@@ -70,6 +70,12 @@ class EmbeddedRuntime:
             tasks.append(asyncio.create_task(run_scheduler(self.store, self._stop)))
         if self.pool is not None:
             tasks.append(asyncio.create_task(self._watch_devices()))
+        if self.workers:
+            from netfleet.worker.notify_loop import integration_loops
+
+            owner = f"notify-{self.workers[0].worker_id}"
+            for loop in integration_loops(self.store, self.settings.notifications, owner=owner):
+                tasks.append(asyncio.create_task(loop(self._stop)))
         try:
             results = await asyncio.gather(*tasks, return_exceptions=True)
             for result in results:

@@ -20,6 +20,7 @@ from pydantic_settings import (
 )
 
 from netfleet.core.models import FailureStrategyName
+from netfleet.core.settings_integrations import NotificationSettings
 
 MIN_PRESET_TOKEN_LENGTH = 24
 """Preset API tokens (``admin_token``) are at least this long."""
@@ -186,6 +187,7 @@ class Settings(BaseSettings):
     service: ServiceSettings = ServiceSettings()
     log: LogSettings = LogSettings()
     secrets: SecretSettings = SecretSettings()
+    notifications: NotificationSettings = NotificationSettings()
     secret_key: str | None = Field(None, repr=False, description="Fernet key for secrets.")
     admin_token: str | None = Field(
         None,

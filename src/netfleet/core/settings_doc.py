@@ -28,6 +28,9 @@ SECTIONS: dict[str, str] = {
     "secrets": "Secret references in credentials (`env:NAME`, `file:/path`, "
     "`exec:/path/helper ARG`), resolved at login. Apply with "
     "`netfleet.core.secretref.configure_secrets(settings.secrets)`.",
+    "notifications": "Notification deliveries (webhooks, Slack, email): the durable queue's "
+    "retries and the rules written here (`[[notifications.rules]]`, see "
+    "`netfleet.core.settings_integrations`).",
 }
 
 HEADER = """\

@@ -1,0 +1,240 @@
+"""The notification delivery loop. It runs inside every worker process (``netfleet
+worker``, and the workers embedded in ``netfleet serve``): where the queue's other
+recovery loops already run, so deliveries continue without the API, and any number
+of processes share the work through leases.
+
+Each round: raise ``worker.down`` for silent workers, fan pending outbox events out
+to the matching rules (one delivery per rule and event), then claim due deliveries
+and send them, ``concurrency`` at a time. A delivery is leased for
+``lease_seconds``: if the process dies mid-send, another takes it over with the same
+idempotency id (at least once). Retryable failures come back after an exponential
+backoff (``backoff_seconds`` doubling, at most ``max_backoff_seconds``, ``Retry-After``
+honoured); after ``max_attempts``, or on a permanent failure, the delivery fails
+and the log says why. Nothing here runs inside a job's transaction: a slow or dead
+receiver never delays a job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from netfleet.core.errors import NetfleetError, SecretUnavailable
+from netfleet.core.logging import get_logger
+from netfleet.core.secretref import SECRETS
+from netfleet.core.settings_integrations import NotificationSettings
+from netfleet.integrations.notify import DeliveryResult, Rule
+from netfleet.integrations.notify_email import SmtpConfig, send_email
+from netfleet.integrations.notify_rules import match_rule, rule_parts
+from netfleet.integrations.notify_webhook import send_slack, send_webhook
+from netfleet.store import SqlStore
+from netfleet.store.records_integrations import (
+    ClaimedDelivery,
+    NewRule,
+    OutboxEvent,
+    RuleRecord,
+)
+
+log = get_logger(__name__)
+PRUNE_EVERY_S = 3600.0
+
+
+class RuleCache:
+    """Parsed rules by (id, updated_at): the fan-out matcher."""
+
+    def __init__(self) -> None:
+        self._rules: dict[tuple[int, float], Rule | None] = {}
+
+    def _rule(self, record: RuleRecord) -> Rule | None:
+        key = (record.id, record.updated_at)
+        if key not in self._rules:
+            try:
+                self._rules[key] = match_rule(record.name, record.match)
+            except NetfleetError as exc:
+                log.warning("notification rule ignored", rule=record.name, error=exc.message)
+                self._rules[key] = None
+        return self._rules[key]
+
+    def __call__(self, rules: Sequence[RuleRecord], event: OutboxEvent) -> list[int]:
+        out = []
+        for record in rules:
+            rule = self._rule(record)
+            if rule is not None and rule.matches(event.payload):
+                out.append(record.id)
+        return out
+
+
+def settings_rules(settings: NotificationSettings) -> list[NewRule]:
+    """The ``[[notifications.rules]]`` as rules to store (``ValidationError`` if bad)."""
+    out = []
+    for spec in settings.rules:
+        parts = rule_parts(spec)
+        out.append(
+            NewRule(
+                name=spec.name,
+                kind=parts.kind,  # type: ignore[arg-type]
+                match=parts.match,
+                target=parts.target,
+                secret=parts.secret,
+                enabled=spec.enabled,
+                origin="settings",
+            )
+        )
+    return out
+
+
+def body_of(delivery: ClaimedDelivery) -> dict[str, Any]:
+    """What a receiver gets: the event, plus the delivery's id and rule."""
+    return {**delivery.payload, "delivery_id": delivery.delivery_key, "rule": delivery.rule_name}
+
+
+async def send(
+    delivery: ClaimedDelivery, *, timeout: float, client: httpx.AsyncClient | None = None
+) -> DeliveryResult:
+    """One attempt at ``delivery``; no exception escapes."""
+    event = body_of(delivery)
+    what = f"the secret of notification rule {delivery.rule_name!r}"
+    try:
+        secret = await SECRETS.resolve(delivery.secret, what=what)
+    except SecretUnavailable as exc:
+        return DeliveryResult("retryable", exc.message)
+    try:
+        if delivery.kind == "webhook":
+            return await send_webhook(
+                str(delivery.target.get("url", "")),
+                event,
+                secret=secret or "",
+                delivery_id=delivery.delivery_key,
+                timeout=timeout,
+                client=client,
+            )
+        if delivery.kind == "slack":
+            return await send_slack(secret or "", event, timeout=timeout, client=client)
+        config = SmtpConfig(**delivery.target, password=secret)
+        return await send_email(event, config, delivery_id=delivery.delivery_key)
+    except Exception as exc:  # a sender bug must not kill the loop
+        return DeliveryResult("permanent", f"cannot send ({type(exc).__name__})")
+
+
+def retry_delay(settings: NotificationSettings, attempt: int, retry_after: float | None) -> float:
+    """Exponential backoff with ±20 % jitter, at least ``retry_after``, capped."""
+    base = min(settings.max_backoff_seconds, settings.backoff_seconds * 2.0 ** (attempt - 1))
+    delay = base * random.uniform(0.8, 1.2)
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return min(delay, settings.max_backoff_seconds)
+
+
+async def deliver(
+    store: SqlStore,
+    delivery: ClaimedDelivery,
+    settings: NotificationSettings,
+    *,
+    owner: str,
+    client: httpx.AsyncClient | None = None,
+) -> DeliveryResult:
+    """Send one claimed delivery and record the attempt (and its retry or end)."""
+    started = time.perf_counter()
+    result = await send(delivery, timeout=settings.timeout_seconds, client=client)
+    duration_ms = (time.perf_counter() - started) * 1000.0
+    retry_in: float | None = None
+    if result.retryable and delivery.attempt < settings.max_attempts:
+        retry_in = retry_delay(settings, delivery.attempt, result.retry_after)
+    reason = result.reason
+    if result.retryable and retry_in is None:
+        reason = f"{reason} (gave up after {delivery.attempt} attempts)"
+    await store.notifications.finish(
+        delivery,
+        owner=owner,
+        outcome=result.outcome,
+        status=result.status,
+        reason=reason,
+        duration_ms=duration_ms,
+        retry_in_s=retry_in,
+    )
+    if not result.delivered:
+        log.info(
+            "notification not delivered",
+            rule=delivery.rule_name,
+            delivery=delivery.delivery_key,
+            attempt=delivery.attempt,
+            outcome=result.outcome,
+            reason=reason,
+        )
+    return result
+
+
+class NotificationLoop:
+    """Fan-out and delivery for one process (see the module docstring)."""
+
+    def __init__(self, store: SqlStore, settings: NotificationSettings, *, owner: str) -> None:
+        self.store = store
+        self.settings = settings
+        self.owner = owner
+        self.matcher = RuleCache()
+        self.delivered = 0
+        self._last_prune = 0.0
+
+    async def apply_settings(self) -> None:
+        """Store the rules of the settings (errors are logged: the loop still runs)."""
+        try:
+            names = await self.store.notifications.sync_settings(settings_rules(self.settings))
+        except NetfleetError as exc:
+            log.error("notification rules in the settings not applied", error=exc.message)
+            return
+        if names:
+            log.info("notification rules from the settings", rules=names)
+
+    async def round(self, client: httpx.AsyncClient) -> int:
+        """One pass: worker.down, fan-out, one batch of deliveries. Returns sent count."""
+        s = self.settings
+        await self.store.notifications.detect_workers_down(s.worker_down_after_seconds)
+        while (await self.store.notifications.fan_out(self.matcher))[0]:
+            pass
+        batch = await self.store.notifications.claim(
+            self.owner, lease_s=s.lease_seconds, limit=s.concurrency
+        )
+        if batch:
+            results = await asyncio.gather(
+                *(deliver(self.store, d, s, owner=self.owner, client=client) for d in batch)
+            )
+            self.delivered += sum(1 for r in results if r.delivered)
+        now = time.monotonic()
+        if s.retention_days > 0 and now - self._last_prune > PRUNE_EVERY_S:
+            self._last_prune = now
+            await self.store.notifications.prune(s.retention_days * 86_400.0)
+        return len(batch)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Rounds until ``stop`` is set; store errors are logged and retried."""
+        await self.apply_settings()
+        async with httpx.AsyncClient(follow_redirects=False) as client:
+            while not stop.is_set():
+                try:
+                    busy = await self.round(client)
+                except NetfleetError as exc:
+                    log.warning("notification round failed", error=exc.message)
+                    busy = 0
+                if busy >= self.settings.concurrency:
+                    continue  # more may be due right now
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=self.settings.poll_seconds)
+
+
+def integration_loops(
+    store: SqlStore, settings: NotificationSettings, *, owner: str
+) -> tuple[Any, ...]:
+    """The background loops of the integrations for a worker process: notification
+    deliveries (unless ``deliver`` is off) and scheduled inventory syncs."""
+    from netfleet.worker.source_sync import SourceSyncLoop
+
+    loops: list[Any] = [SourceSyncLoop(store).run]
+    if settings.deliver:
+        loops.append(NotificationLoop(store, settings, owner=owner).run)
+    return tuple(loops)
