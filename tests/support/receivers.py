@@ -27,6 +27,9 @@ class Receiver:
     verified: list[bool] = field(default_factory=list)
     effects: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Acted-upon deliveries by idempotency id (the JSON body)."""
+    hold_first: int = 0
+    """Act on this many requests, then keep them unanswered until ``release`` is set."""
+    release: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
     changed: threading.Condition = field(init=False)
 
@@ -57,7 +60,11 @@ def webhook_receiver(secret: str, *, port: int = 0) -> Iterator[Receiver]:
                     state.verified.append(verify_signature(state.secret, headers, body))
                     key = headers.get(DELIVERY_HEADER) or json.loads(body).get("delivery_id", "")
                     state.effects.setdefault(key, json.loads(body))
+                hold = state.hold_first > 0
+                state.hold_first -= hold
                 state.changed.notify_all()
+            if hold:
+                state.release.wait(60)
             self.send_response(code)
             self.send_header("Content-Length", "2")
             self.end_headers()
@@ -70,6 +77,7 @@ def webhook_receiver(secret: str, *, port: int = 0) -> Iterator[Receiver]:
     try:
         yield state
     finally:
+        state.release.set()
         server.shutdown()
         server.server_close()
         thread.join()
