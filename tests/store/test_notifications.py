@@ -70,13 +70,15 @@ async def test_dotted_worker_events_flow_generically(store: SqlStore) -> None:
     )
     (event,) = await _events(store)
     assert event["type"] == "config.changed"
-    assert event["device"] == "r1" and event["diff"] == "+x"
+    assert event["device"] == "r1"
+    assert event["diff"] == "+x"
 
 
 async def test_rule_secrets_are_write_only_and_encrypted(store: SqlStore) -> None:
     rule = NewRule("ops", "webhook", {"events": ["job.failed"]}, {"url": "http://x/"}, SECRET)
     record = await store.notifications.create(rule)
-    assert record.has_secret and SECRET not in repr(record)
+    assert record.has_secret
+    assert SECRET not in repr(record)
 
     def raw(conn: sa.Connection) -> str:
         return str(conn.execute(sa.select(notification_rules.c.secret_enc)).scalar_one())
@@ -85,7 +87,8 @@ async def test_rule_secrets_are_write_only_and_encrypted(store: SqlStore) -> Non
     await store.notifications.emit("job.finished", {"status": "failed"})
     assert await store.notifications.fan_out(_all) == (1, 1)
     (claimed,) = await store.notifications.claim("n1", lease_s=30, limit=5)
-    assert claimed.secret == SECRET and SECRET not in repr(claimed)
+    assert claimed.secret == SECRET
+    assert SECRET not in repr(claimed)
 
 
 async def test_queue_is_unique_leased_and_fenced(store: SqlStore, other_store: SqlStore) -> None:
@@ -106,7 +109,8 @@ async def test_queue_is_unique_leased_and_fenced(store: SqlStore, other_store: S
 
     await eventually(expired, timeout=30, what="the lease to run out")
     (second,) = taken
-    assert second.delivery_key == first.delivery_key and second.attempt == 2
+    assert second.delivery_key == first.delivery_key
+    assert second.attempt == 2
     late = await store.notifications.finish(
         first, owner="n1", outcome="delivered", status=200, reason="", duration_ms=1,
         retry_in_s=None,
@@ -117,7 +121,8 @@ async def test_queue_is_unique_leased_and_fenced(store: SqlStore, other_store: S
         retry_in_s=3600,
     )  # fmt: skip
     (delivery,) = await store.notifications.deliveries()
-    assert delivery.state == "pending" and delivery.last_error == "HTTP 500"
+    assert delivery.state == "pending"
+    assert delivery.last_error == "HTTP 500"
     assert await store.notifications.claim("n1", lease_s=30, limit=5) == []  # backing off
     (line,) = await store.notifications.log(delivery.rule_id)
     assert (line.attempt, line.outcome, line.status) == (2, "retryable", 500)

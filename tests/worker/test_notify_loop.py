@@ -74,9 +74,12 @@ async def test_signed_delivery_retried_after_500_and_logged(store: SqlStore) -> 
         await _run_until(loop, delivered, "one delivery")
         assert rx.verified == [True]
         (body,) = rx.effects.values()
-        assert body["status"] == "failed" and body["groups"] == ["core"] and body["rule"] == "ops"
+        assert body["status"] == "failed"
+        assert body["groups"] == ["core"]
+        assert body["rule"] == "ops"
         keys = {h["X-Netfleet-Delivery"] for h, _ in rx.received}
-        assert len(rx.received) == 3 and len(keys) == 1  # the same id on every retry
+        assert len(rx.received) == 3
+        assert len(keys) == 1
     log = await store.notifications.log(rule_id)
     assert [(a.attempt, a.outcome, a.status) for a in reversed(log)] == [
         (1, "retryable", 500), (2, "retryable", 503), (3, "delivered", 200)
@@ -129,8 +132,10 @@ async def test_permanent_failure_and_attempt_limit(store: SqlStore) -> None:
 
         await _run_until(loop, both_failed, "giving up after max_attempts")
     newest, oldest = await store.notifications.deliveries()
-    assert oldest.attempts == 1 and "HTTP 404" in (oldest.last_error or "")
-    assert newest.attempts == 2 and "gave up after 2 attempts" in (newest.last_error or "")
+    assert oldest.attempts == 1
+    assert "HTTP 404" in (oldest.last_error or "")
+    assert newest.attempts == 2
+    assert "gave up after 2 attempts" in (newest.last_error or "")
 
 
 def test_backoff_doubles_is_capped_and_honours_retry_after() -> None:
