@@ -19,13 +19,12 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "integrations"))
-
-from netbox_service import fixture_service, netbox_device
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.support
 
 from netfleet.core.models import DeviceSpec
 from netfleet.integrations.netbox import SourceConfig, fetch_source, map_devices
 from netfleet.integrations.sync import CurrentDevice, plan_sync
+from tests.support.netbox_service import fixture_service, netbox_device
 
 
 def _current(specs: list[DeviceSpec]) -> list[CurrentDevice]:

@@ -4,6 +4,8 @@ write-only, and the delivery queue is fenced, leased and unique per (rule, event
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sqlalchemy as sa
 
 from netfleet.core.models import CommandResult
@@ -24,7 +26,7 @@ BAD = TaskOutcome("failed", [], error="auth refused", error_kind="auth_failed", 
 SECRET = "hook-secret-never-shown-5b1c"
 
 
-def _all(rules: list[RuleRecord], event: OutboxEvent) -> list[int]:
+def _all(rules: Sequence[RuleRecord], event: OutboxEvent) -> list[int]:
     return [r.id for r in rules]
 
 
