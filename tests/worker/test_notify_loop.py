@@ -195,3 +195,44 @@ def _async(check: Callable[[], bool]) -> Callable[[], Awaitable[bool]]:
         return check()
 
     return run
+
+
+@pytest.mark.slow
+async def test_worker_applies_secret_settings_and_never_logs_the_secret(
+    tmp_path: Path, fleet_factory: list[Fleet]
+) -> None:
+    """``netfleet worker`` calls configure_secrets: with ``secrets.cache_seconds = 0`` an
+    ``exec:`` helper runs for every delivery (the default would cache it)."""
+    calls = tmp_path / "calls"
+    helper = tmp_path / "hook-key"
+    helper.write_text(f"#!/bin/sh\necho x >> {calls}\necho {SECRET}\n")
+    helper.chmod(0o700)
+    url = f"sqlite:///{tmp_path / 'netfleet.db'}"
+    store = await open_test_store(url)
+    try:
+        with webhook_receiver(SECRET) as rx:
+            spec = NotificationRuleSettings(
+                name="ops", kind="webhook", url=rx.url, secret=f"exec:{helper}",
+                events=["job.failed"],
+            )  # fmt: skip
+            parts = rule_parts(spec)
+            await store.notifications.create(
+                NewRule("ops", "webhook", parts.match, parts.target, parts.secret)
+            )
+            env = {"NETFLEET_SECRETS__CACHE_SECONDS": "0"}
+            fleet = Fleet(url, tmp_path, {**env, "NETFLEET_NOTIFICATIONS__POLL_SECONDS": "0.1"})
+            fleet_factory.append(fleet)
+            worker = fleet.start("w")
+            for n in range(3):
+                await store.notifications.emit("job.finished", {"status": "failed", "n": n})
+
+                async def delivered(n: int = n) -> bool:
+                    return _effects(rx) == n + 1
+
+                await eventually(delivered, timeout=60, what=f"delivery {n}")
+            assert rx.verified == [True] * 3
+            await worker.terminate()
+        assert calls.read_text().count("x") == 3
+        assert SECRET not in worker.log()
+    finally:
+        await store.close()

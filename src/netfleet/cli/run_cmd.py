@@ -191,6 +191,7 @@ def register(app: typer.Typer) -> None:
         ] = "table",
     ) -> None:
         """Run commands (or push configuration) on the selected devices now."""
+        from netfleet.core.secretref import configure_secrets
         from netfleet.core.settings import load_settings
 
         try:
@@ -209,6 +210,7 @@ def register(app: typer.Typer) -> None:
                 allow_privileged=allow_privileged,
             )
             settings = load_settings()
+            configure_secrets(settings.secrets)
         except InputError as exc:
             typer.echo(f"error: {exc.message}", err=True)
             raise typer.Exit(EXIT_BAD_INPUT) from None
