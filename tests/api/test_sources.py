@@ -128,7 +128,7 @@ async def test_nautobot_and_bad_sources(client: httpx.AsyncClient) -> None:
         assert r.json()["next_sync_at"] is not None
         report = await _sync(client)
     assert len(report["added"]) == 3
-    bad = [
+    bad: list[tuple[dict[str, Any], str]] = [
         ({"url": "ftp://x"}, "not http(s)"),
         ({"platform_map": {"x": "no_such_os"}}, "unknown platform 'no_such_os'"),
         ({"credentials": ["absent"]}, "unknown credential(s) absent"),

@@ -5,11 +5,16 @@ no duplicate effects when the delivering worker is killed (SIGKILL) mid-delivery
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
+from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from netfleet.core.settings_integrations import NotificationRuleSettings, NotificationSettings
 from netfleet.integrations.notify_rules import rule_parts
@@ -236,3 +241,80 @@ async def test_worker_applies_secret_settings_and_never_logs_the_secret(
         assert SECRET not in worker.log()
     finally:
         await store.close()
+
+
+class _Mailbox:
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(msg, EmailMessage)
+        self.messages.append(msg)
+        return "250 OK"
+
+
+async def test_config_change_by_email_through_the_queue(store: SqlStore) -> None:
+    """A real SMTP server (aiosmtpd) started by the test; plain text, HTML and the diff."""
+    mailbox = _Mailbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        spec = NotificationRuleSettings.model_validate(
+            {"name": "mail", "kind": "email", "events": ["config.changed"], "devices": ["core-*"],
+             "smtp": {"host": "127.0.0.1", "port": port, "security": "none",
+                      "sender": "netfleet@example.net", "recipients": ["noc@example.net"]}}
+        )  # fmt: skip
+        parts = rule_parts(spec)
+        await store.notifications.create(
+            NewRule("mail", "email", parts.match, parts.target, parts.secret)
+        )
+        diff = "--- old\n+++ new\n-ntp server 192.0.2.1\n+ntp server 192.0.2.2\n"
+        await store.notifications.emit(
+            "config.changed", {"device": "core-1", "diff": diff, "message": "1 line changed"}
+        )
+        await store.notifications.emit("config.changed", {"device": "edge-1", "diff": diff})
+        loop = NotificationLoop(store, FAST, owner="n1")
+
+        async def sent() -> bool:
+            return [d.state for d in await store.notifications.deliveries()] == ["delivered"]
+
+        await _run_until(loop, sent, "the email")
+    finally:
+        controller.stop()
+    (msg,) = mailbox.messages
+    assert msg["Subject"] == "netfleet: configuration of core-1 changed"
+    assert msg["To"] == "noc@example.net"
+    body = msg.get_body(("plain",))
+    html = msg.get_body(("html",))
+    assert body is not None
+    assert html is not None
+    assert "1 line changed" in body.get_content()
+    assert "<pre>" in html.get_content()
+    (attachment,) = list(msg.iter_attachments())
+    assert attachment.get_filename() == "core-1.diff"
+    payload = attachment.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    assert payload.decode() == diff
+
+
+async def test_rules_from_the_settings(store: SqlStore) -> None:
+    settings = NotificationSettings.model_validate(
+        {"rules": [{"name": "toml", "kind": "slack", "url": "https://hooks.example.net/T/B/x",
+                    "events": ["worker.down"]}]}
+    )  # fmt: skip
+    loop = NotificationLoop(store, settings, owner="n1")
+    await loop.apply_settings()
+    (rule,) = await store.notifications.list()
+    assert (rule.name, rule.origin, rule.has_secret) == ("toml", "settings", True)
+    await NotificationLoop(store, NotificationSettings(), owner="n1").apply_settings()
+    assert await store.notifications.list() == []  # removed from the settings: gone
+    await store.notifications.create(
+        NewRule("toml", "webhook", {"events": ["job.failed"]}, {"url": "http://x/"}, "k")
+    )
+    await loop.apply_settings()  # a clash is logged, the API's rule is kept
+    (kept,) = await store.notifications.list()
+    assert kept.origin == "api"
