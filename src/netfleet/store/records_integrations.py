@@ -85,6 +85,18 @@ class ClaimedDelivery:
 
 
 @dataclass(frozen=True, slots=True)
+class Attempt:
+    """What one attempt at a claimed delivery did, to record."""
+
+    outcome: AttemptOutcome
+    status: int | None
+    reason: str
+    duration_ms: float
+    retry_in_s: float | None
+    """Try again after this long; None: done (delivered, or failed for good)."""
+
+
+@dataclass(frozen=True, slots=True)
 class DeliveryRecord:
     id: int
     rule_id: int

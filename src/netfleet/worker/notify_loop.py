@@ -35,6 +35,7 @@ from netfleet.integrations.notify_rules import match_rule, rule_parts
 from netfleet.integrations.notify_webhook import send_slack, send_webhook
 from netfleet.store import SqlStore
 from netfleet.store.records_integrations import (
+    Attempt,
     ClaimedDelivery,
     NewRule,
     OutboxEvent,
@@ -131,15 +132,13 @@ def retry_delay(settings: NotificationSettings, attempt: int, retry_after: float
     return min(delay, settings.max_backoff_seconds)
 
 
-async def deliver(
-    store: SqlStore,
+async def attempt(
     delivery: ClaimedDelivery,
     settings: NotificationSettings,
     *,
-    owner: str,
     client: httpx.AsyncClient | None = None,
-) -> DeliveryResult:
-    """Send one claimed delivery and record the attempt (and its retry or end)."""
+) -> tuple[DeliveryResult, Attempt]:
+    """Send one claimed delivery; the result and what to record (retry or end)."""
     started = time.perf_counter()
     result = await send(delivery, timeout=settings.timeout_seconds, client=client)
     duration_ms = (time.perf_counter() - started) * 1000.0
@@ -149,15 +148,6 @@ async def deliver(
     reason = result.reason
     if result.retryable and retry_in is None:
         reason = f"{reason} (gave up after {delivery.attempt} attempts)"
-    await store.notifications.finish(
-        delivery,
-        owner=owner,
-        outcome=result.outcome,
-        status=result.status,
-        reason=reason,
-        duration_ms=duration_ms,
-        retry_in_s=retry_in,
-    )
     if not result.delivered:
         log.info(
             "notification not delivered",
@@ -167,6 +157,20 @@ async def deliver(
             outcome=result.outcome,
             reason=reason,
         )
+    return result, Attempt(result.outcome, result.status, reason, duration_ms, retry_in)
+
+
+async def deliver(
+    store: SqlStore,
+    delivery: ClaimedDelivery,
+    settings: NotificationSettings,
+    *,
+    owner: str,
+    client: httpx.AsyncClient | None = None,
+) -> DeliveryResult:
+    """Send one claimed delivery and record the attempt (and its retry or end)."""
+    result, record = await attempt(delivery, settings, client=client)
+    await store.notifications.finish_many(owner, [(delivery, record)])
     return result
 
 
@@ -201,10 +205,11 @@ class NotificationLoop:
             self.owner, lease_s=s.lease_seconds, limit=s.concurrency
         )
         if batch:
-            results = await asyncio.gather(
-                *(deliver(self.store, d, s, owner=self.owner, client=client) for d in batch)
+            results = await asyncio.gather(*(attempt(d, s, client=client) for d in batch))
+            await self.store.notifications.finish_many(
+                self.owner, [(d, a) for d, (_, a) in zip(batch, results, strict=True)]
             )
-            self.delivered += sum(1 for r in results if r.delivered)
+            self.delivered += sum(1 for r, _ in results if r.delivered)
         now = time.monotonic()
         if s.retention_days > 0 and now - self._last_prune > PRUNE_EVERY_S:
             self._last_prune = now

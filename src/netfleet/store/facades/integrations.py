@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from netfleet.core.models import DeviceSpec
 from netfleet.store.facades import Facade, clamp
 from netfleet.store.records_integrations import (
+    Attempt,
     AttemptOutcome,
     AttemptRecord,
     ClaimedDelivery,
@@ -130,6 +131,25 @@ class Notifications(Facade):
             )  # fmt: skip
 
         return await db.run(op, what="record a notification attempt")
+
+    async def finish_many(
+        self, owner: str, results: Sequence[tuple[ClaimedDelivery, Attempt]]
+    ) -> int:
+        """``finish`` for many attempts in one transaction; how many were recorded."""
+        db = self._db
+
+        def op(conn: Connection) -> int:
+            now = db.clock(conn)
+            done = 0
+            for delivery, a in results:
+                done += notify_sql.finish(
+                    conn, delivery, owner=owner, outcome=a.outcome, status=a.status,
+                    reason=a.reason, duration_ms=a.duration_ms,
+                    retry_at=None if a.retry_in_s is None else now + a.retry_in_s, now=now,
+                )  # fmt: skip
+            return done
+
+        return await db.run(op, what="record notification attempts")
 
     async def delivery(self, delivery_id: int) -> DeliveryRecord:
         return await self._db.run(
