@@ -90,8 +90,8 @@ async def _drain(store: SqlStore, loop: NotificationLoop, expected: int) -> floa
     stop = asyncio.Event()
     started = time.perf_counter()
     task = asyncio.create_task(loop.run(stop))
-    while (await store.notifications.backlog())["delivered"] < expected:  # noqa: ASYNC110
-        await asyncio.sleep(0.02)
+    while loop.delivered < expected:  # noqa: ASYNC110 - an in-process counter, no query
+        await asyncio.sleep(0.005)
     elapsed = time.perf_counter() - started
     stop.set()
     await task
@@ -129,8 +129,8 @@ async def _round(n: int, url: str, concurrency: int) -> dict[str, float]:
             await _job(store, names)
             stop = asyncio.Event()
             running = asyncio.create_task(loop.run(stop))
-            while (await store.notifications.backlog())["delivered"] < n + 2:  # noqa: ASYNC110
-                await asyncio.sleep(0.01)  # the first deliveries are under way
+            while loop.delivered < n + 2:  # noqa: ASYNC110 - an in-process counter
+                await asyncio.sleep(0.005)  # the first deliveries are under way
             while_delivering = await _job(store, names)
             stop.set()
             await running

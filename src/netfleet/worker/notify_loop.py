@@ -44,6 +44,7 @@ from netfleet.store.records_integrations import (
 
 log = get_logger(__name__)
 PRUNE_EVERY_S = 3600.0
+WORKERS_CHECK_EVERY_S = 10.0
 
 
 class RuleCache:
@@ -184,6 +185,7 @@ class NotificationLoop:
         self.matcher = RuleCache()
         self.delivered = 0
         self._last_prune = 0.0
+        self._last_workers_check = -WORKERS_CHECK_EVERY_S
 
     async def apply_settings(self) -> None:
         """Store the rules of the settings (errors are logged: the loop still runs)."""
@@ -198,7 +200,9 @@ class NotificationLoop:
     async def round(self, client: httpx.AsyncClient) -> int:
         """One pass: worker.down, fan-out, one batch of deliveries. Returns sent count."""
         s = self.settings
-        await self.store.notifications.detect_workers_down(s.worker_down_after_seconds)
+        if time.monotonic() - self._last_workers_check >= WORKERS_CHECK_EVERY_S:
+            self._last_workers_check = time.monotonic()
+            await self.store.notifications.detect_workers_down(s.worker_down_after_seconds)
         while (await self.store.notifications.fan_out(self.matcher))[0]:
             pass
         batch = await self.store.notifications.claim(
