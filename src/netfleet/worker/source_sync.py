@@ -117,9 +117,11 @@ class SourceSyncLoop:
     def __init__(self, store: SqlStore, *, poll_s: float = 15.0) -> None:
         self.store = store
         self.poll_s = poll_s
+        self.rounds = 0
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            self.rounds += 1
             try:
                 for name in await self.store.sources.claim_due(lease_s=SYNC_LEASE_S):
                     await sync_source(self.store, name)
