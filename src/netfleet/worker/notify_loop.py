@@ -104,9 +104,6 @@ async def send(
     what = f"the secret of notification rule {delivery.rule_name!r}"
     try:
         secret = await SECRETS.resolve(delivery.secret, what=what)
-    except SecretUnavailable as exc:
-        return DeliveryResult("retryable", exc.message)
-    try:
         if delivery.kind == "webhook":
             return await send_webhook(
                 str(delivery.target.get("url", "")),
@@ -120,6 +117,8 @@ async def send(
             return await send_slack(secret or "", event, timeout=timeout, client=client)
         config = SmtpConfig(**delivery.target, password=secret)
         return await send_email(event, config, delivery_id=delivery.delivery_key)
+    except SecretUnavailable as exc:
+        return DeliveryResult("retryable", exc.message)
     except Exception as exc:  # a sender bug must not kill the loop
         return DeliveryResult("permanent", f"cannot send ({type(exc).__name__})")
 
@@ -197,43 +196,73 @@ class NotificationLoop:
         if names:
             log.info("notification rules from the settings", rules=names)
 
-    async def round(self, client: httpx.AsyncClient) -> int:
-        """One pass: worker.down, fan-out, one batch of deliveries. Returns sent count."""
-        s = self.settings
-        if time.monotonic() - self._last_workers_check >= WORKERS_CHECK_EVERY_S:
-            self._last_workers_check = time.monotonic()
+    async def _maintain(self) -> None:
+        """worker.down detection and pruning, each on its own slow clock."""
+        s, now = self.settings, time.monotonic()
+        if now - self._last_workers_check >= WORKERS_CHECK_EVERY_S:
+            self._last_workers_check = now
             await self.store.notifications.detect_workers_down(s.worker_down_after_seconds)
-        while (await self.store.notifications.fan_out(self.matcher))[0]:
-            pass
-        batch = await self.store.notifications.claim(
-            self.owner, lease_s=s.lease_seconds, limit=s.concurrency
-        )
-        if batch:
-            results = await asyncio.gather(*(attempt(d, s, client=client) for d in batch))
-            await self.store.notifications.finish_many(
-                self.owner, [(d, a) for d, (_, a) in zip(batch, results, strict=True)]
-            )
-            self.delivered += sum(1 for r, _ in results if r.delivered)
-        now = time.monotonic()
         if s.retention_days > 0 and now - self._last_prune > PRUNE_EVERY_S:
             self._last_prune = now
             await self.store.notifications.prune(s.retention_days * 86_400.0)
+
+    async def _refill(
+        self, client: httpx.AsyncClient, inflight: dict[asyncio.Task[Any], ClaimedDelivery]
+    ) -> int:
+        """Fan out new events and claim deliveries for the free slots; how many claimed."""
+        free = self.settings.concurrency - len(inflight)
+        if free <= 0:
+            return 0
+        while (await self.store.notifications.fan_out(self.matcher))[0]:
+            pass
+        batch = await self.store.notifications.claim(
+            self.owner, lease_s=self.settings.lease_seconds, limit=free
+        )
+        for d in batch:
+            inflight[asyncio.create_task(attempt(d, self.settings, client=client))] = d
         return len(batch)
 
+    async def _record(
+        self, done: set[asyncio.Task[Any]], inflight: dict[asyncio.Task[Any], ClaimedDelivery]
+    ) -> None:
+        """Record finished attempts in one transaction."""
+        results = [(inflight.pop(t), t.result()) for t in done]
+        await self.store.notifications.finish_many(self.owner, [(d, a) for d, (_, a) in results])
+        self.delivered += sum(1 for _, (r, _) in results if r.delivered)
+
     async def run(self, stop: asyncio.Event) -> None:
-        """Rounds until ``stop`` is set; store errors are logged and retried."""
+        """Deliver until ``stop`` is set: up to ``concurrency`` sends in flight, refilled
+        as they finish; store errors are logged and retried. On stop, sends in flight
+        finish (bounded by ``timeout_seconds``) and are recorded."""
         await self.apply_settings()
+        inflight: dict[asyncio.Task[Any], ClaimedDelivery] = {}
+        stopping = asyncio.ensure_future(stop.wait())
         async with httpx.AsyncClient(follow_redirects=False) as client:
-            while not stop.is_set():
-                try:
-                    busy = await self.round(client)
-                except NetfleetError as exc:
-                    log.warning("notification round failed", error=exc.message)
-                    busy = 0
-                if busy >= self.settings.concurrency:
-                    continue  # more may be due right now
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=self.settings.poll_seconds)
+            try:
+                while not stop.is_set():
+                    claimed = 0
+                    try:
+                        await self._maintain()
+                        claimed = await self._refill(client, inflight)
+                    except NetfleetError as exc:
+                        log.warning("notification round failed", error=exc.message)
+                    full = len(inflight) >= self.settings.concurrency
+                    if claimed and not full:
+                        continue  # more may be due right now
+                    timeout = None if full else self.settings.poll_seconds
+                    await asyncio.wait(
+                        {stopping, *inflight}, timeout=timeout, return_when="FIRST_COMPLETED"
+                    )
+                    done = {t for t in inflight if t.done()}
+                    if done:
+                        with contextlib.suppress(NetfleetError):
+                            await self._record(done, inflight)
+            finally:
+                stopping.cancel()
+                if inflight:
+                    await asyncio.wait(set(inflight))
+                    with contextlib.suppress(NetfleetError):
+                        await self._record(set(inflight), inflight)
 
 
 def integration_loops(
