@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing as mp
+import os
 import statistics
 import sys
 import tempfile
@@ -86,16 +87,19 @@ async def _job(store: SqlStore, names: list[str]) -> float:
     return time.perf_counter() - started
 
 
-async def _drain(store: SqlStore, loop: NotificationLoop, expected: int) -> float:
+async def _drain(store: SqlStore, loop: NotificationLoop, expected: int) -> tuple[float, float]:
+    """Wall and CPU seconds (this process, all threads) to deliver ``expected``."""
     stop = asyncio.Event()
+    cpu = time.process_time()
     started = time.perf_counter()
     task = asyncio.create_task(loop.run(stop))
     while loop.delivered < expected:  # noqa: ASYNC110 - an in-process counter, no query
         await asyncio.sleep(0.005)
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     stop.set()
     await task
-    return elapsed
+    return elapsed, cpu
 
 
 async def _round(n: int, url: str, concurrency: int) -> dict[str, float]:
@@ -124,7 +128,7 @@ async def _round(n: int, url: str, concurrency: int) -> dict[str, float]:
             with_events = await _job(store, names)
             settings = NotificationSettings(concurrency=concurrency, poll_seconds=0.01)
             loop = NotificationLoop(store, settings, owner="bench")
-            drain = await _drain(store, loop, n + 1)
+            drain, cpu = await _drain(store, loop, n + 1)
             # The job's completion while the loop delivers the previous job's events.
             await _job(store, names)
             stop = asyncio.Event()
@@ -140,6 +144,7 @@ async def _round(n: int, url: str, concurrency: int) -> dict[str, float]:
                 "while_delivering": while_delivering,
                 "drain": drain,
                 "per_s": (n + 1) / drain,
+                "cpu_ms": cpu * 1000.0 / (n + 1),
             }
         finally:
             await store.close()
@@ -171,6 +176,9 @@ async def main(n: int, rounds: int, concurrency: int) -> None:
         print(f"{label:52} {med(key):8.3f} {med(key) / base:7.2f}")
     print(f"deliveries: {n + 1} in {med('drain'):.3f} s = {med('per_s'):.0f} per second "
           "(outbox -> queue -> signed POST -> recorded)")  # fmt: skip
+    print(f"CPU per delivery (sender process, all threads): {med('cpu_ms'):.2f} ms, "
+          f"i.e. about {1000 / med('cpu_ms'):.0f} deliveries per second per free core; "
+          f"load average now {os.getloadavg()[0]:.1f}")  # fmt: skip
 
 
 if __name__ == "__main__":

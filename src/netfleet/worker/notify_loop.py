@@ -239,17 +239,18 @@ class NotificationLoop:
         stopping = asyncio.ensure_future(stop.wait())
         async with httpx.AsyncClient(follow_redirects=False) as client:
             try:
+                half = max(1, self.settings.concurrency // 2)
                 while not stop.is_set():
                     claimed = 0
-                    try:
-                        await self._maintain()
-                        claimed = await self._refill(client, inflight)
-                    except NetfleetError as exc:
-                        log.warning("notification round failed", error=exc.message)
-                    full = len(inflight) >= self.settings.concurrency
-                    if claimed and not full:
-                        continue  # more may be due right now
-                    timeout = None if full else self.settings.poll_seconds
+                    if len(inflight) < half:  # refill in batches: fewer transactions
+                        try:
+                            await self._maintain()
+                            claimed = await self._refill(client, inflight)
+                        except NetfleetError as exc:
+                            log.warning("notification round failed", error=exc.message)
+                        if claimed and len(inflight) < half:
+                            continue  # more may be due right now
+                    timeout = None if claimed else self.settings.poll_seconds
                     await asyncio.wait(
                         {stopping, *inflight}, timeout=timeout, return_when="FIRST_COMPLETED"
                     )
