@@ -33,17 +33,24 @@ class RuleParts:
 def _check_url(name: str, url: str | None) -> str:
     if not url:
         raise ValidationError(f"notification rule {name!r}: url is required")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # a bad port or IPv6 literal
+        ok = False
+    if not ok:
         raise ValidationError(f"notification rule {name!r}: url must be http(s)://host/...")
     return url
 
 
 def shown_url(url: str) -> str:
     """``scheme://host[:port]/path`` of ``url`` (no credentials, no query)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "(invalid URL)"
     return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
