@@ -36,7 +36,7 @@ from netfleet.jobs.model import JobSpec
 from netfleet.store import SqlStore, open_store
 from netfleet.store.records import TaskOutcome
 from netfleet.store.records_integrations import NewRule
-from netfleet.store.sql import notifications as notify_sql
+from netfleet.store.sql import outbox as notify_sql
 from netfleet.worker.notify_loop import NotificationLoop
 
 BATCH = 100

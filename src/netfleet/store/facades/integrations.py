@@ -24,6 +24,7 @@ from netfleet.store.records_integrations import (
     SourceRecord,
     SyncReportRecord,
 )
+from netfleet.store.sql import delivery_log, outbox
 from netfleet.store.sql import notifications as notify_sql
 from netfleet.store.sql import sources as sources_sql
 
@@ -37,7 +38,7 @@ class Notifications(Facade):
         """Record an event for the rules (any type; rules match it by ``type``)."""
         db = self._db
         return await db.run(
-            lambda c: notify_sql.emit(c, type_, payload, db.clock(c), dedup_key=dedup_key),
+            lambda c: outbox.emit(c, type_, payload, db.clock(c), dedup_key=dedup_key),
             what=f"record a {type_} event",
         )
 
@@ -83,7 +84,7 @@ class Notifications(Facade):
         """Emit ``worker.down`` for workers silent for ``stale_after_s`` (once each)."""
         db = self._db
         return await db.run(
-            lambda c: notify_sql.workers_down(c, db.clock(c), stale_after_s, horizon_s),
+            lambda c: outbox.workers_down(c, db.clock(c), stale_after_s, horizon_s),
             what="look for workers that went down",
         )
 
@@ -153,7 +154,7 @@ class Notifications(Facade):
 
     async def delivery(self, delivery_id: int) -> DeliveryRecord:
         return await self._db.run(
-            lambda c: notify_sql.get_delivery(c, clamp(delivery_id)),
+            lambda c: delivery_log.get_delivery(c, clamp(delivery_id)),
             what="read a delivery",
             write=False,
         )
@@ -162,7 +163,7 @@ class Notifications(Facade):
         self, *, rule_id: int | None = None, state: str | None = None, limit: int = 100
     ) -> builtins.list[DeliveryRecord]:
         return await self._db.run(
-            lambda c: notify_sql.list_deliveries(
+            lambda c: delivery_log.list_deliveries(
                 c, rule_id=rule_id, state=state, limit=max(1, min(limit, 10_000))
             ),
             what="list deliveries",
@@ -172,13 +173,13 @@ class Notifications(Facade):
     async def log(self, rule_id: int, *, limit: int = 100) -> builtins.list[AttemptRecord]:
         """A rule's delivery log, newest first."""
         return await self._db.run(
-            lambda c: notify_sql.attempts(c, rule_id, limit=max(1, min(limit, 10_000))),
+            lambda c: delivery_log.attempts(c, rule_id, limit=max(1, min(limit, 10_000))),
             what="read a delivery log",
             write=False,
         )
 
     async def backlog(self) -> dict[str, int]:
-        return await self._db.run(notify_sql.backlog, what="count deliveries", write=False)
+        return await self._db.run(delivery_log.backlog, what="count deliveries", write=False)
 
     async def prune(self, older_than_s: float) -> int:
         db = self._db

@@ -1,16 +1,14 @@
-"""Notification SQL: the event outbox, rules, the delivery queue and its log.
+"""Notification SQL: rules, the delivery queue and its log (the events themselves
+are written by ``sql.outbox``).
 
-``emit`` is what the rest of the store calls (in the transaction that caused the
-event); ``job_finished`` and ``tasks_failed`` build the payloads of the two events
-the store produces itself. ``fan_out`` turns pending events into deliveries (one
-per matching rule, unique per (rule, event)) and ``claim``/``finish`` run the
-queue: leases make a crashed sender's deliveries claimable again, fencing by
-lease owner and attempt keeps a late sender from overwriting a newer result.
+``fan_out`` turns pending events into deliveries (one per matching rule, unique per
+(rule, event)) and ``claim``/``finish`` run the queue: leases make a crashed
+sender's deliveries claimable again, fencing by lease owner and attempt keeps a
+late sender from overwriting a newer result.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -22,15 +20,12 @@ from netfleet.core.errors import Conflict, NotFound
 from netfleet.store.crypto import SecretBox
 from netfleet.store.records_integrations import (
     AttemptOutcome,
-    AttemptRecord,
     ClaimedDelivery,
-    DeliveryRecord,
     NewRule,
     OutboxEvent,
     PlannedDelivery,
     RuleRecord,
 )
-from netfleet.store.schema import jobs, schedules, workers
 from netfleet.store.schema_integrations import (
     notification_attempts,
     notification_deliveries,
@@ -38,175 +33,8 @@ from netfleet.store.schema_integrations import (
     notify_events,
 )
 
-MAX_LISTED_DEVICES = 50
-"""A job.finished event names at most this many failed devices."""
-
 Matcher = Callable[[Sequence[RuleRecord], OutboxEvent], list[int]]
 """Given the enabled rules and one event, the ids of the rules that fire."""
-
-
-# --- the outbox -----------------------------------------------------------------
-
-
-def emit(
-    conn: Connection,
-    type_: str,
-    payload: dict[str, Any],
-    now: float,
-    *,
-    dedup_key: str | None = None,
-) -> bool:
-    """Record an event of ``type_`` for the notification rules; with ``dedup_key``,
-    only once per key. Returns whether it was recorded."""
-    if dedup_key is not None:
-        seen = conn.execute(
-            sa.select(notify_events.c.id).where(notify_events.c.dedup_key == dedup_key)
-        ).first()
-        if seen is not None:
-            return False
-    conn.execute(
-        notify_events.insert().values(
-            at=now,
-            type=type_[:64],
-            payload={"type": type_, "at": now, **payload},
-            dedup_key=dedup_key,
-        )
-    )
-    return True
-
-
-def job_finished(conn: Connection, job_id: int, state: str, now: float) -> None:
-    """Emit ``job.finished`` for a job that just reached ``state``."""
-    from netfleet.store.schema import tasks
-
-    row = conn.execute(
-        sa.select(
-            jobs.c.name,
-            jobs.c.kind,
-            jobs.c.spec,
-            jobs.c.tasks_total,
-            jobs.c.tasks_succeeded,
-            jobs.c.tasks_failed,
-            jobs.c.tasks_cancelled,
-            schedules.c.name.label("schedule"),
-        )
-        .select_from(jobs.outerjoin(schedules, schedules.c.id == jobs.c.schedule_id))
-        .where(jobs.c.id == job_id)
-    ).first()
-    if row is None:
-        return
-    failed = [
-        r.device_name
-        for r in conn.execute(
-            sa.select(tasks.c.device_name)
-            .where(tasks.c.job_id == job_id, tasks.c.state == "failed")
-            .order_by(tasks.c.device_name)
-            .limit(MAX_LISTED_DEVICES)
-        )
-    ]
-    try:
-        groups = list(json.loads(row.spec).get("targets", {}).get("groups") or [])
-    except (ValueError, AttributeError):
-        groups = []
-    counts = {
-        "total": row.tasks_total,
-        "succeeded": row.tasks_succeeded,
-        "failed": row.tasks_failed,
-        "cancelled": row.tasks_cancelled,
-    }
-    emit(
-        conn,
-        "job.finished",
-        {
-            "status": state,
-            "job_id": job_id,
-            "job_name": row.name,
-            "job_kind": row.kind,
-            "schedule": row.schedule,
-            "groups": groups,
-            "devices": failed,
-            "counts": counts,
-            "message": f"{row.tasks_failed} of {row.tasks_total} task(s) failed"
-            if row.tasks_failed
-            else f"{row.tasks_succeeded} of {row.tasks_total} task(s) succeeded",
-        },
-        now,
-    )
-
-
-def tasks_failed(conn: Connection, failures: Sequence[dict[str, Any]], now: float) -> None:
-    """Emit ``task.failed`` for task events rows (``job_id``, ``task_id``, ``message``)
-    of tasks that failed for good; ``error_kind`` is the row's ``data['error_kind']`` or
-    ``kind``."""
-    if not failures:
-        return
-    from netfleet.store.schema import devices, tasks
-
-    ids = sorted({int(f["task_id"]) for f in failures})
-    info = {
-        r.id: r
-        for r in conn.execute(
-            sa.select(
-                tasks.c.id, tasks.c.device_name, jobs.c.name, devices.c.groups, schedules.c.name
-            )
-            .select_from(
-                tasks.join(jobs, jobs.c.id == tasks.c.job_id)
-                .outerjoin(devices, devices.c.id == tasks.c.device_id)
-                .outerjoin(schedules, schedules.c.id == jobs.c.schedule_id)
-            )
-            .where(tasks.c.id.in_(ids))
-        )
-    }
-    rows = []
-    for f in failures:
-        r = info.get(int(f["task_id"]))
-        if r is None:
-            continue
-        data = f.get("data") or {}
-        payload = {
-            "type": "task.failed",
-            "at": now,
-            "job_id": f["job_id"],
-            "task_id": f["task_id"],
-            "job_name": r[2],
-            "device": r.device_name,
-            "groups": list(r[3] or []),
-            "schedule": r[4],
-            "error_kind": data.get("error_kind") or f.get("kind"),
-            "message": str(f.get("message") or "")[:2000],
-        }
-        rows.append({"at": now, "type": "task.failed", "payload": payload})
-    if rows:
-        conn.execute(notify_events.insert(), rows)
-
-
-def workers_down(conn: Connection, now: float, stale_after: float, horizon: float) -> int:
-    """Emit ``worker.down`` once per worker whose heartbeat stopped (older than
-    ``stale_after`` seconds but younger than ``horizon``) without it stopping cleanly."""
-    rows = conn.execute(
-        sa.select(workers.c.id, workers.c.hostname, workers.c.pid, workers.c.heartbeat_at).where(
-            workers.c.state != "stopped",
-            workers.c.heartbeat_at < now - stale_after,
-            workers.c.heartbeat_at > now - horizon,
-        )
-    ).all()
-    emitted = 0
-    for r in rows:
-        silent = now - r.heartbeat_at
-        emitted += emit(
-            conn,
-            "worker.down",
-            {
-                "worker": r.id,
-                "hostname": r.hostname,
-                "pid": r.pid,
-                "last_heartbeat_at": r.heartbeat_at,
-                "message": f"worker {r.id} sent no heartbeat for {silent:.0f}s",
-            },
-            now,
-            dedup_key=f"worker.down:{r.id}:{r.heartbeat_at!r}",
-        )
-    return emitted
 
 
 def fan_out(
@@ -531,98 +359,3 @@ def finish(
         )
     )
     return True
-
-
-def _delivery(row: Row[Any]) -> DeliveryRecord:
-    m = row._mapping
-    return DeliveryRecord(
-        id=m["id"],
-        rule_id=m["rule_id"],
-        delivery_key=m["delivery_key"],
-        event_type=m["event_type"],
-        state=m["state"],
-        attempts=m["attempts"],
-        next_at=m["next_at"],
-        last_error=m["last_error"],
-        created_at=m["created_at"],
-        finished_at=m["finished_at"],
-    )
-
-
-def get_delivery(conn: Connection, delivery_id: int) -> DeliveryRecord:
-    row = conn.execute(
-        sa.select(notification_deliveries).where(notification_deliveries.c.id == delivery_id)
-    ).first()
-    if row is None:
-        raise NotFound(f"delivery {delivery_id} does not exist")
-    return _delivery(row)
-
-
-def list_deliveries(
-    conn: Connection, *, rule_id: int | None, state: str | None, limit: int
-) -> list[DeliveryRecord]:
-    d = notification_deliveries
-    query = sa.select(d).order_by(d.c.id.desc()).limit(limit)
-    if rule_id is not None:
-        query = query.where(d.c.rule_id == rule_id)
-    if state is not None:
-        query = query.where(d.c.state == state)
-    return [_delivery(r) for r in conn.execute(query)]
-
-
-def attempts(conn: Connection, rule_id: int, *, limit: int) -> list[AttemptRecord]:
-    """The newest ``limit`` lines of a rule's delivery log, newest first."""
-    a, d = notification_attempts, notification_deliveries
-    rows = conn.execute(
-        sa.select(a, d.c.delivery_key, d.c.event_type)
-        .select_from(a.join(d, d.c.id == a.c.delivery_id))
-        .where(a.c.rule_id == rule_id)
-        .order_by(a.c.id.desc())
-        .limit(limit)
-    )
-    return [
-        AttemptRecord(
-            id=r.id,
-            delivery_id=r.delivery_id,
-            delivery_key=r.delivery_key,
-            event_type=r.event_type,
-            at=r.at,
-            attempt=r.attempt,
-            outcome=r.outcome,
-            status=r.status,
-            reason=r.reason,
-            duration_ms=r.duration_ms,
-        )
-        for r in rows
-    ]
-
-
-def backlog(conn: Connection) -> dict[str, int]:
-    """Counts: events not fanned out, deliveries pending/delivered/failed."""
-    out = {"events_pending": 0, "pending": 0, "delivered": 0, "failed": 0}
-    out["events_pending"] = int(
-        conn.execute(
-            sa.select(sa.func.count()).where(notify_events.c.fanned_out == sa.false())
-        ).scalar_one()
-    )
-    for state, n in conn.execute(
-        sa.select(notification_deliveries.c.state, sa.func.count()).group_by(
-            notification_deliveries.c.state
-        )
-    ):
-        out[state] = int(n)
-    return out
-
-
-def from_task_events(conn: Connection, rows: Sequence[dict[str, Any]], now: float) -> None:
-    """Task events whose kind is a notification event type (dotted, e.g.
-    ``config.changed``) also go to the outbox, with their data as the payload."""
-    for row in rows:
-        kind = str(row.get("kind", ""))
-        if "." not in kind:
-            continue
-        data = dict(row.get("data") or {})
-        payload = {"job_id": row.get("job_id"), "task_id": row.get("task_id"), **data}
-        if row.get("message") and "message" not in payload:
-            payload["message"] = row["message"]
-        emit(conn, kind, payload, now)
