@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse
 from netfleet import __version__
 from netfleet.api import (
     routes_admin,
+    routes_changes,
     routes_credentials,
     routes_devices,
     routes_events,
@@ -90,6 +91,7 @@ def create_app(
         routes_schedules,
         routes_workers,
         routes_admin,
+        routes_changes,
     ):
         api.include_router(module.router)
     app.include_router(api)

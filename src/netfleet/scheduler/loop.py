@@ -51,6 +51,8 @@ class TickReport:
     """Schedules another scheduler advanced first."""
     errors: int = 0
     """Firings whose job could not be created (e.g. a target device was deleted)."""
+    window_released: int = 0
+    """Jobs released because their change window opened."""
 
 
 class Scheduler:
@@ -81,6 +83,7 @@ class Scheduler:
         for schedule in await self.store.schedules.due(now, limit=self.batch):
             report.due += 1
             await self._fire(schedule, now, report)
+        report.window_released = len(await self.store.changes.release_open_windows())
         return report
 
     async def _fire(self, schedule: Schedule, now: float, report: TickReport) -> None:

@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from netfleet.core.settings import Settings
+from netfleet.jobs.gates import ChangePolicy
 from netfleet.store.crypto import load_key
 from netfleet.store.database import Database
 from netfleet.store.engine import Dialect
 from netfleet.store.facades.auth import Audit, Tokens
+from netfleet.store.facades.changes import Changes
 from netfleet.store.facades.inventory import Credentials, Devices
 from netfleet.store.facades.jobs import Jobs, Metrics, Reads
 from netfleet.store.facades.queue import Claims, Completions, Holds, Workers
@@ -25,7 +27,8 @@ class SqlStore:
 
     Its operations are grouped by table family: ``devices``, ``credentials``, ``jobs``,
     ``claims``, ``completions``, ``holds``, ``workers``, ``schedules``, ``tokens``,
-    ``audit``, ``reads`` (dashboard pages) and ``metrics``.
+    ``audit``, ``reads`` (dashboard pages), ``metrics`` and ``changes`` (approvals,
+    rollouts, change windows).
     """
 
     def __init__(
@@ -45,6 +48,7 @@ class SqlStore:
         self.audit = Audit(self.db)
         self.reads = Reads(self.db)
         self.metrics = Metrics(self.db)
+        self.changes = Changes(self.db)
 
     def __repr__(self) -> str:
         return f"SqlStore({self.url!r})"
@@ -91,6 +95,9 @@ async def open_store(
     store = SqlStore(
         url or settings.database.url,
         secret_key=secret_key if secret_key is not None else load_key(settings),
+    )
+    store.changes.policy = ChangePolicy(
+        settings.changes.require_approval, tuple(settings.changes.approval_groups)
     )
     if migrate:
         try:
