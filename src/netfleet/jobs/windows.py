@@ -21,6 +21,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from netfleet.core.errors import ScheduleError
 from netfleet.jobs.cron import CronExpression, parse_cron, zone
 
 WindowKind = Literal["allow", "blackout"]
@@ -79,7 +80,10 @@ class WindowSpec(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        zone(value)
+        try:
+            zone(value)
+        except ScheduleError as exc:
+            raise ValueError(exc.message) from None
         return value
 
     @field_validator("start", "end")
@@ -95,7 +99,10 @@ class WindowSpec(BaseModel):
         if self.cron is not None:
             if self.duration_minutes is None:
                 raise ValueError("cron windows need duration_minutes")
-            parse_cron(self.cron)
+            try:
+                parse_cron(self.cron)
+            except ScheduleError as exc:
+                raise ValueError(exc.message) from None
         if self.weekly is not None:
             weekly_to_cron(self.weekly)
         if self.start is not None and (self.end is None or self.end <= self.start):
