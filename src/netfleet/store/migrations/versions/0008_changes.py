@@ -1,4 +1,5 @@
-"""Safe changes: job gates (approval, change windows, staged rollout), change windows.
+"""Safe changes: job gates (approval, change windows, staged rollout), change windows;
+``jobs.state`` widened to 24 characters for the gate states.
 
 Revision ID: 0008
 Revises: 0003
@@ -19,6 +20,10 @@ BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
+    # Gate states ("awaiting_approval") are longer than 16 characters. SQLite does
+    # not enforce VARCHAR lengths; PostgreSQL widens without rewriting the table.
+    if op.get_bind().dialect.name == "postgresql":
+        op.alter_column("jobs", "state", type_=sa.String(length=24), existing_nullable=False)
     op.create_table(
         "job_gates",
         sa.Column("job_id", BIG_ID, nullable=False),
@@ -66,6 +71,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.alter_column("jobs", "state", type_=sa.String(length=16), existing_nullable=False)
     op.drop_table("change_windows")
     op.drop_index(op.f("ix_job_gates_state"), table_name="job_gates")
     op.drop_table("job_gates")
