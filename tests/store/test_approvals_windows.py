@@ -42,7 +42,7 @@ async def test_a_config_job_waits_for_a_second_admin(store: SqlStore) -> None:
     assert requested[0].data["type"] == "approval.requested"
     assert requested[0].data["submitted_by"] == "admin-a"
 
-    with pytest.raises(Forbidden, match="admin-a submitted job .*another admin must approve"):
+    with pytest.raises(Forbidden, match=r"admin-a submitted job \d+; another admin must approve"):
         await store.changes.approve(job.id, "admin-a")
     assert await store.claims.claim("w1", 10, lease_s=30) == []
 
@@ -132,7 +132,8 @@ async def test_a_refusing_window_rejects_the_job_naming_the_next_opening(
 async def test_a_blackout_holds_even_inside_an_allowed_window(store: SqlStore) -> None:
     clock = Clock(datetime(2026, 12, 24, 1, 30, tzinfo=UTC).timestamp())
     store.changes.policy = ChangePolicy(clock=clock)
-    await store.changes.put_window(WindowSpec(name="nightly", cron="0 1 * * *", duration_minutes=120))
+    nightly = WindowSpec(name="nightly", cron="0 1 * * *", duration_minutes=120)
+    await store.changes.put_window(nightly)
     await store.changes.put_window(
         WindowSpec(
             name="freeze",

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from netfleet.core.errors import Conflict
 from netfleet.store import SqlStore, open_store
 from netfleet.store.records import ClaimedTask, TaskOutcome
@@ -81,9 +83,8 @@ async def test_a_failure_over_budget_halts_and_holds_back_unclaimed_tasks(
     assert halted["budget"] == 0
     assert "budget" in str(halted["message"])
 
-    with open_conflict() as err:
+    with pytest.raises(Conflict, match="is halted, not awaiting approval"):
         await store.changes.approve(job.id, "admin-b")
-    assert "not awaiting approval" in err.message
 
     assert await store.changes.resume(job.id, "admin-b") == "running"
     rest_of_batch = await store.claims.claim("w1", 100, lease_s=30)
@@ -96,20 +97,6 @@ async def test_a_failure_over_budget_halts_and_holds_back_unclaimed_tasks(
     assert (final.counts.succeeded, final.counts.failed) == (9, 1)
     resumed = await events(store, job.id, "rollout.resumed")
     assert resumed[0]["actor"] == "admin-b"
-
-
-class open_conflict:  # noqa: N801 - reads as a context manager
-    """``with open_conflict() as err:`` expects a ``Conflict`` and keeps it."""
-
-    message = ""
-
-    def __enter__(self) -> open_conflict:
-        return self
-
-    def __exit__(self, kind: object, exc: object, tb: object) -> bool:
-        assert isinstance(exc, Conflict), f"expected Conflict, got {exc!r}"
-        self.message = exc.message
-        return True
 
 
 async def test_running_tasks_finish_under_a_halt_and_the_state_stays(store: SqlStore) -> None:
@@ -161,9 +148,7 @@ async def test_concurrent_completions_release_each_batch_once(
         half = len(batch) // 2
 
         async def complete(s: SqlStore, tasks: list[ClaimedTask]) -> None:
-            await s.completions.complete_many(
-                "w1", [(t.task_id, t.attempt, OK) for t in tasks]
-            )
+            await s.completions.complete_many("w1", [(t.task_id, t.attempt, OK) for t in tasks])
 
         await asyncio.gather(complete(store, batch[:half]), complete(other_store, batch[half:]))
     final = await store.jobs.get(job.id, tasks=False)
