@@ -10,6 +10,10 @@ Per due schedule, each round:
    ``UPDATE ... WHERE next_fire_at = :old`` (one scheduler wins; on PostgreSQL the others
    wait for its row lock, then match nothing) and insert one job per fire time, unique
    by ``(schedule_id, fire_time)`` — see ``netfleet.store.sql.schedules.fire``.
+
+After the schedules, each round releases config jobs whose change window has opened
+(``store.changes.release_open_windows``; each job's row is locked, so any number of
+schedulers release it once).
 """
 
 from __future__ import annotations
