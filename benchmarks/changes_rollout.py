@@ -27,7 +27,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
@@ -145,6 +145,21 @@ async def drain(
             others.append(elapsed)
 
 
+async def hook_cost_us(store: SqlStore, job_id: int, calls: int = 2000) -> float:
+    """Microseconds the gate hook adds to a completion transaction of a job without
+    a gate (the lookup every job now pays), measured inside one transaction."""
+
+    def op(conn: sa.Connection) -> float:
+        rows = cast(dict[int, Any], {job_id: None})
+        derived: dict[int, Any] = {job_id: "running"}
+        t0 = time.perf_counter()
+        for _ in range(calls):
+            gates_sql.after_transitions(conn, rows, derived, 0.0)
+        return (time.perf_counter() - t0) / calls * 1e6
+
+    return await store.db.run(op, what="time the gate hook", write=False)
+
+
 async def queue_run(url: str, n: int, batch: int, rounds: int) -> dict[str, Any]:
     store = await open_store(url, secret_key=KEY)
     try:
@@ -180,6 +195,7 @@ async def queue_run(url: str, n: int, batch: int, rounds: int) -> dict[str, Any]
         }
         out["releasing_s"] = releasing
         out["others_s"] = others
+        out["hook_us"] = await hook_cost_us(store, job.id)
         return out
     finally:
         await store.close()
@@ -239,6 +255,7 @@ def report_queue(name: str, r: dict[str, Any], n: int) -> None:
             f"   claims+completions {row['wall_s']:7.3f} s  ({n / row['wall_s']:6.0f} tasks/s)"
         )
     print(f"  ratio plain / plain-hook-off: {plain['wall_s'] / before['wall_s']:.3f}")
+    print(f"  gate lookup per completion transaction (no gate): {r['hook_us']:.0f} us")
     print(f"  ratio rollout / plain:        {roll['wall_s'] / plain['wall_s']:.3f}")
     if r["releasing_s"] and r["others_s"]:
         rel = statistics.median(r["releasing_s"]) * 1000
