@@ -27,6 +27,8 @@ POLICY_KEY = "netfleet_change_policy"
 """``Connection.info`` key: the store's ``ChangePolicy`` (set by ``Database``)."""
 READY = tuple(sorted(READY_TASK_STATES))
 ACTIVE = ("awaiting_approval", "awaiting_window", "rolling", "halted")
+GATE_OF_JOB = sa.select(job_gates).where(job_gates.c.job_id == sa.bindparam("p_id"))
+"""Built once (no expanding parameters): it runs in every transaction that finishes tasks."""
 
 
 def policy_of(conn: Connection) -> ChangePolicy:
@@ -251,11 +253,8 @@ def after_transitions(
 
     ``rows``: each job's counters after the change (its row is locked); ``derived``:
     the states just stored."""
-    gates = conn.execute(
-        sa.select(job_gates).where(
-            job_gates.c.job_id.in_(sorted(rows)), job_gates.c.state.in_(ACTIVE)
-        )
-    ).all()
+    found = (conn.execute(GATE_OF_JOB, {"p_id": job_id}).first() for job_id in sorted(rows))
+    gates = [g for g in found if g is not None and g.state in ACTIVE]
     out: dict[int, JobState] = {}
     for gate in gates:
         job_id = int(gate.job_id)
