@@ -182,6 +182,32 @@ async def test_a_job_waits_for_its_window_and_runs_when_it_opens(
     assert verdict["allowed"] is False
     assert "'weekend'" in verdict["reason"]
 
+    # Emergency: admins only, audited, starts at once.
+    operator = await http((await store.tokens.create("op-x", "operator"))[1])
+    r = await operator.post(
+        "/api/v1/jobs",
+        json={
+            "targets": {"devices": names[:1]},
+            "commands": ["show clock"],
+            "options": {"emergency": True},
+        },
+    )
+    assert r.status_code == 403
+    assert "options.emergency" in r.json()["detail"]
+    r = await admin.post(
+        "/api/v1/jobs",
+        json={
+            "targets": {"devices": names[2:3]},
+            "config": ["ntp server 192.0.2.6"],
+            "options": {"emergency": True},
+        },
+    )
+    assert r.json()["state"] == "queued"
+    urgent = await wait_finished(admin, r.json()["id"], timeout=30)
+    assert urgent["state"] == "succeeded"
+    audit = (await admin.get("/api/v1/audit", params={"limit": 20})).json()["items"]
+    assert any(e["detail"].get("emergency") is True for e in audit if e["detail"])
+
     clock.t = datetime(2026, 12, 5, 21, 30, tzinfo=UTC).timestamp()
     assert (await wait_finished(admin, job["id"], timeout=30))["state"] == "succeeded"
     assert (await admin.delete("/api/v1/change-windows/weekend")).status_code == 204
