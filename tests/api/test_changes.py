@@ -17,7 +17,7 @@ from netfleet.jobs.gates import ChangePolicy
 from netfleet.store import SqlStore
 from netfleet_sim import Simulator
 from tests.support.api import SIM_ENABLE, SIM_PASSWORD, register_sim_fleet, wait_finished
-from tests.support.loopback import serve
+from tests.support.loopback import serve_loopback as serve
 
 Http = Callable[[str | None], Awaitable[httpx.AsyncClient]]
 

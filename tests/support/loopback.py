@@ -1,4 +1,4 @@
-"""The service's app served by uvicorn on a loopback port, on the test's event loop."""
+"""A real HTTP server on 127.0.0.1 for an app built in the test (uvicorn, same loop)."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ class QuietServer(uvicorn.Server):
 
 
 @contextlib.asynccontextmanager
-async def serve(app: FastAPI) -> AsyncIterator[str]:
-    """Serve ``app`` on 127.0.0.1 (a free port); yields the base URL."""
+async def serve_loopback(app: FastAPI) -> AsyncIterator[str]:
+    """Serve ``app`` on a free loopback port; yields its base URL."""
     server = QuietServer(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off"))
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
@@ -31,10 +31,12 @@ async def serve(app: FastAPI) -> AsyncIterator[str]:
     try:
         while not server.started and not task.done():  # noqa: ASYNC110
             await asyncio.sleep(0.02)
-        assert server.started
+        assert server.started, "the loopback server did not start"
         yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     finally:
-        app.state.netfleet.stopping.set()
+        stopping = getattr(getattr(app.state, "netfleet", None), "stopping", None)
+        if stopping is not None:
+            stopping.set()
         server.should_exit = True
         await asyncio.wait_for(task, timeout=20)
         sock.close()

@@ -19,11 +19,13 @@ from netfleet import __version__
 from netfleet.api import (
     routes_admin,
     routes_changes,
+    routes_configs,
     routes_credentials,
     routes_devices,
     routes_events,
     routes_health,
     routes_jobs,
+    routes_raw,
     routes_schedules,
     routes_workers,
 )
@@ -87,6 +89,8 @@ def create_app(
         routes_devices,
         routes_credentials,
         routes_jobs,
+        routes_raw,
+        routes_configs,
         routes_events,
         routes_schedules,
         routes_workers,

@@ -70,6 +70,9 @@ def _register() -> None:
     jobs_cmd.register(app)
     devices_cmd.register(app)
     credentials_cmd.register(app)
+    from netfleet.cli import backup_cmd
+
+    backup_cmd.register(app)
     from netfleet.cli import changes_cmd
 
     changes_cmd.register(app)

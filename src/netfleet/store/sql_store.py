@@ -16,10 +16,14 @@ from netfleet.store.database import Database
 from netfleet.store.engine import Dialect
 from netfleet.store.facades.auth import Audit, Tokens
 from netfleet.store.facades.changes import Changes
+from netfleet.store.facades.configs import Configs
 from netfleet.store.facades.inventory import Credentials, Devices
 from netfleet.store.facades.jobs import Jobs, Metrics, Reads
+from netfleet.store.facades.pages import Pages
 from netfleet.store.facades.queue import Claims, Completions, Holds, Workers
+from netfleet.store.facades.raw_outputs import RawOutputs
 from netfleet.store.facades.schedules import Schedules
+from netfleet.store.facades.sessions import Sessions
 
 
 class SqlStore:
@@ -27,8 +31,9 @@ class SqlStore:
 
     Its operations are grouped by table family: ``devices``, ``credentials``, ``jobs``,
     ``claims``, ``completions``, ``holds``, ``workers``, ``schedules``, ``tokens``,
-    ``audit``, ``reads`` (dashboard pages), ``metrics`` and ``changes`` (approvals,
-    rollouts, change windows).
+    ``audit``, ``sessions`` (dashboard sign-ins), ``raw_outputs`` (unmasked, encrypted),
+    ``reads`` and ``pages`` (dashboard pages), ``metrics``, ``configs`` (backups) and
+    ``changes`` (approvals, rollouts, change windows).
     """
 
     def __init__(
@@ -46,8 +51,13 @@ class SqlStore:
         self.schedules = Schedules(self.db)
         self.tokens = Tokens(self.db)
         self.audit = Audit(self.db)
+        self.sessions = Sessions(self.db)
+        self.raw_outputs = RawOutputs(self.db)
         self.reads = Reads(self.db)
         self.metrics = Metrics(self.db)
+        self.pages = Pages(self.db)
+        self.configs = Configs(self.db)
+        """Configuration backups: versions, diffs, search, status."""
         self.changes = Changes(self.db)
 
     def __repr__(self) -> str:

@@ -2,7 +2,7 @@
 ``jobs.state`` widened to 24 characters for the gate states.
 
 Revision ID: 0008
-Revises: 0003
+Revises: 0005
 Create Date: 2026-12-02
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0003"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
