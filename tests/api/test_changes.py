@@ -1,214 +1,264 @@
-"""Safe changes over the API on loopback, run for real against the simulator: a rollout
-halted by a failing canary (later devices untouched) and resumed, approval by a second
-admin, change windows on a controlled clock."""
+"""Safe changes through the API: templates rendered at submit, per-task diffs and rollback."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-from fastapi import FastAPI
+import yaml
 
-from netfleet.jobs.gates import ChangePolicy
+from netfleet.configs.predict import NOTE
+from netfleet.core.inventory import load_inventory
 from netfleet.store import SqlStore
 from netfleet_sim import Simulator
-from tests.support.api import SIM_ENABLE, SIM_PASSWORD, register_sim_fleet, wait_finished
-from tests.support.loopback import serve_loopback as serve
+from tests.support.api import wait_finished
 
-Http = Callable[[str | None], Awaitable[httpx.AsyncClient]]
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    async with Simulator(
-        devices=6, platforms=["cisco_ios"], password=SIM_PASSWORD, enable_secret=SIM_ENABLE
-    ) as s:
-        yield s
+NTP_TEMPLATE = """\
+{% for server in vars.ntp.servers %}
+ntp server {{ server }}
+{% endfor %}
+{% if device.platform == 'cisco_ios' %}
+ntp source {{ vars.ntp.source }}
+{% endif %}
+"""
 
 
-@pytest.fixture
-async def http(app: FastAPI, tokens: dict[str, str]) -> AsyncIterator[Http]:
-    """Clients of the app served on loopback; ``http(token)`` (None: the admin token)."""
-    clients: list[httpx.AsyncClient] = []
-    async with serve(app) as base:
-
-        async def make(token: str | None) -> httpx.AsyncClient:
-            c = httpx.AsyncClient(
-                base_url=base, headers={"Authorization": f"Bearer {token or tokens['admin']}"}
-            )
-            clients.append(c)
-            return c
-
-        yield make
-        for c in clients:
-            await c.aclose()
+def _nornir_hosts(count: int) -> str:
+    lines = []
+    for i in range(count):
+        group = "east" if i % 2 else "west"
+        lines += [
+            f"r{i:02d}:",
+            f"  hostname: 10.0.{i // 250}.{i % 250 + 1}",
+            "  platform: ios",
+            f"  groups: [{group}]",
+        ]
+        if i == 7:
+            # Nornir semantics: a host's data key replaces the group's whole value.
+            lines += ["  data:", "    ntp: {servers: [192.0.2.77], source: Loopback7}"]
+    return "\n".join(lines) + "\n"
 
 
-async def wait_state(client: httpx.AsyncClient, job_id: int, state: str) -> dict[str, Any]:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 30
-    while True:
-        body = (await client.get(f"/api/v1/jobs/{job_id}", params={"outputs": "false"})).json()
-        if body["state"] == state:
-            return dict(body)
-        assert body["finished_at"] is None, f"job {job_id} finished {body['state']}"
-        assert loop.time() < deadline, f"job {job_id} still {body['state']}"
-        await asyncio.sleep(0.05)
+GROUPS = """\
+east:
+  data:
+    ntp: {servers: [192.0.2.1, 192.0.2.2], source: Loopback0}
+west:
+  data:
+    ntp: {servers: [198.51.100.1], source: Loopback1}
+"""
 
 
-async def test_a_failing_canary_halts_the_rollout_and_resume_finishes_it(
-    http: Http, sim: Simulator, running: object
+async def _jobs(client: httpx.AsyncClient) -> int:
+    r = await client.get("/api/v1/jobs")
+    assert r.status_code == 200, r.text
+    return len(r.json()["items"])
+
+
+async def test_template_for_50_devices_with_group_variables(
+    client: httpx.AsyncClient, store: SqlStore
 ) -> None:
-    admin = await http(None)
-    names = sorted(await register_sim_fleet(admin, sim))
-    canary = sim.device(names[0])
-    canary.set_faults(deny=r"^ntp server")
-    for d in sim.devices:
-        d.reset_stats()
-    r = await admin.post(
+    r = await client.post(
+        "/api/v1/devices/import",
+        json={"format": "nornir", "hosts": _nornir_hosts(50), "groups": GROUPS},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["created"] == 50
+    job = {
+        "targets": {"groups": ["east", "west"]},
+        "template": NTP_TEMPLATE,
+        "template_name": "ntp.j2",
+        "options": {"dry_run": True},
+    }
+    r = await client.post("/api/v1/jobs", json=job)
+    assert r.status_code == 201, r.text
+    assert r.json()["counts"]["total"] == 50
+    # The worker renders the same lines (group data merged by the Nornir loader).
+    from netfleet.jobs.render import render_device
+
+    spec = (await store.jobs.get(r.json()["id"], tasks=False)).spec
+    r07 = (await store.devices.get("r07")).spec
+    r01 = (await store.devices.get("r01")).spec
+    assert render_device(spec, r07) == ["ntp server 192.0.2.77", "ntp source Loopback7"]
+    assert render_device(spec, r01) == [
+        "ntp server 192.0.2.1",
+        "ntp server 192.0.2.2",
+        "ntp source Loopback0",
+    ]
+
+
+async def test_render_error_rejects_the_job_and_names_device_and_line(
+    client: httpx.AsyncClient,
+) -> None:
+    hosts = "a1:\n  hostname: 10.1.0.1\n  platform: ios\n  groups: [east]\n"
+    hosts += "b1:\n  hostname: 10.1.0.2\n  platform: ios\n  groups: [bare]\n"
+    groups = GROUPS + "bare:\n  data: {}\n"
+    r = await client.post(
+        "/api/v1/devices/import", json={"format": "nornir", "hosts": hosts, "groups": groups}
+    )
+    assert r.status_code == 200, r.text
+    before = await _jobs(client)
+    r = await client.post(
         "/api/v1/jobs",
         json={
-            "name": "ntp",
-            "targets": {"groups": ["lab"]},
-            "config": ["ntp server 192.0.2.10"],
-            "options": {"rollout": {"canary": 1, "batches": ["50%"], "max_failures": 0}},
+            "targets": {"devices": ["a1", "b1"]},
+            "template": NTP_TEMPLATE,
+            "template_name": "ntp.j2",
         },
     )
-    assert r.status_code == 201, r.text
-    job_id = r.json()["id"]
-    halted = await wait_state(admin, job_id, "halted")
-    assert halted["counts"]["failed"] == 1
-    assert halted["counts"]["queued"] == 5
-    gate = (await admin.get(f"/api/v1/jobs/{job_id}/gate")).json()
-    assert gate["state"] == "halted"
-    assert gate["batches"] == [1, 3, 2]
-    assert gate["batches_released"] == 1
-    assert "budget of 0" in gate["reason"]
-    # Later batches untouched: no login on any other device.
-    assert canary.stats.logins >= 1
-    assert [sim.device(n).stats.logins for n in names[1:]] == [0] * 5
-    events = (await admin.get(f"/api/v1/jobs/{job_id}/events")).json()
-    kinds = [e["kind"] for e in (events["items"] if isinstance(events, dict) else events)]
-    assert "rollout.halted" in kinds
-
-    canary.clear_faults()
-    r = await admin.post(f"/api/v1/jobs/{job_id}/resume")
-    assert r.status_code == 200, r.text
-    done = await wait_finished(admin, job_id, timeout=60)
-    assert done["state"] == "partial"
-    assert done["counts"]["succeeded"] == 5
-    assert all(sim.device(n).stats.logins >= 1 for n in names[1:])
-    r = await admin.post(f"/api/v1/jobs/{job_id}/resume")
-    assert r.status_code == 409
+    assert r.status_code == 422, r.text
+    detail = r.json()["detail"]
+    assert "b1" in detail
+    assert "template line 1" in detail
+    assert "'ntp.j2'" in detail
+    assert "a1:" not in detail
+    assert "nothing was sent" in detail
+    assert await _jobs(client) == before
 
 
-async def test_approval_needs_a_second_admin_and_is_audited(
-    http: Http, store: SqlStore, sim: Simulator, running: object
+async def test_rollback_refused_up_front_on_a_platform_without_one(
+    client: httpx.AsyncClient,
 ) -> None:
-    store.changes.policy = ChangePolicy(require_approval=True)
-    _, token_a = await store.tokens.create("admin-a", "admin")
-    _, token_b = await store.tokens.create("admin-b", "admin")
-    a, b = await http(token_a), await http(token_b)
-    names = await register_sim_fleet(a, sim)
-    r = await a.post(
-        "/api/v1/jobs", json={"targets": {"devices": names[:2]}, "config": ["ntp server 192.0.2.9"]}
+    r = await client.post(
+        "/api/v1/devices",
+        json={"name": "fw1", "host": "10.2.0.1", "platform": "cisco_asa"},
     )
     assert r.status_code == 201, r.text
-    job = r.json()
-    assert job["state"] == "awaiting_approval"
-    r = await a.post(f"/api/v1/jobs/{job['id']}/approve")
-    assert r.status_code == 403
-    assert "admin-a submitted job" in r.json()["detail"]
-    viewer = await http((await store.tokens.create("viewer-x", "viewer"))[1])
-    assert (await viewer.post(f"/api/v1/jobs/{job['id']}/approve")).status_code == 403
-    assert (await viewer.get(f"/api/v1/jobs/{job['id']}/gate")).json()["submitted_by"] == "admin-a"
-
-    r = await b.post(f"/api/v1/jobs/{job['id']}/approve")
-    assert r.status_code == 200, r.text
-    assert r.json()["decided_by"] == "admin-b"
-    assert (await wait_finished(a, job["id"]))["state"] == "succeeded"
-    audit = (await b.get("/api/v1/audit", params={"limit": 50})).json()["items"]
-    approvals = [e for e in audit if e["path"].endswith("/approve")]
-    assert {(e["actor"], e["status"]) for e in approvals} >= {("admin-a", 403), ("admin-b", 200)}
-
-    r = await a.post(
-        "/api/v1/jobs", json={"targets": {"devices": names[:1]}, "config": ["ntp server 192.0.2.8"]}
-    )
-    second = r.json()["id"]
-    r = await b.post(f"/api/v1/jobs/{second}/reject", json={"reason": "wrong server"})
-    assert r.status_code == 200, r.text
-    assert r.json()["state"] == "rejected"
-    assert (await wait_finished(a, second))["state"] == "cancelled"
-
-
-class Clock:
-    def __init__(self, t: float) -> None:
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
-
-
-async def test_a_job_waits_for_its_window_and_runs_when_it_opens(
-    http: Http, store: SqlStore, sim: Simulator, running: object
-) -> None:
-    clock = Clock(datetime(2026, 12, 2, 12, tzinfo=UTC).timestamp())  # a Wednesday noon
-    store.changes.policy = ChangePolicy(clock=clock)
-    admin = await http(None)
-    names = await register_sim_fleet(admin, sim)
-    r = await admin.put(
-        "/api/v1/change-windows/weekend",
-        json={"weekly": "sat 22:00-sun 06:00", "timezone": "Europe/Berlin"},
-    )
-    assert r.status_code == 201, r.text
-    assert r.json()["next_opening"] is not None
-    r = await admin.put("/api/v1/change-windows/bad", json={"weekly": "someday"})
-    assert r.status_code == 422
-    assert "expected 'DAY HH:MM-DAY HH:MM'" in r.json()["detail"]
-
-    r = await admin.post(
-        "/api/v1/jobs", json={"targets": {"devices": names[:2]}, "config": ["ntp server 192.0.2.7"]}
-    )
-    job = r.json()
-    assert job["state"] == "awaiting_window"
-    gate = (await admin.get(f"/api/v1/jobs/{job['id']}/gate")).json()
-    assert gate["window"] == "weekend"
-    assert gate["next_opening"].startswith("2026-12-05T21:00:00")  # 22:00 in Berlin
-    verdict = (await admin.get("/api/v1/change-windows/verdict")).json()
-    assert verdict["allowed"] is False
-    assert "'weekend'" in verdict["reason"]
-
-    # Emergency: admins only, audited, starts at once.
-    operator = await http((await store.tokens.create("op-x", "operator"))[1])
-    r = await operator.post(
+    r = await client.post(
         "/api/v1/jobs",
         json={
-            "targets": {"devices": names[:1]},
-            "commands": ["show clock"],
-            "options": {"emergency": True},
+            "targets": {"devices": ["fw1"]},
+            "config": ["logging buffered 7"],
+            "rollback": {"confirm_timeout_s": 120},
         },
     )
-    assert r.status_code == 403
-    assert "options.emergency" in r.json()["detail"]
-    r = await admin.post(
-        "/api/v1/jobs",
-        json={
-            "targets": {"devices": names[2:3]},
-            "config": ["ntp server 192.0.2.6"],
-            "options": {"emergency": True},
-        },
-    )
-    assert r.json()["state"] == "queued"
-    urgent = await wait_finished(admin, r.json()["id"], timeout=30)
-    assert urgent["state"] == "succeeded"
-    audit = (await admin.get("/api/v1/audit", params={"limit": 20})).json()["items"]
-    assert any(e["detail"].get("emergency") is True for e in audit if e["detail"])
+    assert r.status_code == 422, r.text
+    assert "fw1: platform cisco_asa has no safe rollback" in r.json()["detail"]
 
-    clock.t = datetime(2026, 12, 5, 21, 30, tzinfo=UTC).timestamp()
-    assert (await wait_finished(admin, job["id"], timeout=30))["state"] == "succeeded"
-    assert (await admin.delete("/api/v1/change-windows/weekend")).status_code == 204
-    assert (await admin.get("/api/v1/change-windows/weekend")).status_code == 404
+
+async def test_dry_run_then_push_with_checks_and_rollback(
+    client: httpx.AsyncClient, fleet: list[str], running: object, sim: Simulator
+) -> None:
+    first: dict[str, Any] = {
+        "targets": {"groups": ["lab"]},
+        "template": "ntp server {{ vars.server }}\n",
+        "vars": {"server": "192.0.2.55"},
+        "options": {"dry_run": True},
+    }
+    r = await client.post("/api/v1/jobs", json=first)
+    assert r.status_code == 201, r.text
+    body = await wait_finished(client, r.json()["id"])
+    assert body["state"] == "succeeded", body
+    for task in body["tasks"]:
+        assert NOTE in task["diff"]
+        assert "+ ntp server 192.0.2.55" in task["diff"]
+        assert task["change"]["predicted"] is True
+        assert task["change"]["lines"] == ["ntp server 192.0.2.55"]
+        assert all(r["command"] != "#netfleet change" for r in task["results"])
+    assert not any("192.0.2.55" in repr(d.state.running) for d in sim.devices)  # type: ignore[attr-defined]
+    # Now for real, with a post-check that fails: every device goes back.
+    job: dict[str, Any] = {
+        "targets": {"groups": ["lab"]},
+        "template": "ntp server {{ vars.server }}\n",
+        "vars": {"server": "192.0.2.55"},
+        "checks": [{"command": "show running-config", "rule": "not_contains", "pattern": "55"}],
+        "rollback": {},
+    }
+    r = await client.post("/api/v1/jobs", json=job)
+    assert r.status_code == 201, r.text
+    body = await wait_finished(client, r.json()["id"])
+    assert body["state"] == "failed", body
+    for task in body["tasks"]:
+        change = task["change"]
+        assert change["rolled_back"] is True, change
+        assert change["checks"][0]["ok"] is False
+        assert "post-check failed" in task["error"]
+    assert not any("192.0.2.55" in repr(d.state.running) for d in sim.devices)  # type: ignore[attr-defined]
+
+
+async def test_csv_data_columns_are_template_variables(
+    client: httpx.AsyncClient, store: SqlStore
+) -> None:
+    text = (
+        "name,host,platform,groups,data.ntp.server,data.site\n"
+        "c1,10.3.0.1,cisco_ios,edge,192.0.2.31,north\n"
+        "c2,10.3.0.2,cisco_ios,edge,,south\n"
+    )
+    r = await client.post("/api/v1/devices/import", json={"format": "csv", "text": text})
+    assert r.status_code == 200, r.text
+    assert r.json()["created"] == 2
+    c1 = (await store.devices.get("c1")).spec
+    c2 = (await store.devices.get("c2")).spec
+    assert c1.data == {"ntp": {"server": "192.0.2.31"}, "site": "north"}
+    assert c2.data == {"site": "south"}  # empty cells are left out
+    r = await client.post(
+        "/api/v1/jobs",
+        json={"targets": {"groups": ["edge"]}, "template": "ntp server {{ vars.ntp.server }}"},
+    )
+    assert r.status_code == 422, r.text
+    assert "c2: template 'template'" in r.json()["detail"]
+    r = await client.post(
+        "/api/v1/devices/import",
+        json={"format": "csv", "text": "name,host,platform,data.\nx,h,cisco_ios,1\n"},
+    )
+    assert r.status_code == 422, r.text
+    assert "unknown column(s) data." in r.json()["detail"]
+
+
+async def test_template_dry_run_on_50_simulated_devices_with_group_variables(
+    client: httpx.AsyncClient, store: SqlStore, running: object, tmp_path: Path
+) -> None:
+    async with Simulator(devices=50, platforms=["cisco_ios", "arista_eos"]) as sim50:
+        raw = tmp_path / "sim.yaml"
+        sim50.write_inventory(raw)
+        doc = yaml.safe_load(raw.read_text())
+        for i, entry in enumerate(doc["devices"]):
+            entry["groups"] = ["east" if i % 2 else "west"]
+        doc["defaults"] = {"data": {"ntp": {"source": "Loopback0"}}}
+        doc["groups"] = {
+            "east": {"data": {"ntp": {"servers": ["192.0.2.1", "192.0.2.2"]}}},
+            "west": {"data": {"ntp": {"servers": ["198.51.100.1"]}}},
+        }
+        inventory = tmp_path / "inventory.yaml"
+        inventory.write_text(yaml.safe_dump(doc))
+        for spec in load_inventory(inventory).devices:
+            await store.devices.upsert(spec)
+        r = await client.post(
+            "/api/v1/jobs",
+            json={
+                "targets": {"groups": ["east", "west"]},
+                "template": NTP_TEMPLATE,
+                "template_name": "ntp.j2",
+                "options": {"dry_run": True},
+            },
+        )
+        assert r.status_code == 201, r.text
+        body = await wait_finished(client, r.json()["id"], timeout=120)
+        assert body["state"] == "succeeded", body
+        assert len(body["tasks"]) == 50
+        for task in body["tasks"]:
+            index = int(task["device"].rsplit("-", 1)[1]) - 1
+            servers = ["192.0.2.1", "192.0.2.2"] if index % 2 else ["198.51.100.1"]
+            for server in servers:
+                assert f"+ ntp server {server}" in task["diff"], task["diff"]
+            assert task["change"]["diff_source"] == "predicted"
+            ios = task["device"].startswith("sim-ios")
+            assert ("ntp source Loopback0" in task["diff"]) is ios
+        assert sum(d.stats.logins for d in sim50.devices) == 50
+
+
+async def test_schedule_with_a_template_that_fails_is_refused(
+    client: httpx.AsyncClient, fleet: list[str]
+) -> None:
+    bad = {
+        "name": "ntp-nightly",
+        "cron": "0 2 * * *",
+        "job": {"targets": {"devices": fleet}, "template": "ntp server {{ vars.nope }}"},
+    }
+    r = await client.post("/api/v1/schedules", json=bad)
+    assert r.status_code == 422, r.text
+    assert "job template: template: failed to render" in r.json()["detail"]
+    good = {**bad, "job": {**bad["job"], "template": "ntp server {{ device.host }}"}}
+    r = await client.post("/api/v1/schedules", json=good)
+    assert r.status_code == 201, r.text

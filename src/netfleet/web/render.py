@@ -116,6 +116,8 @@ def job_title(job: JobRecord) -> str:
     """A job's name, or its first command/config line (+ how many more)."""
     if job.spec.name:
         return job.spec.name
+    if job.spec.template is not None:
+        return f"template {job.spec.template_name or ''}".rstrip()
     lines = job.spec.commands or job.spec.config
     more = f" (+{len(lines) - 1})" if len(lines) > 1 else ""
     return (lines[0][:80] if lines else "") + more

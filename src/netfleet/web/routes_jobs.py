@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 
 from netfleet.core.errors import Conflict, NotFound
+from netfleet.jobs.changes import CHANGE_RECORD
 from netfleet.jobs.model import JOB_STATES, TASK_STATES, JobState, TaskState
 from netfleet.store.records import JobFilter, JobRecord
 from netfleet.web import params
@@ -119,7 +120,8 @@ async def task_detail(request: Request, user: CurrentUser, task_id: int) -> Resp
     job = await _job(request, task.job_id)
     attempts: dict[int, list[Any]] = {}
     for out in task.outputs:
-        attempts.setdefault(out.attempt, []).append(out)
+        if out.command != CHANGE_RECORD:  # shown as the diff, checks and rollback above
+            attempts.setdefault(out.attempt, []).append(out)
     return page(
         request,
         "task.html",
