@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse
 from netfleet import __version__
 from netfleet.api import (
     routes_admin,
+    routes_changes,
     routes_configs,
     routes_credentials,
     routes_devices,
@@ -98,6 +99,7 @@ def create_app(
         routes_admin,
         routes_notifications,
         routes_sources,
+        routes_changes,
     ):
         api.include_router(module.router)
     app.include_router(api)

@@ -45,11 +45,12 @@ async def submit_job(
 ) -> JobSummary:
     spec = body.to_spec(idempotency_key)
     _check_policy(request, principal, spec)
-    job = await store_of(request).jobs.submit(spec)
+    job = await store_of(request).jobs.submit(spec, submitted_by=principal.name)
     request.state.audit = {
         "job_id": job.id,
         "kind": job_permission(spec),
         "tasks": job.counts.total,
+        **({"emergency": True} if spec.options.emergency else {}),
     }
     return JobSummary.of(job)
 
@@ -118,7 +119,7 @@ async def rerun_job(request: Request, principal: Operator, job_id: JobId) -> Job
     _check_policy(request, principal, old.spec)
     options = old.spec.options.model_copy(update={"idempotency_key": None, "run_at": None})
     spec = old.spec.model_copy(update={"options": options})
-    job = await store.jobs.submit(spec)
+    job = await store.jobs.submit(spec, submitted_by=principal.name)
     request.state.audit = {"job_id": job.id, "rerun_of": job_id, "kind": job_permission(spec)}
     return JobSummary.of(job)
 

@@ -9,10 +9,11 @@ from netfleet import __version__
 ACCESS_RULE = (
     "Run commands and configuration on fleets of network devices over SSH.\n\n"
     "One access rule: the commands on stored data (jobs, devices, credentials, schedules, "
-    "inventory, token) each take --url URL [--token TOKEN] (a running server, over the REST "
-    "API) or --db URL (the database directly), with the same options and the same output. "
+    "windows, inventory, token) each take --url URL [--token TOKEN] (a running server, over "
+    "the REST API) or --db URL (the database directly), with the same options and the same output. "
     "Without either, jobs, devices and credentials use the server (NETFLEET_URL, "
-    "~/.netfleet/cli.toml); schedules, inventory and token the database (database.url).\n\n"
+    "~/.netfleet/cli.toml); schedules, windows, inventory and token the database "
+    "(database.url).\n\n"
     "The exceptions: the processes serve, worker, demo and sim, and run, which works on "
     "devices straight from an inventory file."
 )
@@ -75,6 +76,9 @@ def _register() -> None:
     from netfleet.cli import backup_cmd
 
     backup_cmd.register(app)
+    from netfleet.cli import changes_cmd
+
+    changes_cmd.register(app)
 
 
 _register()

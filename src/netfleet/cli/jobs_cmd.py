@@ -8,6 +8,7 @@ with ``--wait``, 1 when the job did not succeed on every device.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from datetime import UTC, datetime, timedelta
@@ -43,6 +44,17 @@ JobArg = Annotated[int, typer.Argument(help="Job id.", min=1)]
 
 def register(app: typer.Typer) -> None:
     app.add_typer(jobs_app, name="jobs")
+
+
+def parse_rollout(text: str) -> Any:
+    """The ``--rollout`` JSON object (validated by the server)."""
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise fail(f"--rollout: not JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise fail('--rollout: expected a JSON object such as {"canary": 1}')
+    return value
 
 
 def parse_strategy(text: str) -> dict[str, Any]:
@@ -170,6 +182,17 @@ def submit(
     idempotency_key: Annotated[
         str | None, typer.Option("--idempotency-key", help="Same key, same job.")
     ] = None,
+    rollout: Annotated[
+        str | None,
+        typer.Option(
+            "--rollout",
+            help='Staged rollout as JSON: \'{"canary": 1, "batches": ["10%", "100%"], '
+            '"max_failures": "5%", "pause_s": 60}\'.',
+        ),
+    ] = None,
+    emergency: Annotated[
+        bool, typer.Option("--emergency", help="Admins: start outside change windows (audited).")
+    ] = False,
     wait: Annotated[bool, typer.Option("--wait", help="Wait and print the results.")] = False,
     outputs: Annotated[
         bool, typer.Option("--outputs/--no-outputs", help="With --wait: print command outputs.")
@@ -206,6 +229,8 @@ def submit(
         "dry_run": dry_run or None,
         "allow_privileged_commands": allow_privileged or None,
         "idempotency_key": idempotency_key,
+        "rollout": parse_rollout(rollout) if rollout else None,
+        "emergency": emergency or None,
     }
     options.update({k: v for k, v in extra.items() if v is not None})
     body = build_body(
@@ -234,7 +259,9 @@ def submit(
         jobs_output.show_job(job, outputs=outputs)
     else:
         when = f", not before {job['run_at']}" if job.get("run_at") else ""
-        typer.echo(f"job {job['id']}: {job['counts']['total']} task(s) queued{when}")
+        held = job["state"] in ("awaiting_approval", "awaiting_window", "halted")
+        status = job["state"].replace("_", " ") if held else "queued"
+        typer.echo(f"job {job['id']}: {job['counts']['total']} task(s) {status}{when}")
     if wait and job["state"] != "succeeded":
         raise typer.Exit(EXIT_FAILED)
 

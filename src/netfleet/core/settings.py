@@ -237,6 +237,18 @@ class LogSettings(BaseModel):
     file_backups: int = Field(5, description="Rotated log files kept.")
 
 
+class ChangeSettings(BaseModel):
+    require_approval: bool = Field(
+        False,
+        description="Config jobs wait in awaiting_approval until another admin approves them.",
+    )
+    approval_groups: list[str] = Field(
+        default_factory=list,
+        description="Only config jobs touching a device of these groups need approval; "
+        "empty = all config jobs.",
+    )
+
+
 def _config_file() -> Path:
     return Path(os.environ.get("NETFLEET_CONFIG", "netfleet.toml"))
 
@@ -260,6 +272,7 @@ class Settings(BaseSettings):
     masking: MaskingSettings = MaskingSettings()
     backup: BackupSettings = BackupSettings()
     notifications: NotificationSettings = NotificationSettings()
+    changes: ChangeSettings = ChangeSettings()
     secret_key: str | None = Field(None, repr=False, description="Fernet key for secrets.")
     admin_token: str | None = Field(
         None,

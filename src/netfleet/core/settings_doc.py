@@ -24,6 +24,8 @@ SECTIONS: dict[str, str] = {
     "connect": "Opening SSH sessions to devices.",
     "database": "The job store.",
     "service": "The REST API (`netfleet serve`).",
+    "changes": "Safe changes: approvals of config jobs by a second admin. Change windows "
+    "are stored objects (`netfleet windows`), rollouts a job option.",
     "log": "Logging (structlog); secrets are always redacted.",
     "secrets": "Secret references in credentials (`env:NAME`, `file:/path`, "
     "`exec:/path/helper ARG`), resolved at login. Apply with "

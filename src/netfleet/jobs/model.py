@@ -21,6 +21,7 @@ from pydantic import ValidationError as PydanticValidationError
 from netfleet.core.errors import ValidationError
 from netfleet.core.models import FailureStrategyName
 from netfleet.jobs.changes import MAX_CHECKS, MAX_VARS_BYTES, CheckSpec, RollbackSpec
+from netfleet.jobs.rollout import RolloutOptions
 
 # --- limits on input size -----------------------------------------------------
 
@@ -37,7 +38,18 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 TaskState = Literal["queued", "retrying", "running", "succeeded", "failed", "cancelled"]
 """``retrying`` is a queued task waiting for its backoff (``run_at`` in the future)."""
-JobState = Literal["queued", "running", "succeeded", "partial", "failed", "cancelled"]
+JobState = Literal[
+    "queued",
+    "running",
+    "succeeded",
+    "partial",
+    "failed",
+    "cancelled",
+    "awaiting_approval",
+    "awaiting_window",
+    "halted",
+]
+"""The last three are gates (``netfleet.jobs.gates``): no task is released meanwhile."""
 RetryOn = Literal["transient", "any", "never"]
 JobKind = Literal["commands", "config", "backup"]
 
@@ -56,6 +68,9 @@ JOB_STATES: tuple[JobState, ...] = (
     "partial",
     "failed",
     "cancelled",
+    "awaiting_approval",
+    "awaiting_window",
+    "halted",
 )
 READY_TASK_STATES: frozenset[TaskState] = frozenset({"queued", "retrying"})
 """States a worker may claim (once ``run_at`` has passed)."""
@@ -148,6 +163,16 @@ class JobOptions(BaseModel):
         False,
         description="Admins only: a command job may send privileged commands (configure, "
         "save, reload, erase, copy, commit ...; see each platform's privileged_commands).",
+    )
+
+    rollout: RolloutOptions | None = Field(
+        None, description="Release tasks in batches, halting on failures (netfleet.jobs.rollout)."
+    )
+    emergency: bool = Field(
+        False, description="Admins only: start outside change windows and blackouts (audited)."
+    )
+    window_policy: Literal["wait", "refuse"] | None = Field(
+        None, description="Outside a change window: wait for it or refuse; default the window's."
     )
 
     @field_validator("run_at")

@@ -89,6 +89,8 @@ def check_job_policy(spec: JobSpec, *, admin: bool, what: str = "a job") -> None
     privileged command in a command job without the allow option.
     """
     allow = spec.options.allow_privileged_commands
+    if spec.options.emergency and not admin:
+        raise Forbidden("options.emergency (start outside change windows) needs the admin role")
     if not admin:
         if spec.kind == "config":
             raise Forbidden(f"{what} with config lines needs the admin role")

@@ -10,6 +10,10 @@ Per due schedule, each round:
    ``UPDATE ... WHERE next_fire_at = :old`` (one scheduler wins; on PostgreSQL the others
    wait for its row lock, then match nothing) and insert one job per fire time, unique
    by ``(schedule_id, fire_time)`` — see ``netfleet.store.sql.schedules.fire``.
+
+After the schedules, each round releases config jobs whose change window has opened
+(``store.changes.release_open_windows``; each job's row is locked, so any number of
+schedulers release it once).
 """
 
 from __future__ import annotations
@@ -51,6 +55,8 @@ class TickReport:
     """Schedules another scheduler advanced first."""
     errors: int = 0
     """Firings whose job could not be created (e.g. a target device was deleted)."""
+    window_released: int = 0
+    """Jobs released because their change window opened."""
 
 
 class Scheduler:
@@ -81,6 +87,7 @@ class Scheduler:
         for schedule in await self.store.schedules.due(now, limit=self.batch):
             report.due += 1
             await self._fire(schedule, now, report)
+        report.window_released = len(await self.store.changes.release_open_windows())
         return report
 
     async def _fire(self, schedule: Schedule, now: float, report: TickReport) -> None:

@@ -21,9 +21,11 @@ from sqlalchemy.engine import Connection
 
 from netfleet.core.errors import DatabaseUnavailable, NetfleetError, StoreError, ValidationError
 from netfleet.core.models import DeviceSpec
+from netfleet.jobs.gates import ChangePolicy
 from netfleet.store.crypto import SecretBox
 from netfleet.store.engine import WRITE_KEY, create_engine, mask_url, parse_url, translate
 from netfleet.store.sql import devices as devices_sql
+from netfleet.store.sql import gates as gates_sql
 from netfleet.store.sql import jobs as jobs_sql
 from netfleet.store.sql import statements
 
@@ -60,6 +62,8 @@ class Database:
         self._clock_lock = threading.Lock()
         self._wakeups: set[asyncio.Queue[None]] = set()
         self._closed = False
+        self.change_policy = ChangePolicy()
+        """Approvals and the window clock, as submit applies them (``[changes]``)."""
 
     def __repr__(self) -> str:
         return f"Database({self.url!r})"
@@ -86,6 +90,7 @@ class Database:
             try:
                 with self._engine.connect() as conn:
                     conn.info[WRITE_KEY] = write
+                    conn.info[gates_sql.POLICY_KEY] = self.change_policy
                     with conn.begin():
                         return fn(conn)
             except exc.DBAPIError as error:

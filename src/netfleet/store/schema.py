@@ -157,7 +157,7 @@ jobs = sa.Table(
     sa.Column("name", sa.String(255)),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("spec", sa.Text, nullable=False),
-    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("state", sa.String(24), nullable=False),
     sa.Column("tasks_total", sa.Integer, nullable=False, server_default="0"),
     sa.Column("tasks_queued", sa.Integer, nullable=False, server_default="0"),
     sa.Column("tasks_retrying", sa.Integer, nullable=False, server_default="0"),

@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from netfleet.core.settings import Settings
+from netfleet.jobs.gates import ChangePolicy
 from netfleet.store.crypto import load_key
 from netfleet.store.database import Database
 from netfleet.store.engine import Dialect
 from netfleet.store.facades.auth import Audit, Tokens
+from netfleet.store.facades.changes import Changes
 from netfleet.store.facades.configs import Configs
 from netfleet.store.facades.integrations import Notifications, Sources
 from netfleet.store.facades.inventory import Credentials, Devices
@@ -32,7 +34,8 @@ class SqlStore:
     ``claims``, ``completions``, ``holds``, ``workers``, ``schedules``, ``tokens``,
     ``audit``, ``sessions`` (dashboard sign-ins), ``raw_outputs`` (unmasked, encrypted),
     ``reads`` and ``pages`` (dashboard pages), ``metrics``, ``configs`` (backups),
-    ``notifications`` and ``sources`` (inventory sources).
+    ``notifications`` and ``sources`` (inventory sources) and ``changes`` (approvals,
+    rollouts, change windows).
     """
 
     def __init__(
@@ -59,6 +62,7 @@ class SqlStore:
         """Configuration backups: versions, diffs, search, status."""
         self.notifications = Notifications(self.db)
         self.sources = Sources(self.db)
+        self.changes = Changes(self.db)
 
     def __repr__(self) -> str:
         return f"SqlStore({self.url!r})"
@@ -105,6 +109,9 @@ async def open_store(
     store = SqlStore(
         url or settings.database.url,
         secret_key=secret_key if secret_key is not None else load_key(settings),
+    )
+    store.changes.policy = ChangePolicy(
+        settings.changes.require_approval, tuple(settings.changes.approval_groups)
     )
     if migrate:
         try:

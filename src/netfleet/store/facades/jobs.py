@@ -37,10 +37,12 @@ class Jobs(Facade):
         *,
         schedule_id: int | None = None,
         fire_time: float | None = None,
+        submitted_by: str | None = None,
     ) -> JobRecord:
         """Validate (unknown devices/groups, empty target, sizes), then store the job and one
         task per device in one transaction. Returns the existing job for a repeated
-        ``idempotency_key`` or ``(schedule_id, fire_time)``. Nothing is stored on error."""
+        ``idempotency_key`` or ``(schedule_id, fire_time)``. Nothing is stored on error.
+        ``submitted_by`` (who asks) may not approve the job, if it needs approval."""
         spec = parse_job_spec(spec)
         db = self._db
         if spec.template is not None or spec.rollback is not None:
@@ -54,6 +56,7 @@ class Jobs(Facade):
                 schedule_id=schedule_id,
                 fire_time=fire_time,
                 notify=db.postgres,
+                submitted_by=submitted_by,
             )
             return reads_sql.get_job(conn, db.specs, job_id, with_tasks=False, with_outputs=False)
 

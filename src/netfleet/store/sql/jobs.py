@@ -17,8 +17,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from netfleet.core.errors import Conflict, NotFound
+from netfleet.jobs.gates import sticky_state
 from netfleet.jobs.model import (
     READY_TASK_STATES,
+    TERMINAL_TASK_STATES,
     JobSpec,
     JobState,
     TaskCounts,
@@ -26,7 +28,7 @@ from netfleet.jobs.model import (
 )
 from netfleet.store.records import CommandOutput, JobRecord, TaskRecord
 from netfleet.store.schema import jobs, task_events, task_outputs, tasks
-from netfleet.store.sql import outbox
+from netfleet.store.sql import gates, outbox
 from netfleet.store.sql import statements as st
 from netfleet.store.sql.targets import resolve_targets as resolve_targets
 
@@ -101,10 +103,12 @@ def insert_job(
     schedule_id: int | None = None,
     fire_time: float | None = None,
     notify: bool = False,
+    submitted_by: str | None = None,
 ) -> tuple[int, bool]:
     """Store ``spec`` and fan out one task per device; returns (job id, created).
 
     Repeats (idempotency key, schedule firing) return the existing job, created=False.
+    Approval, change windows and rollouts may hold the tasks back (``gates``).
     """
     existing = find_existing(conn, spec, schedule_id, fire_time)
     if existing is not None:
@@ -157,6 +161,7 @@ def insert_job(
             data={"tasks": len(targets)},
         )
     )
+    gates.gate_new_job(conn, job_id, spec, targets, now, submitted_by)
     if notify:
         conn.execute(st.NOTIFY)
     return int(job_id), True
@@ -169,8 +174,10 @@ def apply_transitions(
     conn: Connection, changes: Mapping[int, Mapping[tuple[str, str], int]], now: float
 ) -> dict[int, JobState]:
     """Apply task state changes ``{job_id: {(old, new): n}}`` to job counters; re-derive
-    each job's state (and ``finished_at``). Returns the jobs' new states."""
+    each job's state (and ``finished_at``), keeping a gate's state; advance the gates of
+    jobs whose tasks finished. Returns the jobs' new states."""
     out: dict[int, JobState] = {}
+    finishing: dict[int, Row[Any]] = {}
     for job_id in sorted(changes):
         deltas: dict[str, int] = {}
         for (old, new), n in changes[job_id].items():
@@ -185,7 +192,9 @@ def apply_transitions(
         row = conn.execute(st.BUMP_JOB, {"p_job": job_id, **params}).first()
         if row is None:
             continue
-        state = derive_job_state(counts_of(row))
+        state = sticky_state(row.state, derive_job_state(counts_of(row)))
+        if any(new in TERMINAL_TASK_STATES for _, new in changes[job_id]):
+            finishing[job_id] = row
         if state != row.state:
             finished = state not in ("queued", "running")
             conn.execute(
@@ -195,6 +204,8 @@ def apply_transitions(
             if finished:
                 outbox.job_finished(conn, job_id, state, now)
         out[job_id] = state
+    if finishing:
+        out.update(gates.after_transitions(conn, finishing, out, now))
     return out
 
 
