@@ -246,7 +246,7 @@ class JobSpec(BaseModel):
             if given:
                 raise ValueError("a backup job takes no commands, config lines or template")
         elif given != 1:
-            raise ValueError("give exactly one of: commands, config lines or a template")
+            raise ValueError("give exactly one of: commands or config lines, or a template")
         if self.vars and not self.template:
             raise ValueError("vars: only a template job takes variables")
         if (self.commands or self.backup) and (self.checks or self.rollback is not None):
