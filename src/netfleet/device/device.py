@@ -310,6 +310,7 @@ class Device(DeviceSession):
         dry_run: bool = False,
         stop_on_error: bool = True,
         timeout: float | None = None,
+        confirm_s: int | None = None,
     ) -> ConfigResult:
         """Push configuration lines; see ``netfleet.device.config`` for the steps."""
         from netfleet.device.config import push_config
@@ -324,6 +325,7 @@ class Device(DeviceSession):
             dry_run=dry_run,
             stop_on_error=stop_on_error,
             timeout=timeout or self.command_timeout,
+            confirm_s=confirm_s,
         )
 
     async def save_config(self, *, timeout: float | None = None) -> CommandResult:

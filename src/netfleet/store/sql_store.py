@@ -17,6 +17,7 @@ from netfleet.store.facades.auth import Audit, Tokens
 from netfleet.store.facades.configs import Configs
 from netfleet.store.facades.inventory import Credentials, Devices
 from netfleet.store.facades.jobs import Jobs, Metrics, Reads
+from netfleet.store.facades.pages import Pages
 from netfleet.store.facades.queue import Claims, Completions, Holds, Workers
 from netfleet.store.facades.raw_outputs import RawOutputs
 from netfleet.store.facades.schedules import Schedules
@@ -29,7 +30,7 @@ class SqlStore:
     Its operations are grouped by table family: ``devices``, ``credentials``, ``jobs``,
     ``claims``, ``completions``, ``holds``, ``workers``, ``schedules``, ``tokens``,
     ``audit``, ``sessions`` (dashboard sign-ins), ``raw_outputs`` (unmasked, encrypted),
-    ``reads`` (dashboard pages), ``metrics`` and ``configs`` (backups).
+    ``reads`` and ``pages`` (dashboard pages), ``metrics`` and ``configs`` (backups).
     """
 
     def __init__(
@@ -51,6 +52,7 @@ class SqlStore:
         self.raw_outputs = RawOutputs(self.db)
         self.reads = Reads(self.db)
         self.metrics = Metrics(self.db)
+        self.pages = Pages(self.db)
         self.configs = Configs(self.db)
         """Configuration backups: versions, diffs, search, status."""
 
