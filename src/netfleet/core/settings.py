@@ -198,7 +198,7 @@ class MaskingSettings(BaseModel):
     keep_raw: bool = Field(
         False,
         description="Also keep the unmasked device output, encrypted with the secret key; "
-        "only admins can read it (`GET /api/v1/jobs/{id}/tasks/{task}?raw=true`).",
+        "only admins can read it (`GET /api/v1/jobs/{job}/tasks/{task}/raw`).",
     )
 
 

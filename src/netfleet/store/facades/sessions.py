@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 
 from netfleet.store.facades import Facade
 from netfleet.store.sql import sessions as sessions_sql
@@ -31,11 +32,22 @@ class Sessions(Facade):
         if not session_id or len(session_id) > MAX_ID_LENGTH:
             return None
         db = self._db
-        touch = min(touch_after_s, idle_s / 10)
-        return await db.run(
-            lambda c: sessions_sql.find(c, session_id, db.clock(c), idle_s, touch),
+        record, now = await db.run(
+            lambda c: (sessions_sql.find(c, session_id), db.clock(c)),
             what="read a dashboard session",
+            write=False,
         )
+        if record is None:
+            return None
+        if record.expires_at <= now or record.last_seen_at + idle_s <= now:
+            await self.end(session_id)  # ended by time: gone for good
+            return None
+        if now - record.last_seen_at >= min(touch_after_s, idle_s / 10):
+            await db.run(
+                lambda c: sessions_sql.touch(c, session_id, now), what="touch a dashboard session"
+            )
+            record = replace(record, last_seen_at=now)
+        return record
 
     async def end(self, session_id: str) -> bool:
         """Delete the session (logout); whether it existed."""

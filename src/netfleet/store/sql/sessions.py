@@ -41,30 +41,27 @@ def create(conn: Connection, session_id: str, token_id: int, now: float, lifetim
     )
 
 
-def find(
-    conn: Connection, session_id: str, now: float, idle_s: float, touch_after_s: float
-) -> SessionRecord | None:
-    """The live session ``session_id`` (its token unrevoked, not expired, not idle too
-    long), its last use moved to ``now`` if older than ``touch_after_s``; else None."""
-    digest = hash_token(session_id)
+def find(conn: Connection, session_id: str) -> SessionRecord | None:
+    """The session ``session_id`` if its token is unrevoked (ended or not), else None."""
     s, t = dashboard_sessions.c, api_tokens.c
     row = conn.execute(
         sa.select(s.token_id, t.name, t.role, s.created_at, s.last_seen_at, s.expires_at)
         .select_from(dashboard_sessions.join(api_tokens, t.id == s.token_id))
-        .where(s.id_hash == digest, t.revoked_at.is_(None))
+        .where(s.id_hash == hash_token(session_id), t.revoked_at.is_(None))
     ).first()
     if row is None:
         return None
-    if row.expires_at <= now or row.last_seen_at + idle_s <= now:
-        conn.execute(dashboard_sessions.delete().where(s.id_hash == digest))
-        return None
-    seen = row.last_seen_at
-    if now - seen >= touch_after_s:
-        conn.execute(
-            dashboard_sessions.update().where(s.id_hash == digest).values(last_seen_at=now)
-        )
-        seen = now
-    return SessionRecord(row.token_id, row.name, row.role, row.created_at, seen, row.expires_at)
+    return SessionRecord(
+        row.token_id, row.name, row.role, row.created_at, row.last_seen_at, row.expires_at
+    )
+
+
+def touch(conn: Connection, session_id: str, now: float) -> None:
+    conn.execute(
+        dashboard_sessions.update()
+        .where(dashboard_sessions.c.id_hash == hash_token(session_id))
+        .values(last_seen_at=now)
+    )
 
 
 def delete(conn: Connection, session_id: str) -> bool:
