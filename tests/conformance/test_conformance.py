@@ -12,7 +12,10 @@ from pathlib import Path
 import pytest
 from emulators import PASSWORD, USER, Emulator
 
+from netfleet.configs.predict import NOTE
 from netfleet.device import Device
+from netfleet.jobs.change_run import ChangePlan, dry_run
+from netfleet.jobs.model import JobOptions
 from netfleet.platforms import contrib, detect_platform, load_platform_file
 from netfleet.transport import Timeouts
 
@@ -176,3 +179,22 @@ async def test_fakenos_linux_without_a_real_shell(fakenos: Emulator, known_hosts
         assert shown.output.startswith("1: lo: <LOOPBACK,UP,LOWER_UP>")
         failed = await dev.send_command("nf-bogus")
         assert (failed.ok, failed.error) == (False, "Unknown command")
+
+
+async def test_fake_switches_predicted_dry_run_matches_the_push(
+    fake_switches: Emulator, known_hosts: Path
+) -> None:
+    lines = ["interface FastEthernet0/4", " description nf-predicted"]
+    async with _device(fake_switches, "fsw1", "fake_switches_ios", known_hosts) as dev:
+        cfg, outcome = await dry_run(dev, ChangePlan(lines), JobOptions(dry_run=True))
+        assert cfg.ok, cfg.error
+        assert outcome.diff_source == "predicted"
+        diff = outcome.diff or ""
+        assert NOTE in diff
+        assert "+  description nf-predicted" in diff
+        before = await dev.send_command("show running-config interface FastEthernet0/4")
+        assert "nf-predicted" not in before.output  # the dry run sent nothing
+        pushed = await dev.send_config(lines)
+        assert pushed.ok, pushed.error
+        shown = await dev.send_command("show running-config interface FastEthernet0/4")
+        assert " description nf-predicted" in shown.output

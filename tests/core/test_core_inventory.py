@@ -244,3 +244,39 @@ def test_unprintable_characters_are_one_clear_error_line(tmp_path: Path) -> None
     assert str(path) in message
     assert "control characters" in message
     assert "\n" not in message
+
+
+def test_netfleet_yaml_group_and_default_variables(tmp_path: Path) -> None:
+    path = tmp_path / "inv.yaml"
+    path.write_text(
+        "defaults:\n"
+        "  data: {ntp: {servers: [192.0.2.1], source: Loopback0}, site: none}\n"
+        "groups:\n"
+        "  east:\n"
+        "    data: {ntp: {servers: [192.0.2.2]}, site: east}\n"
+        "  core:\n"
+        "    data: {role: core}\n"
+        "devices:\n"
+        "  - {name: r1, host: 10.0.0.1, platform: cisco_ios, groups: [east, core],\n"
+        "     data: {ntp: {source: Loopback9}}}\n"
+        "  - {name: r2, host: 10.0.0.2, platform: cisco_ios}\n"
+    )
+    r1, r2 = load_inventory(path).devices
+    assert r1.data == {
+        "ntp": {"servers": ["192.0.2.2"], "source": "Loopback9"},
+        "site": "east",
+        "role": "core",
+    }
+    assert r2.data == {"ntp": {"servers": ["192.0.2.1"], "source": "Loopback0"}, "site": "none"}
+
+
+def test_netfleet_yaml_bad_group_variables_name_the_field(tmp_path: Path) -> None:
+    path = tmp_path / "inv.yaml"
+    path.write_text(
+        "groups:\n  east:\n    vars: {a: 1}\n"
+        "devices:\n  - {name: r1, host: h, platform: cisco_ios}\n"
+    )
+    with pytest.raises(
+        InventoryError, match=r"inv\.yaml:3: field 'groups\.east\.vars': unknown field"
+    ):
+        load_inventory(path)

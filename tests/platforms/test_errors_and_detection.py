@@ -42,6 +42,10 @@ ERRORS: dict[str, list[tuple[str, str]]] = {
             "marker.\n",
             "% Invalid parameter detected at '^' marker.",
         ),
+        (
+            "rollback running-config checkpoint nf\nERROR: Checkpoint nf does not exist.\n",
+            "ERROR: Checkpoint nf does not exist.",
+        ),
     ],
     "cisco_xr": [
         (

@@ -24,6 +24,7 @@ from netfleet.api import (
     routes_events,
     routes_health,
     routes_jobs,
+    routes_raw,
     routes_schedules,
     routes_workers,
 )
@@ -87,6 +88,7 @@ def create_app(
         routes_devices,
         routes_credentials,
         routes_jobs,
+        routes_raw,
         routes_configs,
         routes_events,
         routes_schedules,

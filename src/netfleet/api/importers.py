@@ -12,6 +12,7 @@ import io
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -113,16 +114,41 @@ def _csv_device(row: dict[str, str]) -> DeviceSpec:
         groups=_split(row.get("groups")),
         tags=_split(row.get("tags")),
         host_key_policy=policy,  # type: ignore[arg-type]
+        data=_csv_data(row),
     )
 
 
+def _data_column(header: str) -> bool:
+    """``data.KEY`` (or ``data.a.b``): a template variable of the device."""
+    parts = header.split(".")
+    return len(parts) > 1 and parts[0] == "data" and all(p.strip() for p in parts[1:])
+
+
+def _csv_data(row: dict[str, str]) -> dict[str, Any]:
+    """The ``data.*`` columns of a row as the device's data (dots nest; empty: absent)."""
+    data: dict[str, Any] = {}
+    for key, value in row.items():
+        if not _data_column(key) or not (value or "").strip():
+            continue
+        *path, leaf = key.split(".")[1:]
+        node = data
+        for part in path:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = node[part] = {}
+            node = child
+        node[leaf] = value.strip()
+    return data
+
+
 def parse_csv(text: str) -> Parsed:
-    """A header row, then one device per row (see ``CSV_FIELDS``)."""
+    """A header row, then one device per row (see ``CSV_FIELDS``; ``data.KEY`` columns
+    become the device's data, the template variables)."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [h.strip() for h in (reader.fieldnames or [])]
     if not header:
         raise InventoryError("csv: the document is empty (expected a header row)")
-    unknown = [h for h in header if h not in CSV_FIELDS]
+    unknown = [h for h in header if h not in CSV_FIELDS and not _data_column(h)]
     if unknown:
         raise InventoryError(
             f"csv: unknown column(s) {', '.join(unknown)} (known: {', '.join(CSV_FIELDS)})"

@@ -92,6 +92,7 @@ class ServiceCollector(Collector):
         for reason in ("missing", "invalid", "throttled"):
             refused.add_metric([reason], float(self.unauthenticated.get(reason, 0)))
         yield refused
+        yield from self._supervision()
         snap = self.cache.latest
         if snap is None:
             return
@@ -104,6 +105,27 @@ class ServiceCollector(Collector):
         yield from self._workers(snap.workers)
         if snap.pool is not None:
             yield from self._pool(snap.pool)
+
+    def _supervision(self) -> Iterator[Metric]:
+        runtime = self.cache.ctx.runtime
+        if runtime is None:
+            return
+        down = GaugeMetricFamily(
+            "netfleet_embedded_component_down",
+            "1 while an embedded component (worker, scheduler, ...) is down and restarting.",
+            labels=["component"],
+        )
+        for name in sorted(runtime.down()):
+            down.add_metric([name], 1.0)
+        yield down
+        restarts = CounterMetricFamily(
+            "netfleet_embedded_component_restarts",
+            "Restarts of crashed embedded components since the service started.",
+            labels=["component"],
+        )
+        for name, n in sorted(runtime.restarts().items()):
+            restarts.add_metric([name], float(n))
+        yield restarts
 
     def _queue(self, q: QueueSnapshot) -> Iterator[Metric]:
         jobs = GaugeMetricFamily("netfleet_jobs", "Jobs by state.", labels=["state"])

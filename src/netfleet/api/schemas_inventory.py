@@ -219,7 +219,7 @@ class ImportIn(BaseModel):
         description="netfleet: YAML with a `devices:` list (the simulator's inventory); "
         "nornir: `hosts` (+ `groups`, `defaults`) SimpleInventory YAML; csv: a header row "
         "with name,host,platform[,port,credentials,groups,tags,max_sessions,username,"
-        "password,enable_secret]",
+        "password,enable_secret] plus any `data.KEY` columns (template variables)",
     )
     text: str | None = Field(None, description="The netfleet YAML or CSV document.")
     hosts: str | None = Field(None, description="Nornir hosts.yaml text.")

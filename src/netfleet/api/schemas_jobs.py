@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
+from netfleet.jobs.changes import CHANGE_RECORD, change_summary
 from netfleet.jobs.model import JobSpec, JobState, TaskState
 from netfleet.store.records import CommandOutput, JobRecord, TaskEvent, TaskRecord
 
@@ -16,7 +18,9 @@ JobId = Annotated[int, Path(ge=1, le=2**62, description="Job id")]
 
 
 class JobSubmit(JobSpec):
-    """A job: ``targets``, exactly one of ``commands`` / ``config``, ``options``.
+    """A job: ``targets``, exactly one of ``commands`` / ``config`` / ``template`` (or
+    ``backup``), ``options``; config jobs may add ``checks`` and ``rollback``
+    (docs/changes.md).
 
     ``run_at`` (one-time job) is a shortcut for ``options.run_at``: the job's tasks
     are not claimed before that time."""
@@ -100,6 +104,32 @@ class CommandResultOut(BaseModel):
         return cls.model_validate(out)
 
 
+class TaskChangeOut(BaseModel):
+    """A config task's change: its diff, checks and rollback (``netfleet.jobs.changes``)."""
+
+    diff_source: str = Field(
+        description="device: the device's candidate diff; predicted: computed by netfleet "
+        "from the running configuration (not the device's own); lines: the lines as sent."
+    )
+    predicted: bool
+    baseline: str | None = Field(
+        None,
+        description="Predicted diffs: against the latest backup, or the device's "
+        "running configuration read for the dry run.",
+    )
+    lines: list[str] | None = Field(None, description="The rendered lines (template jobs).")
+    checks: list[dict[str, Any]]
+    checks_ok: bool
+    rollback_requested: bool
+    rolled_back: bool
+    rollback_reason: str | None
+
+    @classmethod
+    def of(cls, outputs: Sequence[CommandOutput]) -> TaskChangeOut | None:
+        summary = change_summary(outputs)
+        return None if summary is None else cls.model_validate(summary)
+
+
 class TaskOut(BaseModel):
     id: int
     device: str
@@ -117,6 +147,9 @@ class TaskOut(BaseModel):
     earlier_results: list[CommandResultOut] | None = Field(
         None, description="Results of earlier attempts (with ?all_attempts=true)."
     )
+    # --- safe changes (config tasks): diff, checks, rollback
+    diff: str | None = Field(None, description="Config: the (dry-run) diff of the latest attempt.")
+    change: TaskChangeOut | None = None
 
     @classmethod
     def of(cls, task: TaskRecord, *, all_attempts: bool = False) -> TaskOut:
@@ -141,8 +174,10 @@ class TaskOut(BaseModel):
             started_at=task.started_at,
             finished_at=task.finished_at,
             duration_ms=duration,
-            results=[CommandResultOut.of(o) for o in latest],
+            results=[CommandResultOut.of(o) for o in latest if o.command != CHANGE_RECORD],
             earlier_results=earlier,
+            diff=next((o.output or None for o in latest if o.command == CHANGE_RECORD), None),
+            change=TaskChangeOut.of(latest),
         )
 
 

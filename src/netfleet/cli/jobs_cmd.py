@@ -18,6 +18,14 @@ import typer
 
 from netfleet.cli import common, jobs_output
 from netfleet.cli.backend import Backend, DbOption, TokenOption, UrlOption, call
+from netfleet.cli.change_opts import (
+    ChecksOption,
+    ConfirmTimeoutOption,
+    RollbackOption,
+    TemplateOption,
+    VarOption,
+    change_fields,
+)
 from netfleet.cli.common import (
     OutputOption,
     check_output,
@@ -73,10 +81,13 @@ def build_body(
     config_file: Path | None,
     options: dict[str, Any],
     name: str | None,
+    change: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The ``POST /api/v1/jobs`` body; bad input raises a typer exit (code 2)."""
-    if bool(commands) == bool(config_file):
-        raise fail("give either commands (-c) or a configuration file (--config-file)")
+    change = change or {}
+    templated = "template" in change
+    if sum((bool(commands), bool(config_file), templated)) != 1:
+        raise fail("give one of: commands (-c), a configuration file (--config-file) or --template")
     if not (devices or groups or filter_):
         raise fail("name the targets: -d DEVICE, -g GROUP and/or --filter EXPR")
     config: list[str] = []
@@ -88,8 +99,9 @@ def build_body(
     targets: dict[str, Any] = {"devices": devices, "groups": groups}
     if filter_:
         targets["filter"] = filter_
-    body: dict[str, Any] = {"targets": targets, "options": options}
-    body["commands" if commands else "config"] = commands or config
+    body: dict[str, Any] = {"targets": targets, "options": options, **change}
+    if not templated:
+        body["commands" if commands else "config"] = commands or config
     if name:
         body["name"] = name
     return body
@@ -124,6 +136,11 @@ def submit(
     config_file: Annotated[
         Path | None, typer.Option("--config-file", help="Push the lines of this file.")
     ] = None,
+    template: TemplateOption = None,
+    var: VarOption = [],  # noqa: B006
+    checks: ChecksOption = None,
+    rollback: RollbackOption = False,
+    confirm_timeout: ConfirmTimeoutOption = None,
     name: Annotated[str | None, typer.Option("--name", help="A label for the job.")] = None,
     failure_strategy: Annotated[
         str, typer.Option("--failure-strategy", help="continue | abort_first | abort_after_n:N")
@@ -169,8 +186,15 @@ def submit(
     check_output(output)
     if parse not in (None, "textfsm"):
         raise fail(f"--parse {parse!r}: the only parser is textfsm")
-    if (save or dry_run) and not config_file:
-        raise fail("--save and --dry-run apply to --config-file only")
+    change = change_fields(
+        template=template,
+        variables=var,
+        checks=checks,
+        rollback=rollback,
+        confirm_timeout=confirm_timeout,
+    )
+    if (save or dry_run or change) and not (config_file or template):
+        raise fail("--save, --dry-run, --checks and --rollback apply to config jobs only")
     options: dict[str, Any] = parse_strategy(failure_strategy)
     extra = {
         "priority": priority or None,
@@ -192,6 +216,7 @@ def submit(
         config_file=config_file,
         options=options,
         name=name,
+        change=change,
     )
 
     def go(remote: Backend) -> Any:

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from netfleet.cli.common import console, when
 from netfleet.cli.safe_text import escape
+from netfleet.jobs.changes import describe_change
 
 STATE_STYLE = {
     "succeeded": "green",
@@ -77,6 +78,8 @@ def show_job(job: dict[str, Any], *, outputs: bool = True) -> None:
     out = _console()
     spec = job.get("spec", {})
     lines = spec.get("commands") or spec.get("config") or []
+    if spec.get("template"):
+        lines = [f"template {spec.get('template_name') or ''}".strip()]
     title = f"job {job['id']}" + (f" ({escape(job['name'])})" if job.get("name") else "")
     out.print(
         f"[bold]{title}[/] {_state(job['state'])}: {job['kind']} "
@@ -97,6 +100,12 @@ def show_job(job: dict[str, Any], *, outputs: bool = True) -> None:
                     out.print(f"[dim]parsed: {len(r['parsed'])} record(s)[/]")
                 if r["error"]:
                     out.print(f"[red]! {escape(r['error'])}[/]")
+            if task.get("diff"):
+                out.print("[bold]--- diff ---[/]")
+                out.print(escape(task["diff"].rstrip("\n")))
+            if task.get("change"):
+                for line in describe_change(task["change"]):
+                    out.print(escape(line))
             if task["error"] and not any(r["error"] == task["error"] for r in task["results"]):
                 out.print(f"[red]! {escape(task['error'])}[/]")
     table = Table("task", "device", "state", "attempts", "commands ok", "ms", "error")

@@ -17,6 +17,14 @@ from typing import Annotated, Any
 
 import typer
 
+from netfleet.cli.change_opts import (
+    ChecksOption,
+    ConfirmTimeoutOption,
+    RollbackOption,
+    TemplateOption,
+    VarOption,
+    change_fields,
+)
 from netfleet.cli.common import parse_strategy, read_config_file
 from netfleet.core.errors import InputError, NetfleetError
 from netfleet.core.models import DeviceSpec, FailureStrategyName
@@ -48,6 +56,8 @@ class RunRequest:
     save: bool
     dry_run: bool
     allow_privileged: bool = False
+    plans: dict[str, Any] | None = None
+    """Safe change (template, checks, rollback): each device's ``ChangePlan``."""
 
 
 def _output(text: str) -> tuple[str, Path | None]:
@@ -72,15 +82,21 @@ def validate(
     save: bool,
     dry_run: bool,
     allow_privileged: bool = False,
+    change: dict[str, Any] | None = None,
 ) -> RunRequest:
-    """Check every input; raise an ``InputError`` naming the problem."""
+    """Check every input; raise an ``InputError`` naming the problem. ``change``: the
+    template/vars/checks/rollback job fields (rendered here for every device)."""
     from netfleet.core.inventory import load_inventory
     from netfleet.jobs.model import control_character_problem
     from netfleet.jobs.policy import check_commands
     from netfleet.platforms import get_platform
 
-    if bool(commands) == bool(config_file):
-        raise InputError("give commands (-c) or a configuration file (--config-file), not both")
+    change = change or {}
+    if sum((bool(commands), bool(config_file), "template" in change)) != 1:
+        raise InputError(
+            "give one of: commands (-c), a configuration file (--config-file) or --template, "
+            "not both"
+        )
     if any(not c.strip() for c in commands):
         raise InputError("-c: commands must not be blank")
     for index, command in enumerate(commands):
@@ -89,8 +105,8 @@ def validate(
             raise InputError(f"-c: {problem}")
     if not allow_privileged:
         check_commands(commands, admin=True)
-    if (save or dry_run) and not config_file:
-        raise InputError("--save and --dry-run apply to --config-file only")
+    if (save or dry_run or change) and not (config_file or "template" in change):
+        raise InputError("--save, --dry-run, --checks and --rollback apply to config only")
     if concurrency < 1:
         raise InputError("--concurrency must be at least 1")
     if timeout is not None and timeout <= 0:
@@ -106,7 +122,9 @@ def validate(
             get_platform(spec.platform)
         except NetfleetError as exc:
             raise InputError(f"device {spec.name}: {exc.message}") from None
+    plans = _plans(devices, config, change) if change else None
     return RunRequest(
+        plans=plans,
         devices=devices,
         commands=list(commands),
         config=config,
@@ -121,6 +139,32 @@ def validate(
         dry_run=dry_run,
         allow_privileged=allow_privileged,
     )
+
+
+def _plans(devices: list[DeviceSpec], config: list[str], change: dict[str, Any]) -> dict[str, Any]:
+    """Each device's change plan; ``InputError`` if the template fails for any device or
+    a device's platform cannot roll back (nothing is sent then)."""
+    from netfleet.jobs.changes import check_rollback
+    from netfleet.jobs.model import parse_job_spec
+    from netfleet.jobs.policy import check_check_commands
+    from netfleet.jobs.render import change_plan, render_targets
+
+    if not devices:
+        return {}
+    body = {"targets": {"devices": [d.name for d in devices]}, **change}
+    if "template" not in change:
+        body["config"] = config
+    spec = parse_job_spec(body)
+    check_check_commands(spec)
+    if spec.rollback is not None and spec.rollback.enabled:
+        check_rollback((d.name, d.platform) for d in devices)
+    render_targets(spec, devices)
+    plans = {}
+    for device in devices:
+        plan = change_plan(spec, device)
+        assert plan is not None
+        plans[device.name] = plan
+    return plans
 
 
 @contextlib.contextmanager
@@ -189,10 +233,22 @@ def register(app: typer.Typer) -> None:
         output: Annotated[
             str, typer.Option("-o", "--output", help="table | json | dir:PATH")
         ] = "table",
+        template: TemplateOption = None,
+        var: VarOption = [],  # noqa: B006
+        checks: ChecksOption = None,
+        rollback: RollbackOption = False,
+        confirm_timeout: ConfirmTimeoutOption = None,
     ) -> None:
         """Run commands (or push configuration) on the selected devices now."""
         from netfleet.core.settings import load_settings
 
+        change = change_fields(
+            template=template,
+            variables=var,
+            checks=checks,
+            rollback=rollback,
+            confirm_timeout=confirm_timeout,
+        )
         try:
             request = validate(
                 inventory=inventory,
@@ -207,6 +263,7 @@ def register(app: typer.Typer) -> None:
                 save=save,
                 dry_run=dry_run,
                 allow_privileged=allow_privileged,
+                change=change,
             )
             settings = load_settings()
         except InputError as exc:
@@ -248,13 +305,15 @@ async def execute(request: RunRequest, settings: Settings) -> tuple[dict[str, An
         with progress(len(request.devices)) as advance:
 
             async def one(spec: DeviceSpec) -> DeviceRun:
+                plan = request.plans.get(spec.name) if request.plans else None
                 async with gate:
                     result = await run_on_device(
                         pool,
                         spec,
                         commands=request.commands,
-                        config=request.config,
+                        config=plan.lines if plan is not None else request.config,
                         options=options,
+                        plan=plan,
                     )
                 advance(result.ok)
                 return result

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from netfleet.cli.safe_text import escape
 from netfleet.core.names import file_stem
+from netfleet.jobs.changes import CHANGE_RECORD, change_summary, describe_change
 
 if TYPE_CHECKING:
     from netfleet.cli.run_cmd import RunRequest
@@ -67,8 +68,10 @@ def result_entry(run: DeviceRun) -> dict[str, Any]:
                 "duration_ms": round(r.duration_ms, 3),
             }
             for r in run.results
+            if r.command != CHANGE_RECORD
         ],
         "diff": run.config.diff if run.config is not None else None,
+        "change": change_summary(run.results),
     }
 
 
@@ -87,6 +90,8 @@ def write_json(out: TextIO, summary: dict[str, Any], runs: list[DeviceRun]) -> N
 def _device_text(run: DeviceRun) -> str:
     lines = []
     for r in run.results:
+        if r.command == CHANGE_RECORD:
+            continue
         lines.append(f"$ {r.command}")
         if r.output:
             lines.append(r.output)
@@ -94,6 +99,9 @@ def _device_text(run: DeviceRun) -> str:
             lines.append(f"! {r.error}")
     if run.config is not None and run.config.diff:
         lines.extend(["--- diff ---", run.config.diff])
+    summary = change_summary(run.results)
+    if summary is not None:
+        lines.extend(describe_change(summary))
     if run.error and not any(r.error == run.error for r in run.results):
         lines.append(f"! {run.error}")
     return "\n".join(lines) + "\n"

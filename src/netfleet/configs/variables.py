@@ -9,33 +9,13 @@ one before it. Inputs are never modified.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from netfleet.core.merge import merge_vars
 from netfleet.core.models import DeviceSpec
 
-
-def merge_vars(*layers: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Merge ``layers`` left to right (later ones win); ``None`` layers are skipped."""
-    out: dict[str, Any] = {}
-    for layer in layers:
-        if layer:
-            _merge_into(out, layer)
-    return out
-
-
-def _merge_into(target: dict[str, Any], layer: Mapping[str, Any]) -> None:
-    for key, value in layer.items():
-        old = target.get(key)
-        if isinstance(value, Mapping) and isinstance(old, dict):
-            _merge_into(old, value)
-        elif isinstance(value, Mapping):
-            fresh: dict[str, Any] = {}
-            _merge_into(fresh, value)
-            target[key] = fresh
-        else:
-            target[key] = copy.deepcopy(value)
+__all__ = ["device_vars", "merge_vars"]
 
 
 def device_vars(

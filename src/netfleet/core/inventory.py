@@ -5,7 +5,9 @@ Two formats are read:
 * **netfleet / simulator YAML** — a file with a top-level ``devices:`` list whose
   entries have ``name, host, port, platform, username, password, enable_secret``
   and optionally ``max_sessions, groups, tags, data, host_key_policy,
-  legacy_algorithms``.
+  legacy_algorithms``; top-level ``defaults: {data: ...}`` and ``groups: {NAME: {data:
+  ...}}`` are merged into each device's ``data`` (defaults, then its groups in order,
+  then its own; mappings key by key).
 * **Ansible** — INI and YAML inventory files and the JSON of ``ansible-inventory
   --list`` (see ``inventory_ansible``).
 * **Nornir SimpleInventory** — ``hosts.yaml`` (plus optional ``groups.yaml`` and
@@ -30,6 +32,7 @@ and ``[...]``, and are case-sensitive.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -52,6 +55,7 @@ from netfleet.core.inventory_yaml import (
     plain,
     read_yaml,
 )
+from netfleet.core.merge import merge_vars
 from netfleet.core.models import Credential, DeviceSpec
 from netfleet.core.names import name_problem
 
@@ -133,7 +137,7 @@ def _netfleet_device(path: Path, entry: Any, line: int) -> DeviceSpec:
 
 def _load_netfleet(path: Path, doc: dict[str, Any]) -> list[DeviceSpec]:
     for key in doc:
-        if key != "devices":
+        if key not in ("devices", "groups", "defaults"):
             raise key_where(path, doc, key).error(key, "unknown top-level field")
     devices = doc["devices"]
     if devices is None:
@@ -141,7 +145,43 @@ def _load_netfleet(path: Path, doc: dict[str, Any]) -> list[DeviceSpec]:
     if not isinstance(devices, list):
         raise key_where(path, doc, "devices").error("devices", "expected a list of devices")
     lines = getattr(devices, "item_lines", [0] * len(devices))
-    return [_netfleet_device(path, entry, ln) for entry, ln in zip(devices, lines, strict=True)]
+    specs = [_netfleet_device(path, entry, ln) for entry, ln in zip(devices, lines, strict=True)]
+    defaults, groups = _layer(path, doc, "defaults"), _group_layers(path, doc)
+    if not defaults and not groups:
+        return specs
+    return [
+        dataclasses.replace(
+            s, data=merge_vars(defaults, *(groups.get(g) for g in s.groups), s.data)
+        )
+        for s in specs
+    ]
+
+
+def _layer(path: Path, m: dict[str, Any], key: str, label: str = "") -> dict[str, Any]:
+    """``data`` of the mapping at ``key`` (``defaults: {data: {...}}``)."""
+    label = label or key
+    value = m.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise key_where(path, m, key).error(label, "expected a mapping with data:")
+    for inner in value:
+        if inner != "data":
+            raise key_where(path, value, inner).error(
+                f"{label}.{inner}", "unknown field (group and default variables go in data:)"
+            )
+    return get_map(path, value, "data")
+
+
+def _group_layers(path: Path, doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """``groups: {NAME: {data: {...}}}``: variables merged into members' ``data`` (in
+    each device's group order, before its own data; mappings merge key by key)."""
+    groups = doc.get("groups")
+    if groups is None:
+        return {}
+    if not isinstance(groups, dict):
+        raise key_where(path, doc, "groups").error("groups", "expected a mapping of groups")
+    return {str(name): _layer(path, groups, name, f"groups.{name}") for name in groups}
 
 
 # --- public API ---------------------------------------------------------------

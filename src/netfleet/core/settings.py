@@ -154,6 +154,51 @@ class ServiceSettings(BaseModel):
         le=3600,
         description="How often open streams re-check that their token is not revoked.",
     )
+    audit_retention_days: float = Field(
+        365.0, ge=0, description="Delete audit log entries older than this; 0 = keep all."
+    )
+    housekeeping_seconds: float = Field(
+        3600.0,
+        gt=0,
+        le=86_400,
+        description="How often the service applies audit retention and drops ended "
+        "dashboard sessions (also once at start).",
+    )
+    session_lifetime_seconds: float = Field(
+        12 * 3600.0,
+        gt=0,
+        le=30 * 86_400,
+        description="A dashboard sign-in ends this long after it began.",
+    )
+    session_idle_seconds: float = Field(
+        3600.0,
+        gt=0,
+        le=30 * 86_400,
+        description="A dashboard sign-in ends after this long without a request.",
+    )
+    restart_backoff_seconds: float = Field(
+        1.0,
+        gt=0,
+        description="First delay before restarting a crashed embedded worker or scheduler; "
+        "doubles per crash in a row.",
+    )
+    restart_backoff_max_seconds: float = Field(
+        60.0, gt=0, description="Longest delay between restarts of a crashed component."
+    )
+    restart_settle_seconds: float = Field(
+        5.0,
+        ge=0,
+        description="A restarted component counts as up (`/readyz`) once it has run this "
+        "long without crashing.",
+    )
+
+
+class MaskingSettings(BaseModel):
+    keep_raw: bool = Field(
+        False,
+        description="Also keep the unmasked device output, encrypted with the secret key; "
+        "only admins can read it (`GET /api/v1/jobs/{id}/tasks/{task}?raw=true`).",
+    )
 
 
 class BackupSettings(BaseModel):
@@ -211,6 +256,7 @@ class Settings(BaseSettings):
     service: ServiceSettings = ServiceSettings()
     log: LogSettings = LogSettings()
     secrets: SecretSettings = SecretSettings()
+    masking: MaskingSettings = MaskingSettings()
     backup: BackupSettings = BackupSettings()
     secret_key: str | None = Field(None, repr=False, description="Fernet key for secrets.")
     admin_token: str | None = Field(

@@ -40,9 +40,13 @@ async def push_config(
     dry_run: bool,
     stop_on_error: bool,
     timeout: float,
+    confirm_s: int | None = None,
 ) -> ConfigResult:
+    """``confirm_s``: commit with the platform's ``commit confirmed`` (the device reverts
+    after that many seconds unless ``confirm_commit`` follows)."""
     spec = dev.platform
     cspec = spec.commit
+    enter = cspec.confirmed_enter if cspec is not None and confirm_s and not dry_run else None
     result = ConfigResult(lines=list(lines), dry_run=dry_run, started_at=time.time())
     t0 = time.perf_counter()
     if dry_run and cspec is None:
@@ -52,7 +56,7 @@ async def push_config(
     failed: CommandResult | None = None
     new_host: str | None = None
     try:
-        await modes.goto(dev, spec.config_level)
+        await modes.goto(dev, spec.config_level, enter=enter)
         for step in _steps(dev, lines):
             renamed = (
                 (dev.compiled.hostname_line or _HOSTNAME_RE).match(step[0])
@@ -73,7 +77,13 @@ async def push_config(
                     break
         if cspec is not None:
             failed = await _finish_candidate(
-                dev, result, failed, commit=commit, timeout=timeout, rename=new_host
+                dev,
+                result,
+                failed,
+                commit=commit,
+                timeout=timeout,
+                rename=new_host,
+                confirm_s=confirm_s,
             )
             if not result.committed:
                 result.applied_lines = []  # the candidate was discarded (or left uncommitted)
@@ -107,6 +117,7 @@ async def _finish_candidate(
     commit: bool,
     timeout: float,
     rename: str | None,
+    confirm_s: int | None = None,
 ) -> CommandResult | None:
     cspec = dev.platform.commit
     assert cspec is not None
@@ -125,7 +136,10 @@ async def _finish_candidate(
         if not check.ok:
             result.results.append(await dev.send_command(cspec.rollback, timeout=timeout))
             return check
-    done = await dev.command(cspec.commit, timeout=timeout, rename=rename)
+    command = cspec.commit
+    if confirm_s and cspec.confirmed:
+        command = cspec.confirmed.format(minutes=max(1, -(-confirm_s // 60)), seconds=confirm_s)
+    done = await dev.command(command, timeout=timeout, rename=rename)
     result.results.append(done)
     if not done.ok:
         result.results.append(await dev.send_command(cspec.rollback, timeout=timeout))

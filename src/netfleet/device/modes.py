@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from typing import TYPE_CHECKING
@@ -43,8 +44,9 @@ def privileged_level(spec: PlatformSpec) -> str:
     return "privileged" if "privileged" in names else spec.default_level
 
 
-async def goto(dev: DeviceSession, target: str) -> None:
-    """Move the session to level ``target``, entering or leaving levels one at a time."""
+async def goto(dev: DeviceSession, target: str, *, enter: str | None = None) -> None:
+    """Move the session to level ``target``, entering or leaving levels one at a time;
+    ``enter`` replaces the command that enters ``target`` (Junos ``configure exclusive``)."""
     spec = dev.platform
     names = [lv.name for lv in spec.levels]
     timeout = dev.command_timeout
@@ -55,7 +57,7 @@ async def goto(dev: DeviceSession, target: str) -> None:
         if current == wanted:
             return
         if current < wanted:
-            await _enter(dev, current + 1, timeout)
+            await _enter(dev, current + 1, timeout, enter if current + 1 == wanted else None)
             if names.index(dev.level) <= current:
                 raise PrivilegeError(f"could not enter {names[current + 1]} level", device=dev.name)
         else:
@@ -65,8 +67,12 @@ async def goto(dev: DeviceSession, target: str) -> None:
     raise PrivilegeError(f"could not reach the {target} level", device=dev.name)
 
 
-async def _enter(dev: DeviceSession, index: int, timeout: float) -> None:
+async def _enter(
+    dev: DeviceSession, index: int, timeout: float, command: str | None = None
+) -> None:
     level = dev.platform.levels[index]
+    if command is not None:
+        level = dataclasses.replace(level, enter=command, enter_fallback=())
     if level.enter is None:
         raise PrivilegeError(f"the {level.name} level cannot be entered", device=dev.name)
     password = dev.compiled.password_prompts.get(level.name)

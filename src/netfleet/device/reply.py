@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from netfleet.channel import FramingError, ReadTimeout
 from netfleet.core.errors import CommandTimeout, ConnectionLost, NetfleetError
@@ -19,6 +19,9 @@ class Reply:
     match: re.Match[str]
     at_prompt: bool
     question: str = ""
+    raw: str | None = field(default=None, repr=False)
+    """``output`` before masking, when the session's ``keep_raw`` is on and masking
+    changed it (``masking.keep_raw``)."""
 
 
 def read_error(exc: NetfleetError, label: str, timeout: float, device: str) -> NetfleetError:

@@ -80,6 +80,8 @@ class DeviceSession:
         self._redactor = session_redactor(platform.name, spec, enable_secret)
         self.mask_secrets = True
         """Mask secrets in everything the device prints (outputs, errors, parsed rows)."""
+        self.keep_raw = False
+        """Also return the unmasked text (``Reply.raw``) for the store to keep encrypted."""
         self._transport: ShellTransport | None = None
         self._credential: Credential | None = None
         self._channel: Channel | None = None
@@ -382,8 +384,9 @@ class DeviceSession:
             self.commands_run += 1
         output = body[:-1] if body.endswith("\n") else body
         output = self._compiled.strip_context(output)
-        output = await self.mask(output)
-        return Reply(output, m, at_prompt, "" if at_prompt else m.group(0))
+        masked = await self.mask(output)
+        unmasked = output if self.keep_raw and masked != output else None
+        return Reply(masked, m, at_prompt, "" if at_prompt else m.group(0), raw=unmasked)
 
     async def mask(self, text: str) -> str:
         """``text`` from this device with its secrets masked (unless ``mask_secrets`` is off)."""

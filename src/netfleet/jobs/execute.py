@@ -22,6 +22,8 @@ from netfleet.core.logging import get_logger
 from netfleet.core.models import CommandResult, DeviceSpec
 from netfleet.device import Device
 from netfleet.device.results import NOT_RUN, ConfigResult
+from netfleet.jobs import change_run
+from netfleet.jobs.change_run import ChangePlan
 from netfleet.jobs.model import JobOptions
 from netfleet.pool import SessionPool
 
@@ -158,22 +160,42 @@ async def _run_commands(
 
 
 async def _run_config(
-    dev: Device, lines: Sequence[str], options: JobOptions, run: DeviceRun
+    dev: Device,
+    lines: Sequence[str],
+    options: JobOptions,
+    run: DeviceRun,
+    plan: ChangePlan | None = None,
 ) -> bool:
-    """Push config lines; False if the session broke."""
+    """Push config lines (as a safe change with ``plan``, or any dry run); False if the
+    session broke."""
+    if plan is None and options.dry_run:
+        plan = ChangePlan(list(lines))
+    record: CommandResult | None = None
     try:
-        cfg = await dev.send_config(
-            list(lines),
-            save=options.save,
-            commit=options.commit,
-            dry_run=options.dry_run,
-            timeout=options.command_timeout_s,
-        )
+        if plan is None:
+            cfg = await dev.send_config(
+                list(lines),
+                save=options.save,
+                commit=options.commit,
+                dry_run=options.dry_run,
+                timeout=options.command_timeout_s,
+            )
+        elif options.dry_run:
+            cfg, outcome = await change_run.dry_run(dev, plan, options)
+            record = outcome.record(plan)
+        else:
+            cfg, outcome = await change_run.apply(dev, plan, options)
+            record = outcome.record(plan)
+            if outcome.broken is not None:
+                run.fail(outcome.broken)
+                run.config = cfg
+                run.results = [*cfg.results, record]
+                return False
     except DeviceError as exc:
         run.fail(exc)
         return False
     run.config = cfg
-    run.results = list(cfg.results)
+    run.results = list(cfg.results) + ([record] if record is not None else [])
     if not cfg.ok:
         run.ok = False
         run.error = cfg.error or "configuration failed"
@@ -206,11 +228,15 @@ async def run_on_device(
     options: JobOptions | None = None,
     checkout_timeout: float | None = None,
     unmasked: bool = False,
+    keep_raw: bool = False,
+    plan: ChangePlan | None = None,
 ) -> DeviceRun:
     """Run ``commands`` (or push ``config``) on ``spec`` using a session from ``pool``.
 
     ``unmasked``: outputs keep the device's secrets (a backup that keeps raw texts
-    encrypted); the caller masks what it shows or stores in clear."""
+    encrypted); the caller masks what it shows or stores in clear. ``keep_raw``:
+    outputs are masked, and command results also carry their unmasked output
+    (``raw_output``, kept encrypted by the store; ``masking.keep_raw``)."""
     options = options or JobOptions()
     run = DeviceRun(device=spec.name, started_at=time.time())
     t0 = time.perf_counter()
@@ -222,13 +248,15 @@ async def run_on_device(
                     run.login_ms += lease.login_s * 1000.0
                     run.wait_ms += lease.waited_s * 1000.0
                     lease.session.mask_secrets = not unmasked
+                    lease.session.keep_raw = keep_raw
                     try:
                         if config:
-                            healthy = await _run_config(lease.session, config, options, run)
+                            healthy = await _run_config(lease.session, config, options, run, plan)
                         else:
                             healthy = await _run_commands(lease.session, commands, options, run)
                     finally:
                         lease.session.mask_secrets = True
+                        lease.session.keep_raw = False
                     if not healthy:
                         lease.discard = True
                 if attempt == 1 and lease.reused and _died_before_output(run, config):

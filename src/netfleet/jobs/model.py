@@ -20,6 +20,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from netfleet.core.errors import ValidationError
 from netfleet.core.models import FailureStrategyName
+from netfleet.jobs.changes import MAX_CHECKS, MAX_VARS_BYTES, CheckSpec, RollbackSpec
 
 # --- limits on input size -----------------------------------------------------
 
@@ -173,6 +174,18 @@ class JobSpec(BaseModel):
         description="Back up each device's configuration (no commands or config lines): "
         "a new version is stored when the normalised text changed.",
     )
+    # --- safe changes (netfleet.jobs.changes): a template instead of lines, checks, rollback
+    template: str | None = Field(
+        None,
+        max_length=MAX_CONFIG_BYTES,
+        description="Jinja2 config template rendered per device with `device` and `vars`.",
+    )
+    template_name: str | None = Field(None, max_length=MAX_NAME_LENGTH, description="In errors.")
+    vars: dict[str, Any] = Field(
+        default_factory=dict, description="Template variables; override the inventory's."
+    )
+    checks: list[CheckSpec] = Field(default_factory=list, max_length=MAX_CHECKS)
+    rollback: RollbackSpec | None = None
 
     @field_validator("commands")
     @classmethod
@@ -194,17 +207,29 @@ class JobSpec(BaseModel):
             raise ValueError(f"config exceeds {MAX_CONFIG_BYTES} bytes")
         return value
 
+    @field_validator("vars")
+    @classmethod
+    def _vars(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if len(repr(value)) > MAX_VARS_BYTES:
+            raise ValueError(f"vars exceed {MAX_VARS_BYTES} bytes")
+        return value
+
     @model_validator(mode="after")
     def _one_kind(self) -> JobSpec:
+        given = sum((bool(self.commands), bool(self.config), bool(self.template)))
         if self.backup:
-            if self.commands or self.config:
-                raise ValueError("a backup job takes no commands or config lines")
-        elif bool(self.commands) == bool(self.config):
-            raise ValueError("give exactly one non-empty list: commands or config")
+            if given:
+                raise ValueError("a backup job takes no commands, config lines or template")
+        elif given != 1:
+            raise ValueError("give exactly one of: commands, config lines or a template")
+        if self.vars and not self.template:
+            raise ValueError("vars: only a template job takes variables")
+        if (self.commands or self.backup) and (self.checks or self.rollback is not None):
+            raise ValueError("checks and rollback belong to config jobs (config or template)")
         if self.targets.is_empty():
             raise ValueError("targets: name at least one device, group or a filter")
         attempts = self.options.max_attempts
-        if self.config and not self.options.idempotent and attempts is not None and attempts > 1:
+        if self.kind == "config" and not self.options.idempotent and attempts and attempts > 1:
             raise ValueError(
                 "options.max_attempts: config jobs run once unless options.idempotent is true"
             )
@@ -214,7 +239,7 @@ class JobSpec(BaseModel):
     def kind(self) -> JobKind:
         if self.backup:
             return "backup"
-        return "config" if self.config else "commands"
+        return "commands" if self.commands else "config"
 
     @property
     def max_attempts(self) -> int:

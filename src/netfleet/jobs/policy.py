@@ -94,9 +94,23 @@ def check_job_policy(spec: JobSpec, *, admin: bool, what: str = "a job") -> None
             raise Forbidden(f"{what} with config lines needs the admin role")
         if allow:
             raise Forbidden(f"{ALLOW_OPTION} may only be set by an admin")
+    if not allow:
+        check_check_commands(spec)
     if spec.kind == "config" or allow:
         return
     check_commands(spec.commands, admin=admin)
+
+
+def check_check_commands(spec: JobSpec) -> None:
+    """Pre/post check commands only read state: ``CommandNotAllowed`` for a privileged
+    one (reload, copy, configure ...) unless the job allows privileged commands."""
+    hits = privileged_commands([check.command for check in spec.checks])
+    if hits:
+        hit = hits[0]
+        raise CommandNotAllowed(
+            f"checks[{hit.index}] {hit.command!r} is a privileged command (rule {hit.rule!r} "
+            f"of platform {hit.platform}): checks only read the device's state"
+        )
 
 
 def check_commands(commands: Sequence[str], *, admin: bool) -> None:

@@ -12,7 +12,7 @@ from netfleet.platforms.common import (
     cisco_levels,
     percent_errors,
 )
-from netfleet.platforms.spec import PlatformSpec
+from netfleet.platforms.spec import PlatformSpec, RestoreSpec
 
 SPEC = PlatformSpec(
     name="arista_eos",
@@ -27,6 +27,10 @@ SPEC = PlatformSpec(
     multiline=(EOF_BANNER,),
     pager_prompt=MORE_PAGER,
     save_command="copy running-config startup-config",
+    restore=RestoreSpec(
+        snapshot="copy running-config flash:{name}",
+        replace="configure replace flash:{name}",
+    ),
     version_patterns=(r"^Arista ", r"Software image version: \d"),
     textfsm_platform="arista_eos",
     privileged_commands=(

@@ -14,7 +14,7 @@ from netfleet.platforms.common import (
     line_error,
     percent_errors,
 )
-from netfleet.platforms.spec import PlatformSpec
+from netfleet.platforms.spec import PlatformSpec, RestoreSpec
 
 LEVELS = cisco_levels(host_max_len=20)  # IOS abbreviates the hostname in configuration prompts
 
@@ -53,6 +53,15 @@ SPEC = PlatformSpec(
     pager_prompt=PAGER_PROMPT,
     save_command="copy running-config startup-config",
     save_confirm=SAVE_CONFIRM,
+    # Configuration Replace and Configuration Rollback (IOS 12.3(7)T and later, IOS-XE).
+    restore=RestoreSpec(
+        snapshot="copy running-config flash:{name}",
+        replace="configure replace flash:{name} force",
+        answers=(
+            (r"Destination filename \[[^\]\n]*\]\?", "\n"),
+            (r"Do you want to over ?write\?\s*\[confirm\]", "\n"),
+        ),
+    ),
     version_patterns=(
         # Classic IOS only: IOS-XE output also says "Cisco IOS Software", so exclude it.
         NOT_XE + r"Cisco IOS Software",

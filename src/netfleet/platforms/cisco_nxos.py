@@ -11,9 +11,10 @@ from netfleet.platforms.common import (
     INVALID_INPUT,
     MORE_PAGER,
     cisco_levels,
+    line_error,
     percent_errors,
 )
-from netfleet.platforms.spec import PlatformSpec
+from netfleet.platforms.spec import PlatformSpec, RestoreSpec
 
 SPEC = PlatformSpec(
     name="cisco_nxos",
@@ -32,10 +33,19 @@ SPEC = PlatformSpec(
             INVALID_INPUT,
         ),
         AUTHORIZATION_FAILED,
+        line_error(r"ERROR: (?:Checkpoint|No checkpoint|Rollback)"),  # checkpoint commands
     ),
     multiline=(DELIMITED_BANNER,),
     pager_prompt=MORE_PAGER,
     save_command="copy running-config startup-config",
+    # Configuration rollback with a named user checkpoint.
+    restore=RestoreSpec(
+        prepare="no checkpoint {name}",
+        snapshot="checkpoint {name}",
+        replace="rollback running-config checkpoint {name}",
+        cleanup="no checkpoint {name}",
+        name="netfleet-rollback",
+    ),
     version_patterns=(r"Cisco Nexus Operating System \(NX-OS\) Software",),
     textfsm_platform="cisco_nxos",
     privileged_commands=(

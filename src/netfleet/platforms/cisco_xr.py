@@ -48,6 +48,7 @@ SPEC = PlatformSpec(
         rollback="clear",  # discards the target (uncommitted) configuration, stays in config
         diff="show commit changes diff",
         hostname_line=r"^\s*hostname\s+(\S+)\s*$",
+        confirmed="commit confirmed {seconds}",  # reverts unless "commit" follows in time
     ),
     version_patterns=(r"Cisco IOS XR Software",),
     textfsm_platform="cisco_xr",

@@ -55,6 +55,9 @@ SPEC = PlatformSpec(
         diff="show | compare",
         top="top",
         hostname_line=r"^\s*set\s+system\s+host-name\s+(\S+)\s*$",
+        confirmed="commit confirmed {minutes}",
+        confirmed_enter="configure exclusive",  # refused in configure private
+        revert=("rollback 1", "commit"),
     ),
     banner_patterns=(r"^--- ?JUNOS \d",),
     version_patterns=(

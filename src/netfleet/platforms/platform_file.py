@@ -40,6 +40,7 @@ from netfleet.platforms.spec import (
     CommitSpec,
     PlatformSpec,
     PrivilegeLevel,
+    RestoreSpec,
 )
 
 Lookup = Callable[[str], PlatformSpec | None]
@@ -123,6 +124,19 @@ class CommitModel(_Model):
     diff: str
     top: str | None = None
     hostname_line: str | None = None
+    confirmed: str | None = None
+    confirmed_enter: str | None = None
+    confirm: str = "commit"
+    revert: list[str] = []
+
+
+class RestoreModel(_Model):
+    snapshot: str
+    replace: str
+    prepare: str | None = None
+    answers: list[ConfirmModel] = []
+    cleanup: str | None = None
+    name: str = Field(default="netfleet-rollback.cfg", pattern=r"^[\w.\-]+$")
 
 
 class PlatformModel(_Model):
@@ -142,6 +156,7 @@ class PlatformModel(_Model):
     save_command: str | None = None
     save_confirm: list[ConfirmModel] | None = None
     commit: CommitModel | None = None
+    restore: RestoreModel | None = None
     banner_patterns: list[str] | None = None
     version_command: str | None = None
     version_patterns: list[str] | None = None
@@ -286,7 +301,12 @@ def _given(model: PlatformModel) -> dict[str, Any]:
         elif name == "multiline" and value is not None:
             value = tuple((block.start, block.end) for block in value)
         elif name == "commit" and value is not None:
-            value = CommitSpec(**value.model_dump())
+            fields = value.model_dump()
+            value = CommitSpec(**{**fields, "revert": tuple(fields["revert"])})
+        elif name == "restore" and value is not None:
+            fields = value.model_dump()
+            answers = tuple((c["pattern"], c["answer"]) for c in fields["answers"])
+            value = RestoreSpec(**{**fields, "answers": answers})
         elif name == "extra" and value is not None:
             value = dict(value)
         elif isinstance(value, list):
@@ -295,6 +315,7 @@ def _given(model: PlatformModel) -> dict[str, Any]:
             "pager_prompt",
             "save_command",
             "commit",
+            "restore",
             "context_lines",
             "status_pattern",
         ):

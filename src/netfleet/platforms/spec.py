@@ -79,6 +79,35 @@ class CommitSpec:
     hostname_line: str | None = None
     """Regex of a config line that renames the device; group 1 is the new hostname. The
     prompt changes at ``commit`` and is re-learned there."""
+    confirmed: str | None = None
+    """A commit the device reverts unless confirmed in time: ``{minutes}``/``{seconds}``
+    are the deadline (Junos ``commit confirmed {minutes}``); None: not supported."""
+    confirmed_enter: str | None = None
+    """How to enter configuration mode for a confirmed commit and its confirmation or
+    revert, when the usual way does not allow it (Junos: ``configure exclusive``, as
+    ``commit confirmed`` is refused in a private candidate)."""
+    confirm: str = "commit"
+    """Confirms a pending confirmed commit (in configuration mode)."""
+    revert: tuple[str, ...] = ()
+    """Configuration-mode commands that restore the configuration before the last commit
+    (Junos ``rollback 1`` + ``commit``); empty: let the confirmed commit expire."""
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreSpec:
+    """Rollback on platforms without a candidate: save the running configuration on the
+    device before a change, and replace the running configuration with it to undo the
+    change. Commands run at the privileged level; ``{name}`` is the snapshot's name."""
+
+    snapshot: str
+    replace: str
+    prepare: str | None = None
+    """Sent first, its errors ignored (NX-OS: delete a checkpoint a crash left behind)."""
+    answers: tuple[tuple[str, str], ...] = ()
+    """(regex, answer) pairs for questions the two commands may ask."""
+    cleanup: str | None = None
+    """Deletes the snapshot afterwards (None: it is overwritten by the next change)."""
+    name: str = "netfleet-rollback.cfg"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +132,8 @@ class PlatformSpec:
     save_confirm: tuple[tuple[str, str], ...] = ()
     """(regex, answer) pairs for questions ``save_command`` may ask; answers are sent as-is."""
     commit: CommitSpec | None = None
+    restore: RestoreSpec | None = None
+    """Snapshot and replace (IOS ``configure replace``, NX-OS checkpoints); None: none."""
     banner_patterns: tuple[str, ...] = ()
     """Regexes over the login banner/MOTD that identify this platform (autodetect)."""
     version_command: str = "show version"

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from netfleet.core.models import CommandResult, DeviceSpec
+from netfleet.jobs.changes import change_summary
 from netfleet.jobs.model import JobKind, JobSpec, JobState, TaskCounts, TaskState
 
 TaskStatus = Literal["succeeded", "failed", "cancelled"]
@@ -142,6 +143,35 @@ class TaskRecord:
             return []
         last = max(o.attempt for o in self.outputs)
         return [o for o in self.outputs if o.attempt == last]
+
+    # --- a config task's change (``netfleet.jobs.changes``), from its latest attempt
+    @property
+    def change(self) -> dict[str, Any] | None:
+        """The change summary (diff, checks, rollback) of the latest attempt, if any."""
+        return change_summary(self.last_outputs())
+
+    @property
+    def diff(self) -> str | None:
+        change = self.change
+        diff = change.get("diff") if change else None
+        return diff if isinstance(diff, str) else None
+
+    @property
+    def rolled_back(self) -> bool | None:
+        change = self.change
+        return None if change is None else bool(change.get("rolled_back"))
+
+    @property
+    def rollback_reason(self) -> str | None:
+        change = self.change
+        reason = change.get("rollback_reason") if change else None
+        return reason if isinstance(reason, str) else None
+
+    @property
+    def checks(self) -> list[dict[str, Any]]:
+        change = self.change
+        checks = change.get("checks") if change else None
+        return list(checks) if isinstance(checks, list) else []
 
 
 @dataclass(frozen=True, slots=True)

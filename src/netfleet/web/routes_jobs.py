@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 
 from netfleet.core.errors import Conflict, NotFound
+from netfleet.jobs.changes import CHANGE_RECORD
 from netfleet.jobs.model import JOB_STATES, TASK_STATES, JobState, TaskState
 from netfleet.store.records import JobFilter, JobRecord
 from netfleet.web import params
@@ -23,9 +24,11 @@ TASKS_PAGE = 100
 ACTIVITY_LINES = 100
 MAX_RENDERED_OUTPUT = 256 * 1024
 """Longer outputs are cut on the page (the full text is one click away)."""
+MAX_PARSED_ROWS = 500
 NOTICES = {
     "cancelled": "Cancel requested: queued tasks were cancelled, running ones asked to stop.",
     "finished": "The job had already finished; nothing to cancel.",
+    "submitted": "Job submitted.",
 }
 
 
@@ -117,7 +120,8 @@ async def task_detail(request: Request, user: CurrentUser, task_id: int) -> Resp
     job = await _job(request, task.job_id)
     attempts: dict[int, list[Any]] = {}
     for out in task.outputs:
-        attempts.setdefault(out.attempt, []).append(out)
+        if out.command != CHANGE_RECORD:  # shown as the diff, checks and rollback above
+            attempts.setdefault(out.attempt, []).append(out)
     return page(
         request,
         "task.html",
@@ -126,6 +130,7 @@ async def task_detail(request: Request, user: CurrentUser, task_id: int) -> Resp
             "job": job,
             "attempts": sorted(attempts.items(), reverse=True),
             "max_output": MAX_RENDERED_OUTPUT,
+            "max_rows": MAX_PARSED_ROWS,
         },
         user=user,
     )

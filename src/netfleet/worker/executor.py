@@ -6,11 +6,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
+from netfleet.core.errors import TemplateRenderError
 from netfleet.core.logging import get_logger, redact_text
 from netfleet.core.models import CommandResult, FailureStrategyName
 from netfleet.device.device import Device
 from netfleet.device.results import NOT_RUN
+from netfleet.jobs.change_run import ChangePlan
+from netfleet.jobs.changes import CHANGE_RECORD
 from netfleet.jobs.execute import DeviceRun, run_on_device
+from netfleet.jobs.render import change_plan
 from netfleet.pool import SessionPool
 from netfleet.store.records import ClaimedTask, TaskOutcome
 from netfleet.worker.batching import EventBuffer
@@ -18,6 +22,9 @@ from netfleet.worker.holds import HoldLedger
 from netfleet.worker.outcomes import may_repeat
 
 log = get_logger(__name__)
+
+Baseline = Callable[[str], Awaitable[str | None]]
+"""The running configuration of a device from its latest backup (None: none kept)."""
 
 
 class AttemptReport:
@@ -99,8 +106,13 @@ class PoolExecutor:
         checkout_timeout_s: float | None = None,
         failure_strategy: FailureStrategyName = "continue",
         failure_n: int = 1,
+        keep_raw: bool = False,
+        baseline: Baseline | None = None,
     ) -> None:
         self.pool = pool
+        self.keep_raw = keep_raw
+        """Keep unmasked outputs (``masking.keep_raw``; the store encrypts them)."""
+        self._baseline = baseline
         self._failure_defaults = (failure_strategy, failure_n)
         self._command_timeout_s = command_timeout_s
         self._checkout_timeout_s = checkout_timeout_s
@@ -134,16 +146,28 @@ class PoolExecutor:
         options = options.with_defaults(*self._failure_defaults)
         if options.command_timeout_s is None and self._command_timeout_s is not None:
             options = options.model_copy(update={"command_timeout_s": self._command_timeout_s})
+        try:
+            plan = change_plan(spec, claimed.device)
+        except TemplateRenderError as exc:
+            run = DeviceRun(device=claimed.device.name)
+            run.fail(exc)
+            return outcome_of(claimed, run, report)
+        if plan is None and spec.kind == "config" and options.dry_run:
+            plan = ChangePlan(list(spec.config))
+        if plan is not None and options.dry_run and self._baseline is not None:
+            plan.baseline = await self._baseline(claimed.device.name)
         if spec.kind == "config":
             report.sending()  # a cancel from here on may leave config half applied
         run = await run_on_device(
             self.pool,
             claimed.device,
             commands=spec.commands if commands is None else commands,
-            config=spec.config,
+            config=plan.lines if plan is not None else spec.config,
             options=options,
             checkout_timeout=self._checkout_timeout_s,
             unmasked=unmasked,
+            keep_raw=self.keep_raw and not unmasked,
+            plan=plan,
         )
         return outcome_of(claimed, run, report)
 
@@ -190,7 +214,7 @@ def outcome_of(claimed: ClaimedTask, run: DeviceRun, report: AttemptReport) -> T
     if sent:
         report.connected(reused=run.reused_session)
     for result in run.results:
-        if result.error_kind != NOT_RUN:
+        if result.error_kind != NOT_RUN and result.command != CHANGE_RECORD:
             report.command(result)
     if run.ok:
         return TaskOutcome(status="succeeded", outputs=run.results)

@@ -17,13 +17,30 @@ from netfleet.device.device import Device
 from netfleet.pool import SessionPool, device_pool
 from netfleet.store import SqlStore
 from netfleet.worker.backup import BackupRunner
-from netfleet.worker.executor import PoolExecutor
+from netfleet.worker.executor import Baseline, PoolExecutor
 from netfleet.worker.stats import WorkerStats
 from netfleet.worker.worker import BackgroundLoop, Worker, WorkerConfig, new_worker_id
 
 log = get_logger(__name__)
 
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def latest_backup(store: SqlStore) -> Baseline:
+    """Dry-run baselines: the text of each device's latest backup (``store.configs``);
+    None (no backup, or it cannot be read) makes the dry run read the device itself."""
+
+    async def baseline(device: str) -> str | None:
+        try:
+            record = await store.configs.latest(device)
+        except NetfleetError as exc:
+            log.warning("no backup baseline for the dry run", device=device, error=str(exc))
+            return None
+        if record is None or not record.text or not record.text.strip():
+            return None
+        return record.text
+
+    return baseline
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +129,8 @@ def build_workers(
         command_timeout_s=settings.worker.timeout_seconds,
         failure_strategy=settings.worker.failure_strategy,
         failure_n=settings.worker.failure_strategy_n,
+        keep_raw=settings.masking.keep_raw,
+        baseline=latest_backup(store),
     )
     executor.backups = BackupRunner(store, settings)
     base = worker_id or new_worker_id()

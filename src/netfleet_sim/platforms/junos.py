@@ -112,6 +112,8 @@ class JunosEngine:
 
     def execute(self, line: str) -> Reply:
         """Handle one input line."""
+        if self.state.expire():
+            self.base, self.private = list(self.state.committed), list(self.state.committed)
         if self.pending is not None:
             handler, self.pending = self.pending, None
             return handler(line)
@@ -299,7 +301,11 @@ class JunosEngine:
                 return Reply("error: shared configuration database modified\n", pageable=False)
             new = merge_private(committed, self.base, self.private)
         if words[:1] and "check".startswith(words[0]):
+            self.state.confirm()
             return Reply("configuration check succeeds\n", pageable=False)
+        if words[:1] and "confirmed".startswith(words[0]) and len(words[0]) >= 3:
+            return self._commit_confirmed(words[1:], new)
+        self.state.confirm()
         self.state.commit(new, self.username)
         self.base, self.private = list(self.state.committed), list(self.state.committed)
         if words[:1] and "and-quit".startswith(words[0]):
@@ -307,6 +313,25 @@ class JunosEngine:
             text = "commit complete\nExiting configuration mode\n" + self._chassis()
             return Reply(text, pageable=False)
         return Reply("commit complete\n", pageable=False)
+
+    def _commit_confirmed(self, args: list[str], new: list[str]) -> Reply:
+        """``commit confirmed [minutes]`` (1..65535, default 10); refused in a private
+        candidate, as the CLI guide says."""
+        if self.db_mode == "private":
+            return Reply(
+                "error: 'commit confirmed' is not supported in configure private mode\n",
+                pageable=False,
+            )
+        minutes = args[0] if args else "10"
+        if not minutes.isdigit() or not 1 <= int(minutes) <= 65535:
+            return Reply(f"error: invalid value '{minutes}': range 1..65535\n", pageable=False)
+        self.state.commit_confirmed(new, self.username, int(minutes))
+        self.base, self.private = list(self.state.committed), list(self.state.committed)
+        return Reply(
+            f"commit confirmed will be automatically rolled back in {minutes} minutes "
+            "unless confirmed\ncommit complete\n",
+            pageable=False,
+        )
 
     def _cfg_rollback(self, rest: str, line: str) -> Reply:
         number = rest.split()[0] if rest.split() else "0"

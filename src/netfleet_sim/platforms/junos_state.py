@@ -54,6 +54,11 @@ class JunosState:
         self.platform = "juniper_junos"
         self.db = ConfigDb(self.committed)
         """The shared candidate and who is editing (not persisted: lost on restart)."""
+        self.pending_confirm: tuple[float, list[str]] | None = None
+        """A ``commit confirmed``: its deadline and the configuration it reverts to."""
+        self.minute_s = 60.0
+        """Seconds in a ``commit confirmed`` minute (tests shorten it)."""
+        self.auto_rollbacks = 0
 
     @property
     def hostname(self) -> str:
@@ -73,6 +78,30 @@ class JunosState:
         """Seconds since boot."""
         return max(60.0, time.time() - self.booted_at)
 
+    def commit_confirmed(self, candidate: list[str], user: str, minutes: int) -> None:
+        """Commit ``candidate``; unless another commit follows within ``minutes``, the
+        configuration from before reverts (a repeated one keeps the first restore point)."""
+        restore = self.pending_confirm[1] if self.pending_confirm else list(self.committed)
+        self.commit(candidate, user)
+        self.pending_confirm = (time.time() + minutes * self.minute_s, restore)
+
+    def confirm(self) -> bool:
+        """A plain ``commit`` (or ``commit check``) confirms; True if one was pending."""
+        pending, self.pending_confirm = self.pending_confirm, None
+        return pending is not None
+
+    def expire(self, now: float | None = None) -> bool:
+        """Revert an unconfirmed commit whose deadline passed; True if it did."""
+        if self.pending_confirm is None:
+            return False
+        deadline, restore = self.pending_confirm
+        if (time.time() if now is None else now) < deadline:
+            return False
+        self.pending_confirm = None
+        self.commit(restore, "root")
+        self.auto_rollbacks += 1
+        return True
+
     def commit(self, candidate: list[str], user: str) -> None:
         """Make ``candidate`` the active configuration."""
         old, self.previous = self.committed, self.committed
@@ -87,6 +116,7 @@ class JunosState:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-serialisable snapshot."""
+        self.expire()
         return {
             "platform": self.platform,
             "index": self.index,

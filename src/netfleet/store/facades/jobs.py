@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 from collections.abc import Sequence
 
 from sqlalchemy.engine import Connection
 
 from netfleet.core.errors import NotFound
+from netfleet.jobs.changes import check_rollback
 from netfleet.jobs.model import JobSpec, TaskState, parse_job_spec
+from netfleet.jobs.render import render_targets
 from netfleet.store.facades import MAX_ID, Facade, clamp
 from netfleet.store.records import JobFilter, JobRecord, Page, TaskEvent, TaskRecord
 from netfleet.store.sql import jobs as jobs_sql
 from netfleet.store.sql import metrics as metrics_sql
 from netfleet.store.sql import reads as reads_sql
+from netfleet.store.sql import targets as targets_sql
 from netfleet.store.sql.metrics import QueueSnapshot
 from netfleet.store.sql.reads import MAX_IDS, Activity, TaskPage
 
@@ -39,6 +43,8 @@ class Jobs(Facade):
         ``idempotency_key`` or ``(schedule_id, fire_time)``. Nothing is stored on error."""
         spec = parse_job_spec(spec)
         db = self._db
+        if spec.template is not None or spec.rollback is not None:
+            await self._check_change(spec)
 
         def op(conn: Connection) -> JobRecord:
             job_id, _created = jobs_sql.insert_job(
@@ -54,6 +60,23 @@ class Jobs(Facade):
         job = await db.run(op, what="submit a job")
         db.wake()
         return job
+
+    async def _check_change(self, spec: JobSpec) -> None:
+        """A template must render for every target, and rollback must exist on each
+        target's platform; ``ValidationError`` naming devices (and template lines) if not."""
+        targets = await self._db.run(
+            lambda c: targets_sql.target_specs(c, spec),
+            what="resolve the targets of a change",
+            write=False,
+            idempotent=True,
+        )
+        if spec.rollback is not None and spec.rollback.enabled:
+            check_rollback((d.name, d.platform) for d in targets)
+        if spec.template is not None:
+            if len(targets) > 200:  # CPU work: keep the event loop responsive
+                await asyncio.to_thread(render_targets, spec, targets)
+            else:
+                render_targets(spec, targets)
 
     async def get(self, job_id: int, *, tasks: bool = True, outputs: bool = True) -> JobRecord:
         """``NotFound`` if absent."""

@@ -19,6 +19,7 @@ from netfleet.jobs.model import JobSpec
 from netfleet.jobs.schedule import FiringPlan, Schedule, ScheduleSpec, apply_overlap, first_fire
 from netfleet.store.schema import jobs, schedules
 from netfleet.store.sql import jobs as jobs_sql
+from netfleet.store.sql.targets import check_change
 
 
 def to_epoch(value: datetime | None) -> float | None:
@@ -102,6 +103,7 @@ def _check_new_spec(conn: sa.Connection, spec: ScheduleSpec, other_than: int | N
         raise Conflict(f"schedule {spec.name!r} already exists")
     try:
         jobs_sql.resolve_targets(conn, spec.job_template)
+        check_change(conn, spec.job_template)  # a template must render for every target
     except InputError as exc:
         raise ScheduleError(f"job template: {exc.message}") from None
 
@@ -252,6 +254,8 @@ def fire(conn: sa.Connection, schedule: Schedule, plan: FiringPlan, now: float) 
     for fire_time in decision.fire_times:
         try:
             with conn.begin_nested():
+                # All or nothing: a template that fails for any target stores no job.
+                check_change(conn, schedule.spec.job_template)
                 job_id, new = jobs_sql.insert_job(
                     conn,
                     schedule.spec.job_template,

@@ -56,14 +56,12 @@ def resolve_targets(conn: Connection, spec: JobSpec) -> list[tuple[int, str]]:
             raise ValidationError(f"targets.groups: unknown group(s) {_listing(missing)}")
     if t.filter:
         terms = _filter_terms(t.filter)
-        query = sa.select(
-            devices.c.id,
-            devices.c.name,
-            devices.c.host,
-            devices.c.platform,
-            devices.c.groups,
-            devices.c.tags,
-        )
+        # Labels are JSON columns: decode them only when a term looks at them.
+        labels = any(term.key in ("group", "tag") for term in terms)
+        columns = [devices.c.id, devices.c.name, devices.c.host, devices.c.platform]
+        if labels:
+            columns += [devices.c.groups, devices.c.tags]
+        query = sa.select(*columns)
         pool: list[Any] = []
         if t.devices or t.groups:
             for chunk in _chunks(list(chosen), 900):
@@ -76,8 +74,8 @@ def resolve_targets(conn: Connection, spec: JobSpec) -> list[tuple[int, str]]:
                 name=entry.name,
                 host=entry.host,
                 platform=entry.platform,
-                groups=tuple(entry.groups),
-                tags=tuple(entry.tags),
+                groups=tuple(entry.groups) if labels else (),
+                tags=tuple(entry.tags) if labels else (),
             )
             if all(term.matches(candidate) for term in terms):
                 chosen[entry.id] = entry.name
@@ -121,3 +119,47 @@ def _check_filter_platforms(terms: Sequence[Any]) -> None:
                 check_platform(normalize_platform(value))
             except UnknownPlatform as exc:
                 raise ValidationError(f"targets.filter: {exc.message}") from None
+
+
+def target_specs(conn: Connection, spec: JobSpec) -> list[DeviceSpec]:
+    """The targeted devices (identity, labels and ``data``; no credentials), by name: what
+    a config template is rendered with."""
+    ids = [device_id for device_id, _ in resolve_targets(conn, spec)]
+    query = sa.select(
+        devices.c.name,
+        devices.c.host,
+        devices.c.platform,
+        devices.c.groups,
+        devices.c.tags,
+        devices.c.options,
+    )
+    rows: list[Any] = []
+    for chunk in _chunks(ids, 900):
+        rows += conn.execute(query.where(devices.c.id.in_(chunk))).all()
+    out = [
+        DeviceSpec(
+            name=r.name,
+            host=r.host,
+            platform=r.platform,
+            groups=tuple(r.groups),
+            tags=tuple(r.tags),
+            data=dict(r.options or {}),
+        )
+        for r in rows
+    ]
+    return sorted(out, key=lambda d: d.name)
+
+
+def check_change(conn: Connection, spec: JobSpec) -> None:
+    """For template or rollback jobs: ``ValidationError`` unless the template renders for
+    every target and every target's platform can roll back (nothing is stored then)."""
+    from netfleet.jobs.changes import check_rollback
+    from netfleet.jobs.render import render_targets
+
+    if spec.template is None and spec.rollback is None:
+        return
+    targets = target_specs(conn, spec)
+    if spec.rollback is not None and spec.rollback.enabled:
+        check_rollback((d.name, d.platform) for d in targets)
+    if spec.template is not None:
+        render_targets(spec, targets)

@@ -130,7 +130,7 @@ def _special(eng: IosSession, hit: str, line: str, tokens: list[tuple[int, str]]
         offset = tokens[1][0] if hit == "do" else 0
         return eng.exec_line(rest, prefix_columns=offset)
     if hit == "commit":
-        return xr_commit.commit(eng)
+        return xr_commit.commit(eng, tuple(word for _, word in tokens[1:]))
     if hit == "abort":
         eng.leave_config()
         return Reply(pageable=False)

@@ -61,6 +61,7 @@ class IosEngine:
     def execute(self, line: str) -> Reply:
         """Handle one input line."""
         session = self.session
+        session.state.expire()
         handler = session.take_pending()
         if handler is not None:
             return handler(line)

@@ -11,7 +11,7 @@ from netfleet_sim.platforms.identity import (
     serial,
     split_uptime,
 )
-from netfleet_sim.platforms.ios_like import show
+from netfleet_sim.platforms.ios_like import rollback, show
 from netfleet_sim.platforms.ios_like import vocab as vocab_data
 from netfleet_sim.platforms.ios_like.config import Config
 from netfleet_sim.platforms.ios_like.ios import BANNER, MORE
@@ -286,6 +286,7 @@ EOS = IosFlavor(
         "length0": "Pagination disabled.\n",
     },
     extra_exec={"terminal monitor": "noop", "terminal dont-ask": "noop", "configure": "configure"},
+    privileged_exec=rollback.FILE_PHRASES,
     invalid="% Invalid input",
     caret=False,
     incomplete="% Incomplete command",

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from netfleet_sim.contract import Reply
 from netfleet_sim.platforms.cmdtree import CommandTree, Incomplete, Invalid
-from netfleet_sim.platforms.ios_like import xr_commit
+from netfleet_sim.platforms.ios_like import rollback, xr_commit
 from netfleet_sim.platforms.ios_like.state import IosFlavor
 
 if TYPE_CHECKING:
@@ -155,6 +155,7 @@ ACTIONS: dict[str, Action] = {
     "ping": _ping,
     "ssh": _ssh,
     "commit": xr_commit.commit_action,
+    **rollback.ACTIONS,
 }
 
 _USER_EXEC = {
@@ -196,6 +197,8 @@ def build_exec_tree(flavor: IosFlavor, *, privileged: bool) -> CommandTree[Actio
         if flavor.login_privileged:
             del phrases["disable"]
     phrases.update(flavor.extra_exec)
+    if privileged:
+        phrases.update(flavor.privileged_exec)
     for phrase, action in phrases.items():
         if action:
             tree.add(phrase, ACTIONS[action])

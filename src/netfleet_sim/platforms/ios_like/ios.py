@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from netfleet_sim.contract import Pager
 from netfleet_sim.platforms.identity import cisco_uptime, ipv4_mgmt, mac_bytes, mac_colon, serial
-from netfleet_sim.platforms.ios_like import show
+from netfleet_sim.platforms.ios_like import rollback, show
 from netfleet_sim.platforms.ios_like import vocab as vocab_data
 from netfleet_sim.platforms.ios_like.config import Config
 from netfleet_sim.platforms.ios_like.state import IosFlavor, ShowFn
@@ -296,6 +296,7 @@ def _flavor(
         pager=MORE,
         paging_off=("terminal length <arg>",),
         extra_exec={"terminal no monitor": "noop", "terminal monitor": "noop"},
+        privileged_exec=rollback.FILE_PHRASES,
         global_vocab=vocab_data.GLOBAL,
         iface_vocab=vocab_data.INTERFACE,
         submodes=IOS_SUBMODES,

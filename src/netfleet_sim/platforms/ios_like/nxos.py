@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from netfleet_sim.contract import Pager
 from netfleet_sim.platforms.identity import ipv4_mgmt, serial, split_uptime
-from netfleet_sim.platforms.ios_like import show
+from netfleet_sim.platforms.ios_like import rollback, show
 from netfleet_sim.platforms.ios_like import vocab as vocab_data
 from netfleet_sim.platforms.ios_like.config import Config
 from netfleet_sim.platforms.ios_like.ios import BANNER
@@ -289,6 +289,7 @@ NXOS = IosFlavor(
     pager=Pager(prompt="--More--", lines=24, erase="\r        \r"),
     paging_off=("terminal length <arg>",),
     extra_exec={"terminal session-timeout <arg>": "noop", "configure": "configure"},
+    privileged_exec=rollback.CHECKPOINT_PHRASES,
     login_privileged=True,
     alias_prefix="cli alias name ",
     prompt_space=True,

@@ -41,6 +41,8 @@ class IosFlavor:
     """What terminal settings print: keys ``width``, ``length`` and ``length0`` ({n} = value)."""
     extra_exec: dict[str, str] = field(default_factory=dict)
     """Further exec phrases mapped to engine action names."""
+    privileged_exec: dict[str, str] = field(default_factory=dict)
+    """Further privileged-exec-only phrases (configuration snapshots and replace)."""
     login_privileged: bool = False
     alias_prefix: str = "alias exec "
     """How the running config defines an exec alias: ``alias exec NAME COMMAND`` (IOS),
@@ -100,10 +102,12 @@ class IosState:
         "booted_at",
         "commits",
         "config_size",
+        "files",
         "first_hostname",
         "flavor",
         "index",
         "last_change",
+        "pending_confirm",
         "platform",
         "running",
         "startup",
@@ -127,6 +131,10 @@ class IosState:
         self.booted_at = boot_epoch(index)
         self.last_change = self.booted_at
         self.commits = 0
+        self.pending_confirm: tuple[float, Config] | None = None
+        """IOS-XR ``commit confirmed``: its deadline and the configuration it reverts to."""
+        self.files: dict[str, Config] = {}
+        """Saved configurations on flash (and NX-OS checkpoints), by name."""
 
     @property
     def hostname(self) -> str:
@@ -154,6 +162,17 @@ class IosState:
         self.save()
         self.commits += 1
 
+    def expire(self, now: float | None = None) -> bool:
+        """Revert an unconfirmed ``commit confirmed`` whose deadline passed."""
+        if self.pending_confirm is None:
+            return False
+        deadline, restore = self.pending_confirm
+        if (time.time() if now is None else now) < deadline:
+            return False
+        self.pending_confirm = None
+        self.commit(restore)
+        return True
+
     def touch(self) -> None:
         """Record a configuration change."""
         self.last_change = time.time()
@@ -170,6 +189,7 @@ class IosState:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-serialisable snapshot."""
+        self.expire()
         return {
             "platform": self.platform,
             "index": self.index,
@@ -180,6 +200,7 @@ class IosState:
             "booted_at": self.booted_at,
             "last_change": self.last_change,
             "commits": self.commits,
+            "files": {k: [list(s) for s in v] for k, v in self.files.items()},
         }
 
     @classmethod
@@ -193,4 +214,5 @@ class IosState:
         state.booted_at = float(data["booted_at"])
         state.last_change = float(data.get("last_change", state.booted_at))
         state.commits = int(data.get("commits", 0))
+        state.files = {k: cfg.intern_config(v) for k, v in data.get("files", {}).items()}
         return state

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from netfleet_sim.contract import Reply
@@ -62,15 +63,40 @@ def pending_changes(eng: IosSession) -> bool:
     return eng.candidate is not None and eng.candidate != eng.state.running
 
 
-def commit(eng: IosSession) -> Reply:
-    """Apply the candidate to the running (and saved) configuration."""
+def commit(eng: IosSession, args: tuple[str, ...] = ()) -> Reply:
+    """Apply the candidate to the running (and saved) configuration. ``commit confirmed
+    [seconds | minutes N]`` (30..65535 s, default 600) reverts unless a ``commit``
+    follows in time; that ``commit`` confirms even with no new changes."""
     if eng.candidate is None:
+        return Reply(pageable=False)
+    trial = None
+    if args and "confirmed".startswith(args[0]) and len(args[0]) >= 4:
+        trial = _trial_seconds(args[1:])
+        if trial is None:
+            return Reply("% Invalid input detected at '^' marker.\n", pageable=False)
+    elif eng.state.pending_confirm is not None and not pending_changes(eng):
+        eng.state.pending_confirm = None  # confirmed
         return Reply(pageable=False)
     if not pending_changes(eng):
         return Reply("% No configuration changes to commit.\n", pageable=False)
+    restore = eng.state.pending_confirm[1] if eng.state.pending_confirm else eng.state.running
+    eng.state.pending_confirm = None
     eng.state.commit(eng.candidate)
+    if trial is not None:
+        eng.state.pending_confirm = (time.time() + trial, cfg.intern_config(restore))
     eng.restart_candidate(keep_context=True)
     return Reply(pageable=False)
+
+
+def _trial_seconds(words: tuple[str, ...]) -> float | None:
+    if not words:
+        return 600.0
+    if words[0] == "minutes" and len(words) > 1 and words[1].isdigit():
+        minutes = int(words[1])
+        return minutes * 60.0 if 1 <= minutes <= 1092 else None
+    if words[0].isdigit() and 30 <= int(words[0]) <= 65535:
+        return float(words[0])
+    return None
 
 
 def clear(eng: IosSession) -> Reply:
