@@ -184,11 +184,9 @@ async def test_a_viewer_cannot_start_backups(as_role: Any, fleet: list[str]) -> 
 
 
 @pytest.fixture
-def keep_raw_on(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``[masking] keep_raw`` on (the setting belongs to the hardening work)."""
-    from netfleet.worker import backup
-
-    monkeypatch.setattr(backup, "keep_raw", lambda settings: True)
+def keep_raw_on(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``[masking] keep_raw`` on for the workers started after this fixture."""
+    monkeypatch.setattr(settings.masking, "keep_raw", True)
 
 
 async def test_secrets_are_masked_and_raw_text_is_admin_only(
