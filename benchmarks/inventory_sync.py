@@ -16,16 +16,21 @@ import asyncio
 import json
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "integrations"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.support
 
-from netbox_service import fixture_service, netbox_device
+from cryptography.fernet import Fernet
 
 from netfleet.core.models import DeviceSpec
 from netfleet.integrations.netbox import SourceConfig, fetch_source, map_devices
 from netfleet.integrations.sync import CurrentDevice, plan_sync
+from netfleet.store import open_store
+from netfleet.store.records_integrations import NewSource
+from netfleet.worker.source_sync import sync_source
+from tests.support.netbox_service import fixture_service, netbox_device
 
 
 def _current(specs: list[DeviceSpec]) -> list[CurrentDevice]:
@@ -78,6 +83,34 @@ async def main() -> None:
     print(f"{'parse + map JSON, no HTTP (baseline)':<40} {b:>9.3f} {0:>9} {1.0:>7.2f}")
     print(f"{'fetch over HTTP + map + plan':<40} {f:>9.3f} {requests:>9} {f / b:>7.2f}")
     print(f"plan: {report.summary()}")
+    await _into_store(count)
+
+
+async def _into_store(count: int) -> None:
+    """The whole ``netfleet inventory sync`` into a SQLite store: a first sync (every
+    device added), then one with 1% moved and 1% gone upstream."""
+    with tempfile.TemporaryDirectory() as tmp, fixture_service() as svc:
+        svc.devices = [netbox_device(svc.base, i) for i in range(1, count + 1)]
+        store = await open_store(
+            f"sqlite:///{Path(tmp) / 'bench.db'}", secret_key=Fernet.generate_key()
+        )
+        try:
+            await store.sources.create(
+                NewSource("bench", "netbox", {"url": svc.base, "page_size": 1000}, svc.token)
+            )
+            rows = []
+            for label in ("first sync (all added)", "second sync (1% moved, 1% gone)"):
+                before = svc.requests
+                t0 = time.perf_counter()
+                rep = await sync_source(store, "bench")
+                rows.append((label, time.perf_counter() - t0, svc.requests - before, rep.summary))
+                moved = [netbox_device(svc.base, i, site="dc9") for i in range(1, count // 100 + 1)]
+                svc.devices = moved + svc.devices[count // 100 : count - count // 100]
+        finally:
+            await store.close()
+    print(f"into the store (SQLite), {count} devices")
+    for label, seconds, requests, summary in rows:
+        print(f"{label:<40} {seconds:>9.3f} {requests:>9}   {summary}")
 
 
 if __name__ == "__main__":

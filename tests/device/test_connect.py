@@ -21,7 +21,7 @@ from netfleet.core.errors import (
 )
 from netfleet.core.models import Credential, DeviceSpec
 from netfleet.core.settings import ConnectSettings
-from netfleet.device import Device, SyncDevice, autodetect
+from netfleet.device import Device, autodetect
 from netfleet.transport import Timeouts
 from netfleet_sim import Simulator
 from netfleet_sim.fleet import builtin_platforms
@@ -180,29 +180,6 @@ async def test_autodetect_from_banner_and_version(
                 known_hosts=known_hosts,
             )
             assert name == d.platform
-
-
-async def test_sync_facade(ios_sim: Simulator, known_hosts: Path) -> None:
-    d = ios_sim.devices[0]
-
-    def script() -> tuple[str, bool]:
-        with SyncDevice(
-            d.host,
-            port=d.port,
-            platform="cisco_ios",
-            username=d.username,
-            password=d.password,
-            enable_secret=d.enable_secret,
-            host_key_policy="accept-new",
-            known_hosts=known_hosts,
-        ) as dev:
-            dev.enable()
-            out = dev.send_command("show version").output
-            return out, dev.is_alive()
-
-    output, alive = await asyncio.to_thread(script)
-    assert output.startswith("Cisco IOS Software")
-    assert alive
 
 
 async def test_private_key_and_keyboard_interactive_auth(make_device: MakeDevice) -> None:

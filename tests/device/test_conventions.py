@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from netfleet_sim import Simulator
 
 
@@ -19,17 +21,26 @@ def test_import_netfleet_stays_cheap_and_exposes_device_lazily() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-async def test_sync_device_with_an_ansible_platform_name(known_hosts: Path) -> None:
+@pytest.mark.parametrize(
+    ("platform", "sim_platform", "banner"),
+    [
+        ("cisco_ios", "cisco_ios", "Cisco IOS Software"),
+        ("arista.eos.eos", "arista_eos", "Arista"),  # an Ansible network_os name
+    ],
+)
+async def test_sync_device(
+    known_hosts: Path, platform: str, sim_platform: str, banner: str
+) -> None:
     from netfleet import SyncDevice
 
-    async with Simulator(devices=1, platforms=["arista_eos"]) as sim:
+    async with Simulator(devices=1, platforms=[sim_platform]) as sim:
         d = sim.devices[0]
 
-        def script() -> tuple[str, str]:
+        def script() -> tuple[str, str, bool]:
             with SyncDevice(
                 d.host,
                 port=d.port,
-                platform="arista.eos.eos",
+                platform=platform,
                 username=d.username,
                 password=d.password,
                 enable_secret=d.enable_secret,
@@ -37,8 +48,10 @@ async def test_sync_device_with_an_ansible_platform_name(known_hosts: Path) -> N
                 known_hosts=known_hosts,
             ) as dev:
                 dev.enable()
-                return dev.device.platform.name, dev.send_command("show version").output
+                shown = dev.send_command("show version").output
+                return dev.device.platform.name, shown, dev.is_alive()
 
-        platform, version = await asyncio.to_thread(script)
-        assert platform == "arista_eos"
-        assert "Arista" in version
+        name, version, alive = await asyncio.to_thread(script)
+        assert name == sim_platform
+        assert version.startswith(banner) if sim_platform == "cisco_ios" else banner in version
+        assert alive

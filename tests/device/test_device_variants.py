@@ -208,3 +208,30 @@ async def test_after_a_timeout_config_lines_are_never_sent_at_exec_level(
         second = await dev.send_config(["logging buffered 4096"])
         assert second.ok, second.error
         assert dev.level == "privileged"
+
+
+@pytest.mark.parametrize(
+    ("platform", "failover", "expected"),
+    [
+        ("cisco_nxos", None, "nf-renamed-1"),
+        ("arista_eos", None, "nf-renamed-1"),
+        ("cisco_xe", None, "nf-renamed-1"),
+        ("cisco_asa", None, "nf-renamed-1"),
+        ("cisco_asa", "pri/act", "nf-renamed-1/pri/act"),  # the failover part stays
+    ],
+)
+async def test_a_hostname_change_is_followed_on_every_ios_like_platform(
+    make_device: MakeDevice, platform: str, failover: str | None, expected: str
+) -> None:
+    async with Simulator(devices=1, platforms=[platform], base_port=0) as sim:
+        d = sim.devices[0]
+        if failover:
+            d.set_faults(failover=failover)
+        async with make_device(d) as dev:
+            result = await dev.send_config(["hostname nf-renamed-1"])
+            assert result.ok, result.error
+            assert dev.hostname == "nf-renamed-1"
+            assert dev.prompt == f"{expected}#"
+            shown = await dev.send_command("show running-config")
+            assert shown.ok, shown.error
+            assert "hostname nf-renamed-1" in shown.output

@@ -7,13 +7,13 @@ import socket
 from urllib.parse import parse_qsl
 
 import pytest
-from netbox_service import fixture_service, nautobot_device, netbox_device
 
 from netfleet.core.errors import ConfigurationError, IntegrationError, IntegrationUnavailable
 from netfleet.core.models import Credential, DeviceSpec
 from netfleet.core.secretref import SecretResolver
 from netfleet.integrations.netbox import DeviceFilters, SourceConfig, fetch_source
 from netfleet.integrations.sync import CurrentDevice, plan_sync
+from tests.support.netbox_service import fixture_service, nautobot_device, netbox_device
 
 
 def _source(base: str, **kwargs: object) -> SourceConfig:

@@ -70,7 +70,7 @@ async def finish_all(
         for task in claimed:
             failed = task.device.name in fail
             result = CommandResult(
-                command=task.lines[0],
+                command=task.lines[0] if task.lines else "(template)",
                 output=output,
                 ok=not failed,
                 error="timed out waiting for the prompt" if failed else None,

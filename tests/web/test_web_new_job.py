@@ -11,7 +11,7 @@ import pytest
 from netfleet.store import SqlStore
 from netfleet.web.jobform import JobDraft, parse_variables
 from tests.support.store import add_devices
-from tests.support.web import BASE, MakeClient, csrf_of
+from tests.support.web import BASE, MakeClient, csrf_of, finish_all
 
 COMMANDS = {"devices": "edge-000, edge-001", "commands": "show version\n\nshow clock\n"}
 
@@ -304,3 +304,50 @@ def test_draft_parsing() -> None:
     assert parse_variables('{"n": [1, 2]}') == {"n": [1, 2]}
     with pytest.raises(Exception, match="key=value"):
         parse_variables("just text")
+
+
+async def test_templated_dry_run_then_apply(browser: MakeClient, store: SqlStore) -> None:
+    await add_devices(store, 2)
+    admin = await browser("admin")
+    csrf = csrf_of(await _form(admin))
+    data = {
+        "csrf": csrf,
+        "action": "submit",
+        "groups": "core",
+        "kind": "template",
+        "template": "ntp server {{ vars.ntp }}\nsnmp-server location {{ device.name }}\n",
+        "variables": "ntp=192.0.2.1",
+        "checks": "no_new_errors: show logging\ncontains /Established/: show ip bgp summary",
+        "dry_run": "1",
+    }
+    r = await admin.post("/ui/jobs/new", data=data)
+    assert r.status_code == 303, alert(r.text)
+    dry = (await store.jobs.list()).items[0]
+    assert dry.spec.template == data["template"]
+    assert dry.spec.vars == {"ntp": "192.0.2.1"}
+    assert [(c.rule, c.command, c.pattern) for c in dry.spec.checks] == [
+        ("no_new_errors", "show logging", None),
+        ("contains", "show ip bgp summary", "Established"),
+    ]
+    assert dry.spec.options.dry_run is True
+    page = (await admin.get(f"/ui/jobs/{dry.id}")).text
+    assert 'id="apply-form"' not in page  # not finished yet
+    r = await admin.post(f"/ui/jobs/{dry.id}/apply", data={"csrf": csrf})
+    assert r.status_code == 409
+    await finish_all(store)
+    page = (await admin.get(f"/ui/jobs/{dry.id}")).text
+    assert 'id="apply-form"' in page
+    assert (await admin.post(f"/ui/jobs/{dry.id}/apply", data={})).status_code == 403
+    operator = await browser("operator")
+    op_csrf = csrf_of((await operator.get("/ui/")).text)
+    r = await operator.post(f"/ui/jobs/{dry.id}/apply", data={"csrf": op_csrf})
+    assert r.status_code == 403
+    r = await admin.post(f"/ui/jobs/{dry.id}/apply", data={"csrf": csrf})
+    assert r.status_code == 303
+    again = await admin.post(f"/ui/jobs/{dry.id}/apply", data={"csrf": csrf})
+    assert again.headers["location"] == r.headers["location"]  # no second real push
+    jobs = (await store.jobs.list()).items
+    assert len(jobs) == 2
+    real = jobs[0]
+    assert real.spec.options.dry_run is False
+    assert (real.spec.template, real.spec.checks) == (dry.spec.template, dry.spec.checks)

@@ -10,9 +10,9 @@ from fastapi import FastAPI
 
 from netfleet.core.settings import Settings
 from netfleet.store import SqlStore
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, need_browser
 from tests.support.loopback import serve_loopback
 from tests.support.web import build_app
-from tests.web.test_web_browser import CHROMIUM, CHROMIUM_ARGS, _need_browser
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +27,7 @@ async def base(store: SqlStore, settings: Settings) -> AsyncIterator[str]:
 async def test_sign_in_logout_and_deep_link_in_chromium(
     base: str, store: SqlStore, tokens: dict[str, str]
 ) -> None:
-    _need_browser()
+    need_browser()
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
@@ -54,7 +54,7 @@ async def test_sign_in_logout_and_deep_link_in_chromium(
             await page.wait_for_url(f"{base}/ui/login")
             assert await store.sessions.find(session["value"], idle_s=3600) is None
             # The old cookie, put back by hand, no longer opens a page.
-            await context.add_cookies([{**session, "sameSite": "Strict"}])  # type: ignore[list-item,typeddict-item]
+            await context.add_cookies([{**session, "sameSite": "Strict"}])  # type: ignore[typeddict-item]
             await page.goto(f"{base}/ui/devices")
             assert "/ui/login" in page.url
         finally:

@@ -24,8 +24,10 @@ from netfleet.api import (
     routes_events,
     routes_health,
     routes_jobs,
+    routes_notifications,
     routes_raw,
     routes_schedules,
+    routes_sources,
     routes_workers,
 )
 from netfleet.api.auth import TokenCache, new_throttle
@@ -94,6 +96,8 @@ def create_app(
         routes_schedules,
         routes_workers,
         routes_admin,
+        routes_notifications,
+        routes_sources,
     ):
         api.include_router(module.router)
     app.include_router(api)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Awaitable, Callable, Iterable
 
 from netfleet.api.housekeeping import run_housekeeping
@@ -109,6 +110,13 @@ class EmbeddedRuntime:
                     )
                 )
             )
+        if self.workers:
+            from netfleet.worker.notify_loop import integration_loops
+
+            owner = f"notify-{self.workers[0].worker_id}"
+            for loop in integration_loops(self.store, self.settings.notifications, owner=owner):
+                name = getattr(loop, "__qualname__", "integration loop")
+                tasks.append(asyncio.create_task(keep(name, functools.partial(loop, self._stop))))
         try:
             results = await asyncio.gather(*tasks, return_exceptions=True)
             for result in results:

@@ -59,6 +59,9 @@ def _register() -> None:
     from netfleet.cli import inventory_cmd
 
     inventory_cmd.register(app)
+    from netfleet.cli import notify_cmd
+
+    notify_cmd.register(app)
     from netfleet.cli import serve_cmd, token_cmd
 
     serve_cmd.register(app)

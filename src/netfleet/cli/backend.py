@@ -90,10 +90,12 @@ class LocalBackend(ApiCalls):
         import httpx
 
         from netfleet.api import create_app
+        from netfleet.core.secretref import configure_secrets
         from netfleet.core.settings import load_settings
         from netfleet.store import open_store
 
         loaded = settings or load_settings()
+        configure_secrets(loaded.secrets)
         self._store = await open_store(db or loaded.database.url, settings=loaded)
         local = loaded.model_copy(
             update={"service": loaded.service.model_copy(update={"auth": False})}

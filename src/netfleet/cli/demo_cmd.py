@@ -332,6 +332,7 @@ def register(app: typer.Typer) -> None:
         """Start a simulated fleet, the service and example jobs; run until Ctrl-C."""
         from netfleet.core.errors import InputError, NetfleetError
         from netfleet.core.logging import configure_logging
+        from netfleet.core.secretref import configure_secrets
         from netfleet.core.settings import load_settings
         from netfleet.store.sql.tokens import new_token
         from netfleet_sim import SimulatorError
@@ -353,6 +354,7 @@ def register(app: typer.Typer) -> None:
         if "level" not in settings.log.model_fields_set:
             settings.log.level = "WARNING"  # the banner is the demo's output
         configure_logging(settings.log)
+        configure_secrets(settings.secrets)
         with tempfile.TemporaryDirectory(prefix="netfleet-demo-") as scratch:
             # The simulator makes new host keys at each start: keep them out of ~/.netfleet.
             settings.connect.known_hosts = Path(scratch) / "known_hosts"

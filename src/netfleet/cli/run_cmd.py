@@ -240,6 +240,7 @@ def register(app: typer.Typer) -> None:
         confirm_timeout: ConfirmTimeoutOption = None,
     ) -> None:
         """Run commands (or push configuration) on the selected devices now."""
+        from netfleet.core.secretref import configure_secrets
         from netfleet.core.settings import load_settings
 
         change = change_fields(
@@ -266,6 +267,7 @@ def register(app: typer.Typer) -> None:
                 change=change,
             )
             settings = load_settings()
+            configure_secrets(settings.secrets)
         except InputError as exc:
             typer.echo(f"error: {exc.message}", err=True)
             raise typer.Exit(EXIT_BAD_INPUT) from None

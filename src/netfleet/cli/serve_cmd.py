@@ -45,6 +45,7 @@ def register(app: typer.Typer) -> None:
         from netfleet.api.service import serve as run_service
         from netfleet.core.errors import ConfigurationError, InputError, NetfleetError
         from netfleet.core.logging import configure_logging
+        from netfleet.core.secretref import configure_secrets
         from netfleet.core.settings import load_settings
         from netfleet.web import mount_dashboard
 
@@ -62,6 +63,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(EXIT_BAD_INPUT) from None
         configure_logging(settings.log)
+        configure_secrets(settings.secrets)
         logging.getLogger("alembic").setLevel(logging.WARNING)
 
         def announce(line: str) -> None:

@@ -34,6 +34,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run a worker: claim queued tasks, run them on pooled sessions, report results."""
         from netfleet.core.logging import configure_logging
+        from netfleet.core.secretref import configure_secrets
         from netfleet.core.settings import load_settings
         from netfleet.worker.process import ServeOptions, serve
 
@@ -45,6 +46,7 @@ def register(app: typer.Typer) -> None:
         if db:
             settings.database.url = db
         configure_logging(settings.log)
+        configure_secrets(settings.secrets)
         options = ServeOptions(
             concurrency=concurrency,
             scheduler=False if no_scheduler else None,

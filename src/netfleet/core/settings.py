@@ -20,6 +20,7 @@ from pydantic_settings import (
 )
 
 from netfleet.core.models import FailureStrategyName
+from netfleet.core.settings_integrations import NotificationSettings
 
 MIN_PRESET_TOKEN_LENGTH = 24
 """Preset API tokens (``admin_token``) are at least this long."""
@@ -258,6 +259,7 @@ class Settings(BaseSettings):
     secrets: SecretSettings = SecretSettings()
     masking: MaskingSettings = MaskingSettings()
     backup: BackupSettings = BackupSettings()
+    notifications: NotificationSettings = NotificationSettings()
     secret_key: str | None = Field(None, repr=False, description="Fernet key for secrets.")
     admin_token: str | None = Field(
         None,

@@ -32,6 +32,9 @@ SECTIONS: dict[str, str] = {
     "keys) are always masked in stored outputs, parsed rows, session logs and the API.",
     "backup": "Configuration backups (`netfleet backup`, `POST /api/v1/backups`): "
     "retention, staleness, the git export and what each platform's backup reads.",
+    "notifications": "Notification deliveries (webhooks, Slack, email): the durable queue's "
+    "retries and the rules written here (`[[notifications.rules]]`, see "
+    "`netfleet.core.settings_integrations`).",
 }
 
 HEADER = """\

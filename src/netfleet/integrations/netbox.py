@@ -100,8 +100,12 @@ class SourceConfig(BaseModel):
 
     def check(self) -> None:
         """Raise ConfigurationError for a bad URL or a mapping to an unknown platform."""
-        parts = urlsplit(self.url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        try:
+            parts = urlsplit(self.url)
+            ok = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+        except ValueError:  # a bad port or IPv6 literal
+            ok = False
+        if not ok:
             raise ConfigurationError(f"source {self.name!r}: url {self.url!r} is not http(s)")
         targets = [*self.platform_map.values()]
         if self.default_platform:

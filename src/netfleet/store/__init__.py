@@ -6,7 +6,8 @@ Convention (how the package is cut):
 
 - ``netfleet.store.sql``: all SQL, one module per table family (devices, targets,
   credentials, jobs, reads, claims, completions, reaping, events, holds, workers,
-  schedules, tokens, audit, metrics), each a set of plain functions ``f(conn, ...)``
+  schedules, tokens, audit, metrics; and the integrations' outbox, notifications,
+  delivery_log, sources on ``schema_integrations``), each a set of plain functions ``f(conn, ...)``
   that run inside the transaction the caller opened. They take what they need
   (``now``, ``postgres``, the ``SecretBox``) as arguments; the hot-path statements
   are built once in ``sql/statements.py``. They import no façade.

@@ -15,6 +15,7 @@ from netfleet.store.database import Database
 from netfleet.store.engine import Dialect
 from netfleet.store.facades.auth import Audit, Tokens
 from netfleet.store.facades.configs import Configs
+from netfleet.store.facades.integrations import Notifications, Sources
 from netfleet.store.facades.inventory import Credentials, Devices
 from netfleet.store.facades.jobs import Jobs, Metrics, Reads
 from netfleet.store.facades.pages import Pages
@@ -30,7 +31,8 @@ class SqlStore:
     Its operations are grouped by table family: ``devices``, ``credentials``, ``jobs``,
     ``claims``, ``completions``, ``holds``, ``workers``, ``schedules``, ``tokens``,
     ``audit``, ``sessions`` (dashboard sign-ins), ``raw_outputs`` (unmasked, encrypted),
-    ``reads`` and ``pages`` (dashboard pages), ``metrics`` and ``configs`` (backups).
+    ``reads`` and ``pages`` (dashboard pages), ``metrics``, ``configs`` (backups),
+    ``notifications`` and ``sources`` (inventory sources).
     """
 
     def __init__(
@@ -55,6 +57,8 @@ class SqlStore:
         self.pages = Pages(self.db)
         self.configs = Configs(self.db)
         """Configuration backups: versions, diffs, search, status."""
+        self.notifications = Notifications(self.db)
+        self.sources = Sources(self.db)
 
     def __repr__(self) -> str:
         return f"SqlStore({self.url!r})"

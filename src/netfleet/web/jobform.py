@@ -92,6 +92,32 @@ def parse_variables(text: str) -> dict[str, Any]:
     return out
 
 
+CHECK_RULES = ("equal", "subset", "no_new_errors", "contains", "not_contains")
+
+
+def parse_checks(text: str) -> list[dict[str, Any]]:
+    """Pre/post checks, one a line: ``RULE: COMMAND`` (``equal: show ip bgp summary``),
+    ``contains /REGEX/: COMMAND``, or a bare command (rule ``equal``)."""
+    out: list[dict[str, Any]] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line:
+            continue
+        head, sep, command = line.partition(":")
+        rule, _, pattern = head.strip().partition(" ")
+        if not sep or rule not in CHECK_RULES:
+            out.append({"command": line})
+            continue
+        if not command.strip():
+            raise FormError("checks", f"checks line {number}: give the command after {rule}:")
+        check: dict[str, Any] = {"command": command.strip(), "rule": rule}
+        pattern = pattern.strip()
+        if pattern:
+            check["pattern"] = pattern.strip("/")
+        out.append(check)
+    return out
+
+
 @dataclass(slots=True)
 class JobDraft:
     """The form's fields, as text (so the page can show them back unchanged)."""
@@ -113,6 +139,8 @@ class JobDraft:
     max_attempts: str = ""
     dry_run: bool = False
     save: bool = False
+    checks: str = ""
+    rollback: bool = False
     when: str = "now"
     run_at: str = ""
     timezone: str = "UTC"
@@ -207,6 +235,12 @@ class JobDraft:
                 raise FormError("template", "template: give the template text")
             body["template"] = self.template
             body["vars"] = parse_variables(self.variables)
+        if self.kind != "commands":
+            checks = parse_checks(self.checks)
+            if checks:
+                body["checks"] = checks
+            if self.rollback:
+                body["rollback"] = {"enabled": True}
         return body
 
     def start_time(self) -> datetime | None:

@@ -18,12 +18,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from netfleet.core.errors import CommandNotAllowed, Conflict, Forbidden, ValidationError
+from netfleet.core.errors import (
+    CommandNotAllowed,
+    Conflict,
+    Forbidden,
+    NotFound,
+    ValidationError,
+)
 from netfleet.jobs.model import JobSpec, Targets
 from netfleet.jobs.policy import check_job_policy, job_permission
 from netfleet.store.sql.pages import TargetPreview
 from netfleet.web import params
-from netfleet.web.auth import audit_action, check_post, require_user
+from netfleet.web.auth import PageError, audit_action, check_post, require_user
 from netfleet.web.context import User, dashboard
 from netfleet.web.jobform import FormError, JobDraft, firings, templates_supported
 from netfleet.web.render import SECURITY_HEADERS, page
@@ -184,7 +190,39 @@ async def _create_schedule(request: Request, user: User, draft: JobDraft) -> Res
 def _field_of(message: str) -> str:
     """The form field an API error message names (``targets.devices: ...``)."""
     head = message.removeprefix("invalid job: ").split(":", 1)[0].split(".")[0].split("[")[0]
-    return head if head in ("targets", "commands", "config", "template", "vars") else "job"
+    fields = ("targets", "commands", "config", "template", "vars", "checks", "rollback")
+    return head if head in fields else "job"
+
+
+@router.post("/jobs/{job_id}/apply")
+async def apply_dry_run(request: Request, user: CurrentUser, job_id: int) -> Response:
+    """Submit a finished dry run again for real (same targets, lines, checks, rollback).
+    Applying the same dry run twice gives the job already created."""
+    board = dashboard(request)
+    form = await request.form()
+    check_post(request, form, user, "operator")
+    try:
+        old = await board.store.jobs.get(job_id, tasks=False, outputs=False)
+    except NotFound:
+        raise PageError(404, f"job {job_id} not found") from None
+    if not old.spec.options.dry_run or not old.finished:
+        raise PageError(409, f"job {job_id} is not a finished dry run")
+    options = old.spec.options.model_copy(
+        update={"dry_run": False, "run_at": None, "idempotency_key": f"ui-apply-{job_id}"}
+    )
+    spec = old.spec.model_copy(update={"options": options, "name": old.spec.name})
+    try:
+        check_job_policy(spec, admin=user.allows("admin"))
+    except Forbidden as exc:
+        raise PageError(403, exc.message) from None
+    try:
+        job = await board.store.jobs.submit(spec)
+    except ValidationError as exc:
+        raise PageError(422, exc.message) from None
+    await audit_action(
+        request, user, 201, {"job_id": job.id, "applied_dry_run": job_id, "kind": "config"}
+    )
+    return RedirectResponse(board.url(f"/jobs/{job.id}?notice=submitted"), status_code=303)
 
 
 @router.get("/targets/preview")

@@ -210,6 +210,10 @@ async def serve(
         from netfleet.scheduler import run_scheduler
 
         extra = (lambda stop: run_scheduler(store, stop),)
+    from netfleet.worker.notify_loop import integration_loops
+
+    owner = f"notify-{options.worker_id or new_worker_id()}"
+    extra += integration_loops(store, settings.notifications, owner=owner)
     group = build_workers(
         store,
         settings,

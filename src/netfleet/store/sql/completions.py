@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from netfleet.jobs.model import TaskState
 from netfleet.jobs.retry import backoff_delay, should_retry
 from netfleet.store.records import Completion, TaskOutcome
-from netfleet.store.sql import holds
+from netfleet.store.sql import holds, outbox
 from netfleet.store.sql import statements as st
 from netfleet.store.sql.jobs import SpecCache, apply_transitions
 
@@ -137,6 +137,7 @@ def complete_many(
     if outputs:
         conn.execute(st.INSERT_OUTPUTS, outputs)
     conn.execute(st.INSERT_EVENTS, events)
+    outbox.tasks_failed(conn, [e for e in events if e["kind"] == "failed"], now)
     if kept:
         holds.lock_slots(conn, postgres, sorted({*per_device, *kept}))
         conn.execute(st.END_EXCLUSIVE, [{"p_device_id": d} for d in sorted(kept)])

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 
 from netfleet.store.records import NewEvent
 from netfleet.store.schema import task_events, tasks
+from netfleet.store.sql import outbox
 
 
 def record_events(conn: Connection, worker_id: str, events: Sequence[NewEvent], now: float) -> None:
@@ -33,3 +34,4 @@ def record_events(conn: Connection, worker_id: str, events: Sequence[NewEvent], 
     ]
     if rows:
         conn.execute(task_events.insert(), rows)
+        outbox.from_task_events(conn, rows, now)

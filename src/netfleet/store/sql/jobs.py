@@ -26,6 +26,7 @@ from netfleet.jobs.model import (
 )
 from netfleet.store.records import CommandOutput, JobRecord, TaskRecord
 from netfleet.store.schema import jobs, task_events, task_outputs, tasks
+from netfleet.store.sql import outbox
 from netfleet.store.sql import statements as st
 from netfleet.store.sql.targets import resolve_targets as resolve_targets
 
@@ -191,6 +192,8 @@ def apply_transitions(
                 st.SET_JOB_STATE,
                 {"p_job": job_id, "p_state": state, "p_finished_at": now if finished else None},
             )
+            if finished:
+                outbox.job_finished(conn, job_id, state, now)
         out[job_id] = state
     return out
 

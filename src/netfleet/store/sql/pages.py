@@ -78,7 +78,7 @@ def device_sessions(conn: Connection, device_id: int, now: float) -> list[Worker
     return [WorkerSessions(w, r, i) for w, (r, i) in sorted(per.items())]
 
 
-RECENT_TASKS = 10_000
+RECENT_TASKS = 5_000
 """The overview's error kinds and mean task time cover this many newest tasks."""
 
 
@@ -121,27 +121,30 @@ def overview_counts(conn: Connection, now: float, recent: int = RECENT_TASKS) ->
     )
     duration = newest.c.finished_at - newest.c.started_at
     done = sa.and_(newest.c.finished_at.is_not(None), newest.c.started_at.is_not(None))
-    row = conn.execute(
+    sample = finished = 0
+    total_s = 0.0
+    errors: dict[str, int] = {}
+    for state, kind, n, n_done, seconds in conn.execute(  # one pass over the sample
         sa.select(
+            newest.c.state,
+            newest.c.error_kind,
             sa.func.count(),
             sa.func.sum(sa.case((done, 1), else_=0)),
             sa.func.sum(sa.case((done, duration), else_=0.0)),
-        )
-    ).one()
-    errors = {
-        str(kind or "unknown"): int(n)
-        for kind, n in conn.execute(
-            sa.select(newest.c.error_kind, sa.func.count())
-            .where(newest.c.state == "failed")
-            .group_by(newest.c.error_kind)
-        )
-    }
+        ).group_by(newest.c.state, newest.c.error_kind)
+    ):
+        sample += int(n)
+        finished += int(n_done or 0)
+        total_s += float(seconds or 0.0)
+        if state == "failed":
+            key = str(kind or "unknown")
+            errors[key] = errors.get(key, 0) + int(n)
     return OverviewCounts(
         jobs=job_counts,
         tasks=task_counts,
         queue_depth=int(depth),
-        duration_count=int(row[1] or 0),
-        duration_sum=float(row[2] or 0.0),
+        duration_count=finished,
+        duration_sum=total_s,
         errors=errors,
-        sample=int(row[0] or 0),
+        sample=sample,
     )

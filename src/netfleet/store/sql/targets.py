@@ -17,6 +17,7 @@ from netfleet.core.inventory_yaml import normalize_platform
 from netfleet.core.models import DeviceSpec
 from netfleet.jobs.model import MAX_DEVICES_PER_JOB, JobSpec
 from netfleet.store.schema import devices
+from netfleet.store.sql import sources
 from netfleet.store.sql.devices import check_platform, label_filter
 
 
@@ -79,6 +80,7 @@ def resolve_targets(conn: Connection, spec: JobSpec) -> list[tuple[int, str]]:
             )
             if all(term.matches(candidate) for term in terms):
                 chosen[entry.id] = entry.name
+    chosen = _enabled(conn, chosen, t.devices)
     if not chosen:
         if t.filter:
             _check_filter_platforms(_filter_terms(t.filter))
@@ -88,6 +90,22 @@ def resolve_targets(conn: Connection, spec: JobSpec) -> list[tuple[int, str]]:
             f"targets: {len(chosen)} devices match; a job may target at most {MAX_DEVICES_PER_JOB}"
         )
     return sorted(chosen.items(), key=lambda item: item[1])
+
+
+def _enabled(conn: Connection, chosen: dict[int, str], named: Sequence[str]) -> dict[int, str]:
+    """``chosen`` without devices disabled by an inventory sync; ``ValidationError`` if
+    the job names one of them."""
+    disabled = {int(i) for i in conn.execute(sources.disabled_devices()).scalars()}
+    if not disabled or disabled.isdisjoint(chosen):
+        return chosen
+    wanted = set(named)
+    off = [n for i, n in chosen.items() if i in disabled and n in wanted]
+    if off:
+        raise ValidationError(
+            f"targets.devices: device(s) {_listing(sorted(off))} are disabled "
+            "(gone from their inventory source)"
+        )
+    return {i: n for i, n in chosen.items() if i not in disabled}
 
 
 def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:

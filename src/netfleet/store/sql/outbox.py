@@ -1,0 +1,197 @@
+"""The notification outbox: events written in the transaction that caused them.
+
+``emit`` is what the rest of the store (and other features) call; ``job_finished``
+and ``tasks_failed`` build the payloads of the events the store produces itself,
+``workers_down`` finds workers that went silent, and ``from_task_events`` passes
+on worker task events whose kind is a dotted event type (``config.changed``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from netfleet.store.schema import jobs, schedules, workers
+from netfleet.store.schema_integrations import notify_events
+
+MAX_LISTED_DEVICES = 50
+"""A job.finished event names at most this many failed devices."""
+
+
+def emit(
+    conn: Connection,
+    type_: str,
+    payload: dict[str, Any],
+    now: float,
+    *,
+    dedup_key: str | None = None,
+) -> bool:
+    """Record an event of ``type_`` for the notification rules; with ``dedup_key``,
+    only once per key. Returns whether it was recorded."""
+    if dedup_key is not None:
+        seen = conn.execute(
+            sa.select(notify_events.c.id).where(notify_events.c.dedup_key == dedup_key)
+        ).first()
+        if seen is not None:
+            return False
+    conn.execute(
+        notify_events.insert().values(
+            at=now,
+            type=type_[:64],
+            payload={"type": type_, "at": now, **payload},
+            dedup_key=dedup_key,
+        )
+    )
+    return True
+
+
+def job_finished(conn: Connection, job_id: int, state: str, now: float) -> None:
+    """Emit ``job.finished`` for a job that just reached ``state``."""
+    from netfleet.store.schema import tasks
+
+    row = conn.execute(
+        sa.select(
+            jobs.c.name,
+            jobs.c.kind,
+            jobs.c.spec,
+            jobs.c.tasks_total,
+            jobs.c.tasks_succeeded,
+            jobs.c.tasks_failed,
+            jobs.c.tasks_cancelled,
+            schedules.c.name.label("schedule"),
+        )
+        .select_from(jobs.outerjoin(schedules, schedules.c.id == jobs.c.schedule_id))
+        .where(jobs.c.id == job_id)
+    ).first()
+    if row is None:
+        return
+    failed = [
+        r.device_name
+        for r in conn.execute(
+            sa.select(tasks.c.device_name)
+            .where(tasks.c.job_id == job_id, tasks.c.state == "failed")
+            .order_by(tasks.c.device_name)
+            .limit(MAX_LISTED_DEVICES)
+        )
+    ]
+    try:
+        groups = list(json.loads(row.spec).get("targets", {}).get("groups") or [])
+    except (ValueError, AttributeError):
+        groups = []
+    counts = {
+        "total": row.tasks_total,
+        "succeeded": row.tasks_succeeded,
+        "failed": row.tasks_failed,
+        "cancelled": row.tasks_cancelled,
+    }
+    emit(
+        conn,
+        "job.finished",
+        {
+            "status": state,
+            "job_id": job_id,
+            "job_name": row.name,
+            "job_kind": row.kind,
+            "schedule": row.schedule,
+            "groups": groups,
+            "devices": failed,
+            "counts": counts,
+            "message": f"{row.tasks_failed} of {row.tasks_total} task(s) failed"
+            if row.tasks_failed
+            else f"{row.tasks_succeeded} of {row.tasks_total} task(s) succeeded",
+        },
+        now,
+    )
+
+
+def tasks_failed(conn: Connection, failures: Sequence[dict[str, Any]], now: float) -> None:
+    """Emit ``task.failed`` for task events rows (``job_id``, ``task_id``, ``message``)
+    of tasks that failed for good; ``error_kind`` is the row's ``data['error_kind']`` or
+    ``kind``."""
+    if not failures:
+        return
+    from netfleet.store.schema import devices, tasks
+
+    ids = sorted({int(f["task_id"]) for f in failures})
+    info = {
+        r.id: r
+        for r in conn.execute(
+            sa.select(
+                tasks.c.id, tasks.c.device_name, jobs.c.name, devices.c.groups, schedules.c.name
+            )
+            .select_from(
+                tasks.join(jobs, jobs.c.id == tasks.c.job_id)
+                .outerjoin(devices, devices.c.id == tasks.c.device_id)
+                .outerjoin(schedules, schedules.c.id == jobs.c.schedule_id)
+            )
+            .where(tasks.c.id.in_(ids))
+        )
+    }
+    rows = []
+    for f in failures:
+        r = info.get(int(f["task_id"]))
+        if r is None:
+            continue
+        data = f.get("data") or {}
+        payload = {
+            "type": "task.failed",
+            "at": now,
+            "job_id": f["job_id"],
+            "task_id": f["task_id"],
+            "job_name": r[2],
+            "device": r.device_name,
+            "groups": list(r[3] or []),
+            "schedule": r[4],
+            "error_kind": data.get("error_kind") or f.get("kind"),
+            "message": str(f.get("message") or "")[:2000],
+        }
+        rows.append({"at": now, "type": "task.failed", "payload": payload})
+    if rows:
+        conn.execute(notify_events.insert(), rows)
+
+
+def workers_down(conn: Connection, now: float, stale_after: float, horizon: float) -> int:
+    """Emit ``worker.down`` once per worker whose heartbeat stopped (older than
+    ``stale_after`` seconds but younger than ``horizon``) without it stopping cleanly."""
+    rows = conn.execute(
+        sa.select(workers.c.id, workers.c.hostname, workers.c.pid, workers.c.heartbeat_at).where(
+            workers.c.state != "stopped",
+            workers.c.heartbeat_at < now - stale_after,
+            workers.c.heartbeat_at > now - horizon,
+        )
+    ).all()
+    emitted = 0
+    for r in rows:
+        silent = now - r.heartbeat_at
+        emitted += emit(
+            conn,
+            "worker.down",
+            {
+                "worker": r.id,
+                "hostname": r.hostname,
+                "pid": r.pid,
+                "last_heartbeat_at": r.heartbeat_at,
+                "message": f"worker {r.id} sent no heartbeat for {silent:.0f}s",
+            },
+            now,
+            dedup_key=f"worker.down:{r.id}:{r.heartbeat_at!r}",
+        )
+    return emitted
+
+
+def from_task_events(conn: Connection, rows: Sequence[dict[str, Any]], now: float) -> None:
+    """Task events whose kind is a notification event type (dotted, e.g.
+    ``config.changed``) also go to the outbox, with their data as the payload."""
+    for row in rows:
+        kind = str(row.get("kind", ""))
+        if "." not in kind:
+            continue
+        data = dict(row.get("data") or {})
+        payload = {"job_id": row.get("job_id"), "task_id": row.get("task_id"), **data}
+        if row.get("message") and "message" not in payload:
+            payload["message"] = row["message"]
+        emit(conn, kind, payload, now)

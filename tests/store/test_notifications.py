@@ -1,0 +1,143 @@
+"""Contract: the notification outbox is written by the store's own transactions
+(job.finished, task.failed, worker.down, dotted task events), rules keep their secrets
+write-only, and the delivery queue is fenced, leased and unique per (rule, event)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+
+from netfleet.core.models import CommandResult
+from netfleet.store import SqlStore
+from netfleet.store.records import NewEvent, TaskOutcome
+from netfleet.store.records_integrations import (
+    ClaimedDelivery,
+    NewRule,
+    OutboxEvent,
+    RuleRecord,
+)
+from netfleet.store.schema_integrations import notification_rules, notify_events
+from tests.support.store import add_devices, commands
+from tests.support.worker import eventually
+
+OK = TaskOutcome("succeeded", [CommandResult("show version", "ok")])
+BAD = TaskOutcome("failed", [], error="auth refused", error_kind="auth_failed", retryable=False)
+SECRET = "hook-secret-never-shown-5b1c"
+
+
+def _all(rules: Sequence[RuleRecord], event: OutboxEvent) -> list[int]:
+    return [r.id for r in rules]
+
+
+async def _events(store: SqlStore) -> list[dict[str, object]]:
+    def op(conn: sa.Connection) -> list[dict[str, object]]:
+        rows = conn.execute(sa.select(notify_events.c.payload).order_by(notify_events.c.id))
+        return [dict(r.payload) for r in rows]
+
+    return await store.db.run(op, write=False)
+
+
+async def test_job_and_task_outcomes_reach_the_outbox(store: SqlStore) -> None:
+    await add_devices(store, "r1", "r2", groups=("core",))
+    job = await store.jobs.submit(commands("r1", "r2", max_attempts=1))
+    tasks = await store.claims.claim("w1", 10, lease_s=30)
+    by_device = {t.device.name: t for t in tasks}
+    await store.completions.complete(by_device["r1"].task_id, "w1", 1, OK)
+    assert await _events(store) == []  # nothing finished yet
+    await store.completions.complete(by_device["r2"].task_id, "w1", 1, BAD)
+    events = await _events(store)
+    kinds = [e["type"] for e in events]
+    assert kinds == ["task.failed", "job.finished"]
+    failed, finished = events
+    assert failed["device"] == "r2"
+    assert failed["error_kind"] == "auth_failed"
+    assert failed["groups"] == ["core"]
+    assert finished["status"] == "partial"
+    assert finished["job_id"] == job.id
+    assert finished["devices"] == ["r2"]
+    assert finished["counts"] == {"total": 2, "succeeded": 1, "failed": 1, "cancelled": 0}
+
+
+async def test_dotted_worker_events_flow_generically(store: SqlStore) -> None:
+    await add_devices(store, "r1")
+    await store.jobs.submit(commands("r1"))
+    (task,) = await store.claims.claim("w1", 1, lease_s=30)
+    await store.completions.record_events(
+        "w1",
+        [
+            NewEvent(task.task_id, "command", "show run"),
+            NewEvent(task.task_id, "config.changed", "changed", {"device": "r1", "diff": "+x"}),
+        ],
+    )
+    (event,) = await _events(store)
+    assert event["type"] == "config.changed"
+    assert event["device"] == "r1"
+    assert event["diff"] == "+x"
+
+
+async def test_rule_secrets_are_write_only_and_encrypted(store: SqlStore) -> None:
+    rule = NewRule("ops", "webhook", {"events": ["job.failed"]}, {"url": "http://x/"}, SECRET)
+    record = await store.notifications.create(rule)
+    assert record.has_secret
+    assert SECRET not in repr(record)
+
+    def raw(conn: sa.Connection) -> str:
+        return str(conn.execute(sa.select(notification_rules.c.secret_enc)).scalar_one())
+
+    assert SECRET not in await store.db.run(raw, write=False)
+    await store.notifications.emit("job.finished", {"status": "failed"})
+    assert await store.notifications.fan_out(_all) == (1, 1)
+    (claimed,) = await store.notifications.claim("n1", lease_s=30, limit=5)
+    assert claimed.secret == SECRET
+    assert SECRET not in repr(claimed)
+
+
+async def test_queue_is_unique_leased_and_fenced(store: SqlStore, other_store: SqlStore) -> None:
+    await store.notifications.create(
+        NewRule("a", "webhook", {"events": ["job.failed"]}, {"url": "http://x/"}, SECRET)
+    )
+    await store.notifications.emit("job.finished", {"status": "failed"})
+    assert await store.notifications.fan_out(_all) == (1, 1)
+    assert await other_store.notifications.fan_out(_all) == (0, 0)  # fanned out once
+    (first,) = await store.notifications.claim("n1", lease_s=0.2, limit=5)
+    assert await other_store.notifications.claim("n2", lease_s=30, limit=5) == []
+    # The lease runs out (the sender died): another takes over with the same key.
+    taken: list[ClaimedDelivery] = []
+
+    async def expired() -> bool:
+        taken.extend(await other_store.notifications.claim("n2", lease_s=30, limit=5))
+        return bool(taken)
+
+    await eventually(expired, timeout=30, what="the lease to run out")
+    (second,) = taken
+    assert second.delivery_key == first.delivery_key
+    assert second.attempt == 2
+    late = await store.notifications.finish(
+        first, owner="n1", outcome="delivered", status=200, reason="", duration_ms=1,
+        retry_in_s=None,
+    )  # fmt: skip
+    assert late is False  # fenced out
+    assert await other_store.notifications.finish(
+        second, owner="n2", outcome="retryable", status=500, reason="HTTP 500", duration_ms=1,
+        retry_in_s=3600,
+    )  # fmt: skip
+    (delivery,) = await store.notifications.deliveries()
+    assert delivery.state == "pending"
+    assert delivery.last_error == "HTTP 500"
+    assert await store.notifications.claim("n1", lease_s=30, limit=5) == []  # backing off
+    (line,) = await store.notifications.log(delivery.rule_id)
+    assert (line.attempt, line.outcome, line.status) == (2, "retryable", 500)
+
+
+async def test_worker_down_once_per_silence(store: SqlStore) -> None:
+    await store.workers.register("w-dead", hostname="host", pid=1, concurrency=10)
+    await store.workers.register("w-stopped", hostname="host", pid=2, concurrency=10)
+    await store.workers.heartbeat("w-stopped", state="stopped")
+    assert await store.notifications.detect_workers_down(3600) == 0  # not silent for long
+    assert await store.notifications.detect_workers_down(0.0) == 1  # a clean stop is not down
+    assert await store.notifications.detect_workers_down(0.0) == 0  # once per silence
+    await store.workers.heartbeat("w-dead")  # back, then silent again: a new event
+    assert await store.notifications.detect_workers_down(0.0) == 1
+    events = await _events(store)
+    assert [(e["type"], e["worker"]) for e in events] == [("worker.down", "w-dead")] * 2
