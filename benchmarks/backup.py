@@ -62,7 +62,9 @@ def settings_for(tmp: Path, url: str) -> Settings:
     return Settings(
         database=DatabaseSettings(url=url),
         connect=ConnectSettings(known_hosts=tmp / "known_hosts", host_key_policy="off"),
-        worker=WorkerSettings(concurrency=250, poll_seconds=0.05, heartbeat_seconds=1.0),
+        worker=WorkerSettings(
+            concurrency=100, poll_seconds=0.05, heartbeat_seconds=2.0, lease_seconds=300
+        ),
         pool=PoolSettings(max_concurrent_logins=128, logins_per_second_per_device=50),
         backup=BackupSettings(keep_versions=100),
     )

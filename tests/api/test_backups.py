@@ -10,9 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from netfleet.api.runtime import EmbeddedRuntime
+from netfleet.configs.compress import unpack
 from netfleet.core.settings import Settings
+from netfleet.store import SqlStore
+from netfleet.store.schema_configs import config_versions
 from netfleet_sim import Simulator
 from tests.support.api import SIM_ENABLE, SIM_PASSWORD, wait_finished
 
@@ -177,3 +181,47 @@ async def test_a_viewer_cannot_start_backups(as_role: Any, fleet: list[str]) -> 
     operator = await as_role("operator")
     r = await operator.post("/api/v1/backups", json={"targets": {"groups": ["lab"]}})
     assert r.status_code == 201, r.text
+
+
+@pytest.fixture
+def keep_raw_on(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``[masking] keep_raw`` on for the workers started after this fixture."""
+    monkeypatch.setattr(settings.masking, "keep_raw", True)
+
+
+async def test_secrets_are_masked_and_raw_text_is_admin_only(
+    keep_raw_on: None,
+    client: httpx.AsyncClient,
+    as_role: Any,
+    fleet: list[str],
+    running: EmbeddedRuntime,
+    store: SqlStore,
+) -> None:
+    ios = fleet[0]
+    community = "Wombat-Community-4410"
+    r = await client.post(
+        "/api/v1/jobs",
+        json={"targets": {"devices": [ios]}, "config": [f"snmp-server community {community} RO"]},
+    )
+    assert (await wait_finished(client, r.json()["id"], timeout=60))["state"] == "succeeded"
+    job = await _backup(client, devices=[ios])
+    assert job["state"] == "succeeded", job
+    masked = (await client.get(f"/api/v1/devices/{ios}/configs/latest")).json()["text"]
+    assert "snmp-server community" in masked
+    assert community not in masked
+    raw = await client.get(f"/api/v1/devices/{ios}/configs/latest", params={"raw": "true"})
+    assert raw.status_code == 200
+    assert f"snmp-server community {community} RO" in raw.json()["text"]
+    viewer = await as_role("viewer")
+    refused = await viewer.get(f"/api/v1/devices/{ios}/configs/latest", params={"raw": "true"})
+    assert refused.status_code == 403
+    found = (await client.get("/api/v1/configs/search", params={"q": community})).json()
+    assert found["items"] == []
+    rows = await store.db.run(
+        lambda c: c.execute(sa.select(config_versions.c.blob, config_versions.c.raw_enc)).all(),
+        write=False,
+    )
+    [(blob, raw_enc)] = rows
+    assert community not in unpack(blob)
+    assert raw_enc
+    assert community not in raw_enc

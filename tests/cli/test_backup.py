@@ -40,7 +40,7 @@ def sim_inventory(tmp: Path) -> Iterator[Path]:
         tmp / "sim.log",
     )
     try:
-        proc.wait_line(r"netfleet-sim: serving", timeout=30)
+        proc.wait_line(r"netfleet-sim: serving", timeout=120)
         yield inventory
     finally:
         proc.stop()
@@ -56,7 +56,7 @@ def server(tmp: Path) -> Iterator[Server]:
         tmp / "serve.log",
     )
     try:
-        url = proc.wait_line(r"serving on (http://\S+)", timeout=30).group(1)
+        url = proc.wait_line(r"serving on (http://\S+)", timeout=120).group(1)
         cli_env = {**env, "NETFLEET_URL": url, "NETFLEET_TOKEN": token}
         cli_env.pop("NETFLEET_ADMIN_TOKEN")
         yield Server(url=url, token=token, env=cli_env, proc=proc)

@@ -125,3 +125,11 @@ async def test_failures_and_status(store: SqlStore) -> None:
     await store.configs.record_failure("r9", "not a configuration: the output is empty")
     await _record(store, _config(1))
     assert await store.configs.status() == []  # only inventory devices are listed
+
+
+async def test_age_retention_applies_on_an_unchanged_backup_too(store: SqlStore) -> None:
+    await _record(store, _config(1))
+    await _record(store, _config(2))
+    again = await _record(store, _config(2), retention=Retention(keep=0, days=1e-9))
+    assert not again.changed
+    assert [v.version for v in await store.configs.list("r1")] == [2]

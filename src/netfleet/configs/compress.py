@@ -53,8 +53,22 @@ def pack_delta(text: str, base: str) -> bytes:
     old = base.split("\n")
     new = text.split("\n")
     script: list[str] = []
-    matcher = SequenceMatcher(None, old, new, autojunk=False)
+    # Common leading and trailing lines first: a typical change touches a few lines in
+    # the middle, and the matcher is much slower than this scan on the whole text.
+    limit = min(len(old), len(new))
+    head = 0
+    while head < limit and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < limit - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    if head:
+        script.append(f"={head}")
+    matcher = SequenceMatcher(
+        None, old[head : len(old) - tail], new[head : len(new) - tail], autojunk=False
+    )
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        j1, j2 = j1 + head, j2 + head
         if tag == "equal":
             script.append(f"={i2 - i1}")
             continue
@@ -63,6 +77,8 @@ def pack_delta(text: str, base: str) -> bytes:
         if j2 > j1:
             script.append(f"+{j2 - j1}")
             script.extend(new[j1:j2])
+    if tail:
+        script.append(f"={tail}")
     crc = zlib.crc32(text.encode("utf-8")).to_bytes(4, "big")
     return _DELTA + crc + zlib.compress("\n".join(script).encode("utf-8"), _LEVEL)
 

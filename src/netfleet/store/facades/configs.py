@@ -23,28 +23,18 @@ from netfleet.configs.normalise import normalise
 from netfleet.configs.sanity import PreparedConfig
 from netfleet.core.errors import Conflict, NotFound, ValidationError
 from netfleet.store.facades import Facade
-from netfleet.store.records import NewEvent
+from netfleet.store.facades.configs_record import (  # re-exported: the façade's records
+    Recorded,
+    Retention,
+    prepare,
+    unchanged,
+    write,
+)
 from netfleet.store.sql import configs as sql
-from netfleet.store.sql import events as events_sql
 from netfleet.store.sql.configs import BackupState, ConfigVersion, NewVersion
 
-MAX_EVENT_DIFF = 16 * 1024
-"""The diff carried by a ``config_changed`` event is cut to this many characters."""
 MAX_PATTERN = 1024
 _SEARCH_PAGE = 200
-
-
-@dataclass(frozen=True, slots=True)
-class Recorded:
-    """What ``record`` did: the new version (None when unchanged) and its diff."""
-
-    version: ConfigVersion | None
-    latest: int
-    diff: Diff | None = None
-
-    @property
-    def changed(self) -> bool:
-        return self.version is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,12 +47,7 @@ class SearchHit:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class Retention:
-    """Keep the newest ``keep`` versions (0 = any) and none older than ``days`` (0 = any)."""
-
-    keep: int = 100
-    days: float = 0.0
+__all__ = ["Configs", "Recorded", "Retention", "SearchHit"]
 
 
 def _name(device: str) -> str:
@@ -99,15 +84,13 @@ class Configs(Facade):
         for _ in range(5):
             on = await db.run(lambda c: sql.head(c, device), what=what, write=False)
             if on is not None and on.sha256 == config.sha256:
-                await db.run(
-                    lambda c: sql.note_attempt(
-                        c, device, ok=True, error=None, job_id=job_id, now=db.clock(c)
-                    ),
-                    what=what,
+                note = functools.partial(
+                    unchanged, clock=db.clock, device=device, job_id=job_id, retention=retention
                 )
+                await db.run(note, what=what)
                 return Recorded(None, on.version)
             # the CPU work (diff, compression) outside the store's transaction thread
-            diff, blobs = await asyncio.to_thread(_prepare, on, config, platform, device)
+            diff, blobs = await asyncio.to_thread(prepare, on, config, platform, device)
             added, removed = (
                 (config.normalised.count("\n"), 0) if diff is None else (diff.added, diff.removed)
             )
@@ -124,7 +107,7 @@ class Configs(Facade):
             )
 
             op = functools.partial(
-                _write,
+                write,
                 clock=db.clock,
                 new=new,
                 on=on,
@@ -296,79 +279,6 @@ class Configs(Facade):
     async def stored_bytes(self) -> tuple[int, int]:
         """(versions, bytes of compressed blobs) stored."""
         return await self._db.run(sql.stored_bytes, what="measure stored configs", write=False)
-
-
-def _write(
-    conn: Connection,
-    *,
-    clock: Callable[[Connection], float],
-    new: NewVersion,
-    on: sql.Head | None,
-    blobs: tuple[bytes, bytes | None],
-    diff: Diff | None,
-    task_id: int | None,
-    worker_id: str,
-    groups: Sequence[str],
-    retention: Retention | None,
-) -> Recorded | None:
-    """Store ``new`` after ``on``, note the attempt, prune, record the event; None when
-    another backup of the device came first (the caller starts again)."""
-    now = clock(conn)
-    version = sql.store_version(conn, new, now, on=on, blobs=blobs)
-    if version is None:
-        return None
-    device = new.device
-    sql.note_attempt(
-        conn, device, ok=True, error=None, job_id=new.job_id, now=now, changed=on is not None
-    )
-    if retention is not None:
-        days = retention.days
-        cutoff = now - days * 86_400 if days > 0 else None
-        sql.prune(conn, device, keep=retention.keep, older_than=cutoff)
-    if task_id is not None and diff is not None:
-        event = _changed_event(task_id, version, diff, groups)
-        events_sql.record_events(conn, worker_id, [event], now)
-    return Recorded(version, version.version, diff)
-
-
-def _prepare(
-    on: sql.Head | None, config: PreparedConfig, platform: str, device: str
-) -> tuple[Diff | None, tuple[bytes, bytes | None]]:
-    """The diff from ``on`` (None for a first version) and the blobs to store."""
-    diff = None
-    if on is not None:
-        old = normalise(unpack(on.blob), platform)
-        diff = unified_diff(
-            old,
-            config.normalised,
-            old_name=f"{device}@{on.version}",
-            new_name=f"{device}@{on.version + 1}",
-        )
-    return diff, sql.encode(on, config.text)
-
-
-def _changed_event(
-    task_id: int, version: ConfigVersion, diff: Diff, groups: Sequence[str]
-) -> NewEvent:
-    """The ``config_changed`` event (the ``config.changed`` shape of integrations)."""
-    device = version.device
-    message = f"{device}: configuration changed (+{diff.added} -{diff.removed})"
-    return NewEvent(
-        task_id=task_id,
-        kind="config_changed",
-        message=message,
-        data={
-            "type": "config.changed",
-            "device": device,
-            "groups": list(groups),
-            "job_id": version.job_id,
-            "version": version.version,
-            "added": diff.added,
-            "removed": diff.removed,
-            "diff": diff.text[:MAX_EVENT_DIFF],
-            "message": message,
-        },
-    )
 
 
 def _version_number(version: int | str) -> int | None:

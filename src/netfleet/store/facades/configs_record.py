@@ -1,0 +1,131 @@
+"""Storing a backup for ``store.configs.record``: the diff and blobs (computed outside the
+transaction), the write that checks nothing newer came first, the ``config_changed``
+event and retention."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Connection
+
+from netfleet.configs.compress import unpack
+from netfleet.configs.diff import Diff, unified_diff
+from netfleet.configs.normalise import normalise
+from netfleet.configs.sanity import PreparedConfig
+from netfleet.store.records import NewEvent
+from netfleet.store.sql import configs as sql
+from netfleet.store.sql import events as events_sql
+from netfleet.store.sql.configs import ConfigVersion, NewVersion
+
+MAX_EVENT_DIFF = 16 * 1024
+"""The diff carried by a ``config_changed`` event is cut to this many characters."""
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What ``record`` did: the new version (None when unchanged) and its diff."""
+
+    version: ConfigVersion | None
+    latest: int
+    diff: Diff | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.version is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """Keep the newest ``keep`` versions (0 = any) and none older than ``days`` (0 = any)."""
+
+    keep: int = 100
+    days: float = 0.0
+
+
+def unchanged(
+    conn: Connection,
+    *,
+    clock: Callable[[Connection], float],
+    device: str,
+    job_id: int | None,
+    retention: Retention | None,
+) -> None:
+    """Note a backup that found no change; age-based retention applies here too."""
+    now = clock(conn)
+    sql.note_attempt(conn, device, ok=True, error=None, job_id=job_id, now=now)
+    if retention is not None and retention.days > 0:
+        sql.prune(conn, device, keep=retention.keep, older_than=now - retention.days * 86_400)
+
+
+def write(
+    conn: Connection,
+    *,
+    clock: Callable[[Connection], float],
+    new: NewVersion,
+    on: sql.Head | None,
+    blobs: tuple[bytes, bytes | None],
+    diff: Diff | None,
+    task_id: int | None,
+    worker_id: str,
+    groups: Sequence[str],
+    retention: Retention | None,
+) -> Recorded | None:
+    """Store ``new`` after ``on``, note the attempt, prune, record the event; None when
+    another backup of the device came first (the caller starts again)."""
+    now = clock(conn)
+    version = sql.store_version(conn, new, now, on=on, blobs=blobs)
+    if version is None:
+        return None
+    device = new.device
+    sql.note_attempt(
+        conn, device, ok=True, error=None, job_id=new.job_id, now=now, changed=on is not None
+    )
+    if retention is not None:
+        days = retention.days
+        cutoff = now - days * 86_400 if days > 0 else None
+        sql.prune(conn, device, keep=retention.keep, older_than=cutoff)
+    if task_id is not None and diff is not None:
+        event = changed_event(task_id, version, diff, groups)
+        events_sql.record_events(conn, worker_id, [event], now)
+    return Recorded(version, version.version, diff)
+
+
+def prepare(
+    on: sql.Head | None, config: PreparedConfig, platform: str, device: str
+) -> tuple[Diff | None, tuple[bytes, bytes | None]]:
+    """The diff from ``on`` (None for a first version) and the blobs to store."""
+    diff = None
+    if on is not None:
+        old = normalise(unpack(on.blob), platform)
+        diff = unified_diff(
+            old,
+            config.normalised,
+            old_name=f"{device}@{on.version}",
+            new_name=f"{device}@{on.version + 1}",
+        )
+    return diff, sql.encode(on, config.text)
+
+
+def changed_event(
+    task_id: int, version: ConfigVersion, diff: Diff, groups: Sequence[str]
+) -> NewEvent:
+    """The ``config_changed`` event (the ``config.changed`` shape of integrations)."""
+    device = version.device
+    message = f"{device}: configuration changed (+{diff.added} -{diff.removed})"
+    return NewEvent(
+        task_id=task_id,
+        kind="config_changed",
+        message=message,
+        data={
+            "type": "config.changed",
+            "device": device,
+            "groups": list(groups),
+            "job_id": version.job_id,
+            "version": version.version,
+            "added": diff.added,
+            "removed": diff.removed,
+            "diff": diff.text[:MAX_EVENT_DIFF],
+            "message": message,
+        },
+    )
