@@ -231,12 +231,16 @@ class AttemptRunner:
                 return
             if not settled and self._ledger is not None:
                 keep = self._ledger.settle(self._worker_id, claimed)
-                outcome = replace(outcome, keep_session=keep)
+                outcome = replace(
+                    outcome, keep_session=keep, hold_epoch=self._ledger.epoch(self._worker_id)
+                )
             settled = True
             try:
                 completion = await self._completer.complete(
                     claimed.task_id, claimed.attempt, outcome
                 )
+                if self._ledger is not None:
+                    self._ledger.confirmed(self._worker_id, claimed)
                 break
             except LeaseLost:
                 self._stats.lease_lost += 1

@@ -70,13 +70,22 @@ class Claims(Facade):
         )
 
     async def heartbeat(
-        self, worker_id: str, task_ids: Sequence[int], *, lease_s: float
+        self, worker_id: str, task_ids: Sequence[int], *, lease_s: float, hold_epoch: int = 0
     ) -> HeartbeatResult:
         """Renew the leases of ``task_ids`` held by ``worker_id`` and its live session
-        holds (an expired hold is never renewed); report cancels and losses."""
+        holds of ``hold_epoch`` (an expired hold is never renewed; holds of older epochs
+        are freed: the worker closed their sessions); report cancels and losses."""
         db = self._db
         return await db.run(
-            lambda c: claims_sql.heartbeat(c, worker_id, list(task_ids), lease_s, db.clock(c)),
+            lambda c: claims_sql.heartbeat(
+                c,
+                worker_id,
+                list(task_ids),
+                lease_s,
+                db.clock(c),
+                postgres=db.postgres,
+                hold_epoch=hold_epoch,
+            ),
             what="renew leases",
             idempotent=True,
         )
@@ -163,15 +172,18 @@ class Completions(Facade):
 class Holds(Facade):
     """Session holds: idle pooled sessions a worker keeps, counted in device slots."""
 
-    async def release(self, worker_id: str, holds: Mapping[int, int] | None = None) -> int:
+    async def release(
+        self, worker_id: str, holds: Mapping[int, int] | None = None, *, epoch: int | None = None
+    ) -> int:
         """Give back ``{device_id: n}`` idle sessions the worker's pool closed (all of the
-        worker's holds with ``None``); clamped at what it holds. Returns how many."""
+        worker's holds with ``None``); clamped at what it holds (in ``epoch`` if given).
+        Returns how many."""
         if holds is not None and not any(n > 0 for n in holds.values()):
             return 0
         db = self._db
         freed = await db.run(
             lambda c: holds_sql.release_holds(
-                c, postgres=db.postgres, worker_id=worker_id, holds=holds
+                c, postgres=db.postgres, worker_id=worker_id, holds=holds, epoch=epoch
             ),
             what="release session holds",
         )
@@ -188,7 +200,9 @@ class Workers(Facade):
     ) -> WorkerRecord:
         db = self._db
         return await db.run(
-            lambda c: workers_sql.register(c, worker_id, hostname, pid, concurrency, db.clock(c)),
+            lambda c: workers_sql.register(
+                c, worker_id, hostname, pid, concurrency, db.clock(c), postgres=db.postgres
+            ),
             what=f"register worker {worker_id!r}",
         )
 

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Row
 from netfleet.core.models import DeviceSpec
 from netfleet.store.records import ClaimedTask, HeartbeatResult
 from netfleet.store.sql import statements as st
-from netfleet.store.sql.holds import blocking_exclusive, renew_holds
+from netfleet.store.sql.holds import blocking_exclusive, drop_old_epochs, renew_holds
 from netfleet.store.sql.jobs import SpecCache, apply_transitions
 
 DeviceLoader = Callable[[Connection, int, int], DeviceSpec]
@@ -212,12 +212,20 @@ def _claim_event(task: ClaimedTask, worker_id: str, now: float) -> dict[str, Any
 
 
 def heartbeat(
-    conn: Connection, worker_id: str, task_ids: Sequence[int], lease_s: float, now: float
+    conn: Connection,
+    worker_id: str,
+    task_ids: Sequence[int],
+    lease_s: float,
+    now: float,
+    *,
+    postgres: bool = False,
+    hold_epoch: int = 0,
 ) -> HeartbeatResult:
-    """Renew the leases ``worker_id`` still holds and its live session holds; report
-    cancel requests, lost leases, and devices where its idle sessions keep an exclusive
-    task waiting."""
-    renew_holds(conn, worker_id, now, lease_s)
+    """Renew the leases ``worker_id`` still holds and its live session holds of
+    ``hold_epoch`` (holds of older epochs are freed); report cancel requests, lost
+    leases, and devices where its idle sessions keep an exclusive task waiting."""
+    drop_old_epochs(conn, postgres=postgres, worker_id=worker_id, epoch=hold_epoch)
+    renew_holds(conn, worker_id, now, lease_s, hold_epoch)
     exclusive = blocking_exclusive(conn, worker_id, now)
     if not task_ids:
         return HeartbeatResult(frozenset(), frozenset(), frozenset(), exclusive)

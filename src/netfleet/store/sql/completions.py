@@ -38,6 +38,25 @@ def release_slots(conn: Connection, per_device: dict[int, int]) -> None:
         )
 
 
+def _keep(
+    kept: dict[int, tuple[int, float, int]],
+    freed: dict[int, int],
+    device_id: int,
+    expires: float,
+    epoch: int,
+) -> None:
+    """Count one kept session of ``device_id`` in ``epoch``; a newer epoch in the same
+    batch wins (slots kept in older ones are freed: the worker stopped counting them)."""
+    n, until, current = kept.get(device_id, (0, 0.0, epoch))
+    if epoch < current:
+        freed[device_id] += 1
+        return
+    if epoch > current:
+        freed[device_id] += n
+        n, until = 0, 0.0
+    kept[device_id] = (n + 1, max(until, expires), epoch)
+
+
 def complete_many(
     conn: Connection,
     *,
@@ -55,7 +74,7 @@ def complete_many(
     outputs: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     per_device: dict[int, int] = defaultdict(int)
-    kept: dict[int, tuple[int, float]] = {}
+    kept: dict[int, tuple[int, float, int]] = {}
     changes: dict[int, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
     done: set[int] = set()
     notify = False
@@ -125,8 +144,7 @@ def complete_many(
             }
         )
         if row.device_id is not None and outcome.keep_session:
-            n, expires = kept.get(row.device_id, (0, 0.0))
-            kept[row.device_id] = (n + 1, max(expires, row.lease_expires_at or now))
+            _keep(kept, per_device, row.device_id, row.lease_expires_at or now, outcome.hold_epoch)
         elif row.device_id is not None:
             per_device[row.device_id] += 1
         changes[row.job_id][("running", state)] += 1
