@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -205,8 +205,13 @@ async def run_on_device(
     config: Sequence[str] = (),
     options: JobOptions | None = None,
     checkout_timeout: float | None = None,
+    before_config: Callable[[], Awaitable[None]] | None = None,
 ) -> DeviceRun:
-    """Run ``commands`` (or push ``config``) on ``spec`` using a session from ``pool``."""
+    """Run ``commands`` (or push ``config``) on ``spec`` using a session from ``pool``.
+
+    ``before_config`` is awaited with the session checked out, just before the first
+    config line is sent (a worker records a durable progress mark there); a
+    ``NetfleetError`` from it fails the run with nothing sent."""
     options = options or JobOptions()
     run = DeviceRun(device=spec.name, started_at=time.time())
     t0 = time.perf_counter()
@@ -218,6 +223,8 @@ async def run_on_device(
                     run.login_ms += lease.login_s * 1000.0
                     run.wait_ms += lease.waited_s * 1000.0
                     if config:
+                        if before_config is not None:
+                            await before_config()
                         healthy = await _run_config(lease.session, config, options, run)
                     else:
                         healthy = await _run_commands(lease.session, commands, options, run)

@@ -26,6 +26,7 @@ from netfleet.store.sql import claims as claims_sql
 from netfleet.store.sql import completions as completions_sql
 from netfleet.store.sql import events as events_sql
 from netfleet.store.sql import holds as holds_sql
+from netfleet.store.sql import marks as marks_sql
 from netfleet.store.sql import reaping as reaping_sql
 from netfleet.store.sql import workers as workers_sql
 
@@ -157,6 +158,30 @@ class Completions(Facade):
             ),
             what="complete tasks",
         )
+
+    async def mark_config(
+        self, task_id: int, worker_id: str, attempt: int, *, first_line: str = ""
+    ) -> None:
+        """Record durably that the attempt is about to send its first config line.
+        ``LeaseLost`` unless ``(worker_id, attempt)`` still holds the task."""
+        db = self._db
+        ok = await db.run(
+            lambda c: marks_sql.mark(
+                c,
+                postgres=db.postgres,
+                task_id=task_id,
+                attempt=attempt,
+                worker_id=worker_id,
+                first_line=first_line,
+                now=db.clock(c),
+            ),
+            what="record a config progress mark",
+        )
+        if not ok:
+            raise LeaseLost(
+                f"task {task_id} attempt {attempt}: lease lost; worker {worker_id} no longer "
+                "holds it; no config was sent"
+            )
 
     async def record_events(self, worker_id: str, events: Sequence[NewEvent]) -> None:
         """Append worker-side events (connected new/reused, command ...)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, overload
 
 from sqlalchemy.engine import Connection
@@ -15,7 +16,7 @@ from sqlalchemy.engine import Connection
 from netfleet.jobs.model import TaskState
 from netfleet.jobs.retry import backoff_delay, should_retry
 from netfleet.store.records import Completion, TaskOutcome
-from netfleet.store.sql import holds
+from netfleet.store.sql import holds, marks
 from netfleet.store.sql import statements as st
 from netfleet.store.sql.jobs import SpecCache, apply_transitions
 
@@ -36,6 +37,24 @@ def release_slots(conn: Connection, per_device: dict[int, int]) -> None:
             st.RELEASE_SLOTS,
             [{"p_device_id": d, "p_count": n} for d, n in sorted(per_device.items())],
         )
+
+
+def _unsent_rules(
+    row: Any, attempt: int, outcome: TaskOutcome, sent: dict[int, str]
+) -> tuple[TaskOutcome, int]:
+    """A failed config attempt that may not repeat: by its durable mark, an attempt that
+    sent nothing does not count (retry allowed); one that began sending never retries,
+    and one stopped by a shutdown is ``config_state_unknown``."""
+    if row.repeatable:
+        return outcome, row.max_attempts
+    if row.id in sent:
+        if outcome.error_kind == "worker_shutdown":
+            message = marks.state_unknown_message(sent[row.id])
+            outcome = replace(outcome, error=message, error_kind=marks.STATE_UNKNOWN)
+        return replace(outcome, retryable=False), row.max_attempts
+    if outcome.retryable and attempt < marks.UNSENT_ATTEMPTS:
+        return outcome, max(row.max_attempts, attempt + 1)
+    return outcome, row.max_attempts
 
 
 def _keep(
@@ -78,6 +97,14 @@ def complete_many(
     changes: dict[int, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
     done: set[int] = set()
     notify = False
+    sent = marks.marked(
+        conn,
+        [
+            (task_id, attempt)
+            for task_id, attempt, o in items
+            if o.status == "failed" and task_id in current and not current[task_id].repeatable
+        ],
+    )
     for task_id, attempt, outcome in items:
         row = current.get(task_id)
         if (
@@ -94,10 +121,11 @@ def complete_many(
         run_at: float | None = None
         if outcome.status == "failed" and not row.cancel_requested:
             options = specs.get(row.job_id, conn=conn).options
+            outcome, max_attempts = _unsent_rules(row, attempt, outcome, sent)
             if should_retry(
                 options,
                 attempt=attempt,
-                max_attempts=row.max_attempts,
+                max_attempts=max_attempts,
                 transient=outcome.transient,
                 retryable=outcome.retryable,
             ):
