@@ -39,7 +39,8 @@ async def test_orphaned_config_without_mark_is_requeued(store: SqlStore) -> None
     assert result.failed == (task.task_id,)
     record = (await store.jobs.get(job.id)).tasks[0]  # type: ignore[index]
     assert record.error_kind == "config_state_unknown"
-    assert record.error is not None and "'hostname x'" in record.error
+    assert record.error is not None
+    assert "'hostname x'" in record.error
 
 
 async def test_mark_is_fenced(store: SqlStore) -> None:
