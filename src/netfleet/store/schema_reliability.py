@@ -1,4 +1,5 @@
-"""Tables of the reliability work: durable progress marks of config attempts."""
+"""Tables of the reliability work: durable progress marks of config attempts, and
+skipped schedule firings counted for ``/metrics``."""
 
 from __future__ import annotations
 
@@ -19,3 +20,14 @@ config_marks = sa.Table(
 before it does). An orphaned attempt (its worker died) without a mark for its
 attempt number sent nothing and is re-queued; with one it fails as
 ``config_state_unknown``."""
+
+schedule_skips = sa.Table(
+    "schedule_skips",
+    metadata,
+    sa.Column(
+        "schedule_id", BigId, sa.ForeignKey("schedules.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("reason", sa.String(32), primary_key=True),
+    sa.Column("skipped", sa.BigInteger, nullable=False, server_default="0"),
+)
+"""Firings of each schedule skipped (``misfire`` or ``overlap``), since it was created."""

@@ -1,4 +1,5 @@
-"""Reliability: hold epochs (exact session accounting) and config progress marks.
+"""Reliability: hold epochs (exact session accounting), config progress marks and
+schedule skip counts.
 
 Revision ID: 0006
 Revises: 0003
@@ -39,9 +40,23 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("task_id", name=op.f("pk_config_marks")),
     )
+    op.create_table(
+        "schedule_skips",
+        sa.Column("schedule_id", BIG_ID, nullable=False),
+        sa.Column("reason", sa.String(length=32), nullable=False),
+        sa.Column("skipped", sa.BigInteger(), server_default="0", nullable=False),
+        sa.ForeignKeyConstraint(
+            ["schedule_id"],
+            ["schedules.id"],
+            name=op.f("fk_schedule_skips_schedule_id_schedules"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("schedule_id", "reason", name=op.f("pk_schedule_skips")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("schedule_skips")
     op.drop_table("config_marks")
     op.drop_index(op.f("ix_session_holds_worker_id_epoch"), table_name="session_holds")
     with op.batch_alter_table("session_holds") as batch:
