@@ -3,7 +3,7 @@ descriptors of each worker sampled as a series (they should stay flat), with the
 throughput of each interval and the session accounting checked at the end.
 
     .venv/bin/python benchmarks/soak.py             # 30 minutes
-    .venv/bin/python benchmarks/soak.py --smoke     # about 20 seconds (CI)
+    .venv/bin/python benchmarks/soak.py --smoke     # about 15 seconds of load (CI)
 """
 
 from __future__ import annotations
@@ -58,9 +58,8 @@ async def main(args: argparse.Namespace) -> int:
                 if unfinished < 2:  # steady: about two jobs in flight
                     jobs.append((await store.jobs.submit(spec)).id)
                 if time.monotonic() >= next_sample:
-                    done = sum((await store.jobs.get(j, tasks=False)).finished for j in jobs) * len(
-                        names
-                    )
+                    finished = [(await store.jobs.get(j, tasks=False)).finished for j in jobs]
+                    done = sum(finished) * len(names)
                     rows.append(
                         (
                             time.monotonic() - t0,
@@ -106,7 +105,7 @@ async def main(args: argparse.Namespace) -> int:
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--smoke", action="store_true", help="about 20 seconds (CI)")
+    p.add_argument("--smoke", action="store_true", help="about 15 seconds of load (CI)")
     p.add_argument("--devices", type=int, default=200)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--seconds", type=float, default=1800.0)
@@ -114,7 +113,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--sqlite", action="store_true", help="use SQLite instead of PostgreSQL")
     args = p.parse_args()
     if args.smoke:
-        args.devices, args.workers, args.seconds, args.sample = 10, 2, 20.0, 5.0
+        args.devices, args.workers, args.seconds, args.sample = 10, 2, 15.0, 5.0
     return args
 
 
