@@ -19,20 +19,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import re
 import secrets
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.serve import start_server
+
 DEVICES = 10
-NETFLEET = [sys.executable, "-c", "from netfleet.cli.app import main; main()"]
 SCENARIOS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     # name: (method, path, JSON body); {job} is replaced by a job id
     "healthz (baseline)": ("GET", "/healthz", None),
@@ -154,44 +153,6 @@ class Result:
     errors: int
 
 
-def _start_server(tmp: Path, token: str) -> tuple[subprocess.Popen[str], str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NETFLEET_")}
-    env.update(
-        HOME=str(tmp),
-        NETFLEET_CONFIG=str(tmp / "none.toml"),
-        NETFLEET_ADMIN_TOKEN=token,
-        NETFLEET_SERVICE__KEY_FILE=str(tmp / "secret.key"),
-        NETFLEET_LOG__LEVEL="WARNING",
-    )
-    db = f"sqlite:///{tmp / 'api.db'}"
-    argv = [*NETFLEET, "serve", "--db", db, "--port", "0", "--workers", "0"]
-    proc = subprocess.Popen(
-        argv,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert proc.stdout is not None
-    found: list[str] = []
-
-    def read() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            m = re.search(r"serving on (http://\S+)", line)
-            if m and not found:
-                found.append(m.group(1))
-
-    threading.Thread(target=read, daemon=True).start()
-    deadline = time.monotonic() + 60
-    while not found:
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise SystemExit("netfleet serve did not start")
-        time.sleep(0.05)
-    return proc, found[0]
-
-
 def _setup(url: str, token: str) -> int:
     """Import the devices and submit one job to read; its id."""
     import httpx
@@ -265,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         args.seconds, args.rounds = 0.4, 1
     token = "nf_" + secrets.token_urlsafe(24)
     with tempfile.TemporaryDirectory(prefix="netfleet-bench-api-") as tmp:
-        proc, url = _start_server(Path(tmp), token)
+        proc, url = start_server(Path(tmp), token, db_name="api.db")
         try:
             results = _run(url, token, proc.pid, _setup(url, token), args)
         finally:

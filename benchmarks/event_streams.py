@@ -15,55 +15,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import re
 import secrets
-import subprocess
-import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 
-NETFLEET = [sys.executable, "-c", "from netfleet.cli.app import main; main()"]
+from harness.serve import start_server
+
 STREAMS_PER_TOKEN = 10
 JOBS = 8
-
-
-def _start_server(tmp: Path, token: str) -> tuple[subprocess.Popen[str], str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NETFLEET_")}
-    env.update(
-        HOME=str(tmp),
-        NETFLEET_CONFIG=str(tmp / "none.toml"),
-        NETFLEET_ADMIN_TOKEN=token,
-        NETFLEET_SERVICE__KEY_FILE=str(tmp / "secret.key"),
-        NETFLEET_LOG__LEVEL="WARNING",
-    )
-    argv = [*NETFLEET, "serve", "--db", f"sqlite:///{tmp / 'sse.db'}", "--port", "0"]
-    proc = subprocess.Popen(
-        [*argv, "--workers", "0"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    found: list[str] = []
-
-    def read() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            m = re.search(r"serving on (http://\S+)", line)
-            if m and not found:
-                found.append(m.group(1))
-
-    threading.Thread(target=read, daemon=True).start()
-    deadline = time.monotonic() + 60
-    while not found:
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise SystemExit("netfleet serve did not start")
-        time.sleep(0.05)
-    return proc, found[0]
 
 
 def _setup(url: str, token: str, streams: int) -> tuple[list[int], list[str]]:
@@ -162,7 +121,7 @@ def main() -> None:
         args.streams, args.seconds, args.rounds = 50, 2.0, 1
     token = "nf_" + secrets.token_urlsafe(24)
     with tempfile.TemporaryDirectory() as tmp:
-        proc, url = _start_server(Path(tmp), token)
+        proc, url = start_server(Path(tmp), token, db_name="sse.db")
         try:
             jobs, tokens = _setup(url, token, args.streams)
             asyncio.run(_run(url, proc.pid, jobs, tokens, args))

@@ -28,6 +28,12 @@ Fields:
   hostname characters (0, the default: the full hostname).
 - ``failover``: IOS-like prompts carry this failover unit/state, as an ASA pair
   does (``failover=pri/act`` -> ``fw/pri/act#``).
+- ``volatile_config``: IOS-like ``show running-config`` carries lines that change on
+  every call although nothing was configured, as real devices print them: the time of
+  the last change and of the last save, an ``ntp clock-period`` drift value, and so the
+  ``Current configuration`` size.
+- ``truncate_config``: IOS-like ``show running-config`` stops after this many lines,
+  then the prompt (a device that cut its output short; 0, the default: whole).
 - ``latency_ms``, ``jitter_ms``, ``login_delay_ms``, ``bytes_per_second``,
   ``max_sessions``, ``exec_timeout_s``: override the simulator-wide settings for
   this device (``None`` = default; they apply to new reads, logins and sessions).
@@ -68,6 +74,8 @@ class Faults:
     login_level: str | None = None
     config_host_len: int | None = None
     failover: str | None = None
+    volatile_config: bool = False
+    truncate_config: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-serialisable view (``hang_on`` as its pattern text)."""
@@ -89,6 +97,8 @@ class Faults:
             "login_level": self.login_level,
             "config_host_len": self.config_host_len,
             "failover": self.failover,
+            "volatile_config": self.volatile_config,
+            "truncate_config": self.truncate_config,
         }
 
     def drop_point(self, output_len: int) -> int | None:
@@ -181,12 +191,12 @@ def apply_fault_changes(faults: Faults, changes: Mapping[str, Any]) -> Faults:
             if value not in (None, "", *_LOGIN_LEVELS):
                 raise FaultError(f"fault 'login_level' must be user or privileged, got {value!r}")
             values[name] = value or None
-        elif name == "config_host_len":
+        elif name in ("config_host_len", "truncate_config"):
             number = _number(name, value, integer=True)
             values[name] = number or None
         elif name == "drop_mid_output":
             values[name] = _drop(value)
-        elif name in ("refuse_auth", "refuse_sessions", "cr_pager"):
+        elif name in ("refuse_auth", "refuse_sessions", "cr_pager", "volatile_config"):
             values[name] = _bool(name, value)
         elif name in ("bytes_per_second", "max_sessions"):
             number = _number(name, value, integer=True)

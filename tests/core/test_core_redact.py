@@ -7,9 +7,11 @@ import time
 from collections.abc import Callable
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from netfleet.core.logging import redact_text
-from netfleet.core.redact import MASK, Redactor, SecretRule
+from netfleet.core.redact import GENERIC_RULES, MASK, Redactor, SecretRule
 
 
 def _ratio(fn: Callable[[str], str], small: str, large: str) -> float:
@@ -35,6 +37,8 @@ HOSTILE: dict[str, Callable[[int], str]] = {
     "one long username line": lambda n: "username " * (n // 9),
     "unclosed quotes": lambda n: 'secret "' * (n // 8),
     "key=value runs": lambda n: "password=" * (n // 9) + " token:" * (n // 14),
+    "a needle on every line": lambda n: "key auth priv $9$x\n" * (n // 19),
+    "needles far from line breaks": lambda n: ("x" * 5000 + " key") * (n // 5004),
 }
 
 
@@ -130,3 +134,31 @@ async def test_aredact_runs_long_texts() -> None:
     r = Redactor(["hunter22"])
     text = "hunter22\n" * 20_000
     assert "hunter22" not in await r.aredact(text)
+
+
+_VOCABULARY = """
+enable secret password username snmp-server community auth priv key key-string
+authentication-key pre-shared-key encrypted-password ascii-text hexadecimal passwd
+tacacs-server radius-server host md5 sha 5 7 9 level 15 $9$abc interface ip any
+R1(config)#username r1#enable sw1>key 'x' "q" token=1 PASSWORD Secret KEY
+"""
+_WORDS = _VOCABULARY.split()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.sampled_from(_WORDS), max_size=9).map(" ".join).map(lambda s: s[:60]),
+        max_size=12,
+    ),
+    st.booleans(),
+)
+def test_the_line_prefilter_never_skips_a_line_a_rule_masks(
+    lines: list[str], key_values: bool
+) -> None:
+    """Masking only candidate lines gives what tokenising every line gives."""
+    rules = (*GENERIC_RULES, SecretRule("^ neighbor * password [N] <secret>"))
+    r = Redactor((), rules, key_values=key_values)
+    text = "\n".join(lines)
+    every = "\n".join(r._line(line, line.lower()) for line in text.split("\n"))
+    assert r.redact(text) == every

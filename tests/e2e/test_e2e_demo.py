@@ -21,9 +21,9 @@ def test_demo_serves_its_example_jobs_and_stops_on_ctrl_c(tmp_path: Path) -> Non
         token = proc.wait_line(r"token\s+(nf_\S+)", timeout=5).group(1)
         with client(url, token) as api:
             jobs = api.get("/api/v1/jobs").json()["items"]
-            assert len(jobs) == 3
+            assert len(jobs) == 4
             kinds = sorted(j["kind"] for j in jobs)
-            assert kinds == ["commands", "commands", "config"]
+            assert kinds == ["backup", "commands", "commands", "config"]
             for job in jobs:
                 detail = wait_job(api, job["id"], timeout=60)
                 assert detail["state"] == "succeeded", detail
@@ -36,9 +36,15 @@ def test_demo_serves_its_example_jobs_and_stops_on_ctrl_c(tmp_path: Path) -> Non
             assert parsed
             assert all(p for p in parsed)
             assert api.get("/ui/", follow_redirects=True).status_code == 200  # the dashboard
-            [schedule] = api.get("/api/v1/schedules").json()["items"]
-            assert schedule["enabled"]
-            assert schedule["cron"] == "* * * * *"
+            schedules = api.get("/api/v1/schedules").json()["items"]
+            by_name = {s["name"]: s for s in schedules}
+            assert by_name["demo-clock"]["enabled"]
+            assert by_name["demo-clock"]["cron"] == "* * * * *"
+            assert by_name["demo-backup"]["job"]["backup"] is True
+            devices = api.get("/api/v1/devices", params={"limit": 100}).json()["items"]
+            for device in devices:  # the backup job stored a first version of each
+                [v1] = api.get(f"/api/v1/devices/{device['name']}/configs").json()["items"]
+                assert v1["version"] == 1
         proc.wait_line(r"job \d+ succeeded", timeout=10)
     finally:
         code = proc.stop(signal.SIGINT, timeout=20)

@@ -368,3 +368,47 @@ def test_ansible_network_os_names_are_aliases(alias: str, name: str) -> None:
 def test_unknown_alias_like_name_is_still_unknown() -> None:
     with pytest.raises(UnknownPlatform, match=r"unknown platform 'cisco\.foo\.foo'"):
         get_platform("cisco.foo.foo")
+
+
+def test_platform_file_multiline_blocks(tmp_path: Path) -> None:
+    path = tmp_path / "banners.yaml"
+    path.write_text(
+        "name: ios_banners\n"
+        "extends: cisco_ios\n"
+        "multiline:\n"
+        "  - {start: '^banner (?:motd|login) (\\S)', end: '{delim}'}\n"
+        "  - {start: '^macro name \\S+$', end: '^@$'}\n",
+        encoding="utf-8",
+    )
+    (spec,) = load_platform_file(path)
+    assert spec.multiline == (
+        (r"^banner (?:motd|login) (\S)", "{delim}"),
+        (r"^macro name \S+$", "^@$"),
+    )
+    blocks = compiled(spec).multiline
+    assert blocks[1][0].match("macro name uplink")
+    inherited = write(tmp_path, "name: ios_inherits\nextends: cisco_ios\n")
+    (spec,) = load_platform_file(inherited)
+    assert spec.multiline == compiled("cisco_ios").spec.multiline
+    cleared = write(tmp_path, "name: ios_no_blocks\nextends: cisco_ios\nmultiline: []\n")
+    (spec,) = load_platform_file(cleared)
+    assert spec.multiline == ()
+
+
+@pytest.mark.parametrize(
+    ("blocks", "expected"),
+    [
+        ("[{start: '^banner (\\S'}]", r"field multiline\[0\]\.start: Value error, invalid regex"),
+        ("[{start: '^banner (\\S)', end: '({delim}'}]", r"field multiline\[0\]\.end: .*invalid"),
+        ("[{start: '^banner (\\S)'}]", r"field multiline\[0\]\.end: Field required"),
+        ("[{start: '^banner \\S', end: '{delim}'}]", r"field multiline\[0\]: .*no group"),
+        ("[['^banner (\\S)', '{delim}']]", r"field multiline\[0\]: Input should be"),
+        ("[{start: '^x(\\S)', end: '{delim}', stop: y}]", r"field multiline\[0\]\.stop: Extra"),
+        ("'^banner'", r"field multiline: Input should be a valid list"),
+    ],
+)
+def test_bad_multiline_blocks_name_the_field(tmp_path: Path, blocks: str, expected: str) -> None:
+    path = write(tmp_path, f"name: bad_blocks\nextends: cisco_ios\nmultiline: {blocks}\n")
+    with pytest.raises(PlatformFileError, match=expected) as info:
+        load_platform_file(path)
+    assert str(path) in str(info.value)

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from netfleet.core.settings import Settings
 from netfleet.store import SqlStore
+from tests.support.browser import serve
 from tests.support.service import role_tokens, service_settings, service_store
 from tests.support.web import BASE, MakeClient, build_app, login
 
@@ -52,3 +53,11 @@ async def browser(app: FastAPI, tokens: dict[str, str]) -> AsyncIterator[MakeCli
     yield make
     for c in clients:
         await c.aclose()
+
+
+@pytest.fixture
+async def served(store: SqlStore, settings: Settings) -> AsyncIterator[tuple[FastAPI, str]]:
+    """The app served by uvicorn on 127.0.0.1 (OS-chosen port), on this event loop."""
+    app = build_app(store, settings)
+    async with serve(app) as base:
+        yield app, base

@@ -11,112 +11,40 @@ Skipped when /usr/bin/chromium or the playwright package is missing, unless
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import importlib.util
-import os
-import socket
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from netfleet.api.runtime import EmbeddedRuntime
-from netfleet.core.models import Credential, DeviceSpec
 from netfleet.core.settings import Settings
 from netfleet.store import SqlStore
 from netfleet_sim import Simulator
-from tests.support.web import build_app, submit
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SCREENSHOTS = Path(os.environ.get("NETFLEET_SCREENSHOT_DIR", "/tmp"))
-PASSWORD = "Heron-Pw-4410-k"
-ENABLE = "Ibis-En-8812-z"
+from tests.support.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ENABLE,
+    PASSWORD,
+    SCREENSHOTS,
+    need_browser,
+    store_fleet,
+)
+from tests.support.web import submit
 
 pytestmark = pytest.mark.slow
-
-
-class QuietServer(uvicorn.Server):
-    """uvicorn without signal handlers (pytest keeps its own)."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-def _need_browser() -> None:
-    missing = []
-    if importlib.util.find_spec("playwright") is None:
-        missing.append("the playwright package (pip install playwright)")
-    if not CHROMIUM.exists():
-        missing.append(f"{CHROMIUM} (apt-get install -y chromium)")
-    if not missing:
-        return
-    reason = "browser test needs " + " and ".join(missing)
-    if os.environ.get("NETFLEET_REQUIRE_BROWSER"):
-        pytest.fail(reason + " (NETFLEET_REQUIRE_BROWSER is set)")
-    pytest.skip(reason)
-
-
-@pytest.fixture
-async def served(store: SqlStore, settings: Settings) -> AsyncIterator[tuple[FastAPI, str]]:
-    """The app served by uvicorn on 127.0.0.1 (OS-chosen port), on this event loop."""
-    app = build_app(store, settings)
-    server = QuietServer(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off"))
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    sock.setblocking(False)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        while not server.started and not task.done():  # noqa: ASYNC110
-            await asyncio.sleep(0.02)
-        assert server.started, "uvicorn did not start"
-        yield app, f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        app.state.netfleet.stopping.set()
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=20)
-        sock.close()
 
 
 async def test_live_job_page_in_chromium(
     served: tuple[FastAPI, str], store: SqlStore, settings: Settings, tokens: dict[str, str]
 ) -> None:
-    _need_browser()
+    need_browser()
     from playwright.async_api import async_playwright
 
     app, base = served
     async with Simulator(
         devices=3, platforms=["cisco_ios", "arista_eos"], password=PASSWORD, enable_secret=ENABLE
     ) as sim:
-        for dev in sim.devices:
-            cred = Credential(
-                username=dev.username, password=PASSWORD, enable_secret=ENABLE, name="lab"
-            )
-            await store.devices.upsert(
-                DeviceSpec(
-                    name=dev.name,
-                    host=dev.host,
-                    port=dev.port,
-                    platform=dev.platform,
-                    credentials=(cred,),
-                    groups=("lab", dev.platform),
-                    tags=("sim",),
-                )
-            )
+        await store_fleet(store, sim.devices)
         names = [d.name for d in sim.devices]
         job = await submit(
             store, names, name="inventory check", commands=["show version", "show clock"]

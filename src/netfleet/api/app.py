@@ -18,11 +18,13 @@ from fastapi.responses import HTMLResponse
 from netfleet import __version__
 from netfleet.api import (
     routes_admin,
+    routes_configs,
     routes_credentials,
     routes_devices,
     routes_events,
     routes_health,
     routes_jobs,
+    routes_raw,
     routes_schedules,
     routes_workers,
 )
@@ -86,6 +88,8 @@ def create_app(
         routes_devices,
         routes_credentials,
         routes_jobs,
+        routes_raw,
+        routes_configs,
         routes_events,
         routes_schedules,
         routes_workers,

@@ -24,6 +24,12 @@ class Runtime(Protocol):
     def retire(self, devices: Iterable[str]) -> int:
         """Retire pooled sessions of ``devices`` (their settings or credentials changed)."""
 
+    def down(self) -> dict[str, str]:
+        """Embedded components that are down now (crashed, awaiting restart), with why."""
+
+    def restarts(self) -> dict[str, int]:
+        """Restarts per embedded component since start."""
+
 
 @dataclass(slots=True)
 class ServiceContext:

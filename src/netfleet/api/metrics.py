@@ -34,6 +34,7 @@ class Snapshot:
     workers: list[WorkerRecord]
     pool: PoolStats | None
     at: float
+    config_changes: int = 0
 
 
 class MetricsCache:
@@ -59,7 +60,10 @@ class MetricsCache:
             runtime = self.ctx.runtime
             pool = runtime.pool_stats() if runtime is not None else None
             live = [x for x in workers if x.state != "stopped"]
-            self.latest = Snapshot(queue=queue, workers=live, pool=pool, at=now)
+            changes = await store.configs.changes_total()
+            self.latest = Snapshot(
+                queue=queue, workers=live, pool=pool, at=now, config_changes=changes
+            )
             return self.latest
 
 
@@ -88,13 +92,40 @@ class ServiceCollector(Collector):
         for reason in ("missing", "invalid", "throttled"):
             refused.add_metric([reason], float(self.unauthenticated.get(reason, 0)))
         yield refused
+        yield from self._supervision()
         snap = self.cache.latest
         if snap is None:
             return
         yield from self._queue(snap.queue)
+        yield CounterMetricFamily(
+            "netfleet_config_changes",
+            "Configuration versions stored after each device's first (backups).",
+            value=snap.config_changes,
+        )
         yield from self._workers(snap.workers)
         if snap.pool is not None:
             yield from self._pool(snap.pool)
+
+    def _supervision(self) -> Iterator[Metric]:
+        runtime = self.cache.ctx.runtime
+        if runtime is None:
+            return
+        down = GaugeMetricFamily(
+            "netfleet_embedded_component_down",
+            "1 while an embedded component (worker, scheduler, ...) is down and restarting.",
+            labels=["component"],
+        )
+        for name in sorted(runtime.down()):
+            down.add_metric([name], 1.0)
+        yield down
+        restarts = CounterMetricFamily(
+            "netfleet_embedded_component_restarts",
+            "Restarts of crashed embedded components since the service started.",
+            labels=["component"],
+        )
+        for name, n in sorted(runtime.restarts().items()):
+            restarts.add_metric([name], float(n))
+        yield restarts
 
     def _queue(self, q: QueueSnapshot) -> Iterator[Metric]:
         jobs = GaugeMetricFamily("netfleet_jobs", "Jobs by state.", labels=["state"])

@@ -91,8 +91,8 @@ async def create_token(request: Request, _: Admin, body: TokenIn) -> TokenCreate
 @router.delete(
     "/tokens/{name}",
     status_code=204,
-    summary="Revoke an API token",
-    responses=responses(404),
+    summary="Revoke an API token (for good; 409 for the last admin token)",
+    responses=responses(404, 409),
 )
 async def revoke_token(request: Request, _: Admin, name: str) -> Response:
     await store_of(request).tokens.revoke(name)

@@ -1,4 +1,5 @@
-"""``/healthz`` (alive), ``/readyz`` (database and schema ready), ``/metrics``.
+"""``/healthz`` (alive), ``/readyz`` (database and schema ready, embedded workers and
+scheduler up), ``/metrics``.
 
 These three need no token: load balancers and Prometheus scrape them.
 """
@@ -24,7 +25,7 @@ async def healthz() -> dict[str, str]:
 
 @router.get(
     "/readyz",
-    summary="Database reachable and migrations current (503 problem otherwise)",
+    summary="Database reachable, migrations current, embedded loops up (503 problem otherwise)",
     responses={503: {"description": "Not ready", "content": {"application/problem+json": {}}}},
 )
 async def readyz(request: Request) -> JSONResponse:
@@ -40,6 +41,15 @@ async def readyz(request: Request) -> JSONResponse:
         return problem_response(
             503,
             f"database schema is at {current or 'nothing'}, this version needs {head}",
+            instance="/readyz",
+            kind="not_ready",
+        )
+    down = ctx.runtime.down() if ctx.runtime is not None else {}
+    if down:
+        names = "; ".join(f"{name} ({why[:200]})" for name, why in sorted(down.items()))
+        return problem_response(
+            503,
+            f"embedded components down, restarting: {names}",
             instance="/readyz",
             kind="not_ready",
         )

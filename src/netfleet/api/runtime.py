@@ -1,16 +1,21 @@
 """The embedded runtime of ``netfleet serve``: N workers sharing one session pool,
-the scheduler loop, and a watcher that retires sessions of changed devices.
+the scheduler loop, a watcher that retires sessions of changed devices, and the
+service's housekeeping (audit retention, ended dashboard sessions).
 
-The pool → executor → workers wiring is ``netfleet.worker.process.build_workers``
-(the same as ``netfleet worker``).
+Each is supervised (``netfleet.api.supervise``): a crashed loop is logged and
+restarted with backoff, and ``down()`` (``/readyz``) names it meanwhile. The pool →
+executor → workers wiring is ``netfleet.worker.process.build_workers`` (the same as
+``netfleet worker``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
+from netfleet.api.housekeeping import run_housekeeping
+from netfleet.api.supervise import Backoffs, Supervisor
 from netfleet.core.errors import NetfleetError
 from netfleet.core.logging import get_logger
 from netfleet.core.settings import Settings
@@ -34,6 +39,7 @@ class EmbeddedRuntime:
         workers: int = 1,
         scheduler: bool = True,
         watch_interval_s: float = 2.0,
+        housekeeping: bool = True,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -44,7 +50,17 @@ class EmbeddedRuntime:
         )
         self.pool = self._group.pool if self._group is not None else None
         self.workers: list[Worker] = self._group.workers if self._group is not None else []
+        self.housekeeping = housekeeping
         self._stop = asyncio.Event()
+        service = settings.service
+        self.supervisor = Supervisor(
+            self._stop,
+            Backoffs(
+                first_s=service.restart_backoff_seconds,
+                max_s=max(service.restart_backoff_max_seconds, service.restart_backoff_seconds),
+                settle_s=service.restart_settle_seconds,
+            ),
+        )
 
     # --- the Runtime protocol -------------------------------------------------------
 
@@ -56,6 +72,12 @@ class EmbeddedRuntime:
             return 0
         return sum(self.pool.retire(name) for name in devices)
 
+    def down(self) -> dict[str, str]:
+        return self.supervisor.down()
+
+    def restarts(self) -> dict[str, int]:
+        return dict(self.supervisor.restarts)
+
     # --- running ----------------------------------------------------------------------
 
     def stop(self, *, immediate: bool = False) -> None:
@@ -65,11 +87,28 @@ class EmbeddedRuntime:
 
     async def run(self) -> None:
         """Run until ``stop()``; then drain the workers and close the pool."""
-        tasks = [asyncio.create_task(w.run(), name=f"worker-{w.worker_id}") for w in self.workers]
+        keep = self.supervisor.keep
+        tasks = [
+            asyncio.create_task(keep(f"worker {w.worker_id}", self._worker_run(w)))
+            for w in self.workers
+        ]
         if self.scheduler:
-            tasks.append(asyncio.create_task(run_scheduler(self.store, self._stop)))
+            tasks.append(
+                asyncio.create_task(
+                    keep("scheduler", lambda: run_scheduler(self.store, self._stop))
+                )
+            )
         if self.pool is not None:
-            tasks.append(asyncio.create_task(self._watch_devices()))
+            tasks.append(asyncio.create_task(keep("device watcher", self._watch_devices)))
+        if self.housekeeping:
+            tasks.append(
+                asyncio.create_task(
+                    keep(
+                        "housekeeping",
+                        lambda: run_housekeeping(self.store, self.settings, self._stop),
+                    )
+                )
+            )
         try:
             results = await asyncio.gather(*tasks, return_exceptions=True)
             for result in results:
@@ -81,6 +120,14 @@ class EmbeddedRuntime:
             self._stop.set()
             if self._group is not None:
                 await self._group.close()
+
+    def _worker_run(self, worker: Worker) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            if not self._stop.is_set():
+                worker.rearm()  # after a crash: claim again under the same id
+            await worker.run()
+
+        return run
 
     async def _watch_devices(self) -> None:
         """Retire pooled sessions of devices changed by anyone (API, CLI, other hosts)."""

@@ -68,7 +68,11 @@ async def bootstrap_admin(store: SqlStore, settings: Settings) -> str | None:
 
     Returns a newly created token (to print once), else None."""
     if settings.admin_token:
-        await store.tokens.ensure(ADMIN_TOKEN_NAME, "admin", settings.admin_token)
+        if await store.tokens.ensure(ADMIN_TOKEN_NAME, "admin", settings.admin_token) is None:
+            log.warning(
+                "the preset admin token (NETFLEET_ADMIN_TOKEN) was revoked and stays revoked; "
+                "use another admin token, or preset a new one"
+            )
         return None
     if await store.tokens.exist():
         return None

@@ -26,15 +26,10 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable, Sequence
-from typing import Protocol
 
-from netfleet.channel.text import echo_matches, normalize, split_partial_escape
-from netfleet.core.errors import (
-    CommandTimeout,
-    ConnectionLost,
-    DeviceError,
-    NetfleetError,
-)
+from netfleet.channel.errors import FramingError, ReadTimeout, Writer
+from netfleet.channel.text import echo_end, normalize, split_partial_escape
+from netfleet.core.errors import ConnectionLost, NetfleetError
 
 TAIL = 512
 """The longest last line searched for a prompt or a pager prompt."""
@@ -46,28 +41,6 @@ SETTLE_MIN = 0.002
 """Chunk gaps shorter than this count as none (the output is streaming)."""
 
 Hit = tuple[int, re.Match[str], str]
-
-
-class Writer(Protocol):
-    def write(self, data: str) -> None: ...
-
-
-class ReadTimeout(CommandTimeout):
-    """A read timed out; ``text`` is what arrived before the deadline."""
-
-    def __init__(self, message: str, *, device: str, text: str) -> None:
-        super().__init__(message, device=device)
-        self.text = text
-
-
-class FramingError(DeviceError):
-    """The device's text did not frame a command's output: no echo, or unexpected text."""
-
-    transient = True
-
-    def __init__(self, message: str, *, device: str, text: str) -> None:
-        super().__init__(message, device=device)
-        self.text = text
 
 
 class Channel:
@@ -98,6 +71,7 @@ class Channel:
         "closed",
         "device",
         "dirty",
+        "echo_line",
         "error",
         "stray",
     )
@@ -114,6 +88,8 @@ class Channel:
         self.error: NetfleetError | None = None
         self.stray = ""
         """Text that arrived while no read was pending (it made the channel dirty)."""
+        self.echo_line = ""
+        """The line the last framed read took for its command's echo."""
         self._on_data = on_data
         self._writer: Writer | None = None
         self._loop = asyncio.get_running_loop()
@@ -325,21 +301,15 @@ class Channel:
         echo = self._echo
         assert echo is not None
         text = self.pending()
-        nl = text.find("\n")
-        if nl < 0:
-            if any(p.search(self._line) for p in self._patterns):
-                self._fail(FramingError, f"{echo!r}: the prompt came back without the echo")
-            elif len(text) > 4096:
-                self._fail(FramingError, f"{echo!r}: expected its echo, got {text[:120]!r}")
+        found = echo_end(text, echo, lambda: any(p.search(self._line) for p in self._patterns))
+        if isinstance(found, str):
+            self._fail(FramingError, found)
             return False
-        if not echo_matches(text[:nl], echo):
-            self._fail(FramingError, f"{echo!r}: expected its echo, got {text[:nl][:120]!r}")
-            return False
-        if nl > 4096:
-            self._fail(FramingError, f"{echo!r}: expected its echo, got {text[:120]!r}")
+        if found < 0:
             return False
         self._echo = None
-        self._body = nl + 1
+        self.echo_line = text[: found - 1]
+        self._body = found
         self._max_gap = -1.0  # the command's own run time before its output is no gap
         return True
 

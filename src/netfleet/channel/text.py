@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 ANSI_RE = re.compile(
     r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[()][A-Za-z0-9]|[0-Z\\-_`-~])"
@@ -47,6 +48,28 @@ def echo_matches(line: str, command: str) -> bool:
         tail = seen[dollar + 1 :]
         return len(tail) >= min(len(want), 8) and want.endswith(tail)
     return False
+
+
+ECHO_MAX = 4096
+"""The longest echo line looked at."""
+
+
+def echo_end(text: str, command: str, prompt_seen: Callable[[], bool]) -> int | str:
+    """Where the output after the echo of ``command`` starts in ``text`` (after its line
+    break); -1 when that line has not ended yet; or why ``text`` does not start with the
+    echo (``prompt_seen()``: the last line already shows a prompt)."""
+    nl = text.find("\n")
+    if nl < 0:
+        if prompt_seen():
+            return f"{command!r}: the prompt came back without the echo"
+        if len(text) > ECHO_MAX:
+            return f"{command!r}: expected its echo, got {text[:120]!r}"
+        return -1
+    if not echo_matches(text[:nl], command):
+        return f"{command!r}: expected its echo, got {text[:nl][:120]!r}"
+    if nl > ECHO_MAX:
+        return f"{command!r}: expected its echo, got {text[:120]!r}"
+    return nl + 1
 
 
 def normalize(data: str) -> str:

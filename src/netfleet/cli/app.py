@@ -69,6 +69,9 @@ def _register() -> None:
     jobs_cmd.register(app)
     devices_cmd.register(app)
     credentials_cmd.register(app)
+    from netfleet.cli import backup_cmd
+
+    backup_cmd.register(app)
 
 
 _register()

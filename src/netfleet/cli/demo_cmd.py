@@ -124,6 +124,18 @@ def schedule_body(specs: list[DeviceSpec]) -> dict[str, Any]:
     }
 
 
+BACKUP_TITLE = "configuration backup of every device"
+
+
+def backup_schedule_body() -> dict[str, Any]:
+    """A nightly backup of every device (``netfleet schedules add ... --backup``)."""
+    return {
+        "name": "demo-backup",
+        "cron": "30 2 * * *",
+        "job": {"name": "backup", "targets": {"filter": "name=*"}, "backup": True},
+    }
+
+
 def _fresh(db: Path) -> None:
     for suffix in ("", "-wal", "-shm", "-journal"):
         with contextlib.suppress(FileNotFoundError):
@@ -150,8 +162,14 @@ async def _submit(client: httpx.AsyncClient, specs: list[DeviceSpec]) -> list[tu
         r = await client.post("/api/v1/jobs", json=example.body)
         r.raise_for_status()
         jobs.append((int(r.json()["id"]), example.title))
-    r = await client.post("/api/v1/schedules", json=schedule_body(specs))
+    r = await client.post(
+        "/api/v1/backups", json={"name": "demo: backup", "targets": {"filter": "name=*"}}
+    )
     r.raise_for_status()
+    jobs.append((int(r.json()["id"]), BACKUP_TITLE))
+    for body in (schedule_body(specs), backup_schedule_body()):
+        r = await client.post("/api/v1/schedules", json=body)
+        r.raise_for_status()
     return jobs
 
 
@@ -209,6 +227,7 @@ def _banner(
     lines += [
         f"  schedule  {schedule['name']}: {schedule['job']['commands'][0]} on group "
         f"'{schedule['job']['targets']['groups'][0]}' every minute",
+        "  schedule  demo-backup: back up every device nightly at 02:30 UTC",
         "",
         "Try:",
         f"  export NETFLEET_URL={url} NETFLEET_TOKEN={token}",
@@ -216,6 +235,8 @@ def _banner(
         f"  .venv/bin/netfleet jobs show {jobs[0][0] if jobs else 1}",
         f"  .venv/bin/netfleet jobs submit -g {schedule['job']['targets']['groups'][0]} "
         "-c 'show clock' --wait",
+        "  .venv/bin/netfleet backup status --all",
+        f"  .venv/bin/netfleet backup history {sim_devices[0].name}",
         '  curl -s -H "Authorization: Bearer $NETFLEET_TOKEN" $NETFLEET_URL/api/v1/jobs',
         "",
         "Press Ctrl-C to stop.",

@@ -133,6 +133,15 @@ def _template(
     return {"targets": targets, "commands": commands, "config": config}
 
 
+def _backup_template(job: dict[str, Any]) -> dict[str, Any]:
+    """``job`` as a backup job (``--backup``): targets only, no commands or config."""
+    if job.get("commands") or job.get("config"):
+        raise InputError("--backup takes targets only, no --command or --config")
+    job = {k: v for k, v in job.items() if k not in ("commands", "config")}
+    job.setdefault("name", "backup")
+    return {**job, "backup": True}
+
+
 @schedules_app.command("add")
 def add(
     name: Annotated[str, typer.Argument(help="A unique schedule name.")],
@@ -167,6 +176,9 @@ def add(
     ] = 60.0,
     overlap: Annotated[str, typer.Option("--overlap", help="skip | queue.")] = "queue",
     paused: Annotated[bool, typer.Option("--paused", help="Create it paused.")] = False,
+    backup: Annotated[
+        bool, typer.Option("--backup", help="Back up the targets' configurations.")
+    ] = False,
     allow_privileged: Annotated[
         bool,
         typer.Option(
@@ -186,6 +198,8 @@ def add(
         job = _template(device, group, filter_, command, config, config_file, template)
         if allow_privileged:
             job["options"] = {**job.get("options", {}), "allow_privileged_commands": True}
+        if backup:
+            job = _backup_template(job)
         spec = build_schedule(
             name=name,
             cron=cron,

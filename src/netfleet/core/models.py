@@ -87,6 +87,9 @@ class CommandResult:
     started_at: float = 0.0
     """Wall-clock start, seconds since the epoch."""
     duration_ms: float = 0.0
+    raw_output: str | None = field(default=None, repr=False, compare=False)
+    """The output before masking, only when the session keeps it (``masking.keep_raw``)
+    and masking changed something. Never in ``to_dict``: the store keeps it encrypted."""
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -7,10 +7,12 @@ characters everywhere) and the value of every line shaped like a ``SecretRule``
 ``encrypted-password "..."``). Tokens that look like Junos ``$9$`` strings are
 masked wherever they appear.
 
-There are no backtracking regular expressions here: text is split into lines and
-each line into whitespace-separated tokens (``str.split`` and one ``\\S+`` scan);
-each token is looked up in a table of rule start words, and a rule match looks at
-a bounded number of following tokens. The work is linear in the text length.
+There are no backtracking regular expressions here. A few ``str.find`` scans for
+needles (per rule, one of its required literal words; ``key`` covers
+``key-string``) find the candidate lines; only those are split into
+whitespace-separated tokens, each token is looked up in a table of rule start
+words, and a rule match looks at a bounded number of following tokens. The work is
+linear in the text length, and text without candidates costs a few scans in C.
 ``await redactor.aredact(text)`` runs large texts in a worker thread.
 
 Rule patterns are space-separated steps, matched case-insensitively, token by token:
@@ -146,7 +148,7 @@ TOKEN_PREFIXES = ("$9$",)
 class Redactor:
     """Masks known secret values and secret-bearing lines; linear in the text length."""
 
-    __slots__ = ("_first", "_key_values", "_rules", "_triggers", "_values", "_wild")
+    __slots__ = ("_first", "_key_values", "_needles", "_rules", "_values", "_wild")
 
     def __init__(
         self,
@@ -167,11 +169,7 @@ class Redactor:
                 first.setdefault(word, []).append(rule)
         self._first = {w: tuple(rs) for w, rs in first.items()}
         self._wild = tuple((w, rs) for w, rs in self._first.items() if "*" in w)
-        triggers = {w.partition("*")[0] for w in first}
-        triggers.update(TOKEN_PREFIXES)
-        if key_values:
-            triggers.update(LOG_KEYS)
-        self._triggers = tuple(sorted(t for t in triggers if t))
+        self._needles = _needles(compiled, key_values)
 
     def __repr__(self) -> str:
         return f"Redactor(<{len(self._values)} secrets hidden>, {len(self._rules)} rules)"
@@ -187,7 +185,7 @@ class Redactor:
             )
         )
         out._rules, out._first, out._wild = self._rules, self._first, self._wild
-        out._triggers = self._triggers
+        out._needles = self._needles
         return out
 
     def redact(self, text: str) -> str:
@@ -198,14 +196,38 @@ class Redactor:
             if value in text:
                 text = text.replace(value, MASK)
         lowered = text.lower()
-        if not any(t in lowered for t in self._triggers):
+        needles = self._needles
+        if needles is None or len(lowered) != len(text):  # lower() changed lengths: rare
+            return self._by_line(text, lowered)
+        starts: set[int] = set()
+        for needle in needles:
+            at = lowered.find(needle)
+            while at >= 0:
+                start = lowered.rfind("\n", 0, at) + 1
+                starts.add(start)
+                end = lowered.find("\n", at)
+                at = -1 if end < 0 else lowered.find(needle, end)
+        if not starts:
             return text
+        out: list[str] = []
+        pos = 0
+        for start in sorted(starts):
+            end = lowered.find("\n", start)
+            end = len(text) if end < 0 else end
+            out.append(text[pos:start])
+            out.append(self._line(text[start:end], lowered[start:end]))
+            pos = end
+        out.append(text[pos:])
+        return "".join(out)
+
+    def _by_line(self, text: str, lowered: str) -> str:
         lines = text.split("\n")
         low_lines = lowered.split("\n")
         if len(low_lines) != len(lines):  # lower() changed a line break (never in practice)
             low_lines = [line.lower() for line in lines]
+        needles = self._needles
         for i, low in enumerate(low_lines):
-            if low and any(t in low for t in self._triggers):
+            if low and (needles is None or any(n in low for n in needles)):
                 lines[i] = self._line(lines[i], low)
         return "\n".join(lines)
 
@@ -292,6 +314,39 @@ class Redactor:
                 stop += 1
             return (na, stop, i + 2) if stop > na else None
         return None
+
+
+def _needles(rules: Sequence[_Rule], key_values: bool) -> tuple[str, ...] | None:
+    """Substrings one of which every maskable line contains (None: every line may be).
+
+    Each rule needs one of its required steps (start word or a later required word)
+    covered: a step whose every alternative contains a needle. Rules with one usable
+    step go first; the others reuse needles already chosen where they can, else add
+    their longest-literal step. A line without a needle matches no rule, so it is
+    not tokenised.
+    """
+    found: set[str] = set(TOKEN_PREFIXES)
+    if key_values:
+        found.update(LOG_KEYS)
+    choices: list[list[tuple[str, ...]]] = []
+    for rule in rules:
+        steps = (rule.first, *(st.words for st in rule.steps if st.kind == "word"))
+        usable = [lits for lits in (tuple(_literal(w) for w in ws) for ws in steps) if all(lits)]
+        if not usable:
+            return None
+        choices.append(usable)
+    for usable in sorted(choices, key=len):
+        if not any(all(any(n in lit for n in found) for lit in lits) for lits in usable):
+            found.update(max(usable, key=lambda lits: min(map(len, lits))))
+    return tuple(sorted(n for n in found if not any(o != n and o in n for o in found)))
+
+
+def _literal(word: str) -> str:
+    """The longest literal a token equal to ``word`` contains ("" if none)."""
+    if word == _NUMBER:
+        return ""
+    head, _, tail = word.partition("*")
+    return max(head, tail, key=len)
 
 
 def _after_prompt(token: str) -> str:

@@ -154,6 +154,76 @@ class ServiceSettings(BaseModel):
         le=3600,
         description="How often open streams re-check that their token is not revoked.",
     )
+    audit_retention_days: float = Field(
+        365.0, ge=0, description="Delete audit log entries older than this; 0 = keep all."
+    )
+    housekeeping_seconds: float = Field(
+        3600.0,
+        gt=0,
+        le=86_400,
+        description="How often the service applies audit retention and drops ended "
+        "dashboard sessions (also once at start).",
+    )
+    session_lifetime_seconds: float = Field(
+        12 * 3600.0,
+        gt=0,
+        le=30 * 86_400,
+        description="A dashboard sign-in ends this long after it began.",
+    )
+    session_idle_seconds: float = Field(
+        3600.0,
+        gt=0,
+        le=30 * 86_400,
+        description="A dashboard sign-in ends after this long without a request.",
+    )
+    restart_backoff_seconds: float = Field(
+        1.0,
+        gt=0,
+        description="First delay before restarting a crashed embedded worker or scheduler; "
+        "doubles per crash in a row.",
+    )
+    restart_backoff_max_seconds: float = Field(
+        60.0, gt=0, description="Longest delay between restarts of a crashed component."
+    )
+    restart_settle_seconds: float = Field(
+        5.0,
+        ge=0,
+        description="A restarted component counts as up (`/readyz`) once it has run this "
+        "long without crashing.",
+    )
+
+
+class MaskingSettings(BaseModel):
+    keep_raw: bool = Field(
+        False,
+        description="Also keep the unmasked device output, encrypted with the secret key; "
+        "only admins can read it (`GET /api/v1/jobs/{id}/tasks/{task}?raw=true`).",
+    )
+
+
+class BackupSettings(BaseModel):
+    keep_versions: int = Field(
+        100, ge=0, description="Configuration versions kept per device; 0 = no count limit."
+    )
+    keep_days: float = Field(
+        0.0, ge=0, description="Delete versions older than this many days; 0 = no age limit."
+    )
+    stale_hours: float = Field(
+        26.0, gt=0, description="A device whose last good backup is older is listed as stale."
+    )
+    git_dir: Path | None = Field(
+        None, description="Commit each new version into this git repository; unset = off."
+    )
+    junos_format: Literal["hierarchical", "set"] = Field(
+        "hierarchical", description="Junos: `show configuration` or `| display set`."
+    )
+    linux_files: list[str] = Field(
+        default_factory=lambda: ["/etc/hostname", "/etc/hosts"],
+        description="Linux: the files a backup reads (one text, a header per file).",
+    )
+    max_search_results: int = Field(
+        1000, ge=1, le=100_000, description="Lines one configuration search returns at most."
+    )
 
 
 class LogSettings(BaseModel):
@@ -186,6 +256,8 @@ class Settings(BaseSettings):
     service: ServiceSettings = ServiceSettings()
     log: LogSettings = LogSettings()
     secrets: SecretSettings = SecretSettings()
+    masking: MaskingSettings = MaskingSettings()
+    backup: BackupSettings = BackupSettings()
     secret_key: str | None = Field(None, repr=False, description="Fernet key for secrets.")
     admin_token: str | None = Field(
         None,

@@ -28,6 +28,10 @@ SECTIONS: dict[str, str] = {
     "secrets": "Secret references in credentials (`env:NAME`, `file:/path`, "
     "`exec:/path/helper ARG`), resolved at login. Apply with "
     "`netfleet.core.secretref.configure_secrets(settings.secrets)`.",
+    "masking": "Secrets in device output (passwords, `enable secret`, SNMP communities, "
+    "keys) are always masked in stored outputs, parsed rows, session logs and the API.",
+    "backup": "Configuration backups (`netfleet backup`, `POST /api/v1/backups`): "
+    "retention, staleness, the git export and what each platform's backup reads.",
 }
 
 HEADER = """\

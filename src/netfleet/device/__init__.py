@@ -3,8 +3,8 @@
 from netfleet.core.models import CommandResult
 from netfleet.device.autodetect import autodetect
 from netfleet.device.device import Device
+from netfleet.device.reply import Reply
 from netfleet.device.results import NOT_RUN, ConfigResult
-from netfleet.device.session import Reply
 from netfleet.device.sync import SyncDevice
 
 __all__ = [

@@ -226,6 +226,9 @@ class Device(DeviceSession):
         output, status = (
             self._pinned.unframe(reply.output) if sent != command else (reply.output, None)
         )
+        raw_output = reply.raw
+        if raw_output is not None and sent != command:
+            raw_output = self._pinned.unframe(raw_output)[0]
         error = self._pinned.find_error(output)
         if error is None and status:
             last = output.rstrip().rpartition("\n")[2].strip()
@@ -237,6 +240,7 @@ class Device(DeviceSession):
             error=error,
             error_kind="command_error" if error is not None else None,
             started_at=started_at,
+            raw_output=raw_output,
         )
         if parse is not None and error is None:
             self._parse(result, parse)

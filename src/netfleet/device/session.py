@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -21,67 +21,26 @@ from netfleet.core.errors import (
     ConnectionLost,
     DeviceError,
     PrivilegeError,
-    PromptNotFound,
-    SessionLimitReached,
 )
 from netfleet.core.models import Credential, DeviceSpec
 from netfleet.core.secretref import resolve_login
 from netfleet.device import modes
+from netfleet.device.login import LoginReader, confirm_echo, home_level
+from netfleet.device.masking import session_redactor
+from netfleet.device.prompts import pin, renamed
+from netfleet.device.reply import Reply, read_error
 from netfleet.device.sessionlog import SessionLog
 from netfleet.platforms import CompiledPlatform, PlatformSpec, compiled
-from netfleet.platforms.secrets import redactor_for
 from netfleet.transport import (
     ConnectOptions,
     ConnectTimings,
     ShellTransport,
-    is_busy_text,
     open_shell,
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """What the device sent back for one line: ``output`` (echo and prompt removed),
-    the ``match`` that ended the read, whether that was the prompt (``at_prompt``) or a
-    question (then ``question`` is its text)."""
-
-    output: str
-    match: re.Match[str]
-    at_prompt: bool
-    question: str = ""
-
-
-"""The candidate-config context line Junos prints above a configuration-mode prompt."""
-_PINNED: dict[tuple[int, str], CompiledPlatform] = {}
-_PINNED_MAX = 8192
-
-
-def _pin(platform: CompiledPlatform, host: str) -> CompiledPlatform:
-    """``platform.pinned(host)``, cached for many more hostnames than the registry keeps."""
-    key = (id(platform), host)
-    hit = _PINNED.get(key)
-    if hit is None or hit.spec is not platform.spec:
-        if len(_PINNED) >= _PINNED_MAX:
-            _PINNED.pop(next(iter(_PINNED)))
-        hit = _PINNED[key] = platform.pinned(host)
-    return hit
-
-
-def _maskable(spec: DeviceSpec, values: list[str | None]) -> list[str]:
-    """The secret values to mask by value: a password equal to a login name is not
-    secret (the device prints its users' names: prompts, ``whoami``, ``show users``)."""
-    names = {c.username for c in spec.credentials}
-    return [v for v in values if v and v not in names]
-
-
-def _renamed(learned: str, name: str) -> str:
-    """The prompt's host part after a rename to ``name``: an IOS-XR node prefix
-    (``RP/0/RP0/CPU0:``), a Junos user (``admin@``) and an ASA context (``/ctx1``) stay
-    as they were."""
-    node, colon, rest = learned.rpartition(":")
-    user, at, rest = rest.rpartition("@")
-    _, slash, context = rest.partition("/")
-    return f"{node}{colon}{user}{at}{name}{slash}{context}"
+class _Unconfirmed(FramingError):
+    """Opening failed before the first command confirmed the prompt learned at login."""
 
 
 class DeviceSession:
@@ -118,12 +77,11 @@ class DeviceSession:
         """The level every open and ``reset`` goes to (below the default without a secret)."""
         self._session_log_path = session_log
         self._log: SessionLog | None = None
-        self._redactor = redactor_for(
-            platform.name,
-            _maskable(spec, [*(v for c in spec.credentials for v in c.secrets()), enable_secret]),
-        )
+        self._redactor = session_redactor(platform.name, spec, enable_secret)
         self.mask_secrets = True
         """Mask secrets in everything the device prints (outputs, errors, parsed rows)."""
+        self.keep_raw = False
+        """Also return the unmasked text (``Reply.raw``) for the store to keep encrypted."""
         self._transport: ShellTransport | None = None
         self._credential: Credential | None = None
         self._channel: Channel | None = None
@@ -139,6 +97,8 @@ class DeviceSession:
         """The SSH auth banner and the text before the first prompt."""
         self._dirty = False
         self._closed = True
+        self._unconfirmed = False
+        """The prompt learned at login awaits confirmation by the first command's echo."""
         self.commands_run = 0
 
     def __repr__(self) -> str:
@@ -189,6 +149,14 @@ class DeviceSession:
         """Connect, log in, learn the prompt and run the platform's on-open commands."""
         if not self._closed:
             return
+        try:
+            await self._open(probe=False)
+        except _Unconfirmed:
+            # The first command did not confirm the prompt learned at login (a prompt-like
+            # banner line): log in again and confirm it with a probe.
+            await self._open(probe=True)
+
+    async def _open(self, *, probe: bool) -> None:
         loop = asyncio.get_running_loop()
         started = loop.time()
         login = await resolve_login(
@@ -202,10 +170,8 @@ class DeviceSession:
         if self._session_log_path is not None and self._log is None:
             resolved = login.secrets()
             if resolved:  # referenced secrets (env:, file:, exec:) are known only now
-                known = [v for c in self._spec.credentials for v in c.secrets()]
-                self._redactor = redactor_for(
-                    self._platform.name,
-                    _maskable(self._spec, [*known, *resolved, self._enable_secret]),
+                self._redactor = session_redactor(
+                    self._platform.name, self._spec, self._enable_secret, *resolved
                 )
             self._log = SessionLog(self._session_log_path, self._redactor)
             self._log.mark(f"open {self.name} ({self._spec.address})")
@@ -222,7 +188,7 @@ class DeviceSession:
         self._closed = False
         self._dirty = False
         try:
-            await self._learn_prompt(self._options.timeouts.prompt)
+            await self._learn_prompt(self._options.timeouts.prompt, probe=probe)
             self.timings.prompt_ms = (loop.time() - started) * 1000.0 - self.timings.total_ms
             if self._compiled.pager is not None:
                 channel.set_pager(self._compiled.pager, self._platform.pager_answer)
@@ -230,92 +196,59 @@ class DeviceSession:
             if not self.skip_on_open:
                 for command in self._platform.on_open:
                     await self.send(command, timeout=self._options.timeouts.prompt)
+        except (FramingError, CommandTimeout) as exc:
+            unconfirmed = self._unconfirmed
+            await self.close()
+            if unconfirmed:
+                raise _Unconfirmed(exc.message, device=self.name, text="") from exc
+            raise
         except BaseException:
             await self.close()
             raise
         self.timings.total_ms = (loop.time() - started) * 1000.0
 
     async def _go_home(self) -> None:
-        """After login: up to the default level when a secret (even an empty one) is known
-        and ``enable_on_open``; never down (a Linux login as root stays root)."""
-        names = [lv.name for lv in self._platform.levels]
-        login = names.index(self.level)
-        default = names.index(self._platform.default_level)
-        if login >= default:
-            self.home_level = self.level
-            return
-        if not self.enable_on_open or self.enable_secret is None:
-            self.home_level = self.level
-            return
-        self.home_level = self._platform.default_level
-        await modes.goto(self, self.home_level)
+        """After login: up to the home level (``netfleet.device.login.home_level``)."""
+        self.home_level = home_level(self._platform, self.level, enable=self._enables())
+        if self.home_level != self.level:
+            await modes.goto(self, self.home_level)
 
-    async def _learn_prompt(self, timeout: float) -> None:
-        """Learn the prompt: the first prompt-like last line, confirmed by a probe.
+    def _enables(self) -> bool:
+        return self.enable_on_open and self.enable_secret is not None
 
-        A newline is sent and its prompt must agree. If it does not, the first "prompt"
-        was a banner line (a MOTD ending in ``core-sw1#``, sent before the real prompt):
-        the real prompt came first, the probe's answer is still to come, and is read.
-        """
+    def _sends_at_open(self, level: str) -> bool:
+        """Whether opening sends a framed command after login (``enable`` or on-open)."""
+        if not self.skip_on_open and self._platform.on_open:
+            return True
+        return home_level(self._platform, level, enable=self._enables()) != level
+
+    async def _learn_prompt(self, timeout: float, *, probe: bool) -> None:
+        """Learn the prompt at login (``netfleet.device.login``) and pin it."""
         assert self._transport is not None
-        m, before = await self._login_read(self._compiled.any_prompt, timeout)
-        level, host = modes.level_of(self._compiled, m)
-        banner = before
         assert self._channel is not None
-        self._channel.write(self._platform.terminator)
-        m1, before1 = await self._login_read(self._compiled.any_prompt, timeout)
-        level1, host1 = modes.level_of(self._compiled, m1)
-        if host1 != host or level1 != level:
-            banner += m.group(0)  # the banner's last line, not a prompt
-            m = m1
-            level, host = level1, host1
-            pinned = _pin(self._compiled, host) if host else self._compiled
-            if not any(pinned.any_prompt.search(line) for line in before1.splitlines()):
-                # The probe's own prompt is still to come (it did not arrive with the real one).
-                m2, _ = await self._login_read(pinned.any_prompt, timeout)
-                level, _ = modes.level_of(pinned, m2)
-                m = m2
-        self.banner = (self._transport.banner + banner).strip("\n")
+        reader = LoginReader(
+            self._channel, self.name, self._spec.address, self._platform.display_name
+        )
+        learned = await reader.learn_prompt(
+            self._compiled,
+            self._platform.terminator,
+            timeout,
+            probe=probe,
+            sends_at_open=self._sends_at_open,
+        )
+        self._unconfirmed = not learned.confirmed
+        host = learned.host
+        self.banner = (self._transport.banner + learned.banner).strip("\n")
         self.hostname = host
-        self._pinned = _pin(self._compiled, host) if host else self._compiled
+        self._pinned = pin(self._compiled, host) if host else self._compiled
         self._prompt = (self._pinned.any_prompt,)
-        self.level = level
-        self.prompt = m.group(0).strip()
-
-    async def _login_read(
-        self, prompt: re.Pattern[str], timeout: float
-    ) -> tuple[re.Match[str], str]:
-        """Read to a prompt during login; errors say what the device printed."""
-        channel = self._channel
-        assert channel is not None
-        try:
-            _, m, before = await channel.read_until((prompt,), timeout)
-        except ReadTimeout as exc:
-            seen = exc.text.strip()
-            if is_busy_text(seen):
-                raise SessionLimitReached(
-                    f"refused the session: {seen[-120:]}", device=self.name
-                ) from None
-            raise PromptNotFound(
-                f"no {self._platform.display_name} prompt within {timeout:g}s after login"
-                + (f"; last text: {seen[-80:]!r}" if seen else ""),
-                device=self.name,
-            ) from None
-        except ConnectionLost as exc:
-            seen = channel.pending().strip()
-            if is_busy_text(seen) or is_busy_text(exc.reason):
-                raise SessionLimitReached(
-                    f"refused the session: {(seen or exc.reason)[-120:]}", device=self.name
-                ) from None
-            detail = f": {seen[-120:]!r}" if seen else ""
-            raise ConnectionLost(
-                f"{self._spec.address} closed the connection at login{detail}", device=self.name
-            ) from None
-        return m, before
+        self.level = learned.level
+        self.prompt = learned.match.group(0).strip()
 
     async def close(self) -> None:
         """Close the session (idempotent)."""
         self._closed = True
+        self._unconfirmed = False
         self._channel = None
         transport, self._transport = self._transport, None
         if transport is not None:
@@ -339,6 +272,13 @@ class DeviceSession:
             return ch
         if self._closed and (ch is None or ch.error is None):
             raise ConnectionLost("session is closed", device=self.name)
+        if self._unconfirmed:  # opening: text after the login prompt (it was a banner line)
+            stray = ch.stray[-80:] if ch is not None else ""
+            raise FramingError(
+                f"text after the login prompt {self.prompt!r}: {stray!r}",
+                device=self.name,
+                text=stray,
+            )
         if not self.auto_reconnect:
             if ch is not None and ch.closed and ch.error is not None:
                 raise ConnectionLost(
@@ -402,9 +342,8 @@ class DeviceSession:
         channel.drain()
         prompts = self._prompt
         if rename is not None:
-            rename = _renamed(self.hostname, rename)
-            renamed = _pin(self._compiled, rename)
-            prompts = (*prompts, renamed.any_prompt)
+            rename = renamed(self.hostname, rename)
+            prompts = (*prompts, pin(self._compiled, rename).any_prompt)
         patterns = prompts if expect is None else (*prompts, expect)
         data = text if raw or secret else text + self._platform.terminator
         echo = None if raw or secret else text
@@ -413,23 +352,26 @@ class DeviceSession:
             index, m, body = await channel.read_until(
                 patterns, timeout, tail_only=expect is None, echo=echo
             )
-        except ReadTimeout as exc:
+        except (ReadTimeout, FramingError, ConnectionLost) as exc:
             self._dirty = True
-            seen = exc.text.strip()[-80:]
-            raise CommandTimeout(
-                f"{label!r}: no prompt within {timeout:g}s"
-                + (f"; last text: {seen!r}" if seen else ""),
-                device=self.name,
-            ) from None
-        except FramingError as exc:
-            self._dirty = True
-            raise FramingError(exc.reason, device=self.name, text=exc.text) from None
-        except ConnectionLost as exc:
-            self._dirty = True
-            raise ConnectionLost(f"{label!r}: {exc.reason}", device=self.name) from None
+            raise read_error(exc, label, timeout, self.name) from None
         except BaseException:
             self._dirty = True  # cancelled: the device may still print this command's output
             raise
+        if self._unconfirmed and echo is not None:
+            try:
+                confirm_echo(
+                    channel.echo_line,
+                    text,
+                    self._pinned,
+                    self.level,
+                    prompt=self.prompt,
+                    device=self.name,
+                )
+            except FramingError:
+                self._dirty = True
+                raise
+            self._unconfirmed = False
         at_prompt = index < len(prompts)
         if at_prompt:
             pinned = self._pinned
@@ -442,8 +384,9 @@ class DeviceSession:
             self.commands_run += 1
         output = body[:-1] if body.endswith("\n") else body
         output = self._compiled.strip_context(output)
-        output = await self.mask(output)
-        return Reply(output, m, at_prompt, "" if at_prompt else m.group(0))
+        masked = await self.mask(output)
+        unmasked = output if self.keep_raw and masked != output else None
+        return Reply(masked, m, at_prompt, "" if at_prompt else m.group(0), raw=unmasked)
 
     async def mask(self, text: str) -> str:
         """``text`` from this device with its secrets masked (unless ``mask_secrets`` is off)."""
@@ -466,5 +409,5 @@ class DeviceSession:
     def _repin(self, host: str) -> None:
         """Pin prompts to a new hostname (the device has shown it)."""
         self.hostname = host
-        self._pinned = _pin(self._compiled, host)
+        self._pinned = pin(self._compiled, host)
         self._prompt = (self._pinned.any_prompt,)

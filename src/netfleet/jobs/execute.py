@@ -205,9 +205,16 @@ async def run_on_device(
     config: Sequence[str] = (),
     options: JobOptions | None = None,
     checkout_timeout: float | None = None,
+    unmasked: bool = False,
+    keep_raw: bool = False,
     before_config: Callable[[], Awaitable[None]] | None = None,
 ) -> DeviceRun:
     """Run ``commands`` (or push ``config``) on ``spec`` using a session from ``pool``.
+
+    ``unmasked``: outputs keep the device's secrets (a backup that keeps raw texts
+    encrypted); the caller masks what it shows or stores in clear. ``keep_raw``:
+    outputs are masked, and command results also carry their unmasked output
+    (``raw_output``, kept encrypted by the store; ``masking.keep_raw``).
 
     ``before_config`` is awaited with the session checked out, just before the first
     config line is sent (a worker records a durable progress mark there); a
@@ -222,12 +229,18 @@ async def run_on_device(
                     run.reused_session = lease.reused
                     run.login_ms += lease.login_s * 1000.0
                     run.wait_ms += lease.waited_s * 1000.0
-                    if config:
-                        if before_config is not None:
-                            await before_config()
-                        healthy = await _run_config(lease.session, config, options, run)
-                    else:
-                        healthy = await _run_commands(lease.session, commands, options, run)
+                    lease.session.mask_secrets = not unmasked
+                    lease.session.keep_raw = keep_raw
+                    try:
+                        if config:
+                            if before_config is not None:
+                                await before_config()
+                            healthy = await _run_config(lease.session, config, options, run)
+                        else:
+                            healthy = await _run_commands(lease.session, commands, options, run)
+                    finally:
+                        lease.session.mask_secrets = True
+                        lease.session.keep_raw = False
                     if not healthy:
                         lease.discard = True
                 if attempt == 1 and lease.reused and _died_before_output(run, config):

@@ -1,8 +1,9 @@
 """The job model: what a user asks for (``JobSpec``), task and job states.
 
 A job targets devices (by name, group or filter) and carries either show
-``commands`` or ``config`` lines, never both. It fans out into one task per
-device; the job's state is derived from its tasks' states by
+``commands`` or ``config`` lines, never both, or is a ``backup`` (the platform's
+backup commands, stored as configuration versions; see ``netfleet.jobs.backup``).
+It fans out into one task per device; the job's state is derived from its tasks' states by
 ``derive_job_state`` (a pure function).
 """
 
@@ -37,7 +38,7 @@ TaskState = Literal["queued", "retrying", "running", "succeeded", "failed", "can
 """``retrying`` is a queued task waiting for its backoff (``run_at`` in the future)."""
 JobState = Literal["queued", "running", "succeeded", "partial", "failed", "cancelled"]
 RetryOn = Literal["transient", "any", "never"]
-JobKind = Literal["commands", "config"]
+JobKind = Literal["commands", "config", "backup"]
 
 TASK_STATES: tuple[TaskState, ...] = (
     "queued",
@@ -167,6 +168,11 @@ class JobSpec(BaseModel):
     config: list[str] = Field(default_factory=list, max_length=MAX_COMMANDS * 100)
     options: JobOptions = Field(default_factory=lambda: JobOptions())
     name: str | None = Field(None, max_length=MAX_NAME_LENGTH)
+    backup: bool = Field(
+        False,
+        description="Back up each device's configuration (no commands or config lines): "
+        "a new version is stored when the normalised text changed.",
+    )
 
     @field_validator("commands")
     @classmethod
@@ -190,7 +196,10 @@ class JobSpec(BaseModel):
 
     @model_validator(mode="after")
     def _one_kind(self) -> JobSpec:
-        if bool(self.commands) == bool(self.config):
+        if self.backup:
+            if self.commands or self.config:
+                raise ValueError("a backup job takes no commands or config lines")
+        elif bool(self.commands) == bool(self.config):
             raise ValueError("give exactly one non-empty list: commands or config")
         if self.targets.is_empty():
             raise ValueError("targets: name at least one device, group or a filter")
@@ -203,6 +212,8 @@ class JobSpec(BaseModel):
 
     @property
     def kind(self) -> JobKind:
+        if self.backup:
+            return "backup"
         return "config" if self.config else "commands"
 
     @property
@@ -224,7 +235,7 @@ class JobSpec(BaseModel):
     @property
     def repeatable(self) -> bool:
         """May a task run again after a lost lease? Not for non-idempotent config."""
-        return self.kind == "commands" or self.options.idempotent
+        return self.kind != "config" or self.options.idempotent
 
 
 def parse_job_spec(data: Mapping[str, Any] | JobSpec) -> JobSpec:

@@ -6,7 +6,9 @@ detection patterns are not inherited, so a derived platform is only used when na
 ``extra_error_patterns`` add to the (possibly inherited) error patterns, and
 ``config_normalise`` rules (``{pattern, action: drop|mask}``) to the inherited ones,
 ``extra_privileged_commands`` to the privileged commands (``privileged_commands``
-replaces them; see ``netfleet.platforms.commands`` for the rule syntax). A ``name`` that
+replaces them; see ``netfleet.platforms.commands`` for the rule syntax).
+``multiline`` blocks (``{start, end}`` regexes, see ``PlatformSpec.multiline``) replace
+the inherited ones (``[]``: none). A ``name`` that
 is already known with no ``extends`` patches that platform (it extends itself).
 
 Example::
@@ -14,19 +16,23 @@ Example::
     name: cisco_ios
     extra_error_patterns: ['^% Access denied']
     extra_privileged_commands: ['tcl[sh]', 'ev[ent] man[ager] run']
+    multiline:
+      - {start: '^banner (motd|login|exec) (\\S)', end: '{delim}'}   # IOS-style
+      - {start: '^banner \\w+$', end: '^EOF$'}                       # EOS-style
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 import pydantic
 import re2
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from netfleet.core.errors import PlatformFileError
 from netfleet.platforms.spec import (
@@ -75,6 +81,41 @@ class LevelModel(_Model):
     host_max_len: int = Field(default=0, ge=0)
 
 
+class MultilineModel(_Model):
+    """A configuration block the device reads without a prompt per line (a banner)."""
+
+    start: str = Field(min_length=1)
+    """Regex for the block's first line; its first group (if any) is the delimiter."""
+    end: str = Field(min_length=1)
+    """Regex for the block's last line; ``{delim}`` stands for the delimiter, escaped."""
+
+    @field_validator("start")
+    @classmethod
+    def _start_compiles(cls, value: str) -> str:
+        try:
+            re.compile(value, re.MULTILINE)
+        except re.error as exc:
+            raise ValueError(f"invalid regex {value!r}: {exc}") from None
+        return value
+
+    @field_validator("end")
+    @classmethod
+    def _end_compiles(cls, value: str) -> str:
+        try:
+            re.compile(value.replace("{delim}", re.escape("^")))
+        except re.error as exc:
+            raise ValueError(f"invalid regex {value!r}: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _delimiter_captured(self) -> Self:
+        if "{delim}" in self.end and re.compile(self.start).groups < 1:
+            raise ValueError(
+                f"end uses {{delim}} but start {self.start!r} has no group to capture it"
+            )
+        return self
+
+
 class CommitModel(_Model):
     commit: str
     check: str | None = None
@@ -117,6 +158,7 @@ class PlatformModel(_Model):
     command_separators: str | None = None
     extra: dict[str, str] | None = None
     config_normalise: list[NormaliseModel] = []
+    multiline: list[MultilineModel] | None = None
 
 
 _SPEC_FIELDS = {f.name for f in dataclasses.fields(PlatformSpec)}
@@ -241,6 +283,8 @@ def _given(model: PlatformModel) -> dict[str, Any]:
             )
         elif name == "save_confirm" and value is not None:
             value = tuple((c.pattern, c.answer) for c in value)
+        elif name == "multiline" and value is not None:
+            value = tuple((block.start, block.end) for block in value)
         elif name == "commit" and value is not None:
             value = CommitSpec(**value.model_dump())
         elif name == "extra" and value is not None:

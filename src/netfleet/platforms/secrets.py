@@ -60,8 +60,10 @@ _BUILTIN: dict[str, tuple[str, ...]] = {
     ),
 }
 
-_lock = threading.Lock()
+_lock = threading.RLock()
 _user: dict[str, tuple[SecretRule, ...]] = {}
+_base: dict[str, Redactor] = {}
+"""Per platform, a redactor with its rules compiled and no known values (shared)."""
 
 
 def register_secret_rules(platform: str, patterns: Iterable[str]) -> None:
@@ -70,6 +72,7 @@ def register_secret_rules(platform: str, patterns: Iterable[str]) -> None:
     Redactor(rules=rules)  # compiles them: a bad pattern fails here, not at mask time
     with _lock:
         _user[platform] = (*_user.get(platform, ()), *rules)
+        _base.pop(platform, None)
 
 
 def secret_rules(platform: str) -> tuple[SecretRule, ...]:
@@ -81,8 +84,15 @@ def secret_rules(platform: str) -> tuple[SecretRule, ...]:
 
 
 def redactor_for(platform: str, secrets: Iterable[str | None] = ()) -> Redactor:
-    """A ``Redactor`` for text from a ``platform`` device with these known secret values."""
-    return Redactor(secrets, secret_rules(platform))
+    """A ``Redactor`` for text from a ``platform`` device with these known secret values.
+
+    The rules are compiled once per platform and shared by every redactor for it (a
+    session holds only its own known values)."""
+    with _lock:
+        base = _base.get(platform)
+        if base is None:
+            base = _base[platform] = Redactor((), secret_rules(platform))
+    return base.with_secrets(secrets)
 
 
 def mask_output(platform: str, text: str, secrets: Iterable[str | None] = ()) -> str:
@@ -94,3 +104,4 @@ def reset_secret_rules() -> None:
     """Forget registered rules (tests)."""
     with _lock:
         _user.clear()
+        _base.clear()

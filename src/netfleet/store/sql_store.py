@@ -14,10 +14,14 @@ from netfleet.store.crypto import load_key
 from netfleet.store.database import Database
 from netfleet.store.engine import Dialect
 from netfleet.store.facades.auth import Audit, Tokens
+from netfleet.store.facades.configs import Configs
 from netfleet.store.facades.inventory import Credentials, Devices
 from netfleet.store.facades.jobs import Jobs, Metrics, Reads
+from netfleet.store.facades.pages import Pages
 from netfleet.store.facades.queue import Claims, Completions, Holds, Workers
+from netfleet.store.facades.raw_outputs import RawOutputs
 from netfleet.store.facades.schedules import Schedules
+from netfleet.store.facades.sessions import Sessions
 
 
 class SqlStore:
@@ -25,7 +29,8 @@ class SqlStore:
 
     Its operations are grouped by table family: ``devices``, ``credentials``, ``jobs``,
     ``claims``, ``completions``, ``holds``, ``workers``, ``schedules``, ``tokens``,
-    ``audit``, ``reads`` (dashboard pages) and ``metrics``.
+    ``audit``, ``sessions`` (dashboard sign-ins), ``raw_outputs`` (unmasked, encrypted),
+    ``reads`` and ``pages`` (dashboard pages), ``metrics`` and ``configs`` (backups).
     """
 
     def __init__(
@@ -43,8 +48,13 @@ class SqlStore:
         self.schedules = Schedules(self.db)
         self.tokens = Tokens(self.db)
         self.audit = Audit(self.db)
+        self.sessions = Sessions(self.db)
+        self.raw_outputs = RawOutputs(self.db)
         self.reads = Reads(self.db)
         self.metrics = Metrics(self.db)
+        self.pages = Pages(self.db)
+        self.configs = Configs(self.db)
+        """Configuration backups: versions, diffs, search, status."""
 
     def __repr__(self) -> str:
         return f"SqlStore({self.url!r})"

@@ -24,7 +24,8 @@ from netfleet.core.models import Credential
 from netfleet.transport.errors import translate
 from netfleet.transport.jump import JUMP_HOSTS
 from netfleet.transport.options import ConnectOptions, ConnectTimings
-from netfleet.transport.ssh import PhaseClient, connect_once
+from netfleet.transport.proxyjump import config_jump_host
+from netfleet.transport.ssh import PhaseClient, connect_once, ssh_config_file
 
 
 class ShellSink(Protocol):
@@ -122,13 +123,16 @@ async def open_shell(
     timings = timings if timings is not None else ConnectTimings()
     release: Callable[[], None] | None = None
     tunnel: asyncssh.SSHClientConnection | None = None
-    if options.jump_host is not None:
+    config = ssh_config_file(options)
+    jump = options.jump_host or config_jump_host(options, config)
+    if jump is not None:
         tunnel, release = await JUMP_HOSTS.acquire(
-            options.jump_host,
+            jump,
             known_hosts=options.known_hosts,
             timeouts=options.timeouts,
             keepalive_seconds=options.keepalive_seconds,
             device=options.label,
+            ssh_config=config if options.jump_host is None else None,
         )
     try:
         conn, client, cred = await _authenticate(options, tunnel, timings)

@@ -15,7 +15,7 @@ from netfleet.core.models import JumpHost
 from netfleet.transport.options import ConnectOptions, ConnectTimings, Timeouts
 from netfleet.transport.ssh import connect_once
 
-_Key = tuple[int, str, int, str, str, str]
+_Key = tuple[int, str, int, str, str, str, str]
 
 
 @dataclass(slots=True)
@@ -45,8 +45,12 @@ class JumpHostRegistry:
         timeouts: Timeouts,
         keepalive_seconds: float,
         device: str,
+        ssh_config: Path | None = None,
     ) -> tuple[asyncssh.SSHClientConnection, Callable[[], None]]:
-        """The shared connection to ``jump`` and a function that releases this use of it."""
+        """The shared connection to ``jump`` and a function that releases this use of it.
+
+        With ``ssh_config`` the jump host's own entry there (Hostname, Port, IdentityFile)
+        applies to this connection, as with ssh's ``ProxyJump``."""
         if jump.credential is None:
             raise InputError(f"{device}: jump host {jump.host}:{jump.port} has no credential")
         loop = asyncio.get_running_loop()
@@ -57,6 +61,7 @@ class JumpHostRegistry:
             jump.credential.fingerprint(),
             jump.host_key_policy,
             str(known_hosts),
+            str(ssh_config or ""),
         )
         entry = self._entries.get(key)
         if (
@@ -79,6 +84,7 @@ class JumpHostRegistry:
                 host_key_policy=jump.host_key_policy,
                 known_hosts=known_hosts,
                 keepalive_seconds=keepalive_seconds,
+                ssh_config=ssh_config,
             )
             entry = _Entry(loop.create_task(self._open(options)))
             self._entries[key] = entry

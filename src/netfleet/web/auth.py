@@ -1,9 +1,13 @@
-"""Dashboard sign-in: an API token pasted once, kept in an HttpOnly session cookie.
+"""Dashboard sign-in: an API token pasted once opens a server-side session.
 
-Browsers cannot send a bearer header on navigation, so the login form stores the
-token in a ``SameSite=Strict``, ``HttpOnly`` session cookie scoped to the dashboard
-path; every request verifies it against its SHA-256 in the database, like the API.
-Mutating forms carry a CSRF token (an HMAC of the session under a per-process
+Browsers cannot send a bearer header on navigation, so signing in with a token
+creates a session (``store.sessions``): a random id, stored only as its SHA-256,
+that ends after ``service.session_lifetime_seconds``, after
+``service.session_idle_seconds`` without a request, at logout, or when its token is
+revoked. The browser holds only the id, in a ``SameSite=Strict``, ``HttpOnly``
+cookie scoped to the dashboard path (``Secure`` over https); the token itself is
+never stored in the browser. Each sign-in makes a new id (the old one ends).
+Mutating forms carry a CSRF token (an HMAC of the session id under a per-process
 secret) and must come from this origin. With ``service.auth = false`` everyone is
 ``anonymous`` admin, as in the API.
 """
@@ -57,17 +61,24 @@ def _anonymous(board: Dashboard) -> bool:
 
 
 async def current_user(request: Request) -> User | None:
-    """The signed-in user, or None (no cookie, unknown or revoked token)."""
+    """The signed-in user, or None (no session, or it ended: expired, idle, logged out,
+    its token revoked)."""
     board = dashboard(request)
     if _anonymous(board):
         user: User | None = User("anonymous", "admin")
     else:
-        token = request.cookies.get(SESSION_COOKIE, "")
+        session_id = request.cookies.get(SESSION_COOKIE, "")
         user = None
-        if token and len(token) <= MAX_TOKEN_LENGTH:
-            record = await board.store.tokens.verify(token)
+        if session_id:
+            try:
+                record = await board.store.sessions.find(
+                    session_id, idle_s=board.settings.service.session_idle_seconds
+                )
+            except NetfleetError as exc:
+                log.warning("cannot read the dashboard session", error=str(exc))
+                record = None
             if record is not None:
-                user = User(record.name, record.role, record.id)
+                user = User(record.name, record.role, record.token_id)
     if user is not None:
         request.state.principal = user  # the service's request log names the token
     return user
@@ -114,13 +125,17 @@ def check_post(request: Request, form: Mapping[str, object], user: User, role: R
 
 
 def safe_next(board: Dashboard, value: object) -> str:
-    """A local dashboard URL to go to after login (never another site)."""
+    """A local dashboard URL to go to after login (never another site): a path under
+    the dashboard prefix, without a scheme, host, backslash or control character."""
     if (
         isinstance(value, str)
         and value.startswith(board.prefix + "/")
         and not value.startswith("//")
         and "\\" not in value
         and len(value) < 2000
+        and value.isprintable()
+        and " " not in value
+        and urlsplit(value).netloc == ""
     ):
         return value
     return board.url("/")
@@ -186,21 +201,40 @@ def normalize_token(raw: str) -> str:
     return token
 
 
-def set_session(response: Response, board: Dashboard, token: str, secure: bool) -> None:
-    """The session cookie: no Max-Age (ends with the browser), dashboard path only."""
+async def open_session(request: Request, response: Response, user: User) -> None:
+    """Start a new session for ``user`` (ending the one the browser had: ids rotate at
+    each sign-in) and set its cookie on ``response``."""
+    board = dashboard(request)
+    await end_session(request)
+    if user.token_id is None:
+        return
+    lifetime = board.settings.service.session_lifetime_seconds
+    session_id = await board.store.sessions.create(user.token_id, lifetime_s=lifetime)
     response.set_cookie(
         SESSION_COOKIE,
-        normalize_token(token),
+        session_id,
         httponly=True,
         samesite="strict",
-        secure=secure,
+        secure=is_https(request),
         path=board.prefix,
-    )
+    )  # no Max-Age: it also ends with the browser
     response.delete_cookie(LOGIN_COOKIE, path=board.url("/login"))
 
 
-def clear_session(response: Response, board: Dashboard) -> None:
-    response.delete_cookie(SESSION_COOKIE, path=board.prefix, httponly=True, samesite="strict")
+async def end_session(request: Request) -> None:
+    """End the browser's session on the server, if it has one (logout, new sign-in)."""
+    session_id = request.cookies.get(SESSION_COOKIE, "")
+    if session_id:
+        try:
+            await dashboard(request).store.sessions.end(session_id)
+        except NetfleetError as exc:
+            log.warning("cannot end the dashboard session", error=str(exc))
+
+
+def clear_session(response: Response, board: Dashboard, secure: bool = False) -> None:
+    response.delete_cookie(
+        SESSION_COOKIE, path=board.prefix, httponly=True, samesite="strict", secure=secure
+    )
 
 
 def is_https(request: Request) -> bool:

@@ -10,7 +10,17 @@ from fastapi.staticfiles import StaticFiles
 
 from netfleet.core.settings import Settings
 from netfleet.store import SqlStore
-from netfleet.web import routes_auth, routes_inventory, routes_jobs, routes_overview, stream
+from netfleet.web import (
+    routes_auth,
+    routes_configs,
+    routes_inventory,
+    routes_jobs,
+    routes_new_job,
+    routes_notifications,
+    routes_overview,
+    routes_prefs,
+    stream,
+)
 from netfleet.web.auth import (
     LoginRequired,
     PageError,
@@ -66,7 +76,18 @@ def mount_dashboard(
         raise TypeError("mount_dashboard needs a store and settings (or app.state.netfleet)")
     board = Dashboard(store=store, settings=settings, prefix=prefix, stopping=stopping)
     app.state.dashboard = board
-    for module in (routes_auth, routes_overview, routes_jobs, routes_inventory, stream):
+    routers = (
+        routes_auth,
+        routes_prefs,
+        routes_overview,
+        routes_new_job,  # before routes_jobs: /jobs/new is not a job id
+        routes_jobs,
+        routes_inventory,
+        routes_configs,
+        routes_notifications,
+        stream,
+    )
+    for module in routers:
         app.include_router(module.router, prefix=prefix, include_in_schema=False)
     app.mount(f"{prefix}/static", StaticFiles(directory=STATIC), name="dashboard-static")
     app.add_exception_handler(LoginRequired, _login_required)

@@ -13,13 +13,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context
 
 from netfleet import __version__
 from netfleet.jobs.model import TaskCounts
 from netfleet.store.records import JobRecord
 from netfleet.web.auth import csrf_token
+from netfleet.web.configs_source import unified_rows
 from netfleet.web.context import User, dashboard
+from netfleet.web.timezones import format_time, user_zone
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -45,6 +48,26 @@ def when(value: float | datetime | None) -> str:
     if isinstance(value, datetime):
         value = value.timestamp()
     return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@pass_context
+def when_in_zone(ctx: Context, value: float | datetime | None) -> str:
+    """``when``, in the zone the user chose (``tz`` of the page; UTC by default)."""
+    return format_time(value, str(ctx.get("tz") or "UTC"))
+
+
+def parsed_columns(rows: list[Any]) -> list[str]:
+    """The columns of parsed rows: every key, in first-seen order (rows may differ)."""
+    seen: dict[str, None] = {}
+    for row in rows[:500]:
+        if isinstance(row, dict):
+            seen.update(dict.fromkeys(str(k) for k in row))
+    return list(seen)
+
+
+def diff_rows(text: str) -> list[tuple[str, str]]:
+    """(class, line) per line of a unified diff, for highlighting."""
+    return unified_rows(text)[0]
 
 
 def local(value: datetime | None, zone_name: str) -> str:
@@ -147,7 +170,10 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(
-        when=when,
+        when=when_in_zone,
+        utc=when,
+        parsed_columns=parsed_columns,
+        diff_rows=diff_rows,
         local=local,
         duration=duration,
         relative=relative,
@@ -187,6 +213,7 @@ def page(
         static=lambda name: f"{board.url('/static/')}{name}?v={static_version()}",
         auth_enabled=board.settings.service.auth,
         now=time.time(),
+        tz=user_zone(request),
         **context,
     )
     return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)

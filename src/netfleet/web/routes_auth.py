@@ -1,4 +1,4 @@
-"""Login and logout pages."""
+"""Login and logout pages: sign-in opens a server-side session, logout ends it."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ async def login(request: Request) -> Response:
     if user is None:
         return _login_page(request, next_url, message, status=401)
     response = RedirectResponse(next_url, status_code=303)
-    auth.set_session(response, board, token, auth.is_https(request))
+    await auth.open_session(request, response, user)
     return response
 
 
@@ -59,6 +59,7 @@ async def logout(request: Request) -> Response:
     user = await auth.current_user(request)
     if user is not None:
         auth.check_post(request, form, user, "viewer")
+    await auth.end_session(request)
     response = RedirectResponse(board.url("/login"), status_code=303)
-    auth.clear_session(response, board)
+    auth.clear_session(response, board, auth.is_https(request))
     return response

@@ -12,6 +12,7 @@ from netfleet.platforms import known_platforms
 from netfleet.store.records import DeviceRecord
 from netfleet.web import params
 from netfleet.web.auth import PageError, audit_action, check_post, require_user
+from netfleet.web.configs_source import config_history
 from netfleet.web.context import User, dashboard
 from netfleet.web.render import page
 
@@ -20,6 +21,7 @@ CurrentUser = Annotated[User, Depends(require_user)]
 
 DEVICES_PAGE = 100
 DEVICE_TASKS = 50
+DEVICE_VERSIONS = 10
 
 
 def name_glob(text: str) -> str | None:
@@ -80,6 +82,8 @@ async def device_detail(request: Request, user: CurrentUser, name: str) -> Respo
         raise PageError(404, f"device {name!r} not found") from None
     before = params.integer(request, "before", None, lo=1)
     tasks = await store.reads.device_tasks(device.id, limit=DEVICE_TASKS, before_id=before)
+    sessions = await store.pages.device_sessions(device.id)
+    history = await config_history(store, device.name, limit=DEVICE_VERSIONS)
     return page(
         request,
         "device.html",
@@ -89,6 +93,8 @@ async def device_detail(request: Request, user: CurrentUser, name: str) -> Respo
             "tasks": tasks,
             "before": before,
             "older": tasks[-1].id if len(tasks) == DEVICE_TASKS else None,
+            "sessions": sessions,
+            "history": history,
         },
         user=user,
     )
@@ -98,9 +104,11 @@ async def device_detail(request: Request, user: CurrentUser, name: str) -> Respo
 async def schedules(request: Request, user: CurrentUser) -> Response:
     store = dashboard(request).store
     items = await store.schedules.list()
-    notice = {"paused": "Schedule paused.", "resumed": "Schedule resumed."}.get(
-        request.query_params.get("notice", ""), ""
-    )
+    notice = {
+        "paused": "Schedule paused.",
+        "resumed": "Schedule resumed.",
+        "created": "Schedule created.",
+    }.get(request.query_params.get("notice", ""), "")
     return page(request, "schedules.html", {"schedules": items, "notice": notice}, user=user)
 
 

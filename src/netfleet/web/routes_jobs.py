@@ -23,9 +23,11 @@ TASKS_PAGE = 100
 ACTIVITY_LINES = 100
 MAX_RENDERED_OUTPUT = 256 * 1024
 """Longer outputs are cut on the page (the full text is one click away)."""
+MAX_PARSED_ROWS = 500
 NOTICES = {
     "cancelled": "Cancel requested: queued tasks were cancelled, running ones asked to stop.",
     "finished": "The job had already finished; nothing to cancel.",
+    "submitted": "Job submitted.",
 }
 
 
@@ -126,6 +128,7 @@ async def task_detail(request: Request, user: CurrentUser, task_id: int) -> Resp
             "job": job,
             "attempts": sorted(attempts.items(), reverse=True),
             "max_output": MAX_RENDERED_OUTPUT,
+            "max_rows": MAX_PARSED_ROWS,
         },
         user=user,
     )

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from netfleet.jobs.model import JOB_STATES, TASK_STATES
 from netfleet.store.records import JobFilter, JobRecord, WorkerRecord
-from netfleet.store.sql.metrics import QueueSnapshot
+from netfleet.store.sql.pages import OverviewCounts
 from netfleet.web.auth import require_user
 from netfleet.web.context import Dashboard, User, dashboard
 from netfleet.web.render import page
@@ -93,12 +93,12 @@ def totals(views: list[WorkerView]) -> FleetTotals:
     )
 
 
-async def _snapshot(board: Dashboard) -> QueueSnapshot:
-    """Queue aggregates, cached briefly: they scan the tasks table."""
+async def _snapshot(board: Dashboard) -> OverviewCounts:
+    """The overview's counts (from job counters and the newest tasks), cached briefly."""
     cached = board.cached("queue")
-    if isinstance(cached, QueueSnapshot):
+    if isinstance(cached, OverviewCounts):
         return cached
-    snap = await board.store.metrics.queue_snapshot()
+    snap = await board.store.pages.overview()
     board.remember("queue", snap)
     return snap
 

@@ -3,7 +3,7 @@ runs (``AttemptReport``), and the one that uses the session pool (``PoolExecutor
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from netfleet.core.logging import get_logger, redact_text
@@ -65,6 +65,10 @@ class AttemptReport:
             duration_ms=round(result.duration_ms, 3),
         )
 
+    def backup(self, message: str, **data: object) -> None:
+        """A backup's result (version stored or unchanged)."""
+        self._events.add(self._task_id, "backup", message, **data)
+
     def redact(self, text: str) -> str:
         return redact_text(text, self._secrets)
 
@@ -88,6 +92,10 @@ class Executor(Protocol):
         """Close idle sessions to these devices (an exclusive task waits for them)."""
 
 
+BackupHook = Callable[["PoolExecutor", ClaimedTask, AttemptReport], Awaitable[TaskOutcome]]
+"""Runs a backup task with the executor's ``run`` (see ``netfleet.worker.backup``)."""
+
+
 class PoolExecutor:
     """Runs a claimed attempt's commands or config with a pooled session.
 
@@ -104,15 +112,39 @@ class PoolExecutor:
         checkout_timeout_s: float | None = None,
         failure_strategy: FailureStrategyName = "continue",
         failure_n: int = 1,
+        keep_raw: bool = False,
     ) -> None:
         self.pool = pool
+        self.keep_raw = keep_raw
+        """Keep unmasked outputs (``masking.keep_raw``; the store encrypts them)."""
         self._failure_defaults = (failure_strategy, failure_n)
         self._command_timeout_s = command_timeout_s
         self._checkout_timeout_s = checkout_timeout_s
         self.ledger: HoldLedger | None = HoldLedger(pool.sessions)
         pool.bind_budget(self.ledger.budget, self.ledger.slot_freed)
+        self.backups: BackupHook | None = None
+        """Runs backup tasks (``netfleet.worker.backup``); None: they fail clearly."""
 
     async def __call__(self, claimed: ClaimedTask, report: AttemptReport) -> TaskOutcome:
+        if claimed.spec.kind == "backup":
+            if self.backups is None:
+                return TaskOutcome(
+                    status="failed",
+                    error="this worker has no backup store configured",
+                    error_kind="internal",
+                )
+            return await self.backups(self, claimed, report)
+        return await self.run(claimed, report)
+
+    async def run(
+        self,
+        claimed: ClaimedTask,
+        report: AttemptReport,
+        *,
+        commands: Sequence[str] | None = None,
+        unmasked: bool = False,
+    ) -> TaskOutcome:
+        """Run the task's commands (or ``commands``) or config lines on a pooled session."""
         spec = claimed.spec
         options = spec.options
         options = options.with_defaults(*self._failure_defaults)
@@ -121,10 +153,12 @@ class PoolExecutor:
         run = await run_on_device(
             self.pool,
             claimed.device,
-            commands=spec.commands,
+            commands=spec.commands if commands is None else commands,
             config=spec.config,
             options=options,
             checkout_timeout=self._checkout_timeout_s,
+            unmasked=unmasked,
+            keep_raw=self.keep_raw and not unmasked,
             before_config=report.before_config,  # a cancel after it may leave config half applied
         )
         return outcome_of(claimed, run, report)

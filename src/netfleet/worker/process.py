@@ -16,6 +16,7 @@ from netfleet.core.settings import Settings
 from netfleet.device.device import Device
 from netfleet.pool import SessionPool, device_pool
 from netfleet.store import SqlStore
+from netfleet.worker.backup import BackupRunner
 from netfleet.worker.executor import PoolExecutor
 from netfleet.worker.stats import WorkerStats
 from netfleet.worker.worker import BackgroundLoop, Worker, WorkerConfig, new_worker_id
@@ -111,7 +112,9 @@ def build_workers(
         command_timeout_s=settings.worker.timeout_seconds,
         failure_strategy=settings.worker.failure_strategy,
         failure_n=settings.worker.failure_strategy_n,
+        keep_raw=settings.masking.keep_raw,
     )
+    executor.backups = BackupRunner(store, settings)
     base = worker_id or new_worker_id()
     config = worker_config(settings, concurrency)
     workers = [

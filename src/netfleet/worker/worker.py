@@ -142,6 +142,13 @@ class Worker:
         if immediate:
             self._hurry.set()
 
+    def rearm(self) -> None:
+        """Before running again after ``run`` ended without ``stop()`` (a crash, under a
+        supervisor): clear the stop a crashed loop requested."""
+        self._stop.clear()
+        self._hurry.clear()
+        self.state = "starting"
+
     @property
     def stopping(self) -> bool:
         return self._stop.is_set()

@@ -208,6 +208,10 @@ def _id(user: str, root: bool) -> str:
 
 def _cat(sh: LinuxShell, args: list[str], root: bool) -> str:
     out = []
+    if "--" in args:  # end of options (POSIX utility syntax guideline 10)
+        args = [a for a in args[: args.index("--")] if not a.startswith("-")] + args[
+            args.index("--") + 1 :
+        ]
     for name in args:
         path = sh.path(name)
         text = _read(sh.state, path)

@@ -28,15 +28,15 @@ class Tokens(Facade):
         )
         return record, plain
 
-    async def ensure(self, name: str, role: str, token: str) -> TokenRecord:
-        """Make ``token`` valid under ``name`` (for a preset admin token); idempotent."""
-        found = await self._db.run(
-            lambda c: tokens_sql.reset(c, name, role, token), what=f"reset token {name!r}"
+    async def ensure(self, name: str, role: str, token: str) -> TokenRecord | None:
+        """Make ``token`` valid under ``name`` (for a preset admin token); idempotent.
+        None if ``token`` was revoked: it stays revoked (across restarts too)."""
+        tokens_sql.check_new(name, role)
+        db = self._db
+        return await db.run(
+            lambda c: tokens_sql.ensure(c, name, role, token, db.clock(c)),
+            what=f"preset token {name!r}",
         )
-        if found is not None:
-            return found
-        record, _ = await self.create(name, role, token=token)
-        return record
 
     async def verify(self, token: str) -> TokenRecord | None:
         """The live token matching ``token``, or None."""
@@ -59,7 +59,8 @@ class Tokens(Facade):
         return await self._db.run(tokens_sql.list_all, what="list tokens", write=False)
 
     async def revoke(self, name: str) -> TokenRecord:
-        """Revoke the token named ``name``; ``NotFound`` if absent."""
+        """Revoke the token named ``name`` for good, ending its dashboard sessions;
+        ``NotFound`` if absent, ``Conflict`` if it is the last live admin token."""
         db = self._db
         return await db.run(
             lambda c: tokens_sql.revoke(c, name, db.clock(c)), what=f"revoke token {name!r}"
@@ -93,6 +94,24 @@ class Audit(Facade):
             ),
             what="record an audit entry",
         )
+
+    async def prune(self, older_than_s: float, *, batch: int = 5000) -> int:
+        """Delete entries older than ``older_than_s`` seconds, in batches of ``batch``
+        (short transactions); returns how many were deleted."""
+        db = self._db
+        total = 0
+        while True:
+            deleted = await db.run(
+                lambda c: audit_sql.prune(c, db.clock(c) - older_than_s, batch),
+                what="apply audit retention",
+            )
+            total += deleted
+            if deleted < batch:
+                return total
+
+    async def count(self) -> int:
+        """How many entries the audit log holds."""
+        return await self._db.run(audit_sql.count, what="count audit entries", write=False)
 
     async def list(
         self, *, limit: int = 100, before_id: int | None = None

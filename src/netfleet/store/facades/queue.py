@@ -27,6 +27,7 @@ from netfleet.store.sql import completions as completions_sql
 from netfleet.store.sql import events as events_sql
 from netfleet.store.sql import holds as holds_sql
 from netfleet.store.sql import marks as marks_sql
+from netfleet.store.sql import raw_outputs as raw_outputs_sql
 from netfleet.store.sql import reaping as reaping_sql
 from netfleet.store.sql import workers as workers_sql
 
@@ -147,17 +148,20 @@ class Completions(Facade):
         if not items:
             return []
         db = self._db
-        return await db.run(
-            lambda c: completions_sql.complete_many(
+
+        def complete(c: Connection) -> list[Completion | None]:
+            done = completions_sql.complete_many(
                 c,
                 postgres=db.postgres,
                 worker_id=worker_id,
                 items=items,
                 now=db.clock(c),
                 specs=db.specs,
-            ),
-            what="complete tasks",
-        )
+            )
+            raw_outputs_sql.keep(c, db.box, items, done)  # masking.keep_raw: encrypted
+            return done
+
+        return await db.run(complete, what="complete tasks")
 
     async def mark_config(
         self, task_id: int, worker_id: str, attempt: int, *, first_line: str = ""

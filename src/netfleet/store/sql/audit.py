@@ -65,3 +65,17 @@ def list_entries(conn: Connection, limit: int, before_id: int | None) -> list[Au
     if before_id is not None:
         query = query.where(audit_log.c.id < before_id)
     return [AuditEntry(**dict(r._mapping)) for r in conn.execute(query).all()]
+
+
+def prune(conn: Connection, before: float, batch: int) -> int:
+    """Delete up to ``batch`` entries older than ``before`` (oldest first); the count."""
+    ids = sa.select(audit_log.c.id).where(audit_log.c.at < before).order_by(audit_log.c.id)
+    doomed = list(conn.execute(ids.limit(batch)).scalars())
+    if not doomed:
+        return 0
+    conn.execute(audit_log.delete().where(audit_log.c.id.in_(doomed)))
+    return len(doomed)
+
+
+def count(conn: Connection) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).select_from(audit_log)).scalar_one())

@@ -163,17 +163,33 @@ def import_devices(
     return report
 
 
-def device_record(
-    conn: Connection, box: SecretBox | None, row: Row[Any], *, with_secrets: bool
-) -> DeviceRecord:
-    """Build a record; credentials are decrypted only ``with_secrets`` (else usernames only)."""
-    m = row._mapping
-    cred_rows = conn.execute(
-        sa.select(device_credentials.c.position, credentials)
+def _credential_rows(conn: Connection, device_ids: Sequence[int]) -> dict[int, list[Row[Any]]]:
+    """Each device's credential rows by position, for many devices in one query."""
+    out: dict[int, list[Row[Any]]] = {i: [] for i in device_ids}
+    rows = conn.execute(
+        sa.select(device_credentials.c.device_id, device_credentials.c.position, credentials)
         .join(credentials, credentials.c.id == device_credentials.c.credential_id)
-        .where(device_credentials.c.device_id == m["id"])
-        .order_by(device_credentials.c.position)
+        .where(device_credentials.c.device_id.in_(list(device_ids)))
+        .order_by(device_credentials.c.device_id, device_credentials.c.position)
     ).all()
+    for r in rows:
+        out[r.device_id].append(r)
+    return out
+
+
+def device_record(
+    conn: Connection,
+    box: SecretBox | None,
+    row: Row[Any],
+    *,
+    with_secrets: bool,
+    cred_rows: Sequence[Row[Any]] | None = None,
+) -> DeviceRecord:
+    """Build a record; credentials are decrypted only ``with_secrets`` (else usernames only).
+    ``cred_rows``: the device's credential rows when the caller read them already."""
+    m = row._mapping
+    if cred_rows is None:
+        cred_rows = _credential_rows(conn, [m["id"]])[m["id"]]
 
     def cred(r: Row[Any]) -> Credential:
         if with_secrets and box is not None:
@@ -264,13 +280,15 @@ def list_devices(
         if prefix:
             esc = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             query = query.where(devices.c.name.like(esc + "%", escape="\\"))
-    items: list[DeviceRecord] = []
+    rows: list[Row[Any]] = []
     for row in conn.execute(query):
         if name_glob and not fnmatch.fnmatchcase(row.name, name_glob):
             continue
-        items.append(device_record(conn, None, row, with_secrets=False))
-        if len(items) >= limit:
+        rows.append(row)
+        if len(rows) >= limit:
             break
+    creds = _credential_rows(conn, [r.id for r in rows]) if rows else {}
+    items = [device_record(conn, None, r, with_secrets=False, cred_rows=creds[r.id]) for r in rows]
     next_cursor = items[-1].id if len(items) >= limit else None
     return Page(items=tuple(items), next_cursor=next_cursor)
 

@@ -56,14 +56,12 @@ def resolve_targets(conn: Connection, spec: JobSpec) -> list[tuple[int, str]]:
             raise ValidationError(f"targets.groups: unknown group(s) {_listing(missing)}")
     if t.filter:
         terms = _filter_terms(t.filter)
-        query = sa.select(
-            devices.c.id,
-            devices.c.name,
-            devices.c.host,
-            devices.c.platform,
-            devices.c.groups,
-            devices.c.tags,
-        )
+        # Labels are JSON columns: decode them only when a term looks at them.
+        labels = any(term.key in ("group", "tag") for term in terms)
+        columns = [devices.c.id, devices.c.name, devices.c.host, devices.c.platform]
+        if labels:
+            columns += [devices.c.groups, devices.c.tags]
+        query = sa.select(*columns)
         pool: list[Any] = []
         if t.devices or t.groups:
             for chunk in _chunks(list(chosen), 900):
@@ -76,8 +74,8 @@ def resolve_targets(conn: Connection, spec: JobSpec) -> list[tuple[int, str]]:
                 name=entry.name,
                 host=entry.host,
                 platform=entry.platform,
-                groups=tuple(entry.groups),
-                tags=tuple(entry.tags),
+                groups=tuple(entry.groups) if labels else (),
+                tags=tuple(entry.tags) if labels else (),
             )
             if all(term.matches(candidate) for term in terms):
                 chosen[entry.id] = entry.name

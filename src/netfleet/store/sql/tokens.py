@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 
 from netfleet.core.errors import Conflict, NotFound, ValidationError
 from netfleet.store.schema import api_tokens
+from netfleet.store.schema_hardening import dashboard_sessions, revoked_token_hashes
 
 Role = Literal["viewer", "operator", "admin"]
 ROLES: tuple[Role, ...] = ("viewer", "operator", "admin")
@@ -74,16 +75,36 @@ def _by_id(conn: Connection, token_id: int) -> TokenRecord:
     return _record(conn.execute(sa.select(api_tokens).where(api_tokens.c.id == token_id)).one())
 
 
+def was_revoked(conn: Connection, plain: str) -> bool:
+    """Whether a token equal to ``plain`` was ever revoked (revocations are kept for good)."""
+    query = sa.select(revoked_token_hashes.c.token_hash).where(
+        revoked_token_hashes.c.token_hash == hash_token(plain)
+    )
+    return conn.execute(query).first() is not None
+
+
 def create(conn: Connection, name: str, role: str, plain: str, now: float) -> TokenRecord:
-    """Store the hash of ``plain`` under ``name``; ``Conflict`` if the name is taken."""
+    """Store the hash of ``plain`` under ``name``; ``Conflict`` if the name is taken or
+    ``plain`` was revoked before."""
     if conn.execute(sa.select(api_tokens.c.id).where(api_tokens.c.name == name)).first():
         raise Conflict(f"a token named {name!r} exists already")
+    if was_revoked(conn, plain):
+        raise Conflict(f"token {name!r}: this token was revoked before and cannot be reused")
     row = conn.execute(
         api_tokens.insert()
         .values(name=name, role=role, token_hash=hash_token(plain), created_at=now)
         .returning(*api_tokens.c)
     ).one()
     return _record(row)
+
+
+def ensure(conn: Connection, name: str, role: str, plain: str, now: float) -> TokenRecord | None:
+    """Make ``plain`` the live token ``name`` with ``role`` (created if absent); None,
+    changing nothing, if ``plain`` was revoked before: a revocation holds for good."""
+    if was_revoked(conn, plain):
+        return None
+    found = reset(conn, name, role, plain)
+    return found if found is not None else create(conn, name, role, plain, now)
 
 
 def reset(conn: Connection, name: str, role: str, plain: str) -> TokenRecord | None:
@@ -122,10 +143,33 @@ def list_all(conn: Connection) -> list[TokenRecord]:
     return [_record(r) for r in rows]
 
 
+def _live_admins(conn: Connection) -> list[int]:
+    """Ids of the unrevoked admin tokens, locked (PostgreSQL) until the transaction ends."""
+    query = (
+        sa.select(api_tokens.c.id)
+        .where(api_tokens.c.role == "admin", api_tokens.c.revoked_at.is_(None))
+        .order_by(api_tokens.c.id)
+        .with_for_update()
+    )
+    return list(conn.execute(query).scalars())
+
+
 def revoke(conn: Connection, name: str, now: float) -> TokenRecord:
-    """Revoke the token named ``name``; ``NotFound`` if absent."""
+    """Revoke the token named ``name`` for good (its hash is kept, its dashboard sessions
+    end); ``NotFound`` if absent, ``Conflict`` if it is the last live admin token."""
     row = conn.execute(sa.select(api_tokens).where(api_tokens.c.name == name)).first()
     if row is None:
         raise NotFound(f"no token named {name!r}")
+    if row.revoked_at is not None:
+        return _record(row)
+    if row.role == "admin" and _live_admins(conn) == [row.id]:
+        raise Conflict(
+            f"cannot revoke {name!r}: it is the last admin token, and without one nobody "
+            "could manage tokens; create another admin token first"
+        )
     conn.execute(api_tokens.update().where(api_tokens.c.id == row.id).values(revoked_at=now))
+    conn.execute(
+        revoked_token_hashes.insert().values(token_hash=row.token_hash, name=name, revoked_at=now)
+    )
+    conn.execute(dashboard_sessions.delete().where(dashboard_sessions.c.token_id == row.id))
     return _by_id(conn, row.id)

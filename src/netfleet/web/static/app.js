@@ -3,6 +3,8 @@
  * - a[data-task-outputs]: expand a task's outputs inline under its row
  * - main[data-stream=URL]: live job updates over server-sent events
  * - form[data-confirm]: ask before submitting
+ * - form#job-form: show the fields of the chosen kind and time, live target and cron previews
+ * - #tz-browser: fill in the browser's time zone on the preferences page
  * Everything from the server is inserted as text, except fragments of our own pages
  * (already escaped by the server's templates). */
 (function () {
@@ -86,6 +88,143 @@
     ev.preventDefault();
     expandRow(link);
   });
+
+  /* the new-job form */
+  function debounce(fn, ms) {
+    var timer = null;
+    return function () {
+      if (timer) window.clearTimeout(timer);
+      timer = window.setTimeout(fn, ms);
+    };
+  }
+
+  function getJson(url) {
+    return fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) {
+        if (!r.ok) throw new Error("HTTP " + r.status);
+        return r.json();
+      });
+  }
+
+  function para(text, cls) {
+    var p = document.createElement("p");
+    if (cls) p.className = cls;
+    p.textContent = text;
+    return p;
+  }
+
+  function setupJobForm(form) {
+    function checked(name) {
+      var el = form.querySelector('input[name="' + name + '"]:checked');
+      return el ? el.value : "";
+    }
+    function sync() {
+      [["kind", "data-when-kind"], ["when", "data-when-when"]].forEach(function (pair) {
+        var value = checked(pair[0]);
+        form.querySelectorAll("[" + pair[1] + "]").forEach(function (el) {
+          el.hidden = el.getAttribute(pair[1]).split(" ").indexOf(value) === -1;
+        });
+      });
+    }
+    form.addEventListener("change", function (ev) {
+      if (ev.target.hasAttribute && ev.target.hasAttribute("data-switch")) sync();
+    });
+    sync();
+
+    var box = document.getElementById("target-preview");
+    var seq = 0;
+    var refreshTargets = debounce(function () {
+      var q = new URLSearchParams();
+      q.set("devices", form.elements.devices.value);
+      q.set("filter", form.elements.filter.value);
+      Array.prototype.forEach.call(form.elements.groups.selectedOptions || [], function (o) {
+        q.append("groups", o.value);
+      });
+      var mine = ++seq;
+      getJson(form.getAttribute("data-targets-url") + "?" + q.toString()).then(function (data) {
+        if (mine !== seq || !box) return;
+        box.textContent = "";
+        if (data.error) {
+          var err = para(data.error, "error");
+          err.id = "target-count";
+          box.appendChild(err);
+          return;
+        }
+        var head = para("", "");
+        head.id = "target-count";
+        var b = document.createElement("b");
+        b.textContent = String(data.count);
+        head.appendChild(b);
+        head.appendChild(document.createTextNode(data.count === 1 ? " device matches" : " devices match"));
+        box.appendChild(head);
+        if (!data.devices.length) return;
+        var ul = document.createElement("ul");
+        ul.className = "names";
+        ul.id = "target-names";
+        data.devices.forEach(function (name) {
+          var li = document.createElement("li");
+          li.textContent = name;
+          ul.appendChild(li);
+        });
+        if (data.more) {
+          var more = document.createElement("li");
+          more.className = "sub";
+          more.textContent = "… and " + data.more + " more";
+          ul.appendChild(more);
+        }
+        box.appendChild(ul);
+      }).catch(function () {});
+    }, 250);
+    form.querySelectorAll("[data-targets]").forEach(function (el) {
+      el.addEventListener("input", refreshTargets);
+      el.addEventListener("change", refreshTargets);
+    });
+    if (form.elements.devices.value || form.elements.filter.value ||
+        (form.elements.groups.selectedOptions || []).length) refreshTargets();
+
+    var cronBox = document.getElementById("cron-preview");
+    var cronSeq = 0;
+    var refreshCron = debounce(function () {
+      if (!cronBox || !form.elements.cron) return;
+      var q = new URLSearchParams();
+      q.set("cron", form.elements.cron.value);
+      q.set("timezone", form.elements.timezone.value);
+      var mine = ++cronSeq;
+      getJson(form.getAttribute("data-cron-url") + "?" + q.toString()).then(function (data) {
+        if (mine !== cronSeq) return;
+        cronBox.textContent = "";
+        if (data.error) { cronBox.appendChild(para(data.error, "error")); return; }
+        if (!data.firings.length) { cronBox.appendChild(para("Preview shows the next 5 firings.", "sub")); return; }
+        cronBox.appendChild(para("Next " + data.firings.length + " firings in " + form.elements.timezone.value + ":"));
+        var ol = document.createElement("ol");
+        ol.className = "firings";
+        data.firings.forEach(function (f) {
+          var li = document.createElement("li");
+          var t = document.createElement("time");
+          t.textContent = f;
+          li.appendChild(t);
+          ol.appendChild(li);
+        });
+        cronBox.appendChild(ol);
+      }).catch(function () {});
+    }, 250);
+    form.querySelectorAll("[data-cron]").forEach(function (el) {
+      el.addEventListener("input", refreshCron);
+    });
+  }
+  var jobForm = document.getElementById("job-form");
+  if (jobForm) setupJobForm(jobForm);
+
+  var tzButton = document.getElementById("tz-browser");
+  var tzInput = document.getElementById("tz-input");
+  if (tzButton && tzInput && window.Intl) {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone) {
+      tzButton.hidden = false;
+      tzButton.textContent = "Use my browser's zone (" + zone + ")";
+      tzButton.addEventListener("click", function () { tzInput.value = zone; tzInput.focus(); });
+    }
+  }
 
   /* live job updates */
   var streamUrl = main.getAttribute("data-stream");

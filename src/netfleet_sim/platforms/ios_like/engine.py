@@ -34,6 +34,8 @@ class IosEngine:
             config_host_len=faults.config_host_len or 0,
             failover=faults.failover or "",
         )
+        self.session.volatile_config = faults.volatile_config
+        self.session.truncate_config = faults.truncate_config or 0
 
     # -- contract -------------------------------------------------------------------------
     def motd(self) -> str:

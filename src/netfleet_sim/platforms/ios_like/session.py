@@ -48,6 +48,10 @@ class IosSession:
         """Configuration prompts show at most this many hostname characters (0: all)."""
         self.failover = ""
         """Failover unit/state shown after the hostname (``pri/act``), as on an ASA pair."""
+        self.volatile_config = False
+        """``show running-config`` prints lines that change on every call."""
+        self.truncate_config = 0
+        """``show running-config`` stops after this many lines (0: whole)."""
 
     def set_variants(self, *, login_level: str | None, config_host_len: int, failover: str) -> None:
         """Apply the device's simulator variants (see ``netfleet_sim.faults``)."""

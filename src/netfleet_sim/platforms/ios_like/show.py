@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -69,15 +71,18 @@ def stamp(when: float) -> str:
 
 
 def _ios_config_text(eng: IosSession, config: Config, *, startup: bool) -> str:
-    body = "\n".join(
-        [
-            "!",
-            f"! Last configuration change at {stamp(eng.state.last_change)} by {eng.username}",
-            "!",
-            *config_body(eng, config),
-            "end",
-        ]
-    )
+    volatile = eng.volatile_config and not startup
+    changed = time.time() if volatile else eng.state.last_change
+    head = [f"! Last configuration change at {stamp(changed)} by {eng.username}"]
+    if volatile:
+        head.append(f"! NVRAM config last updated at {stamp(time.time())} by {eng.username}")
+    lines = ["!", *head, "!", *config_body(eng, config)]
+    if volatile:
+        lines.append(f"ntp clock-period {random.randint(17_179_000, 17_180_999)}")
+    lines.append("end")
+    if eng.truncate_config and not startup:
+        lines = lines[: eng.truncate_config]
+    body = "\n".join(lines)
     size = len(body) + 1
     if startup:
         return f"Using {size} out of 524288 bytes\n{body}\n"

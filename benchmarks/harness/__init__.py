@@ -1,0 +1,1 @@
+"""Shared pieces of the benchmark scripts (not a benchmark itself: CI runs ``benchmarks/*.py``)."""

@@ -1,0 +1,408 @@
+"""Façade of configuration backups: ``store.configs``.
+
+``record`` stores a checked configuration as a new version when its normalised text
+changed (with the ``config_changed`` task event and retention, in one transaction);
+``latest``, ``get``, ``list``, ``diff`` and ``search`` read the history; ``status``
+lists failed and stale backups.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import re2
+from sqlalchemy.engine import Connection
+
+from netfleet.configs.compress import unpack
+from netfleet.configs.diff import Diff, config_diff, unified_diff
+from netfleet.configs.normalise import normalise
+from netfleet.configs.sanity import PreparedConfig
+from netfleet.core.errors import Conflict, NotFound, ValidationError
+from netfleet.store.facades import Facade
+from netfleet.store.records import NewEvent
+from netfleet.store.sql import configs as sql
+from netfleet.store.sql import events as events_sql
+from netfleet.store.sql.configs import BackupState, ConfigVersion, NewVersion
+
+MAX_EVENT_DIFF = 16 * 1024
+"""The diff carried by a ``config_changed`` event is cut to this many characters."""
+MAX_PATTERN = 1024
+_SEARCH_PAGE = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What ``record`` did: the new version (None when unchanged) and its diff."""
+
+    version: ConfigVersion | None
+    latest: int
+    diff: Diff | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.version is not None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One matching line of a device's latest configuration (``line`` is 1-based)."""
+
+    device: str
+    version: int
+    line: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """Keep the newest ``keep`` versions (0 = any) and none older than ``days`` (0 = any)."""
+
+    keep: int = 100
+    days: float = 0.0
+
+
+def _name(device: str) -> str:
+    if not device or len(device) > 255:
+        raise ValidationError("a device name is 1..255 characters")
+    return device
+
+
+class Configs(Facade):
+    """Configuration versions per device, their diffs, search, retention and status."""
+
+    async def record(
+        self,
+        device: str,
+        config: PreparedConfig,
+        *,
+        platform: str,
+        job_id: int | None = None,
+        task_id: int | None = None,
+        worker_id: str = "",
+        groups: Sequence[str] = (),
+        raw: str | None = None,
+        retention: Retention | None = None,
+    ) -> Recorded:
+        """Store ``config`` as a new version if its sha256 differs from the latest's.
+
+        ``raw`` (the unmasked text) is kept encrypted. With ``task_id`` a changed config
+        also records a ``config_changed`` event on that task.
+        """
+        db = self._db
+        _name(device)
+        raw_enc = db.box.encrypt(raw) if raw is not None else None
+        what = f"store the configuration of {device}"
+        for _ in range(5):
+            on = await db.run(lambda c: sql.head(c, device), what=what, write=False)
+            if on is not None and on.sha256 == config.sha256:
+                await db.run(
+                    lambda c: sql.note_attempt(
+                        c, device, ok=True, error=None, job_id=job_id, now=db.clock(c)
+                    ),
+                    what=what,
+                )
+                return Recorded(None, on.version)
+            # the CPU work (diff, compression) outside the store's transaction thread
+            diff, blobs = await asyncio.to_thread(_prepare, on, config, platform, device)
+            added, removed = (
+                (config.normalised.count("\n"), 0) if diff is None else (diff.added, diff.removed)
+            )
+            new = NewVersion(
+                device=device,
+                platform=platform,
+                text=config.text,
+                sha256=config.sha256,
+                size=config.size,
+                added=added,
+                removed=removed,
+                job_id=job_id,
+                raw_enc=raw_enc,
+            )
+
+            op = functools.partial(
+                _write,
+                clock=db.clock,
+                new=new,
+                on=on,
+                blobs=blobs,
+                diff=diff,
+                task_id=task_id,
+                worker_id=worker_id,
+                groups=groups,
+                retention=retention,
+            )
+            done = await db.run(op, what=what)
+            if done is not None:
+                return done
+        raise Conflict(f"{device}: the configuration history changed repeatedly while storing")
+
+    async def record_failure(self, device: str, error: str, *, job_id: int | None = None) -> None:
+        """Note a failed backup of ``device`` (listed by ``status``)."""
+        db = self._db
+        _name(device)
+
+        def op(conn: Connection) -> None:
+            sql.note_attempt(
+                conn, device, ok=False, error=error[:2000], job_id=job_id, now=db.clock(conn)
+            )
+
+        await db.run(op, what=f"note the failed backup of {device}")
+
+    async def latest(self, device: str) -> ConfigVersion | None:
+        """The latest version of ``device`` with its ``text``, or None if it has none."""
+        _name(device)
+        return await self._db.run(
+            lambda c: sql.latest(c, device),
+            what=f"read the configuration of {device}",
+            write=False,
+            idempotent=True,
+        )
+
+    async def get(self, device: str, version: int | str = "latest") -> ConfigVersion:
+        """Version ``version`` (a number or ``latest``) with its text; ``NotFound``."""
+        _name(device)
+        number = _version_number(version)
+
+        def op(conn: Connection) -> ConfigVersion:
+            if number is None:
+                found = sql.latest(conn, device)
+                if found is None:
+                    raise _missing(conn, device)
+                return found
+            try:
+                return sql.get_version(conn, device, number)
+            except NotFound:
+                raise _missing(conn, device, number) from None
+
+        return await self._db.run(op, what=f"read the configuration of {device}", write=False)
+
+    def raw_text(self, version: ConfigVersion) -> str | None:
+        """The unmasked text kept for ``version``, or None (``[masking] keep_raw`` off)."""
+        return self._db.box.decrypt(version.raw_enc, what="configuration")
+
+    async def list(
+        self, device: str, *, limit: int = 100, before: int | None = None
+    ) -> builtins.list[ConfigVersion]:
+        """Versions of ``device`` (without texts), newest first; ``NotFound`` if unknown."""
+        _name(device)
+
+        def op(conn: Connection) -> builtins.list[ConfigVersion]:
+            items = sql.list_versions(conn, device, max(1, min(limit, 1000)), before)
+            if not items and before is None and not sql.device_exists(conn, device):
+                raise NotFound(f"device {device!r} not found")
+            return items
+
+        return await self._db.run(op, what=f"list versions of {device}", write=False)
+
+    async def diff(
+        self,
+        device: str,
+        from_version: int | str | None = None,
+        to_version: int | str | None = None,
+        *,
+        hierarchical: bool = False,
+    ) -> tuple[ConfigVersion, ConfigVersion, Diff]:
+        """The diff between two versions (``to``: latest; ``from``: the one before ``to``)."""
+        new = await self.get(device, "latest" if to_version is None else to_version)
+        if from_version is None:
+            if new.version <= 1:
+                old = new
+            else:
+                older = await self.list(device, limit=1, before=new.version)
+                old = await self.get(device, older[0].version) if older else new
+        else:
+            old = await self.get(device, from_version)
+        assert old.text is not None
+        assert new.text is not None
+        a = normalise(old.text, old.platform)
+        b = normalise(new.text, new.platform)
+        if hierarchical:
+            result = config_diff(a, b, new.platform, hierarchical=True)
+        else:
+            result = unified_diff(
+                a, b, old_name=f"{device}@{old.version}", new_name=f"{device}@{new.version}"
+            )
+        return old, new, result
+
+    async def search(
+        self,
+        pattern: str,
+        *,
+        regex: bool = False,
+        limit: int = 1000,
+        devices: Sequence[str] | None = None,
+    ) -> tuple[builtins.list[SearchHit], bool]:
+        """Lines of the latest configurations matching ``pattern`` (a substring, or an RE2
+        regex: linear time), at most ``limit``; returns (hits, truncated)."""
+        if not pattern or len(pattern) > MAX_PATTERN:
+            raise ValidationError(f"a search pattern is 1..{MAX_PATTERN} characters")
+        matcher = _matcher(pattern, regex)
+        hits: builtins.list[SearchHit] = []
+        after = ""
+        names = None if devices is None else sorted(set(devices))
+        while True:
+            page = await self._db.run(
+                functools.partial(_latest_page, after=after, names=names),
+                what="search configurations",
+                write=False,
+                idempotent=True,
+            )
+            for device, version, text in page:
+                for number, line in enumerate(text.split("\n"), start=1):
+                    if matcher(line):
+                        if len(hits) >= limit:
+                            return hits, True
+                        hits.append(SearchHit(device, version, number, line))
+            if len(page) < _SEARCH_PAGE:
+                return hits, False
+            after = page[-1][0]
+
+    async def status(self) -> builtins.list[BackupState]:
+        """Every inventory device with its last backup attempt."""
+        return await self._db.run(sql.backup_states, what="read backup status", write=False)
+
+    async def prune(self, retention: Retention) -> int:
+        """Apply ``retention`` to every device; returns the versions deleted."""
+        db = self._db
+        total = 0
+        after = ""
+        while True:
+            names = await db.run(
+                functools.partial(sql.devices_with_versions, after=after, limit=500),
+                what="list devices with versions",
+                write=False,
+            )
+            for name in names:
+
+                def op(conn: Connection, name: str = name) -> int:
+                    now = db.clock(conn)
+                    days = retention.days
+                    cutoff = now - days * 86_400 if days > 0 else None
+                    return sql.prune(conn, name, keep=retention.keep, older_than=cutoff)
+
+                total += await db.run(op, what=f"apply retention to {name}")
+            if len(names) < 500:
+                return total
+            after = names[-1]
+
+    async def changes_total(self) -> int:
+        """New versions stored after a device's first (``netfleet_config_changes_total``)."""
+        return await self._db.run(sql.total_changes, what="count config changes", write=False)
+
+    async def stored_bytes(self) -> tuple[int, int]:
+        """(versions, bytes of compressed blobs) stored."""
+        return await self._db.run(sql.stored_bytes, what="measure stored configs", write=False)
+
+
+def _write(
+    conn: Connection,
+    *,
+    clock: Callable[[Connection], float],
+    new: NewVersion,
+    on: sql.Head | None,
+    blobs: tuple[bytes, bytes | None],
+    diff: Diff | None,
+    task_id: int | None,
+    worker_id: str,
+    groups: Sequence[str],
+    retention: Retention | None,
+) -> Recorded | None:
+    """Store ``new`` after ``on``, note the attempt, prune, record the event; None when
+    another backup of the device came first (the caller starts again)."""
+    now = clock(conn)
+    version = sql.store_version(conn, new, now, on=on, blobs=blobs)
+    if version is None:
+        return None
+    device = new.device
+    sql.note_attempt(
+        conn, device, ok=True, error=None, job_id=new.job_id, now=now, changed=on is not None
+    )
+    if retention is not None:
+        days = retention.days
+        cutoff = now - days * 86_400 if days > 0 else None
+        sql.prune(conn, device, keep=retention.keep, older_than=cutoff)
+    if task_id is not None and diff is not None:
+        event = _changed_event(task_id, version, diff, groups)
+        events_sql.record_events(conn, worker_id, [event], now)
+    return Recorded(version, version.version, diff)
+
+
+def _prepare(
+    on: sql.Head | None, config: PreparedConfig, platform: str, device: str
+) -> tuple[Diff | None, tuple[bytes, bytes | None]]:
+    """The diff from ``on`` (None for a first version) and the blobs to store."""
+    diff = None
+    if on is not None:
+        old = normalise(unpack(on.blob), platform)
+        diff = unified_diff(
+            old,
+            config.normalised,
+            old_name=f"{device}@{on.version}",
+            new_name=f"{device}@{on.version + 1}",
+        )
+    return diff, sql.encode(on, config.text)
+
+
+def _changed_event(
+    task_id: int, version: ConfigVersion, diff: Diff, groups: Sequence[str]
+) -> NewEvent:
+    """The ``config_changed`` event (the ``config.changed`` shape of integrations)."""
+    device = version.device
+    message = f"{device}: configuration changed (+{diff.added} -{diff.removed})"
+    return NewEvent(
+        task_id=task_id,
+        kind="config_changed",
+        message=message,
+        data={
+            "type": "config.changed",
+            "device": device,
+            "groups": list(groups),
+            "job_id": version.job_id,
+            "version": version.version,
+            "added": diff.added,
+            "removed": diff.removed,
+            "diff": diff.text[:MAX_EVENT_DIFF],
+            "message": message,
+        },
+    )
+
+
+def _version_number(version: int | str) -> int | None:
+    if isinstance(version, int):
+        if version < 1:
+            raise NotFound(f"no configuration version {version}")
+        return version
+    if version == "latest":
+        return None
+    if version.isdigit() and len(version) <= 9:
+        return _version_number(int(version))
+    raise NotFound(f"no configuration version {version!r}: give a number or 'latest'")
+
+
+def _missing(conn: Connection, device: str, number: int | None = None) -> NotFound:
+    if not sql.device_exists(conn, device):
+        return NotFound(f"device {device!r} not found")
+    if number is None:
+        return NotFound(f"device {device!r} has no configuration backup yet")
+    return NotFound(f"device {device!r} has no configuration version {number}")
+
+
+def _latest_page(
+    conn: Connection, after: str, names: Sequence[str] | None
+) -> builtins.list[tuple[str, int, str]]:
+    rows = sql.latest_blobs(conn, after, _SEARCH_PAGE, names)
+    return [(name, version, unpack(blob)) for name, version, blob in rows]
+
+
+def _matcher(pattern: str, regex: bool) -> Callable[[str], bool]:
+    if not regex:
+        return lambda line: pattern in line
+    try:
+        compiled = re2.compile(pattern)
+    except re2.error as exc:
+        raise ValidationError(f"not a valid RE2 regular expression {pattern!r}: {exc}") from None
+    return lambda line: compiled.search(line) is not None

@@ -1,0 +1,127 @@
+"""``store.configs`` on SQLite and PostgreSQL: versions only on change, every old version
+read back exactly through the reverse deltas, retention, search, raw texts encrypted."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from netfleet.configs.compress import CHECKPOINT_EVERY
+from netfleet.configs.sanity import prepare_config
+from netfleet.core.errors import NotFound, ValidationError
+from netfleet.store import SqlStore
+from netfleet.store.facades.configs import Recorded, Retention
+from netfleet.store.schema_configs import config_versions
+
+PLATFORM = "cisco_ios"
+
+
+def _config(n: int, *, stamp: str = "10:00:00", lines: int = 200) -> str:
+    body = "\n".join(f"interface Gi0/{i}\n description port {i}\n!" for i in range(lines))
+    return (
+        "Building configuration...\n\nCurrent configuration : 999 bytes\n!\n"
+        f"! Last configuration change at {stamp} UTC Wed Dec 2 2026 by admin\n!\n"
+        f"hostname r1\n!\nsnmp-server location rack-{n}\n{body}\nend\n"
+    )
+
+
+async def _record(
+    store: SqlStore,
+    text: str,
+    device: str = "r1",
+    *,
+    raw: str | None = None,
+    retention: Retention | None = None,
+) -> Recorded:
+    prepared = prepare_config(text, PLATFORM, device=device)
+    return await store.configs.record(
+        device, prepared, platform=PLATFORM, raw=raw, retention=retention
+    )
+
+
+async def test_a_version_only_when_the_normalised_text_changes(store: SqlStore) -> None:
+    first = await _record(store, _config(1))
+    assert first.changed
+    assert first.version is not None
+    assert first.version.version == 1
+    same = await _record(store, _config(1, stamp="11:11:11"))
+    assert not same.changed
+    assert same.latest == 1
+    second = await _record(store, _config(2))
+    assert second.version is not None
+    assert second.diff is not None
+    assert second.version.version == 2
+    assert (second.version.added, second.version.removed) == (1, 1)
+    assert "+snmp-server location rack-2" in second.diff.text
+    latest = await store.configs.latest("r1")
+    assert latest is not None
+    assert latest.text == _config(2)
+    assert latest.version == 2
+    assert (await store.configs.get("r1", 1)).text == _config(1)
+    assert await store.configs.latest("nobody") is None
+    assert await store.configs.changes_total() == 1
+
+
+async def test_every_version_reads_back_exactly_across_checkpoints(store: SqlStore) -> None:
+    count = CHECKPOINT_EVERY + 8
+    for n in range(1, count + 1):
+        await _record(store, _config(n))
+    for n in (1, 2, CHECKPOINT_EVERY - 1, CHECKPOINT_EVERY, CHECKPOINT_EVERY + 1, count):
+        assert (await store.configs.get("r1", n)).text == _config(n), n
+    listed = await store.configs.list("r1", limit=5)
+    assert [v.version for v in listed] == list(range(count, count - 5, -1))
+    versions, stored = await store.configs.stored_bytes()
+    assert versions == count
+    full = len(_config(1).encode())
+    # the latest is one compressed text; each older version is a delta of a few bytes
+    assert stored < full / 2 + count * 200
+
+
+async def test_retention_keeps_the_newest_and_always_the_latest(store: SqlStore) -> None:
+    for n in range(1, 8):
+        await _record(store, _config(n), retention=Retention(keep=3))
+    assert [v.version for v in await store.configs.list("r1")] == [7, 6, 5]
+    assert (await store.configs.get("r1", 5)).text == _config(5)
+    with pytest.raises(NotFound, match="no configuration version 4"):
+        await store.configs.get("r1", 4)
+    # an age limit that every version passes: only the latest stays
+    assert await store.configs.prune(Retention(keep=0, days=1e-9)) == 2
+    assert [v.version for v in await store.configs.list("r1")] == [7]
+    assert (await store.configs.get("r1", "latest")).text == _config(7)
+
+
+async def test_search_is_bounded_and_regex_is_re2(store: SqlStore) -> None:
+    for device in ("a1", "b2", "c3"):
+        await _record(store, _config(1, lines=20), device=device)
+    hits, truncated = await store.configs.search("description port 1")
+    assert not truncated
+    assert {(h.device, h.text) for h in hits} >= {("a1", " description port 1")}
+    assert len(hits) == 3 * 11  # port 1 and ports 10..19 on each device
+    hits, truncated = await store.configs.search(r"^ description port 1\d$", regex=True, limit=5)
+    assert truncated
+    assert len(hits) == 5
+    with pytest.raises(ValidationError, match="RE2"):
+        await store.configs.search("(a", regex=True)
+    with pytest.raises(ValidationError):
+        await store.configs.search("")
+
+
+async def test_raw_text_is_kept_encrypted(store: SqlStore) -> None:
+    raw = _config(1).replace("hostname r1", "hostname r1\nenable secret 5 $1$sEcReT$abc")
+    masked = raw.replace("$1$sEcReT$abc", "<removed>")
+    await _record(store, masked, raw=raw)
+    version = await store.configs.get("r1")
+    assert "sEcReT" not in (version.text or "")
+    assert store.configs.raw_text(version) == raw
+
+    def stored(conn: sa.Connection) -> list[str]:
+        return [r.raw_enc for r in conn.execute(sa.select(config_versions.c.raw_enc))]
+
+    [enc] = await store.db.run(stored, write=False)
+    assert "sEcReT" not in enc
+
+
+async def test_failures_and_status(store: SqlStore) -> None:
+    await store.configs.record_failure("r9", "not a configuration: the output is empty")
+    await _record(store, _config(1))
+    assert await store.configs.status() == []  # only inventory devices are listed
