@@ -34,7 +34,7 @@ async def test_concurrent_claimers_respect_slots_and_exclusivity(
         await store.jobs.submit(spec)
         total += len(names)
     for name in names[:3]:
-        await store.jobs.submit(config(name))
+        await store.jobs.submit(config(name, backoff_base_s=0, backoff_max_s=0))
         total += 1
 
     stores = [store] + [
