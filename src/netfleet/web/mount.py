@@ -12,6 +12,7 @@ from netfleet.core.settings import Settings
 from netfleet.store import SqlStore
 from netfleet.web import (
     routes_auth,
+    routes_changes,
     routes_configs,
     routes_inventory,
     routes_jobs,
@@ -81,6 +82,7 @@ def mount_dashboard(
         routes_prefs,
         routes_overview,
         routes_new_job,  # before routes_jobs: /jobs/new is not a job id
+        routes_changes,
         routes_jobs,
         routes_inventory,
         routes_configs,

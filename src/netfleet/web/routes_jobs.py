@@ -15,6 +15,7 @@ from netfleet.web import params
 from netfleet.web.auth import PageError, audit_action, check_post, require_user
 from netfleet.web.context import User, dashboard
 from netfleet.web.render import SECURITY_HEADERS, page
+from netfleet.web.routes_changes import batches, job_gate
 
 router = APIRouter()
 CurrentUser = Annotated[User, Depends(require_user)]
@@ -29,6 +30,7 @@ NOTICES = {
     "cancelled": "Cancel requested: queued tasks were cancelled, running ones asked to stop.",
     "finished": "The job had already finished; nothing to cancel.",
     "submitted": "Job submitted.",
+    "resumed": "Resumed: the rollout continues; earlier failures no longer count.",
 }
 
 
@@ -78,11 +80,14 @@ async def job_detail(request: Request, user: CurrentUser, job_id: int) -> Respon
     )
     activity = await store.reads.job_activity(job_id, limit=ACTIVITY_LINES)
     notice = NOTICES.get(request.query_params.get("notice", ""), "")
+    gate = await job_gate(request, job_id)
     return page(
         request,
         "job.html",
         {
             "job": job,
+            "gate": gate,
+            "batches": batches(gate, job.finished) if gate is not None else [],
             "tasks": tasks,
             "activity": activity,
             "last_event_id": activity[-1].event.id if activity else 0,

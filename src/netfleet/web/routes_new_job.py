@@ -154,7 +154,9 @@ async def submit_job(request: Request, user: CurrentUser) -> Response:
         spec = draft.spec()
         check_job_policy(spec, admin=user.allows("admin"))
         options = spec.options.model_copy(update={"idempotency_key": _idempotency_key(nonce, spec)})
-        job = await board.store.jobs.submit(spec.model_copy(update={"options": options}))
+        job = await board.store.jobs.submit(
+            spec.model_copy(update={"options": options}), submitted_by=user.name
+        )
     except FormError as exc:
         return await _form_page(request, user, draft, nonce=nonce, error=exc, status=422)
     except Forbidden as exc:
@@ -216,7 +218,7 @@ async def apply_dry_run(request: Request, user: CurrentUser, job_id: int) -> Res
     except Forbidden as exc:
         raise PageError(403, exc.message) from None
     try:
-        job = await board.store.jobs.submit(spec)
+        job = await board.store.jobs.submit(spec, submitted_by=user.name)
     except ValidationError as exc:
         raise PageError(422, exc.message) from None
     await audit_action(

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from netfleet.jobs.model import JOB_STATES, TASK_STATES
+from netfleet.jobs.model import JOB_STATES, TASK_STATES, JobState
 from netfleet.store.records import JobFilter, JobRecord, WorkerRecord
 from netfleet.store.sql.pages import OverviewCounts
 from netfleet.web.auth import require_user
@@ -16,6 +16,14 @@ from netfleet.web.context import Dashboard, User, dashboard
 from netfleet.web.render import page
 
 router = APIRouter()
+ACTIVE_STATES: tuple[JobState, ...] = (
+    "running",
+    "queued",
+    "halted",
+    "awaiting_approval",
+    "awaiting_window",
+)
+"""Jobs the overview lists as active: running, waiting, or held by a gate."""
 CurrentUser = Annotated[User, Depends(require_user)]
 
 
@@ -114,7 +122,7 @@ async def overview(request: Request, user: CurrentUser) -> Response:
         await store.jobs.list(JobFilter(states=("failed", "partial")), limit=10)
     ).items
     active: tuple[JobRecord, ...] = (
-        await store.jobs.list(JobFilter(states=("running", "queued")), limit=10)
+        await store.jobs.list(JobFilter(states=ACTIVE_STATES), limit=10)
     ).items
     return page(
         request,

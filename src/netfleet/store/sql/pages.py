@@ -11,9 +11,12 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from netfleet.core.errors import ValidationError
-from netfleet.jobs.model import JOB_STATES, TASK_STATES, JobSpec, Targets
-from netfleet.store.schema import jobs, session_holds, tasks
+from netfleet.core.errors import InventoryError, ValidationError
+from netfleet.core.inventory import FilterTerm, parse_filter
+from netfleet.core.inventory_yaml import normalize_platform
+from netfleet.jobs.model import JOB_STATES, MAX_DEVICES_PER_JOB, TASK_STATES, JobSpec, Targets
+from netfleet.store.schema import device_labels, devices, jobs, session_holds, tasks
+from netfleet.store.sql import sources
 from netfleet.store.sql.targets import resolve_targets
 
 
@@ -31,12 +34,75 @@ def preview_targets(conn: Connection, targets: Targets, limit: int) -> TargetPre
     same errors): the count and the first ``limit`` names, or the error message."""
     if targets.is_empty():
         return TargetPreview(0, (), None)
+    if not targets.devices and not targets.groups and targets.filter:
+        counted = _count_filter(conn, targets.filter, limit)
+        if counted is not None:
+            return counted
     probe = JobSpec(targets=targets, commands=["-"])
     try:
         chosen = resolve_targets(conn, probe)
     except ValidationError as exc:
         return TargetPreview(0, (), exc.message)
     return TargetPreview(len(chosen), tuple(name for _, name in chosen[:limit]))
+
+
+def _glob(conn: Connection, column: sa.ColumnElement[str], pattern: str) -> sa.ColumnElement[bool]:
+    """``column`` matches the shell glob ``pattern`` (only ``*`` and ``?``), case-sensitive,
+    as ``fnmatchcase``: GLOB on SQLite, LIKE with escapes elsewhere."""
+    if conn.dialect.name == "sqlite":
+        return column.op("GLOB", is_comparison=True)(pattern)
+    like = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.like(like.replace("*", "%").replace("?", "_"), escape="\\")
+
+
+def _term_sql(conn: Connection, term: FilterTerm) -> sa.ColumnElement[bool] | None:
+    """A filter term as SQL, or None when it needs Python (``[...]`` classes)."""
+    if any("[" in v for v in term.values):
+        return None
+    if term.key in ("name", "host", "platform"):
+        column = devices.c[term.key]
+        values = (
+            [normalize_platform(v) for v in term.values]
+            if term.key == "platform"
+            else [*term.values]
+        )
+        hit = sa.or_(*(_glob(conn, column, v) for v in values))
+    else:
+        kind = "group" if term.key == "group" else "tag"
+        sub = sa.select(device_labels.c.device_id).where(
+            device_labels.c.kind == kind,
+            sa.or_(*(_glob(conn, device_labels.c.label, v) for v in term.values)),
+        )
+        hit = devices.c.id.in_(sub)
+    return sa.not_(hit) if term.negate else hit
+
+
+def _count_filter(conn: Connection, text: str, limit: int) -> TargetPreview | None:
+    """A filter over the whole inventory counted in SQL, with the first ``limit`` names;
+    None when a term needs Python matching or nothing matches (the caller then
+    resolves as a job would, for the same error)."""
+    try:
+        terms = parse_filter(text)
+    except InventoryError:
+        return None
+    conditions = [_term_sql(conn, t) for t in terms]
+    if not conditions or any(c is None for c in conditions):
+        return None
+    where = sa.and_(
+        *(c for c in conditions if c is not None), devices.c.id.not_in(sources.disabled_devices())
+    )
+    count = int(
+        conn.execute(sa.select(sa.func.count()).select_from(devices).where(where)).scalar_one()
+    )
+    if count == 0:
+        return None
+    if count > MAX_DEVICES_PER_JOB:
+        return TargetPreview(
+            0, (), f"targets: {count} devices match; a job may target at most {MAX_DEVICES_PER_JOB}"
+        )
+    order = devices.c.name if conn.dialect.name == "sqlite" else devices.c.name.collate("C")
+    names = conn.execute(sa.select(devices.c.name).where(where).order_by(order).limit(limit))
+    return TargetPreview(count, tuple(str(n) for n in names.scalars()))
 
 
 @dataclass(frozen=True, slots=True)
