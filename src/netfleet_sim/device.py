@@ -15,6 +15,8 @@ from netfleet_sim.contract import DeviceState, PlatformSim
 from netfleet_sim.faults import Faults, apply_fault_changes
 
 RECENT_COMMANDS = 100
+MAX_COUNTED_LINES = 100_000
+"""Distinct lines counted in ``DeviceStats.line_counts`` (new lines beyond are not)."""
 """How many recent commands each device remembers."""
 
 _NO_FAULTS = Faults()
@@ -54,6 +56,8 @@ class DeviceStats:
     command_count: int
     """Non-empty command lines received (secrets excluded)."""
     commands: list[str]
+    line_counts: dict[str, int] = field(default_factory=dict)
+    """How many times each line was received (ground truth for "config never ran twice")."""
     """The most recent command lines (up to 100), oldest first."""
 
 
@@ -65,6 +69,7 @@ class SimDevice:
         "_conns",
         "_down_until",
         "_failures",
+        "_line_counts",
         "_logins",
         "_open",
         "_peak",
@@ -104,6 +109,7 @@ class SimDevice:
         self.faults: Faults = _NO_FAULTS
         self.dirty = False
         self.command_count = 0
+        self._line_counts: dict[str, int] = {}
         self._settings = settings
         self._open = self._peak = self._logins = self._failures = self._refused = 0
         self._commands: deque[str] | None = None
@@ -194,6 +200,7 @@ class SimDevice:
             sessions_refused=self._refused,
             command_count=self.command_count,
             commands=list(self._commands or ()),
+            line_counts=dict(self._line_counts),
         )
 
     def reset_stats(self) -> None:
@@ -201,6 +208,7 @@ class SimDevice:
         self._peak = self._open
         self._logins = self._failures = self._refused = self.command_count = 0
         self._commands = None
+        self._line_counts = {}
 
     def to_json(self) -> dict[str, Any]:
         """Identity, faults and statistics, as the control interface reports them."""
@@ -216,6 +224,7 @@ class SimDevice:
             "login_failures": stats.login_failures,
             "sessions_refused": stats.sessions_refused,
             "command_count": stats.command_count,
+            "line_counts": stats.line_counts,
             "commands": stats.commands,
             "faults": self.faults.to_json(),
         }
@@ -244,6 +253,9 @@ class SimDevice:
 
     def record_command(self, line: str) -> None:
         self.command_count += 1
+        counts = self._line_counts
+        if line in counts or len(counts) < MAX_COUNTED_LINES:
+            counts[line] = counts.get(line, 0) + 1
         self.dirty = True
         if self._commands is None:
             self._commands = deque(maxlen=RECENT_COMMANDS)

@@ -77,6 +77,7 @@ async def test_metrics(client: httpx.AsyncClient, fleet: list[str], running: obj
     assert count == 4
     errors = {s.labels["kind"]: s.value for s in families["netfleet_task_errors"].samples}
     assert sum(errors.values()) == 1
+    assert families["netfleet_schedule_skipped_firings"].type == "counter"  # none skipped yet
     logins = next(
         s.value for s in families["netfleet_login_seconds"].samples if s.name.endswith("_count")
     )

@@ -302,3 +302,6 @@ async def test_skipped_firings_are_counted_and_logged_at_warning_with_the_reason
         ("warning", "misfire", 10),
         ("warning", "overlap", 1),
     ]
+    # Counted in the database too, per schedule: ``/metrics`` of any process shows them.
+    snapshot = await store.metrics.queue_snapshot()
+    assert snapshot.schedule_skips == {("s", "misfire"): 10, ("s", "overlap"): 1}

@@ -280,3 +280,62 @@ async def test_heartbeat_names_devices_where_holds_block_an_exclusive_task(store
         await finish(store, "w2", t, keep=True)
     beat = await store.claims.heartbeat("w1", [], lease_s=30)
     assert beat.close_idle == {ids["r2"]}
+
+
+async def test_claim_sees_a_release_committed_while_it_waited_for_the_slot_lock(
+    store: SqlStore, store_url: str
+) -> None:
+    """PostgreSQL re-checks a locked slot row that changed meanwhile, not the hold joined
+    to it: a claim must not consume a hold a concurrent release already freed (the task
+    would then run uncounted, and the device could go over its limit)."""
+    import threading
+
+    from netfleet.store.engine import parse_url
+    from netfleet.store.sql import holds as holds_sql
+
+    if not store.db.postgres:
+        pytest.skip("SQLite runs one write transaction at a time: no such race")
+    engine = sa.create_engine(parse_url(store_url)[0])
+    try:
+        await add_devices(store, "r1", max_sessions=2)
+        for _ in range(2):
+            await store.jobs.submit(commands("r1"))
+        (t1,) = await store.claims.claim("w1", 1, lease_s=30)
+        await finish(store, "w1", t1, keep=True)
+        assert await counts(store, "r1") == (1, {"w1": 1})
+        locked, commit = threading.Event(), threading.Event()
+
+        def release() -> None:
+            with engine.begin() as conn:
+                holds_sql.release_holds(conn, postgres=True, worker_id="w1", holds=None)
+                locked.set()
+                commit.wait(60)
+
+        releasing = asyncio.create_task(asyncio.to_thread(release))
+        assert await asyncio.to_thread(locked.wait, 60)
+        claiming = asyncio.create_task(store.claims.claim("w1", 1, lease_s=30))
+
+        def waiting_for_lock() -> bool:
+            with engine.connect() as conn:
+                return bool(
+                    conn.execute(
+                        sa.text(
+                            "SELECT count(*) FROM pg_stat_activity "
+                            "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                        )
+                    ).scalar_one()
+                )
+
+        for _ in range(600):
+            if await asyncio.to_thread(waiting_for_lock):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the claim never waited for the slot lock")
+        commit.set()
+        await releasing
+        (t2,) = await claiming
+        assert not t2.used_hold  # the hold was gone: the task took a free slot
+        assert await counts(store, "r1") == (1, {})
+    finally:
+        engine.dispose()

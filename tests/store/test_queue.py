@@ -123,12 +123,17 @@ async def test_reaper_frees_slots_and_fails_exhausted_or_config(store: SqlStore)
     cfg = await store.jobs.submit(config("r2"))
     claimed = await store.claims.claim("w1", 5, lease_s=-1)
     assert len(claimed) == 2
+    cfg_claim = next(t for t in claimed if t.kind == "config")
+    await store.completions.mark_config(
+        cfg_claim.task_id, "w1", cfg_claim.attempt, first_line="interface Loopback7"
+    )
     result = await store.claims.reap()
     assert sorted(result.failed) == sorted(t.task_id for t in claimed)
     cfg_task = (await store.jobs.get(cfg.id)).tasks[0]  # type: ignore[index]
     assert cfg_task.state == "failed"
+    assert cfg_task.error_kind == "config_state_unknown"
     assert cfg_task.error is not None
-    assert "config not re-run" in cfg_task.error
+    assert "check the device" in cfg_task.error
     assert (await store.jobs.get(cmd.id)).state == "failed"
     # Slots were given back in the same transaction: both devices are claimable again.
     await store.jobs.submit(commands("r1", "r2"))

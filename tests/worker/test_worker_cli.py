@@ -30,11 +30,10 @@ WORKER = [sys.executable, "-c", "from netfleet.cli.app import main; main()", "wo
     [
         (["--db", "nosuch://x"], {}, 2, "unsupported database 'nosuch'"),
         ([], {"NETFLEET_WORKER__CONCURRENCY": "0"}, 2, "worker.concurrency"),
-        (["--db", "postgresql://postgres@127.0.0.1:1/none"], {}, 3, "database unavailable"),
         (["--concurrency", "0"], {}, 2, "--concurrency"),
         (["--db", "sqlite:////nonexistent/dir/x.db"], {}, 2, "/nonexistent/dir"),
     ],
-    ids=["bad-url", "bad-setting", "database-down", "bad-concurrency", "missing-dir"],
+    ids=["bad-url", "bad-setting", "bad-concurrency", "missing-dir"],
 )
 def test_exit_codes(
     tmp_path: Path, args: list[str], env: dict[str, str], code: int, message: str
@@ -46,6 +45,22 @@ def test_exit_codes(
     assert done.returncode == code, done.stderr
     assert message in done.stderr.decode()
     assert b"Traceback" not in done.stderr
+
+
+async def test_worker_waits_for_an_unreachable_database_and_stops_on_sigterm(
+    tmp_path: Path,
+) -> None:
+    fleet = Fleet("postgresql://postgres@127.0.0.1:1/none", tmp_path)
+    worker = fleet.start("waiting")
+    try:
+        await eventually(
+            logged(worker, "the worker waits for it"), timeout=60, what="waiting for the database"
+        )
+        assert worker.alive  # not exited with 3
+        await worker.terminate()
+        assert "Traceback" not in worker.log()
+    finally:
+        fleet.close()
 
 
 async def test_second_signal_stops_without_waiting_for_the_drain(

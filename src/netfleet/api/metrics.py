@@ -153,6 +153,14 @@ class ServiceCollector(Collector):
         for kind, n in sorted(q.errors.items()):
             errors.add_metric([kind], n)
         yield errors
+        skipped = CounterMetricFamily(
+            "netfleet_schedule_skipped_firings",
+            "Schedule firings skipped, by schedule and reason (misfire, overlap).",
+            labels=["schedule", "reason"],
+        )
+        for (name, reason), n in sorted(q.schedule_skips.items()):
+            skipped.add_metric([name, reason], n)
+        yield skipped
 
     def _workers(self, workers: list[WorkerRecord]) -> Iterator[Metric]:
         yield GaugeMetricFamily("netfleet_workers", "Live workers.", value=len(workers))

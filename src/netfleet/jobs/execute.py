@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -222,13 +222,18 @@ async def run_on_device(
     unmasked: bool = False,
     keep_raw: bool = False,
     plan: ChangePlan | None = None,
+    before_config: Callable[[], Awaitable[None]] | None = None,
 ) -> DeviceRun:
     """Run ``commands`` (or push ``config``) on ``spec`` using a session from ``pool``.
 
     ``unmasked``: outputs keep the device's secrets (a backup that keeps raw texts
     encrypted); the caller masks what it shows or stores in clear. ``keep_raw``:
     outputs are masked, and command results also carry their unmasked output
-    (``raw_output``, kept encrypted by the store; ``masking.keep_raw``)."""
+    (``raw_output``, kept encrypted by the store; ``masking.keep_raw``).
+
+    ``before_config`` is awaited with the session checked out, just before the first
+    config line is sent (a worker records a durable progress mark there); a
+    ``NetfleetError`` from it fails the run with nothing sent."""
     options = options or JobOptions()
     run = DeviceRun(device=spec.name, started_at=time.time())
     t0 = time.perf_counter()
@@ -243,6 +248,8 @@ async def run_on_device(
                     lease.session.keep_raw = keep_raw
                     try:
                         if config:
+                            if before_config is not None and not options.dry_run:
+                                await before_config()
                             healthy = await _run_config(lease.session, config, options, run, plan)
                         else:
                             healthy = await _run_commands(lease.session, commands, options, run)

@@ -112,15 +112,23 @@ class Scheduler:
         for error in result.errors:
             log.warning("schedule firing failed", schedule=schedule.name, error=error)
         if result.skipped:
-            self._skipped(
+            by_reason = self._skipped(
                 schedule, report, misfire=min(plan.skipped, result.skipped), total=result.skipped
             )
+            try:  # a metric: a failure to count is logged, never stops the scheduler
+                await self.store.metrics.count_schedule_skips(schedule.id, by_reason)
+            except NetfleetError as exc:
+                log.warning("counting skipped firings failed", error=str(exc))
 
-    def _skipped(self, schedule: Schedule, report: TickReport, *, misfire: int, total: int) -> None:
-        """Count and log skipped firings at warning, by reason."""
+    def _skipped(
+        self, schedule: Schedule, report: TickReport, *, misfire: int, total: int
+    ) -> dict[str, int]:
+        """Count and log skipped firings at warning, by reason; returns the counts."""
+        counted: dict[str, int] = {}
         for reason, count in (("misfire", misfire), ("overlap", total - misfire)):
             if count <= 0:
                 continue
+            counted[reason] = count
             report.skipped_by_reason[reason] += count
             self.skipped_total[reason] += count
             log.warning(
@@ -131,6 +139,7 @@ class Scheduler:
                 overlap=schedule.spec.overlap,
                 misfire_policy=schedule.spec.misfire_policy,
             )
+        return counted
 
     async def sleep_for(self, interval: float, report: TickReport) -> float:
         """Seconds until the next round: up to ``interval``, less if a firing comes sooner,

@@ -283,7 +283,8 @@ class TaskOutcome:
 
     ``keep_session``: the worker's pool still has a session to the device counted
     by this task (kept idle for reuse, or still closing): the device slot is not
-    freed but becomes a hold of the worker (see ``Store.release_holds``).
+    freed but becomes a hold of the worker (see ``Store.release_holds``), in the
+    worker's hold epoch ``hold_epoch``.
     """
 
     status: TaskStatus
@@ -293,6 +294,7 @@ class TaskOutcome:
     transient: bool = False
     retryable: bool = True
     keep_session: bool = False
+    hold_epoch: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -110,9 +110,11 @@ session_holds = sa.Table(
     ),
     sa.Column("held", sa.Integer, nullable=False, server_default="0"),
     sa.Column("expires_at", Time, nullable=False),
+    sa.Column("epoch", sa.Integer, nullable=False, server_default="0"),
     sa.CheckConstraint("held >= 0", name="held_not_negative"),
     sa.Index(None, "expires_at"),
     sa.Index(None, "device_id"),
+    sa.Index(None, "worker_id", "epoch"),
 )
 """Idle sessions a worker keeps open to a device, counted in ``device_slots.running``.
 
@@ -121,7 +123,9 @@ tasks plus these holds. A hold is taken when a task finishes and the worker's po
 keeps its session, consumed by the same worker's next claim on the device (no free
 slot needed), released when the pool closes the session, and freed by the reaper
 once ``expires_at`` passes (renewed by the worker's heartbeats; an expired hold is
-never renewed)."""
+never renewed). ``epoch``: the worker's hold epoch when the hold was made; a
+heartbeat with a newer epoch frees the worker's older holds (it closed their
+sessions after losing track of them)."""
 
 schedules = sa.Table(
     "schedules",

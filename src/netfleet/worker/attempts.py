@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
@@ -175,7 +175,7 @@ class AttemptRunner:
 
     async def _execute(self, attempt: RunningTask) -> TaskOutcome | None:
         claimed = attempt.claimed
-        report = AttemptReport(self._events, claimed)
+        report = AttemptReport(self._events, claimed, self._marker(claimed))
         loop = asyncio.get_running_loop()
         when = None
         if claimed.deadline_at is not None:
@@ -194,7 +194,9 @@ class AttemptRunner:
             current = asyncio.current_task()
             if current is not None:
                 current.uncancel()
-            result = stop_outcome(claimed, attempt.stop_reason)
+            result = stop_outcome(
+                claimed, attempt.stop_reason, started_sending=report.started_sending
+            )
             if result is None:
                 self._stats.lease_lost += 1
                 log.warning("lease lost: attempt stopped, result dropped")
@@ -218,6 +220,18 @@ class AttemptRunner:
             return internal_error_outcome(exc)
         return outcome
 
+    def _marker(self, claimed: ClaimedTask) -> Callable[[str], Awaitable[None]] | None:
+        """Config attempts: the durable progress mark written before the first line."""
+        if claimed.kind != "config":
+            return None
+
+        async def mark(first_line: str) -> None:
+            await self._store.completions.mark_config(
+                claimed.task_id, self._worker_id, claimed.attempt, first_line=first_line
+            )
+
+        return mark
+
     async def _report(self, attempt: RunningTask, outcome: TaskOutcome) -> None:
         claimed = attempt.claimed
         backoff = Backoff(first=0.1, cap=2.0)
@@ -231,12 +245,16 @@ class AttemptRunner:
                 return
             if not settled and self._ledger is not None:
                 keep = self._ledger.settle(self._worker_id, claimed)
-                outcome = replace(outcome, keep_session=keep)
+                outcome = replace(
+                    outcome, keep_session=keep, hold_epoch=self._ledger.epoch(self._worker_id)
+                )
             settled = True
             try:
                 completion = await self._completer.complete(
                     claimed.task_id, claimed.attempt, outcome
                 )
+                if self._ledger is not None:
+                    self._ledger.confirmed(self._worker_id, claimed)
                 break
             except LeaseLost:
                 self._stats.lease_lost += 1

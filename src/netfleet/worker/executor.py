@@ -30,13 +30,26 @@ Baseline = Callable[[str], Awaitable[str | None]]
 class AttemptReport:
     """What an executor tells the worker while an attempt runs (becomes task events)."""
 
-    def __init__(self, events: EventBuffer, claimed: ClaimedTask) -> None:
+    def __init__(
+        self,
+        events: EventBuffer,
+        claimed: ClaimedTask,
+        mark: Callable[[str], Awaitable[None]] | None = None,
+    ) -> None:
         self._events = events
         self._task_id = claimed.task_id
         self._secrets = [s for c in claimed.device.credentials for s in c.secrets()]
+        self._mark = mark
+        self._first_line = claimed.spec.config[0] if claimed.spec.config else ""
         self.started_sending = False
         """True once a command or config line may have reached the device."""
         self.commands = 0
+
+    async def before_config(self) -> None:
+        """Record the durable progress mark (``mark``), then allow config to be sent."""
+        if self._mark is not None and not self.started_sending:
+            await self._mark(self.redact(self._first_line))
+        self.started_sending = True
 
     def connected(self, *, reused: bool) -> None:
         kind = "reused" if reused else "new"
@@ -157,8 +170,6 @@ class PoolExecutor:
         wants_snapshot = plan is not None and plan.rollback is not None and plan.rollback.enabled
         if plan is not None and not wants_snapshot and self._baseline is not None:
             plan.baseline = await self._baseline(claimed.device.name)
-        if spec.kind == "config":
-            report.sending()  # a cancel from here on may leave config half applied
         run = await run_on_device(
             self.pool,
             claimed.device,
@@ -169,6 +180,7 @@ class PoolExecutor:
             unmasked=unmasked,
             keep_raw=self.keep_raw and not unmasked,
             plan=plan,
+            before_config=report.before_config,  # a cancel after it may leave config half applied
         )
         return outcome_of(claimed, run, report)
 
@@ -211,8 +223,10 @@ def reached_device(run: DeviceRun) -> bool:
 
 def outcome_of(claimed: ClaimedTask, run: DeviceRun, report: AttemptReport) -> TaskOutcome:
     """Report the run as events and turn it into the outcome stored for the attempt."""
-    sent = reached_device(run)
-    if sent:
+    reached = reached_device(run)
+    # Config: only lines sent count (the durable mark precedes the first one).
+    sent = report.started_sending if claimed.kind == "config" else reached
+    if reached:
         report.connected(reused=run.reused_session)
     for result in run.results:
         if result.error_kind != NOT_RUN and result.command != CHANGE_RECORD:

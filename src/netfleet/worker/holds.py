@@ -17,7 +17,12 @@ completion keeps the session (the store does the same, the total stays).
 - A finished attempt keeps its count as a hold (``keep_session``) if the pool
   still has a session for it — idle for reuse, or still closing — else frees it.
 - When a session closes, holds beyond what the pool still has open are released
-  (batched ``store.holds.release``): after the close, never before.
+  (batched ``store.holds.release``): after the close, never before — and never
+  before the completion that creates the hold has committed (a release applied
+  first would find nothing to free, and the hold would outlive its session).
+- Epochs: when a worker's holds may have expired (no heartbeat for half a lease)
+  it stops counting them, closes their idle sessions and starts a new hold epoch;
+  its next heartbeat frees whatever the store still counts from older epochs.
 """
 
 from __future__ import annotations
@@ -52,6 +57,11 @@ class HoldLedger:
         self._ids: dict[str, int] = {}
         self._settled: set[tuple[str, int, int]] = set()
         self._pending: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        self._unconfirmed: dict[tuple[str, int, int], int] = {}
+        """Attempts settled as kept whose completion has not committed: key -> device id."""
+        self._creating: dict[tuple[str, int], int] = defaultdict(int)
+        """(worker id, device id) -> kept completions not committed yet."""
+        self._epochs: dict[str, int] = defaultdict(int)
         self._flusher: asyncio.Task[None] | None = None
         self.released = 0
 
@@ -88,6 +98,10 @@ class HoldLedger:
         self._drop_empty(device)
         self._schedule()
 
+    def epoch(self, worker_id: str) -> int:
+        """``worker_id``'s hold epoch: its heartbeats renew holds of this epoch only."""
+        return self._epochs[worker_id]
+
     # --- what the worker tells it -------------------------------------------------
 
     def claimed(self, worker_id: str, task: ClaimedTask) -> None:
@@ -123,13 +137,32 @@ class HoldLedger:
         if keep:
             holds = self._holds[device]
             holds[worker_id] = holds.get(worker_id, 0) + 1
+            self._unconfirmed[key] = task.device_id
+            self._creating[(worker_id, task.device_id)] += 1
         self._drop_empty(device)
         # Workers sharing the pool may now count one session twice: release the spare.
         self.slot_freed(device)
         return keep
 
+    def confirmed(self, worker_id: str, task: ClaimedTask) -> None:
+        """The completion committed: releases held back for its hold may go now."""
+        if self._unconfirm((worker_id, task.task_id, task.attempt)):
+            self._schedule()
+
+    def _unconfirm(self, key: tuple[str, int, int]) -> bool:
+        device_id = self._unconfirmed.pop(key, None)
+        if device_id is None:
+            return False
+        pair = (key[0], device_id)
+        self._creating[pair] -= 1
+        if self._creating[pair] <= 0:
+            del self._creating[pair]
+        return True
+
     def rejected(self, worker_id: str, task: ClaimedTask, *, kept: bool) -> None:
         """The store refused the report (lease lost): it has no hold for this attempt."""
+        if self._unconfirm((worker_id, task.task_id, task.attempt)):
+            self._schedule()
         if kept:
             device = task.device.name
             holds = self._holds[device]
@@ -141,14 +174,19 @@ class HoldLedger:
         key = (worker_id, task.task_id, task.attempt)
         if key in self._settled:
             self._settled.discard(key)
+            if self._unconfirm(key):  # stopped while reporting: the outcome is unknown
+                self._schedule()
             return
         device = task.device.name
         self._tasks[device] -= 1
         self._drop_empty(device)
 
     def holds_expired(self, worker_id: str) -> list[str]:
-        """``worker_id``'s holds may have expired in the store (no heartbeat for a lease):
-        stop counting them; returns the devices whose idle sessions must close now."""
+        """``worker_id``'s holds may have expired in the store (no heartbeat for half a
+        lease): stop counting them and start a new epoch (the next heartbeat frees what
+        the store still counts of the old ones); returns the devices whose idle sessions
+        must close now."""
+        self._epochs[worker_id] += 1
         devices = []
         for device, holds in list(self._holds.items()):
             if holds.pop(worker_id, 0) > 0:
@@ -187,21 +225,41 @@ class HoldLedger:
             with contextlib.suppress(RuntimeError):  # no running loop: nothing to send with
                 self._flusher = asyncio.get_running_loop().create_task(self._flush())
 
+    def _sendable(self) -> tuple[str, int, dict[int, int]] | None:
+        """A worker's releases that may be sent now (with its epoch): none for a device
+        while a completion that keeps one of its sessions has not committed."""
+        for worker_id, pending in list(self._pending.items()):
+            batch = {
+                d: n for d, n in pending.items() if n > 0 and (worker_id, d) not in self._creating
+            }
+            for d in batch:
+                del pending[d]
+            for d in [d for d, n in pending.items() if n <= 0]:
+                del pending[d]
+            if not pending:
+                del self._pending[worker_id]
+            if batch:
+                return worker_id, self._epochs[worker_id], batch
+        return None
+
     async def _flush(self) -> None:
         await asyncio.sleep(self._linger_s)
         backoff = Backoff(first=0.2, cap=5.0)
-        while self._pending and self._store is not None:
-            worker_id = next(iter(self._pending))
-            batch = dict(self._pending.pop(worker_id))
+        while self._store is not None:
+            item = self._sendable()
+            if item is None:
+                return  # held back ones go when their completion commits (``confirmed``)
+            worker_id, epoch, batch = item
             try:
-                self.released += await self._store.holds.release(worker_id, batch)
+                self.released += await self._store.holds.release(worker_id, batch, epoch=epoch)
                 backoff.reset()
             except DatabaseUnavailable:
                 # Put it back (merging with newer releases) and retry: until sent, the
                 # store counts these sessions still open (safe; they expire anyway).
-                merged = self._pending[worker_id]
-                for device_id, n in batch.items():
-                    merged[device_id] += n
+                if self._epochs[worker_id] == epoch:
+                    merged = self._pending[worker_id]
+                    for device_id, n in batch.items():
+                        merged[device_id] += n
                 await asyncio.sleep(backoff.failed())
             except NetfleetError as exc:  # not transient: the holds expire with the worker
                 log.error("releasing session holds failed", error=str(exc), kind=exc.kind)

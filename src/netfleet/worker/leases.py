@@ -1,10 +1,18 @@
 """Heartbeats: renew the leases of running attempts, learn about cancels and lost leases.
 
 A lease is renewed only by a heartbeat the store accepted. If heartbeats keep
-failing (database down) until a lease may have expired by the store's rules,
-the attempt is stopped as ``lost`` locally: another worker's reaper may hand
-the task out again as soon as the database is back, and two sessions running
-one task would break the device's session limit.
+failing (database down, or the worker was paused) until a lease may have expired
+by the store's rules, the attempt is stopped as ``lost`` locally: another worker's
+reaper may hand the task out again, and two sessions running one task would break
+the device's session limit.
+
+Self-fencing: a plain loop callback (``fence``, every ``tick_s``) compares the
+clock with the leases. After a pause it runs in the first loop iteration, before
+any attempt resumes: it cancels the attempts whose lease may be gone (their
+sessions are discarded as they unwind) and closes the idle sessions whose holds
+may be gone. It fences ``margin_s`` before the store could expire anything:
+the store's lease runs from when it granted it, which is after the request the
+worker measures from.
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ class LeaseKeeper:
         snapshot: Callable[[], dict[str, Any]],
         holds_expired: Callable[[], None] = lambda: None,
         close_idle: Callable[[HeartbeatResult], None] = lambda _: None,
+        hold_epoch: Callable[[], int] = lambda: 0,
     ) -> None:
         self._store = store
         self._worker_id = worker_id
@@ -54,14 +63,21 @@ class LeaseKeeper:
         """Monotonic time until which each attempt's lease surely holds (by our clock)."""
         self._holds_expired = holds_expired
         self._close_idle = close_idle
-        self.holds_until = time.monotonic() + lease_s / 2
+        self._hold_epoch = hold_epoch
+        self.margin_s = min(lease_s / 10, 2.0)
+        """How long before the store could expire a lease or hold the worker fences."""
+        self.tick_s = max(0.01, min(0.25, lease_s / 20))
+        self.holds_until = time.monotonic() + lease_s / 2 - self.margin_s
         """Until when the worker's session holds surely live: a heartbeat leaves each live
         hold at least half a lease, and a hold made from a task lives as long as its
         lease did."""
+        self.fenced = 0
+        """Attempts stopped because their lease may have expired."""
+        self._timer: asyncio.TimerHandle | None = None
 
     def granted(self, task_id: int, requested_at: float) -> None:
         """Record a lease granted by a store call sent at ``requested_at`` (monotonic)."""
-        self.lease_until[task_id] = requested_at + self._lease_s
+        self.lease_until[task_id] = requested_at + self._lease_s - self.margin_s
 
     def forget(self, task_id: int) -> None:
         self.lease_until.pop(task_id, None)
@@ -69,21 +85,38 @@ class LeaseKeeper:
     async def run(self, stop: asyncio.Event) -> None:
         """Beat every ``interval_s`` until ``stop``; store failures back off, never raise."""
         backoff = Backoff(first=min(self._interval_s, 0.5), cap=self._interval_s)
-        while True:
-            ok = await self.beat()
-            if ok:
-                backoff.reset()
-            self._expire_local()
-            delay = self._interval_s if ok else backoff.failed()
-            if await sleep_unless(stop, delay):
-                return
+        self._arm()
+        try:
+            while True:
+                ok = await self.beat()
+                if ok:
+                    backoff.reset()
+                self.fence()
+                delay = self._interval_s if ok else backoff.failed()
+                if await sleep_unless(stop, delay):
+                    return
+        finally:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+
+    def _arm(self) -> None:
+        self._timer = asyncio.get_running_loop().call_later(self.tick_s, self._tick)
+
+    def _tick(self) -> None:
+        try:
+            self.fence()
+        finally:
+            self._arm()
 
     async def beat(self) -> bool:
         """One heartbeat: renew leases, stop cancelled or lost attempts, publish stats."""
         ids = [r.task_id for r in self._running if r.phase != "done"]
         sent = time.monotonic()
         try:
-            result = await self._store.claims.heartbeat(self._worker_id, ids, lease_s=self._lease_s)
+            result = await self._store.claims.heartbeat(
+                self._worker_id, ids, lease_s=self._lease_s, hold_epoch=self._hold_epoch()
+            )
             self._renewed_holds(sent)
             if result.close_idle:
                 self._close_idle(result)
@@ -112,7 +145,7 @@ class LeaseKeeper:
         if time.monotonic() >= self.holds_until:
             # Renewed too late: the store may have freed them before this heartbeat.
             self._expire_holds()
-        self.holds_until = sent + self._lease_s / 2
+        self.holds_until = sent + self._lease_s / 2 - self.margin_s
 
     def _expire_holds(self) -> None:
         log.debug("session holds may have expired (no heartbeat for a lease)")
@@ -138,7 +171,8 @@ class LeaseKeeper:
             )
             running.stop("lost")
 
-    def _expire_local(self) -> None:
+    def fence(self) -> None:
+        """Stop attempts and close idle sessions whose lease or hold may have expired."""
         now = time.monotonic()
         if now >= self.holds_until:
             self._expire_holds()
@@ -152,4 +186,5 @@ class LeaseKeeper:
                     job_id=running.claimed.job_id,
                     device=running.claimed.device.name,
                 )
+                self.fenced += 1
                 running.stop("lost")

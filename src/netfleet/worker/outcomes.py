@@ -53,7 +53,9 @@ def internal_error_outcome(exc: BaseException) -> TaskOutcome:
     )
 
 
-def stop_outcome(claimed: ClaimedTask, reason: StopReason) -> TaskOutcome | None:
+def stop_outcome(
+    claimed: ClaimedTask, reason: StopReason, *, started_sending: bool = True
+) -> TaskOutcome | None:
     """The outcome of an attempt stopped early; ``None`` when nothing may be reported."""
     if reason == "lost":
         return None
@@ -67,11 +69,12 @@ def stop_outcome(claimed: ClaimedTask, reason: StopReason) -> TaskOutcome | None
             transient=False,
             retryable=False,
         )
-    # shutdown: hand the task back for another worker (config may not run twice).
+    # shutdown: hand the task back for another worker (config may not run twice: the
+    # store fails one that began sending as ``config_state_unknown``, by its mark).
     return TaskOutcome(
         status="failed",
         error="interrupted: the worker shut down",
         error_kind="worker_shutdown",
         transient=True,
-        retryable=may_repeat(claimed, started_sending=True),
+        retryable=may_repeat(claimed, started_sending=started_sending),
     )

@@ -118,6 +118,7 @@ class Worker:
             snapshot=self.snapshot,
             holds_expired=lambda: executor.holds_expired(self.worker_id),
             close_idle=self._close_idle,
+            hold_epoch=self._hold_epoch,
         )
         if executor.ledger is not None:
             executor.ledger.attach(store)
@@ -156,6 +157,10 @@ class Worker:
         """Counters, running tasks, memory and pool stats (published with heartbeats)."""
         pool = self._pool_stats() if self._pool_stats is not None else None
         return self.stats.snapshot(running=len(self.running), pool=pool)
+
+    def _hold_epoch(self) -> int:
+        ledger = self.runner.executor.ledger
+        return ledger.epoch(self.worker_id) if ledger is not None else 0
 
     def _close_idle(self, beat: HeartbeatResult) -> None:
         """Our idle sessions keep an exclusive task from running: close them."""

@@ -236,6 +236,13 @@ class Metrics(Facade):
             write=False,
         )
 
+    async def count_schedule_skips(self, schedule_id: int, by_reason: dict[str, int]) -> None:
+        """Add skipped firings of a schedule by reason (``misfire``, ``overlap``)."""
+        await self._db.run(
+            lambda c: metrics_sql.count_skips(c, schedule_id, by_reason),
+            what="count skipped schedule firings",
+        )
+
     async def current_revision(self) -> str | None:
         """The database's schema revision (``None`` before the first migration)."""
         return await self._db.run(

@@ -26,6 +26,7 @@ from netfleet.store.sql import claims as claims_sql
 from netfleet.store.sql import completions as completions_sql
 from netfleet.store.sql import events as events_sql
 from netfleet.store.sql import holds as holds_sql
+from netfleet.store.sql import marks as marks_sql
 from netfleet.store.sql import raw_outputs as raw_outputs_sql
 from netfleet.store.sql import reaping as reaping_sql
 from netfleet.store.sql import workers as workers_sql
@@ -71,13 +72,22 @@ class Claims(Facade):
         )
 
     async def heartbeat(
-        self, worker_id: str, task_ids: Sequence[int], *, lease_s: float
+        self, worker_id: str, task_ids: Sequence[int], *, lease_s: float, hold_epoch: int = 0
     ) -> HeartbeatResult:
         """Renew the leases of ``task_ids`` held by ``worker_id`` and its live session
-        holds (an expired hold is never renewed); report cancels and losses."""
+        holds of ``hold_epoch`` (an expired hold is never renewed; holds of older epochs
+        are freed: the worker closed their sessions); report cancels and losses."""
         db = self._db
         return await db.run(
-            lambda c: claims_sql.heartbeat(c, worker_id, list(task_ids), lease_s, db.clock(c)),
+            lambda c: claims_sql.heartbeat(
+                c,
+                worker_id,
+                list(task_ids),
+                lease_s,
+                db.clock(c),
+                postgres=db.postgres,
+                hold_epoch=hold_epoch,
+            ),
             what="renew leases",
             idempotent=True,
         )
@@ -153,6 +163,30 @@ class Completions(Facade):
 
         return await db.run(complete, what="complete tasks")
 
+    async def mark_config(
+        self, task_id: int, worker_id: str, attempt: int, *, first_line: str = ""
+    ) -> None:
+        """Record durably that the attempt is about to send its first config line.
+        ``LeaseLost`` unless ``(worker_id, attempt)`` still holds the task."""
+        db = self._db
+        ok = await db.run(
+            lambda c: marks_sql.mark(
+                c,
+                postgres=db.postgres,
+                task_id=task_id,
+                attempt=attempt,
+                worker_id=worker_id,
+                first_line=first_line,
+                now=db.clock(c),
+            ),
+            what="record a config progress mark",
+        )
+        if not ok:
+            raise LeaseLost(
+                f"task {task_id} attempt {attempt}: lease lost; worker {worker_id} no longer "
+                "holds it; no config was sent"
+            )
+
     async def record_events(self, worker_id: str, events: Sequence[NewEvent]) -> None:
         """Append worker-side events (connected new/reused, command ...)."""
         if not events:
@@ -167,15 +201,18 @@ class Completions(Facade):
 class Holds(Facade):
     """Session holds: idle pooled sessions a worker keeps, counted in device slots."""
 
-    async def release(self, worker_id: str, holds: Mapping[int, int] | None = None) -> int:
+    async def release(
+        self, worker_id: str, holds: Mapping[int, int] | None = None, *, epoch: int | None = None
+    ) -> int:
         """Give back ``{device_id: n}`` idle sessions the worker's pool closed (all of the
-        worker's holds with ``None``); clamped at what it holds. Returns how many."""
+        worker's holds with ``None``); clamped at what it holds (in ``epoch`` if given).
+        Returns how many."""
         if holds is not None and not any(n > 0 for n in holds.values()):
             return 0
         db = self._db
         freed = await db.run(
             lambda c: holds_sql.release_holds(
-                c, postgres=db.postgres, worker_id=worker_id, holds=holds
+                c, postgres=db.postgres, worker_id=worker_id, holds=holds, epoch=epoch
             ),
             what="release session holds",
         )
@@ -192,7 +229,9 @@ class Workers(Facade):
     ) -> WorkerRecord:
         db = self._db
         return await db.run(
-            lambda c: workers_sql.register(c, worker_id, hostname, pid, concurrency, db.clock(c)),
+            lambda c: workers_sql.register(
+                c, worker_id, hostname, pid, concurrency, db.clock(c), postgres=db.postgres
+            ),
             what=f"register worker {worker_id!r}",
         )
 

@@ -15,12 +15,14 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from netfleet.core.models import DeviceSpec
 from netfleet.store.records import ClaimedTask, HeartbeatResult
+from netfleet.store.schema import session_holds
 from netfleet.store.sql import statements as st
-from netfleet.store.sql.holds import blocking_exclusive, renew_holds
+from netfleet.store.sql.holds import blocking_exclusive, drop_old_epochs, renew_holds
 from netfleet.store.sql.jobs import SpecCache, apply_transitions
 
 DeviceLoader = Callable[[Connection, int, int], DeviceSpec]
@@ -126,6 +128,8 @@ def claim(
             )
             for s in slot_rows
         }
+        if postgres and slots:
+            _fresh_holds(conn, worker_id, now, slots)
         picked = _pick(rows, slots, limit - len(claimed))
         if picked:
             for r, _ in picked:
@@ -137,6 +141,25 @@ def claim(
         apply_transitions(conn, changes, now)
         conn.execute(st.INSERT_EVENTS, [_claim_event(t, worker_id, now) for t in claimed])
     return claimed
+
+
+def _fresh_holds(conn: Connection, worker_id: str, now: float, slots: dict[int, _Slot]) -> None:
+    """Re-read the worker's holds now that the slot rows are locked.
+
+    PostgreSQL re-checks a ``FOR UPDATE`` row that changed while the claim waited for
+    its lock, but not the hold joined to it: a release (or a heartbeat freeing an old
+    epoch) committed meanwhile would leave a hold counted that is gone. Every change
+    of a hold locks its slot row first, so this read is exact."""
+    rows = conn.execute(
+        sa.select(session_holds.c.device_id, session_holds.c.held).where(
+            session_holds.c.worker_id == worker_id,
+            session_holds.c.device_id.in_(sorted(slots)),
+            session_holds.c.expires_at >= now,
+        )
+    )
+    held = {r.device_id: r.held for r in rows}
+    for device_id, slot in slots.items():
+        slot.held = held.get(device_id, 0)
 
 
 def _take(
@@ -212,12 +235,20 @@ def _claim_event(task: ClaimedTask, worker_id: str, now: float) -> dict[str, Any
 
 
 def heartbeat(
-    conn: Connection, worker_id: str, task_ids: Sequence[int], lease_s: float, now: float
+    conn: Connection,
+    worker_id: str,
+    task_ids: Sequence[int],
+    lease_s: float,
+    now: float,
+    *,
+    postgres: bool = False,
+    hold_epoch: int = 0,
 ) -> HeartbeatResult:
-    """Renew the leases ``worker_id`` still holds and its live session holds; report
-    cancel requests, lost leases, and devices where its idle sessions keep an exclusive
-    task waiting."""
-    renew_holds(conn, worker_id, now, lease_s)
+    """Renew the leases ``worker_id`` still holds and its live session holds of
+    ``hold_epoch`` (holds of older epochs are freed); report cancel requests, lost
+    leases, and devices where its idle sessions keep an exclusive task waiting."""
+    drop_old_epochs(conn, postgres=postgres, worker_id=worker_id, epoch=hold_epoch)
+    renew_holds(conn, worker_id, now, lease_s, hold_epoch)
     exclusive = blocking_exclusive(conn, worker_id, now)
     if not task_ids:
         return HeartbeatResult(frozenset(), frozenset(), frozenset(), exclusive)

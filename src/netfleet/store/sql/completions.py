@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, overload
 
 from sqlalchemy.engine import Connection
@@ -15,7 +16,7 @@ from sqlalchemy.engine import Connection
 from netfleet.jobs.model import TaskState
 from netfleet.jobs.retry import backoff_delay, should_retry
 from netfleet.store.records import Completion, TaskOutcome
-from netfleet.store.sql import holds, outbox
+from netfleet.store.sql import holds, marks, outbox
 from netfleet.store.sql import statements as st
 from netfleet.store.sql.jobs import SpecCache, apply_transitions
 
@@ -38,6 +39,43 @@ def release_slots(conn: Connection, per_device: dict[int, int]) -> None:
         )
 
 
+def _unsent_rules(
+    row: Any, attempt: int, outcome: TaskOutcome, sent: dict[int, str]
+) -> tuple[TaskOutcome, int]:
+    """A failed config attempt that may not repeat: by its durable mark, an attempt that
+    sent nothing does not count (retry allowed); one that began sending never retries,
+    and one stopped by a shutdown is ``config_state_unknown``."""
+    if row.repeatable:
+        return outcome, row.max_attempts
+    if row.id in sent:
+        if outcome.error_kind == "worker_shutdown":
+            message = marks.state_unknown_message(sent[row.id])
+            outcome = replace(outcome, error=message, error_kind=marks.STATE_UNKNOWN)
+        return replace(outcome, retryable=False), row.max_attempts
+    if outcome.retryable and attempt < marks.UNSENT_ATTEMPTS:
+        return outcome, max(row.max_attempts, attempt + 1)
+    return outcome, row.max_attempts
+
+
+def _keep(
+    kept: dict[int, tuple[int, float, int]],
+    freed: dict[int, int],
+    device_id: int,
+    expires: float,
+    epoch: int,
+) -> None:
+    """Count one kept session of ``device_id`` in ``epoch``; a newer epoch in the same
+    batch wins (slots kept in older ones are freed: the worker stopped counting them)."""
+    n, until, current = kept.get(device_id, (0, 0.0, epoch))
+    if epoch < current:
+        freed[device_id] += 1
+        return
+    if epoch > current:
+        freed[device_id] += n
+        n, until = 0, 0.0
+    kept[device_id] = (n + 1, max(until, expires), epoch)
+
+
 def complete_many(
     conn: Connection,
     *,
@@ -55,10 +93,18 @@ def complete_many(
     outputs: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     per_device: dict[int, int] = defaultdict(int)
-    kept: dict[int, tuple[int, float]] = {}
+    kept: dict[int, tuple[int, float, int]] = {}
     changes: dict[int, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
     done: set[int] = set()
     notify = False
+    sent = marks.marked(
+        conn,
+        [
+            (task_id, attempt)
+            for task_id, attempt, o in items
+            if o.status == "failed" and task_id in current and not current[task_id].repeatable
+        ],
+    )
     for task_id, attempt, outcome in items:
         row = current.get(task_id)
         if (
@@ -75,10 +121,11 @@ def complete_many(
         run_at: float | None = None
         if outcome.status == "failed" and not row.cancel_requested:
             options = specs.get(row.job_id, conn=conn).options
+            outcome, max_attempts = _unsent_rules(row, attempt, outcome, sent)
             if should_retry(
                 options,
                 attempt=attempt,
-                max_attempts=row.max_attempts,
+                max_attempts=max_attempts,
                 transient=outcome.transient,
                 retryable=outcome.retryable,
             ):
@@ -125,8 +172,7 @@ def complete_many(
             }
         )
         if row.device_id is not None and outcome.keep_session:
-            n, expires = kept.get(row.device_id, (0, 0.0))
-            kept[row.device_id] = (n + 1, max(expires, row.lease_expires_at or now))
+            _keep(kept, per_device, row.device_id, row.lease_expires_at or now, outcome.hold_epoch)
         elif row.device_id is not None:
             per_device[row.device_id] += 1
         changes[row.job_id][("running", state)] += 1

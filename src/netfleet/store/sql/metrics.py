@@ -12,7 +12,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from netfleet.jobs.model import JOB_STATES, TASK_STATES
-from netfleet.store.schema import jobs, tasks
+from netfleet.store.schema import jobs, schedules, tasks
+from netfleet.store.schema_reliability import schedule_skips
 
 TASK_DURATION_BUCKETS: tuple[float, ...] = (
     0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0,
@@ -49,6 +50,8 @@ class QueueSnapshot:
     duration_sum: float
     errors: dict[str, int] = field(default_factory=dict)
     """Failed tasks by error kind."""
+    schedule_skips: dict[tuple[str, str], int] = field(default_factory=dict)
+    """Skipped firings by (schedule name, reason)."""
 
 
 def queue_snapshot(conn: Connection, now: float) -> QueueSnapshot:
@@ -95,4 +98,31 @@ def queue_snapshot(conn: Connection, now: float) -> QueueSnapshot:
         duration_count=int(row[n] or 0),
         duration_sum=float(row[n + 1] or 0.0),
         errors=errors,
+        schedule_skips=skips(conn),
     )
+
+
+def skips(conn: Connection) -> dict[tuple[str, str], int]:
+    """Skipped firings by (schedule name, reason)."""
+    rows = conn.execute(
+        sa.select(schedules.c.name, schedule_skips.c.reason, schedule_skips.c.skipped).join(
+            schedules, schedules.c.id == schedule_skips.c.schedule_id
+        )
+    )
+    return {(str(r.name), str(r.reason)): int(r.skipped) for r in rows}
+
+
+def count_skips(conn: Connection, schedule_id: int, by_reason: dict[str, int]) -> None:
+    """Add skipped firings of a schedule, by reason."""
+    for reason, n in sorted(by_reason.items()):
+        if n <= 0:
+            continue
+        updated = conn.execute(
+            schedule_skips.update()
+            .where(schedule_skips.c.schedule_id == schedule_id, schedule_skips.c.reason == reason)
+            .values(skipped=schedule_skips.c.skipped + n)
+        ).rowcount
+        if not updated:
+            conn.execute(
+                schedule_skips.insert().values(schedule_id=schedule_id, reason=reason, skipped=n)
+            )

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection, Row
 from netfleet.jobs.model import TaskState
 from netfleet.store.records import ReapResult
 from netfleet.store.schema import tasks
-from netfleet.store.sql import outbox
+from netfleet.store.sql import marks, outbox
 from netfleet.store.sql import statements as st
 from netfleet.store.sql.completions import release_slots
 from netfleet.store.sql.jobs import apply_transitions
@@ -92,13 +92,22 @@ def reap(conn: Connection, *, postgres: bool, now: float, batch: int = 1000) -> 
     if postgres:
         query = query.with_for_update(skip_locked=True, key_share=True)
     rows = list(conn.execute(query))
+    sent = marks.marked(conn, [(r.id, r.attempt) for r in rows if not r.repeatable])
 
     def decide(r: Row[Any]) -> tuple[TaskState, str, str]:
         who = f"lease of {r.lease_owner} expired"
         if r.cancel_requested:
             return "cancelled", "cancelled", f"{who}; cancelled"
         if not r.repeatable:
-            return "failed", "lease_lost", f"{who}; lease lost; config not re-run"
+            if r.id in sent:
+                return (
+                    "failed",
+                    marks.STATE_UNKNOWN,
+                    f"{who}; {marks.state_unknown_message(sent[r.id])}",
+                )
+            if r.attempt >= marks.UNSENT_ATTEMPTS:
+                return "failed", "lease_lost", f"{who}; no attempts left ({r.attempt})"
+            return "queued", "lease_expired", f"{who}; no config line was sent: task requeued"
         if r.attempt >= r.max_attempts:
             return "failed", "lease_lost", f"{who}; no attempts left ({r.attempt})"
         return "queued", "lease_expired", f"{who}; task requeued"

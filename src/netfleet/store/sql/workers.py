@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection, Row
 from netfleet.core.errors import NotFound
 from netfleet.store.records import WorkerRecord, WorkerState
 from netfleet.store.schema import workers
+from netfleet.store.sql.holds import release_holds
 
 
 def _record(row: Row[Any]) -> WorkerRecord:
@@ -27,7 +28,14 @@ def _record(row: Row[Any]) -> WorkerRecord:
 
 
 def register(
-    conn: Connection, worker_id: str, hostname: str, pid: int, concurrency: int, now: float
+    conn: Connection,
+    worker_id: str,
+    hostname: str,
+    pid: int,
+    concurrency: int,
+    now: float,
+    *,
+    postgres: bool = False,
 ) -> WorkerRecord:
     values = {
         "hostname": hostname,
@@ -41,6 +49,8 @@ def register(
     updated = conn.execute(workers.update().where(workers.c.id == worker_id).values(**values))
     if updated.rowcount == 0:
         conn.execute(workers.insert().values(id=worker_id, **values))
+    else:  # a restart under the same id: the old process's idle sessions are gone
+        release_holds(conn, postgres=postgres, worker_id=worker_id, holds=None)
     row = conn.execute(sa.select(workers).where(workers.c.id == worker_id)).one()
     return _record(row)
 
