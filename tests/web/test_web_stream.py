@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
+
+import httpx
+from fastapi import FastAPI
 
 from netfleet.store import SqlStore
 from tests.support.store import add_devices
-from tests.support.web import EVIL, MakeClient, finish_all, submit
+from tests.support.web import EVIL, MakeClient, finish_all, login, submit
 
 
 def frames(body: str) -> list[tuple[str, dict[str, object]]]:
@@ -25,21 +27,29 @@ def frames(body: str) -> list[tuple[str, dict[str, object]]]:
     return out
 
 
-async def test_stream_follows_a_job_until_it_finishes(browser: MakeClient, store: SqlStore) -> None:
+async def test_stream_follows_a_job_until_it_finishes(
+    served: tuple[FastAPI, str], store: SqlStore, tokens: dict[str, str]
+) -> None:
     await add_devices(store, 2)
     job = await submit(store, ["edge-000", "edge-001"], name="live one")
     full = await store.jobs.get(job.id)
     assert full.tasks is not None
     ids = ",".join(str(t.id) for t in full.tasks)
-    client = await browser("viewer")
-    request = asyncio.create_task(client.get(f"/ui/jobs/{job.id}/stream?tasks={ids}"))
-    await asyncio.sleep(0.3)  # let the stream report the queued state first
-    assert not request.done()
-    await finish_all(store, output=EVIL, fail=["edge-001"])
-    response = await asyncio.wait_for(request, timeout=20)
+    _, base = served
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        await login(client, tokens["viewer"])
+        url = f"/ui/jobs/{job.id}/stream?tasks={ids}"
+        body = ""
+        async with client.stream("GET", url) as response:
+            chunks = response.aiter_text()
+            while "event: job" not in body:  # the queued state reached the client first
+                body += await anext(chunks)
+            await finish_all(store, output=EVIL, fail=["edge-001"])
+            async for chunk in chunks:
+                body += chunk
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/event-stream")
-    got = frames(response.text)
+    got = frames(body)
     states = [d["state"] for e, d in got if e == "job"]
     assert states[0] == "queued"
     assert states[-1] == "partial"
