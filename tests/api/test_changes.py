@@ -174,7 +174,27 @@ async def test_dry_run_then_push_with_checks_and_rollback(
         assert change["rolled_back"] is True, change
         assert change["checks"][0]["ok"] is False
         assert "post-check failed" in task["error"]
+        # The running configuration's real diff across the push, kept after the revert.
+        assert change["diff_source"] == "running"
+        assert "+ ntp server 192.0.2.55" in task["diff"]
+        assert NOTE not in task["diff"]
     assert not any("192.0.2.55" in repr(d.state.running) for d in sim.devices)  # type: ignore[attr-defined]
+
+
+async def test_a_plain_push_stores_the_predicted_diff_on_each_task(
+    client: httpx.AsyncClient, fleet: list[str], running: object, sim: Simulator
+) -> None:
+    job = {"targets": {"groups": ["lab"]}, "config": ["ntp server 192.0.2.66"]}
+    r = await client.post("/api/v1/jobs", json=job)
+    assert r.status_code == 201, r.text
+    body = await wait_finished(client, r.json()["id"])
+    assert body["state"] == "succeeded", body
+    for task in body["tasks"]:
+        assert task["change"]["diff_source"] == "predicted", task
+        assert NOTE in task["diff"]
+        assert "+ ntp server 192.0.2.66" in task["diff"]
+        assert task["change"]["rolled_back"] is False
+    assert all("192.0.2.66" in repr(d.state.running) for d in sim.devices)  # type: ignore[attr-defined]
 
 
 async def test_csv_data_columns_are_template_variables(

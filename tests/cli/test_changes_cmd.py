@@ -136,3 +136,20 @@ def test_submit_with_a_rollout_and_a_bad_rollout(cli_db: str, tmp_path: Path) ->
     result = runner.invoke(app, ["jobs", "submit", "-g", "core", "--config-file", str(lines), *db])
     assert result.exit_code == 0, result.output
     assert "2 task(s) awaiting approval" in result.output
+
+
+def test_a_window_scoped_to_a_group_and_devices(cli_db: str) -> None:
+    runner = CliRunner()
+    db = ["--db", cli_db]
+    result = runner.invoke(
+        app,
+        ["windows", "set", "edge-freeze", "--blackout", "--weekly", "00:00-23:59",
+         "--group", "edge", "--device", "pe-*", "-o", "json", *db],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert '"groups": [\n    "edge"\n  ]' in result.output
+    listed = runner.invoke(app, ["windows", "list", *db]).output
+    assert "edge-freeze: blackout 00:00-23:59 UTC for group edge, pe-*, wait" in listed
+    # The store-wide check judges unscoped windows only: this one governs edge jobs.
+    result = runner.invoke(app, ["windows", "check", "--at", "2026-12-02T12:00:00Z", *db])
+    assert result.exit_code == 0, result.output

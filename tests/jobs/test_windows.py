@@ -96,3 +96,58 @@ def test_bad_windows_name_the_problem(fields: dict[str, object], problem: str) -
     with pytest.raises((ValidationError, ValueError)) as err:
         WindowSpec.model_validate({"name": "w", **fields})
     assert problem in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("tz", "saturday", "hours"),
+    [
+        ("Europe/Berlin", "2026-03-28", 7),  # spring forward: 02:00 -> 03:00 on Sunday
+        ("Europe/Berlin", "2026-10-24", 9),  # fall back: 03:00 -> 02:00 on Sunday
+        ("America/New_York", "2026-03-07", 7),
+        ("America/New_York", "2026-10-31", 9),
+        ("Europe/Berlin", "2026-12-05", 8),  # no change that night
+    ],
+)
+def test_weekly_ranges_close_on_the_local_clock_across_dst(
+    tz: str, saturday: str, hours: int
+) -> None:
+    w = win(weekly="sat 22:00-sun 06:00", timezone=tz)
+    sunday = datetime.fromisoformat(saturday).date().toordinal() + 1
+    sun = datetime.fromordinal(sunday).strftime("%Y-%m-%d")
+    opens, closes = ts(f"{saturday}T22:00:00", tz), ts(f"{sun}T06:00:00", tz)
+    assert w.period_at(opens + 60) == (opens, closes)
+    assert closes - opens == hours * 3600
+    # Just before 06:00 local the window is open, at 06:00 it is closed: an injected
+    # clock judged against it sees exactly that, whatever the night's length.
+    assert judge([w], closes - 60).allowed
+    late = judge([w], closes)
+    assert not late.allowed
+    next_saturday = datetime.fromordinal(sunday + 6).strftime("%Y-%m-%d")
+    assert late.next_opening == ts(f"{next_saturday}T22:00:00", tz)
+
+
+def test_a_blackout_across_fall_back_ends_at_its_local_time() -> None:
+    # A Sunday-morning blackout in New York on the night the clocks go back.
+    black = win(
+        name="b", kind="blackout", weekly="sun 00:00-sun 04:00", timezone="America/New_York"
+    )
+    inside = ts("2026-11-01T03:30:00", "America/New_York")  # after the repeated hour
+    verdict = judge([black], inside)
+    assert not verdict.allowed
+    assert verdict.next_opening == ts("2026-11-01T04:00:00", "America/New_York")
+    assert verdict.next_opening - ts("2026-11-01T00:00:00", "America/New_York") == 5 * 3600
+
+
+def test_a_daily_range_ending_in_the_spring_gap_closes_after_it() -> None:
+    w = win(weekly="01:30-02:30", timezone="America/New_York")
+    opens = ts("2026-03-08T01:30:00", "America/New_York")
+    # 02:30 does not exist that night: the window closes at 03:00 EDT, 30 minutes later.
+    assert w.period_at(opens + 60) == (opens, opens + 1800)
+    assert judge([w], opens + 1799).allowed
+    assert not judge([w], opens + 1800).allowed
+
+
+def test_a_cron_window_keeps_its_elapsed_duration() -> None:
+    w = win(cron="0 22 * * sat", duration_minutes=480, timezone="Europe/Berlin")
+    opens = ts("2026-10-24T22:00:00", "Europe/Berlin")
+    assert w.period_at(opens + 60) == (opens, opens + 480 * 60)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -11,6 +13,7 @@ from netfleet.jobs.gates import ChangePolicy
 from netfleet.jobs.windows import WindowSpec
 from netfleet.store import SqlStore
 from netfleet.store.records import TaskOutcome
+from netfleet.store.records_integrations import OutboxEvent, RuleRecord
 from tests.support.store import add_devices, commands, config
 
 OK = TaskOutcome("succeeded")
@@ -174,3 +177,68 @@ async def test_a_rollout_waits_at_a_batch_boundary_when_the_window_closed(
     clock.t = SAT_2300 + 7 * 86400
     assert await store.changes.release_open_windows() == [job.id]
     assert len(await store.claims.claim("w1", 10, lease_s=30)) == 2
+
+
+async def test_scoped_windows_govern_only_the_jobs_touching_their_targets(
+    store: SqlStore,
+) -> None:
+    clock = Clock(WED_NOON)
+    store.changes.policy = ChangePolicy(clock=clock)
+    await store.changes.put_window(
+        WindowSpec(name="core-weekend", weekly="sat 22:00-sun 06:00", groups=("core",))
+    )
+    await store.changes.put_window(
+        WindowSpec(name="lab-freeze", kind="blackout", weekly="00:00-23:59", devices=("lab-*",))
+    )
+    await add_devices(store, "c1", groups=("core",))
+    await add_devices(store, "e1", groups=("edge",))
+    await add_devices(store, "lab-1")
+    assert (await store.jobs.submit(config("e1"))).state == "queued"
+    core = await store.jobs.submit(config("c1", "e1"))
+    assert core.state == "awaiting_window"
+    assert (await store.changes.gate(core.id)).window == "core-weekend"
+    lab = await store.jobs.submit(config("lab-1"))
+    assert lab.state == "awaiting_window"
+    assert "inside blackout window 'lab-freeze'" in (await store.changes.gate(lab.id)).reason
+    # The store-wide verdict judges the unscoped windows only: none here.
+    assert (await store.changes.verdict()).allowed
+    clock.t = SAT_2300
+    assert await store.changes.release_open_windows() == [core.id]
+
+
+async def test_a_berlin_weekend_window_closes_at_six_local_on_the_dst_night(
+    store: SqlStore,
+) -> None:
+    # 2026-03-29: Berlin goes from 02:00 CET to 03:00 CEST; 06:00 CEST is 04:00 UTC.
+    clock = Clock(datetime(2026, 3, 29, 4, 1, tzinfo=UTC).timestamp())
+    store.changes.policy = ChangePolicy(clock=clock)
+    await store.changes.put_window(
+        WindowSpec(name="weekend", weekly="sat 22:00-sun 06:00", timezone="Europe/Berlin")
+    )
+    await add_devices(store, "r1")
+    late = await store.jobs.submit(config("r1"))
+    assert late.state == "awaiting_window"
+    gate = await store.changes.gate(late.id)
+    assert gate.next_opening == datetime(2026, 4, 4, 20, tzinfo=UTC).timestamp()
+    clock.t = datetime(2026, 3, 29, 3, 59, tzinfo=UTC).timestamp()
+    assert await store.changes.release_open_windows() == [late.id]
+
+
+async def test_approval_requests_and_halts_reach_the_notification_outbox(
+    store: SqlStore,
+) -> None:
+    store.changes.policy = ChangePolicy(require_approval=True)
+    await add_devices(store, "c1", groups=("core",))
+    job = await store.jobs.submit(config("c1"), submitted_by="admin-a")
+    seen: list[dict[str, Any]] = []
+
+    def match(rules: Sequence[RuleRecord], event: OutboxEvent) -> list[int]:
+        seen.append(event.payload)
+        return []
+
+    await store.notifications.fan_out(match)
+    (payload,) = seen
+    assert payload["type"] == "approval.requested"
+    assert payload["job_id"] == job.id
+    assert payload["groups"] == ["core"]
+    assert payload["devices"] == ["c1"]

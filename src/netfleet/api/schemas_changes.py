@@ -93,6 +93,12 @@ class WindowIn(BaseModel):
     policy: WindowPolicy = Field("wait", description="Outside: the job waits, or is refused.")
     enabled: bool = True
     description: str = Field("", max_length=1000)
+    groups: list[str] = Field(
+        default_factory=list, max_length=100, description="Only jobs touching these groups."
+    )
+    devices: list[str] = Field(
+        default_factory=list, max_length=100, description="Only jobs touching these (globs)."
+    )
 
     def to_spec(self, name: str) -> WindowSpec:
         """``ValidationError`` naming the bad field."""
@@ -116,6 +122,8 @@ class WindowOut(BaseModel):
     policy: str
     enabled: bool
     description: str
+    groups: list[str]
+    devices: list[str]
     open_now: bool
     next_opening: datetime | None
     created_at: float

@@ -115,7 +115,9 @@ def _window_line(w: dict[str, Any]) -> str:
     )
     state = "open now" if w["open_now"] else f"next opening {w['next_opening'] or 'never'}"
     off = "" if w["enabled"] else " (disabled)"
-    return f"{w['name']}: {w['kind']} {when} {w['timezone']}, {w['policy']}; {state}{off}"
+    scope = ", ".join([*(f"group {g}" for g in w.get("groups") or ()), *(w.get("devices") or ())])
+    scope = f" for {scope}" if scope else ""
+    return f"{w['name']}: {w['kind']} {when} {w['timezone']}{scope}, {w['policy']}; {state}{off}"
 
 
 @windows_app.command("list")
@@ -172,6 +174,14 @@ def set_(
     ] = False,
     disabled: Annotated[bool, typer.Option("--disabled", help="Store it, not in force.")] = False,
     description: Annotated[str, typer.Option("--description")] = "",
+    group: Annotated[
+        list[str] | None,
+        typer.Option("--group", help="Govern only jobs touching this group (repeatable)."),
+    ] = None,
+    device: Annotated[
+        list[str] | None,
+        typer.Option("--device", help="Govern only jobs touching these devices (glob)."),
+    ] = None,
     output: OutputOption = "table",
     url: UrlOption = None,
     token: TokenOption = None,
@@ -192,6 +202,8 @@ def set_(
         "policy": "refuse" if refuse else "wait",
         "enabled": not disabled,
         "description": description,
+        "groups": list(group or []),
+        "devices": list(device or []),
     }
 
     def go(r: Backend) -> Any:

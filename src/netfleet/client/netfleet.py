@@ -15,6 +15,12 @@
         print(nf.preview("30 2 * * *", "Europe/Berlin", 3))
         await nf.pause_schedule("nightly-backup")
 
+    async with Netfleet("sqlite:///netfleet.db") as nf:   # safe changes
+        job = await nf.submit(groups=["core"], config=[...], submitted_by="alice")
+        await nf.approve(job.id, by="bob")                # another admin than alice
+        gate = await nf.gate(job.id)                      # approval, window, rollout
+        await nf.resume(halted_id, by="bob")              # a halted rollout
+
 Workers (``netfleet worker``) run the tasks and fire the schedules; this API only
 talks to the store.
 """
@@ -30,15 +36,19 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from pydantic import ValidationError as PydanticValidationError
+
 from netfleet.client.results import Job
-from netfleet.core.errors import DeadlineExceeded, StoreError
+from netfleet.core.errors import DeadlineExceeded, StoreError, ValidationError
 from netfleet.core.settings import Settings
 from netfleet.jobs.cron import preview as _preview
 from netfleet.jobs.model import JobSpec, JobState, parse_job_spec
 from netfleet.jobs.policy import check_job_policy
 from netfleet.jobs.schedule import Schedule, build_schedule, fire_after
+from netfleet.jobs.windows import Verdict, WindowSpec
 from netfleet.store import SqlStore, open_store
 from netfleet.store.records import ImportReport, JobFilter
+from netfleet.store.records_changes import GateRecord, WindowRecord
 
 
 class Netfleet:
@@ -102,20 +112,25 @@ class Netfleet:
         commands: Sequence[str] = (),
         config: Sequence[str] = (),
         name: str | None = None,
+        submitted_by: str | None = None,
         **options: Any,
     ) -> Job:
         """Queue a job; options are ``JobOptions`` fields (priority, max_attempts, ...).
+        ``submitted_by`` names the submitter (who may then not approve it).
 
         Raises ``ValidationError`` naming the bad field, unknown devices or groups."""
         spec = parse_job_spec(_job_dict(devices, groups, filter, commands, config, name, options))
-        return await self.submit_spec(spec)
+        return await self.submit_spec(spec, submitted_by=submitted_by)
 
-    async def submit_spec(self, spec: JobSpec | dict[str, Any]) -> Job:
+    async def submit_spec(
+        self, spec: JobSpec | dict[str, Any], *, submitted_by: str | None = None
+    ) -> Job:
         """Queue a job. Privileged commands in a command job need
         ``allow_privileged_commands=True`` (``CommandNotAllowed`` otherwise)."""
         parsed = parse_job_spec(spec)
         check_job_policy(parsed, admin=True)
-        return Job.from_record(await self.store.jobs.submit(parsed))
+        record = await self.store.jobs.submit(parsed, submitted_by=submitted_by)
+        return Job.from_record(record)
 
     async def get(self, job_id: int) -> Job:
         return Job.from_record(await self.store.jobs.get(job_id))
@@ -159,6 +174,67 @@ class Netfleet:
             JobFilter(states=states, device=device, schedule_id=schedule_id), limit=limit
         )
         return [Job.from_record(r) for r in page.items]
+
+    # --- safe changes: approvals, rollouts, change windows (as the API's /jobs/{id}/...) ---
+
+    async def gate(self, job_id: int) -> GateRecord:
+        """What holds a job back (approval, change window, rollout); ``NotFound`` if nothing."""
+        return await self.store.changes.gate(job_id)
+
+    async def gates(
+        self, *, state: str | Sequence[str] = (), limit: int = 100
+    ) -> builtins.list[GateRecord]:
+        """Gated jobs, newest first (``state``: one or more gate states)."""
+        states = (state,) if isinstance(state, str) else tuple(state)
+        return await self.store.changes.gates(states, limit=limit)
+
+    async def approve(self, job_id: int, *, by: str) -> GateRecord:
+        """Approve a job awaiting approval as admin ``by`` (``Forbidden`` for its submitter)."""
+        await self.store.changes.approve(job_id, _actor(by))
+        await self._audit(by, job_id, "approve")
+        return await self.gate(job_id)
+
+    async def reject(self, job_id: int, *, by: str, reason: str = "") -> GateRecord:
+        """Reject a job awaiting approval (it is cancelled), with the reason."""
+        await self.store.changes.reject(job_id, _actor(by), reason)
+        await self._audit(by, job_id, "reject", reason=reason[:1000])
+        return await self.gate(job_id)
+
+    async def resume(self, job_id: int, *, by: str) -> GateRecord:
+        """Resume a halted rollout (earlier failures no longer count against its budget)."""
+        await self.store.changes.resume(job_id, _actor(by))
+        await self._audit(by, job_id, "resume")
+        return await self.gate(job_id)
+
+    async def _audit(self, actor: str, job_id: int, decision: str, **detail: str) -> None:
+        """Decisions taken through this API land in the audit log, like the API's."""
+        await self.store.audit.record(
+            actor=actor,
+            role="admin",
+            method="POST",
+            path=f"python:/jobs/{job_id}/{decision}",
+            status=200,
+            detail={"job_id": job_id, "decision": decision, **detail},
+        )
+
+    async def put_window(self, spec: WindowSpec | dict[str, Any]) -> WindowRecord:
+        """Create or replace a change window by name (``ValidationError`` if bad)."""
+        try:
+            parsed = spec if isinstance(spec, WindowSpec) else WindowSpec.model_validate(spec)
+        except PydanticValidationError as exc:
+            raise ValidationError(f"change window: {_first_error(exc)}") from None
+        record, _ = await self.store.changes.put_window(parsed)
+        return record
+
+    async def windows(self) -> builtins.list[WindowRecord]:
+        return await self.store.changes.windows()
+
+    async def delete_window(self, name: str) -> None:
+        await self.store.changes.delete_window(name)
+
+    async def verdict(self, at: datetime | None = None) -> Verdict:
+        """May a config change start at ``at`` (default now), by the unscoped windows?"""
+        return await self.store.changes.verdict(None if at is None else at.timestamp())
 
     # --- schedules (fired by ``netfleet worker``'s scheduler or ``run_scheduler``) ---
 
@@ -241,6 +317,19 @@ class Netfleet:
     async def upcoming(self, ref: int | str, n: int = 5) -> builtins.list[datetime]:
         """The next ``n`` fire times of a stored schedule (honours start, end, pause)."""
         return _upcoming(await self.get_schedule(ref), n)
+
+
+def _actor(by: str) -> str:
+    if not isinstance(by, str) or not by.strip():
+        raise ValidationError("by: name the admin taking the decision")
+    return by.strip()
+
+
+def _first_error(exc: PydanticValidationError) -> str:
+    err = exc.errors()[0]
+    message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+    where = ".".join(str(p) for p in err.get("loc", ()))
+    return f"{where}: {message}" if where else message
 
 
 def _job_dict(

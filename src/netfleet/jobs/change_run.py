@@ -7,7 +7,10 @@ Steps on one device session:
    with ``show running-config``), marked as a prediction. Nothing is applied.
 2. pre-checks: each check command runs (a failing command stops the task: nothing sent);
 3. with rollback: IOS-like platforms save the running configuration on the device;
-4. push: candidate platforms commit with ``commit confirmed`` when rolling back is asked;
+4. push: candidate platforms commit with ``commit confirmed`` when rolling back is asked.
+   IOS-like platforms show a diff too: with a snapshot, the running configuration's
+   real before/after diff (read before the snapshot and after the push); without, the
+   predicted diff computed before the push (from the latest backup or the device);
 5. post-checks: the same commands again, each judged by its rule;
 6. all passed: confirm the commit / delete the snapshot (and save, if asked); otherwise
    restore (``rollback 1`` + ``commit``, ``configure replace``, checkpoint rollback) or,
@@ -23,6 +26,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from netfleet.configs.diff import config_diff
+from netfleet.configs.normalise import normalise
 from netfleet.configs.predict import PLATFORMS as PREDICTED
 from netfleet.configs.predict import predict
 from netfleet.core.errors import DeviceError, ValidationError
@@ -64,6 +69,8 @@ class ChangeOutcome:
     steps: list[CommandResult] = field(default_factory=list)
     broken: DeviceError | None = None
     """The session failed during the change (it is discarded)."""
+    sent: bool = False
+    """Config lines were sent (a failure after this may have left some applied)."""
 
     def record(self, plan: ChangePlan) -> CommandResult:
         summary: dict[str, Any] = {
@@ -84,16 +91,61 @@ async def _run(dev: Device, command: str, *, parse: bool, timeout: float | None)
     return await dev.send_command(command, timeout=timeout, parse="textfsm" if parse else None)
 
 
-async def _predicted(dev: Device, plan: ChangePlan, options: JobOptions, out: ChangeOutcome) -> str:
+async def _running(
+    dev: Device, options: JobOptions, out: ChangeOutcome, *, keep: bool = True
+) -> str:
+    """The running configuration, read now (``ValidationError`` if the device refuses).
+    ``keep``: also as a step of the task's outputs (a push keeps only the diff)."""
+    shown = await dev.send_command(RUNNING_CONFIG, timeout=options.command_timeout_s)
+    if keep or not shown.ok:
+        out.steps.append(shown)
+    if not shown.ok:
+        raise ValidationError(f"cannot read the running configuration: {shown.error}")
+    return shown.output
+
+
+async def _predicted(
+    dev: Device, plan: ChangePlan, options: JobOptions, out: ChangeOutcome, *, keep: bool = True
+) -> str:
     running = plan.baseline
     out.baseline = "backup" if running is not None else "device"
     if running is None:
-        shown = await dev.send_command(RUNNING_CONFIG, timeout=options.command_timeout_s)
-        out.steps.append(shown)
-        if not shown.ok:
-            raise ValidationError(f"cannot read the running configuration: {shown.error}")
-        running = shown.output
+        running = await _running(dev, options, out, keep=keep)
     return predict(running, plan.lines, predicted_family(dev) or dev.platform.name).text
+
+
+async def _diff_before_push(
+    dev: Device, plan: ChangePlan, options: JobOptions, out: ChangeOutcome, snapshot: bool
+) -> str | None:
+    """IOS-like platforms: the running configuration before the push (to diff against
+    the one after it) when a snapshot is taken, else set the predicted diff. A device
+    that will not show its configuration costs the diff, not the change."""
+    family = predicted_family(dev)
+    if family is None:
+        return None
+    try:
+        if snapshot:
+            return await _running(dev, options, out, keep=False)
+        predicted = await _predicted(dev, plan, options, out, keep=False)
+        out.diff, out.diff_source = predicted, "predicted"
+    except ValidationError as exc:
+        out.diff, out.diff_source = f"(no diff: {exc.message})", "unavailable"
+    return None
+
+
+async def _diff_after_push(
+    dev: Device, before: str, options: JobOptions, out: ChangeOutcome
+) -> None:
+    """The real diff of the running configuration across the push."""
+    family = predicted_family(dev) or dev.platform.name
+    try:
+        after = await _running(dev, options, out, keep=False)
+    except ValidationError as exc:
+        out.diff, out.diff_source = f"(no diff: {exc.message})", "unavailable"
+        return
+    old, new = normalise(before, dev.platform), normalise(after, dev.platform)
+    diff = config_diff(old, new, family, hierarchical=True)
+    out.diff, out.diff_source, out.baseline = diff.text, "running", "device"
 
 
 def predicted_family(dev: Device) -> str | None:
@@ -154,7 +206,7 @@ async def apply(
         out.broken = exc
         cfg = ConfigResult(lines=list(plan.lines), results=list(out.steps))
         cfg.ok, cfg.error, cfg.error_kind = False, exc.message, exc.kind
-        cfg.partially_applied = True
+        cfg.partially_applied = out.sent
         if out.rollback_reason is None:
             out.rollback_reason = _broken_reason(dev, plan, exc)
         return cfg, out
@@ -188,9 +240,12 @@ async def _apply(
     if broken is not None:
         return _refuse(cfg, out, f"pre-check {broken.command!r} failed: {broken.error}")
     snapshot = wants_rollback and not candidate
+    if snapshot and not rb.can_restore(dev):
+        return _refuse(cfg, out, f"{dev.platform.display_name} has no rollback mechanism")
+    running_before = (
+        None if candidate else await _diff_before_push(dev, plan, options, out, snapshot)
+    )
     if snapshot:
-        if not rb.can_restore(dev):
-            return _refuse(cfg, out, f"{dev.platform.display_name} has no rollback mechanism")
         taken = await rb.take_snapshot(dev, timeout=timeout or dev.command_timeout)
         out.steps.extend(taken)
         if not taken[-1].ok:
@@ -198,6 +253,7 @@ async def _apply(
     confirm_s = plan.rollback.confirm_timeout_s if wants_rollback and plan.rollback else None
     if candidate and wants_rollback and not (dev.platform.commit and dev.platform.commit.confirmed):
         return _refuse(cfg, out, f"{dev.platform.display_name} has no commit confirmed")
+    out.sent = True
     pushed = await dev.send_config(
         plan.lines,
         save=options.save and not wants_rollback,
@@ -206,8 +262,13 @@ async def _apply(
         confirm_s=confirm_s if candidate else None,
     )
     out.steps.extend(pushed.results)
-    out.diff, out.diff_source = pushed.diff, "device" if candidate else ""
+    if candidate:
+        out.diff, out.diff_source = pushed.diff, "device"
+    elif running_before is not None and (pushed.ok or pushed.applied_lines):
+        await _diff_after_push(dev, running_before, options, out)
     cfg = pushed
+    if not candidate and out.diff is not None:
+        cfg.diff = out.diff
     failure: str | None = None
     if not pushed.ok:
         failure = f"the push failed: {pushed.error}"

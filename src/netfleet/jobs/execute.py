@@ -166,21 +166,13 @@ async def _run_config(
     run: DeviceRun,
     plan: ChangePlan | None = None,
 ) -> bool:
-    """Push config lines (as a safe change with ``plan``, or any dry run); False if the
-    session broke."""
-    if plan is None and options.dry_run:
+    """Push config lines as a safe change (``plan``: template, checks, rollback; none:
+    the plain lines), with its diff and change record; False if the session broke."""
+    if plan is None:
         plan = ChangePlan(list(lines))
     record: CommandResult | None = None
     try:
-        if plan is None:
-            cfg = await dev.send_config(
-                list(lines),
-                save=options.save,
-                commit=options.commit,
-                dry_run=options.dry_run,
-                timeout=options.command_timeout_s,
-            )
-        elif options.dry_run:
+        if options.dry_run:
             cfg, outcome = await change_run.dry_run(dev, plan, options)
             record = outcome.record(plan)
         else:

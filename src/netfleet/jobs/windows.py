@@ -7,8 +7,11 @@ any is defined, a config job starts only inside one of them. ``blackout``
 windows say when it may not, whatever the allowed windows say. Outside, a job
 waits for the next opening (``policy = wait``) or is refused (``refuse``).
 
-Weekly ranges are wall-clock times; their length is fixed in minutes, so on a
-daylight-saving night a range is an hour longer or shorter in local time.
+Weekly ranges are wall-clock times in the window's zone: ``sat 22:00-sun 06:00``
+opens at 22:00 and closes at 06:00 local time, also on a daylight-saving night
+(when the period is then 7 or 9 hours long). A cron window's ``duration_minutes``
+is elapsed time. ``groups`` and ``devices`` scope a window to the jobs whose
+targets match them; an unscoped window applies to every config job.
 """
 
 from __future__ import annotations
@@ -16,13 +19,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from fnmatch import fnmatchcase
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from netfleet.core.errors import ScheduleError
-from netfleet.jobs.cron import CronExpression, parse_cron, zone
+from netfleet.jobs.cron import CronExpression, parse_cron, resolve_wall_time, zone
 
 WindowKind = Literal["allow", "blackout"]
 WindowPolicy = Literal["wait", "refuse"]
@@ -76,6 +80,24 @@ class WindowSpec(BaseModel):
     policy: WindowPolicy = Field("wait", description="Outside: the job waits, or is refused.")
     enabled: bool = True
     description: str = Field("", max_length=1000)
+    groups: tuple[str, ...] = Field(
+        (), max_length=100, description="Applies to jobs touching a device in these groups."
+    )
+    devices: tuple[str, ...] = Field(
+        (), max_length=100, description="Applies to jobs touching these devices (glob patterns)."
+    )
+
+    @property
+    def scoped(self) -> bool:
+        return bool(self.groups or self.devices)
+
+    def applies_to(self, names: Sequence[str], groups: Sequence[str]) -> bool:
+        """Does the window govern a job whose targets have these names and groups?"""
+        if not self.scoped:
+            return True
+        if set(self.groups) & set(groups):
+            return True
+        return any(fnmatchcase(n, p) for p in self.devices for n in names)
 
     @field_validator("timezone")
     @classmethod
@@ -119,12 +141,15 @@ class Window:
     spec: WindowSpec
     cron: CronExpression | None
     duration_s: float
+    """Elapsed length; for a weekly range, its length on a night without a DST change."""
+    wall_minutes: int | None = None
+    """Weekly ranges: the length on the local clock (the closing is wall-clock)."""
 
     @classmethod
     def of(cls, spec: WindowSpec) -> Window:
         if spec.weekly is not None:
             text, minutes = weekly_to_cron(spec.weekly)
-            return cls(spec, parse_cron(text), minutes * 60.0)
+            return cls(spec, parse_cron(text), minutes * 60.0, minutes)
         if spec.cron is not None:
             return cls(spec, parse_cron(spec.cron), float(spec.duration_minutes or 0) * 60)
         assert spec.start is not None
@@ -135,6 +160,14 @@ class Window:
     def name(self) -> str:
         return self.spec.name
 
+    def _end(self, fire: datetime) -> float:
+        """When the period opened at ``fire`` closes."""
+        if self.wall_minutes is None:
+            return fire.timestamp() + self.duration_s
+        tz = zone(self.spec.timezone)
+        local = fire.astimezone(tz).replace(tzinfo=None) + timedelta(minutes=self.wall_minutes)
+        return resolve_wall_time(local, tz).timestamp()
+
     def period_at(self, t: float) -> tuple[float, float] | None:
         """The (start, end) of this window's period containing ``t``, or None."""
         if self.cron is None:
@@ -143,16 +176,25 @@ class Window:
             end = start + self.duration_s
             return (start, end) if start <= t < end else None
         tz = zone(self.spec.timezone)
-        fire = self.cron.next_after(datetime.fromtimestamp(t - self.duration_s, UTC), tz)
-        if fire is None or fire.timestamp() > t:
+        # A DST change makes a wall-clock period up to an hour longer: look back that far.
+        slack = 3600.0 if self.wall_minutes is not None else 0.0
+        since = datetime.fromtimestamp(t - self.duration_s - slack, UTC)
+        containing: datetime | None = None
+        for fire in self.cron.iter_after(since, tz):
+            if fire.timestamp() > t:
+                break
+            if self._end(fire) > t:
+                containing = fire
+                break
+        if containing is None:
             return None
         # Overlapping periods (a long duration): the window stays open until the last ends.
-        start = fire.timestamp()
-        end = start + self.duration_s
-        for later in self.cron.iter_after(fire, tz):
+        start = containing.timestamp()
+        end = self._end(containing)
+        for later in self.cron.iter_after(containing, tz):
             if later.timestamp() > end or later.timestamp() > t + 366 * 86_400:
                 break
-            end = later.timestamp() + self.duration_s
+            end = max(end, self._end(later))
         return start, end
 
     def next_start(self, t: float) -> float | None:

@@ -165,9 +165,10 @@ class PoolExecutor:
             run = DeviceRun(device=claimed.device.name)
             run.fail(exc)
             return outcome_of(claimed, run, report)
-        if plan is None and spec.kind == "config" and options.dry_run:
-            plan = ChangePlan(list(spec.config))
-        if plan is not None and options.dry_run and self._baseline is not None:
+        if plan is None and spec.kind == "config":
+            plan = ChangePlan(list(spec.config))  # a diff and a change record for every push
+        wants_snapshot = plan is not None and plan.rollback is not None and plan.rollback.enabled
+        if plan is not None and not wants_snapshot and self._baseline is not None:
             plan.baseline = await self._baseline(claimed.device.name)
         run = await run_on_device(
             self.pool,

@@ -123,11 +123,12 @@ class Changes(Facade):
         )
 
     async def verdict(self, at: float | None = None) -> Verdict:
-        """May a config change start at ``at`` (default: now, by the policy's clock)?"""
+        """May a config change start at ``at`` (default: now, by the policy's clock), by the
+        windows that apply to every job (scoped windows are judged per job)?"""
         db = self._db
 
         def op(conn: Connection) -> Verdict:
-            windows: list[Window] = gates_sql.load_windows(conn)
+            windows: list[Window] = windows_sql.load_windows(conn)
             t = at if at is not None else gates_sql.window_time(conn, db.clock(conn))
             return judge(windows, t)
 

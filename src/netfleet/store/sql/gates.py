@@ -19,14 +19,18 @@ from sqlalchemy.engine import Connection, Row
 from netfleet.core.errors import Conflict
 from netfleet.jobs.gates import HELD_RUN_AT, ChangePolicy, governed, needs_approval
 from netfleet.jobs.model import READY_TASK_STATES, TERMINAL_JOB_STATES, JobSpec, JobState
-from netfleet.jobs.windows import Verdict, Window, WindowSpec, judge
-from netfleet.store.schema import device_labels, jobs, task_events, tasks
-from netfleet.store.schema_changes import change_windows, job_gates
+from netfleet.jobs.windows import Verdict, judge
+from netfleet.store.schema import jobs, task_events, tasks
+from netfleet.store.schema_changes import job_gates
+from netfleet.store.sql import outbox
+from netfleet.store.sql.windows import groups_of, load_windows
 
 POLICY_KEY = "netfleet_change_policy"
 """``Connection.info`` key: the store's ``ChangePolicy`` (set by ``Database``)."""
 READY = tuple(sorted(READY_TASK_STATES))
 ACTIVE = ("awaiting_approval", "awaiting_window", "rolling", "halted")
+NOTIFY_KINDS = frozenset({"approval.requested", "rollout.halted"})
+"""Gate events that also go to the notification outbox (in the same transaction)."""
 GATE_OF_JOB = sa.select(job_gates).where(job_gates.c.job_id == sa.bindparam("p_id"))
 """Built once (no expanding parameters): it runs in every transaction that finishes tasks."""
 
@@ -42,11 +46,6 @@ def window_time(conn: Connection, now: float) -> float:
     return clock() if clock is not None else now
 
 
-def load_windows(conn: Connection) -> list[Window]:
-    rows = conn.execute(sa.select(change_windows.c.spec).order_by(change_windows.c.name))
-    return [Window.of(WindowSpec.model_validate_json(r.spec)) for r in rows]
-
-
 def event(conn: Connection, job_id: int, kind: str, message: str, now: float, **data: Any) -> None:
     """A job-level event in the notify shape (``type``, ``job_id``, ``message``, ...)."""
     name = conn.execute(sa.select(jobs.c.name).where(jobs.c.id == job_id)).scalar()
@@ -54,19 +53,13 @@ def event(conn: Connection, job_id: int, kind: str, message: str, now: float, **
     conn.execute(
         task_events.insert().values(job_id=job_id, at=now, kind=kind, message=message, data=payload)
     )
+    if kind in NOTIFY_KINDS:
+        groups = groups_of(conn, job_id=job_id)
+        outbox.emit(conn, kind, {**payload, "job_kind": "config", "groups": groups}, now)
 
 
 def set_job_state(conn: Connection, job_id: int, state: JobState) -> None:
     conn.execute(jobs.update().where(jobs.c.id == job_id).values(state=state))
-
-
-def _groups_of(conn: Connection, device_ids: Sequence[int]) -> list[str]:
-    rows = conn.execute(
-        sa.select(device_labels.c.label)
-        .where(device_labels.c.kind == "group", device_labels.c.device_id.in_(list(device_ids)))
-        .distinct()
-    )
-    return [r.label for r in rows]
 
 
 def refusal(job: str, verdict: Verdict) -> Conflict:
@@ -92,11 +85,11 @@ def gate_new_job(
         return None
     policy = policy_of(conn)
     approval = policy.require_approval and needs_approval(
-        policy, spec, _groups_of(conn, [i for i, _ in targets]) if policy.approval_groups else []
+        policy, spec, groups_of(conn, [i for i, _ in targets]) if policy.approval_groups else []
     )
     not_before = spec.options.run_at.timestamp() if spec.options.run_at else None
     verdict: Verdict | None = None
-    windows = load_windows(conn) if governed(spec) else []
+    windows = load_windows(conn, targets=targets) if governed(spec) else []
     if windows:
         verdict = judge(windows, max(window_time(conn, now), not_before or 0.0))
         if not verdict.allowed and spec.options.emergency:
@@ -314,7 +307,7 @@ def halt(conn: Connection, gate: Row[Any], failures: int, now: float) -> JobStat
 def advance(conn: Connection, job_id: int, emergency: bool, now: float) -> JobState | None:
     """The current batch finished: release the next one, unless a window closed meanwhile."""
     if not emergency and _governed_job(conn, job_id):
-        windows = load_windows(conn)
+        windows = load_windows(conn, job_id=job_id)
         if windows:
             verdict = judge(windows, window_time(conn, now))
             if not verdict.allowed:

@@ -20,6 +20,7 @@ from netfleet.store.records_changes import GateRecord
 from netfleet.store.schema import jobs
 from netfleet.store.schema_changes import job_gates
 from netfleet.store.sql import gates
+from netfleet.store.sql import windows as windows_sql
 from netfleet.store.sql.jobs import cancel_job, counts_of
 
 
@@ -86,7 +87,7 @@ def _lift(conn: Connection, job: Row[Any], gate: Row[Any], now: float, t: float)
     job_id = int(job.id)
     spec = JobSpec.model_validate_json(job.spec)
     if governed(spec) and not gate.emergency:
-        windows = gates.load_windows(conn)
+        windows = windows_sql.load_windows(conn, job_id=job_id)
         if windows:
             verdict = judge(windows, max(t, gate.not_before or 0.0))
             if not verdict.allowed:
@@ -174,13 +175,14 @@ def release_open_windows(conn: Connection, now: float, limit: int = 100) -> list
     ).all()
     if not waiting:
         return []
-    windows = gates.load_windows(conn)
+    every = windows_sql.all_windows(conn)
     released: list[int] = []
     for (job_id,) in waiting:
         job = lock_job(conn, int(job_id))
         gate = _gate_row(conn, int(job_id))
         if gate is None or gate.state != "awaiting_window":
             continue  # another scheduler released it first
+        windows = windows_sql.scope_windows(conn, every, job_id=int(job_id))
         verdict = judge(windows, max(t, gate.not_before or 0.0))
         if not verdict.allowed:
             if verdict.next_opening != gate.next_opening or verdict.reason != gate.reason:
