@@ -15,7 +15,17 @@ from typing import Annotated, Any
 import typer
 
 from netfleet.cli.backend import Backend, DbOption, TokenOption, UrlOption, call
-from netfleet.cli.common import OutputOption, check_output, console, fail, print_json, when
+from netfleet.cli.common import (
+    FilterOption,
+    GroupsOption,
+    OutputOption,
+    WaitTimeoutOption,
+    check_output,
+    console,
+    fail,
+    print_json,
+    when,
+)
 from netfleet.cli.jobs_cmd import wait_for
 from netfleet.cli.remote import EXIT_FAILED, seg
 from netfleet.cli.safe_text import clean, escape
@@ -33,16 +43,12 @@ def register(app: typer.Typer) -> None:
 @backup_app.command("run")
 def run(
     devices: Annotated[list[str] | None, typer.Argument(help="Devices to back up.")] = None,
-    group: Annotated[list[str], typer.Option("-g", "--group", help="Target group.")] = [],  # noqa: B006
-    filter_: Annotated[
-        str | None, typer.Option("--filter", help="e.g. 'platform=cisco_ios tag!=lab'.")
-    ] = None,
+    group: GroupsOption = [],  # noqa: B006
+    filter_: FilterOption = None,
     wait: Annotated[
         bool, typer.Option("--wait", help="Wait and print each device's result.")
     ] = False,
-    wait_timeout: Annotated[
-        float | None, typer.Option("--wait-timeout", min=0.1, help="Give up waiting after.")
-    ] = None,
+    wait_timeout: WaitTimeoutOption = None,
     output: OutputOption = "table",
     url: UrlOption = None,
     token: TokenOption = None,

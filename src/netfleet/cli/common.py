@@ -25,6 +25,16 @@ EXIT_BAD_INPUT = 2
 
 OutputOption = Annotated[str, typer.Option("-o", "--output", help="table | json")]
 """``-o table`` (the default) or ``-o json`` (the REST API's JSON)."""
+GroupsOption = Annotated[list[str], typer.Option("-g", "--group", help="Target group.")]
+"""Target groups of a job (repeatable)."""
+FilterOption = Annotated[
+    str | None, typer.Option("--filter", help="e.g. 'platform=cisco_ios tag!=lab'.")
+]
+"""A target filter expression of a job."""
+WaitTimeoutOption = Annotated[
+    float | None, typer.Option("--wait-timeout", min=0.1, help="Give up waiting after.")
+]
+"""How long ``--wait`` waits for a job (seconds; none: until it ends)."""
 
 
 def parse_strategy(text: str) -> tuple[FailureStrategyName, int]:

@@ -28,7 +28,10 @@ from netfleet.cli.change_opts import (
     change_fields,
 )
 from netfleet.cli.common import (
+    FilterOption,
+    GroupsOption,
     OutputOption,
+    WaitTimeoutOption,
     check_output,
     fail,
     print_json,
@@ -140,10 +143,8 @@ def wait_for(remote: Backend, job_id: int, timeout: float | None, poll: float = 
 @jobs_app.command("submit")
 def submit(
     device: Annotated[list[str], typer.Option("-d", "--device", help="Target device.")] = [],  # noqa: B006
-    group: Annotated[list[str], typer.Option("-g", "--group", help="Target group.")] = [],  # noqa: B006
-    filter_: Annotated[
-        str | None, typer.Option("--filter", help="e.g. 'platform=cisco_ios tag!=lab'.")
-    ] = None,
+    group: GroupsOption = [],  # noqa: B006
+    filter_: FilterOption = None,
     command: Annotated[list[str], typer.Option("-c", "--command", help="A command.")] = [],  # noqa: B006
     config_file: Annotated[
         Path | None, typer.Option("--config-file", help="Push the lines of this file.")
@@ -197,9 +198,7 @@ def submit(
     outputs: Annotated[
         bool, typer.Option("--outputs/--no-outputs", help="With --wait: print command outputs.")
     ] = True,
-    wait_timeout: Annotated[
-        float | None, typer.Option("--wait-timeout", min=0.1, help="Give up waiting after.")
-    ] = None,
+    wait_timeout: WaitTimeoutOption = None,
     output: OutputOption = "table",
     url: UrlOption = None,
     token: TokenOption = None,
