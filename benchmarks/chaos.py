@@ -91,6 +91,12 @@ class Chaos:
     def live_ids(self) -> set[str]:
         return {self.ids[w.pid] for w in self.live()}
 
+    def topped_up(self, n: int) -> set[str]:
+        """Start workers until ``n`` live (replacing any that exited); their ids."""
+        while len(self.live()) < n:
+            self.start()
+        return self.live_ids()
+
     async def restart_database(self) -> None:
         """Stop the private PostgreSQL like a crash, keep it down 1-4 s, start it."""
         assert self.pg is not None
@@ -142,6 +148,21 @@ class Chaos:
                 w.kill()
 
 
+async def start_sim(devices: int, tmp: Path) -> SimProcess:
+    """The simulator, ready; retried when its control port was taken meanwhile (the
+    port is picked free, then bound by the simulator: another process may get it)."""
+    for attempt in range(3):
+        sim = SimProcess(devices, tmp)
+        try:
+            await sim.ready()
+            return sim
+        except SystemExit:
+            sim.stop()
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 async def open_database(
     args: argparse.Namespace, tmp: Path, use_pg: bool
 ) -> tuple[str, str | None, PrivatePostgres | None]:
@@ -160,13 +181,12 @@ async def open_database(
 
 async def run_backend(args: argparse.Namespace, use_pg: bool) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="netfleet-chaos-"))
-    sim = SimProcess(args.devices, tmp)
+    sim = await start_sim(args.devices, tmp)
     db_name: str | None = None
     pg: PrivatePostgres | None = None
     rng = random.Random(args.seed)
     chaos: Chaos | None = None
     try:
-        await sim.ready()
         url, db_name, pg = await open_database(args, tmp, use_pg)
         store = await open_store(url, settings=Settings(secret_key=KEY))
         try:
@@ -181,7 +201,7 @@ async def run_backend(args: argparse.Namespace, use_pg: bool) -> dict[str, Any]:
             for _ in range(args.workers):
                 chaos.start()
             started_s = await workers_beating(
-                store, chaos.live_ids(), fresh_s=10 * HEARTBEAT_S, timeout=args.start_timeout
+                store, chaos.live_ids, fresh_s=10 * HEARTBEAT_S, timeout=args.start_timeout
             )
             jobs: list[int] = []
             config_lines: dict[int, str] = {}
@@ -221,10 +241,11 @@ async def run_backend(args: argparse.Namespace, use_pg: bool) -> dict[str, Any]:
             await asyncio.gather(*pending)  # paused workers resumed, hangs cleared
             # Calm: faults clear, enough workers run, and they all heartbeat again.
             await asyncio.to_thread(delete, sim, "/faults")
-            while len(chaos.live()) < args.workers:
-                chaos.start()
             replaced_s = await workers_beating(
-                store, chaos.live_ids(), fresh_s=10 * HEARTBEAT_S, timeout=args.start_timeout
+                store,
+                lambda: chaos.topped_up(args.workers),
+                fresh_s=10 * HEARTBEAT_S,
+                timeout=args.start_timeout,
             )
             states, settle_s = await until_terminal(store, jobs, expected, timeout=args.settle)
             elapsed = time.monotonic() - t0

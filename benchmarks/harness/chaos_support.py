@@ -7,6 +7,7 @@ import asyncio
 import json
 import time
 import urllib.request
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -78,14 +79,16 @@ async def task_states(store: SqlStore, job_ids: list[int]) -> list[tuple[int, st
 
 
 async def workers_beating(
-    store: SqlStore, ids: set[str], *, fresh_s: float, timeout: float
+    store: SqlStore, live: Callable[[], set[str]], *, fresh_s: float, timeout: float
 ) -> float:
-    """Wait until every worker of ``ids`` runs and has heartbeated within ``fresh_s``
-    (by the store's clock); returns the seconds waited. Worker start-up (imports, the
-    first connection) takes tens of seconds on a loaded machine: this waits for it
-    instead of guessing. ``SystemExit`` after ``timeout``."""
+    """Wait until every worker that ``live()`` names (asked again at each poll: workers
+    still stopping drop out) runs and has heartbeated within ``fresh_s`` (by the
+    store's clock); returns the seconds waited. Worker start-up (imports, the first
+    connection) takes tens of seconds on a loaded machine: this waits for it instead
+    of guessing. ``SystemExit`` after ``timeout``."""
     start = time.monotonic()
     while True:
+        ids = live()
         try:
             now = await store.now()
             beating = {
