@@ -1,6 +1,7 @@
 """``netfleet serve``: the API server (uvicorn, same event loop) plus embedded runtime.
 
-Start-up: open and migrate the store, make sure an admin token exists (preset
+Start-up: open and migrate the store (waiting, with backoff, while the database
+is unreachable), make sure an admin token exists (preset
 by ``NETFLEET_ADMIN_TOKEN``, or created once and printed), start uvicorn, the
 workers and the scheduler, print the URL. SIGTERM/SIGINT: stop accepting
 requests, end event streams, drain the workers, close the pool and the store; a
@@ -31,7 +32,8 @@ from netfleet.api.runtime import EmbeddedRuntime
 from netfleet.core.errors import ConfigurationError
 from netfleet.core.logging import get_logger
 from netfleet.core.settings import Settings
-from netfleet.store import SqlStore, open_store
+from netfleet.store import SqlStore
+from netfleet.worker.startup import open_waiting
 
 log = get_logger(__name__)
 ADMIN_TOKEN_NAME = "admin"
@@ -153,7 +155,7 @@ async def serve(
     quiet_accept_errors()
     max_connections = connection_cap(settings.service.max_connections, soft)
     log.debug("descriptor limit", soft=soft, hard=hard, max_connections=max_connections)
-    store = await open_store(settings.database.url, settings=settings)
+    store = await open_waiting(settings, who="the service")
     try:
         token = await bootstrap_admin(store, settings)
         if token is not None:

@@ -1,8 +1,9 @@
 """``netfleet serve``: the REST API with embedded workers and the scheduler.
 
 Exit codes: 0 after a clean shutdown, 2 for bad settings or options (including an
-unauthenticated non-loopback bind, or a port in use), 3 when the database cannot
-be opened.
+unauthenticated non-loopback bind, or a port in use), 3 when the database fails
+for good. Started while the database is unreachable, the service waits for it
+(retrying with backoff, logging once per interval); a signal while it waits exits 0.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ def register(app: typer.Typer) -> None:
         """Serve the REST API (/api/v1, docs at /api/docs) with embedded workers."""
         from netfleet.api.service import ServeOptions, check_bind
         from netfleet.api.service import serve as run_service
+        from netfleet.cli.worker_cmd import exit_cleanly_if_stopped_while_starting
         from netfleet.core.errors import ConfigurationError, InputError, NetfleetError
         from netfleet.core.logging import configure_logging
         from netfleet.core.secretref import configure_secrets
@@ -65,6 +67,7 @@ def register(app: typer.Typer) -> None:
         configure_logging(settings.log)
         configure_secrets(settings.secrets)
         logging.getLogger("alembic").setLevel(logging.WARNING)
+        exit_cleanly_if_stopped_while_starting()
 
         def announce(line: str) -> None:
             typer.echo(line)

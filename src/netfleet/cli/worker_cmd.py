@@ -10,20 +10,12 @@ it waits exits 0.
 from __future__ import annotations
 
 import asyncio
-import time
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from netfleet.cli.backend import DbOption, fail
-from netfleet.core.errors import DatabaseUnavailable, NetfleetError
-
-if TYPE_CHECKING:
-    from netfleet.core.settings import Settings
-    from netfleet.store import SqlStore
-
-WAIT_LOG_EVERY_S = 30.0
-"""While the database is unreachable, one warning per this many seconds."""
+from netfleet.core.errors import NetfleetError
 
 
 def register(app: typer.Typer) -> None:
@@ -48,8 +40,9 @@ def register(app: typer.Typer) -> None:
         from netfleet.core.secretref import configure_secrets
         from netfleet.core.settings import load_settings
         from netfleet.worker.process import ServeOptions, serve
+        from netfleet.worker.startup import open_waiting
 
-        _exit_cleanly_if_stopped_while_starting()
+        exit_cleanly_if_stopped_while_starting()
         try:
             settings = load_settings()
         except NetfleetError as exc:
@@ -77,35 +70,9 @@ def register(app: typer.Typer) -> None:
             raise fail(exc) from None
 
 
-async def open_waiting(settings: Settings, *, cap_s: float = 10.0) -> SqlStore:
-    """Open (and migrate) the store, waiting while the database is unreachable."""
-    from netfleet.core.logging import get_logger
-    from netfleet.store import open_store
-    from netfleet.worker.waiting import Backoff
-
-    log = get_logger("netfleet.worker")
-    backoff = Backoff(first=0.5, cap=cap_s)
-    last_logged = float("-inf")
-    while True:
-        try:
-            return await open_store(settings.database.url, settings=settings)
-        except DatabaseUnavailable as exc:
-            delay = backoff.failed()
-            now = time.monotonic()
-            if now - last_logged >= WAIT_LOG_EVERY_S:
-                last_logged = now
-                log.warning(
-                    "database unavailable; the worker waits for it",
-                    error=str(exc),
-                    attempts=backoff.failures,
-                    retry_in_s=delay,
-                )
-            await asyncio.sleep(delay)
-
-
-def _exit_cleanly_if_stopped_while_starting() -> None:
-    """SIGTERM/SIGINT before the worker runs (it claims nothing yet) exit 0, as a drain
-    would; once it runs, the worker's own handlers drain it."""
+def exit_cleanly_if_stopped_while_starting() -> None:
+    """SIGTERM/SIGINT before the worker (or service) runs (it claims nothing yet) exit 0,
+    as a drain would; once it runs, its own handlers drain it."""
     import signal
 
     def stop(signum: int, _frame: object) -> None:
