@@ -34,6 +34,10 @@ FAST_WORKER_ENV = {
     "NETFLEET_WORKER__CONCURRENCY": "4",
 }
 
+PATIENCE = float(os.environ.get("NETFLEET_TEST_PATIENCE", "1") or 1)
+"""Bounds of the waits here are multiplied by this (the under-load CI step sets 3:
+worker subprocesses take several times longer to start and to drain there)."""
+
 STEADY_LEASE_ENV = {"NETFLEET_WORKER__LEASE_SECONDS": "60"}
 """For tests that need no lease to expire: a 1.5 s lease is lost on a loaded machine
 (a worker starved of CPU for longer), and a lost lease frees a device's slot while
@@ -82,9 +86,10 @@ class WorkerProcess:
             self.proc.send_signal(sig)
 
     async def wait_exit(self, timeout: float) -> int:
-        """The exit code; kills the process (and fails) if it outlives ``timeout``."""
+        """The exit code; kills the process (and fails) if it outlives ``timeout`` (times
+        ``PATIENCE``)."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.to_thread(self.proc.wait), timeout)
+            await asyncio.wait_for(asyncio.to_thread(self.proc.wait), timeout * PATIENCE)
         if self.alive:
             self.kill()
             raise AssertionError(f"worker {self.id} did not exit:\n{self.log()[-3000:]}")
@@ -172,14 +177,26 @@ async def submit(
 async def eventually(
     check: Callable[[], Awaitable[bool]], *, timeout: float, what: str, interval: float = 0.05
 ) -> None:
-    """Poll ``check`` until true; fail naming ``what`` after ``timeout`` seconds."""
+    """Poll ``check`` until true; fail naming ``what`` after ``timeout`` seconds (times
+    ``PATIENCE``)."""
     loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
+    end = loop.time() + timeout * PATIENCE
     while loop.time() < end:
         if await check():
             return
         await asyncio.sleep(interval)
     raise AssertionError(f"timed out waiting for: {what}")
+
+
+async def running(store: SqlStore, *workers: WorkerProcess, timeout: float = 60) -> None:
+    """Wait until each of ``workers`` has registered and runs (its signal handlers are
+    in place: a SIGTERM before that, while Python still imports, kills it)."""
+
+    async def check() -> bool:
+        states = {w.id: w.state for w in await store.workers.list()}
+        return all(states.get(w.id) == "running" for w in workers)
+
+    await eventually(check, timeout=timeout, what=f"workers {[w.id for w in workers]} running")
 
 
 def task_rows(db_url: str) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ from tests.support.worker import (
     import_sim_devices,
     logged,
     open_test_store,
+    running,
     submit,
 )
 
@@ -126,6 +127,7 @@ async def test_the_worker_fires_due_schedules(
             [job] = (await store.jobs.list()).items
             assert job.state == "succeeded"
             assert job.schedule_id is not None
+            await running(store, quiet, firing)  # the schedule may fire before quiet runs
             for worker in (quiet, firing):
                 await worker.terminate()
         finally:
