@@ -78,3 +78,25 @@ async def test_a_newer_epoch_frees_the_older_holds(store: SqlStore) -> None:
     beat = await store.claims.heartbeat("w1", [], lease_s=30, hold_epoch=1)
     assert beat.close_idle == frozenset()
     assert await counts(store, "r1") == (0, {})
+
+
+async def test_a_hold_made_in_an_ended_term_is_named_by_the_next_heartbeat(
+    store: SqlStore,
+) -> None:
+    """A completion that read the epoch row just before a heartbeat restarted it makes
+    its hold in the old term: dead though the worker counts it. The heartbeat names
+    the device (the worker closes that idle session), so no session stays uncounted."""
+    await add_devices(store, "r1", "r2", max_sessions=1)
+    ids = await keep_on(store, "w1", ["r1", "r2"])
+
+    def old_term(conn: sa.Connection) -> None:
+        conn.execute(
+            sa.text("UPDATE session_holds SET term = term - 1 WHERE device_id = :d"),
+            {"d": ids["r1"]},
+        )
+
+    await store.db.run(old_term)
+    beat = await store.claims.heartbeat("w1", [], lease_s=30)
+    assert beat.close_idle == {ids["r1"]}
+    assert (await store.claims.reap()).holds_freed == 1
+    assert await counts(store, "r2") == (1, {"w1": 1})

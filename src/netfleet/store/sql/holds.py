@@ -236,7 +236,7 @@ def renew_epoch(
     """Renew ``worker_id``'s epoch row to a full lease: one row write per heartbeat, for
     every live hold of the worker. An expired row restarts with the next term (its
     holds stay dead, for the reaper); returns the devices where the worker has dead
-    holds then, so it closes their idle sessions. (Old epochs: ``drop_old_epochs``.)"""
+    holds, so it closes their idle sessions. (Old epochs: ``drop_old_epochs``.)"""
     until = now + lease_s
     renewed = conn.execute(
         e.update()
@@ -244,7 +244,14 @@ def renew_epoch(
         .values(expires_at=until)
     )
     if renewed.rowcount:
-        return frozenset()
+        # A hold made in a term that ended meanwhile (a completion that read the epoch
+        # row just before a restart) is dead though the worker counts it: name it.
+        dead_now = conn.execute(
+            sa.select(h.c.device_id).where(
+                h.c.worker_id == worker_id, h.c.held > 0, sa.not_(live(now))
+            )
+        )
+        return frozenset(r.device_id for r in dead_now)
     row = _epoch_row(conn, worker_id)
     if row is None:
         values = {"worker_id": worker_id, "epoch": epoch, "term": 0, "expires_at": until}
