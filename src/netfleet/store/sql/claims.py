@@ -110,6 +110,8 @@ def claim(
     locked slot rows, so claims cannot deadlock with each other.
     """
     warm_set = frozenset(list(warm)[:MAX_WARM])
+    if postgres:
+        conn.execute(st.ORDERED_CLAIMS)
     claimed: list[ClaimedTask] = []
     changes: dict[int, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
     scan = max(2 * limit, 16)

@@ -76,6 +76,13 @@ def candidates(postgres: bool, warm: bool) -> sa.Select[Any]:
     return query
 
 
+ORDERED_CLAIMS = sa.text("SET LOCAL enable_sort = off")
+"""PostgreSQL, in a claim's transaction: read candidates in the order of ``ix_tasks_ready``
+and stop at the limit. Right after a large submit the statistics still say the table is
+small, and the planner would rather sort every ready task (measured: 50-90 ms a claim
+with 10,000 ready tasks, against 0.4 ms along the index)."""
+
+
 @cache
 def lock_slots(postgres: bool, skip_locked: bool) -> sa.Select[Any]:
     """Slot rows of ``p_ids`` with the device's generation and ``p_worker``'s live holds
