@@ -136,7 +136,9 @@ def claim(
         if picked:
             for r, _ in picked:
                 changes[r.job_id][(r.state, "running")] += 1
-            claimed += _take(conn, picked, slots, worker_id, lease_s, now, specs, load_device)
+            claimed += _take(
+                conn, postgres, picked, slots, worker_id, lease_s, now, specs, load_device
+            )
         if len(claimed) >= limit or not full:
             break
     if claimed:
@@ -155,9 +157,10 @@ def _fresh_holds(conn: Connection, worker_id: str, now: float, slots: dict[int, 
     rows = conn.execute(
         sa.select(session_holds.c.device_id, session_holds.c.held).where(
             session_holds.c.worker_id == worker_id,
-            session_holds.c.device_id.in_(sorted(slots)),
+            st.one_of(session_holds.c.device_id, "ids", True),
             session_holds.c.expires_at >= now,
-        )
+        ),
+        {"p_ids": sorted(slots)},
     )
     held = {r.device_id: r.held for r in rows}
     for device_id, slot in slots.items():
@@ -166,6 +169,7 @@ def _fresh_holds(conn: Connection, worker_id: str, now: float, slots: dict[int, 
 
 def _take(
     conn: Connection,
+    postgres: bool,
     picked: Sequence[tuple[Row[Any], bool]],
     slots: dict[int, _Slot],
     worker_id: str,
@@ -198,7 +202,7 @@ def _take(
     used_hold = {r.id: own for r, own in picked}
     expires = now + lease_s
     rows = conn.execute(
-        st.TAKE_TASKS,
+        st.take_tasks(postgres),
         {
             "p_ids": [r.id for r, _ in picked],
             "p_owner": worker_id,

@@ -7,6 +7,7 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
 
 from netfleet.jobs.model import READY_TASK_STATES
 from netfleet.store.schema import (
@@ -25,6 +26,15 @@ NOTIFY_CHANNEL = "netfleet_tasks"
 
 def _p(name: str, type_: Any = None, *, expanding: bool = False) -> sa.BindParameter[Any]:
     return sa.bindparam(f"p_{name}", type_=type_, expanding=expanding)
+
+
+def one_of(column: sa.ColumnElement[Any], name: str, postgres: bool) -> sa.ColumnElement[bool]:
+    """``column`` is in the id list ``p_<name>``: ``= ANY(array)`` on PostgreSQL (one
+    statement text whatever the length, so it is prepared once and planned once),
+    an expanding ``IN`` on SQLite."""
+    if postgres:
+        return column == sa.any_(_p(name, pg.ARRAY(sa.BigInteger)))
+    return column.in_(_p(name, expanding=True))
 
 
 def _own_holds() -> tuple[sa.Join, sa.ColumnElement[int]]:
@@ -70,7 +80,7 @@ def candidates(postgres: bool, warm: bool) -> sa.Select[Any]:
         .limit(_p("scan", sa.Integer))
     )
     if warm:
-        query = query.where(tasks.c.device_id.in_(_p("warm", expanding=True)))
+        query = query.where(one_of(tasks.c.device_id, "warm", postgres))
     if postgres:
         query = query.with_for_update(of=tasks, skip_locked=True, key_share=True)
     return query
@@ -91,7 +101,7 @@ def lock_slots(postgres: bool, skip_locked: bool) -> sa.Select[Any]:
     query = (
         sa.select(device_slots, devices.c.generation, held.label("held"))
         .select_from(slots_and_holds.join(devices, devices.c.id == device_slots.c.device_id))
-        .where(device_slots.c.device_id.in_(_p("ids", expanding=True)))
+        .where(one_of(device_slots.c.device_id, "ids", postgres))
         .order_by(device_slots.c.device_id)
     )
     if postgres:
@@ -114,28 +124,36 @@ CONSUME_HOLDS = (
 )
 
 _now = _p("now", sa.Double)
-TAKE_TASKS = (
-    tasks.update()
-    .where(tasks.c.id.in_(_p("ids", expanding=True)))
-    .values(
-        state="running",
-        attempt=tasks.c.attempt + 1,
-        lease_owner=_p("owner"),
-        lease_expires_at=_p("expires", sa.Double),
-        started_at=_now,
-        finished_at=None,
-        deadline_at=sa.case((tasks.c.deadline_s.is_(None), None), else_=_now + tasks.c.deadline_s),
+
+
+@cache
+def take_tasks(postgres: bool) -> sa.Update:
+    """Mark tasks ``p_ids`` running for ``p_owner`` until ``p_expires``."""
+    return (
+        tasks.update()
+        .where(one_of(tasks.c.id, "ids", postgres))
+        .values(
+            state="running",
+            attempt=tasks.c.attempt + 1,
+            lease_owner=_p("owner"),
+            lease_expires_at=_p("expires", sa.Double),
+            started_at=_now,
+            finished_at=None,
+            deadline_at=sa.case(
+                (tasks.c.deadline_s.is_(None), None), else_=_now + tasks.c.deadline_s
+            ),
+        )
+        .returning(
+            tasks.c.id,
+            tasks.c.job_id,
+            tasks.c.device_id,
+            tasks.c.attempt,
+            tasks.c.max_attempts,
+            tasks.c.exclusive,
+            tasks.c.deadline_at,
+        )
     )
-    .returning(
-        tasks.c.id,
-        tasks.c.job_id,
-        tasks.c.device_id,
-        tasks.c.attempt,
-        tasks.c.max_attempts,
-        tasks.c.exclusive,
-        tasks.c.deadline_at,
-    )
-)
+
 
 HEARTBEAT = (
     tasks.update()
@@ -163,7 +181,7 @@ def running_tasks(postgres: bool) -> sa.Select[Any]:
         tasks.c.lease_owner,
         tasks.c.lease_expires_at,
         tasks.c.cancel_requested,
-    ).where(tasks.c.id.in_(_p("ids", expanding=True)))
+    ).where(one_of(tasks.c.id, "ids", postgres))
     if postgres:
         query = query.with_for_update(key_share=True)
     return query
