@@ -179,17 +179,27 @@ def _take(
     load_device: DeviceLoader,
 ) -> list[ClaimedTask]:
     touched = sorted({r.device_id for r, _ in picked})
-    conn.execute(
-        st.SET_SLOT,
-        [
+    if postgres:
+        conn.execute(
+            st.SET_SLOTS_PG,
             {
-                "p_device_id": d,
-                "p_running": slots[d].running,
-                "p_exclusive_held": slots[d].exclusive_held,
-            }
-            for d in touched
-        ],
-    )
+                "p_ids": touched,
+                "p_running": [slots[d].running for d in touched],
+                "p_exclusive": [slots[d].exclusive_held for d in touched],
+            },
+        )
+    else:
+        conn.execute(
+            st.SET_SLOT,
+            [
+                {
+                    "p_device_id": d,
+                    "p_running": slots[d].running,
+                    "p_exclusive_held": slots[d].exclusive_held,
+                }
+                for d in touched
+            ],
+        )
     consumed = [
         {"p_worker_id": worker_id, "p_device_id": d, "p_count": slots[d].consumed}
         for d in touched

@@ -228,11 +228,36 @@ RELEASE_HELD_SLOTS = (
 )
 """Give back ``p_count`` sessions that were holds (exclusivity is not theirs to end)."""
 
-END_EXCLUSIVE = (
-    device_slots.update()
-    .where(device_slots.c.device_id == _p("device_id"))
-    .values(exclusive_held=sa.false())
+
+@cache
+def end_exclusive(postgres: bool) -> sa.Update:
+    """End the exclusivity of devices ``p_ids`` (rows not held exclusively stay unwritten)."""
+    return (
+        device_slots.update()
+        .where(one_of(device_slots.c.device_id, "ids", postgres), device_slots.c.exclusive_held)
+        .values(exclusive_held=sa.false())
+    )
+
+
+SET_SLOTS_PG = sa.text(
+    "UPDATE device_slots SET running = v.running, exclusive_held = v.exclusive_held "
+    "FROM unnest(CAST(:p_ids AS BIGINT[]), CAST(:p_running AS INTEGER[]), "
+    "CAST(:p_exclusive AS BOOLEAN[])) AS v(device_id, running, exclusive_held) "
+    "WHERE device_slots.device_id = v.device_id"
 )
+"""PostgreSQL: ``SET_SLOT`` for many devices in one statement (parallel arrays)."""
+
+FINISH_TASKS_PG = sa.text(
+    "UPDATE tasks SET state = v.state, run_at = coalesce(v.run_at, tasks.run_at), "
+    "finished_at = v.finished_at, error = v.error, error_kind = v.error_kind, "
+    "lease_owner = NULL, lease_expires_at = NULL "
+    "FROM unnest(CAST(:p_ids AS BIGINT[]), CAST(:p_states AS VARCHAR[]), "
+    "CAST(:p_run_ats AS DOUBLE PRECISION[]), CAST(:p_finished_ats AS DOUBLE PRECISION[]), "
+    "CAST(:p_errors AS TEXT[]), CAST(:p_error_kinds AS VARCHAR[])) "
+    "AS v(id, state, run_at, finished_at, error, error_kind) "
+    "WHERE tasks.id = v.id"
+)
+"""PostgreSQL: ``FINISH_TASK`` for many tasks in one statement (parallel arrays)."""
 
 COUNTERS = (
     "tasks_queued",
