@@ -85,6 +85,8 @@ def start_sims(total: int, tmp: Path) -> tuple[list[subprocess.Popen[bytes]], li
                     "cisco_ios",
                     "--inventory",
                     str(inv),
+                    "--exec-timeout-s",  # opening 10,000 takes minutes: keep the first ones
+                    "86400",
                 ],
                 stdout=subprocess.DEVNULL,
                 stderr=(tmp / f"sim-{i}.log").open("wb"),
@@ -162,11 +164,15 @@ async def memory_phase(specs: list[DeviceSpec], args: argparse.Namespace) -> dic
             base = tracemalloc.take_snapshot()
             await open_idle(pool, traced, args.concurrency)
             gc.collect()
-            diff = tracemalloc.take_snapshot().compare_to(base, "filename")
+            diff = tracemalloc.take_snapshot().compare_to(base, args.trace_by)
             tracemalloc.stop()
             sizes: dict[str, int] = defaultdict(int)
             for stat in diff:
-                sizes[_module(stat.traceback[0].filename)] += stat.size_diff
+                frame = stat.traceback[0]
+                where = _module(frame.filename)
+                if args.trace_by == "lineno":
+                    where = f"{where}:{frame.lineno}"
+                sizes[where] += stat.size_diff
             by_module = sorted(sizes.items(), key=lambda kv: -kv[1])[:8]
         return {
             "sessions": idle,
@@ -338,6 +344,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--sessions", type=int, default=10_000)
     p.add_argument("--concurrency", type=int, default=64, help="logins at once")
     p.add_argument("--trace", type=int, default=200, help="sessions opened under tracemalloc")
+    p.add_argument("--trace-by", choices=("filename", "lineno"), default="filename")
     p.add_argument("--lease", type=float, default=6.0, help="lease seconds for the renewal phase")
     p.add_argument("--postgres", action="store_true", help="renewal on PostgreSQL")
     p.add_argument("--skip-renewal", action="store_true")
