@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import resource
 import subprocess
@@ -98,13 +99,17 @@ def start_sims(total: int, tmp: Path) -> tuple[list[subprocess.Popen[bytes]], li
 
 async def load_specs(procs: list[subprocess.Popen[bytes]], inventories: list[Path]) -> list[Any]:
     specs: list[DeviceSpec] = []
-    for proc, inv in zip(procs, inventories, strict=True):
+    for n, (proc, inv) in enumerate(zip(procs, inventories, strict=True)):
         for _ in range(1200):
             if proc.poll() is not None:
                 raise SystemExit(f"a simulator exited; see {inv.parent}")
             if inv.exists() and inv.stat().st_size:
                 with contextlib.suppress(Exception):
-                    specs += load_inventory(inv).devices
+                    # every simulator names its devices alike: make the names unique
+                    specs += [
+                        dataclasses.replace(d, name=f"sim{n}-{d.name}")
+                        for d in load_inventory(inv).devices
+                    ]
                     break
             await asyncio.sleep(0.1)
         else:
