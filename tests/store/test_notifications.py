@@ -141,3 +141,32 @@ async def test_worker_down_once_per_silence(store: SqlStore) -> None:
     assert await store.notifications.detect_workers_down(0.0) == 1
     events = await _events(store)
     assert [(e["type"], e["worker"]) for e in events] == [("worker.down", "w-dead")] * 2
+
+
+async def test_a_changed_backup_reaches_the_outbox_as_config_changed(store: SqlStore) -> None:
+    from netfleet.configs.sanity import prepare_config
+
+    await add_devices(store, "r1", groups=("core",))
+    await store.jobs.submit(commands("r1"))
+    (task,) = await store.claims.claim("w1", 1, lease_s=30)
+
+    async def backup(location: str) -> None:
+        text = f"hostname r1\n!\nsnmp-server location {location}\nend\n"
+        await store.configs.record(
+            "r1",
+            prepare_config(text, "cisco_ios", device="r1"),
+            platform="cisco_ios",
+            task_id=task.task_id,
+            worker_id="w1",
+            groups=["core"],
+        )
+
+    await backup("rack-1")  # a first version: nothing changed
+    await backup("rack-1")  # unchanged
+    assert await _events(store) == []
+    await backup("rack-2")
+    (event,) = await _events(store)
+    assert event["type"] == "config.changed"
+    assert event["device"] == "r1"
+    assert event["groups"] == ["core"]
+    assert "+snmp-server location rack-2" in str(event["diff"])

@@ -3,7 +3,8 @@
 ``emit`` is what the rest of the store (and other features) call; ``job_finished``
 and ``tasks_failed`` build the payloads of the events the store produces itself,
 ``workers_down`` finds workers that went silent, and ``from_task_events`` passes
-on worker task events whose kind is a dotted event type (``config.changed``).
+on worker task events that name a dotted event type (``config.changed``) in their
+kind or their ``data['type']``.
 """
 
 from __future__ import annotations
@@ -184,13 +185,16 @@ def workers_down(conn: Connection, now: float, stale_after: float, horizon: floa
 
 
 def from_task_events(conn: Connection, rows: Sequence[dict[str, Any]], now: float) -> None:
-    """Task events whose kind is a notification event type (dotted, e.g.
-    ``config.changed``) also go to the outbox, with their data as the payload."""
+    """Task events that name a notification event type (dotted, e.g. ``config.changed``)
+    in their kind or, for kinds kept short for the task log (``config_changed``), in
+    ``data['type']`` also go to the outbox, with their data as the payload."""
     for row in rows:
+        data = dict(row.get("data") or {})
         kind = str(row.get("kind", ""))
         if "." not in kind:
-            continue
-        data = dict(row.get("data") or {})
+            kind = str(data.get("type") or "")
+            if "." not in kind:
+                continue
         payload = {"job_id": row.get("job_id"), "task_id": row.get("task_id"), **data}
         if row.get("message") and "message" not in payload:
             payload["message"] = row["message"]
