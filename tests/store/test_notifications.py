@@ -170,3 +170,32 @@ async def test_a_changed_backup_reaches_the_outbox_as_config_changed(store: SqlS
     assert event["device"] == "r1"
     assert event["groups"] == ["core"]
     assert "+snmp-server location rack-2" in str(event["diff"])
+
+
+async def test_gate_events_reach_the_outbox_exactly_once(store: SqlStore) -> None:
+    from netfleet.jobs.gates import ChangePolicy
+    from netfleet.jobs.model import JobSpec
+
+    def change(*devices: str, **options: object) -> JobSpec:
+        return JobSpec.model_validate(
+            {"targets": {"devices": list(devices)}, "config": ["ntp server 192.0.2.1"],
+             "options": options}
+        )  # fmt: skip
+
+    await add_devices(store, "c1", "c2", "c3", "c4", groups=("core",))
+    store.changes.policy = ChangePolicy(require_approval=True)
+    asked = await store.jobs.submit(change("c1"), submitted_by="admin-a")
+    assert asked.state == "awaiting_approval"
+    store.changes.policy = ChangePolicy()
+    rollout = {"canary": 1, "batches": ["100%"], "max_failures": 0}
+    job = await store.jobs.submit(change("c2", "c3", "c4", rollout=rollout))
+    (canary,) = await store.claims.claim("w1", 10, lease_s=30)
+    failed = TaskOutcome("failed", error="line rejected", error_kind="config_rejected")
+    await store.completions.complete(canary.task_id, "w1", canary.attempt, failed)
+    assert (await store.jobs.get(job.id, tasks=False)).state == "halted"
+    assert await store.claims.claim("w1", 10, lease_s=30) == []  # nothing released
+    types = [e["type"] for e in await _events(store)]
+    assert types.count("approval.requested") == 1
+    assert types.count("rollout.halted") == 1
+    (halted,) = [e for e in await _events(store) if e["type"] == "rollout.halted"]
+    assert halted["job_id"] == job.id
