@@ -199,3 +199,34 @@ async def test_gate_events_reach_the_outbox_exactly_once(store: SqlStore) -> Non
     assert types.count("rollout.halted") == 1
     (halted,) = [e for e in await _events(store) if e["type"] == "rollout.halted"]
     assert halted["job_id"] == job.id
+
+
+async def test_backup_stale_once_per_device_and_episode(store: SqlStore) -> None:
+    from netfleet.configs.sanity import prepare_config
+
+    await add_devices(store, "r1", "r2", "r3", groups=("core",))
+
+    async def good(device: str, n: int) -> None:
+        text = f"hostname {device}\n!\nsnmp-server location rack-{n}\nend\n"
+        prepared = prepare_config(text, "cisco_ios", device=device)
+        await store.configs.record(device, prepared, platform="cisco_ios")
+
+    async def stale_events() -> list[dict[str, object]]:
+        return [e for e in await _events(store) if e["type"] == "backup.stale"]
+
+    await good("r1", 1)
+    await good("r2", 1)  # r3 was never backed up: not stale, "never"
+    assert await store.notifications.detect_backups_stale(3600.0) == 0
+    assert await store.notifications.detect_backups_stale(0.0) == 2
+    assert await store.notifications.detect_backups_stale(0.0) == 0  # same episode
+    await store.configs.record_failure("r1", "timed out")
+    assert await store.notifications.detect_backups_stale(0.0) == 0  # still the same one
+    first = await stale_events()
+    assert sorted(str(e["device"]) for e in first) == ["r1", "r2"]
+    assert all(e["groups"] == ["core"] for e in first)
+    assert "last good backup" in str(first[0]["message"])
+
+    await good("r1", 2)  # a good backup ends r1's episode; r2's goes on
+    assert await store.notifications.detect_backups_stale(3600.0) == 0
+    assert await store.notifications.detect_backups_stale(0.0) == 1
+    assert [e["device"] for e in await stale_events()] == ["r1", "r2", "r1"]

@@ -3,7 +3,9 @@ worker``, and the workers embedded in ``netfleet serve``): where the queue's oth
 recovery loops already run, so deliveries continue without the API, and any number
 of processes share the work through leases.
 
-Each round: raise ``worker.down`` for silent workers, fan pending outbox events out
+Each round: raise ``worker.down`` for silent workers and ``backup.stale`` for devices
+whose last good backup is older than ``[backup] stale_hours`` (once per device and
+stale episode, checked every minute), fan pending outbox events out
 to the matching rules (one delivery per rule and event), then claim due deliveries
 and send them, ``concurrency`` at a time. A delivery is leased for
 ``lease_seconds``: if the process dies mid-send, another takes it over with the same
@@ -45,6 +47,7 @@ from netfleet.store.records_integrations import (
 log = get_logger(__name__)
 PRUNE_EVERY_S = 3600.0
 WORKERS_CHECK_EVERY_S = 10.0
+BACKUPS_CHECK_EVERY_S = 60.0
 
 
 class RuleCache:
@@ -177,14 +180,24 @@ async def deliver(
 class NotificationLoop:
     """Fan-out and delivery for one process (see the module docstring)."""
 
-    def __init__(self, store: SqlStore, settings: NotificationSettings, *, owner: str) -> None:
+    def __init__(
+        self,
+        store: SqlStore,
+        settings: NotificationSettings,
+        *,
+        owner: str,
+        backup_stale_s: float | None = None,
+    ) -> None:
         self.store = store
         self.settings = settings
         self.owner = owner
+        self.backup_stale_s = backup_stale_s
+        """``[backup] stale_hours`` in seconds: raise ``backup.stale`` (None: never)."""
         self.matcher = RuleCache()
         self.delivered = 0
         self._last_prune = 0.0
         self._last_workers_check = -WORKERS_CHECK_EVERY_S
+        self._last_backups_check = -BACKUPS_CHECK_EVERY_S
 
     async def apply_settings(self) -> None:
         """Store the rules of the settings (errors are logged: the loop still runs)."""
@@ -197,11 +210,16 @@ class NotificationLoop:
             log.info("notification rules from the settings", rules=names)
 
     async def _maintain(self) -> None:
-        """worker.down detection and pruning, each on its own slow clock."""
+        """worker.down and backup.stale detection and pruning, each on its own slow clock."""
         s, now = self.settings, time.monotonic()
         if now - self._last_workers_check >= WORKERS_CHECK_EVERY_S:
             self._last_workers_check = now
             await self.store.notifications.detect_workers_down(s.worker_down_after_seconds)
+        stale_s = self.backup_stale_s
+        if stale_s is not None and now - self._last_backups_check >= BACKUPS_CHECK_EVERY_S:
+            self._last_backups_check = now
+            while await self.store.notifications.detect_backups_stale(stale_s):
+                pass
         if s.retention_days > 0 and now - self._last_prune > PRUNE_EVERY_S:
             self._last_prune = now
             await self.store.notifications.prune(s.retention_days * 86_400.0)
@@ -267,13 +285,19 @@ class NotificationLoop:
 
 
 def integration_loops(
-    store: SqlStore, settings: NotificationSettings, *, owner: str
+    store: SqlStore,
+    settings: NotificationSettings,
+    *,
+    owner: str,
+    backup_stale_s: float | None = None,
 ) -> tuple[Any, ...]:
     """The background loops of the integrations for a worker process: notification
-    deliveries (unless ``deliver`` is off) and scheduled inventory syncs."""
+    deliveries (unless ``deliver`` is off; with ``backup.stale`` detection after
+    ``backup_stale_s``) and scheduled inventory syncs."""
     from netfleet.worker.source_sync import SourceSyncLoop
 
     loops: list[Any] = [SourceSyncLoop(store).run]
     if settings.deliver:
-        loops.append(NotificationLoop(store, settings, owner=owner).run)
+        loop = NotificationLoop(store, settings, owner=owner, backup_stale_s=backup_stale_s)
+        loops.append(loop.run)
     return tuple(loops)

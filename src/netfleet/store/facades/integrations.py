@@ -88,6 +88,14 @@ class Notifications(Facade):
             what="look for workers that went down",
         )
 
+    async def detect_backups_stale(self, stale_after_s: float) -> int:
+        """Emit ``backup.stale`` once per stale episode of a device's backups."""
+        db = self._db
+        return await db.run(
+            lambda c: outbox.backups_stale(c, db.clock(c), stale_after_s),
+            what="look for stale backups",
+        )
+
     async def enqueue_direct(self, rule_id: int, type_: str, payload: dict[str, Any]) -> int:
         """Queue one delivery of an event to one rule (a test send); its delivery id."""
         db = self._db

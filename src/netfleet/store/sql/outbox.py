@@ -2,7 +2,8 @@
 
 ``emit`` is what the rest of the store (and other features) call; ``job_finished``
 and ``tasks_failed`` build the payloads of the events the store produces itself,
-``workers_down`` finds workers that went silent, and ``from_task_events`` passes
+``workers_down`` finds workers that went silent, ``backups_stale`` devices whose
+last good backup is too old, and ``from_task_events`` passes
 on worker task events that name a dotted event type (``config.changed``) in their
 kind or their ``data['type']``.
 """
@@ -182,6 +183,56 @@ def workers_down(conn: Connection, now: float, stale_after: float, horizon: floa
             dedup_key=f"worker.down:{r.id}:{r.heartbeat_at!r}",
         )
     return emitted
+
+
+def backups_stale(conn: Connection, now: float, stale_after: float, limit: int = 500) -> int:
+    """Emit ``backup.stale`` for devices whose last good backup is older than
+    ``stale_after`` seconds: once per stale episode (``stale_notified_at`` is claimed
+    here, so concurrent callers emit once, and cleared by the next good backup).
+    Devices never backed up are not stale. Returns how many were emitted."""
+    from netfleet.store.schema import devices
+    from netfleet.store.schema_configs import config_backups as cb
+
+    due = (cb.c.ok_at < now - stale_after) & cb.c.stale_notified_at.is_(None)
+    names = [
+        str(r[0])
+        for r in conn.execute(sa.select(cb.c.device).where(due).order_by(cb.c.ok_at).limit(limit))
+    ]
+    if not names:
+        return 0
+    claimed = conn.execute(
+        cb.update()
+        .where(cb.c.device.in_(names), due)
+        .values(stale_notified_at=now)
+        .returning(cb.c.device, cb.c.ok_at, cb.c.ok, cb.c.error)
+    ).all()
+    groups = {
+        r.name: list(r.groups or [])
+        for r in conn.execute(
+            sa.select(devices.c.name, devices.c.groups).where(
+                devices.c.name.in_([c.device for c in claimed])
+            )
+        )
+    }
+    events = []
+    for r in sorted(claimed, key=lambda c: c.ok_at):
+        if r.device not in groups:
+            continue  # no longer in the inventory
+        hours = (now - r.ok_at) / 3600.0
+        why = f"; the last attempt failed: {r.error}" if r.ok is False and r.error else ""
+        payload = {
+            "type": "backup.stale",
+            "at": now,
+            "device": r.device,
+            "groups": groups[r.device],
+            "last_ok_at": r.ok_at,
+            "stale_after_s": stale_after,
+            "message": f"{r.device}: the last good backup is {hours:.1f} h old{why}"[:2000],
+        }
+        events.append({"at": now, "type": "backup.stale", "payload": payload})
+    if events:
+        conn.execute(notify_events.insert(), events)
+    return len(events)
 
 
 def from_task_events(conn: Connection, rows: Sequence[dict[str, Any]], now: float) -> None:
