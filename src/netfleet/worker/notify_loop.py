@@ -13,7 +13,10 @@ idempotency id (at least once). Retryable failures come back after an exponentia
 backoff (``backoff_seconds`` doubling, at most ``max_backoff_seconds``, ``Retry-After``
 honoured); after ``max_attempts``, or on a permanent failure, the delivery fails
 and the log says why. Nothing here runs inside a job's transaction: a slow or dead
-receiver never delays a job.
+receiver never delays a job. The loop yields to the queue work of its own process
+(claims, completions: ``store.db.activity``): while those run it starts no sends and
+writes nothing, for at most ``YIELD_MAX_S`` at a time, so deliveries compete neither
+for the store's thread (SQLite's single writer) nor for the interpreter.
 """
 
 from __future__ import annotations
@@ -48,6 +51,10 @@ log = get_logger(__name__)
 PRUNE_EVERY_S = 3600.0
 WORKERS_CHECK_EVERY_S = 10.0
 BACKUPS_CHECK_EVERY_S = 60.0
+YIELD_SETTLE_S = 0.02
+"""The loop starts sends only after the process's queue work paused this long ..."""
+YIELD_MAX_S = 0.5
+"""... or after waiting this long (busy queues slow deliveries down, never stop them)."""
 
 
 class RuleCache:
@@ -231,10 +238,8 @@ class NotificationLoop:
         free = self.settings.concurrency - len(inflight)
         if free <= 0:
             return 0
-        while (await self.store.notifications.fan_out(self.matcher))[0]:
-            pass
-        batch = await self.store.notifications.claim(
-            self.owner, lease_s=self.settings.lease_seconds, limit=free
+        batch = await self.store.notifications.fan_out_and_claim(
+            self.matcher, self.owner, lease_s=self.settings.lease_seconds, limit=free
         )
         for d in batch:
             inflight[asyncio.create_task(attempt(d, self.settings, client=client))] = d
@@ -248,6 +253,11 @@ class NotificationLoop:
         await self.store.notifications.finish_many(self.owner, [(d, a) for d, (_, a) in results])
         self.delivered += sum(1 for _, (r, _) in results if r.delivered)
 
+    async def _yield(self) -> None:
+        """The queue first: start no sends and write nothing while this process claims
+        or completes tasks (for at most ``YIELD_MAX_S``)."""
+        await self.store.db.activity.quiet(YIELD_SETTLE_S, YIELD_MAX_S)
+
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until ``stop`` is set: up to ``concurrency`` sends in flight, refilled
         as they finish; store errors are logged and retried. On stop, sends in flight
@@ -259,6 +269,7 @@ class NotificationLoop:
             try:
                 half = max(1, self.settings.concurrency // 2)
                 while not stop.is_set():
+                    await self._yield()
                     claimed = 0
                     if len(inflight) < half:  # refill in batches: fewer transactions
                         try:
@@ -272,8 +283,9 @@ class NotificationLoop:
                     await asyncio.wait(
                         {stopping, *inflight}, timeout=timeout, return_when="FIRST_COMPLETED"
                     )
-                    done = {t for t in inflight if t.done()}
-                    if done:
+                    if any(t.done() for t in inflight):
+                        await self._yield()
+                        done = {t for t in inflight if t.done()}
                         with contextlib.suppress(NetfleetError):
                             await self._record(done, inflight)
             finally:
