@@ -46,6 +46,10 @@ async def test_job_and_task_outcomes_reach_the_outbox(store: SqlStore) -> None:
     await store.completions.complete(by_device["r1"].task_id, "w1", 1, OK)
     assert await _events(store) == []  # nothing finished yet
     await store.completions.complete(by_device["r2"].task_id, "w1", 1, BAD)
+    # the completion writes the ids; the names are added when the events are fanned out
+    (raw,) = [e for e in await _events(store) if e["type"] == "task.failed"]
+    assert (raw["task_id"], raw["error_kind"]) == (by_device["r2"].task_id, "auth_failed")
+    assert await store.notifications.fan_out(_all) == (2, 0)
     events = await _events(store)
     kinds = [e["type"] for e in events]
     assert kinds == ["task.failed", "job.finished"]

@@ -110,15 +110,42 @@ def job_finished(conn: Connection, job_id: int, state: str, now: float) -> None:
     )
 
 
+ENRICH_KEY = "_enrich"
+"""Marks a ``task.failed`` payload whose device, groups, job and schedule names are
+added at fan-out (``enrich``), off the completion's transaction."""
+
+
 def tasks_failed(conn: Connection, failures: Sequence[dict[str, Any]], now: float) -> None:
     """Emit ``task.failed`` for task events rows (``job_id``, ``task_id``, ``message``)
     of tasks that failed for good; ``error_kind`` is the row's ``data['error_kind']`` or
-    ``kind``."""
-    if not failures:
-        return
+    ``kind``. Only what the rows carry is written here (one insert in the completion's
+    transaction); ``enrich`` adds the names when the event is fanned out."""
+    rows = []
+    for f in failures:
+        data = f.get("data") or {}
+        payload = {
+            "type": "task.failed",
+            "at": now,
+            "job_id": f["job_id"],
+            "task_id": f["task_id"],
+            "error_kind": data.get("error_kind") or f.get("kind"),
+            "message": str(f.get("message") or "")[:2000],
+            ENRICH_KEY: True,
+        }
+        rows.append({"at": now, "type": "task.failed", "payload": payload})
+    if rows:
+        conn.execute(notify_events.insert(), rows)
+
+
+def enrich(conn: Connection, events: Sequence[Any]) -> None:
+    """Add ``device``, ``groups``, ``job_name`` and ``schedule`` to the ``task.failed``
+    payloads of ``events`` (``OutboxEvent``s, changed in place and in the table)."""
     from netfleet.store.schema import devices, tasks
 
-    ids = sorted({int(f["task_id"]) for f in failures})
+    pending = [e for e in events if e.payload.get(ENRICH_KEY)]
+    if not pending:
+        return
+    ids = sorted({int(e.payload["task_id"]) for e in pending})
     info = {
         r.id: r
         for r in conn.execute(
@@ -133,27 +160,21 @@ def tasks_failed(conn: Connection, failures: Sequence[dict[str, Any]], now: floa
             .where(tasks.c.id.in_(ids))
         )
     }
-    rows = []
-    for f in failures:
-        r = info.get(int(f["task_id"]))
-        if r is None:
-            continue
-        data = f.get("data") or {}
-        payload = {
-            "type": "task.failed",
-            "at": now,
-            "job_id": f["job_id"],
-            "task_id": f["task_id"],
-            "job_name": r[2],
-            "device": r.device_name,
-            "groups": list(r[3] or []),
-            "schedule": r[4],
-            "error_kind": data.get("error_kind") or f.get("kind"),
-            "message": str(f.get("message") or "")[:2000],
-        }
-        rows.append({"at": now, "type": "task.failed", "payload": payload})
-    if rows:
-        conn.execute(notify_events.insert(), rows)
+    updates = []
+    for e in pending:
+        e.payload.pop(ENRICH_KEY, None)
+        r = info.get(int(e.payload["task_id"]))
+        if r is not None:  # else: the job was deleted meanwhile; the ids remain
+            e.payload.update(
+                job_name=r[2], device=r.device_name, groups=list(r[3] or []), schedule=r[4]
+            )
+        updates.append({"p_id": e.id, "p_payload": e.payload})
+    conn.execute(
+        notify_events.update()
+        .where(notify_events.c.id == sa.bindparam("p_id"))
+        .values(payload=sa.bindparam("p_payload")),
+        updates,
+    )
 
 
 def workers_down(conn: Connection, now: float, stale_after: float, horizon: float) -> int:
