@@ -244,6 +244,21 @@ class Configs(Facade):
                 return hits, False
             after = page[-1][0]
 
+    async def names(self) -> builtins.list[str]:
+        """Names of the devices that have stored versions, in name order."""
+        names: builtins.list[str] = []
+        while True:
+            page = await self._db.run(
+                functools.partial(
+                    sql.devices_with_versions, after=names[-1] if names else "", limit=500
+                ),
+                what="list devices with versions",
+                write=False,
+            )
+            names.extend(page)
+            if len(page) < 500:
+                return names
+
     async def status(self) -> builtins.list[BackupState]:
         """Every inventory device with its last backup attempt."""
         return await self._db.run(sql.backup_states, what="read backup status", write=False)
