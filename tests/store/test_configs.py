@@ -3,6 +3,9 @@ read back exactly through the reverse deltas, retention, search, raw texts encry
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
 import pytest
 import sqlalchemy as sa
 
@@ -133,3 +136,36 @@ async def test_age_retention_applies_on_an_unchanged_backup_too(store: SqlStore)
     again = await _record(store, _config(2), retention=Retention(keep=0, days=1e-9))
     assert not again.changed
     assert [v.version for v in await store.configs.list("r1")] == [2]
+
+
+async def test_diff_and_search_do_not_wait_for_the_store_thread(store: SqlStore) -> None:
+    """Reads run on their own threads and connections: while a write transaction holds
+    the store thread (and on SQLite the write lock), diffs, versions and search answer."""
+    await _record(store, _config(1))
+    await _record(store, _config(2))
+    entered, release = threading.Event(), threading.Event()
+
+    def hold(conn: sa.Connection) -> None:
+        conn.execute(sa.update(config_versions).values(job_id=None))  # takes the write lock
+        entered.set()
+        release.wait(60)
+
+    holder = asyncio.ensure_future(store.db.run(hold, what="hold the store thread"))
+    try:
+        await asyncio.to_thread(entered.wait, 60)
+        assert entered.is_set()
+        reads = asyncio.gather(
+            store.configs.diff("r1"),
+            store.configs.get("r1", 1),
+            store.configs.search("rack-2"),
+            store.configs.list("r1"),
+        )
+        (_old, _new, diff), first, (hits, _), versions = await asyncio.wait_for(reads, 60)
+        assert not holder.done()  # answered while the write was still open
+        assert "+snmp-server location rack-2" in diff.text
+        assert first.text == _config(1)
+        assert [h.text for h in hits] == ["snmp-server location rack-2"]
+        assert [v.version for v in versions] == [2, 1]
+    finally:
+        release.set()
+        await holder
