@@ -20,7 +20,9 @@ from netfleet.configs.compress import unpack
 from netfleet.configs.diff import Diff
 from netfleet.configs.sanity import PreparedConfig
 from netfleet.core.errors import Conflict, NotFound, ValidationError
+from netfleet.store.database import Database
 from netfleet.store.facades import Facade
+from netfleet.store.facades.configs_batch import WriteBatch
 from netfleet.store.facades.configs_record import (  # re-exported: the façade's records
     Recorded,
     Retention,
@@ -58,6 +60,11 @@ def _name(device: str) -> str:
 class Configs(Facade):
     """Configuration versions per device, their diffs, search, retention and status."""
 
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self._writes = WriteBatch(db)
+        """Backup writes of concurrent ``record`` calls, one transaction per batch."""
+
     async def record(
         self,
         device: str,
@@ -92,7 +99,7 @@ class Configs(Facade):
                 note = functools.partial(
                     unchanged, clock=db.clock, device=device, job_id=job_id, retention=retention
                 )
-                await db.run(note, what=what)
+                await self._writes.run(note)
                 return Recorded(None, on.version)
             diff, blobs = prepared
             added, removed = (
@@ -122,7 +129,7 @@ class Configs(Facade):
                 groups=groups,
                 retention=retention,
             )
-            done = await db.run(op, what=what)
+            done: Recorded | None = await self._writes.run(op)
             if done is not None:
                 return done
         raise Conflict(f"{device}: the configuration history changed repeatedly while storing")
