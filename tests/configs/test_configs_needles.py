@@ -8,7 +8,7 @@ from configs_samples import sample
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from netfleet.configs.needles import needles
+from netfleet.configs.needles import literal, needles
 from netfleet.configs.normalise import compile_rules, normaliser
 from netfleet.configs.rules import BUILTIN_RULES
 
@@ -54,6 +54,9 @@ def test_every_matching_line_starts_with_a_needle(pattern: str, line: str) -> No
     assert "" not in found
     if regex.match(line) is not None:
         assert line.startswith(found), (pattern, line, found)
+    exact = literal(pattern)
+    if exact is not None:  # a literal pattern matches exactly the lines starting so
+        assert (regex.match(line) is not None) == line.startswith(exact), (pattern, line)
 
 
 def _text(parts: list[str]) -> str:

@@ -42,18 +42,33 @@ class _Unknown(Exception):
 def needles(pattern: str) -> tuple[str, ...] | None:
     """Sorted literal prefixes, one of which starts every match of ``pattern``; None when
     there is no useful set (try the rule on every line)."""
+    found = _needles(pattern)
+    return None if found is None else found[0]
+
+
+def literal(pattern: str) -> tuple[str, ...] | None:
+    """The strings ``pattern`` matches at a line start when it is nothing but literals
+    (``^abc``, ``^(?:ab|c)d``): a line matches if and only if it starts with one of them.
+    None otherwise."""
+    found = _needles(pattern)
+    if found is None or not found[1]:
+        return None
+    return found[0]
+
+
+def _needles(pattern: str) -> tuple[tuple[str, ...], bool] | None:
     if not pattern.startswith("^"):
         return None
     body = pattern[1:]
     if "(?" in body.replace("(?:", "").replace("(?P<", "").replace("(?<", ""):
         return None  # inline flags such as (?i) change what a literal matches
     try:
-        prefixes, _complete, end = _alternation(body, 0)
+        prefixes, complete, end = _alternation(body, 0)
     except (_Unknown, IndexError, ValueError):
         return None
     if end != len(body) or not prefixes or "" in prefixes:
         return None
-    return minimal_needles(prefixes)
+    return minimal_needles(prefixes), complete
 
 
 def minimal_needles(prefixes: Iterable[str]) -> tuple[str, ...]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import re2
 
-from netfleet.configs.needles import common_prefix, minimal_needles, needles
+from netfleet.configs.needles import common_prefix, literal, minimal_needles, needles
 from netfleet.configs.rules import BUILTIN_RULES, Rule
 from netfleet.core.errors import PlatformFileError
 from netfleet.platforms import PlatformSpec, get_platform
@@ -38,6 +38,8 @@ class LineRule:
     drop: bool
     needles: tuple[str, ...] | None
     """Literal prefixes one of which starts every matching line (None: any line may match)."""
+    literal: bool = False
+    """The pattern is just its needles: starting with one is matching (no regex needed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +129,7 @@ class Normaliser:
             if filtered and rule.needles is not None and not line.startswith(rule.needles):
                 continue
             if rule.drop:
-                if rule.regex.match(line) is not None:
+                if (filtered and rule.literal) or rule.regex.match(line) is not None:
                     return None
                 continue
             m = rule.regex.match(line)
@@ -171,7 +173,9 @@ def compile_rules(
             raise PlatformFileError(
                 f"{where}: config_normalise[{i}]: not a valid RE2 pattern {pattern!r}: {exc}"
             ) from None
-        compiled.append(LineRule(regex, action == "drop", needles(pattern)))
+        exact = literal(pattern)
+        found = exact if exact is not None else needles(pattern)
+        compiled.append(LineRule(regex, action == "drop", found, literal=exact is not None))
     # drops first: a dropped line needs no masks
     ordered = tuple(sorted(compiled, key=lambda r: not r.drop))
     return Normaliser(platform=platform, rules=ordered, scan=_scan(ordered))
