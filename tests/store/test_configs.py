@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -190,8 +191,8 @@ async def test_concurrent_backups_share_write_transactions(store: SqlStore) -> N
 async def test_a_failing_write_in_a_batch_fails_only_its_caller(store: SqlStore) -> None:
     batch = WriteBatch(store.db, linger_s=0.05)
 
-    def note(device: str, fail: bool = False) -> Callable[[sa.Connection], str]:
-        def op(conn: sa.Connection) -> str:
+    def note(device: str, fail: bool = False) -> Callable[[sa.Connection, list[Any]], str]:
+        def op(conn: sa.Connection, _events: list[Any]) -> str:
             sql.note_attempt(conn, device, ok=True, error=None, job_id=None, now=1.0)
             if fail:
                 raise ValidationError(f"{device} refused")

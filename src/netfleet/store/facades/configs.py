@@ -12,6 +12,7 @@ import builtins
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import re2
 from sqlalchemy.engine import Connection
@@ -22,7 +23,7 @@ from netfleet.configs.sanity import PreparedConfig
 from netfleet.core.errors import Conflict, NotFound, ValidationError
 from netfleet.store.database import Database
 from netfleet.store.facades import Facade
-from netfleet.store.facades.configs_batch import WriteBatch
+from netfleet.store.facades.configs_batch import Events, WriteBatch
 from netfleet.store.facades.configs_record import (  # re-exported: the façade's records
     Recorded,
     Retention,
@@ -99,7 +100,7 @@ class Configs(Facade):
                 note = functools.partial(
                     unchanged, clock=db.clock, device=device, job_id=job_id, retention=retention
                 )
-                await self._writes.run(note)
+                await self._writes.run(_no_events(note))
                 return Recorded(None, on.version)
             diff, blobs = prepared
             added, removed = (
@@ -129,7 +130,7 @@ class Configs(Facade):
                 groups=groups,
                 retention=retention,
             )
-            done: Recorded | None = await self._writes.run(op)
+            done: Recorded | None = await self._writes.run(_events_to(op))
             if done is not None:
                 return done
         raise Conflict(f"{device}: the configuration history changed repeatedly while storing")
@@ -294,6 +295,14 @@ def _version_number(version: int | str) -> int | None:
     if version.isdigit() and len(version) <= 9:
         return _version_number(int(version))
     raise NotFound(f"no configuration version {version!r}: give a number or 'latest'")
+
+
+def _no_events(op: Callable[[Connection], None]) -> Callable[[Connection, Events], None]:
+    return lambda conn, _events: op(conn)
+
+
+def _events_to(op: Callable[..., Recorded | None]) -> Callable[[Connection, Events], Any]:
+    return lambda conn, events: op(conn, events=events)
 
 
 def _head_and_blobs(

@@ -3,7 +3,8 @@
 A fleet backup finishes hundreds of devices a second; one write transaction each (new
 version, last attempt, retention, the ``config_changed`` event) queues them on the store
 thread. Writes arriving within ``linger_s`` of each other run together in one
-transaction, each in its own savepoint, so that one failing write fails only its caller.
+transaction, each in its own savepoint, so that one failing write fails only its caller;
+their ``config_changed`` events are inserted together at the end.
 Everything they need (diff, blobs) is computed before they are queued.
 """
 
@@ -20,12 +21,18 @@ from sqlalchemy.engine import Connection
 from netfleet.core.errors import NetfleetError
 from netfleet.store.database import Database
 from netfleet.store.engine import translate
+from netfleet.store.records import NewEvent
+from netfleet.store.sql import events as events_sql
 
-Op = Callable[[Connection], Any]
+Events = list[tuple[str, NewEvent]]
+Op = Callable[[Connection, Events], Any]
+"""A write: ``op(conn, events)`` may append (worker id, event) pairs instead of writing
+them; the events of a batch are inserted together after its writes."""
 
 
 class WriteBatch:
-    """``await run(op)``: ``op(conn)`` in a transaction shared with the ops queued with it."""
+    """``await run(op)``: ``op(conn, events)`` in a transaction shared with the ops queued
+    with it."""
 
     def __init__(self, db: Database, *, linger_s: float = 0.005, max_batch: int = 200) -> None:
         self._db = db
@@ -52,7 +59,7 @@ class WriteBatch:
                 continue
             try:
                 outcomes = await self._db.run(
-                    functools.partial(_each, ops=[op for op, _ in live]),
+                    functools.partial(_each, ops=[op for op, _ in live], clock=self._db.clock),
                     what=f"store {len(live)} configuration backups",
                 )
             except NetfleetError as exc:
@@ -77,15 +84,27 @@ class WriteBatch:
                     fut.set_exception(value)
 
 
-def _each(conn: Connection, ops: list[Op]) -> list[tuple[bool, Any]]:
-    """Each op in its own savepoint: (True, result) or (False, its NetfleetError)."""
+def _each(conn: Connection, ops: list[Op], clock: Callable[[Connection], float]) -> list[Any]:
+    """Each op in its own savepoint: (True, result) or (False, its NetfleetError); then
+    the events the ops that succeeded added."""
     out: list[tuple[bool, Any]] = []
+    events: Events = []
     for op in ops:
+        mark = len(events)
         try:
             with conn.begin_nested():
-                out.append((True, op(conn)))
+                out.append((True, op(conn, events)))
         except NetfleetError as exc:
+            del events[mark:]
             out.append((False, exc))
         except sa_exc.IntegrityError as exc:  # this op's constraint: the others go on
+            del events[mark:]
             out.append((False, translate(exc, "store a configuration backup")))
+    if events:
+        now = clock(conn)
+        by_worker: dict[str, list[NewEvent]] = {}
+        for worker_id, event in events:
+            by_worker.setdefault(worker_id, []).append(event)
+        for worker_id, batch in by_worker.items():
+            events_sql.record_events(conn, worker_id, batch, now)
     return out

@@ -169,16 +169,16 @@ def head(conn: Connection, device: str) -> Head | None:
     return Head(row.id, row.version, row.sha256, row.blob, below)
 
 
-def encode(head: Head | None, text: str) -> tuple[bytes, bytes]:
+def encode(head: Head | None, text: str, *, previous: str | None = None) -> tuple[bytes, bytes]:
     """(full blob of ``text``, new blob of ``head``'s version): the reverse-delta step of
     ``netfleet.configs.compress.roll``, reusing the stored blob. ``head``'s new blob is a
     delta, or full at the kept level (a checkpoint, or no smaller delta); b"" when there
-    is no ``head``."""
+    is no ``head``. ``previous``: ``head``'s text when the caller has unpacked it."""
     latest = pack_full(text)
     if head is None:
         return latest, b""
-    previous = older_blob(unpack(head.blob), text, run=head.deltas_below, stored=len(head.blob))
-    return latest, previous
+    old = unpack(head.blob) if previous is None else previous
+    return latest, older_blob(old, text, run=head.deltas_below, stored=len(head.blob))
 
 
 def store_version(
@@ -191,8 +191,11 @@ def store_version(
 ) -> ConfigVersion | None:
     """Insert ``new`` as the next version after ``on`` (None: the first) with ``blobs``
     from ``encode``; None (nothing written) when the latest is no longer ``on``."""
-    current = latest_row(conn, new.device, lock=True)
-    if (current.id if current is not None else None) != (on.id if on is not None else None):
+    query = sa.select(cv.c.id).where(cv.c.device == new.device, cv.c.is_latest.is_(True))
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    current = conn.execute(query).scalar()
+    if current != (on.id if on is not None else None):
         return None
     number = 1 if on is None else on.version + 1
     latest_blob, previous_blob = blobs
