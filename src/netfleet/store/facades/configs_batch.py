@@ -3,8 +3,9 @@
 A fleet backup finishes hundreds of devices a second; one write transaction each (new
 version, last attempt, retention, the ``config_changed`` event) queues them on the store
 thread. Writes arriving within ``linger_s`` of each other run together in one
-transaction, each in its own savepoint, so that one failing write fails only its caller;
-their ``config_changed`` events are inserted together at the end.
+transaction; when one fails, the batch runs again with each write in its own savepoint,
+so that a failing write fails only its caller. Their ``config_changed`` events are
+inserted together at the end.
 Everything they need (diff, blobs) is computed before they are queued.
 """
 
@@ -57,11 +58,15 @@ class WriteBatch:
             live = [(op, fut) for op, fut in batch if not fut.done()]
             if not live:
                 continue
+            ops = [op for op, _ in live]
+            what = f"store {len(live)} configuration backups"
             try:
-                outcomes = await self._db.run(
-                    functools.partial(_each, ops=[op for op, _ in live], clock=self._db.clock),
-                    what=f"store {len(live)} configuration backups",
-                )
+                try:  # all at once; if one fails, again with a savepoint each
+                    run = functools.partial(_each, ops=ops, clock=self._db.clock, isolate=False)
+                    outcomes = await self._db.run(run, what=what)
+                except NetfleetError:
+                    run = functools.partial(_each, ops=ops, clock=self._db.clock, isolate=True)
+                    outcomes = await self._db.run(run, what=what)
             except NetfleetError as exc:
                 for _, fut in live:
                     if not fut.done():
@@ -84,12 +89,18 @@ class WriteBatch:
                     fut.set_exception(value)
 
 
-def _each(conn: Connection, ops: list[Op], clock: Callable[[Connection], float]) -> list[Any]:
-    """Each op in its own savepoint: (True, result) or (False, its NetfleetError); then
-    the events the ops that succeeded added."""
+def _each(
+    conn: Connection, ops: list[Op], clock: Callable[[Connection], float], *, isolate: bool
+) -> list[Any]:
+    """Each op, with ``isolate`` in its own savepoint: (True, result) or (False, its
+    NetfleetError); then the events the ops that succeeded added. Without ``isolate`` a
+    failing op fails the transaction (the caller runs the batch again isolated)."""
     out: list[tuple[bool, Any]] = []
     events: Events = []
     for op in ops:
+        if not isolate:
+            out.append((True, op(conn, events)))
+            continue
         mark = len(events)
         try:
             with conn.begin_nested():
