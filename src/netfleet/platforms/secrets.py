@@ -76,11 +76,12 @@ def register_secret_rules(platform: str, patterns: Iterable[str]) -> None:
 
 
 def secret_rules(platform: str) -> tuple[SecretRule, ...]:
-    """The generic rules plus ``platform``'s built-in and registered ones."""
+    """``platform``'s registered and built-in rules, then the generic ones: where several
+    start at the same word, the more specific rule is tried first."""
     own = tuple(SecretRule(p) for p in _BUILTIN.get(platform, ()))
     with _lock:
         extra = _user.get(platform, ())
-    return (*GENERIC_RULES, *own, *extra)
+    return (*extra, *own, *GENERIC_RULES)
 
 
 def redactor_for(platform: str, secrets: Iterable[str | None] = ()) -> Redactor:
