@@ -5,7 +5,7 @@ generic rules (IOS-family ``enable secret``, ``username ... secret``, SNMP
 communities, keys, pre-shared keys, Junos ``encrypted-password`` / ``$9$``, ASA
 ``passwd``) plus the platform's own, plus known credential values. User platform
 files (or code) add rules with ``register_secret_rules(platform, patterns)``; the
-pattern syntax is described in ``netfleet.core.redact``.
+pattern syntax is described in ``netfleet.core.redact_rules``.
 
 The rules follow the vendors' configuration references for the commands whose
 arguments are passwords, keys or communities.
