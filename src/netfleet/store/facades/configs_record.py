@@ -64,7 +64,7 @@ def write(
     clock: Callable[[Connection], float],
     new: NewVersion,
     on: sql.Head | None,
-    blobs: tuple[bytes, bytes | None],
+    blobs: tuple[bytes, bytes],
     diff: Diff | None,
     task_id: int | None,
     worker_id: str,
@@ -93,7 +93,7 @@ def write(
 
 def prepare(
     on: sql.Head | None, config: PreparedConfig, platform: str, device: str
-) -> tuple[Diff | None, tuple[bytes, bytes | None]]:
+) -> tuple[Diff | None, tuple[bytes, bytes]]:
     """The diff from ``on`` (None for a first version) and the blobs to store."""
     diff = None
     if on is not None:
