@@ -114,7 +114,11 @@ class EmbeddedRuntime:
             from netfleet.worker.notify_loop import integration_loops
 
             owner = f"notify-{self.workers[0].worker_id}"
-            for loop in integration_loops(self.store, self.settings.notifications, owner=owner):
+            stale_s = self.settings.backup.stale_hours * 3600.0
+            loops = integration_loops(
+                self.store, self.settings.notifications, owner=owner, backup_stale_s=stale_s
+            )
+            for loop in loops:
                 name = getattr(loop, "__qualname__", "integration loop")
                 keep(name, functools.partial(loop, self._stop))
         try:
