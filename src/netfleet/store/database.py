@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 from netfleet.core.errors import DatabaseUnavailable, NetfleetError, StoreError, ValidationError
 from netfleet.core.models import DeviceSpec
 from netfleet.jobs.gates import ChangePolicy
+from netfleet.store.activity import QueueActivity
 from netfleet.store.crypto import SecretBox
 from netfleet.store.engine import WRITE_KEY, create_engine, mask_url, parse_url, translate
 from netfleet.store.sql import devices as devices_sql
@@ -68,6 +69,8 @@ class Database:
         self._clock_lock = threading.Lock()
         self._wakeups: set[asyncio.Queue[None]] = set()
         self._closed = False
+        self.activity = QueueActivity()
+        """This process's queue work in flight, for background loops to yield to."""
         self.change_policy = ChangePolicy()
         """Approvals and the window clock, as submit applies them (``[changes]``)."""
 
@@ -122,19 +125,26 @@ class Database:
         what: str = "store operation",
         write: bool = True,
         idempotent: bool = False,
+        queue: bool = False,
     ) -> T:
         """``fn(conn)`` in one transaction (``write=False``: a read on SQLite, no lock),
         with database errors translated; ``idempotent`` re-runs it once after a dropped
-        connection."""
+        connection. ``queue``: the queue's own work (claims, completions), which
+        background loops yield to (``activity``)."""
         if self._closed:
             raise StoreError(f"{what}: the store is closed")
         loop = asyncio.get_running_loop()
+        if queue:
+            self.activity.begin()
         try:
             return await loop.run_in_executor(self._executor, self._transaction, what, fn, write)
         except DatabaseUnavailable:
             if not idempotent:
                 raise
             return await loop.run_in_executor(self._executor, self._transaction, what, fn, write)
+        finally:
+            if queue:
+                self.activity.end()
 
     async def read(
         self, fn: Callable[[Connection], T], *, what: str = "store read", idempotent: bool = True

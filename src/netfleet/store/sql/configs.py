@@ -245,10 +245,11 @@ def note_attempt(
     now: float,
     changed: bool = False,
 ) -> None:
-    """Record the last backup attempt of ``device``."""
+    """Record the last backup attempt of ``device``; a good one ends a stale episode."""
     values: dict[str, Any] = {"attempt_at": now, "ok": ok, "error": error, "job_id": job_id}
     if ok:
         values["ok_at"] = now
+        values["stale_notified_at"] = None
     updated = conn.execute(
         sa.update(config_backups)
         .where(config_backups.c.device == device)
