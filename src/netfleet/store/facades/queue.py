@@ -76,8 +76,9 @@ class Claims(Facade):
         self, worker_id: str, task_ids: Sequence[int], *, lease_s: float, hold_epoch: int = 0
     ) -> HeartbeatResult:
         """Renew the leases of ``task_ids`` held by ``worker_id`` and its live session
-        holds of ``hold_epoch`` (an expired hold is never renewed; holds of older epochs
-        are freed: the worker closed their sessions); report cancels and losses."""
+        holds of ``hold_epoch`` (one epoch row; a dead hold is never renewed; holds of
+        older epochs are freed: the worker closed their sessions); report cancels and
+        losses."""
         db = self._db
         return await db.run(
             lambda c: claims_sql.heartbeat(
