@@ -35,6 +35,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from netfleet.core.scan import anchor, line_starts
+
 MASK = "******"
 MIN_SECRET_LEN = 4
 """Known secret values shorter than this are not masked by value (only by rule)."""
@@ -169,7 +171,8 @@ class Redactor:
                 first.setdefault(word, []).append(rule)
         self._first = {w: tuple(rs) for w, rs in first.items()}
         self._wild = tuple((w, rs) for w, rs in self._first.items() if "*" in w)
-        self._needles = _needles(compiled, key_values)
+        found = _needles(compiled, key_values)
+        self._needles = None if found is None else tuple((n, anchor(n)) for n in found)
 
     def __repr__(self) -> str:
         return f"Redactor(<{len(self._values)} secrets hidden>, {len(self._rules)} rules)"
@@ -200,13 +203,8 @@ class Redactor:
         if needles is None or len(lowered) != len(text):  # lower() changed lengths: rare
             return self._by_line(text, lowered)
         starts: set[int] = set()
-        for needle in needles:
-            at = lowered.find(needle)
-            while at >= 0:
-                start = lowered.rfind("\n", 0, at) + 1
-                starts.add(start)
-                end = lowered.find("\n", at)
-                at = -1 if end < 0 else lowered.find(needle, end)
+        for needle, k in needles:
+            line_starts(lowered, needle, k, starts)
         if not starts:
             return text
         out: list[str] = []
@@ -227,7 +225,7 @@ class Redactor:
             low_lines = [line.lower() for line in lines]
         needles = self._needles
         for i, low in enumerate(low_lines):
-            if low and (needles is None or any(n in low for n in needles)):
+            if low and (needles is None or any(n in low for n, _ in needles)):
                 lines[i] = self._line(lines[i], low)
         return "\n".join(lines)
 
