@@ -3,8 +3,9 @@
 ``benchmarks/device.py`` measures; this finds where the time goes. For ``show
 version`` on an open session, a 48 KB and a 10 MB ``show running-config`` it
 prints client CPU and wall time per command of netfleet and of the minimal
-asyncssh loop (interleaved in blocks, unprofiled), then runs netfleet alone under
-``cProfile`` and prints the functions with the most own time. The simulator runs in
+asyncssh loop (interleaved in blocks, unprofiled), then runs one client (netfleet
+unless ``--client minimal``) under ``cProfile`` and prints the functions with the
+most own time. The simulator runs in
 a child process, so its CPU is in neither.
 
     python benchmarks/device_profile.py                  # all cases, top 25 functions
@@ -30,7 +31,7 @@ import pstats
 import time
 from multiprocessing.connection import Connection
 
-from device import BIG_CONFIG, HUGE_CONFIG, Minimal, Netfleet, Target
+from device import BIG_CONFIG, HUGE_CONFIG, Minimal, Netfleet, Opener, Target
 
 
 def _serve(pipe: Connection) -> None:
@@ -83,8 +84,10 @@ async def _compare(target: Target, command: str, n: int) -> dict[str, tuple[floa
     return {name: (cpu[name] / runs, wall[name] / runs) for name in names}
 
 
-async def _profile(target: Target, command: str, n: int, prof: cProfile.Profile) -> None:
-    client = await Netfleet.open(target)
+async def _profile(
+    opener: Opener, target: Target, command: str, n: int, prof: cProfile.Profile
+) -> None:
+    client = await opener(target)
     for _ in range(3):
         await client.command(command)
     prof.enable()
@@ -98,6 +101,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--case", choices=["small", "big", "huge", "all"], default="all")
     parser.add_argument("--top", type=int, default=25, help="functions to list (0: none)")
+    parser.add_argument(
+        "--client", choices=["netfleet", "minimal"], default="netfleet", help="client to profile"
+    )
     parser.add_argument("--sort", default="tottime", help="pstats sort key (e.g. cumulative)")
     parser.add_argument("--only", default="", help="list only functions whose path matches")
     parser.add_argument("--smoke", action="store_true", help="few commands, a few seconds")
@@ -121,7 +127,8 @@ def main() -> None:
                 print(f"   {label:9} wall {wall * 1000:8.3f} ms  client CPU {cpu * 1000:8.3f} ms")
             if args.top:
                 prof = cProfile.Profile()
-                asyncio.run(_profile(target, command, n, prof))
+                opener = Netfleet.open if args.client == "netfleet" else Minimal.open
+                asyncio.run(_profile(opener, target, command, n, prof))
                 stats = pstats.Stats(prof).sort_stats(args.sort)
                 stats.print_stats(*([args.only] if args.only else []), args.top)
     finally:

@@ -32,6 +32,18 @@ def split_partial_escape(data: str) -> tuple[str, str]:
     return data[: m.start()], data[m.start() :]
 
 
+def pager_start(pager: re.Pattern[str], line: str) -> int:
+    """Where a pager prompt on ``line`` starts, with the blanks that lead it (" --More-- "),
+    or -1."""
+    m = pager.search(line)
+    if m is None:
+        return -1
+    start = m.start()
+    while start > 0 and line[start - 1] in " \t":
+        start -= 1
+    return start
+
+
 def _compact(text: str) -> str:
     return "".join(text.split())
 
