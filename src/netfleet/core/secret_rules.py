@@ -109,7 +109,8 @@ def needles(rules: Sequence[Rule], extra: Iterable[str]) -> tuple[str, ...] | No
     for a in sorted(found):  # "passwd" and "password": one scan for "passw" finds both
         for b in sorted(found):
             if a < b and a in found and b in found:
-                common = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), len(a))
+                pairs = enumerate(zip(a, b, strict=False))
+                common = next((i for i, (x, y) in pairs if x != y), len(a))
                 if common >= MERGE_MIN:
                     found -= {a, b}
                     found.add(a[:common])
