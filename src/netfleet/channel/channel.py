@@ -181,6 +181,8 @@ class Channel:
             self._max_gap = gap
         if lines is not None and nl >= 0 and lines.due and self._waiter is not None:
             lines.deliver()
+            if self._max_gap >= 0.0:  # the sink's work is no pause of the device's
+                self._last_feed = self._loop.time()
 
     def lost(self, error: NetfleetError | None) -> None:
         self.closed = True
