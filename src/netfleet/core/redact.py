@@ -35,6 +35,7 @@ from netfleet.core.redact_rules import (
     needles_for,
     word_matches,
 )
+from netfleet.core.scan import anchor, line_starts
 
 __all__ = [
     "GENERIC_RULES",
@@ -102,10 +103,17 @@ class Redactor:
                 first.setdefault(word, []).append(rule)
         self._first = {w: tuple(rs) for w, rs in first.items()}
         self._wild = tuple((w, rs) for w, rs in self._first.items() if "*" in w)
-        self._needles = needles_for(compiled, key_values)
+        found = needles_for(compiled, key_values)
+        self._needles = None if found is None else tuple((n, anchor(n)) for n in found)
 
     def __repr__(self) -> str:
         return f"Redactor(<{len(self._values)} secrets hidden>, {len(self._rules)} rules)"
+
+    @property
+    def by_line(self) -> bool:
+        """Masking a text in runs of whole lines gives what masking it at once does (no
+        known value spans lines)."""
+        return not any("\n" in v for v in self._values)
 
     def with_secrets(self, secrets: Iterable[str | None]) -> Redactor:
         """A redactor with the same rules and these extra known values."""
@@ -133,13 +141,8 @@ class Redactor:
         if needles is None or len(lowered) != len(text):  # lower() changed lengths: rare
             return self._by_line(text, lowered)
         starts: set[int] = set()
-        for needle in needles:
-            at = lowered.find(needle)
-            while at >= 0:
-                start = lowered.rfind("\n", 0, at) + 1
-                starts.add(start)
-                end = lowered.find("\n", at)
-                at = -1 if end < 0 else lowered.find(needle, end)
+        for needle, k in needles:
+            line_starts(lowered, needle, k, starts)
         if not starts:
             return text
         blocks = Blocks(lowered)
@@ -163,7 +166,7 @@ class Redactor:
         blocks = Blocks("\n".join(low_lines))
         at = 0
         for i, low in enumerate(low_lines):
-            if low and (needles is None or any(n in low for n in needles)):
+            if low and (needles is None or any(n in low for n, _ in needles)):
                 lines[i] = self._line(lines[i], low, blocks, at)
             at += len(low) + 1
         return "\n".join(lines)
@@ -178,6 +181,8 @@ class Redactor:
         """``line`` masked; ``blocks`` and ``at`` (its offset there): for ``id_under``."""
         if len(low) != len(line):
             low = "".join(c.lower()[:1] for c in line)
+        if not self._may_mask(low):
+            return line
         spans = [(m.start(), m.end()) for m in _TOKEN.finditer(line)]
         tokens = [low[a:b] for a, b in spans]
         masks: list[tuple[int, int]] = []
@@ -213,6 +218,17 @@ class Redactor:
             pos = stop
         out.append(line[pos:])
         return "".join(out)
+
+    def _may_mask(self, low: str) -> bool:
+        """False when no token of the line can start a mask (checked in C: most candidate
+        lines only contain a needle inside a longer word, e.g. ``password-encryption``)."""
+        if self._key_values or self._wild or any(p in low for p in TOKEN_PREFIXES):
+            return True
+        tokens = low.split()
+        if not tokens:
+            return False
+        first = self._first
+        return _after_prompt(tokens[0]) in first or not first.keys().isdisjoint(tokens[1:])
 
     def _candidates(self, token: str) -> tuple[Rule, ...]:
         exact = self._first.get(token, ())

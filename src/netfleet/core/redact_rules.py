@@ -35,6 +35,8 @@ LOG_KEYS = ("password", "passwd", "secret", "token", "api_key", "apikey", "passp
 TOKEN_PREFIXES = ("$9$",)
 """Tokens starting with these (Junos reversible ``$9$`` strings) are masked anywhere."""
 _NUMBER = "N"
+MERGE_MIN = 5
+"""Needles that start alike for at least this many characters are searched as that start."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +184,14 @@ def needles_for(rules: Sequence[Rule], key_values: bool) -> tuple[str, ...] | No
     for usable in sorted(choices, key=len):
         if not any(all(any(n in lit for n in found) for lit in lits) for lits in usable):
             found.update(max(usable, key=lambda lits: min(map(len, lits))))
+    for a in sorted(found):  # "passwd" and "password": one scan for "passw" finds both
+        for b in sorted(found):
+            if a < b and a in found and b in found:
+                pairs = enumerate(zip(a, b, strict=False))
+                common = next((i for i, (x, y) in pairs if x != y), len(a))
+                if common >= MERGE_MIN:
+                    found -= {a, b}
+                    found.add(a[:common])
     return tuple(sorted(n for n in found if not any(o != n and o in n for o in found)))
 
 
