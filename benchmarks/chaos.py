@@ -1,13 +1,18 @@
-"""Chaos: worker processes killed, paused and stopped, devices dropped and hung, while
-jobs run; then check that nothing was lost, nothing is stuck, no config ran twice, no
-device went over its session limit, and the store counts exactly the sessions open.
+"""Chaos: worker processes killed, paused and stopped, devices dropped and hung, and
+(full mode) a private PostgreSQL restarted, while jobs run; then check that nothing
+was lost, nothing is stuck, no config ran twice, no device went over its session
+limit, and the store counts exactly the sessions open.
 
 Ground truth comes from the simulator (its own per-device session peaks, sessions
 open now, and how many times each line was received). Per backend (SQLite and
-PostgreSQL), bounded in time:
+PostgreSQL), bounded in time. After the chaos the script waits on conditions, not
+fixed times: until the replacement workers heartbeat, then until every task is
+terminal (bounded by ``--settle``), then until the counts are exact. It exits 1 if
+any task was lost or stuck, any config ran twice, any device went over its limit
+or any phantom hold remained.
 
     .venv/bin/python benchmarks/chaos.py             # about 5 minutes
-    .venv/bin/python benchmarks/chaos.py --smoke     # under a minute (CI)
+    .venv/bin/python benchmarks/chaos.py --smoke     # about a minute (CI)
 """
 
 from __future__ import annotations
@@ -16,32 +21,40 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
-import json
 import random
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-
+from harness.chaos_support import (
+    delete,
+    device_stats,
+    exact_counts,
+    post_json,
+    until_terminal,
+    verdicts,
+    workers_beating,
+)
+from harness.private_pg import PrivatePostgres, create_database
+from netfleet.core.errors import NetfleetError
 from netfleet.core.inventory import load_inventory
 from netfleet.core.settings import Settings
 from netfleet.jobs.model import JobSpec
-from netfleet.store import SqlStore, open_store
+from netfleet.store import open_store
 from worker_e2e import KEY, SimProcess, drop_database, fresh_database, start_worker
 
 LIMIT = 2
 """netfleet's session limit per device (the simulator accepts 8)."""
 LEASE_S = 3.0
+HEARTBEAT_S = 0.5
 WORKER_ENV = {
     "NETFLEET_WORKER__LEASE_SECONDS": str(LEASE_S),
-    "NETFLEET_WORKER__HEARTBEAT_SECONDS": "0.5",
+    "NETFLEET_WORKER__HEARTBEAT_SECONDS": str(HEARTBEAT_S),
     "NETFLEET_WORKER__POLL_SECONDS": "0.2",
     "NETFLEET_WORKER__DRAIN_TIMEOUT_SECONDS": "2",
     "NETFLEET_WORKER__CONCURRENCY": "20",
@@ -57,17 +70,33 @@ class Chaos:
     tmp: Path
     sim: SimProcess
     rng: random.Random
+    pg: PrivatePostgres | None = None
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    ids: dict[int, str] = field(default_factory=dict)
+    """Worker id of each process (by pid)."""
     started: int = 0
     actions: dict[str, int] = field(default_factory=dict)
     paused: set[int] = field(default_factory=set)
 
     def start(self) -> None:
         self.started += 1
-        self.workers.append(start_worker(self.url, self.tmp, f"chaos-{self.started}", **WORKER_ENV))
+        name = f"chaos-{self.started}"
+        proc = start_worker(self.url, self.tmp, name, **WORKER_ENV)
+        self.workers.append(proc)
+        self.ids[proc.pid] = name
 
     def live(self) -> list[subprocess.Popen[bytes]]:
         return [w for w in self.workers if w.poll() is None]
+
+    def live_ids(self) -> set[str]:
+        return {self.ids[w.pid] for w in self.live()}
+
+    async def restart_database(self) -> None:
+        """Stop the private PostgreSQL like a crash, keep it down 1-4 s, start it."""
+        assert self.pg is not None
+        self.count("pg_restart")
+        down = self.rng.uniform(1.0, 4.0)
+        await asyncio.to_thread(self.pg.restart, down_s=down)
 
     def count(self, action: str) -> None:
         self.actions[action] = self.actions.get(action, 0) + 1
@@ -113,73 +142,32 @@ class Chaos:
                 w.kill()
 
 
-def post_json(sim: SimProcess, path: str, body: dict[str, Any]) -> None:
-    req = urllib.request.Request(
-        f"http://127.0.0.1:{sim.control}{path}",
-        data=json.dumps(body).encode(),
-        method="POST",
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(req, timeout=30):
-        pass
-
-
-def delete(sim: SimProcess, path: str) -> None:
-    req = urllib.request.Request(f"http://127.0.0.1:{sim.control}{path}", method="DELETE")
-    with urllib.request.urlopen(req, timeout=30):
-        pass
-
-
-def device_stats(sim: SimProcess) -> dict[str, dict[str, Any]]:
-    data = sim.get("/devices")
-    devices = data["devices"] if isinstance(data, dict) else data
-    return {d["name"]: d for d in devices}
-
-
-async def counted(store: SqlStore) -> dict[str, int]:
-    def op(conn: sa.Connection) -> dict[str, int]:
-        rows = conn.execute(
-            sa.text(
-                "SELECT d.name, s.running FROM device_slots s JOIN devices d ON d.id = s.device_id"
-            )
-        ).all()
-        return {str(n): int(r) for n, r in rows}
-
-    return await store.db.run(op, write=False)
-
-
-async def task_states(store: SqlStore, job_ids: list[int]) -> list[tuple[int, str, str | None]]:
-    def op(conn: sa.Connection) -> list[tuple[int, str, str | None]]:
-        rows = conn.execute(
-            sa.text("SELECT job_id, state, error_kind FROM tasks WHERE job_id IN :ids").bindparams(
-                sa.bindparam("ids", expanding=True)
-            ),
-            {"ids": job_ids},
-        ).all()
-        return [(int(j), str(s), k) for j, s, k in rows]
-
-    return await store.db.run(op, write=False)
-
-
-async def registered(store: SqlStore, count: int, timeout: float = 300.0) -> None:
-    """Wait for ``count`` workers to run (imports take a while on a loaded machine)."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if sum(w.state == "running" for w in await store.workers.list()) >= count:
-            return
-        await asyncio.sleep(0.2)
-    raise SystemExit(f"{count} workers did not start within {timeout:.0f} s")
+async def open_database(
+    args: argparse.Namespace, tmp: Path, use_pg: bool
+) -> tuple[str, str | None, PrivatePostgres | None]:
+    """(URL, shared PostgreSQL database to drop, private cluster to stop)."""
+    if use_pg and args.pg_restart:
+        pg = PrivatePostgres()
+        try:
+            url = create_database(await asyncio.to_thread(pg.start), "chaos")
+        except BaseException:
+            pg.stop()
+            raise
+        return url, None, pg
+    url, db_name = fresh_database(tmp, use_pg)
+    return url, db_name, None
 
 
 async def run_backend(args: argparse.Namespace, use_pg: bool) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="netfleet-chaos-"))
     sim = SimProcess(args.devices, tmp)
-    db_name = None
+    db_name: str | None = None
+    pg: PrivatePostgres | None = None
     rng = random.Random(args.seed)
     chaos: Chaos | None = None
     try:
         await sim.ready()
-        url, db_name = fresh_database(tmp, use_pg)
+        url, db_name, pg = await open_database(args, tmp, use_pg)
         store = await open_store(url, settings=Settings(secret_key=KEY))
         try:
             specs = [
@@ -189,16 +177,19 @@ async def run_backend(args: argparse.Namespace, use_pg: bool) -> dict[str, Any]:
             assert (await store.devices.import_many(specs)).ok
             names = [s.name for s in specs]
             await asyncio.to_thread(sim.post, "/reset-stats")
-            chaos = Chaos(url, tmp, sim, rng)
+            chaos = Chaos(url, tmp, sim, rng, pg)
             for _ in range(args.workers):
                 chaos.start()
-            await registered(store, args.workers)
+            started_s = await workers_beating(
+                store, chaos.live_ids(), fresh_s=10 * HEARTBEAT_S, timeout=args.start_timeout
+            )
             jobs: list[int] = []
             config_lines: dict[int, str] = {}
             expected = 0
             t0 = time.monotonic()
             end = t0 + args.seconds
             next_action = t0 + 1.0
+            restart_at = t0 + args.seconds / 2 if pg is not None else float("inf")
             pending: set[asyncio.Future[None]] = set()
             while time.monotonic() < end:
                 if len(jobs) < args.jobs:
@@ -209,57 +200,50 @@ async def run_backend(args: argparse.Namespace, use_pg: bool) -> dict[str, Any]:
                     else:
                         line = ""
                         spec = {"targets": {"devices": targets}, "commands": ["show version"]}
-                    job = await store.jobs.submit(JobSpec.model_validate(spec))
+                    try:
+                        job = await store.jobs.submit(JobSpec.model_validate(spec))
+                    except NetfleetError:
+                        await asyncio.sleep(0.5)  # the database restarting: submit later
+                        continue
                     jobs.append(job.id)
                     expected += len(targets)
                     if line:
                         config_lines[job.id] = line
+                if time.monotonic() >= restart_at:
+                    restart_at = float("inf")
+                    pending.add(asyncio.ensure_future(chaos.restart_database()))
                 if time.monotonic() >= next_action:
                     pending.add(asyncio.ensure_future(chaos.act(names)))
                     pending = {f for f in pending if not f.done()}
                     next_action = time.monotonic() + rng.uniform(0.3, 1.5) * args.chaos_every
                 await asyncio.sleep(0.05)
             chaos_s = time.monotonic() - t0
-            await asyncio.gather(*pending)
-            # Calm: everything paused resumes, faults clear, enough workers run.
-            await asyncio.sleep(LEASE_S)
+            await asyncio.gather(*pending)  # paused workers resumed, hangs cleared
+            # Calm: faults clear, enough workers run, and they all heartbeat again.
             await asyncio.to_thread(delete, sim, "/faults")
             while len(chaos.live()) < args.workers:
                 chaos.start()
-            deadline = time.monotonic() + args.settle
-            states: list[tuple[int, str, str | None]] = []
-            while time.monotonic() < deadline:
-                states = await task_states(store, jobs)
-                if all(s in ("succeeded", "failed", "cancelled") for _, s, _ in states):
-                    break
-                await asyncio.sleep(0.5)
+            replaced_s = await workers_beating(
+                store, chaos.live_ids(), fresh_s=10 * HEARTBEAT_S, timeout=args.start_timeout
+            )
+            states, settle_s = await until_terminal(store, jobs, expected, timeout=args.settle)
             elapsed = time.monotonic() - t0
             # Exactness: after a heartbeat or two, the store counts what the devices have.
-            phantom = missing = 0
-            for _ in range(40):
-                store_count = await counted(store)
-                at_device = await asyncio.to_thread(device_stats, sim)
-                phantom = sum(
-                    max(0, store_count.get(n, 0) - at_device[n]["sessions_open"]) for n in names
-                )
-                missing = sum(
-                    max(0, at_device[n]["sessions_open"] - store_count.get(n, 0)) for n in names
-                )
-                if not phantom and not missing:
-                    break
-                await asyncio.sleep(0.5)
+            phantom, missing = await exact_counts(store, sim, names, timeout=20.0)
             stats = await asyncio.to_thread(device_stats, sim)
-            duplicates = 0
-            for line in config_lines.values():
-                for name in names:
-                    if stats[name]["line_counts"].get(line, 0) > 1:
-                        duplicates += 1
+            duplicates = sum(
+                1
+                for line in config_lines.values()
+                for name in names
+                if stats[name]["line_counts"].get(line, 0) > 1
+            )
             kinds: dict[str, int] = {}
             for _, state, kind in states:
                 if state == "failed":
                     kinds[kind or "unknown"] = kinds.get(kind or "unknown", 0) + 1
             return {
-                "backend": "PostgreSQL" if url.startswith("postgresql") else "SQLite",
+                "backend": ("PostgreSQL" if url.startswith("postgresql") else "SQLite")
+                + (" (restarted)" if pg is not None else ""),
                 "tasks": expected,
                 "lost": expected - len(states),
                 "stuck": sum(
@@ -275,6 +259,8 @@ async def run_backend(args: argparse.Namespace, use_pg: bool) -> dict[str, Any]:
                 "workers_started": chaos.started,
                 "chaos_s": chaos_s,
                 "elapsed_s": elapsed,
+                "waits": f"start {started_s:.0f} s, replacements {replaced_s:.0f} s, "
+                f"settle {settle_s:.0f} s",
             }
         finally:
             if chaos is not None:
@@ -283,6 +269,8 @@ async def run_backend(args: argparse.Namespace, use_pg: bool) -> dict[str, Any]:
     finally:
         sim.stop()
         drop_database(db_name)
+        if pg is not None:
+            pg.stop()
 
 
 async def main(args: argparse.Namespace) -> int:
@@ -300,11 +288,13 @@ async def main(args: argparse.Namespace) -> int:
             f"{r['duplicates']} | {r['limit_violations']} | {r['phantom_holds']} | "
             f"{r['uncounted_sessions']} | {rate:.1f} | {r['succeeded'] / max(1, r['tasks']):.2f} |"
         )
-        bad += r["lost"] + r["duplicates"]  # the rest depends on the machine's load
+        bad += verdicts(r)
     for r in results:
         print(f"\n{r['backend']}: actions {r['actions']}, workers started {r['workers_started']}, "
               f"failed by kind {r['failed_by_kind']}, chaos {r['chaos_s']:.0f} s, "
-              f"total {r['elapsed_s']:.0f} s")  # fmt: skip
+              f"total {r['elapsed_s']:.0f} s; waits: {r['waits']}")  # fmt: skip
+    if bad:
+        print(f"\nFAILED: {bad} promise violations (lost, stuck, run twice, over limit, phantom)")
     return 1 if bad else 0
 
 
@@ -316,7 +306,21 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--jobs", type=int, default=600, help="jobs submitted during the chaos")
     p.add_argument("--per-job", type=int, default=10, help="devices per job")
     p.add_argument("--seconds", type=float, default=120.0, help="chaos duration per backend")
-    p.add_argument("--settle", type=float, default=60.0, help="time allowed to finish after")
+    p.add_argument(
+        "--duration", dest="seconds", type=float, default=argparse.SUPPRESS, help="= --seconds"
+    )
+    p.add_argument(
+        "--settle", type=float, default=180.0, help="at most this long for every task to finish"
+    )
+    p.add_argument(
+        "--start-timeout", type=float, default=300.0, help="at most this long for workers to beat"
+    )
+    p.add_argument(
+        "--pg-restart",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="PostgreSQL on a private cluster restarted mid-run (default: not with --smoke)",
+    )
     p.add_argument("--chaos-every", type=float, default=1.0, help="mean seconds between faults")
     p.add_argument("--seed", type=int, default=12)
     p.add_argument("--backend", dest="backends", action="append", choices=["sqlite", "postgresql"])
@@ -324,7 +328,9 @@ def parse_args() -> argparse.Namespace:
     args.backends = args.backends or ["sqlite", "postgresql"]
     if args.smoke:
         args.devices, args.workers, args.jobs, args.per_job = 12, 3, 40, 4
-        args.seconds, args.settle = 8.0, 45.0
+        args.seconds = 8.0
+    if args.pg_restart is None:
+        args.pg_restart = not args.smoke
     return args
 
 

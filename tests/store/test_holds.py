@@ -153,12 +153,13 @@ async def test_exclusive_task_waits_for_other_workers_holds(store: SqlStore) -> 
 
 
 async def set_hold_expiry(store: SqlStore, worker: str, seconds_from_now: float) -> None:
-    """Move ``worker``'s holds to expire ``seconds_from_now`` by the store's clock: time
-    passing without waiting for it (a short real lease breaks on a loaded machine)."""
+    """Move ``worker``'s holds (its epoch row) to expire ``seconds_from_now`` by the
+    store's clock: time passing without waiting for it (a short real lease breaks on a
+    loaded machine)."""
 
     def op(conn: sa.Connection) -> None:
         conn.execute(
-            sa.text("UPDATE session_holds SET expires_at = :t WHERE worker_id = :w"),
+            sa.text("UPDATE hold_epochs SET expires_at = :t WHERE worker_id = :w"),
             {"t": store.db.clock(conn) + seconds_from_now, "w": worker},
         )
 
@@ -166,11 +167,11 @@ async def set_hold_expiry(store: SqlStore, worker: str, seconds_from_now: float)
 
 
 async def hold_left(store: SqlStore, worker: str) -> float:
-    """Seconds the soonest-expiring hold of ``worker`` has left by the store's clock."""
+    """Seconds the holds of ``worker`` (its epoch row) have left by the store's clock."""
 
     def op(conn: sa.Connection) -> float:
         soonest = conn.execute(
-            sa.text("SELECT min(expires_at) FROM session_holds WHERE worker_id = :w"),
+            sa.text("SELECT expires_at FROM hold_epochs WHERE worker_id = :w"),
             {"w": worker},
         ).scalar_one()
         return float(soonest) - store.db.clock(conn)

@@ -111,6 +111,7 @@ session_holds = sa.Table(
     sa.Column("held", sa.Integer, nullable=False, server_default="0"),
     sa.Column("expires_at", Time, nullable=False),
     sa.Column("epoch", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("term", sa.Integer, nullable=False, server_default="0"),
     sa.CheckConstraint("held >= 0", name="held_not_negative"),
     sa.Index(None, "expires_at"),
     sa.Index(None, "device_id"),
@@ -122,10 +123,13 @@ session_holds = sa.Table(
 tasks plus these holds. A hold is taken when a task finishes and the worker's pool
 keeps its session, consumed by the same worker's next claim on the device (no free
 slot needed), released when the pool closes the session, and freed by the reaper
-once ``expires_at`` passes (renewed by the worker's heartbeats; an expired hold is
-never renewed). ``epoch``: the worker's hold epoch when the hold was made; a
-heartbeat with a newer epoch frees the worker's older holds (it closed their
-sessions after losing track of them)."""
+once it is dead. A hold lives while its worker's ``hold_epochs`` row is live with
+the same ``epoch`` and ``term`` (one row per worker, renewed by each heartbeat;
+``expires_at`` here is informational). ``epoch``: the worker's hold epoch when the
+hold was made; a heartbeat with a newer epoch frees the worker's older holds (it
+closed their sessions after losing track of them). ``term``: the epoch row's term
+when the hold was made; an expired epoch row is never renewed, it restarts with a
+new term, so its dead holds never come back to life."""
 
 schedules = sa.Table(
     "schedules",
@@ -209,6 +213,7 @@ tasks = sa.Table(
     sa.Column("finished_at", Time),
     sa.Index(None, "job_id"),
     sa.Index(None, "device_id", "state"),
+    sa.Index(None, "device_name", "job_id"),  # jobs that touched a device (?device=)
     sa.Index(
         "ix_tasks_ready",
         sa.text("priority DESC"),

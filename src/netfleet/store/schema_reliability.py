@@ -1,5 +1,5 @@
-"""Tables of the reliability work: durable progress marks of config attempts, and
-skipped schedule firings counted for ``/metrics``."""
+"""Tables of the reliability work: durable progress marks of config attempts,
+skipped schedule firings counted for ``/metrics``, and per-worker hold epochs."""
 
 from __future__ import annotations
 
@@ -31,3 +31,17 @@ schedule_skips = sa.Table(
     sa.Column("skipped", sa.BigInteger, nullable=False, server_default="0"),
 )
 """Firings of each schedule skipped (``misfire`` or ``overlap``), since it was created."""
+
+hold_epochs = sa.Table(
+    "hold_epochs",
+    metadata,
+    sa.Column("worker_id", sa.String(255), primary_key=True),
+    sa.Column("epoch", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("term", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("expires_at", Time, nullable=False),
+)
+"""The liveness of a worker's session holds: one row per worker, renewed by each of
+its heartbeats (one row write however many holds it has). A hold is live while this
+row is live (``expires_at`` not passed) with the hold's ``epoch`` and ``term``. An
+expired row is never extended: it restarts with ``term + 1`` (its holds are dead
+and are freed)."""

@@ -69,14 +69,16 @@ class Claims(Facade):
                 load_device=db.load_device,
             ),
             what="claim tasks",
+            queue=True,
         )
 
     async def heartbeat(
         self, worker_id: str, task_ids: Sequence[int], *, lease_s: float, hold_epoch: int = 0
     ) -> HeartbeatResult:
         """Renew the leases of ``task_ids`` held by ``worker_id`` and its live session
-        holds of ``hold_epoch`` (an expired hold is never renewed; holds of older epochs
-        are freed: the worker closed their sessions); report cancels and losses."""
+        holds of ``hold_epoch`` (one epoch row; a dead hold is never renewed; holds of
+        older epochs are freed: the worker closed their sessions); report cancels and
+        losses."""
         db = self._db
         return await db.run(
             lambda c: claims_sql.heartbeat(
@@ -161,7 +163,7 @@ class Completions(Facade):
             raw_outputs_sql.keep(c, db.box, items, done)  # masking.keep_raw: encrypted
             return done
 
-        return await db.run(complete, what="complete tasks")
+        return await db.run(complete, what="complete tasks", queue=True)
 
     async def mark_config(
         self, task_id: int, worker_id: str, attempt: int, *, first_line: str = ""
@@ -180,6 +182,7 @@ class Completions(Facade):
                 now=db.clock(c),
             ),
             what="record a config progress mark",
+            queue=True,
         )
         if not ok:
             raise LeaseLost(
@@ -195,6 +198,7 @@ class Completions(Facade):
         await db.run(
             lambda c: events_sql.record_events(c, worker_id, events, db.clock(c)),
             what="record events",
+            queue=True,
         )
 
 

@@ -22,7 +22,7 @@ from netfleet.core.models import DeviceSpec
 from netfleet.store.records import ClaimedTask, HeartbeatResult
 from netfleet.store.schema import session_holds
 from netfleet.store.sql import statements as st
-from netfleet.store.sql.holds import blocking_exclusive, drop_old_epochs, renew_holds
+from netfleet.store.sql.holds import blocking_exclusive, drop_old_epochs, live, renew_epoch
 from netfleet.store.sql.jobs import SpecCache, apply_transitions
 
 DeviceLoader = Callable[[Connection, int, int], DeviceSpec]
@@ -158,7 +158,7 @@ def _fresh_holds(conn: Connection, worker_id: str, now: float, slots: dict[int, 
         sa.select(session_holds.c.device_id, session_holds.c.held).where(
             session_holds.c.worker_id == worker_id,
             st.one_of(session_holds.c.device_id, "ids", True),
-            session_holds.c.expires_at >= now,
+            live(now),
         ),
         {"p_ids": sorted(slots)},
     )
@@ -261,11 +261,14 @@ def heartbeat(
     hold_epoch: int = 0,
 ) -> HeartbeatResult:
     """Renew the leases ``worker_id`` still holds and its live session holds of
-    ``hold_epoch`` (holds of older epochs are freed); report cancel requests, lost
-    leases, and devices where its idle sessions keep an exclusive task waiting."""
+    ``hold_epoch`` (one epoch row; holds of older epochs are freed); report cancel
+    requests, lost leases, and devices where its idle sessions keep an exclusive task
+    waiting or their holds died."""
     drop_old_epochs(conn, postgres=postgres, worker_id=worker_id, epoch=hold_epoch)
-    renew_holds(conn, worker_id, now, lease_s, hold_epoch)
-    exclusive = blocking_exclusive(conn, worker_id, now)
+    dead = renew_epoch(
+        conn, postgres=postgres, worker_id=worker_id, epoch=hold_epoch, now=now, lease_s=lease_s
+    )
+    exclusive = blocking_exclusive(conn, worker_id, now) | dead
     if not task_ids:
         return HeartbeatResult(frozenset(), frozenset(), frozenset(), exclusive)
     rows = conn.execute(

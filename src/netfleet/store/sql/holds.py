@@ -1,15 +1,19 @@
 """Session holds: idle pooled sessions a worker keeps open, counted in the device slots.
 
 ``device_slots.running`` = tasks running on the device + holds of every worker.
-A hold lives until ``expires_at`` (renewed by the worker's heartbeats while
-live); an expired hold is dead: never renewed nor consumed, only freed (by
+A hold lives while its worker's ``hold_epochs`` row is live with the hold's epoch
+and term (``live``): a heartbeat renews that one row, however many holds the
+worker has. A dead hold is never renewed nor consumed, only freed (by
 ``reap_holds``). Every change of ``held`` locks the device's slot row first
-(device order), so it cannot race with a claim of the same device.
+(device order), so it cannot race with a claim of the same device; the epoch row
+is written after the slot rows.
 
 Epochs: each hold carries the worker's hold epoch at the time it was made. A
 worker that lost track of its holds (no heartbeat for half a lease: it closes
 their idle sessions) starts a new epoch; its next heartbeat frees every hold of
 an older epoch, so the store's count never keeps sessions the worker closed.
+Terms: an expired epoch row is never extended; it restarts with the next term,
+so the holds it covered stay dead.
 """
 
 from __future__ import annotations
@@ -22,9 +26,64 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from netfleet.store.schema import device_slots, session_holds, tasks
+from netfleet.store.schema_reliability import hold_epochs
 from netfleet.store.sql import statements as st
 
 h = session_holds
+e = hold_epochs
+
+
+def live(now: Any) -> sa.ColumnElement[bool]:
+    """The hold row ``h`` is live at ``now``: its worker's epoch row matches and lasts."""
+    return (
+        sa.select(e.c.worker_id)
+        .where(
+            e.c.worker_id == h.c.worker_id,
+            e.c.epoch == h.c.epoch,
+            e.c.term == h.c.term,
+            e.c.expires_at >= now,
+        )
+        .exists()
+    )
+
+
+def _epoch_row(conn: Connection, worker_id: str) -> Any:
+    return conn.execute(
+        sa.select(e.c.epoch, e.c.term, e.c.expires_at).where(e.c.worker_id == worker_id)
+    ).first()
+
+
+def _insert_epoch(conn: Connection, postgres: bool, values: dict[str, Any]) -> bool:
+    insert = (postgresql.insert if postgres else sqlite.insert)(e)
+    done = conn.execute(insert.values(**values).on_conflict_do_nothing())
+    return bool(done.rowcount)
+
+
+def _start(
+    conn: Connection, postgres: bool, worker_id: str, epoch: int, expires: float, now: float
+) -> tuple[int, int] | None:
+    """Make ``worker_id``'s epoch row live in ``epoch`` (a new row lasts until
+    ``expires``); returns the (epoch, term) new holds are made in, or ``None`` when
+    the row is in a newer epoch (the worker stopped counting these sessions)."""
+    for _ in range(3):
+        row = _epoch_row(conn, worker_id)
+        if row is None:
+            values = {"worker_id": worker_id, "epoch": epoch, "term": 0, "expires_at": expires}
+            if _insert_epoch(conn, postgres, values):
+                return epoch, 0
+            continue
+        if row.epoch > epoch:
+            return None
+        if row.epoch == epoch and row.expires_at >= now:
+            return epoch, row.term
+        done = conn.execute(
+            e.update()
+            .where(e.c.worker_id == worker_id, e.c.term == row.term, e.c.epoch == row.epoch)
+            .values(epoch=epoch, term=row.term + 1, expires_at=max(expires, now))
+        )
+        if done.rowcount:
+            return epoch, row.term + 1
+    return None
 
 
 def lock_slots(conn: Connection, postgres: bool, device_ids: list[int]) -> None:
@@ -57,15 +116,18 @@ def keep_sessions(
     """Turn finished tasks' slots into holds of ``worker_id``: ``{device: (n, expires,
     epoch)}``.
 
-    The caller has locked the slot rows. ``running`` stays; an expired hold row of
-    the worker, or one of an older epoch, is freed first (it must not come back to
-    life). Slots kept in an epoch older than the row's are freed instead (the worker
-    stopped counting them)."""
+    The caller has locked the slot rows. ``running`` stays; a dead hold row of the
+    worker on the device is freed first (it must not come back to life). Slots kept
+    in an epoch older than the worker's epoch row are freed instead (the worker
+    stopped counting them). A missing or expired epoch row starts (a new term) and
+    lasts until the latest ``expires``."""
     ids = sorted(kept)
+    top = max(epoch for _, _, epoch in kept.values())
+    current = _start(conn, postgres, worker_id, top, max(x for _, x, _ in kept.values()), now)
     existing = {
         r.device_id: r
         for r in conn.execute(
-            sa.select(h.c.device_id, h.c.held, h.c.expires_at, h.c.epoch).where(
+            sa.select(h.c.device_id, h.c.held, h.c.expires_at, h.c.epoch, h.c.term).where(
                 h.c.worker_id == worker_id, h.c.device_id.in_(ids)
             )
         )
@@ -75,19 +137,22 @@ def keep_sessions(
     for d in ids:
         n, expires, epoch = kept[d]
         row = existing.get(d)
-        if row is not None and row.epoch > epoch:
+        if current is None or epoch < current[0]:
             dead[d] = dead.get(d, 0) + n  # kept in a forgotten epoch: free it
             continue
-        live = row is not None and row.expires_at >= now and row.epoch == epoch
-        if row is not None and not live and row.held:
+        alive = row is not None and (row.epoch, row.term) == current
+        if row is not None and not alive and row.held:
             dead[d] = dead.get(d, 0) + row.held
         values.append(
             {
                 "worker_id": worker_id,
                 "device_id": d,
-                "held": n + (row.held if live and row is not None else 0),
-                "expires_at": max(expires, row.expires_at) if live and row is not None else expires,
-                "epoch": epoch,
+                "held": n + (row.held if alive and row is not None else 0),
+                "expires_at": max(expires, row.expires_at)
+                if alive and row is not None
+                else expires,
+                "epoch": current[0],
+                "term": current[1],
             }
         )
     _give_back(conn, dead)
@@ -101,6 +166,7 @@ def keep_sessions(
                 "held": insert.excluded.held,
                 "expires_at": insert.excluded.expires_at,
                 "epoch": insert.excluded.epoch,
+                "term": insert.excluded.term,
             },
         ),
         values,
@@ -164,34 +230,42 @@ def drop_old_epochs(conn: Connection, *, postgres: bool, worker_id: str, epoch: 
     return sum(freed.values())
 
 
-def renew_holds(
-    conn: Connection, worker_id: str, now: float, lease_s: float, epoch: int = 0
-) -> None:
-    """Extend the live holds of ``worker_id`` in ``epoch`` that have less than half a lease
-    left to a full lease (so each row is written about twice a lease, not at every
-    heartbeat): after a heartbeat, every live hold lasts at least ``lease_s / 2`` more."""
-    due = sa.and_(
-        h.c.worker_id == worker_id,
-        h.c.epoch == epoch,
-        h.c.expires_at >= now,
-        h.c.expires_at < now + lease_s / 2,
+def renew_epoch(
+    conn: Connection, *, postgres: bool, worker_id: str, epoch: int, now: float, lease_s: float
+) -> frozenset[int]:
+    """Renew ``worker_id``'s epoch row to a full lease: one row write per heartbeat, for
+    every live hold of the worker. An expired row restarts with the next term (its
+    holds stay dead, for the reaper); returns the devices where the worker has dead
+    holds then, so it closes their idle sessions. (Old epochs: ``drop_old_epochs``.)"""
+    until = now + lease_s
+    renewed = conn.execute(
+        e.update()
+        .where(e.c.worker_id == worker_id, e.c.epoch == epoch, e.c.expires_at >= now)
+        .values(expires_at=until)
     )
-    live = (
-        sa.select(h.c.device_id)
-        .where(due)
-        .order_by(h.c.device_id)
-        .with_for_update()  # row locks in device order (no-op on SQLite)
+    if renewed.rowcount:
+        return frozenset()
+    row = _epoch_row(conn, worker_id)
+    if row is None:
+        values = {"worker_id": worker_id, "epoch": epoch, "term": 0, "expires_at": until}
+        if _insert_epoch(conn, postgres, values):
+            return frozenset()
+        row = _epoch_row(conn, worker_id)
+    if row is None or row.epoch > epoch:
+        return frozenset()  # a heartbeat older than the worker's newest epoch
+    conn.execute(
+        e.update()
+        .where(e.c.worker_id == worker_id)
+        .values(epoch=epoch, term=row.term + 1, expires_at=until)
     )
-    ids = [r.device_id for r in conn.execute(live)]
-    if not ids:
-        return
-    conn.execute(h.update().where(due, h.c.device_id.in_(ids)).values(expires_at=now + lease_s))
+    dead = conn.execute(sa.select(h.c.device_id).where(h.c.worker_id == worker_id, h.c.held > 0))
+    return frozenset(r.device_id for r in dead)
 
 
 def reap_holds(conn: Connection, *, postgres: bool, now: float, batch: int = 1000) -> int:
-    """Free expired holds (their worker died or lost the database); returns how many."""
+    """Free dead holds (their worker died or lost the database); returns how many."""
     expired = conn.execute(
-        sa.select(h.c.worker_id, h.c.device_id).where(h.c.expires_at < now).limit(batch)
+        sa.select(h.c.worker_id, h.c.device_id).where(sa.not_(live(now))).limit(batch)
     ).all()
     if not expired:
         return 0
@@ -201,7 +275,7 @@ def reap_holds(conn: Connection, *, postgres: bool, now: float, batch: int = 100
         row = conn.execute(
             h.delete()
             .where(h.c.worker_id == r.worker_id, h.c.device_id == r.device_id)
-            .where(h.c.expires_at < now)
+            .where(sa.not_(live(now)))
             .returning(h.c.held)
         ).first()
         if row is not None and row.held:
@@ -229,7 +303,7 @@ def blocking_exclusive(conn: Connection, worker_id: str, now: float) -> frozense
         .where(
             h.c.worker_id == worker_id,
             h.c.held > 0,
-            h.c.expires_at >= now,
+            live(now),
             sa.not_(sa.and_(device_slots.c.running == 1, h.c.held == 1)),
             ready,
         )

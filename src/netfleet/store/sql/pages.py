@@ -17,6 +17,7 @@ from netfleet.core.inventory_yaml import normalize_platform
 from netfleet.jobs.model import JOB_STATES, MAX_DEVICES_PER_JOB, TASK_STATES, JobSpec, Targets
 from netfleet.store.schema import device_labels, devices, jobs, session_holds, tasks
 from netfleet.store.sql import sources
+from netfleet.store.sql.holds import live
 from netfleet.store.sql.targets import resolve_targets
 
 
@@ -136,7 +137,7 @@ def device_sessions(conn: Connection, device_id: int, now: float) -> list[Worker
         sa.select(session_holds.c.worker_id, session_holds.c.held).where(
             session_holds.c.device_id == device_id,
             session_holds.c.held > 0,
-            session_holds.c.expires_at > now,
+            live(now),
         )
     )
     for worker, held in holds:

@@ -19,6 +19,7 @@ from netfleet.store.schema import (
     task_outputs,
     tasks,
 )
+from netfleet.store.schema_reliability import hold_epochs
 
 READY = tuple(sorted(READY_TASK_STATES))
 NOTIFY_CHANNEL = "netfleet_tasks"
@@ -38,17 +39,22 @@ def one_of(column: sa.ColumnElement[Any], name: str, postgres: bool) -> sa.Colum
 
 
 def _own_holds() -> tuple[sa.Join, sa.ColumnElement[int]]:
-    """``device_slots`` joined with the live holds of worker ``p_worker``, and that count."""
-    h = session_holds
+    """``device_slots`` joined with the live holds of worker ``p_worker``, and that count
+    (a hold lives while the worker's epoch row matches it and lasts)."""
+    h, e = session_holds, hold_epochs
     join = device_slots.outerjoin(
         h,
+        sa.and_(h.c.device_id == device_slots.c.device_id, h.c.worker_id == _p("worker")),
+    ).outerjoin(
+        e,
         sa.and_(
-            h.c.device_id == device_slots.c.device_id,
-            h.c.worker_id == _p("worker"),
-            h.c.expires_at >= _p("now", sa.Double),
+            e.c.worker_id == h.c.worker_id,
+            e.c.epoch == h.c.epoch,
+            e.c.term == h.c.term,
+            e.c.expires_at >= _p("now", sa.Double),
         ),
     )
-    return join, sa.func.coalesce(h.c.held, 0)
+    return join, sa.case((e.c.worker_id.is_not(None), h.c.held), else_=0)
 
 
 @cache

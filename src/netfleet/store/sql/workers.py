@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection, Row
 from netfleet.core.errors import NotFound
 from netfleet.store.records import WorkerRecord, WorkerState
 from netfleet.store.schema import workers
+from netfleet.store.schema_reliability import hold_epochs
 from netfleet.store.sql.holds import release_holds
 
 
@@ -51,6 +52,7 @@ def register(
         conn.execute(workers.insert().values(id=worker_id, **values))
     else:  # a restart under the same id: the old process's idle sessions are gone
         release_holds(conn, postgres=postgres, worker_id=worker_id, holds=None)
+        conn.execute(hold_epochs.delete().where(hold_epochs.c.worker_id == worker_id))
     row = conn.execute(sa.select(workers).where(workers.c.id == worker_id)).one()
     return _record(row)
 
