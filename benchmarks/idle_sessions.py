@@ -294,7 +294,7 @@ async def main(args: argparse.Namespace) -> None:
     procs, inventories = start_sims(total, tmp)
     try:
         specs = await load_specs(procs, inventories)
-        memory = await memory_phase(specs, args)
+        memory = None if args.skip_memory else await memory_phase(specs, args)
         renewal = await renewal_phase(specs[WARMUP:], args) if not args.skip_renewal else None
     finally:
         for proc in procs:
@@ -305,9 +305,28 @@ async def main(args: argparse.Namespace) -> None:
             if proc.poll() is None:
                 proc.kill()
 
+    if memory is not None:
+        print_memory(memory, len(procs), soft)
+    if renewal is not None:
+        stmts = [s for s, _ in renewal["per_beat"]]
+        rows = [r for _, r in renewal["per_beat"]]
+        print(
+            f"\nRenewal ({renewal['backend']}): {renewal['holds']:,} session holds of one worker, "
+            f"a heartbeat every {renewal['beat_s']:.2f} s for two leases ({len(rows)} beats)\n"
+        )
+        print("| per heartbeat | min | mean | max |")
+        print("|---|---|---|---|")
+        for label, values in (("statements written", stmts), ("rows written", rows)):
+            print(f"| {label} | {min(values)} | {sum(values) / len(values):.1f} | {max(values)} |")
+        ms = renewal["beat_ms"]
+        mean = sum(ms) / len(ms)
+        print(f"| heartbeat transaction, ms | {min(ms):.1f} | {mean:.1f} | {max(ms):.1f} |")
+
+
+def print_memory(memory: dict[str, Any], sims: int, soft: int) -> None:
     kib = (memory["rss_after"] - memory["rss_before"]) / max(1, memory["sessions"])
     print(
-        f"\n{memory['sessions']:,} idle sessions in one process, {len(procs)} simulator "
+        f"\n{memory['sessions']:,} idle sessions in one process, {sims} simulator "
         f"process(es), open files limit {soft:,}\n"
     )
     print("| memory | value |")
@@ -327,20 +346,6 @@ async def main(args: argparse.Namespace) -> None:
         print("|---|---|")
         for module, size in memory["by_module"]:
             print(f"| {module} | {size / 1024 / memory['traced']:.1f} |")
-    if renewal is not None:
-        stmts = [s for s, _ in renewal["per_beat"]]
-        rows = [r for _, r in renewal["per_beat"]]
-        print(
-            f"\nRenewal ({renewal['backend']}): {renewal['holds']:,} session holds of one worker, "
-            f"a heartbeat every {renewal['beat_s']:.2f} s for two leases ({len(rows)} beats)\n"
-        )
-        print("| per heartbeat | min | mean | max |")
-        print("|---|---|---|---|")
-        for label, values in (("statements written", stmts), ("rows written", rows)):
-            print(f"| {label} | {min(values)} | {sum(values) / len(values):.1f} | {max(values)} |")
-        ms = renewal["beat_ms"]
-        mean = sum(ms) / len(ms)
-        print(f"| heartbeat transaction, ms | {min(ms):.1f} | {mean:.1f} | {max(ms):.1f} |")
 
 
 def parse_args() -> argparse.Namespace:
@@ -353,6 +358,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--lease", type=float, default=6.0, help="lease seconds for the renewal phase")
     p.add_argument("--postgres", action="store_true", help="renewal on PostgreSQL")
     p.add_argument("--skip-renewal", action="store_true")
+    p.add_argument("--skip-memory", action="store_true")
     args = p.parse_args()
     if args.smoke:
         args.sessions, args.trace, args.lease = 200, 20, 1.5
