@@ -269,13 +269,20 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="small fleet (CI)")
     parser.add_argument("--devices", type=int, default=None, help="fleet part devices")
+    parser.add_argument(
+        "--storage-devices", type=int, default=None, help="storage part devices (0: skip)"
+    )
     args = parser.parse_args()
     configure_logging(LogSettings(level="WARNING"))
     devices = args.devices or (20 if args.smoke else 1000)
     store_devices, store_versions = (20, 100) if args.smoke else (1000, 100)
+    if args.storage_devices is not None:
+        store_devices = args.storage_devices
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         await fleet_part(devices, tmp, 50 if args.smoke else 500)
+        if not store_devices:
+            return
         print(f"storage: {store_devices} devices x {store_versions} versions of 50 KB, "
               "one line changed per version; extrapolated to 10,000 devices")  # fmt: skip
         urls = [("sqlite", f"sqlite:///{tmp / 'storage.db'}")]

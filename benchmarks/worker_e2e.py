@@ -12,6 +12,15 @@ One run measures, against one simulator process (Cisco IOS devices on loopback):
 
     .venv/bin/python benchmarks/worker_e2e.py           # 10,000 tasks, 1,000 devices
     .venv/bin/python benchmarks/worker_e2e.py --smoke   # a few seconds (CI)
+
+Workers start before the clock: the warm-up job runs on them first, so imports, start-up
+and first logins stay out of the measured rate. The CPU time each component spent
+during the measured jobs (workers, simulator, PostgreSQL backends, this process) is
+reported per 1,000 tasks: on a 2-core machine the sum is what limits the rate.
+
+``NETFLEET_BENCH_PROFILE=DIR`` runs the workers under cProfile for the measured jobs
+only (``benchmarks/harness/profiled.py``) and writes ``DIR/<worker>.main.prof`` (event
+loop) and ``DIR/<worker>.store.prof`` (store threads); read them with ``python -m pstats``.
 """
 
 from __future__ import annotations
@@ -48,6 +57,9 @@ PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 COMMANDS = ["show version"]
 KEY = Fernet.generate_key().decode()
 HEARTBEAT_S = 0.5
+CPU_PARTS = ("workers", "simulator", "postgres", "client")
+PROFILE_DIR = os.environ.get("NETFLEET_BENCH_PROFILE")
+PROFILED = Path(__file__).resolve().parent / "harness" / "profiled.py"
 
 
 def free_port() -> int:
@@ -162,11 +174,15 @@ def start_worker(url: str, tmp: Path, name: str, **env: str) -> subprocess.Popen
         "NETFLEET_WORKER__HEARTBEAT_SECONDS": str(HEARTBEAT_S),
         **env,
     }
+    if PROFILE_DIR:
+        Path(PROFILE_DIR).mkdir(parents=True, exist_ok=True)
+        launcher = [str(PROFILED), str(Path(PROFILE_DIR) / name)]
+    else:
+        launcher = ["-c", "from netfleet.cli.app import main; main()"]
     return subprocess.Popen(
         [
             sys.executable,
-            "-c",
-            "from netfleet.cli.app import main; main()",
+            *launcher,
             "worker",
             "--db",
             url,
@@ -187,6 +203,36 @@ async def stop_worker(proc: subprocess.Popen[bytes]) -> None:
             return
         await asyncio.sleep(0.05)
     proc.kill()
+
+
+def profile_signal(procs: list[subprocess.Popen[bytes]], sig: signal.Signals) -> None:
+    """Start (SIGUSR1) or stop and write (SIGUSR2) the workers' profiles, if profiling."""
+    if PROFILE_DIR:
+        for proc in procs:
+            proc.send_signal(sig)
+
+
+def cpu_seconds(procs: dict[str, list[int]]) -> dict[str, float]:
+    """User + system CPU seconds so far per component (``postgres``: every backend)."""
+    out: dict[str, float] = {}
+    for name, pids in procs.items():
+        total = 0.0
+        for pid in pids:
+            with contextlib.suppress(psutil.Error):
+                t = psutil.Process(pid).cpu_times()
+                total += t.user + t.system
+        out[name] = total
+    pg = 0.0
+    for proc in psutil.process_iter(["name", "ppid"]):
+        if proc.info["name"] != "postgres":
+            continue
+        with contextlib.suppress(psutil.Error):
+            t = proc.cpu_times()
+            pg += t.user + t.system
+            if psutil.Process(proc.info["ppid"]).name() != "postgres":  # the postmaster:
+                pg += t.children_user + t.children_system  # backends that have exited
+    out["postgres"] = pg
+    return out
 
 
 async def wait_jobs(store: SqlStore, job_ids: list[int], timeout: float) -> None:
@@ -215,7 +261,9 @@ async def pool_totals(store: SqlStore, ids: list[str]) -> dict[str, int]:
 # --- phases -----------------------------------------------------------------------------
 
 
-async def baseline(specs: list[DeviceSpec], rounds: int, concurrency: int) -> dict[str, float]:
+async def baseline(
+    specs: list[DeviceSpec], rounds: int, concurrency: int, sim: SimProcess
+) -> dict[str, float]:
     """Direct execution: one process, one pool, no queue."""
     settings = Settings(secret_key=KEY)
     settings.connect.known_hosts = Path(tempfile.mkdtemp()) / "known_hosts"
@@ -233,10 +281,13 @@ async def baseline(specs: list[DeviceSpec], rounds: int, concurrency: int) -> di
     # warm-up round (not timed), like the queue phase
     await asyncio.gather(*(one(s) for s in specs))
     warm = pool.stats().total
+    pids = {"client": [os.getpid()], "simulator": [sim.proc.pid]}
+    cpu_before = cpu_seconds(pids)
     t0 = time.perf_counter()
     for _ in range(rounds):
         await asyncio.gather(*(one(s) for s in specs))
     elapsed = time.perf_counter() - t0
+    cpu_after = cpu_seconds(pids)
     stats = pool.stats().total
     await pool.close()
     return {
@@ -245,6 +296,7 @@ async def baseline(specs: list[DeviceSpec], rounds: int, concurrency: int) -> di
         "failures": failures,
         "logins": stats.logins - warm.logins,
         "checkouts": stats.checkouts - warm.checkouts,
+        **{f"cpu_{k}": cpu_after[k] - cpu_before[k] for k in cpu_after},
     }
 
 
@@ -270,10 +322,19 @@ async def queue_phase(
         await asyncio.sleep(HEARTBEAT_S * 1.5)  # a heartbeat publishes the pools' counters
         before = await pool_totals(store, ids)
         sim_before = await sim.totals()
+        pids = {
+            "workers": [p.pid for p in procs],
+            "simulator": [sim.proc.pid],
+            "client": [os.getpid()],
+        }
+        profile_signal(procs, signal.SIGUSR1)
+        cpu_before = cpu_seconds(pids)
         t0 = time.perf_counter()
         jobs = [(await store.jobs.submit(_job(names))).id for _ in range(rounds)]
         await wait_jobs(store, jobs, timeout=3600)
         elapsed = time.perf_counter() - t0
+        cpu_after = cpu_seconds(pids)
+        profile_signal(procs, signal.SIGUSR2)
         sim_after = await sim.totals()
     finally:
         for proc in procs:
@@ -294,6 +355,7 @@ async def queue_phase(
         "sim_logins": sim_after["logins"] - sim_before["logins"],
         "logins_total": after["logins"],
         "checkouts_total": after["checkouts"],
+        **{f"cpu_{k}": cpu_after[k] - cpu_before[k] for k in cpu_after},
     }
 
 
@@ -366,13 +428,15 @@ async def main(args: argparse.Namespace) -> None:
             names = [s.name for s in main_specs]
             rounds = max(1, args.tasks // args.devices)
 
-            base = await baseline(main_specs, rounds, args.workers * args.concurrency)
+            base = await baseline(main_specs, rounds, args.workers * args.concurrency, sim)
             queue = await queue_phase(
                 store, sim, url, tmp, names, rounds, args.workers, args.concurrency
             )
-            memory = await memory_phase(
-                store, sim, url, tmp, [s.name for s in specs[: args.idle_sessions]]
-            )
+            memory = None
+            if args.idle_sessions:
+                memory = await memory_phase(
+                    store, sim, url, tmp, [s.name for s in specs[: args.idle_sessions]]
+                )
         finally:
             await store.close()
     finally:
@@ -385,7 +449,6 @@ async def main(args: argparse.Namespace) -> None:
     reuse = 1 - queue["logins"] / queue["checkouts"] if queue["checkouts"] else 0.0
     reuse_all = 1 - queue["logins_total"] / queue["checkouts_total"]
     sim_logins = queue["sim_logins"]
-    kb = (memory["rss_after"] - memory["rss_before"]) / 1024 / max(1, memory["sessions"])
     print(
         f"\n{queue['tasks']:,} tasks over {args.devices:,} devices, "
         f"{args.workers} worker processes x concurrency {args.concurrency}, {backend}\n"
@@ -406,6 +469,21 @@ async def main(args: argparse.Namespace) -> None:
         f"\nsession reuse incl. the warm-up job: {reuse_all:.1%}; "
         f"simulator logins during the measured jobs: {sim_logins}"
     )
+    print("\nCPU seconds per 1,000 measured tasks:\n")
+    print("| run | wall | " + " | ".join(CPU_PARTS) + " | total |")
+    print("|---|---|" + "---|" * (len(CPU_PARTS) + 1))
+    for label, run in (("baseline", base), ("queue", queue)):
+        per_k = 1000 / run["tasks"]
+        cpu = [run.get(f"cpu_{k}", 0.0) * per_k for k in CPU_PARTS]
+        print(
+            f"| {label} | {run['elapsed'] * per_k:.2f} | "
+            + " | ".join(f"{v:.2f}" for v in cpu)
+            + f" | {sum(cpu):.2f} |"
+        )
+    print(f"\nload average at the end: {os.getloadavg()[0]:.1f}")
+    if memory is None:
+        return
+    kb = (memory["rss_after"] - memory["rss_before"]) / 1024 / max(1, memory["sessions"])
     print("\n| worker memory | value |")
     print("|---|---|")
     print(f"| RSS before sessions | {memory['rss_before'] / 2**20:.1f} MiB |")

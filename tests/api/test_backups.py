@@ -4,6 +4,8 @@ masking, search, status, events and the metric."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ import sqlalchemy as sa
 
 from netfleet.api.runtime import EmbeddedRuntime
 from netfleet.configs.compress import unpack
+from netfleet.configs.sanity import prepare_config
 from netfleet.core.settings import Settings
 from netfleet.store import SqlStore
 from netfleet.store.schema_configs import config_versions
@@ -225,3 +228,63 @@ async def test_secrets_are_masked_and_raw_text_is_admin_only(
     assert community not in unpack(blob)
     assert raw_enc
     assert community not in raw_enc
+
+
+def _ios(hostname: str, extra: str = "") -> str:
+    return f"!\nhostname {hostname}\n{extra}!\nend\n"
+
+
+def _git_log(directory: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(directory), "log", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": os.environ["PATH"], "HOME": str(directory), "GIT_CONFIG_NOSYSTEM": "1"},
+    )
+    return done.stdout
+
+
+async def test_export_git_writes_the_history_and_then_only_what_is_new(
+    client: httpx.AsyncClient,
+    as_role: Any,
+    store: SqlStore,
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    r = await client.post("/api/v1/backups/export-git")
+    assert r.status_code == 409, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert "[backup] git_dir" in r.json()["detail"]
+
+    repo = tmp_path / "configs.git"
+    monkeypatch.setattr(settings.backup, "git_dir", repo)
+    operator = await as_role("operator")
+    assert (await operator.post("/api/v1/backups/export-git")).status_code == 403
+
+    for text in (_ios("r1"), _ios("r1", "ntp server 192.0.2.1\n")):
+        await store.configs.record("r1", prepare_config(text, "cisco_ios"), platform="cisco_ios")
+    await store.configs.record("r2", prepare_config(_ios("r2"), "cisco_ios"), platform="cisco_ios")
+
+    r = await client.post("/api/v1/backups/export-git")
+    assert r.status_code == 200, r.text
+    assert r.json() == {"git_dir": str(repo), "devices": 2, "commits": 3}
+    log = _git_log(repo, "--format=%an|%s", "--", "r1")
+    assert log.splitlines() == [
+        "netfleet backup|r1: configuration version 2",
+        "netfleet backup|r1: configuration version 1",
+    ]
+    assert "+ntp server 192.0.2.1" in _git_log(repo, "-p", "-1", "--", "r1")
+    assert (repo / "r2").read_text() == _ios("r2")
+
+    again = await client.post("/api/v1/backups/export-git")
+    assert again.json()["commits"] == 0
+    await store.configs.record(
+        "r2",
+        prepare_config(_ios("r2", "ntp server 192.0.2.2\n"), "cisco_ios"),
+        platform="cisco_ios",
+    )
+    third = await client.post("/api/v1/backups/export-git")
+    assert third.json()["commits"] == 1
+    assert len(_git_log(repo, "--format=%H").splitlines()) == 4

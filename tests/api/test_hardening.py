@@ -90,16 +90,18 @@ LIMITED_NETFLEET = [
 ]
 
 
-async def _open_idle(url: str, count: int) -> list[asyncio.StreamWriter]:
+Conn = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+
+
+async def _open_idle(url: str, count: int) -> list[Conn]:
     host, port = url.removeprefix("http://").rsplit(":", 1)
-    writers = []
+    conns = []
     for _ in range(count):
         try:
-            _, writer = await asyncio.open_connection(host, int(port))
+            conns.append(await asyncio.open_connection(host, int(port)))
         except OSError:
             continue
-        writers.append(writer)
-    return writers
+    return conns
 
 
 @pytest.mark.slow
@@ -113,7 +115,7 @@ async def test_connection_flood_above_the_descriptor_limit(
         NETFLEET_SERVICE__HEADER_TIMEOUT_SECONDS="1",
         NETFLEET_SERVICE__MAX_CONNECTIONS="1000",  # above the descriptors: EMFILE is reached
     )
-    writers: list[asyncio.StreamWriter] = []
+    conns: list[Conn] = []
     try:
         async with (
             Simulator(devices=1, platforms=["cisco_ios"], password=SIM_PASSWORD,
@@ -121,13 +123,13 @@ async def test_connection_flood_above_the_descriptor_limit(
             httpx.AsyncClient(base_url=served.url, timeout=30,
                               headers={"Authorization": f"Bearer {PRESET}"}) as c,
         ):  # fmt: skip
-            writers = await _open_idle(served.url, 2 * LOW_NOFILE)
-            for w in writers[::2]:
+            conns = await _open_idle(served.url, 2 * LOW_NOFILE)
+            for _, w in conns[::2]:
                 w.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # headers never finished
-            assert len(writers) > LOW_NOFILE
+            assert len(conns) > LOW_NOFILE
             # The server closes every one of them after the header deadline.
-            for w in writers:
-                reader_closed = await asyncio.wait_for(_closed_by_peer(w), timeout=60)
+            for reader, _ in conns:
+                reader_closed = await asyncio.wait_for(_closed_by_peer(reader), timeout=60)
                 assert reader_closed
             assert (await c.get("/healthz")).status_code == 200
             r = await c.post(
@@ -153,17 +155,14 @@ async def test_connection_flood_above_the_descriptor_limit(
         assert err.count("cannot accept connections") <= 10, err[-2000:]
         assert "a worker loop crashed" not in err
     finally:
-        for w in writers:
+        for _, w in conns:
             w.close()
         if served.proc.returncode is None:
             served.proc.kill()
             await served.proc.wait()
 
 
-async def _closed_by_peer(writer: asyncio.StreamWriter) -> bool:
-    transport = writer.transport
-    protocol = transport.get_protocol()
-    reader: asyncio.StreamReader = protocol._stream_reader  # type: ignore[attr-defined]
+async def _closed_by_peer(reader: asyncio.StreamReader) -> bool:
     with contextlib.suppress(ConnectionError):
         await reader.read()  # EOF (or reset) once the server closes its side
     return True

@@ -28,11 +28,12 @@ async def test_rules_crud_never_return_secrets(client: httpx.AsyncClient) -> Non
         json={"name": "chat", "kind": "slack", "url": SLACK, "events": ["config.changed"]},
     )
     assert r.status_code == 201, r.text
-    assert r.json()["url"] == "https://hooks.slack.com/services/T000/B000/XXXXSLACKTOKEN"
+    assert r.json()["url"] == "https://hooks.slack.com/…"  # the path is the credential
     listing = await client.get("/api/v1/notifications")
     assert [i["name"] for i in listing.json()["items"]] == ["chat", "ops"]
     assert SECRET not in listing.text
     assert "x=1" not in listing.text
+    assert "XXXXSLACKTOKEN" not in listing.text
     again = {"name": "ops", "kind": "webhook", "url": "http://x/", "secret": "s",
              "events": ["job.failed"]}  # fmt: skip
     assert (await client.post("/api/v1/notifications", json=again)).status_code == 409
@@ -91,3 +92,35 @@ async def test_viewers_cannot_change_rules(as_role: object) -> None:
     )  # fmt: skip
     assert r.status_code == 403
     assert (await viewer.get("/api/v1/notifications")).status_code == 200
+
+
+async def test_no_get_returns_a_rule_secret(client: httpx.AsyncClient) -> None:
+    hook_key = "whsec-sweep-77f0a1c9d3"
+    smtp_password = "Smtp-Pw-Sweep-5521-z"
+    slack = "https://hooks.slack.com/services/T111/B222/SWEEPSLACKTOKEN"
+    with webhook_receiver(hook_key) as rx:
+        rules = [
+            {"name": "hook", "kind": "webhook", "url": rx.url, "secret": hook_key,
+             "events": ["job.failed"]},
+            {"name": "chat", "kind": "slack", "url": slack, "events": ["job.failed"]},
+            {"name": "mail", "kind": "email", "secret": smtp_password, "events": ["job.failed"],
+             "smtp": {"host": "127.0.0.1", "port": 9, "security": "none", "username": "ops",
+                      "sender": "nf@example.net", "recipients": ["ops@example.net"]}},
+        ]  # fmt: skip
+        texts = []
+        for rule in rules:
+            r = await client.post("/api/v1/notifications", json=rule)
+            assert r.status_code == 201, r.text
+            texts.append(r.text)
+        texts.append((await client.post("/api/v1/notifications/hook/test")).text)
+        assert rx.verified == [True]  # the stored key signs, so it was kept
+    for name in ("hook", "chat", "mail"):
+        for path in ("", "/deliveries"):
+            r = await client.get(f"/api/v1/notifications/{name}{path}")
+            assert r.status_code == 200, r.text
+            texts.append(r.text)
+    texts.append((await client.get("/api/v1/notifications")).text)
+    for text in texts:
+        for secret in (hook_key, smtp_password, "SWEEPSLACKTOKEN"):
+            assert secret not in text
+    assert "Traceback" not in "".join(texts)

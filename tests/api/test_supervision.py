@@ -156,3 +156,60 @@ async def test_a_component_that_returns_early_is_down_until_it_settles() -> None
     stop.set()
     await asyncio.wait_for(task, timeout=10)
     assert runs == 3
+
+
+async def test_without_embedded_workers_readyz_still_covers_housekeeping(
+    store: SqlStore, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``netfleet serve --workers 0`` (external workers): the service still runs its
+    housekeeping, supervised, and ``/readyz`` says what runs here and names it when down."""
+    from netfleet.api.service import service_app
+
+    settings.service.housekeeping_seconds = 0.05
+    runtime, app = service_app(store, settings, 0)
+    real_prune = store.sessions.prune
+    sweeps = 0
+    broken = asyncio.Event()
+
+    async def prune(*args: Any, **kwargs: Any) -> int:
+        nonlocal sweeps
+        sweeps += 1
+        if broken.is_set():
+            raise OSError(errno.EMFILE, "Too many open files")
+        return await real_prune(*args, **kwargs)
+
+    monkeypatch.setattr(store.sessions, "prune", prune)
+    task = asyncio.create_task(runtime.run())
+    try:
+        async with serve_loopback(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as c:
+
+            async def swept_twice() -> bool:
+                return sweeps >= 2  # it runs, round after round
+
+            await _until("housekeeping rounds", swept_twice)
+            ready = await c.get("/readyz")
+            assert ready.status_code == 200, ready.text
+            body = ready.json()
+            assert body["components"] == ["housekeeping"]
+            assert body["embedded_workers"] == 0
+            assert "netfleet worker" in body["note"]
+            broken.set()
+
+            async def not_ready() -> httpx.Response | None:
+                r = await c.get("/readyz")
+                return r if r.status_code == 503 else None
+
+            detail = (await _until("not ready", not_ready)).json()["detail"]
+            assert "housekeeping (OSError: [Errno 24] Too many open files)" in detail, detail
+            metrics = (await c.get("/metrics")).text
+            assert 'netfleet_embedded_component_down{component="housekeeping"} 1.0' in metrics
+            broken.clear()
+
+            async def ready_again() -> bool:
+                return (await c.get("/readyz")).status_code == 200
+
+            await _until("ready again", ready_again)
+            assert runtime.supervisor.restarts["housekeeping"] >= 1
+    finally:
+        runtime.stop(immediate=True)
+        await asyncio.wait_for(task, timeout=30)

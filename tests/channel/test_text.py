@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import asyncssh
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from netfleet.channel import normalize, strip_echo
-from netfleet.channel.text import split_partial_escape
+from netfleet.channel.text import DECODE_MIN, split_partial_escape
 from netfleet.core.redact import MASK, Redactor
 from netfleet.device.sessionlog import SessionLog
 
@@ -71,6 +74,22 @@ def test_session_log_masks_private_key_bodies_however_split(tmp_path: Path) -> N
 def test_normalize_line_endings_ansi_and_pager_erase() -> None:
     raw = "line1\r\nline2\r\r\n\x1b[1mbold\x1b[0m\r\n\x08\x08\x08   \x08\x08\x08next"
     assert normalize(raw) == "line1\nline2\nbold\nnext"
+
+
+def _reference_normalize(data: str) -> str:
+    """Line endings as ``normalize`` treats them, the plain way (two ``str.replace``)."""
+    data = data.replace("\r\n", "\n")
+    return re.sub(r"\r[ \t]*(?=\r)", "", data).replace("\r", "")
+
+
+@given(st.text("ab \t\r\n", min_size=1, max_size=80), st.integers(1, 40))
+@settings(max_examples=300, deadline=None)
+def test_long_chunks_treat_line_endings_like_short_ones(unit: str, times: int) -> None:
+    """Long chunks take a one-pass CR/LF path; lone CRs (pager erasures) the plain one."""
+    data = unit * (DECODE_MIN // len(unit) + times)
+    assert normalize(data) == _reference_normalize(data)
+    crlf = data.replace("\r", "").replace("\n", "\r\n")
+    assert normalize(crlf) == crlf.replace("\r\n", "\n")
 
 
 def test_partial_escape_is_kept_for_the_next_chunk() -> None:

@@ -153,3 +153,30 @@ def test_a_window_scoped_to_a_group_and_devices(cli_db: str) -> None:
     # The store-wide check judges unscoped windows only: this one governs edge jobs.
     result = runner.invoke(app, ["windows", "check", "--at", "2026-12-02T12:00:00Z", *db])
     assert result.exit_code == 0, result.output
+
+
+def test_submit_with_push_diff(cli_db: str, tmp_path: Path) -> None:
+    runner = CliRunner()
+    db = ["--db", cli_db]
+    lines = tmp_path / "ntp.txt"
+    lines.write_text("ntp server 192.0.2.1\n")
+    base = ["jobs", "submit", "-g", "edge", "--config-file", str(lines), *db]
+    result = runner.invoke(app, [*base, "--push-diff", "backup"])
+    assert result.exit_code == 0, result.output
+
+    async def newest_push_diff() -> str:
+        store = await open_store(cli_db)
+        try:
+            (job,) = (await store.jobs.list(limit=1)).items
+            return str(job.spec.options.push_diff)
+        finally:
+            await store.close()
+
+    assert asyncio.run(newest_push_diff()) == "backup"
+    result = runner.invoke(app, [*base, "--push-diff", "never"])
+    assert result.exit_code == 2
+    assert "--push-diff 'never': use always, backup or off" in result.output
+    result = runner.invoke(app, ["jobs", "submit", "-g", "edge", "-c", "show clock",
+                                 "--push-diff", "off", *db])  # fmt: skip
+    assert result.exit_code == 2
+    assert "apply to config jobs only" in result.output

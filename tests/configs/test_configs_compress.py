@@ -9,6 +9,8 @@ from configs_samples import realistic_config, sample
 
 from netfleet.configs.compress import (
     CHECKPOINT_EVERY,
+    KEPT_LEVEL,
+    LATEST_LEVEL,
     is_full,
     pack_delta,
     pack_full,
@@ -42,7 +44,10 @@ def test_a_one_line_change_is_stored_in_under_2_kb() -> None:
     changed = change_line(text, 100)
     full = pack_full(text)
     delta = pack_delta(text, changed)
-    assert len(zlib.compress(text.encode(), 9)) + 1 == len(full)
+    assert len(zlib.compress(text.encode(), LATEST_LEVEL)) + 1 == len(full)
+    kept = pack_full(text, KEPT_LEVEL)
+    assert len(kept) < len(full)  # older full versions are recompressed harder
+    assert unpack(kept) == unpack(full) == text
     assert len(full) > 2_000  # why full texts alone do not meet the aim
     assert len(delta) <= 2_000
     assert unpack(delta, changed) == text
@@ -59,9 +64,7 @@ def test_a_chain_of_reverse_deltas_rebuilds_every_version() -> None:
         assert is_full(rolled.latest)
         if rolled.previous is not None:
             stored[-1] = rolled.previous
-            run += 1
-        elif i:
-            run = 0
+            run = 0 if is_full(rolled.previous) else run + 1
         stored.append(rolled.latest)
     fulls = [i for i, blob in enumerate(stored) if is_full(blob)]
     assert fulls[-1] == len(stored) - 1
@@ -75,7 +78,10 @@ def test_a_chain_of_reverse_deltas_rebuilds_every_version() -> None:
 def test_a_rewritten_config_stays_full() -> None:
     old = realistic_config(target=6_000, seed=1)
     new = old.upper()
-    assert roll(new, old).previous is None
+    previous = roll(new, old).previous
+    assert previous is not None
+    assert is_full(previous)
+    assert previous == pack_full(old, KEPT_LEVEL)
     assert roll(new, None).previous is None
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import difflib
 
 import pytest
-from configs_samples import sample
+from configs_samples import realistic_config, sample
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from netfleet.configs.diff import config_diff, hierarchical_diff, line_counts, unified_diff
 from netfleet.configs.hierarchy import parse, render
@@ -143,3 +145,91 @@ def test_junos_parse_and_render_round_trip() -> None:
     tree = parse(text, "braces")
     body = [line for line in text.splitlines() if not line.startswith("#")]
     assert render(tree, "braces") == body
+
+
+def _difflib(old: str, new: str, context: int = 3) -> str:
+    lines = list(
+        difflib.unified_diff(old.splitlines(), new.splitlines(), "a", "b", n=context, lineterm="")
+    )
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+_REAL = realistic_config(8_000, seed=5).splitlines()
+# lines made unique: with repeated lines ("!") around an edit difflib's alignment is a
+# heuristic choice (see below), otherwise it is the one minimal diff
+_BASE = [f"{line} #{i}" for i, line in enumerate(_REAL)]
+_edit = st.tuples(
+    st.sampled_from(["insert", "replace", "append"]),
+    st.integers(0, len(_BASE) - 1),
+    st.integers(0, 10_000),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(edits=st.lists(_edit, min_size=1, max_size=4), context=st.integers(0, 4))
+def test_trimmed_diff_is_difflibs_for_config_edits(
+    edits: list[tuple[str, int, int]], context: int
+) -> None:
+    lines = list(_BASE)
+    for k, (op, at, n) in enumerate(edits):  # new lines are new: k makes them unique
+        at = min(at, len(lines) - 1)
+        if op == "insert":
+            lines.insert(at, f"ntp server 192.{k}.2.{n}")
+        elif op == "delete":
+            lines.pop(at)
+        elif op == "replace":
+            lines[at] = f"{lines[at]} {k}.{n}"
+        else:
+            lines[at] = f"{lines[at]}{k}.{n}"
+    old, new = "\n".join(_BASE) + "\n", "\n".join(lines) + "\n"
+    diff = unified_diff(old, new, context=context)
+    assert diff.text == _difflib(old, new, context)
+    assert (diff.added, diff.removed) == line_counts(old, new)
+    # with the real, repeated lines difflib may align a change with another "!" than
+    # the trimmed diff does; that one stays a correct diff
+    real = list(_REAL)
+    del real[min(edits[0][1], len(real) - 1)]
+    real.insert(edits[-1][1] % len(real), "!")
+    a, b = "\n".join(_REAL) + "\n", "\n".join(real) + "\n"
+    assert _patch(_REAL, unified_diff(a, b, context=context).text) == real
+
+
+def _patch(old: list[str], diff: str) -> list[str]:
+    """Apply a unified diff (as these functions write it) to ``old``."""
+    out: list[str] = []
+    at = 0
+    for line in diff.splitlines()[2:]:
+        if line.startswith("@@"):
+            start = int(line.split()[1][1:].split(",")[0])
+            length = line.split()[1].split(",")
+            begin = start - 1 if len(length) == 1 or int(length[1]) else start
+            out.extend(old[at:begin])
+            at = begin
+        elif line.startswith(" "):
+            assert old[at] == line[1:]
+            out.append(line[1:])
+            at += 1
+        elif line.startswith("-"):
+            assert old[at] == line[1:]
+            at += 1
+        else:
+            out.append(line[1:])
+    return out + old[at:]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    old=st.lists(st.sampled_from("xyz!"), max_size=12),
+    new=st.lists(st.sampled_from("xyzw!"), max_size=12),
+    context=st.integers(0, 3),
+)
+def test_trimmed_diff_rebuilds_the_new_text_from_the_old(
+    old: list[str], new: list[str], context: int
+) -> None:
+    a, b = "\n".join(old), "\n".join(new)
+    diff = unified_diff(a, b, context=context)
+    assert _patch(a.splitlines(), diff.text) == b.splitlines()
+    if old == new:
+        assert diff.text == ""
+    if not (set(old) & set(new)):  # nothing to align: every line changes, as difflib has it
+        assert diff.text == _difflib(a, b, context)

@@ -42,6 +42,13 @@ HOSTILE: dict[str, Callable[[int], str]] = {
     "key=value runs": lambda n: "password=" * (n // 9) + " token:" * (n // 14),
     "a needle on every line": lambda n: "key auth priv $9$x\n" * (n // 19),
     "needles far from line breaks": lambda n: ("x" * 5000 + " key") * (n // 5004),
+    "key ids in one key chain": lambda n: (
+        "key chain k\n" + " key 1\n  key-string 7 0A\n" * (n // 24)
+    ),
+    "key ids at falling indents": lambda n: "".join(
+        " " * (40 - i % 40) + "key 1\n" for i in range(n // 26)
+    ),
+    "key ids below a long block": lambda n: "x\n" + "  y\n" * (n // 8) + " key 1\n" * (n // 14),
 }
 
 

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from netfleet.core.redact import MASK
 from netfleet.device import Device
-from netfleet.platforms.secrets import mask_output, register_secret_rules, reset_secret_rules
+from netfleet.device.masking import StreamMask
+from netfleet.platforms.secrets import (
+    mask_output,
+    redactor_for,
+    register_secret_rules,
+    reset_secret_rules,
+)
 from netfleet_sim import Simulator
 
 PASSWORD = "Zebra-Pw-7731-q"
@@ -51,3 +62,53 @@ def test_known_values_and_user_rules() -> None:
         assert mask_output("cisco_ios", "export API_TOKEN abc123") == "export API_TOKEN abc123"
     finally:
         reset_secret_rules()
+
+
+_SECRET_LINES = [
+    "enable secret 9 $9$abcDEF",
+    f"username ops privilege 15 password 0 {PASSWORD}",
+    "snmp-server community Pub1ic RO",
+    f" login {ENABLE} ok",
+    " description keyless interface",
+    "interface Gi1/0/1",
+    "",
+]
+
+
+@given(
+    st.lists(st.sampled_from(_SECRET_LINES), max_size=40),
+    st.lists(st.integers(0, 40), max_size=6),
+    st.booleans(),
+)
+@settings(max_examples=200, deadline=None)
+def test_masking_in_runs_of_lines_is_masking_at_once(
+    lines: list[str], cuts: list[int], last_break: bool
+) -> None:
+    redactor = redactor_for("cisco_ios", [PASSWORD, ENABLE])
+    body = "".join(f"{line}\n" for line in lines)
+    stream = StreamMask(redactor)
+    starts = [sum(len(ln) + 1 for ln in lines[:c]) for c in sorted(set(cuts)) if c <= len(lines)]
+    for a, b in itertools.pairwise([0, *starts]):
+        if b > a:
+            stream(body[a:b])
+    output = body[:-1] if last_break and body.endswith("\n") else body
+    assert asyncio.run(stream.finish(output)) == redactor.redact(output)
+
+
+async def test_a_long_output_masked_as_it_streams_is_masked_as_a_whole() -> None:
+    async with Simulator(
+        devices=1, platforms=["cisco_ios"], password=PASSWORD, enable_secret=ENABLE,
+        config_size=48 * 1024,
+    ) as sim:  # fmt: skip
+        d = sim.devices[0]
+        async with Device(
+            d.host, port=d.port, platform=d.platform, username=d.username,
+            password=PASSWORD, enable_secret=ENABLE, host_key_policy="off",
+        ) as dev:  # fmt: skip
+            dev.keep_raw = True
+            r = await dev.send_command("show running-config")
+            assert r.ok, r.error
+            assert r.raw_output is not None
+            assert len(r.raw_output) > 40_000
+            assert r.output == mask_output("cisco_ios", r.raw_output, [PASSWORD, ENABLE])
+            assert "snmp-server community " + MASK in r.output

@@ -173,3 +173,44 @@ async def test_a_device_hanging_on_the_pre_push_read_gets_no_line(
     assert run.config is not None
     assert run.config.partially_applied is False  # nothing was sent: safe to retry
     assert f"ntp server {NTP}" not in sent(fleet, spec)
+
+
+async def test_push_diff_off_and_backup_read_nothing_more_from_the_device(
+    fleet: Simulator, by_platform: dict[str, DeviceSpec], make_pool: MakePool
+) -> None:
+    """Large fleets without backups: ``push_diff`` ``off`` skips the diff, ``backup`` uses
+    the latest backup only; neither sends ``show running-config``. A dry run still shows
+    its diff."""
+    pool = make_pool()
+    spec = by_platform["cisco_ios"]
+    lines = lines_for("cisco_ios")
+    off = await run_on_device(pool, spec, config=lines, options=JobOptions(push_diff="off"))
+    assert off.ok, off.error
+    summary = change_summary(off.results)
+    assert summary is not None
+    assert not summary["diff"]
+    assert off.config is not None
+    assert off.config.diff is None
+    none = await run_on_device(pool, spec, config=lines, options=JobOptions(push_diff="backup"))
+    assert none.ok, none.error
+    summary = change_summary(none.results)
+    assert summary is not None
+    assert summary["diff_source"] == "unavailable"
+    assert "no backup" in (summary["diff"] or "")
+    # With a backup, and with a rollback snapshot: predicted from the backup, no reads.
+    backup = "hostname r1\n!\nlogging buffered 64000\n!\nend\n"
+    plan = ChangePlan(lines, rollback=RollbackSpec(), baseline=backup)
+    snap = await run_on_device(
+        pool, spec, config=lines, plan=plan, options=JobOptions(push_diff="backup")
+    )
+    assert snap.ok, snap.error
+    summary = change_summary(snap.results)
+    assert summary is not None
+    assert (summary["diff_source"], summary["baseline"]) == ("predicted", "backup")
+    assert f"ntp server {NTP}" in added(summary["diff"] or "")
+    assert summary["rolled_back"] is False
+    assert "show running-config" not in sent(fleet, spec)
+    dry = JobOptions(dry_run=True, push_diff="off")
+    shown = await run_on_device(pool, spec, config=lines, options=dry)
+    assert NTP in (change_summary(shown.results) or {}).get("diff", "")
+    assert "show running-config" in sent(fleet, spec)

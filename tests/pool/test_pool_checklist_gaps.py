@@ -1,4 +1,5 @@
-"""Pool behaviours not covered elsewhere: lifetime jitter and the login time histogram."""
+"""Pool behaviours not covered elsewhere: lifetime jitter, the login time histogram, and the
+heartbeat totals."""
 
 from __future__ import annotations
 
@@ -92,3 +93,28 @@ async def test_per_device_login_rate_delays_the_second_login(
     assert not await second
     assert sim.device(spec.name).stats.logins == 2
     assert sim.device(spec.name).stats.peak_sessions == 2
+
+
+async def test_totals_match_the_per_device_stats(
+    sim: Simulator, specs: list[DeviceSpec], make_pool: MakePool
+) -> None:
+    pool = make_pool(max_uses=2)
+    for spec in specs[:2]:
+        for _ in range(3):  # login, reuse, then a new login (max_uses 2)
+            await _show(pool, spec)
+    async with pool.lease(specs[2]):  # one session in use while totals are taken
+        totals = pool.totals()
+        total = pool.stats().total
+    assert totals == {
+        "sessions_open": total.sessions_open,
+        "idle": total.idle,
+        "in_use": total.in_use,
+        "checkouts": total.checkouts,
+        "logins": total.logins,
+        "login_failures": total.login_failures,
+        "reuses": total.reuses,
+        "evictions": total.evictions,
+    }
+    assert (totals["checkouts"], totals["logins"], totals["reuses"]) == (7, 5, 2)
+    assert (totals["in_use"], totals["idle"]) == (1, 2)
+    assert totals["evictions"] == {"max_uses": 2}

@@ -3,6 +3,11 @@ read back exactly through the reverse deltas, retention, search, raw texts encry
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 import sqlalchemy as sa
 
@@ -11,7 +16,9 @@ from netfleet.configs.sanity import prepare_config
 from netfleet.core.errors import NotFound, ValidationError
 from netfleet.store import SqlStore
 from netfleet.store.facades.configs import Recorded, Retention
-from netfleet.store.schema_configs import config_versions
+from netfleet.store.facades.configs_batch import WriteBatch
+from netfleet.store.schema_configs import config_backups, config_versions
+from netfleet.store.sql import configs as sql
 
 PLATFORM = "cisco_ios"
 
@@ -133,3 +140,78 @@ async def test_age_retention_applies_on_an_unchanged_backup_too(store: SqlStore)
     again = await _record(store, _config(2), retention=Retention(keep=0, days=1e-9))
     assert not again.changed
     assert [v.version for v in await store.configs.list("r1")] == [2]
+
+
+async def test_diff_and_search_do_not_wait_for_the_store_thread(store: SqlStore) -> None:
+    """Reads run on their own threads and connections: while a write transaction holds
+    the store thread (and on SQLite the write lock), diffs, versions and search answer."""
+    await _record(store, _config(1))
+    await _record(store, _config(2))
+    entered, release = threading.Event(), threading.Event()
+
+    def hold(conn: sa.Connection) -> None:
+        conn.execute(sa.update(config_versions).values(job_id=None))  # takes the write lock
+        entered.set()
+        release.wait(60)
+
+    holder = asyncio.ensure_future(store.db.run(hold, what="hold the store thread"))
+    try:
+        await asyncio.to_thread(entered.wait, 60)
+        assert entered.is_set()
+        reads = asyncio.gather(
+            store.configs.diff("r1"),
+            store.configs.get("r1", 1),
+            store.configs.search("rack-2"),
+            store.configs.list("r1"),
+        )
+        (_old, _new, diff), first, (hits, _), versions = await asyncio.wait_for(reads, 60)
+        assert not holder.done()  # answered while the write was still open
+        assert "+snmp-server location rack-2" in diff.text
+        assert first.text == _config(1)
+        assert [h.text for h in hits] == ["snmp-server location rack-2"]
+        assert [v.version for v in versions] == [2, 1]
+    finally:
+        release.set()
+        await holder
+
+
+async def test_concurrent_backups_share_write_transactions(store: SqlStore) -> None:
+    names = [f"r{i}" for i in range(30)]
+    first = await asyncio.gather(*(_record(store, _config(1), name) for name in names))
+    assert all(r.changed for r in first)
+    batches = store.configs._writes.batches
+    again = await asyncio.gather(*(_record(store, _config(2), name) for name in names))
+    assert [r.latest for r in again] == [2] * 30
+    assert store.configs._writes.batches - batches < 30  # fewer transactions than devices
+    for name in names[::7]:
+        assert (await store.configs.get(name, 1)).text == _config(1)
+        assert (await store.configs.latest(name)).text == _config(2)  # type: ignore[union-attr]
+
+
+async def test_a_failing_write_in_a_batch_fails_only_its_caller(store: SqlStore) -> None:
+    batch = WriteBatch(store.db, linger_s=0.05)
+
+    def note(device: str, fail: bool = False) -> Callable[[sa.Connection, list[Any]], str]:
+        def op(conn: sa.Connection, _events: list[Any]) -> str:
+            sql.note_attempt(conn, device, ok=True, error=None, job_id=None, now=1.0)
+            if fail:
+                raise ValidationError(f"{device} refused")
+            return device
+
+        return op
+
+    results = await asyncio.gather(
+        batch.run(note("a")), batch.run(note("b", fail=True)), batch.run(note("c")),
+        return_exceptions=True,
+    )  # fmt: skip
+    assert results[0] == "a"
+    assert isinstance(results[1], ValidationError)
+    assert results[2] == "c"
+    assert batch.batches == 1
+    states = await store.db.run(
+        lambda c: {r.device for r in c.execute(sa.select(config_backups.c.device))},
+        write=False,
+    )
+    assert "a" in states
+    assert "c" in states
+    assert "b" not in states  # rolled back to its savepoint

@@ -46,6 +46,10 @@ async def test_job_and_task_outcomes_reach_the_outbox(store: SqlStore) -> None:
     await store.completions.complete(by_device["r1"].task_id, "w1", 1, OK)
     assert await _events(store) == []  # nothing finished yet
     await store.completions.complete(by_device["r2"].task_id, "w1", 1, BAD)
+    # the completion writes the ids; the names are added when the events are fanned out
+    (raw,) = [e for e in await _events(store) if e["type"] == "task.failed"]
+    assert (raw["task_id"], raw["error_kind"]) == (by_device["r2"].task_id, "auth_failed")
+    assert await store.notifications.fan_out(_all) == (2, 0)
     events = await _events(store)
     kinds = [e["type"] for e in events]
     assert kinds == ["task.failed", "job.finished"]
@@ -141,3 +145,92 @@ async def test_worker_down_once_per_silence(store: SqlStore) -> None:
     assert await store.notifications.detect_workers_down(0.0) == 1
     events = await _events(store)
     assert [(e["type"], e["worker"]) for e in events] == [("worker.down", "w-dead")] * 2
+
+
+async def test_a_changed_backup_reaches_the_outbox_as_config_changed(store: SqlStore) -> None:
+    from netfleet.configs.sanity import prepare_config
+
+    await add_devices(store, "r1", groups=("core",))
+    await store.jobs.submit(commands("r1"))
+    (task,) = await store.claims.claim("w1", 1, lease_s=30)
+
+    async def backup(location: str) -> None:
+        text = f"hostname r1\n!\nsnmp-server location {location}\nend\n"
+        await store.configs.record(
+            "r1",
+            prepare_config(text, "cisco_ios", device="r1"),
+            platform="cisco_ios",
+            task_id=task.task_id,
+            worker_id="w1",
+            groups=["core"],
+        )
+
+    await backup("rack-1")  # a first version: nothing changed
+    await backup("rack-1")  # unchanged
+    assert await _events(store) == []
+    await backup("rack-2")
+    (event,) = await _events(store)
+    assert event["type"] == "config.changed"
+    assert event["device"] == "r1"
+    assert event["groups"] == ["core"]
+    assert "+snmp-server location rack-2" in str(event["diff"])
+
+
+async def test_gate_events_reach_the_outbox_exactly_once(store: SqlStore) -> None:
+    from netfleet.jobs.gates import ChangePolicy
+    from netfleet.jobs.model import JobSpec
+
+    def change(*devices: str, **options: object) -> JobSpec:
+        return JobSpec.model_validate(
+            {"targets": {"devices": list(devices)}, "config": ["ntp server 192.0.2.1"],
+             "options": options}
+        )  # fmt: skip
+
+    await add_devices(store, "c1", "c2", "c3", "c4", groups=("core",))
+    store.changes.policy = ChangePolicy(require_approval=True)
+    asked = await store.jobs.submit(change("c1"), submitted_by="admin-a")
+    assert asked.state == "awaiting_approval"
+    store.changes.policy = ChangePolicy()
+    rollout = {"canary": 1, "batches": ["100%"], "max_failures": 0}
+    job = await store.jobs.submit(change("c2", "c3", "c4", rollout=rollout))
+    (canary,) = await store.claims.claim("w1", 10, lease_s=30)
+    failed = TaskOutcome("failed", error="line rejected", error_kind="config_rejected")
+    await store.completions.complete(canary.task_id, "w1", canary.attempt, failed)
+    assert (await store.jobs.get(job.id, tasks=False)).state == "halted"
+    assert await store.claims.claim("w1", 10, lease_s=30) == []  # nothing released
+    types = [e["type"] for e in await _events(store)]
+    assert types.count("approval.requested") == 1
+    assert types.count("rollout.halted") == 1
+    (halted,) = [e for e in await _events(store) if e["type"] == "rollout.halted"]
+    assert halted["job_id"] == job.id
+
+
+async def test_backup_stale_once_per_device_and_episode(store: SqlStore) -> None:
+    from netfleet.configs.sanity import prepare_config
+
+    await add_devices(store, "r1", "r2", "r3", groups=("core",))
+
+    async def good(device: str, n: int) -> None:
+        text = f"hostname {device}\n!\nsnmp-server location rack-{n}\nend\n"
+        prepared = prepare_config(text, "cisco_ios", device=device)
+        await store.configs.record(device, prepared, platform="cisco_ios")
+
+    async def stale_events() -> list[dict[str, object]]:
+        return [e for e in await _events(store) if e["type"] == "backup.stale"]
+
+    await good("r1", 1)
+    await good("r2", 1)  # r3 was never backed up: not stale, "never"
+    assert await store.notifications.detect_backups_stale(3600.0) == 0
+    assert await store.notifications.detect_backups_stale(0.0) == 2
+    assert await store.notifications.detect_backups_stale(0.0) == 0  # same episode
+    await store.configs.record_failure("r1", "timed out")
+    assert await store.notifications.detect_backups_stale(0.0) == 0  # still the same one
+    first = await stale_events()
+    assert sorted(str(e["device"]) for e in first) == ["r1", "r2"]
+    assert all(e["groups"] == ["core"] for e in first)
+    assert "last good backup" in str(first[0]["message"])
+
+    await good("r1", 2)  # a good backup ends r1's episode; r2's goes on
+    assert await store.notifications.detect_backups_stale(3600.0) == 0
+    assert await store.notifications.detect_backups_stale(0.0) == 1
+    assert [e["device"] for e in await stale_events()] == ["r1", "r2", "r1"]

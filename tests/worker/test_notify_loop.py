@@ -318,3 +318,28 @@ async def test_rules_from_the_settings(store: SqlStore) -> None:
     await loop.apply_settings()  # a clash is logged, the API's rule is kept
     (kept,) = await store.notifications.list()
     assert kept.origin == "api"
+
+
+async def test_backup_stale_is_delivered_once_per_episode(store: SqlStore) -> None:
+    from netfleet.configs.sanity import prepare_config
+    from tests.support.store import add_devices
+
+    await add_devices(store, "r1", groups=("core",))
+    text = "hostname r1\n!\nsnmp-server location rack-1\nend\n"
+    prepared = prepare_config(text, "cisco_ios", device="r1")
+    await store.configs.record("r1", prepared, platform="cisco_ios")
+    with webhook_receiver(SECRET) as rx:
+        await _rule(store, rx.url, events=["backup.stale"])
+        loop = NotificationLoop(store, FAST, owner="n1", backup_stale_s=0.0)
+
+        async def delivered() -> bool:
+            return _effects(rx) == 1
+
+        await _run_until(loop, delivered, "the backup.stale delivery")
+        # another process starting up checks at once, and raises no second event
+        await NotificationLoop(store, FAST, owner="n2", backup_stale_s=0.0)._maintain()
+        assert (await store.notifications.backlog())["events_pending"] == 0
+        (body,) = rx.effects.values()
+        assert body["type"] == "backup.stale"
+        assert body["device"] == "r1"
+        assert rx.verified == [True]

@@ -23,6 +23,7 @@ from netfleet.api import (
     routes_credentials,
     routes_devices,
     routes_events,
+    routes_group_credentials,
     routes_health,
     routes_jobs,
     routes_notifications,
@@ -90,6 +91,7 @@ def create_app(
     for module in (
         routes_devices,
         routes_credentials,
+        routes_group_credentials,
         routes_jobs,
         routes_raw,
         routes_configs,

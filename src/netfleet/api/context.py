@@ -16,7 +16,8 @@ from netfleet.store import SqlStore
 
 
 class Runtime(Protocol):
-    """The in-process workers of ``netfleet serve`` (absent with ``--workers 0``)."""
+    """The loops ``netfleet serve`` runs in its process: workers (none with
+    ``--workers 0``), scheduler, device watcher, housekeeping."""
 
     def pool_stats(self) -> PoolStats | None:
         """The shared session pool's statistics."""
@@ -29,6 +30,13 @@ class Runtime(Protocol):
 
     def restarts(self) -> dict[str, int]:
         """Restarts per embedded component since start."""
+
+    def components(self) -> list[str]:
+        """The embedded components started (``worker ID``, ``scheduler``, ``housekeeping`` ...)."""
+
+    @property
+    def worker_count(self) -> int:
+        """How many workers run in this process."""
 
 
 @dataclass(slots=True)

@@ -3,7 +3,8 @@ latest configurations, and list failed or stale backups.
 
 ``POST /backups`` needs the operator role (a backup only reads); the rest is viewer.
 An admin may read a version's unmasked text (``raw=true``) when ``[masking] keep_raw``
-kept one.
+kept one, and export every device's history into ``[backup] git_dir``
+(``POST /backups/export-git``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from netfleet.api.auth import Operator, Viewer
+from netfleet.api.auth import Admin, Operator, Viewer
+from netfleet.api.backup_export import export_history
 from netfleet.api.context import context, store_of
 from netfleet.api.problems import ProblemException, responses
 from netfleet.api.schemas_jobs import JobSummary
@@ -127,6 +129,29 @@ async def submit_backup(request: Request, _: Operator, body: BackupSubmit) -> Jo
     job = await store_of(request).jobs.submit(body.to_spec())
     request.state.audit = {"job_id": job.id, "kind": "backup", "tasks": job.counts.total}
     return JobSummary.of(job)
+
+
+class GitExportOut(BaseModel):
+    git_dir: str
+    devices: int = Field(description="Devices with stored versions.")
+    commits: int = Field(description="Commits made: versions the repository did not have.")
+
+
+@router.post(
+    "/backups/export-git",
+    response_model=GitExportOut,
+    summary="Commit every device's versions missing from the [backup] git_dir repository",
+    responses=responses(403, 409),
+)
+async def export_git(request: Request, _: Admin) -> GitExportOut:
+    directory = context(request).settings.backup.git_dir
+    if directory is None:
+        raise ProblemException(
+            409, "no git repository configured: set [backup] git_dir to export to it"
+        )
+    report = await export_history(store_of(request), directory)
+    request.state.audit = {"kind": "backup-export-git", "commits": report.commits}
+    return GitExportOut(git_dir=str(directory), devices=report.devices, commits=report.commits)
 
 
 def _health(state: BackupState, now: float, stale_s: float) -> BackupHealth:

@@ -1,8 +1,8 @@
 """``/api/v1/credentials``: write-only secrets, encrypted at rest by the store.
 
 Responses carry usernames and ``has_*`` flags only. Replacing a credential
-(rotation) bumps the generation of every device using it; the embedded pool
-retires those devices' sessions at once.
+(rotation) bumps the generation of every device using it (naming it, or through a
+group default); the embedded pool retires those devices' sessions at once.
 """
 
 from __future__ import annotations
@@ -29,18 +29,6 @@ router = APIRouter(tags=["credentials"])
 
 async def _find(store: SqlStore, name: str) -> CredentialRecord | None:
     return next((c for c in await store.credentials.list() if c.name == name), None)
-
-
-async def _users(store: SqlStore, name: str) -> list[str]:
-    """Names of the devices that use credential ``name``."""
-    users: list[str] = []
-    cursor: int | None = None
-    while True:
-        page = await store.devices.list(limit=1000, cursor=cursor)
-        users += [d.name for d in page.items if name in d.credential_names]
-        if page.next_cursor is None:
-            return users
-        cursor = page.next_cursor
 
 
 async def _store(request: Request, credential: Credential) -> CredentialOut:
@@ -95,7 +83,7 @@ async def put_credential(
     if await _find(store, name) is None:
         raise NotFound(f"credential {name!r} not found (POST to create it)")
     out = await _store(request, body.to_credential(name))
-    context(request).retire(await _users(store, name))
+    context(request).retire(await store.credentials.users(name))
     return out
 
 

@@ -1,5 +1,5 @@
-"""``/healthz`` (alive), ``/readyz`` (database and schema ready, embedded workers and
-scheduler up), ``/metrics``.
+"""``/healthz`` (alive), ``/readyz`` (database and schema ready, every embedded loop up:
+workers, scheduler, housekeeping ...), ``/metrics``.
 
 These three need no token: load balancers and Prometheus scrape them.
 """
@@ -16,6 +16,10 @@ from netfleet.api.problems import problem_response
 from netfleet.core.errors import NetfleetError
 
 router = APIRouter(tags=["health"])
+NO_WORKERS = (
+    "no embedded workers: jobs run, schedules fire and expired leases are recovered in "
+    "`netfleet worker` processes"
+)
 
 
 @router.get("/healthz", summary="The process is alive")
@@ -53,7 +57,13 @@ async def readyz(request: Request) -> JSONResponse:
             instance="/readyz",
             kind="not_ready",
         )
-    return JSONResponse({"status": "ready", "schema": current, "database": ctx.store.dialect})
+    body: dict[str, object] = {"status": "ready", "schema": current, "database": ctx.store.dialect}
+    if ctx.runtime is not None:
+        body["components"] = ctx.runtime.components()
+        body["embedded_workers"] = ctx.runtime.worker_count
+        if not ctx.runtime.worker_count:
+            body["note"] = NO_WORKERS
+    return JSONResponse(body)
 
 
 @router.get(

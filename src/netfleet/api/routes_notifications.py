@@ -2,9 +2,10 @@
 
 A rule's secret (webhook HMAC key, Slack webhook URL, SMTP password; each may be a
 secret reference) is write-only: responses say ``has_secret`` only, and a URL is
-shown without query or user info. ``POST .../{name}/test`` sends one test event
-through the same delivery path the workers use, and answers what happened; every
-attempt (tests included) is in the rule's delivery log, ``GET .../{name}/deliveries``.
+shown without query or user info (a Slack URL without its path, the credential).
+``POST .../{name}/test`` sends one test event through the same delivery path the
+workers use, and answers what happened; every attempt (tests included) is in the
+rule's delivery log, ``GET .../{name}/deliveries``.
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ class RuleOut(BaseModel):
     kind: str
     events: list[str]
     filters: dict[str, list[str]] = Field(description="devices, groups, schedules, ...")
-    url: str | None = Field(None, description="webhook/slack, without query or user info.")
+    url: str | None = Field(
+        None, description="webhook: without query or user info; slack: host only."
+    )
     smtp: dict[str, Any] | None = None
     has_secret: bool
     enabled: bool
@@ -52,7 +55,7 @@ class RuleOut(BaseModel):
             kind=r.kind,
             events=list(r.match.get("events", [])),
             filters=filters,
-            url=shown_url(url) if isinstance(url, str) else None,
+            url=shown_url(url, path=r.kind != "slack") if isinstance(url, str) else None,
             smtp=dict(r.target) if r.kind == "email" else None,
             has_secret=r.has_secret,
             enabled=r.enabled,

@@ -52,6 +52,7 @@ class EmbeddedRuntime:
         self.pool = self._group.pool if self._group is not None else None
         self.workers: list[Worker] = self._group.workers if self._group is not None else []
         self.housekeeping = housekeeping
+        self._components: list[str] = []
         self._stop = asyncio.Event()
         service = settings.service
         self.supervisor = Supervisor(
@@ -79,6 +80,13 @@ class EmbeddedRuntime:
     def restarts(self) -> dict[str, int]:
         return dict(self.supervisor.restarts)
 
+    def components(self) -> list[str]:
+        return list(self._components)
+
+    @property
+    def worker_count(self) -> int:
+        return len(self.workers)
+
     # --- running ----------------------------------------------------------------------
 
     def stop(self, *, immediate: bool = False) -> None:
@@ -88,35 +96,31 @@ class EmbeddedRuntime:
 
     async def run(self) -> None:
         """Run until ``stop()``; then drain the workers and close the pool."""
-        keep = self.supervisor.keep
-        tasks = [
-            asyncio.create_task(keep(f"worker {w.worker_id}", self._worker_run(w)))
-            for w in self.workers
-        ]
+        tasks: list[asyncio.Task[None]] = []
+
+        def keep(name: str, run: Callable[[], Awaitable[None]]) -> None:
+            self._components.append(name)
+            tasks.append(asyncio.create_task(self.supervisor.keep(name, run)))
+
+        for w in self.workers:
+            keep(f"worker {w.worker_id}", self._worker_run(w))
         if self.scheduler:
-            tasks.append(
-                asyncio.create_task(
-                    keep("scheduler", lambda: run_scheduler(self.store, self._stop))
-                )
-            )
+            keep("scheduler", lambda: run_scheduler(self.store, self._stop))
         if self.pool is not None:
-            tasks.append(asyncio.create_task(keep("device watcher", self._watch_devices)))
+            keep("device watcher", self._watch_devices)
         if self.housekeeping:
-            tasks.append(
-                asyncio.create_task(
-                    keep(
-                        "housekeeping",
-                        lambda: run_housekeeping(self.store, self.settings, self._stop),
-                    )
-                )
-            )
+            keep("housekeeping", lambda: run_housekeeping(self.store, self.settings, self._stop))
         if self.workers:
             from netfleet.worker.notify_loop import integration_loops
 
             owner = f"notify-{self.workers[0].worker_id}"
-            for loop in integration_loops(self.store, self.settings.notifications, owner=owner):
+            stale_s = self.settings.backup.stale_hours * 3600.0
+            loops = integration_loops(
+                self.store, self.settings.notifications, owner=owner, backup_stale_s=stale_s
+            )
+            for loop in loops:
                 name = getattr(loop, "__qualname__", "integration loop")
-                tasks.append(asyncio.create_task(keep(name, functools.partial(loop, self._stop))))
+                keep(name, functools.partial(loop, self._stop))
         try:
             results = await asyncio.gather(*tasks, return_exceptions=True)
             for result in results:

@@ -135,6 +135,22 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def service_app(
+    store: SqlStore, settings: Settings, workers: int
+) -> tuple[EmbeddedRuntime, FastAPI]:
+    """The embedded runtime and the app ``serve`` runs on ``store``.
+
+    The runtime always runs the service's housekeeping (audit retention, ended
+    dashboard sessions), even with ``workers=0``, and the app always has it, so
+    ``/readyz`` names housekeeping when it is down. Schedules fire in the service only
+    with embedded workers; with ``workers=0`` the ``netfleet worker`` processes fire
+    them (``worker.scheduler``), recover expired leases and deliver notifications."""
+    runtime = EmbeddedRuntime(
+        store, settings, workers=workers, scheduler=settings.worker.scheduler and workers > 0
+    )
+    return runtime, create_app(store, settings, runtime=runtime)
+
+
 def url_of(sock: socket.socket) -> str:
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in str(host) else str(host)
@@ -160,13 +176,7 @@ async def serve(
         token = await bootstrap_admin(store, settings)
         if token is not None:
             announce(f"admin token (shown once, keep it safe): {token}")
-        runtime = EmbeddedRuntime(
-            store,
-            settings,
-            workers=options.workers,
-            scheduler=settings.worker.scheduler and options.workers > 0,
-        )
-        app = create_app(store, settings, runtime=runtime if options.workers else None)
+        runtime, app = service_app(store, settings, options.workers)
         if configure_app is not None:
             configure_app(app)
         config = uvicorn.Config(

@@ -28,7 +28,8 @@ import re
 from collections.abc import Callable, Sequence
 
 from netfleet.channel.errors import FramingError, ReadTimeout, Writer
-from netfleet.channel.text import echo_end, normalize, split_partial_escape
+from netfleet.channel.lines import Lines
+from netfleet.channel.text import echo_end, normalize, pager_start, split_partial_escape
 from netfleet.core.errors import ConnectionLost, NetfleetError
 
 TAIL = 512
@@ -56,6 +57,7 @@ class Channel:
         "_handle",
         "_last_feed",
         "_line",
+        "_lines",
         "_loop",
         "_max_gap",
         "_on_data",
@@ -64,6 +66,7 @@ class Channel:
         "_patterns",
         "_reads",
         "_settle",
+        "_sink",
         "_tail_only",
         "_timeout",
         "_waiter",
@@ -115,6 +118,9 @@ class Channel:
         """Longest gap between output chunks of the pending read (-1: no output chunk yet)."""
         self._settle = True
         self._reads = 0
+        self._sink: Callable[[str], None] | None = None
+        self._lines: Lines | None = None
+        """The pending read's output not yet given to its sink."""
 
     # --- wiring ------------------------------------------------------------------
 
@@ -140,6 +146,9 @@ class Channel:
         if not data:
             return
         self._parts.append(data)
+        lines = self._lines
+        if lines is not None:
+            lines.add(data)
         nl = data.rfind("\n")
         line = self._line + data if nl < 0 else data[nl + 1 :]
         if len(line) > TAIL:
@@ -170,6 +179,10 @@ class Channel:
         self._check()
         if gap > self._max_gap:
             self._max_gap = gap
+        if lines is not None and nl >= 0 and lines.due and self._waiter is not None:
+            lines.deliver()
+            if self._max_gap >= 0.0:  # the sink's work is no pause of the device's
+                self._last_feed = self._loop.time()
 
     def lost(self, error: NetfleetError | None) -> None:
         self.closed = True
@@ -220,6 +233,7 @@ class Channel:
         tail_only: bool = True,
         echo: str | None = None,
         settle: bool = True,
+        sink: Callable[[str], None] | None = None,
     ) -> Hit:
         """Wait until one of ``patterns`` matches; return (index, match, text before it).
 
@@ -229,7 +243,9 @@ class Channel:
         that command, which is not part of the returned text. With ``settle`` a
         match at the very end of the buffer waits for the output to go quiet. The
         matched text is consumed too. A timeout raises ``ReadTimeout``; any
-        incomplete read marks the channel ``dirty``.
+        incomplete read marks the channel ``dirty``. ``sink`` (with ``tail_only``)
+        is given the text to return while it streams in, in runs of complete lines
+        (``lines.BATCH``): always a start of the text finally returned.
         """
         if self.closed:
             raise self.error or ConnectionLost("the session is closed", device=self.device)
@@ -241,6 +257,9 @@ class Channel:
         self._body = 0
         self._settle = settle
         self._max_gap = -1.0
+        self._sink = sink if tail_only else None
+        if self._sink is not None and echo is None:
+            self._lines = Lines(self._sink, self.pending())
         fut: asyncio.Future[Hit] = self._loop.create_future()
         self._waiter = fut
         self._reads += 1
@@ -259,6 +278,7 @@ class Channel:
             if self._waiter is fut:
                 self._waiter = None
                 self._drop_candidate()
+            self._sink = self._lines = None
             if not fut.done() or fut.cancelled() or fut.exception() is not None:
                 self.dirty = True
 
@@ -310,6 +330,8 @@ class Channel:
         self._echo = None
         self.echo_line = text[: found - 1]
         self._body = found
+        if self._sink is not None:
+            self._lines = Lines(self._sink, text[found:])
         self._max_gap = -1.0  # the command's own run time before its output is no gap
         return True
 
@@ -382,17 +404,14 @@ class Channel:
         """Answer a pager prompt on the last line and cut it out of the buffer."""
         assert self._pager is not None
         line = self._line
-        if len(line) > TAIL:
+        start = -1 if len(line) > TAIL else pager_start(self._pager, line)
+        if start < 0:
             return False
-        m = self._pager.search(line)
-        if m is None:
-            return False
-        start = m.start()
-        while start > 0 and line[start - 1] in " \t":
-            start -= 1  # the blanks that lead the pager prompt (" --More-- ")
         full = self.pending()[: start - len(line)]
         self._parts = [full] if full else []
         self._line = line[:start]
+        if self._lines is not None:  # on the last line: not given to the sink yet
+            self._lines.cut(len(line) - start)
         if self._writer is not None and not self.closed:
             self._writer.write(self._answer)
         return True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from io import IncrementalNewlineDecoder
 
 ANSI_RE = re.compile(
     r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[()][A-Za-z0-9]|[0-Z\\-_`-~])"
@@ -29,6 +30,18 @@ def split_partial_escape(data: str) -> tuple[str, str]:
     if m is None:
         return data, ""
     return data[: m.start()], data[m.start() :]
+
+
+def pager_start(pager: re.Pattern[str], line: str) -> int:
+    """Where a pager prompt on ``line`` starts, with the blanks that lead it (" --More-- "),
+    or -1."""
+    m = pager.search(line)
+    if m is None:
+        return -1
+    start = m.start()
+    while start > 0 and line[start - 1] in " \t":
+        start -= 1
+    return start
 
 
 def _compact(text: str) -> str:
@@ -72,12 +85,25 @@ def echo_end(text: str, command: str, prompt_seen: Callable[[], bool]) -> int | 
     return nl + 1
 
 
+DECODE_MIN = 512
+"""Text at least this long goes through ``io.IncrementalNewlineDecoder`` for CR/LF."""
+
+
 def normalize(data: str) -> str:
     """CR/LF to LF, drop remaining CRs, ANSI escapes and pager erasures."""
     if "\r" in data:
-        data = data.replace("\r\n", "\n")
+        if len(data) >= DECODE_MIN:
+            # One pass in C (str.replace of a two-character needle takes two, slower);
+            # it also reports a lone CR, which the slow path below must handle.
+            decoder = IncrementalNewlineDecoder(None, translate=True)
+            lf = decoder.decode(data, final=True)
+            seen = decoder.newlines
+            if seen != "\r" and not (isinstance(seen, tuple) and "\r" in seen):
+                data = lf
         if "\r" in data:
-            data = CR_ERASE_RE.sub("", data).replace("\r", "")
+            data = data.replace("\r\n", "\n")
+            if "\r" in data:
+                data = CR_ERASE_RE.sub("", data).replace("\r", "")
     if "\x1b" in data:
         data = ANSI_RE.sub("", data)
     if "\x08" in data:

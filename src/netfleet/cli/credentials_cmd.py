@@ -1,4 +1,5 @@
-"""``netfleet credentials list|add|delete``: login credentials stored on a running server.
+"""``netfleet credentials list|add|delete|group-default``: login credentials stored on a
+running server, and the groups' default credentials.
 
 Secrets never go on the command line (where ``ps`` and shell history would see
 them): the password is prompted for with hidden input, or read from stdin
@@ -190,3 +191,57 @@ def delete(
     """Delete a credential (not while a device uses it)."""
     call(url, token, db, lambda r: r.delete(f"/credentials/{seg(name)}"))
     typer.echo(f"deleted credential {name}")
+
+
+@credentials_app.command("group-default")
+def group_default(
+    group: Annotated[str | None, typer.Argument(help="Group name (none: list defaults).")] = None,
+    credential: Annotated[
+        str | None, typer.Argument(help="Stored credential to make the group's default.")
+    ] = None,
+    remove: Annotated[
+        bool, typer.Option("--remove", help="Remove the group's default credential.")
+    ] = False,
+    output: OutputOption = "table",
+    url: UrlOption = None,
+    token: TokenOption = None,
+    db: DbOption = None,
+) -> None:
+    """A group's default credential: used by its devices that name none of their own
+    (a device in several groups: the first of its groups with a default)."""
+    check_output(output)
+    if group is None:
+        if remove or credential is not None:
+            raise fail("name the group")
+        items = call(url, token, db, lambda r: r.get("/group-credentials"))["items"]
+        if output == "json":
+            print_json(items)
+            return
+        table = Table("group", "credential", "username", "devices", "updated (UTC)")
+        for g in items:
+            table.add_row(
+                escape(g["group"]),
+                escape(g["credential"]),
+                escape(g["username"]),
+                str(g["devices"]),
+                when(g["updated_at"]),
+            )
+        console().print(table)
+        return
+    if remove:
+        if credential is not None:
+            raise fail("--remove takes the group only")
+        call(url, token, db, lambda r: r.delete(f"/group-credentials/{seg(group)}"))
+        typer.echo(f"removed the default credential of group {group}")
+        return
+    if credential is None:
+        raise fail("name the credential (or --remove)")
+    body = {"credential": credential}
+    record = call(url, token, db, lambda r: r.put(f"/group-credentials/{seg(group)}", body))
+    if output == "json":
+        print_json(record)
+        return
+    typer.echo(
+        f"group {record['group']}: default credential {record['credential']} "
+        f"(user {record['username']}; {record['devices']} device(s) in the group)"
+    )

@@ -173,6 +173,14 @@ def submit(
     ] = None,
     save: Annotated[bool, typer.Option("--save", help="Save the config afterwards.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Config: show changes only.")] = False,
+    push_diff: Annotated[
+        str | None,
+        typer.Option(
+            "--push-diff",
+            help="Config pushes on IOS-like platforms: always (default; without a backup it "
+            "reads show running-config first), backup (from the latest backup only) or off.",
+        ),
+    ] = None,
     allow_privileged: Annotated[
         bool,
         typer.Option(
@@ -215,8 +223,12 @@ def submit(
         rollback=rollback,
         confirm_timeout=confirm_timeout,
     )
-    if (save or dry_run or change) and not (config_file or template):
-        raise fail("--save, --dry-run, --checks and --rollback apply to config jobs only")
+    if (save or dry_run or change or push_diff) and not (config_file or template):
+        raise fail(
+            "--save, --dry-run, --push-diff, --checks and --rollback apply to config jobs only"
+        )
+    if push_diff not in (None, "always", "backup", "off"):
+        raise fail(f"--push-diff {push_diff!r}: use always, backup or off")
     options: dict[str, Any] = parse_strategy(failure_strategy)
     extra = {
         "priority": priority or None,
@@ -226,6 +238,7 @@ def submit(
         "command_timeout_s": timeout,
         "save": save or None,
         "dry_run": dry_run or None,
+        "push_diff": push_diff,
         "allow_privileged_commands": allow_privileged or None,
         "idempotency_key": idempotency_key,
         "rollout": parse_rollout(rollout) if rollout else None,

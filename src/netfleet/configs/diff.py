@@ -1,6 +1,7 @@
 """Diffs between two configuration texts: unified (the default) and hierarchical.
 
-The unified diff is difflib's, with ``added``/``removed`` line counts. The hierarchical
+The unified diff is difflib's, with ``added``/``removed`` line counts; unchanged leading
+and trailing lines are set aside before difflib's matcher runs on the rest. The hierarchical
 diff (Cisco-style indentation, Junos braces) shows each changed line under its parents,
 which appear as context even when they are far away in the text, e.g.::
 
@@ -14,7 +15,6 @@ compares children per parent, so moving a whole block is not reported line by li
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
@@ -40,15 +40,92 @@ def unified_diff(
     """The unified diff from ``old`` to ``new`` ("" when equal), line endings ignored."""
     a = old.replace("\r\n", "\n").splitlines()
     b = new.replace("\r\n", "\n").splitlines()
-    lines = list(difflib.unified_diff(a, b, old_name, new_name, n=context, lineterm=""))
+    ops = _opcodes(a, b)
+    if all(op[0] == "equal" for op in ops):
+        return Diff(text="", added=0, removed=0)
+    lines = [f"--- {old_name}", f"+++ {new_name}"]
     added = removed = 0
-    for line in lines[2:]:
-        if line.startswith("+"):
-            added += 1
-        elif line.startswith("-"):
-            removed += 1
-    text = "\n".join(lines) + "\n" if lines else ""
-    return Diff(text=text, added=added, removed=removed)
+    for group in _groups(ops, context):
+        first, last = group[0], group[-1]
+        lines.append(f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@")
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                lines.extend(" " + line for line in a[i1:i2])
+                continue
+            lines.extend("-" + line for line in a[i1:i2])
+            lines.extend("+" + line for line in b[j1:j2])
+            removed += i2 - i1
+            added += j2 - j1
+    return Diff(text="\n".join(lines) + "\n", added=added, removed=removed)
+
+
+Op = tuple[str, int, int, int, int]
+
+
+def _groups(ops: list[Op], n: int) -> list[list[Op]]:
+    """Hunks: the changes with up to ``n`` lines of context, runs of more than ``2n``
+    unchanged lines between them splitting hunks."""
+    ops = list(ops)
+    tag, i1, i2, j1, j2 = ops[0]
+    if tag == "equal":
+        ops[0] = (tag, max(i1, i2 - n), i2, max(j1, j2 - n), j2)
+    tag, i1, i2, j1, j2 = ops[-1]
+    if tag == "equal":
+        ops[-1] = (tag, i1, min(i2, i1 + n), j1, min(j2, j1 + n))
+    groups: list[list[Op]] = []
+    group: list[Op] = []
+    for tag, i1, i2, j1, j2 in ops:
+        if tag == "equal" and i2 - i1 > 2 * n:
+            group.append((tag, i1, min(i2, i1 + n), j1, min(j2, j1 + n)))
+            groups.append(group)
+            group = []
+            i1, j1 = max(i1, i2 - n), max(j1, j2 - n)
+        group.append((tag, i1, i2, j1, j2))
+    if group and not (len(group) == 1 and group[0][0] == "equal"):
+        groups.append(group)
+    return groups
+
+
+def _range(start: int, stop: int) -> str:
+    """A hunk range of unified diff format: ``start,length`` (1-based; 0-based if empty)."""
+    length = stop - start
+    if length == 1:
+        return str(start + 1)
+    return f"{start + 1 if length else start},{length}"
+
+
+def _opcodes(a: list[str], b: list[str], *, autojunk: bool = True) -> list[Op]:
+    """difflib's opcodes from ``a`` to ``b``, with the unchanged leading and trailing lines
+    set aside first: a typical change touches a few lines in the middle of a long text,
+    and the matcher costs far more than this scan. The result is difflib's for such
+    edits; where lines repeat near the edges difflib may align a changed line with an
+    edge line instead, and this keeps the edges unchanged (an equally valid diff)."""
+    limit = min(len(a), len(b))
+    head = 0
+    while head < limit and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < limit - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    a_mid, b_mid = a[head : len(a) - tail], b[head : len(b) - tail]
+    ops: list[Op] = []
+    if head:
+        ops.append(("equal", 0, head, 0, head))
+    middle = SequenceMatcher(None, a_mid, b_mid, autojunk=autojunk)
+    for tag, i1, i2, j1, j2 in middle.get_opcodes():
+        if tag == "equal" and ops and ops[-1][0] == "equal":  # only next to an empty side
+            _, p1, _p2, q1, _q2 = ops.pop()
+            ops.append(("equal", p1, i2 + head, q1, j2 + head))
+            continue
+        ops.append((tag, i1 + head, i2 + head, j1 + head, j2 + head))
+    if tail:
+        la, lb = len(a), len(b)
+        if ops and ops[-1][0] == "equal":
+            _, p1, _p2, q1, _q2 = ops.pop()
+            ops.append(("equal", p1, la, q1, lb))
+        else:
+            ops.append(("equal", la - tail, la, lb - tail, lb))
+    return ops or [("equal", 0, 0, 0, 0)]
 
 
 def line_counts(old: str, new: str) -> tuple[int, int]:
@@ -56,7 +133,7 @@ def line_counts(old: str, new: str) -> tuple[int, int]:
     a = old.replace("\r\n", "\n").splitlines()
     b = new.replace("\r\n", "\n").splitlines()
     added = removed = 0
-    for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in _opcodes(a, b, autojunk=False):
         if tag != "equal":
             removed += i2 - i1
             added += j2 - j1

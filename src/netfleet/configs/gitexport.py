@@ -6,7 +6,7 @@ own commit whose author is the given author and whose message names the device a
 job, so ``git log -p DEVICE`` shows that device's history the way Oxidized's git output
 does. A device whose text is unchanged gets no commit. Hooks and commit signing of the
 user's git configuration are not run. One process should write a repository at a time;
-within a process, ``GitExport`` serialises its commits.
+within a process, the ``GitExport``s of one directory serialise their commits.
 """
 
 from __future__ import annotations
@@ -29,6 +29,15 @@ from netfleet.core.errors import GitExportError
 COMMITTER = "netfleet <netfleet@netfleet.invalid>"
 _SAFE = re.compile(r"[^A-Za-z0-9._@+-]")
 _PERSON = re.compile(r"[^<>\n]+ <[^<>\n]*>")
+_LOCKS: dict[Path, threading.Lock] = {}
+_LOCKS_LOCK = threading.Lock()
+
+
+def _directory_lock(directory: Path) -> threading.Lock:
+    """One lock per repository directory in this process (continuous and API exports)."""
+    key = directory.resolve()
+    with _LOCKS_LOCK:
+        return _LOCKS.setdefault(key, threading.Lock())
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +88,7 @@ class GitExport:
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = Path(directory)
-        self._lock = threading.Lock()
+        self._lock = _directory_lock(self.directory)
         try:
             self._repo = Repo(str(self.directory))
         except NotGitRepository:

@@ -12,12 +12,14 @@ blanks and removes leading and trailing blank lines.
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import re2
 
+from netfleet.configs.needles import common_prefix, literal, minimal_needles, needles
 from netfleet.configs.rules import BUILTIN_RULES, Rule
 from netfleet.core.errors import PlatformFileError
 from netfleet.platforms import PlatformSpec, get_platform
@@ -29,72 +31,120 @@ _MAX_CACHED = 256
 
 
 @dataclass(frozen=True, slots=True)
+class LineRule:
+    """One compiled rule: ``regex`` is matched at the start of a single line."""
+
+    regex: re2._Regexp[str]
+    drop: bool
+    needles: tuple[str, ...] | None
+    """Literal prefixes one of which starts every matching line (None: any line may match)."""
+    literal: bool = False
+    """The pattern is just its needles: starting with one is matching (no regex needed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Scan:
+    """How candidate lines are found: ``str.find`` of ``"\\n" + needle`` for long needles,
+    one regex pass for short ones, or every line when a rule has no needles."""
+
+    finds: tuple[str, ...]
+    short: re.Pattern[str] | None
+    """``\\n`` then one of the short needles: an alternation of literals (linear), for the
+    standard library's ``re`` whose literal scan beats an RE2 pass here."""
+    every_line: bool
+
+
+_FIND_MIN = 6
+"""Needles at least this long are found with ``str.find`` (fast on long literals);
+shorter ones with one pass of their alternation."""
+
+
+@dataclass(frozen=True, slots=True)
 class Normaliser:
     """A platform's compiled rules; build with ``normaliser``."""
 
     platform: str
-    drops: tuple[re2._Regexp[str], ...]
-    masks: tuple[re2._Regexp[str], ...]
+    rules: tuple[LineRule, ...]
+    scan: _Scan
 
     def normalise(self, text: str) -> str:
         """The comparison text of ``text`` (ends with one newline unless empty)."""
+        return self._normalise(text, prefilter=True)
+
+    def normalise_full(self, text: str) -> str:
+        """The same as ``normalise``, trying every rule on every line (the reference the
+        prefilter is tested against)."""
+        return self._normalise(text, prefilter=False)
+
+    def _normalise(self, text: str, *, prefilter: bool) -> str:
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         lines = [line.rstrip() for line in text.split("\n")]
-        if self.drops or self.masks:
-            lines = self._apply("\n".join(lines), lines)
-        start, end = 0, len(lines)
-        while start < end and not lines[start]:
-            start += 1
-        while end > start and not lines[end - 1]:
-            end -= 1
-        return "\n".join(lines[start:end]) + "\n" if end > start else ""
+        if not self.rules:
+            joined = "\n".join(lines)
+        elif prefilter and not self.scan.every_line:
+            joined = self._candidates_only("\n".join(lines))
+        else:
+            kept = (self._rewrite(line, filtered=False) for line in lines)
+            joined = "\n".join(line for line in kept if line is not None)
+        body = joined.strip("\n")  # lines are right-stripped: blank lines are empty
+        return body + "\n" if body else ""
 
-    def _apply(self, joined: str, lines: list[str]) -> list[str]:
-        locate = _LineLocator(joined)
-        dropped: set[int] = set()
-        for pattern in self.drops:
-            for m in pattern.finditer(joined):
-                dropped.add(locate(m.start()))
-        spans: dict[int, list[tuple[int, int]]] = {}
-        for pattern in self.masks:
-            for m in pattern.finditer(joined):
-                index = locate(m.start())
-                if index in dropped:
-                    continue
-                base = m.start()  # patterns are anchored: a match starts its line
-                limit = base + len(lines[index])
-                groups = range(1, pattern.groups + 1) if pattern.groups else (0,)
-                for g in groups:
-                    a, b = m.span(g)
-                    if 0 <= a < limit:
-                        spans.setdefault(index, []).append((a - base, min(b, limit) - base))
-        if not dropped and not spans:
-            return lines
+    def _candidates_only(self, joined: str) -> str:
+        """Rewrite the lines that start with a needle; every other line stays as it is."""
+        starts: set[int] = set()
+        hay = "\n" + joined  # hay.find("\n" + needle) == i: a line starts at joined[i]
+        for needle in self.scan.finds:
+            i = hay.find(needle)
+            while i >= 0:
+                starts.add(i)
+                i = hay.find(needle, i + 1)
+        if self.scan.short is not None:
+            starts.update(m.start() for m in self.scan.short.finditer(hay))
+        if not starts:
+            return joined
         out: list[str] = []
-        for index, line in enumerate(lines):
-            if index in dropped:
+        at = 0
+        for start in sorted(starts):
+            end = joined.find("\n", start)
+            end = len(joined) if end < 0 else end
+            line = joined[start:end]
+            new = self._rewrite(line, filtered=True)
+            if new is line:
                 continue
-            for a, b in sorted(spans.get(index, ()), reverse=True):
-                line = line[:a] + MASK + line[b:]
-            out.append(line)
-        return out
+            out.append(joined[at:start])
+            if new is None:
+                at = end + 1
+            else:
+                out.append(new)
+                at = end
+        out.append(joined[at:])
+        return "".join(out)
 
-
-class _LineLocator:
-    """Line index of an offset, counting newlines in C from the previous offset asked."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.offset = 0
-        self.index = 0
-
-    def __call__(self, offset: int) -> int:
-        if offset < self.offset:
-            self.offset = self.index = 0
-        self.index += self.text.count("\n", self.offset, offset)
-        self.offset = offset
-        return self.index
+    def _rewrite(self, line: str, *, filtered: bool) -> str | None:
+        """``line`` with its masks applied, ``line`` itself when no rule matches, or None
+        when a drop rule matches. ``filtered``: skip rules whose needles do not start it."""
+        spans: list[tuple[int, int]] = []
+        for rule in self.rules:
+            if filtered and rule.needles is not None and not line.startswith(rule.needles):
+                continue
+            if rule.drop:
+                if (filtered and rule.literal) or rule.regex.match(line) is not None:
+                    return None
+                continue
+            m = rule.regex.match(line)
+            if m is None:
+                continue
+            groups = range(1, rule.regex.groups + 1) if rule.regex.groups else (0,)
+            for g in groups:
+                a, b = m.span(g)
+                if 0 <= a < len(line):
+                    spans.append((a, min(b, len(line))))
+        if not spans:
+            return line
+        for a, b in sorted(spans, reverse=True):
+            line = line[:a] + MASK + line[b:]
+        return line
 
 
 def compile_rules(
@@ -105,8 +155,7 @@ def compile_rules(
     Raises ``PlatformFileError`` naming ``source`` for a pattern that is not anchored
     RE2 or an unknown action.
     """
-    drops: list[re2._Regexp[str]] = []
-    masks: list[re2._Regexp[str]] = []
+    compiled: list[LineRule] = []
     where = source or f"platform {platform!r}"
     for i, rule in enumerate(rules):
         pattern, action = (rule.pattern, rule.action) if isinstance(rule, Rule) else rule
@@ -119,23 +168,32 @@ def compile_rules(
                 f"{where}: config_normalise[{i}]: action {action!r} is not 'drop' or 'mask'"
             )
         try:
-            compiled = re2.compile("(?m)^(?:" + pattern[1:] + ")")
+            regex = re2.compile("^(?:" + pattern[1:] + ")")
         except re2.error as exc:
             raise PlatformFileError(
                 f"{where}: config_normalise[{i}]: not a valid RE2 pattern {pattern!r}: {exc}"
             ) from None
-        (drops if action == "drop" else masks).append(compiled)
-    return Normaliser(platform=platform, drops=_combined(drops), masks=tuple(masks))
+        exact = literal(pattern)
+        found = exact if exact is not None else needles(pattern)
+        compiled.append(LineRule(regex, action == "drop", found, literal=exact is not None))
+    # drops first: a dropped line needs no masks
+    ordered = tuple(sorted(compiled, key=lambda r: not r.drop))
+    return Normaliser(platform=platform, rules=ordered, scan=_scan(ordered))
 
 
-def _combined(drops: list[re2._Regexp[str]]) -> tuple[re2._Regexp[str], ...]:
-    """One alternation of every drop rule (one pass over the text), if it compiles."""
-    if len(drops) < 2:
-        return tuple(drops)
-    try:
-        return (re2.compile("(?m)" + "|".join(p.pattern[4:] for p in drops)),)
-    except re2.error:  # e.g. the same group name in two rules
-        return tuple(drops)
+def _scan(rules: tuple[LineRule, ...]) -> _Scan:
+    if any(rule.needles is None for rule in rules):
+        return _Scan((), None, every_line=True)
+    wanted: set[str] = set()
+    for rule in rules:
+        assert rule.needles is not None
+        common = common_prefix(rule.needles)
+        wanted.update((common,) if len(common) >= 4 else rule.needles)
+    minimal = minimal_needles(wanted)
+    finds = tuple("\n" + n for n in minimal if len(n) >= _FIND_MIN)
+    short = [re.escape(n) for n in minimal if len(n) < _FIND_MIN]
+    regex = re.compile("\n(?:" + "|".join(short) + ")") if short else None
+    return _Scan(finds, regex, every_line=False)
 
 
 def builtin_family(spec: PlatformSpec) -> str:

@@ -19,3 +19,29 @@ def session_redactor(platform: str, spec: DeviceSpec, *extra: str | None) -> Red
     (the enable secret, secrets resolved from references at login)."""
     known = [v for c in spec.credentials for v in c.secrets()]
     return redactor_for(platform, maskable(spec, [*known, *extra]))
+
+
+class StreamMask:
+    """Masks a reply's output while it streams in, in runs of complete lines (a channel
+    read's ``sink``), so that little is left to mask when the prompt comes. Masking is
+    line by line, so the runs masked apart give what the whole text masked at once does."""
+
+    __slots__ = ("_parts", "_redactor", "_size")
+
+    def __init__(self, redactor: Redactor) -> None:
+        self._redactor = redactor
+        self._parts: list[str] = []
+        self._size = 0
+
+    def __call__(self, text: str) -> None:
+        self._parts.append(self._redactor.redact(text))
+        self._size += len(text)
+
+    async def finish(self, output: str) -> str:
+        """``output`` masked; it is the text the read returned, less at most its last
+        line break (which masking leaves as it is)."""
+        head = "".join(self._parts)
+        extra = self._size - len(output)
+        if extra > 0:
+            return head[:-extra]
+        return head + await self._redactor.aredact(output[self._size :])

@@ -26,7 +26,7 @@ from netfleet.core.models import Credential, DeviceSpec
 from netfleet.core.secretref import resolve_login
 from netfleet.device import modes
 from netfleet.device.login import LoginReader, confirm_echo, home_level
-from netfleet.device.masking import session_redactor
+from netfleet.device.masking import StreamMask, session_redactor
 from netfleet.device.prompts import pin, renamed
 from netfleet.device.reply import Reply, read_error
 from netfleet.device.sessionlog import SessionLog
@@ -347,10 +347,11 @@ class DeviceSession:
         patterns = prompts if expect is None else (*prompts, expect)
         data = text if raw or secret else text + self._platform.terminator
         echo = None if raw or secret else text
+        stream = self._stream_mask() if echo is not None and expect is None else None
         channel.write(data)
         try:
             index, m, body = await channel.read_until(
-                patterns, timeout, tail_only=expect is None, echo=echo
+                patterns, timeout, tail_only=expect is None, echo=echo, sink=stream
             )
         except (ReadTimeout, FramingError, ConnectionLost) as exc:
             self._dirty = True
@@ -384,9 +385,15 @@ class DeviceSession:
             self.commands_run += 1
         output = body[:-1] if body.endswith("\n") else body
         output = self._compiled.strip_context(output)
-        masked = await self.mask(output)
+        masked = await (self.mask(output) if stream is None else stream.finish(output))
         unmasked = output if self.keep_raw and masked != output else None
         return Reply(masked, m, at_prompt, "" if at_prompt else m.group(0), raw=unmasked)
+
+    def _stream_mask(self) -> StreamMask | None:
+        """A masker for a reply's output as it streams in, where that masks alike."""
+        if not self.mask_secrets or self._compiled.context is not None:
+            return None  # context lines are cut from the end before masking
+        return StreamMask(self._redactor) if self._redactor.by_line else None
 
     async def mask(self, text: str) -> str:
         """``text`` from this device with its secrets masked (unless ``mask_secrets`` is off)."""

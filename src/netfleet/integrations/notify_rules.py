@@ -4,7 +4,7 @@
 it into the ``match`` (events and filters, see ``notify.Rule``), the ``target``
 (where, without secrets) and the ``secret``: the webhook's HMAC key, the Slack
 webhook URL (its path is the credential) or the SMTP password. ``shown_url`` is a
-URL safe to display (no query, no user info).
+URL safe to display (no query, no user info; for Slack, no path either).
 """
 
 from __future__ import annotations
@@ -43,15 +43,16 @@ def _check_url(name: str, url: str | None) -> str:
     return url
 
 
-def shown_url(url: str) -> str:
-    """``scheme://host[:port]/path`` of ``url`` (no credentials, no query)."""
+def shown_url(url: str, *, path: bool = True) -> str:
+    """``scheme://host[:port]/path`` of ``url`` (no credentials, no query); without
+    ``path``, ``/…`` in its place (a Slack webhook's path is its credential)."""
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
         port = f":{parts.port}" if parts.port else ""
     except ValueError:
         return "(invalid URL)"
-    return f"{parts.scheme}://{host}{port}{parts.path}"
+    return f"{parts.scheme}://{host}{port}{parts.path if path else '/…'}"
 
 
 def match_rule(name: str, match: dict[str, Any]) -> Rule:
@@ -79,7 +80,7 @@ def rule_parts(spec: NotificationRuleSettings) -> RuleParts:
         return RuleParts("webhook", match, {"url": url}, spec.secret)
     if spec.kind == "slack":
         url = _check_url(spec.name, spec.url or spec.secret)
-        return RuleParts("slack", match, {"url": shown_url(url)}, url)
+        return RuleParts("slack", match, {"url": shown_url(url, path=False)}, url)
     if spec.smtp is None:
         raise ValidationError(f"notification rule {spec.name!r}: an email rule needs smtp")
     if spec.smtp.username and not spec.secret:

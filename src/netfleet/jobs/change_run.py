@@ -119,10 +119,19 @@ async def _diff_before_push(
 ) -> str | None:
     """IOS-like platforms: the running configuration before the push (to diff against
     the one after it) when a snapshot is taken, else set the predicted diff. A device
-    that will not show its configuration costs the diff, not the change."""
+    that will not show its configuration costs the diff, not the change.
+
+    ``options.push_diff``: ``backup`` predicts from the latest backup only (also with a
+    snapshot) and ``off`` skips the diff, so neither reads the device."""
     family = predicted_family(dev)
-    if family is None:
+    if family is None or options.push_diff == "off":
         return None
+    if options.push_diff == "backup":
+        if plan.baseline is None:
+            out.diff = "(no diff: this device has no backup, and push_diff is 'backup')"
+            out.diff_source = "unavailable"
+            return None
+        snapshot = False
     try:
         if snapshot:
             return await _running(dev, options, out, keep=False)

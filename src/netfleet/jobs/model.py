@@ -158,6 +158,14 @@ class JobOptions(BaseModel):
     parse: Literal["textfsm"] | None = None
     save: bool = Field(False, description="Save the running config after config jobs.")
     dry_run: bool = Field(False, description="Config: show the diff/candidate, apply nothing.")
+    push_diff: Literal["always", "backup", "off"] = Field(
+        "always",
+        description="Config pushes on IOS/XE, NX-OS, EOS, ASA: the diff stored per task. "
+        "always: predicted from the latest backup, else from a `show running-config` read "
+        "before the push (with rollback: the real before/after diff, two reads); backup: "
+        "predicted from the latest backup only, no extra reads (no diff without a backup); "
+        "off: no diff, no extra reads. Dry runs always show a diff.",
+    )
     commit: bool = Field(True, description="Commit on candidate-config platforms.")
     allow_privileged_commands: bool = Field(
         False,

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
+from netfleet.core.scan import contains
 from netfleet.platforms.spec import PlatformSpec, PrivilegeLevel
 
 FLAGS = re.MULTILINE
@@ -105,7 +106,7 @@ class CompiledPlatform:
         if self.any_error is None:
             return None
         literals = self.error_literals
-        if literals is not None and not any(lit in output for lit in literals):
+        if literals is not None and not any(contains(output, lit) for lit in literals):
             return None
         m = self.any_error.search(output)
         if m is None:
@@ -355,7 +356,9 @@ def _error_literals(patterns: tuple[str, ...]) -> tuple[str, ...] | None:
     heads = [literal_head(p) for p in patterns]
     if not heads or any(h is None for h in heads):
         return None
-    return tuple(sorted({h for h in heads if h}))
+    found = {h for h in heads if h}
+    # A literal that contains another is redundant ("%Error " and "%"): one scan less.
+    return tuple(sorted(h for h in found if not any(o != h and o in h for o in found)))
 
 
 def _group_renamer(level_index: int) -> Callable[[re.Match[str]], str]:

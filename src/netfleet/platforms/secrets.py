@@ -5,7 +5,7 @@ generic rules (IOS-family ``enable secret``, ``username ... secret``, SNMP
 communities, keys, pre-shared keys, Junos ``encrypted-password`` / ``$9$``, ASA
 ``passwd``) plus the platform's own, plus known credential values. User platform
 files (or code) add rules with ``register_secret_rules(platform, patterns)``; the
-pattern syntax is described in ``netfleet.core.redact``.
+pattern syntax is described in ``netfleet.core.redact_rules``.
 
 The rules follow the vendors' configuration references for the commands whose
 arguments are passwords, keys or communities.
@@ -76,11 +76,12 @@ def register_secret_rules(platform: str, patterns: Iterable[str]) -> None:
 
 
 def secret_rules(platform: str) -> tuple[SecretRule, ...]:
-    """The generic rules plus ``platform``'s built-in and registered ones."""
+    """``platform``'s registered and built-in rules, then the generic ones: where several
+    start at the same word, the more specific rule is tried first."""
     own = tuple(SecretRule(p) for p in _BUILTIN.get(platform, ()))
     with _lock:
         extra = _user.get(platform, ())
-    return (*GENERIC_RULES, *own, *extra)
+    return (*extra, *own, *GENERIC_RULES)
 
 
 def redactor_for(platform: str, secrets: Iterable[str | None] = ()) -> Redactor:

@@ -23,8 +23,9 @@ import asyncio
 import contextlib
 import random
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from netfleet.core.errors import (
     LoginBackoff,
@@ -38,7 +39,7 @@ from netfleet.pool.entries import DeviceState, Entry, Lease, Waiter, release_rea
 from netfleet.pool.keys import SessionKey, device_fingerprint, session_key
 from netfleet.pool.session import PooledSession
 from netfleet.pool.state import PoolState
-from netfleet.pool.stats import PoolStats, combine, snapshot
+from netfleet.pool.stats import TOTALS, PoolStats, combine, snapshot
 
 S = TypeVar("S", bound=PooledSession)
 
@@ -227,6 +228,27 @@ class SessionPool(PoolState[S]):
     def warm_devices(self) -> list[str]:
         """Names of devices with at least one idle session (for queue affinity)."""
         return [name for name, dev in self._devices.items() if dev.idle]
+
+    def totals(self) -> dict[str, Any]:
+        """The pool's session counts and counters summed over devices (``evictions``: by
+        reason): what a worker publishes with each heartbeat, without the per-device
+        snapshots of ``stats()``."""
+        out: dict[str, Any] = dict.fromkeys(TOTALS, 0)
+        evictions: Counter[str] = Counter()
+        for dev in self._devices.values():
+            c = dev.counters
+            idle, busy = len(dev.idle), len(dev.busy)
+            out["idle"] += idle
+            out["in_use"] += busy
+            out["sessions_open"] += idle + busy
+            out["checkouts"] += c.checkouts
+            out["logins"] += c.logins
+            out["login_failures"] += c.login_failures
+            out["reuses"] += c.reuses
+            if c.evictions:
+                evictions.update(c.evictions)
+        out["evictions"] = dict(evictions)
+        return out
 
     def stats(self) -> PoolStats:
         """A snapshot of sessions and counters, per device and in total."""

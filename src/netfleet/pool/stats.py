@@ -28,6 +28,18 @@ EVICTION_REASONS: tuple[str, ...] = (
 """Why a session left the pool (``evictions`` keys)."""
 
 
+TOTALS: tuple[str, ...] = (
+    "sessions_open",
+    "idle",
+    "in_use",
+    "checkouts",
+    "logins",
+    "login_failures",
+    "reuses",
+)
+"""Counts summed by ``SessionPool.totals()`` (which adds ``evictions`` by reason)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Histogram:
     """``counts[i]``: observations in (``buckets[i-1]``, ``buckets[i]``]; the last is +Inf."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import threading
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
@@ -22,6 +23,7 @@ from sqlalchemy.engine import Connection
 from netfleet.core.errors import DatabaseUnavailable, NetfleetError, StoreError, ValidationError
 from netfleet.core.models import DeviceSpec
 from netfleet.jobs.gates import ChangePolicy
+from netfleet.store.activity import QueueActivity
 from netfleet.store.crypto import SecretBox
 from netfleet.store.engine import WRITE_KEY, create_engine, mask_url, parse_url, translate
 from netfleet.store.sql import devices as devices_sql
@@ -30,6 +32,8 @@ from netfleet.store.sql import jobs as jobs_sql
 from netfleet.store.sql import statements
 
 T = TypeVar("T")
+READ_THREADS = 2
+"""Threads (and connections) of ``Database.read``."""
 _RETRY_SQLSTATES = ("40P01", "40001")  # deadlock, serialization failure: safe to re-run
 _MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -54,6 +58,9 @@ class Database:
         self._postgres = self.dialect == "postgresql"
         threads = pg_threads if self._postgres else 1
         self._executor = ThreadPoolExecutor(threads, thread_name_prefix="netfleet-store")
+        self._url = url
+        self._reader: tuple[sa.Engine, ThreadPoolExecutor] | None = None
+        self._reader_lock = threading.Lock()
         self.specs = jobs_sql.SpecCache(spec_cache)
         """Parsed job specs by job id (specs never change after submit)."""
         self._devices: dict[int, tuple[int, DeviceSpec]] = {}
@@ -62,6 +69,8 @@ class Database:
         self._clock_lock = threading.Lock()
         self._wakeups: set[asyncio.Queue[None]] = set()
         self._closed = False
+        self.activity = QueueActivity()
+        """This process's queue work in flight, for background loops to yield to."""
         self.change_policy = ChangePolicy()
         """Approvals and the window clock, as submit applies them (``[changes]``)."""
 
@@ -85,10 +94,12 @@ class Database:
                 self._clock_checked = after
         return local + self._clock_offset
 
-    def _transaction(self, what: str, fn: Callable[[Connection], T], write: bool) -> T:
+    def _transaction(
+        self, what: str, fn: Callable[[Connection], T], write: bool, engine: sa.Engine | None = None
+    ) -> T:
         for attempt in range(4):
             try:
-                with self._engine.connect() as conn:
+                with (engine or self._engine).connect() as conn:
                     conn.info[WRITE_KEY] = write
                     conn.info[gates_sql.POLICY_KEY] = self.change_policy
                     with conn.begin():
@@ -114,19 +125,53 @@ class Database:
         what: str = "store operation",
         write: bool = True,
         idempotent: bool = False,
+        queue: bool = False,
     ) -> T:
         """``fn(conn)`` in one transaction (``write=False``: a read on SQLite, no lock),
         with database errors translated; ``idempotent`` re-runs it once after a dropped
-        connection."""
+        connection. ``queue``: the queue's own work (claims, completions), which
+        background loops yield to (``activity``)."""
         if self._closed:
             raise StoreError(f"{what}: the store is closed")
         loop = asyncio.get_running_loop()
+        if queue:
+            self.activity.begin()
         try:
             return await loop.run_in_executor(self._executor, self._transaction, what, fn, write)
         except DatabaseUnavailable:
             if not idempotent:
                 raise
             return await loop.run_in_executor(self._executor, self._transaction, what, fn, write)
+        finally:
+            if queue:
+                self.activity.end()
+
+    async def read(
+        self, fn: Callable[[Connection], T], *, what: str = "store read", idempotent: bool = True
+    ) -> T:
+        """``fn(conn)`` in a read-only transaction on the read threads, with their own
+        connections: a long read (and the CPU work in ``fn``, such as diffs) neither
+        waits behind the store thread's writes nor holds them up (SQLite readers in WAL
+        mode see the last commit without taking the write lock)."""
+        if self._closed:
+            raise StoreError(f"{what}: the store is closed")
+        engine, executor = self._read_side()
+        loop = asyncio.get_running_loop()
+        call = functools.partial(self._transaction, what, fn, False, engine)
+        try:
+            return await loop.run_in_executor(executor, call)
+        except DatabaseUnavailable:
+            if not idempotent:
+                raise
+            return await loop.run_in_executor(executor, call)
+
+    def _read_side(self) -> tuple[sa.Engine, ThreadPoolExecutor]:
+        with self._reader_lock:
+            if self._reader is None:
+                engine, _ = create_engine(self._url, threads=READ_THREADS)
+                executor = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="netfleet-read")
+                self._reader = (engine, executor)
+            return self._reader
 
     def wake(self) -> None:
         """Wake this process's ``listen``-ers (new work may be ready)."""
@@ -154,6 +199,11 @@ class Database:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._executor, self._engine.dispose)
         self._executor.shutdown(wait=False)
+        with self._reader_lock:
+            reader, self._reader = self._reader, None
+        if reader is not None:
+            await loop.run_in_executor(reader[1], reader[0].dispose)
+            reader[1].shutdown(wait=False)
 
     async def now(self) -> float:
         return await self.run(self.clock, what="read the clock", write=False, idempotent=True)

@@ -90,6 +90,9 @@ def create_engine(url: str, *, threads: int) -> tuple[Engine, Dialect]:
         pool_recycle=1800,
         connect_args={"connect_timeout": 10, "application_name": "netfleet"},
     )
+    # Batched INSERTs (task events, outputs) as multi-row VALUES statements, not one
+    # statement per row: per-row executions were a third of a worker's database time.
+    engine.dialect.use_insertmanyvalues_wo_returning = True
     return engine, dialect
 
 

@@ -37,6 +37,20 @@ class CredentialRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class GroupCredentialRecord:
+    """A group's default credential (by name): devices of the group that name no
+    credential of their own log in with it."""
+
+    group: str
+    credential: str
+    username: str
+    devices: int
+    """Devices in the group now (with or without credentials of their own)."""
+    created_at: float
+    updated_at: float
+
+
+@dataclass(frozen=True, slots=True)
 class DeviceRecord:
     """A stored device. ``spec.credentials`` carry usernames only (secrets blanked)
     unless fetched with ``with_secrets=True``; ``credential_names`` lists them in order."""

@@ -213,6 +213,7 @@ tasks = sa.Table(
     sa.Column("finished_at", Time),
     sa.Index(None, "job_id"),
     sa.Index(None, "device_id", "state"),
+    sa.Index(None, "device_name", "job_id"),  # jobs that touched a device (?device=)
     sa.Index(
         "ix_tasks_ready",
         sa.text("priority DESC"),

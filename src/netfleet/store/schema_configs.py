@@ -46,5 +46,8 @@ config_backups = sa.Table(
     sa.Column("job_id", sa.BigInteger),
     sa.Column("ok_at", Time),
     sa.Column("changes", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("stale_notified_at", Time),
 )
-"""The last backup attempt per device; ``changes`` counts new versions (a metric)."""
+"""The last backup attempt per device; ``changes`` counts new versions (a metric);
+``stale_notified_at``: when ``backup.stale`` was emitted for the current stale episode
+(revision 0010; a good backup clears it)."""

@@ -12,10 +12,11 @@ repository of ``[backup] git_dir`` as well.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import replace
 
 from netfleet.configs.gitexport import ConfigExport, GitExport
-from netfleet.configs.sanity import prepare_config
+from netfleet.configs.sanity import PreparedConfig, prepare_config
 from netfleet.core.errors import NetfleetError
 from netfleet.core.logging import get_logger
 from netfleet.core.models import CommandResult
@@ -72,9 +73,10 @@ class BackupRunner:
             await self._failed(claimed, error)
             return replace(outcome, outputs=outputs, error=error, retryable=True)
         try:
-            raw = backup_text(plan, outcome.outputs, device=device.name)
-            text = mask_output(device.platform, raw, secrets) if self._keep_raw else raw
-            prepared = prepare_config(text, get_platform(device.platform), device=device.name)
+            # checking and normalising 50 KB (RE2 calls that release the GIL) off the loop
+            raw, prepared = await asyncio.to_thread(
+                self._prepare, plan, outcome.outputs, device.name, device.platform, secrets
+            )
             recorded = await self._store.configs.record(
                 device.name,
                 prepared,
@@ -101,6 +103,19 @@ class BackupRunner:
         if recorded.changed and self._settings.git_dir is not None:
             await self._export(claimed, prepared.text, recorded.latest)
         return replace(outcome, outputs=_summaries(outputs, summary))
+
+    def _prepare(
+        self,
+        plan: BackupPlan,
+        outputs: Sequence[CommandResult],
+        name: str,
+        platform: str,
+        secrets: list[str],
+    ) -> tuple[str, PreparedConfig]:
+        """(the text as fetched, the checked and normalised config to store)."""
+        raw = backup_text(plan, outputs, device=name)
+        text = mask_output(platform, raw, secrets) if self._keep_raw else raw
+        return raw, prepare_config(text, get_platform(platform), device=name)
 
     def _masked(self, platform: str, result: CommandResult, secrets: list[str]) -> CommandResult:
         if not self._keep_raw:

@@ -168,7 +168,8 @@ class PoolExecutor:
         if plan is None and spec.kind == "config":
             plan = ChangePlan(list(spec.config))  # a diff and a change record for every push
         wants_snapshot = plan is not None and plan.rollback is not None and plan.rollback.enabled
-        if plan is not None and not wants_snapshot and self._baseline is not None:
+        from_backup = not wants_snapshot or options.push_diff == "backup"
+        if plan is not None and from_backup and self._baseline is not None:
             plan.baseline = await self._baseline(claimed.device.name)
         run = await run_on_device(
             self.pool,

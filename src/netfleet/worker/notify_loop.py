@@ -3,7 +3,9 @@ worker``, and the workers embedded in ``netfleet serve``): where the queue's oth
 recovery loops already run, so deliveries continue without the API, and any number
 of processes share the work through leases.
 
-Each round: raise ``worker.down`` for silent workers, fan pending outbox events out
+Each round: raise ``worker.down`` for silent workers and ``backup.stale`` for devices
+whose last good backup is older than ``[backup] stale_hours`` (once per device and
+stale episode, checked every minute), fan pending outbox events out
 to the matching rules (one delivery per rule and event), then claim due deliveries
 and send them, ``concurrency`` at a time. A delivery is leased for
 ``lease_seconds``: if the process dies mid-send, another takes it over with the same
@@ -11,7 +13,10 @@ idempotency id (at least once). Retryable failures come back after an exponentia
 backoff (``backoff_seconds`` doubling, at most ``max_backoff_seconds``, ``Retry-After``
 honoured); after ``max_attempts``, or on a permanent failure, the delivery fails
 and the log says why. Nothing here runs inside a job's transaction: a slow or dead
-receiver never delays a job.
+receiver never delays a job. The loop yields to the queue work of its own process
+(claims, completions: ``store.db.activity``): while those run it starts no sends and
+writes nothing, for at most ``YIELD_MAX_S`` at a time, so deliveries compete neither
+for the store's thread (SQLite's single writer) nor for the interpreter.
 """
 
 from __future__ import annotations
@@ -45,6 +50,11 @@ from netfleet.store.records_integrations import (
 log = get_logger(__name__)
 PRUNE_EVERY_S = 3600.0
 WORKERS_CHECK_EVERY_S = 10.0
+BACKUPS_CHECK_EVERY_S = 60.0
+YIELD_SETTLE_S = 0.02
+"""The loop starts sends only after the process's queue work paused this long ..."""
+YIELD_MAX_S = 0.5
+"""... or after waiting this long (busy queues slow deliveries down, never stop them)."""
 
 
 class RuleCache:
@@ -177,14 +187,24 @@ async def deliver(
 class NotificationLoop:
     """Fan-out and delivery for one process (see the module docstring)."""
 
-    def __init__(self, store: SqlStore, settings: NotificationSettings, *, owner: str) -> None:
+    def __init__(
+        self,
+        store: SqlStore,
+        settings: NotificationSettings,
+        *,
+        owner: str,
+        backup_stale_s: float | None = None,
+    ) -> None:
         self.store = store
         self.settings = settings
         self.owner = owner
+        self.backup_stale_s = backup_stale_s
+        """``[backup] stale_hours`` in seconds: raise ``backup.stale`` (None: never)."""
         self.matcher = RuleCache()
         self.delivered = 0
         self._last_prune = 0.0
         self._last_workers_check = -WORKERS_CHECK_EVERY_S
+        self._last_backups_check = -BACKUPS_CHECK_EVERY_S
 
     async def apply_settings(self) -> None:
         """Store the rules of the settings (errors are logged: the loop still runs)."""
@@ -197,11 +217,16 @@ class NotificationLoop:
             log.info("notification rules from the settings", rules=names)
 
     async def _maintain(self) -> None:
-        """worker.down detection and pruning, each on its own slow clock."""
+        """worker.down and backup.stale detection and pruning, each on its own slow clock."""
         s, now = self.settings, time.monotonic()
         if now - self._last_workers_check >= WORKERS_CHECK_EVERY_S:
             self._last_workers_check = now
             await self.store.notifications.detect_workers_down(s.worker_down_after_seconds)
+        stale_s = self.backup_stale_s
+        if stale_s is not None and now - self._last_backups_check >= BACKUPS_CHECK_EVERY_S:
+            self._last_backups_check = now
+            while await self.store.notifications.detect_backups_stale(stale_s):
+                pass
         if s.retention_days > 0 and now - self._last_prune > PRUNE_EVERY_S:
             self._last_prune = now
             await self.store.notifications.prune(s.retention_days * 86_400.0)
@@ -213,10 +238,8 @@ class NotificationLoop:
         free = self.settings.concurrency - len(inflight)
         if free <= 0:
             return 0
-        while (await self.store.notifications.fan_out(self.matcher))[0]:
-            pass
-        batch = await self.store.notifications.claim(
-            self.owner, lease_s=self.settings.lease_seconds, limit=free
+        batch = await self.store.notifications.fan_out_and_claim(
+            self.matcher, self.owner, lease_s=self.settings.lease_seconds, limit=free
         )
         for d in batch:
             inflight[asyncio.create_task(attempt(d, self.settings, client=client))] = d
@@ -230,6 +253,11 @@ class NotificationLoop:
         await self.store.notifications.finish_many(self.owner, [(d, a) for d, (_, a) in results])
         self.delivered += sum(1 for _, (r, _) in results if r.delivered)
 
+    async def _yield(self) -> None:
+        """The queue first: start no sends and write nothing while this process claims
+        or completes tasks (for at most ``YIELD_MAX_S``)."""
+        await self.store.db.activity.quiet(YIELD_SETTLE_S, YIELD_MAX_S)
+
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until ``stop`` is set: up to ``concurrency`` sends in flight, refilled
         as they finish; store errors are logged and retried. On stop, sends in flight
@@ -241,6 +269,7 @@ class NotificationLoop:
             try:
                 half = max(1, self.settings.concurrency // 2)
                 while not stop.is_set():
+                    await self._yield()
                     claimed = 0
                     if len(inflight) < half:  # refill in batches: fewer transactions
                         try:
@@ -254,8 +283,9 @@ class NotificationLoop:
                     await asyncio.wait(
                         {stopping, *inflight}, timeout=timeout, return_when="FIRST_COMPLETED"
                     )
-                    done = {t for t in inflight if t.done()}
-                    if done:
+                    if any(t.done() for t in inflight):
+                        await self._yield()
+                        done = {t for t in inflight if t.done()}
                         with contextlib.suppress(NetfleetError):
                             await self._record(done, inflight)
             finally:
@@ -267,13 +297,19 @@ class NotificationLoop:
 
 
 def integration_loops(
-    store: SqlStore, settings: NotificationSettings, *, owner: str
+    store: SqlStore,
+    settings: NotificationSettings,
+    *,
+    owner: str,
+    backup_stale_s: float | None = None,
 ) -> tuple[Any, ...]:
     """The background loops of the integrations for a worker process: notification
-    deliveries (unless ``deliver`` is off) and scheduled inventory syncs."""
+    deliveries (unless ``deliver`` is off; with ``backup.stale`` detection after
+    ``backup_stale_s``) and scheduled inventory syncs."""
     from netfleet.worker.source_sync import SourceSyncLoop
 
     loops: list[Any] = [SourceSyncLoop(store).run]
     if settings.deliver:
-        loops.append(NotificationLoop(store, settings, owner=owner).run)
+        loop = NotificationLoop(store, settings, owner=owner, backup_stale_s=backup_stale_s)
+        loops.append(loop.run)
     return tuple(loops)

@@ -73,19 +73,8 @@ def retention_seconds(settings: Settings) -> float | None:
 
 def pool_summary(pool: SessionPool[Device]) -> dict[str, object]:
     """The pool's totals (per-device detail stays local: it can be thousands of rows)."""
-    stats = pool.stats()
-    t = stats.total
-    return {
-        "sessions_open": t.sessions_open,
-        "idle": t.idle,
-        "in_use": t.in_use,
-        "checkouts": t.checkouts,
-        "logins": t.logins,
-        "login_failures": t.login_failures,
-        "reuses": t.reuses,
-        "reuse_rate": round(t.reuse_rate, 4),
-        "evictions": t.evictions,
-    }
+    t = pool.totals()
+    return {**t, "reuse_rate": round(t["reuses"] / t["checkouts"], 4) if t["checkouts"] else 0.0}
 
 
 @dataclass(slots=True)
@@ -213,7 +202,12 @@ async def serve(
     from netfleet.worker.notify_loop import integration_loops
 
     owner = f"notify-{options.worker_id or new_worker_id()}"
-    extra += integration_loops(store, settings.notifications, owner=owner)
+    extra += integration_loops(
+        store,
+        settings.notifications,
+        owner=owner,
+        backup_stale_s=settings.backup.stale_hours * 3600.0,
+    )
     group = build_workers(
         store,
         settings,

@@ -8,21 +8,22 @@ lists failed and stale backups.
 
 from __future__ import annotations
 
-import asyncio
 import builtins
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import re2
 from sqlalchemy.engine import Connection
 
 from netfleet.configs.compress import unpack
-from netfleet.configs.diff import Diff, config_diff, unified_diff
-from netfleet.configs.normalise import normalise
+from netfleet.configs.diff import Diff
 from netfleet.configs.sanity import PreparedConfig
 from netfleet.core.errors import Conflict, NotFound, ValidationError
+from netfleet.store.database import Database
 from netfleet.store.facades import Facade
+from netfleet.store.facades.configs_batch import Events, WriteBatch
 from netfleet.store.facades.configs_record import (  # re-exported: the façade's records
     Recorded,
     Retention,
@@ -31,6 +32,7 @@ from netfleet.store.facades.configs_record import (  # re-exported: the façade'
     write,
 )
 from netfleet.store.sql import configs as sql
+from netfleet.store.sql import configs_read as read_sql
 from netfleet.store.sql.configs import BackupState, ConfigVersion, NewVersion
 
 MAX_PATTERN = 1024
@@ -59,6 +61,11 @@ def _name(device: str) -> str:
 class Configs(Facade):
     """Configuration versions per device, their diffs, search, retention and status."""
 
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self._writes = WriteBatch(db)
+        """Backup writes of concurrent ``record`` calls, one transaction per batch."""
+
     async def record(
         self,
         device: str,
@@ -82,15 +89,20 @@ class Configs(Facade):
         raw_enc = db.box.encrypt(raw) if raw is not None else None
         what = f"store the configuration of {device}"
         for _ in range(5):
-            on = await db.run(lambda c: sql.head(c, device), what=what, write=False)
-            if on is not None and on.sha256 == config.sha256:
+            # the latest version, the diff and the compression on the read threads: the
+            # store thread only writes the result
+            on, prepared = await db.read(
+                functools.partial(_head_and_blobs, device=device, config=config, platform=platform),
+                what=what,
+            )
+            if prepared is None:
+                assert on is not None
                 note = functools.partial(
                     unchanged, clock=db.clock, device=device, job_id=job_id, retention=retention
                 )
-                await db.run(note, what=what)
+                await self._writes.run(_no_events(note))
                 return Recorded(None, on.version)
-            # the CPU work (diff, compression) outside the store's transaction thread
-            diff, blobs = await asyncio.to_thread(prepare, on, config, platform, device)
+            diff, blobs = prepared
             added, removed = (
                 (config.normalised.count("\n"), 0) if diff is None else (diff.added, diff.removed)
             )
@@ -118,7 +130,7 @@ class Configs(Facade):
                 groups=groups,
                 retention=retention,
             )
-            done = await db.run(op, what=what)
+            done: Recorded | None = await self._writes.run(_events_to(op))
             if done is not None:
                 return done
         raise Conflict(f"{device}: the configuration history changed repeatedly while storing")
@@ -138,30 +150,18 @@ class Configs(Facade):
     async def latest(self, device: str) -> ConfigVersion | None:
         """The latest version of ``device`` with its ``text``, or None if it has none."""
         _name(device)
-        return await self._db.run(
-            lambda c: sql.latest(c, device),
-            what=f"read the configuration of {device}",
-            write=False,
-            idempotent=True,
+        return await self._db.read(
+            lambda c: sql.latest(c, device), what=f"read the configuration of {device}"
         )
 
     async def get(self, device: str, version: int | str = "latest") -> ConfigVersion:
         """Version ``version`` (a number or ``latest``) with its text; ``NotFound``."""
         _name(device)
         number = _version_number(version)
-
-        def op(conn: Connection) -> ConfigVersion:
-            if number is None:
-                found = sql.latest(conn, device)
-                if found is None:
-                    raise _missing(conn, device)
-                return found
-            try:
-                return sql.get_version(conn, device, number)
-            except NotFound:
-                raise _missing(conn, device, number) from None
-
-        return await self._db.run(op, what=f"read the configuration of {device}", write=False)
+        return await self._db.read(
+            functools.partial(read_sql.version, device=device, number=number),
+            what=f"read the configuration of {device}",
+        )
 
     def raw_text(self, version: ConfigVersion) -> str | None:
         """The unmasked text kept for ``version``, or None (``[masking] keep_raw`` off)."""
@@ -179,7 +179,7 @@ class Configs(Facade):
                 raise NotFound(f"device {device!r} not found")
             return items
 
-        return await self._db.run(op, what=f"list versions of {device}", write=False)
+        return await self._db.read(op, what=f"list versions of {device}")
 
     async def diff(
         self,
@@ -189,27 +189,18 @@ class Configs(Facade):
         *,
         hierarchical: bool = False,
     ) -> tuple[ConfigVersion, ConfigVersion, Diff]:
-        """The diff between two versions (``to``: latest; ``from``: the one before ``to``)."""
-        new = await self.get(device, "latest" if to_version is None else to_version)
-        if from_version is None:
-            if new.version <= 1:
-                old = new
-            else:
-                older = await self.list(device, limit=1, before=new.version)
-                old = await self.get(device, older[0].version) if older else new
-        else:
-            old = await self.get(device, from_version)
-        assert old.text is not None
-        assert new.text is not None
-        a = normalise(old.text, old.platform)
-        b = normalise(new.text, new.platform)
-        if hierarchical:
-            result = config_diff(a, b, new.platform, hierarchical=True)
-        else:
-            result = unified_diff(
-                a, b, old_name=f"{device}@{old.version}", new_name=f"{device}@{new.version}"
-            )
-        return old, new, result
+        """The diff between two versions (``to``: latest; ``from``: the one before ``to``),
+        read and computed on the read threads."""
+        _name(device)
+        op = functools.partial(
+            read_sql.diff,
+            device=device,
+            from_number=None if from_version is None else _version_number(from_version),
+            to_number=None if to_version is None else _version_number(to_version),
+            from_given=from_version is not None,
+            hierarchical=hierarchical,
+        )
+        return await self._db.read(op, what=f"diff the configurations of {device}")
 
     async def search(
         self,
@@ -228,21 +219,34 @@ class Configs(Facade):
         after = ""
         names = None if devices is None else sorted(set(devices))
         while True:
-            page = await self._db.run(
-                functools.partial(_latest_page, after=after, names=names),
+            room = limit + 1 - len(hits)
+            page, rows, last = await self._db.read(
+                functools.partial(
+                    _search_page, after=after, names=names, matcher=matcher, room=room
+                ),
                 what="search configurations",
-                write=False,
-                idempotent=True,
             )
-            for device, version, text in page:
-                for number, line in enumerate(text.split("\n"), start=1):
-                    if matcher(line):
-                        if len(hits) >= limit:
-                            return hits, True
-                        hits.append(SearchHit(device, version, number, line))
-            if len(page) < _SEARCH_PAGE:
+            hits.extend(page)
+            if len(hits) > limit:
+                return hits[:limit], True
+            if rows < _SEARCH_PAGE:
                 return hits, False
-            after = page[-1][0]
+            after = last
+
+    async def names(self) -> builtins.list[str]:
+        """Names of the devices that have stored versions, in name order."""
+        names: builtins.list[str] = []
+        while True:
+            page = await self._db.run(
+                functools.partial(
+                    sql.devices_with_versions, after=names[-1] if names else "", limit=500
+                ),
+                what="list devices with versions",
+                write=False,
+            )
+            names.extend(page)
+            if len(page) < 500:
+                return names
 
     async def status(self) -> builtins.list[BackupState]:
         """Every inventory device with its last backup attempt."""
@@ -293,19 +297,43 @@ def _version_number(version: int | str) -> int | None:
     raise NotFound(f"no configuration version {version!r}: give a number or 'latest'")
 
 
-def _missing(conn: Connection, device: str, number: int | None = None) -> NotFound:
-    if not sql.device_exists(conn, device):
-        return NotFound(f"device {device!r} not found")
-    if number is None:
-        return NotFound(f"device {device!r} has no configuration backup yet")
-    return NotFound(f"device {device!r} has no configuration version {number}")
+def _no_events(op: Callable[[Connection], None]) -> Callable[[Connection, Events], None]:
+    return lambda conn, _events: op(conn)
 
 
-def _latest_page(
-    conn: Connection, after: str, names: Sequence[str] | None
-) -> builtins.list[tuple[str, int, str]]:
+def _events_to(op: Callable[..., Recorded | None]) -> Callable[[Connection, Events], Any]:
+    return lambda conn, events: op(conn, events=events)
+
+
+def _head_and_blobs(
+    conn: Connection, device: str, config: PreparedConfig, platform: str
+) -> tuple[sql.Head | None, tuple[Diff | None, tuple[bytes, bytes]] | None]:
+    """The latest version of ``device`` and, unless ``config`` has its digest, the diff
+    from it and the blobs to store."""
+    on = sql.head(conn, device)
+    if on is not None and on.sha256 == config.sha256:
+        return on, None
+    return on, prepare(on, config, platform, device)
+
+
+def _search_page(
+    conn: Connection,
+    after: str,
+    names: Sequence[str] | None,
+    matcher: Callable[[str], bool],
+    room: int,
+) -> tuple[builtins.list[SearchHit], int, str]:
+    """(at most ``room`` matching lines, devices read, the last device's name) of the page
+    of latest versions after ``after``."""
     rows = sql.latest_blobs(conn, after, _SEARCH_PAGE, names)
-    return [(name, version, unpack(blob)) for name, version, blob in rows]
+    hits: builtins.list[SearchHit] = []
+    for name, version, blob in rows:
+        for number, line in enumerate(unpack(blob).split("\n"), start=1):
+            if matcher(line):
+                hits.append(SearchHit(name, version, number, line))
+                if len(hits) >= room:
+                    return hits, len(rows), name
+    return hits, len(rows), rows[-1][0] if rows else after
 
 
 def _matcher(pattern: str, regex: bool) -> Callable[[str], bool]:

@@ -64,15 +64,17 @@ def write(
     clock: Callable[[Connection], float],
     new: NewVersion,
     on: sql.Head | None,
-    blobs: tuple[bytes, bytes | None],
+    blobs: tuple[bytes, bytes],
     diff: Diff | None,
     task_id: int | None,
     worker_id: str,
     groups: Sequence[str],
     retention: Retention | None,
+    events: list[tuple[str, NewEvent]] | None = None,
 ) -> Recorded | None:
-    """Store ``new`` after ``on``, note the attempt, prune, record the event; None when
-    another backup of the device came first (the caller starts again)."""
+    """Store ``new`` after ``on``, note the attempt, prune, record the event (or add it to
+    ``events``, written once for a batch of writes); None when another backup of the
+    device came first (the caller starts again)."""
     now = clock(conn)
     version = sql.store_version(conn, new, now, on=on, blobs=blobs)
     if version is None:
@@ -84,27 +86,34 @@ def write(
     if retention is not None:
         days = retention.days
         cutoff = now - days * 86_400 if days > 0 else None
-        sql.prune(conn, device, keep=retention.keep, older_than=cutoff)
+        # versions are numbered from 1 and only deleted: at most `number` of them exist
+        if cutoff is not None or 0 < retention.keep < version.version:
+            sql.prune(conn, device, keep=retention.keep, older_than=cutoff)
     if task_id is not None and diff is not None:
         event = changed_event(task_id, version, diff, groups)
-        events_sql.record_events(conn, worker_id, [event], now)
+        if events is None:
+            events_sql.record_events(conn, worker_id, [event], now)
+        else:
+            events.append((worker_id, event))
     return Recorded(version, version.version, diff)
 
 
 def prepare(
     on: sql.Head | None, config: PreparedConfig, platform: str, device: str
-) -> tuple[Diff | None, tuple[bytes, bytes | None]]:
+) -> tuple[Diff | None, tuple[bytes, bytes]]:
     """The diff from ``on`` (None for a first version) and the blobs to store."""
     diff = None
+    previous = None
     if on is not None:
-        old = normalise(unpack(on.blob), platform)
+        previous = unpack(on.blob)
+        old = normalise(previous, platform)
         diff = unified_diff(
             old,
             config.normalised,
             old_name=f"{device}@{on.version}",
             new_name=f"{device}@{on.version + 1}",
         )
-    return diff, sql.encode(on, config.text)
+    return diff, sql.encode(on, config.text, previous=previous)
 
 
 def changed_event(

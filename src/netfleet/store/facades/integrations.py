@@ -80,12 +80,48 @@ class Notifications(Facade):
             what="fan out notification events",
         )
 
+    async def fan_out_and_claim(
+        self,
+        match: notify_sql.Matcher,
+        owner: str,
+        *,
+        lease_s: float,
+        limit: int,
+        batch: int = 500,
+    ) -> builtins.list[ClaimedDelivery]:
+        """``fan_out`` every pending event (``batch`` at a time) and ``claim`` up to
+        ``limit`` due deliveries, in one transaction (one write on SQLite's single
+        writer instead of one per step)."""
+        db = self._db
+
+        def op(c: Connection) -> builtins.list[ClaimedDelivery]:
+            now = db.clock(c)
+            while notify_sql.fan_out(c, postgres=db.postgres, match=match, now=now,
+                                     limit=batch)[0] == batch:  # fmt: skip
+                pass
+            if limit <= 0:
+                return []
+            return notify_sql.claim(
+                c, db.box, postgres=db.postgres, owner=owner, now=now, lease_s=lease_s,
+                limit=limit,
+            )  # fmt: skip
+
+        return await db.run(op, what="fan out and claim notification deliveries")
+
     async def detect_workers_down(self, stale_after_s: float, horizon_s: float = 86_400.0) -> int:
         """Emit ``worker.down`` for workers silent for ``stale_after_s`` (once each)."""
         db = self._db
         return await db.run(
             lambda c: outbox.workers_down(c, db.clock(c), stale_after_s, horizon_s),
             what="look for workers that went down",
+        )
+
+    async def detect_backups_stale(self, stale_after_s: float) -> int:
+        """Emit ``backup.stale`` once per stale episode of a device's backups."""
+        db = self._db
+        return await db.run(
+            lambda c: outbox.backups_stale(c, db.clock(c), stale_after_s),
+            what="look for stale backups",
         )
 
     async def enqueue_direct(self, rule_id: int, type_: str, payload: dict[str, Any]) -> int:

@@ -9,9 +9,16 @@ from sqlalchemy.engine import Connection
 
 from netfleet.core.models import Credential, DeviceSpec
 from netfleet.store.facades import Facade, clamp
-from netfleet.store.records import CredentialRecord, DeviceRecord, ImportReport, Page
+from netfleet.store.records import (
+    CredentialRecord,
+    DeviceRecord,
+    GroupCredentialRecord,
+    ImportReport,
+    Page,
+)
 from netfleet.store.sql import credentials as credentials_sql
 from netfleet.store.sql import devices as devices_sql
+from netfleet.store.sql import group_credentials as group_sql
 
 IMPORT_CHUNK = 500
 
@@ -124,4 +131,35 @@ class Credentials(Facade):
         await self._db.run(
             lambda c: credentials_sql.delete_credential(c, name),
             what=f"delete credential {name!r}",
+        )
+
+    async def users(self, name: str) -> builtins.list[str]:
+        """Devices that log in with credential ``name``: naming it, or by a group default."""
+        return await self._db.run(
+            lambda c: credentials_sql.users_of(c, name), what="list credential users", write=False
+        )
+
+    async def group_defaults(self) -> builtins.list[GroupCredentialRecord]:
+        """Every group's default credential, by group name."""
+        return await self._db.run(
+            group_sql.list_defaults, what="list group credentials", write=False, idempotent=True
+        )
+
+    async def set_group_default(
+        self, group: str, credential: str
+    ) -> tuple[GroupCredentialRecord, builtins.list[str]]:
+        """Make ``credential`` the default of ``group``; the record and the group's
+        devices (their sessions are stale). ``NotFound`` for an unknown credential."""
+        db = self._db
+        return await db.run(
+            lambda c: group_sql.set_default(c, group, credential, db.clock(c)),
+            what=f"set the default credential of group {group!r}",
+        )
+
+    async def delete_group_default(self, group: str) -> builtins.list[str]:
+        """Remove the default of ``group`` (``NotFound``); the group's devices."""
+        db = self._db
+        return await db.run(
+            lambda c: group_sql.delete_default(c, group, db.clock(c)),
+            what=f"remove the default credential of group {group!r}",
         )

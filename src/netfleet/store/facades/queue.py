@@ -69,6 +69,7 @@ class Claims(Facade):
                 load_device=db.load_device,
             ),
             what="claim tasks",
+            queue=True,
         )
 
     async def heartbeat(
@@ -162,7 +163,7 @@ class Completions(Facade):
             raw_outputs_sql.keep(c, db.box, items, done)  # masking.keep_raw: encrypted
             return done
 
-        return await db.run(complete, what="complete tasks")
+        return await db.run(complete, what="complete tasks", queue=True)
 
     async def mark_config(
         self, task_id: int, worker_id: str, attempt: int, *, first_line: str = ""
@@ -181,6 +182,7 @@ class Completions(Facade):
                 now=db.clock(c),
             ),
             what="record a config progress mark",
+            queue=True,
         )
         if not ok:
             raise LeaseLost(
@@ -196,6 +198,7 @@ class Completions(Facade):
         await db.run(
             lambda c: events_sql.record_events(c, worker_id, events, db.clock(c)),
             what="record events",
+            queue=True,
         )
 
 

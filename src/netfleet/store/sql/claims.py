@@ -110,6 +110,8 @@ def claim(
     locked slot rows, so claims cannot deadlock with each other.
     """
     warm_set = frozenset(list(warm)[:MAX_WARM])
+    if postgres:
+        conn.execute(st.ORDERED_CLAIMS)
     claimed: list[ClaimedTask] = []
     changes: dict[int, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
     scan = max(2 * limit, 16)
@@ -134,7 +136,9 @@ def claim(
         if picked:
             for r, _ in picked:
                 changes[r.job_id][(r.state, "running")] += 1
-            claimed += _take(conn, picked, slots, worker_id, lease_s, now, specs, load_device)
+            claimed += _take(
+                conn, postgres, picked, slots, worker_id, lease_s, now, specs, load_device
+            )
         if len(claimed) >= limit or not full:
             break
     if claimed:
@@ -153,9 +157,10 @@ def _fresh_holds(conn: Connection, worker_id: str, now: float, slots: dict[int, 
     rows = conn.execute(
         sa.select(session_holds.c.device_id, session_holds.c.held).where(
             session_holds.c.worker_id == worker_id,
-            session_holds.c.device_id.in_(sorted(slots)),
+            st.one_of(session_holds.c.device_id, "ids", True),
             live(now),
-        )
+        ),
+        {"p_ids": sorted(slots)},
     )
     held = {r.device_id: r.held for r in rows}
     for device_id, slot in slots.items():
@@ -164,6 +169,7 @@ def _fresh_holds(conn: Connection, worker_id: str, now: float, slots: dict[int, 
 
 def _take(
     conn: Connection,
+    postgres: bool,
     picked: Sequence[tuple[Row[Any], bool]],
     slots: dict[int, _Slot],
     worker_id: str,
@@ -173,17 +179,27 @@ def _take(
     load_device: DeviceLoader,
 ) -> list[ClaimedTask]:
     touched = sorted({r.device_id for r, _ in picked})
-    conn.execute(
-        st.SET_SLOT,
-        [
+    if postgres:
+        conn.execute(
+            st.SET_SLOTS_PG,
             {
-                "p_device_id": d,
-                "p_running": slots[d].running,
-                "p_exclusive_held": slots[d].exclusive_held,
-            }
-            for d in touched
-        ],
-    )
+                "p_ids": touched,
+                "p_running": [slots[d].running for d in touched],
+                "p_exclusive": [slots[d].exclusive_held for d in touched],
+            },
+        )
+    else:
+        conn.execute(
+            st.SET_SLOT,
+            [
+                {
+                    "p_device_id": d,
+                    "p_running": slots[d].running,
+                    "p_exclusive_held": slots[d].exclusive_held,
+                }
+                for d in touched
+            ],
+        )
     consumed = [
         {"p_worker_id": worker_id, "p_device_id": d, "p_count": slots[d].consumed}
         for d in touched
@@ -196,7 +212,7 @@ def _take(
     used_hold = {r.id: own for r, own in picked}
     expires = now + lease_s
     rows = conn.execute(
-        st.TAKE_TASKS,
+        st.take_tasks(postgres),
         {
             "p_ids": [r.id for r, _ in picked],
             "p_owner": worker_id,

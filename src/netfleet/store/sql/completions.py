@@ -39,6 +39,24 @@ def release_slots(conn: Connection, per_device: dict[int, int]) -> None:
         )
 
 
+def finish_tasks(conn: Connection, postgres: bool, updates: list[dict[str, Any]]) -> None:
+    """``FINISH_TASK`` for each of ``updates``: one statement on PostgreSQL."""
+    if not postgres or len(updates) == 1:
+        conn.execute(st.FINISH_TASK, updates)
+        return
+    conn.execute(
+        st.FINISH_TASKS_PG,
+        {
+            "p_ids": [u["p_task_id"] for u in updates],
+            "p_states": [u["p_state"] for u in updates],
+            "p_run_ats": [u["p_run_at"] for u in updates],
+            "p_finished_ats": [u["p_finished_at"] for u in updates],
+            "p_errors": [u["p_error"] for u in updates],
+            "p_error_kinds": [u["p_error_kind"] for u in updates],
+        },
+    )
+
+
 def _unsent_rules(
     row: Any, attempt: int, outcome: TaskOutcome, sent: dict[int, str]
 ) -> tuple[TaskOutcome, int]:
@@ -179,14 +197,14 @@ def complete_many(
         results.append(Completion(task_id, state, run_at, "running"))
     if not updates:
         return results
-    conn.execute(st.FINISH_TASK, updates)
+    finish_tasks(conn, postgres, updates)
     if outputs:
         conn.execute(st.INSERT_OUTPUTS, outputs)
     conn.execute(st.INSERT_EVENTS, events)
     outbox.tasks_failed(conn, [e for e in events if e["kind"] == "failed"], now)
     if kept:
         holds.lock_slots(conn, postgres, sorted({*per_device, *kept}))
-        conn.execute(st.END_EXCLUSIVE, [{"p_device_id": d} for d in sorted(kept)])
+        conn.execute(st.end_exclusive(postgres), {"p_ids": sorted(kept)})
         holds.keep_sessions(conn, postgres=postgres, worker_id=worker_id, kept=kept, now=now)
     release_slots(conn, per_device)
     job_states = apply_transitions(conn, changes, now)

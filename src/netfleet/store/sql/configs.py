@@ -15,7 +15,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from netfleet.configs.compress import CHECKPOINT_EVERY, pack_delta, pack_full, reconstruct, unpack
+from netfleet.configs.compress import (
+    CHECKPOINT_EVERY,
+    is_full,
+    older_blob,
+    pack_full,
+    reconstruct,
+    unpack,
+)
 from netfleet.core.errors import ConfigHistoryError, NotFound
 from netfleet.store.schema import devices
 from netfleet.store.schema_configs import config_backups, config_versions
@@ -162,14 +169,16 @@ def head(conn: Connection, device: str) -> Head | None:
     return Head(row.id, row.version, row.sha256, row.blob, below)
 
 
-def encode(head: Head | None, text: str) -> tuple[bytes, bytes | None]:
-    """(full blob of ``text``, new blob of ``head``'s version or None to keep it): the
-    reverse-delta step of ``netfleet.configs.compress.roll``, reusing the stored blob."""
+def encode(head: Head | None, text: str, *, previous: str | None = None) -> tuple[bytes, bytes]:
+    """(full blob of ``text``, new blob of ``head``'s version): the reverse-delta step of
+    ``netfleet.configs.compress.roll``, reusing the stored blob. ``head``'s new blob is a
+    delta, or full at the kept level (a checkpoint, or no smaller delta); b"" when there
+    is no ``head``. ``previous``: ``head``'s text when the caller has unpacked it."""
     latest = pack_full(text)
-    if head is None or head.deltas_below + 1 >= CHECKPOINT_EVERY:
-        return latest, None
-    delta = pack_delta(unpack(head.blob), text)
-    return latest, delta if len(delta) < len(head.blob) else None
+    if head is None:
+        return latest, b""
+    old = unpack(head.blob) if previous is None else previous
+    return latest, older_blob(old, text, run=head.deltas_below, stored=len(head.blob))
 
 
 def store_version(
@@ -178,19 +187,22 @@ def store_version(
     now: float,
     *,
     on: Head | None,
-    blobs: tuple[bytes, bytes | None],
+    blobs: tuple[bytes, bytes],
 ) -> ConfigVersion | None:
     """Insert ``new`` as the next version after ``on`` (None: the first) with ``blobs``
     from ``encode``; None (nothing written) when the latest is no longer ``on``."""
-    current = latest_row(conn, new.device, lock=True)
-    if (current.id if current is not None else None) != (on.id if on is not None else None):
+    query = sa.select(cv.c.id).where(cv.c.device == new.device, cv.c.is_latest.is_(True))
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    current = conn.execute(query).scalar()
+    if current != (on.id if on is not None else None):
         return None
     number = 1 if on is None else on.version + 1
     latest_blob, previous_blob = blobs
     if on is not None:
         values: dict[str, Any] = {"is_latest": False}
-        if previous_blob is not None:
-            values.update(blob=previous_blob, is_full=False)
+        if previous_blob:
+            values.update(blob=previous_blob, is_full=is_full(previous_blob))
         conn.execute(sa.update(cv).where(cv.c.id == on.id).values(**values))
     conn.execute(
         sa.insert(cv).values(
@@ -233,10 +245,11 @@ def note_attempt(
     now: float,
     changed: bool = False,
 ) -> None:
-    """Record the last backup attempt of ``device``."""
+    """Record the last backup attempt of ``device``; a good one ends a stale episode."""
     values: dict[str, Any] = {"attempt_at": now, "ok": ok, "error": error, "job_id": job_id}
     if ok:
         values["ok_at"] = now
+        values["stale_notified_at"] = None
     updated = conn.execute(
         sa.update(config_backups)
         .where(config_backups.c.device == device)

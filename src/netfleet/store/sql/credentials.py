@@ -14,7 +14,8 @@ from netfleet.core.errors import Conflict, NotFound, ValidationError
 from netfleet.core.models import Credential
 from netfleet.store.crypto import SecretBox
 from netfleet.store.records import CredentialRecord
-from netfleet.store.schema import credentials, device_credentials, devices
+from netfleet.store.schema import credentials, device_credentials, device_labels, devices
+from netfleet.store.schema_credentials import group_credentials
 
 
 def _has_secret(cred: Credential) -> bool:
@@ -73,15 +74,34 @@ def upsert_credential(conn: Connection, box: SecretBox, cred: Credential, now: f
         ins = credentials.insert().values(name=cred.name, created_at=now, **values)
         return int(conn.execute(ins.returning(credentials.c.id)).scalar_one())
     conn.execute(credentials.update().where(credentials.c.id == row.id).values(**values))
-    users = sa.select(device_credentials.c.device_id).where(
-        device_credentials.c.credential_id == row.id
-    )
     conn.execute(
         devices.update()
-        .where(devices.c.id.in_(users))
+        .where(devices.c.id.in_(_users(row.id)))
         .values(generation=devices.c.generation + 1, updated_at=now)
     )
     return int(row.id)
+
+
+def _users(cid: int) -> sa.Select[tuple[int]]:
+    """Ids of the devices naming credential ``cid``, or in a group it is the default of."""
+    own = sa.select(device_credentials.c.device_id).where(device_credentials.c.credential_id == cid)
+    groups = sa.select(group_credentials.c.group_name).where(
+        group_credentials.c.credential_id == cid
+    )
+    members = sa.select(device_labels.c.device_id).where(
+        device_labels.c.kind == "group", device_labels.c.label.in_(groups)
+    )
+    return sa.union(own, members)  # type: ignore[return-value]
+
+
+def users_of(conn: Connection, name: str) -> list[str]:
+    """Names of the devices a rotation of credential ``name`` concerns (their own or
+    their groups' default)."""
+    cid = conn.execute(sa.select(credentials.c.id).where(credentials.c.name == name)).scalar()
+    if cid is None:
+        return []
+    rows = conn.execute(sa.select(devices.c.name).where(devices.c.id.in_(_users(int(cid)))))
+    return sorted(str(r[0]) for r in rows)
 
 
 def list_credentials(conn: Connection) -> list[CredentialRecord]:
@@ -98,6 +118,12 @@ def delete_credential(conn: Connection, name: str) -> None:
     ).scalar_one()
     if used:
         raise Conflict(f"credential {name!r} is used by {used} device(s)")
+    groups = conn.execute(
+        sa.select(group_credentials.c.group_name).where(group_credentials.c.credential_id == cid)
+    ).all()
+    if groups:
+        names = ", ".join(sorted(str(g[0]) for g in groups))
+        raise Conflict(f"credential {name!r} is the default of group(s) {names}")
     conn.execute(credentials.delete().where(credentials.c.id == cid))
 
 

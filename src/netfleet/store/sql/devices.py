@@ -6,6 +6,7 @@ A device's jump-host credential is stored at ``device_credentials.position = -1`
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 from collections.abc import Sequence
 from typing import Any
@@ -25,6 +26,7 @@ from netfleet.store.schema import (
     devices,
 )
 from netfleet.store.sql.credentials import credential_id, decrypt_credential
+from netfleet.store.sql.group_credentials import default_for
 
 JUMP_POSITION = -1
 HOST_KEY_POLICIES = ("strict", "accept-new", "off")
@@ -237,14 +239,30 @@ def get_device(
     row = conn.execute(sa.select(devices).where(devices.c.name == name)).first()
     if row is None:
         raise NotFound(f"device {name!r} not found")
-    return device_record(conn, box, row, with_secrets=with_secrets)
+    record = device_record(conn, box, row, with_secrets=with_secrets)
+    if with_secrets and box is not None:
+        return with_group_default(conn, box, record)
+    return record
 
 
 def get_device_by_id(conn: Connection, box: SecretBox, device_id: int) -> DeviceRecord:
+    """The device as a task logs in to it: decrypted credentials, its own or else its
+    groups' default (``group_credentials.default_for``)."""
     row = conn.execute(sa.select(devices).where(devices.c.id == device_id)).first()
     if row is None:
         raise NotFound(f"device id {device_id} not found")
-    return device_record(conn, box, row, with_secrets=True)
+    return with_group_default(conn, box, device_record(conn, box, row, with_secrets=True))
+
+
+def with_group_default(conn: Connection, box: SecretBox, record: DeviceRecord) -> DeviceRecord:
+    """``record`` with its groups' default credential when it names none of its own."""
+    if record.spec.credentials:
+        return record
+    default = default_for(conn, box, record.spec.groups)
+    if default is None:
+        return record
+    spec = dataclasses.replace(record.spec, credentials=(default,))
+    return dataclasses.replace(record, spec=spec)
 
 
 def label_filter(kind: str, values: Sequence[str]) -> sa.ColumnElement[bool]:

@@ -11,15 +11,15 @@ from sqlalchemy.engine import Connection
 from netfleet.store.records import NewEvent
 from netfleet.store.schema import task_events, tasks
 from netfleet.store.sql import outbox
+from netfleet.store.sql import statements as st
 
 
 def record_events(conn: Connection, worker_id: str, events: Sequence[NewEvent], now: float) -> None:
     """Append worker-side events; events of tasks that no longer exist are skipped."""
     ids = sorted({e.task_id for e in events})
-    jobs_of = {
-        r.id: r.job_id
-        for r in conn.execute(sa.select(tasks.c.id, tasks.c.job_id).where(tasks.c.id.in_(ids)))
-    }
+    postgres = conn.dialect.name == "postgresql"
+    query = sa.select(tasks.c.id, tasks.c.job_id).where(st.one_of(tasks.c.id, "ids", postgres))
+    jobs_of = {r.id: r.job_id for r in conn.execute(query, {"p_ids": ids})}
     rows = [
         {
             "job_id": jobs_of[e.task_id],

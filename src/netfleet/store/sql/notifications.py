@@ -32,6 +32,7 @@ from netfleet.store.schema_integrations import (
     notification_rules,
     notify_events,
 )
+from netfleet.store.sql import outbox
 
 Matcher = Callable[[Sequence[RuleRecord], OutboxEvent], list[int]]
 """Given the enabled rules and one event, the ids of the rules that fire."""
@@ -54,6 +55,7 @@ def fan_out(
     events = [OutboxEvent(r.id, r.at, r.type, dict(r.payload)) for r in conn.execute(query)]
     if not events:
         return 0, 0
+    outbox.enrich(conn, events)
     rules = list_rules(conn, enabled=True)
     planned = [
         PlannedDelivery(rule_id, e.id, e.type, e.payload)

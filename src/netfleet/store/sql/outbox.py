@@ -2,8 +2,10 @@
 
 ``emit`` is what the rest of the store (and other features) call; ``job_finished``
 and ``tasks_failed`` build the payloads of the events the store produces itself,
-``workers_down`` finds workers that went silent, and ``from_task_events`` passes
-on worker task events whose kind is a dotted event type (``config.changed``).
+``workers_down`` finds workers that went silent, ``backups_stale`` devices whose
+last good backup is too old, and ``from_task_events`` passes
+on worker task events that name a dotted event type (``config.changed``) in their
+kind or their ``data['type']``.
 """
 
 from __future__ import annotations
@@ -108,15 +110,42 @@ def job_finished(conn: Connection, job_id: int, state: str, now: float) -> None:
     )
 
 
+ENRICH_KEY = "_enrich"
+"""Marks a ``task.failed`` payload whose device, groups, job and schedule names are
+added at fan-out (``enrich``), off the completion's transaction."""
+
+
 def tasks_failed(conn: Connection, failures: Sequence[dict[str, Any]], now: float) -> None:
     """Emit ``task.failed`` for task events rows (``job_id``, ``task_id``, ``message``)
     of tasks that failed for good; ``error_kind`` is the row's ``data['error_kind']`` or
-    ``kind``."""
-    if not failures:
-        return
+    ``kind``. Only what the rows carry is written here (one insert in the completion's
+    transaction); ``enrich`` adds the names when the event is fanned out."""
+    rows = []
+    for f in failures:
+        data = f.get("data") or {}
+        payload = {
+            "type": "task.failed",
+            "at": now,
+            "job_id": f["job_id"],
+            "task_id": f["task_id"],
+            "error_kind": data.get("error_kind") or f.get("kind"),
+            "message": str(f.get("message") or "")[:2000],
+            ENRICH_KEY: True,
+        }
+        rows.append({"at": now, "type": "task.failed", "payload": payload})
+    if rows:
+        conn.execute(notify_events.insert(), rows)
+
+
+def enrich(conn: Connection, events: Sequence[Any]) -> None:
+    """Add ``device``, ``groups``, ``job_name`` and ``schedule`` to the ``task.failed``
+    payloads of ``events`` (``OutboxEvent``s, changed in place and in the table)."""
     from netfleet.store.schema import devices, tasks
 
-    ids = sorted({int(f["task_id"]) for f in failures})
+    pending = [e for e in events if e.payload.get(ENRICH_KEY)]
+    if not pending:
+        return
+    ids = sorted({int(e.payload["task_id"]) for e in pending})
     info = {
         r.id: r
         for r in conn.execute(
@@ -131,27 +160,21 @@ def tasks_failed(conn: Connection, failures: Sequence[dict[str, Any]], now: floa
             .where(tasks.c.id.in_(ids))
         )
     }
-    rows = []
-    for f in failures:
-        r = info.get(int(f["task_id"]))
-        if r is None:
-            continue
-        data = f.get("data") or {}
-        payload = {
-            "type": "task.failed",
-            "at": now,
-            "job_id": f["job_id"],
-            "task_id": f["task_id"],
-            "job_name": r[2],
-            "device": r.device_name,
-            "groups": list(r[3] or []),
-            "schedule": r[4],
-            "error_kind": data.get("error_kind") or f.get("kind"),
-            "message": str(f.get("message") or "")[:2000],
-        }
-        rows.append({"at": now, "type": "task.failed", "payload": payload})
-    if rows:
-        conn.execute(notify_events.insert(), rows)
+    updates = []
+    for e in pending:
+        e.payload.pop(ENRICH_KEY, None)
+        r = info.get(int(e.payload["task_id"]))
+        if r is not None:  # else: the job was deleted meanwhile; the ids remain
+            e.payload.update(
+                job_name=r[2], device=r.device_name, groups=list(r[3] or []), schedule=r[4]
+            )
+        updates.append({"p_id": e.id, "p_payload": e.payload})
+    conn.execute(
+        notify_events.update()
+        .where(notify_events.c.id == sa.bindparam("p_id"))
+        .values(payload=sa.bindparam("p_payload")),
+        updates,
+    )
 
 
 def workers_down(conn: Connection, now: float, stale_after: float, horizon: float) -> int:
@@ -183,14 +206,67 @@ def workers_down(conn: Connection, now: float, stale_after: float, horizon: floa
     return emitted
 
 
+def backups_stale(conn: Connection, now: float, stale_after: float, limit: int = 500) -> int:
+    """Emit ``backup.stale`` for devices whose last good backup is older than
+    ``stale_after`` seconds: once per stale episode (``stale_notified_at`` is claimed
+    here, so concurrent callers emit once, and cleared by the next good backup).
+    Devices never backed up are not stale. Returns how many were emitted."""
+    from netfleet.store.schema import devices
+    from netfleet.store.schema_configs import config_backups as cb
+
+    due = (cb.c.ok_at < now - stale_after) & cb.c.stale_notified_at.is_(None)
+    names = [
+        str(r[0])
+        for r in conn.execute(sa.select(cb.c.device).where(due).order_by(cb.c.ok_at).limit(limit))
+    ]
+    if not names:
+        return 0
+    claimed = conn.execute(
+        cb.update()
+        .where(cb.c.device.in_(names), due)
+        .values(stale_notified_at=now)
+        .returning(cb.c.device, cb.c.ok_at, cb.c.ok, cb.c.error)
+    ).all()
+    groups = {
+        r.name: list(r.groups or [])
+        for r in conn.execute(
+            sa.select(devices.c.name, devices.c.groups).where(
+                devices.c.name.in_([c.device for c in claimed])
+            )
+        )
+    }
+    events = []
+    for r in sorted(claimed, key=lambda c: c.ok_at):
+        if r.device not in groups:
+            continue  # no longer in the inventory
+        hours = (now - r.ok_at) / 3600.0
+        why = f"; the last attempt failed: {r.error}" if r.ok is False and r.error else ""
+        payload = {
+            "type": "backup.stale",
+            "at": now,
+            "device": r.device,
+            "groups": groups[r.device],
+            "last_ok_at": r.ok_at,
+            "stale_after_s": stale_after,
+            "message": f"{r.device}: the last good backup is {hours:.1f} h old{why}"[:2000],
+        }
+        events.append({"at": now, "type": "backup.stale", "payload": payload})
+    if events:
+        conn.execute(notify_events.insert(), events)
+    return len(events)
+
+
 def from_task_events(conn: Connection, rows: Sequence[dict[str, Any]], now: float) -> None:
-    """Task events whose kind is a notification event type (dotted, e.g.
-    ``config.changed``) also go to the outbox, with their data as the payload."""
+    """Task events that name a notification event type (dotted, e.g. ``config.changed``)
+    in their kind or, for kinds kept short for the task log (``config_changed``), in
+    ``data['type']`` also go to the outbox, with their data as the payload."""
     for row in rows:
+        data = dict(row.get("data") or {})
         kind = str(row.get("kind", ""))
         if "." not in kind:
-            continue
-        data = dict(row.get("data") or {})
+            kind = str(data.get("type") or "")
+            if "." not in kind:
+                continue
         payload = {"job_id": row.get("job_id"), "task_id": row.get("task_id"), **data}
         if row.get("message") and "message" not in payload:
             payload["message"] = row["message"]

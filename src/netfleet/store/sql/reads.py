@@ -62,13 +62,24 @@ def get_job(
 def list_jobs(
     conn: Connection, specs: SpecCache, filt: JobFilter, limit: int, cursor: int | None
 ) -> Page:
-    query = sa.select(jobs).order_by(jobs.c.id.desc()).limit(limit)
-    if filt.states:
-        query = query.where(jobs.c.state.in_(filt.states))
-    if filt.device:
+    job_id: sa.ColumnElement[int] = jobs.c.id
+    query = sa.select(jobs)
+    if filt.device and conn.dialect.name == "sqlite":
+        # Walk ix_tasks_device_name_job_id backwards: SQLite would run an EXISTS once
+        # per job, newest first, and visit every job for a device that is in few.
+        job_id = tasks.c.job_id
+        query = (
+            query.select_from(tasks.join(jobs, jobs.c.id == tasks.c.job_id))
+            .where(tasks.c.device_name == filt.device)
+            .group_by(tasks.c.job_id)
+        )
+    elif filt.device:  # PostgreSQL plans this as a semi-join on the same index
         query = query.where(
             sa.exists().where(tasks.c.job_id == jobs.c.id, tasks.c.device_name == filt.device)
         )
+    query = query.order_by(job_id.desc()).limit(limit)
+    if filt.states:
+        query = query.where(jobs.c.state.in_(filt.states))
     if filt.schedule_id is not None:
         query = query.where(jobs.c.schedule_id == filt.schedule_id)
     if filt.created_after is not None:
@@ -76,7 +87,7 @@ def list_jobs(
     if filt.created_before is not None:
         query = query.where(jobs.c.created_at < filt.created_before)
     if cursor is not None:
-        query = query.where(jobs.c.id < cursor)
+        query = query.where(job_id < cursor)
     items = tuple(job_record(r, specs, None) for r in conn.execute(query))
     return Page(items=items, next_cursor=items[-1].id if len(items) >= limit else None)
 

@@ -7,6 +7,7 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
 
 from netfleet.jobs.model import READY_TASK_STATES
 from netfleet.store.schema import (
@@ -26,6 +27,15 @@ NOTIFY_CHANNEL = "netfleet_tasks"
 
 def _p(name: str, type_: Any = None, *, expanding: bool = False) -> sa.BindParameter[Any]:
     return sa.bindparam(f"p_{name}", type_=type_, expanding=expanding)
+
+
+def one_of(column: sa.ColumnElement[Any], name: str, postgres: bool) -> sa.ColumnElement[bool]:
+    """``column`` is in the id list ``p_<name>``: ``= ANY(array)`` on PostgreSQL (one
+    statement text whatever the length, so it is prepared once and planned once),
+    an expanding ``IN`` on SQLite."""
+    if postgres:
+        return column == sa.any_(_p(name, pg.ARRAY(sa.BigInteger)))
+    return column.in_(_p(name, expanding=True))
 
 
 def _own_holds() -> tuple[sa.Join, sa.ColumnElement[int]]:
@@ -76,10 +86,17 @@ def candidates(postgres: bool, warm: bool) -> sa.Select[Any]:
         .limit(_p("scan", sa.Integer))
     )
     if warm:
-        query = query.where(tasks.c.device_id.in_(_p("warm", expanding=True)))
+        query = query.where(one_of(tasks.c.device_id, "warm", postgres))
     if postgres:
         query = query.with_for_update(of=tasks, skip_locked=True, key_share=True)
     return query
+
+
+ORDERED_CLAIMS = sa.text("SET LOCAL enable_sort = off")
+"""PostgreSQL, in a claim's transaction: read candidates in the order of ``ix_tasks_ready``
+and stop at the limit. Right after a large submit the statistics still say the table is
+small, and the planner would rather sort every ready task (measured: 50-90 ms a claim
+with 10,000 ready tasks, against 0.4 ms along the index)."""
 
 
 @cache
@@ -90,7 +107,7 @@ def lock_slots(postgres: bool, skip_locked: bool) -> sa.Select[Any]:
     query = (
         sa.select(device_slots, devices.c.generation, held.label("held"))
         .select_from(slots_and_holds.join(devices, devices.c.id == device_slots.c.device_id))
-        .where(device_slots.c.device_id.in_(_p("ids", expanding=True)))
+        .where(one_of(device_slots.c.device_id, "ids", postgres))
         .order_by(device_slots.c.device_id)
     )
     if postgres:
@@ -113,28 +130,36 @@ CONSUME_HOLDS = (
 )
 
 _now = _p("now", sa.Double)
-TAKE_TASKS = (
-    tasks.update()
-    .where(tasks.c.id.in_(_p("ids", expanding=True)))
-    .values(
-        state="running",
-        attempt=tasks.c.attempt + 1,
-        lease_owner=_p("owner"),
-        lease_expires_at=_p("expires", sa.Double),
-        started_at=_now,
-        finished_at=None,
-        deadline_at=sa.case((tasks.c.deadline_s.is_(None), None), else_=_now + tasks.c.deadline_s),
+
+
+@cache
+def take_tasks(postgres: bool) -> sa.Update:
+    """Mark tasks ``p_ids`` running for ``p_owner`` until ``p_expires``."""
+    return (
+        tasks.update()
+        .where(one_of(tasks.c.id, "ids", postgres))
+        .values(
+            state="running",
+            attempt=tasks.c.attempt + 1,
+            lease_owner=_p("owner"),
+            lease_expires_at=_p("expires", sa.Double),
+            started_at=_now,
+            finished_at=None,
+            deadline_at=sa.case(
+                (tasks.c.deadline_s.is_(None), None), else_=_now + tasks.c.deadline_s
+            ),
+        )
+        .returning(
+            tasks.c.id,
+            tasks.c.job_id,
+            tasks.c.device_id,
+            tasks.c.attempt,
+            tasks.c.max_attempts,
+            tasks.c.exclusive,
+            tasks.c.deadline_at,
+        )
     )
-    .returning(
-        tasks.c.id,
-        tasks.c.job_id,
-        tasks.c.device_id,
-        tasks.c.attempt,
-        tasks.c.max_attempts,
-        tasks.c.exclusive,
-        tasks.c.deadline_at,
-    )
-)
+
 
 HEARTBEAT = (
     tasks.update()
@@ -162,7 +187,7 @@ def running_tasks(postgres: bool) -> sa.Select[Any]:
         tasks.c.lease_owner,
         tasks.c.lease_expires_at,
         tasks.c.cancel_requested,
-    ).where(tasks.c.id.in_(_p("ids", expanding=True)))
+    ).where(one_of(tasks.c.id, "ids", postgres))
     if postgres:
         query = query.with_for_update(key_share=True)
     return query
@@ -209,11 +234,36 @@ RELEASE_HELD_SLOTS = (
 )
 """Give back ``p_count`` sessions that were holds (exclusivity is not theirs to end)."""
 
-END_EXCLUSIVE = (
-    device_slots.update()
-    .where(device_slots.c.device_id == _p("device_id"))
-    .values(exclusive_held=sa.false())
+
+@cache
+def end_exclusive(postgres: bool) -> sa.Update:
+    """End the exclusivity of devices ``p_ids`` (rows not held exclusively stay unwritten)."""
+    return (
+        device_slots.update()
+        .where(one_of(device_slots.c.device_id, "ids", postgres), device_slots.c.exclusive_held)
+        .values(exclusive_held=sa.false())
+    )
+
+
+SET_SLOTS_PG = sa.text(
+    "UPDATE device_slots SET running = v.running, exclusive_held = v.exclusive_held "
+    "FROM unnest(CAST(:p_ids AS BIGINT[]), CAST(:p_running AS INTEGER[]), "
+    "CAST(:p_exclusive AS BOOLEAN[])) AS v(device_id, running, exclusive_held) "
+    "WHERE device_slots.device_id = v.device_id"
 )
+"""PostgreSQL: ``SET_SLOT`` for many devices in one statement (parallel arrays)."""
+
+FINISH_TASKS_PG = sa.text(
+    "UPDATE tasks SET state = v.state, run_at = coalesce(v.run_at, tasks.run_at), "
+    "finished_at = v.finished_at, error = v.error, error_kind = v.error_kind, "
+    "lease_owner = NULL, lease_expires_at = NULL "
+    "FROM unnest(CAST(:p_ids AS BIGINT[]), CAST(:p_states AS VARCHAR[]), "
+    "CAST(:p_run_ats AS DOUBLE PRECISION[]), CAST(:p_finished_ats AS DOUBLE PRECISION[]), "
+    "CAST(:p_errors AS TEXT[]), CAST(:p_error_kinds AS VARCHAR[])) "
+    "AS v(id, state, run_at, finished_at, error, error_kind) "
+    "WHERE tasks.id = v.id"
+)
+"""PostgreSQL: ``FINISH_TASK`` for many tasks in one statement (parallel arrays)."""
 
 COUNTERS = (
     "tasks_queued",

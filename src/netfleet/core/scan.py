@@ -1,0 +1,91 @@
+"""Fast literal search in long texts: look for a rare character of the needle first.
+
+``str.find`` of a short needle walks the text a few characters at a time (about
+1 ns per character); of a single character it is ``memchr`` (tens of times faster).
+Device output rarely contains most characters of a secret-rule word or error text
+(``k`` of ``key``, ``v`` of ``priv``, ``$`` of ``$9$``), so searching for that
+character and comparing the needle around each hit costs almost nothing. When the
+character turns out common in a text (more than ``MISS_MIN`` misses, and more
+than one per ``MISS_SPAN`` characters scanned), the rest of it is searched for the
+whole needle: never much slower than ``str.find`` alone.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+FREQUENT = " \n0e1t.a2i3n4o5s6r7l8c9dp-u:m/hgfbyvwkx,_jqz"
+"""Characters of device output, lower-cased, from the most to the least frequent (a
+rough ranking: configurations and ``show`` outputs); others count as rarer still."""
+MISS_SPAN = 400
+"""Characters ``str.find`` of a needle scans in about the time of one miss here."""
+MISS_SLACK = 2000
+"""Characters of slack for the ``MISS_SPAN`` rule: a few misses near the start are fine."""
+MISS_MIN = 16
+"""Misses always allowed (a text's first lines are no sample: headers, hashes)."""
+SHORT = 8192
+"""Texts shorter than this are searched with ``str.find`` alone (a few microseconds)."""
+
+
+@cache
+def anchor(needle: str) -> int:
+    """Index of the rarest character of ``needle`` (by ``FREQUENT``)."""
+    rank = len(FREQUENT)
+    return max(range(len(needle)), key=lambda i: FREQUENT.find(needle[i]) % (rank + 1))
+
+
+def contains(text: str, needle: str) -> bool:
+    """``needle in text``; for long texts by way of the needle's rarest character."""
+    if len(text) < SHORT:
+        return needle in text
+    return find(text, needle, anchor(needle)) >= 0
+
+
+def find(text: str, needle: str, k: int, start: int = 0) -> int:
+    """``text.find(needle, start)``, scanning for ``needle[k]`` first."""
+    c = needle[k]
+    at = text.find(c, start + k)
+    misses = 0
+    while at >= 0:
+        if text.startswith(needle, at - k):
+            return at - k
+        misses += 1
+        if misses > MISS_MIN and misses * MISS_SPAN > at - start + MISS_SLACK:
+            return text.find(needle, at - k + 1)
+        at = text.find(c, at + 1)
+    return -1
+
+
+def line_starts(text: str, needle: str, k: int, starts: set[int]) -> None:
+    """Add to ``starts`` where every line of ``text`` that contains ``needle`` starts
+    (``needle`` has no line break; ``k``: its ``anchor``). Linear: after a hit the search
+    goes on at the next line."""
+    if len(text) < SHORT:
+        _line_starts(text, needle, 0, starts)
+        return
+    c = needle[k]
+    size = len(needle)
+    misses = 0
+    at = text.find(c, k)  # where needle[k] is; the needle would start k before
+    while at >= 0:
+        begin = at - k
+        if text.startswith(needle, begin):
+            starts.add(text.rfind("\n", 0, begin) + 1)
+            end = text.find("\n", begin + size)
+            if end < 0:
+                return
+            at = text.find(c, end + 1 + k)
+            continue
+        misses += 1
+        if misses > MISS_MIN and misses * MISS_SPAN > at + MISS_SLACK:  # a common character
+            _line_starts(text, needle, begin + 1, starts)
+            return
+        at = text.find(c, at + 1)
+
+
+def _line_starts(text: str, needle: str, at: int, starts: set[int]) -> None:
+    at = text.find(needle, at)
+    while at >= 0:
+        starts.add(text.rfind("\n", 0, at) + 1)
+        end = text.find("\n", at + len(needle))
+        at = -1 if end < 0 else text.find(needle, end + 1)

@@ -1,0 +1,74 @@
+"""``netfleet.core.scan``: the rare-character search finds exactly what ``str.find`` finds."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from netfleet.core import scan
+from netfleet.core.scan import SHORT, anchor, contains, find, line_starts
+
+
+def _naive_starts(text: str, needle: str) -> set[int]:
+    out = set()
+    start = 0
+    for line in text.split("\n"):
+        if needle in line:
+            out.add(start)
+        start += len(line) + 1
+    return out
+
+
+def test_anchor_is_the_rarest_character() -> None:
+    assert "key"[anchor("key")] == "k"
+    assert "priv"[anchor("priv")] == "v"
+    assert "$9$"[anchor("$9$")] == "$"  # not in the ranking: rarest of all
+
+
+# Texts long enough for the rare-character path, from an alphabet where the needles'
+# characters are now rare, now common (then the search falls back to str.find).
+_alphabets = st.sampled_from(["ab \n", "abkey \n", "kkkkke y\n", "xy$9 \n", "a" * 40 + "k\n"])
+
+
+@st.composite
+def _texts(draw: st.DrawFn) -> str:
+    alphabet = draw(_alphabets)
+    unit = draw(st.text(alphabet, min_size=1, max_size=300))
+    filler = draw(st.text(alphabet, max_size=200))
+    return (unit * (SHORT // len(unit) + 2))[: SHORT + draw(st.integers(0, 3000))] + filler
+
+
+@given(_texts(), st.sampled_from(["key", "ke", "k", "$9$", "a k", "ey", "kkk"]))
+@settings(max_examples=300, deadline=None)
+def test_line_starts_matches_a_naive_line_scan(text: str, needle: str) -> None:
+    starts: set[int] = set()
+    line_starts(text, needle, anchor(needle), starts)
+    assert starts == _naive_starts(text, needle)
+
+
+@given(_texts(), st.sampled_from(["key", "k", "$9$", "yk", "a k"]), st.integers(0, 12000))
+@settings(max_examples=300, deadline=None)
+def test_find_is_str_find(text: str, needle: str, start: int) -> None:
+    assert find(text, needle, anchor(needle), start) == text.find(needle, start)
+    assert contains(text, needle) == (needle in text)
+
+
+@pytest.mark.parametrize("common", [False, True])
+def test_a_common_anchor_falls_back_to_str_find(
+    common: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A text full of the anchor character is searched for the needle (no miss per hit)."""
+    calls = {"anchor": 0}
+    text = ("k" if common else "a") * 40_000 + "\nthe key\n"
+
+    class Counting(str):
+        def find(self, sub: str, *args: int) -> int:  # type: ignore[override]
+            if sub == "k":
+                calls["anchor"] += 1
+            return super().find(sub, *args)
+
+    starts: set[int] = set()
+    line_starts(Counting(text), "key", 0, starts)
+    assert starts == {40_001}
+    assert calls["anchor"] <= scan.MISS_MIN + 2 + (0 if common else 1)
