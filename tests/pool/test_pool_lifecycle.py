@@ -261,3 +261,22 @@ async def test_session_whose_reset_fails_is_discarded(
     sim.device(spec.name).clear_faults()
     assert pool.stats().total.evictions == {"reset_failed": 1}
     assert not await _show(pool, spec)
+
+
+async def test_discard_closed_lets_go_of_idle_sessions_the_device_closed(
+    sim: Simulator, specs: list[DeviceSpec], make_pool: MakePool, eventually: Eventually
+) -> None:
+    """A session the device dropped while idle leaves the pool at the next sweep (the
+    worker sweeps every heartbeat), not at the reaper's next run, minutes later."""
+    pool = make_pool(reaper_interval_s=3600)
+    dropped, kept = specs[0], specs[1]
+    await _show(pool, dropped)
+    await _show(pool, kept)
+    assert pool.discard_closed() == 0  # nothing closed yet: nothing let go
+    for conn in list(sim.device(dropped.name).connections()):
+        conn.close()  # the device rebooted
+    await eventually(lambda: sim.device(dropped.name).stats.sessions_open == 0)
+    await eventually(lambda: pool.discard_closed() == 1)
+    assert pool.warm_devices() == [kept.name]
+    assert pool.stats().devices[dropped.name].evictions == {"closed": 1}
+    assert pool.discard_closed() == 0

@@ -389,6 +389,14 @@ class SessionPool(PoolState[S]):
             await asyncio.sleep(self._reaper_interval)
             self.reap()
 
+    def discard_closed(self) -> int:
+        """Let go of idle sessions whose connection is gone (the device closed it); returns
+        how many. Cheap (a flag per idle session), so callers may run it every heartbeat."""
+        gone = [e for dev in self._devices.values() for e in dev.idle if e.session.closed]
+        for entry in gone:
+            self._discard(entry, "closed")
+        return len(gone)
+
     def reap(self) -> None:
         """Close idle sessions past their idle timeout, lifetime or generation."""
         now = time.monotonic()

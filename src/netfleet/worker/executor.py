@@ -98,6 +98,9 @@ class Executor(Protocol):
     def close_idle(self, device_ids: frozenset[int]) -> None:
         """Close idle sessions to these devices (an exclusive task waits for them)."""
 
+    def sweep_closed(self) -> None:
+        """Let go of idle sessions the device closed, so their holds are released."""
+
 
 BackupHook = Callable[["PoolExecutor", ClaimedTask, AttemptReport], Awaitable[TaskOutcome]]
 """Runs a backup task with the executor's ``run`` (see ``netfleet.worker.backup``)."""
@@ -208,6 +211,13 @@ class PoolExecutor:
             return
         for device in self.ledger.names(device_ids):
             self.pool.close_idle(device, "exclusive_waiting")
+
+    def sweep_closed(self) -> None:
+        """Let go of idle sessions the device closed (a reboot, an idle timeout at the
+        device): their holds are released once they are closed, within a heartbeat."""
+        swept = self.pool.discard_closed()
+        if swept:
+            log.info("idle sessions closed by their devices", sessions=swept)
 
     async def close(self, timeout: float = 5.0) -> None:
         """Send pending hold releases (call after ``pool.close()``)."""

@@ -50,6 +50,7 @@ class LeaseKeeper:
         holds_expired: Callable[[], None] = lambda: None,
         close_idle: Callable[[HeartbeatResult], None] = lambda _: None,
         hold_epoch: Callable[[], int] = lambda: 0,
+        sweep_closed: Callable[[], None] = lambda: None,
     ) -> None:
         self._store = store
         self._worker_id = worker_id
@@ -64,6 +65,7 @@ class LeaseKeeper:
         self._holds_expired = holds_expired
         self._close_idle = close_idle
         self._hold_epoch = hold_epoch
+        self._sweep_closed = sweep_closed
         self.margin_s = min(lease_s / 10, 2.0)
         """How long before the store could expire a lease or hold the worker fences."""
         self.tick_s = max(0.01, min(0.25, lease_s / 20))
@@ -111,6 +113,7 @@ class LeaseKeeper:
 
     async def beat(self) -> bool:
         """One heartbeat: renew leases, stop cancelled or lost attempts, publish stats."""
+        self._sweep_closed()  # sessions the devices closed: their holds go with them
         ids = [r.task_id for r in self._running if r.phase != "done"]
         sent = time.monotonic()
         try:

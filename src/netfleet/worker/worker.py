@@ -119,6 +119,7 @@ class Worker:
             holds_expired=lambda: executor.holds_expired(self.worker_id),
             close_idle=self._close_idle,
             hold_epoch=self._hold_epoch,
+            sweep_closed=executor.sweep_closed,
         )
         if executor.ledger is not None:
             executor.ledger.attach(store)
