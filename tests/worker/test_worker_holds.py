@@ -112,3 +112,35 @@ async def test_exclusive_tasks_are_not_starved_by_idle_sessions(
             for worker in fleet.live():
                 worker.signal(15)
             await store.close()
+
+
+async def test_a_session_the_device_closed_gives_its_hold_back_within_a_heartbeat(
+    tmp_path: Path, sqlite_url: str, fleet_factory: list[Fleet]
+) -> None:
+    """A device reboot closes an idle pooled session: the worker's next heartbeat lets go
+    of it and the store stops counting it (the pool's reaper would find it only after
+    an idle timeout / 4: 30 s here, longer than this test waits even with patience 3)."""
+    async with Simulator(devices=1, platforms=["cisco_ios"]) as sim:
+        sim.write_inventory(tmp_path / "inv.yaml")
+        store = await open_test_store(sqlite_url)
+        fleet = Fleet(sqlite_url, tmp_path, env=STEADY_LEASE_ENV)
+        fleet_factory.append(fleet)
+        try:
+            (spec,) = await import_sim_devices(store, tmp_path / "inv.yaml", max_sessions=1)
+            worker = fleet.start("holder", NETFLEET_WORKER__MAX_IDLE_TIME_SECONDS="3600")
+            job = await submit(store, [spec.name], commands=["show clock"])
+            await eventually(lambda: finished(store, job.id), timeout=30, what="a job ran")
+            assert await held(store) == {worker.id: 1}
+            for conn in list(sim.devices[0].connections()):
+                conn.close()  # the device rebooted
+            await eventually(lambda: _no_holds(store), timeout=8, what="the hold given back")
+            assert sim.devices[0].stats.sessions_open == 0
+            again = await submit(store, [spec.name], commands=["show version"])
+            await eventually(lambda: finished(store, again.id), timeout=30, what="it ran again")
+            assert (await store.jobs.get(again.id)).state == "succeeded"
+        finally:
+            await store.close()
+
+
+async def _no_holds(store: SqlStore) -> bool:
+    return await held(store) == {}
