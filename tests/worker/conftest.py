@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from netfleet.store import SqlStore
+from netfleet_sim import Simulator
 from tests.support.service import private_postgres
-from tests.support.worker import Fleet
+from tests.support.worker import Fleet, import_sim_devices, open_test_store
 
 
 @pytest.fixture
@@ -31,3 +33,15 @@ def fleet_factory() -> Iterator[list[Fleet]]:
     finally:
         for fleet in fleets:
             fleet.close()
+
+
+@pytest.fixture
+async def store(tmp_path: Path, sqlite_url: str, sim: Simulator) -> AsyncIterator[SqlStore]:
+    """A SQLite store holding the module's simulated fleet (its own ``sim`` fixture)."""
+    sim.write_inventory(tmp_path / "inv.yaml")
+    opened = await open_test_store(sqlite_url)
+    await import_sim_devices(opened, tmp_path / "inv.yaml")
+    try:
+        yield opened
+    finally:
+        await opened.close()

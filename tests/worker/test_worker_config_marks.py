@@ -17,7 +17,7 @@ from netfleet.store import SqlStore
 from netfleet.worker import Worker, WorkerConfig
 from netfleet.worker.executor import PoolExecutor
 from netfleet_sim import Simulator
-from tests.support.worker import eventually, import_sim_devices, open_test_store, submit
+from tests.support.worker import eventually, submit
 
 FAST = WorkerConfig(concurrency=4, lease_s=10.0, heartbeat_s=0.2, poll_s=0.05)
 
@@ -26,17 +26,6 @@ FAST = WorkerConfig(concurrency=4, lease_s=10.0, heartbeat_s=0.2, poll_s=0.05)
 async def sim() -> AsyncIterator[Simulator]:
     async with Simulator(devices=1, platforms=["cisco_ios"]) as simulator:
         yield simulator
-
-
-@pytest.fixture
-async def store(tmp_path: Path, sqlite_url: str, sim: Simulator) -> AsyncIterator[SqlStore]:
-    sim.write_inventory(tmp_path / "inv.yaml")
-    opened = await open_test_store(sqlite_url)
-    await import_sim_devices(opened, tmp_path / "inv.yaml")
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 async def marks(store: SqlStore) -> list[tuple[int, int, str]]:

@@ -13,7 +13,7 @@ from netfleet.jobs.changes import change_summary
 from netfleet.jobs.model import JobSpec
 from netfleet.store import SqlStore
 from netfleet_sim import Simulator
-from tests.support.worker import eventually, import_sim_devices, open_test_store
+from tests.support.worker import eventually
 from tests.worker.test_worker_runtime import Running
 
 NTP = "ntp server 192.0.2.91"
@@ -23,17 +23,6 @@ NTP = "ntp server 192.0.2.91"
 async def sim() -> AsyncIterator[Simulator]:
     async with Simulator(devices=1, platforms=["cisco_ios"]) as simulator:
         yield simulator
-
-
-@pytest.fixture
-async def store(tmp_path: Path, sqlite_url: str, sim: Simulator) -> AsyncIterator[SqlStore]:
-    sim.write_inventory(tmp_path / "inv.yaml")
-    opened = await open_test_store(sqlite_url)
-    await import_sim_devices(opened, tmp_path / "inv.yaml")
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 @pytest.mark.parametrize("push_diff", ["backup", "always"])

@@ -18,8 +18,6 @@ from netfleet.worker.executor import PoolExecutor
 from netfleet_sim import Simulator
 from tests.support.worker import (
     eventually,
-    import_sim_devices,
-    open_test_store,
     sessions_closed,
     submit,
 )
@@ -31,17 +29,6 @@ FAST = WorkerConfig(concurrency=4, lease_s=2.0, heartbeat_s=0.2, poll_s=0.05, dr
 async def sim() -> AsyncIterator[Simulator]:
     async with Simulator(devices=2, platforms=["cisco_ios"]) as simulator:
         yield simulator
-
-
-@pytest.fixture
-async def store(tmp_path: Path, sqlite_url: str, sim: Simulator) -> AsyncIterator[SqlStore]:
-    sim.write_inventory(tmp_path / "inv.yaml")
-    opened = await open_test_store(sqlite_url)
-    await import_sim_devices(opened, tmp_path / "inv.yaml")
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 class Running:
