@@ -18,7 +18,8 @@ from pathlib import Path
 
 import psutil
 
-from chaos import WORKER_ENV, counted, device_stats, registered
+from chaos import HEARTBEAT_S, WORKER_ENV
+from harness.chaos_support import counted, device_stats, workers_beating
 from netfleet.core.inventory import load_inventory
 from netfleet.core.settings import Settings
 from netfleet.jobs.model import JobSpec
@@ -40,8 +41,9 @@ async def main(args: argparse.Namespace) -> int:
             specs = load_inventory(sim.inventory).devices
             assert (await store.devices.import_many(specs)).ok
             names = [s.name for s in specs]
-            procs = [start_worker(url, tmp, f"soak-{i}", **WORKER_ENV) for i in range(args.workers)]
-            await registered(store, args.workers)
+            ids = {f"soak-{i}" for i in range(args.workers)}
+            procs = [start_worker(url, tmp, name, **WORKER_ENV) for name in sorted(ids)]
+            await workers_beating(store, lambda: ids, fresh_s=10 * HEARTBEAT_S, timeout=300)
             ps = [psutil.Process(p.pid) for p in procs]
             spec = JobSpec.model_validate(
                 {"targets": {"devices": names}, "commands": ["show clock"]}
