@@ -56,6 +56,18 @@ def pack_full(text: str, level: int = LATEST_LEVEL) -> bytes:
     return _FULL + zlib.compress(text.encode("utf-8"), level)
 
 
+def common_edges(a: Sequence[str], b: Sequence[str]) -> tuple[int, int]:
+    """How many leading and trailing lines ``a`` and ``b`` share (not overlapping)."""
+    limit = min(len(a), len(b))
+    head = 0
+    while head < limit and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < limit - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    return head, tail
+
+
 def pack_delta(text: str, base: str) -> bytes:
     """``text`` as line edits of ``base`` (``unpack(blob, base) == text``)."""
     old = base.split("\n")
@@ -63,13 +75,7 @@ def pack_delta(text: str, base: str) -> bytes:
     script: list[str] = []
     # Common leading and trailing lines first: a typical change touches a few lines in
     # the middle, and the matcher is much slower than this scan on the whole text.
-    limit = min(len(old), len(new))
-    head = 0
-    while head < limit and old[head] == new[head]:
-        head += 1
-    tail = 0
-    while tail < limit - head and old[-1 - tail] == new[-1 - tail]:
-        tail += 1
+    head, tail = common_edges(old, new)
     if head:
         script.append(f"={head}")
     matcher = SequenceMatcher(

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+from netfleet.configs.compress import common_edges
 from netfleet.configs.hierarchy import INDENT, Node, Style, line_text, parse, style_of
 
 
@@ -100,13 +101,7 @@ def _opcodes(a: list[str], b: list[str], *, autojunk: bool = True) -> list[Op]:
     and the matcher costs far more than this scan. The result is difflib's for such
     edits; where lines repeat near the edges difflib may align a changed line with an
     edge line instead, and this keeps the edges unchanged (an equally valid diff)."""
-    limit = min(len(a), len(b))
-    head = 0
-    while head < limit and a[head] == b[head]:
-        head += 1
-    tail = 0
-    while tail < limit - head and a[-1 - tail] == b[-1 - tail]:
-        tail += 1
+    head, tail = common_edges(a, b)
     a_mid, b_mid = a[head : len(a) - tail], b[head : len(b) - tail]
     ops: list[Op] = []
     if head:
