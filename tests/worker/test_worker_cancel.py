@@ -6,10 +6,12 @@ from pathlib import Path
 
 from netfleet_sim import Simulator
 from tests.support.worker import (
+    STEADY_LEASE_ENV,
     Fleet,
     eventually,
     import_sim_devices,
     open_test_store,
+    running,
     sessions_closed,
     submit,
 )
@@ -23,7 +25,11 @@ async def test_cancel_queued_and_running_tasks(
         device = sim.devices[0]
         device.set_faults(hang_on="show clock")  # never answers, until cancelled
         store = await open_test_store(sqlite_url)
-        fleet = Fleet(sqlite_url, tmp_path, {"NETFLEET_WORKER__TIMEOUT_SECONDS": "60"})
+        # No lease may expire here: a worker starved of CPU past a short lease has its
+        # task handed back, and the exclusive job then runs before it is cancelled.
+        fleet = Fleet(
+            sqlite_url, tmp_path, {**STEADY_LEASE_ENV, "NETFLEET_WORKER__TIMEOUT_SECONDS": "60"}
+        )
         fleet_factory.append(fleet)
         try:
             names = [s.name for s in await import_sim_devices(store, tmp_path / "inv.yaml")]
@@ -31,6 +37,7 @@ async def test_cancel_queued_and_running_tasks(
             # A config job is exclusive: it stays queued while the hung task holds the device.
             waiting = await submit(store, names, config=["interface Loopback9"])
             worker = fleet.start("cancel")
+            await running(store, worker)  # the bounds below are on the work, not on imports
 
             async def hanging() -> bool:
                 job = await store.jobs.get(hung.id, tasks=True, outputs=False)

@@ -14,6 +14,8 @@ import pytest
 from netfleet.jobs.schedule import build_schedule
 from netfleet_sim import Simulator
 from tests.support.worker import (
+    PATIENCE,
+    STEADY_LEASE_ENV,
     Fleet,
     eventually,
     import_sim_devices,
@@ -41,7 +43,10 @@ def test_exit_codes(
 ) -> None:
     fleet = Fleet("unused", tmp_path, env)
     done = subprocess.run(
-        [*WORKER, *args], env={**os.environ, **fleet.env}, capture_output=True, timeout=60
+        [*WORKER, *args],
+        env={**os.environ, **fleet.env},
+        capture_output=True,
+        timeout=60 * PATIENCE,  # most of it is Python importing netfleet, slow under load
     )
     assert done.returncode == code, done.stderr
     assert message in done.stderr.decode()
@@ -71,19 +76,23 @@ async def test_second_signal_stops_without_waiting_for_the_drain(
         sim.write_inventory(tmp_path / "inv.yaml")
         sim.devices[0].set_faults(hang_on="show clock")
         store = await open_test_store(sqlite_url)
-        fleet = Fleet(sqlite_url, tmp_path, {"NETFLEET_WORKER__DRAIN_TIMEOUT_SECONDS": "600"})
+        # No lease may expire while the task hangs: the drain, not the reaper, hands it back.
+        env = {**STEADY_LEASE_ENV, "NETFLEET_WORKER__DRAIN_TIMEOUT_SECONDS": "600"}
+        fleet = Fleet(sqlite_url, tmp_path, env)
         fleet_factory.append(fleet)
         try:
             names = [s.name for s in await import_sim_devices(store, tmp_path / "inv.yaml")]
             job = await submit(store, names, commands=["show clock"])
             worker = fleet.start("signals")
 
-            async def running() -> bool:
+            await running(store, worker)  # the bounds below are on the work, not on imports
+
+            async def hung() -> bool:
                 record = await store.jobs.get(job.id, tasks=True, outputs=False)
                 assert record.tasks is not None
                 return record.tasks[0].state == "running"
 
-            await eventually(running, timeout=20, what="the task hangs")
+            await eventually(hung, timeout=20, what="the task hangs")
             worker.signal(signal.SIGTERM)
             await eventually(logged(worker, "draining running tasks"), timeout=10, what="draining")
             assert worker.alive  # waiting for the hung task (drain timeout: 600 s)
@@ -118,6 +127,7 @@ async def test_the_worker_fires_due_schedules(
             await store.schedules.create(spec)
             quiet = fleet.start("quiet")  # --no-scheduler
             firing = fleet.start("firing", scheduler=True)
+            await running(store, quiet, firing)  # the bound below is on the work, not on imports
 
             async def fired_and_done() -> bool:
                 page = await store.jobs.list()
@@ -127,7 +137,6 @@ async def test_the_worker_fires_due_schedules(
             [job] = (await store.jobs.list()).items
             assert job.state == "succeeded"
             assert job.schedule_id is not None
-            await running(store, quiet, firing)  # the schedule may fire before quiet runs
             for worker in (quiet, firing):
                 await worker.terminate()
         finally:

@@ -15,6 +15,7 @@ from tests.support.worker import (
     eventually,
     import_sim_devices,
     open_test_store,
+    running,
     submit,
     task_rows_async,
 )
@@ -48,6 +49,7 @@ async def test_holds_of_a_killed_worker_expire_and_a_stopped_one_releases_them(
         try:
             (spec,) = await import_sim_devices(store, tmp_path / "inv.yaml", max_sessions=1)
             first = fleet.start("holder")
+            await running(store, first)  # the bounds below are on the work, not on imports
             for _ in range(3):
                 job_id = (await submit(store, [spec.name], commands=["show clock"])).id
                 await eventually(
@@ -60,6 +62,7 @@ async def test_holds_of_a_killed_worker_expire_and_a_stopped_one_releases_them(
             assert sim.devices[0].stats.sessions_open == 1
             first.kill()
             second = fleet.start("heir")
+            await running(store, second)
             job = await submit(store, [spec.name], commands=["show version"])
             # The dead worker's hold expires (lease 1.5 s), then the heir runs the task.
             await eventually(lambda: finished(store, job.id), timeout=20, what="the heir ran it")
@@ -89,8 +92,7 @@ async def test_exclusive_tasks_are_not_starved_by_idle_sessions(
         fleet_factory.append(fleet)
         try:
             names = [s.name for s in await import_sim_devices(store, tmp_path / "inv.yaml")]
-            for _ in range(3):
-                fleet.start("mixed")
+            await running(store, *(fleet.start("mixed") for _ in range(3)))
             jobs = []
             for i in range(6):
                 for _ in range(3):
@@ -128,6 +130,7 @@ async def test_a_session_the_device_closed_gives_its_hold_back_within_a_heartbea
         try:
             (spec,) = await import_sim_devices(store, tmp_path / "inv.yaml", max_sessions=1)
             worker = fleet.start("holder", NETFLEET_WORKER__MAX_IDLE_TIME_SECONDS="3600")
+            await running(store, worker)
             job = await submit(store, [spec.name], commands=["show clock"])
             await eventually(lambda: finished(store, job.id), timeout=30, what="a job ran")
             assert await held(store) == {worker.id: 1}

@@ -18,6 +18,7 @@ from tests.support.worker import (
     import_sim_devices,
     logged,
     open_test_store,
+    running,
     submit,
 )
 
@@ -36,6 +37,7 @@ async def test_frozen_worker_loses_its_task_and_its_late_result_is_dropped(
             device.set_faults(latency_ms=300)  # slow replies: the task is caught mid-way
             job = await submit(store, names, commands=["show version"])
             frozen = fleet.start("frozen")
+            await running(store, frozen)  # the bounds below are on the work, not on imports
 
             async def running_on_frozen() -> bool:
                 record = await store.jobs.get(job.id, tasks=True, outputs=False)
@@ -46,6 +48,7 @@ async def test_frozen_worker_loses_its_task_and_its_late_result_is_dropped(
             frozen.signal(signal.SIGSTOP)  # no heartbeats: its lease expires
             try:
                 rescuer = fleet.start("rescuer")
+                await running(store, rescuer)
 
                 async def finished() -> bool:
                     return (await store.jobs.get(job.id, tasks=False)).finished

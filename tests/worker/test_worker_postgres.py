@@ -17,6 +17,7 @@ from tests.support.worker import (
     eventually,
     import_sim_devices,
     open_test_store,
+    running,
     submit,
     task_rows_async,
 )
@@ -100,6 +101,7 @@ async def test_notify_wakes_an_idle_worker_long_before_its_poll(
         try:
             names = [s.name for s in await import_sim_devices(store, tmp_path / "inv.yaml")]
             worker = fleet.start("notify")
+            await running(store, worker)  # the bounds below are on the work, not on imports
             first = await submit(store, names, commands=["show version"])
 
             async def finished(job_id: int) -> bool:
