@@ -21,6 +21,7 @@ from netfleet.core.redact import MASK
 from netfleet_sim import Simulator
 from tests.cli.test_serve import NETFLEET, PRESET, _env
 from tests.support.api import SIM_ENABLE, SIM_PASSWORD, register_sim_fleet, wait_finished
+from tests.support.patience import PATIENCE
 
 KEY_STRING = "Kiwi-Key-9911-w"
 COMMUNITY = "Lynx-Comm-4478"
@@ -57,7 +58,7 @@ class Service:
 
     async def stop(self) -> str:
         self.proc.send_signal(signal.SIGTERM)
-        _, err = await asyncio.wait_for(self.proc.communicate(), timeout=60)
+        _, err = await asyncio.wait_for(self.proc.communicate(), timeout=60 * PATIENCE)
         assert self.proc.returncode == 0, err.decode()[-3000:]
         return err.decode()
 
@@ -78,7 +79,7 @@ async def service(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
     )  # fmt: skip
     assert proc.stdout is not None
     while True:
-        raw = await asyncio.wait_for(proc.stdout.readline(), timeout=60)
+        raw = await asyncio.wait_for(proc.stdout.readline(), timeout=60 * PATIENCE)
         if not raw:
             _, err = await proc.communicate()
             pytest.fail(f"netfleet serve exited early: {err.decode()[-2000:]}")

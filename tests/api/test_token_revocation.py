@@ -16,6 +16,7 @@ from netfleet.api import create_app
 from netfleet.cli.app import app as cli_app
 from tests.cli.test_serve import NETFLEET, PRESET, _env
 from tests.support.loopback import serve_loopback
+from tests.support.patience import PATIENCE
 from tests.support.service import private_postgres, service_settings, service_store
 
 
@@ -36,7 +37,7 @@ async def _start(tmp_path: Path, db: str) -> tuple[asyncio.subprocess.Process, s
     )  # fmt: skip
     assert proc.stdout is not None
     while True:
-        raw = await asyncio.wait_for(proc.stdout.readline(), timeout=60)
+        raw = await asyncio.wait_for(proc.stdout.readline(), timeout=60 * PATIENCE)
         if not raw:
             _, err = await proc.communicate()
             pytest.fail(f"netfleet serve exited early: {err.decode()[-2000:]}")
@@ -46,7 +47,7 @@ async def _start(tmp_path: Path, db: str) -> tuple[asyncio.subprocess.Process, s
 
 async def _stop(proc: asyncio.subprocess.Process) -> str:
     proc.send_signal(signal.SIGTERM)
-    _, err = await asyncio.wait_for(proc.communicate(), timeout=30)
+    _, err = await asyncio.wait_for(proc.communicate(), timeout=30 * PATIENCE)
     assert proc.returncode == 0, err.decode()[-2000:]
     return err.decode()
 

@@ -17,6 +17,7 @@ from netfleet.core.settings import ServiceSettings, Settings
 from netfleet.store import open_store
 from netfleet_sim import Simulator
 from tests.support.api import SIM_ENABLE, SIM_PASSWORD
+from tests.support.patience import PATIENCE
 
 NETFLEET = [sys.executable, "-c", "from netfleet.cli.app import main; main()"]
 PRESET = "nf_preset-admin-token-for-tests-0123456789"
@@ -47,7 +48,7 @@ class Served:
 
     async def stop(self) -> tuple[int, str]:
         self.proc.send_signal(signal.SIGTERM)
-        _, err = await asyncio.wait_for(self.proc.communicate(), timeout=30)
+        _, err = await asyncio.wait_for(self.proc.communicate(), timeout=30 * PATIENCE)
         assert self.proc.returncode is not None
         return self.proc.returncode, err.decode()
 
@@ -61,7 +62,7 @@ async def start(tmp_path: Path, env: dict[str, str], *args: str) -> Served:
     assert proc.stdout is not None
     lines: list[str] = []
     while True:
-        raw = await asyncio.wait_for(proc.stdout.readline(), timeout=30)
+        raw = await asyncio.wait_for(proc.stdout.readline(), timeout=30 * PATIENCE)
         if not raw:
             _, err = await proc.communicate()
             pytest.fail(f"netfleet serve exited early: {err.decode()[-2000:]}")
@@ -222,7 +223,7 @@ async def _run(tmp_path: Path, env: dict[str, str], *args: str) -> tuple[int, st
         *NETFLEET, "serve", "--db", f"sqlite:///{tmp_path / 'x.db'}", *args,
         cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    _, err = await asyncio.wait_for(proc.communicate(), timeout=30)
+    _, err = await asyncio.wait_for(proc.communicate(), timeout=30 * PATIENCE)
     assert proc.returncode is not None
     return proc.returncode, err.decode()
 

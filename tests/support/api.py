@@ -8,15 +8,18 @@ from typing import Any
 
 import httpx
 
+from tests.support.patience import PATIENCE
+
 SIM_PASSWORD = "Zebra-Pw-7731-q"
 SIM_ENABLE = "Okapi-En-5520-x"
 MakeClient = Callable[[str], Awaitable[httpx.AsyncClient]]
 
 
 async def wait_finished(client: httpx.AsyncClient, job_id: int, timeout: float = 20) -> Any:
-    """Poll the job until it has finished; return its detail."""
+    """Poll the job until it has finished (bound: ``timeout`` times ``PATIENCE``); return
+    its detail."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + timeout * PATIENCE
     while True:
         r = await client.get(f"/api/v1/jobs/{job_id}")
         assert r.status_code == 200, r.text

@@ -23,6 +23,7 @@ from netfleet.core.settings import Settings
 from netfleet.jobs.model import JobSpec
 from netfleet.store import SqlStore, open_store
 from netfleet.store.records import JobRecord
+from tests.support.patience import PATIENCE
 
 SECRET_KEY = Fernet.generate_key().decode()
 
@@ -33,10 +34,6 @@ FAST_WORKER_ENV = {
     "NETFLEET_WORKER__DRAIN_TIMEOUT_SECONDS": "5",
     "NETFLEET_WORKER__CONCURRENCY": "4",
 }
-
-PATIENCE = float(os.environ.get("NETFLEET_TEST_PATIENCE", "1") or 1)
-"""Bounds of the waits here are multiplied by this (the under-load CI step sets 3:
-worker subprocesses take several times longer to start and to drain there)."""
 
 STEADY_LEASE_ENV = {"NETFLEET_WORKER__LEASE_SECONDS": "60"}
 """For tests that need no lease to expire: a 1.5 s lease is lost on a loaded machine
