@@ -12,6 +12,11 @@ a child process, so its CPU is in neither.
     python benchmarks/device_profile.py --case big --top 40
     python benchmarks/device_profile.py --top 0          # timings only
     python benchmarks/device_profile.py --smoke          # a few seconds ("huge" is 48 KB)
+    python benchmarks/device_profile.py --replay --top 0  # client CPU without SSH
+
+``--replay`` also captures the chunks one command's reply arrived in and replays them,
+one per event-loop pass, to netfleet's channel and to the minimal loop's session in this
+process (no SSH, no simulator): the clients' own CPU per command, interleaved.
 """
 
 from __future__ import annotations
@@ -29,9 +34,10 @@ import cProfile
 import multiprocessing as mp
 import pstats
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 
-from device import BIG_CONFIG, HUGE_CONFIG, Minimal, Netfleet, Opener, Target
+from device import BIG_CONFIG, HUGE_CONFIG, Minimal, Netfleet, Opener, Target, _MinimalSession
 
 
 def _serve(pipe: Connection, huge_size: int) -> None:
@@ -84,6 +90,53 @@ async def _compare(target: Target, command: str, n: int) -> dict[str, tuple[floa
     return {name: (cpu[name] / runs, wall[name] / runs) for name in names}
 
 
+class _Replay:
+    """A writer that answers every write with the captured chunks, one per loop pass."""
+
+    def __init__(self, feed: Callable[[str], None], chunks: list[str]) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._feed = feed
+        self._chunks = chunks
+
+    def write(self, data: str) -> None:
+        self._loop.call_soon(self._next, 0)
+
+    def _next(self, i: int) -> None:
+        self._feed(self._chunks[i])
+        if i + 1 < len(self._chunks):
+            self._loop.call_soon(self._next, i + 1)
+
+
+async def _replay(target: Target, command: str, n: int) -> dict[str, float]:
+    """Client CPU per command, both clients fed one captured reply in-process."""
+    nf = await Netfleet.open(target)
+    channel = nf.dev._channel
+    assert channel is not None
+    chunks: list[str] = []
+    channel._on_data = chunks.append
+    await nf.command(command)
+    channel._on_data = None
+    channel.attach(_Replay(channel.feed, chunks))
+    session = _MinimalSession()
+    minimal = Minimal(
+        None,  # type: ignore[arg-type]  # no connection: closed by nobody
+        _Replay(lambda data: session.data_received(data, None), chunks),
+        session,
+    )
+    clients: dict[str, Netfleet | Minimal] = {"minimal": minimal, "netfleet": nf}
+    best = dict.fromkeys(clients, float("inf"))
+    for i in range(BLOCKS):
+        for name in clients if i % 2 == 0 else reversed(clients):
+            c0 = time.process_time()
+            for _ in range(n):
+                await clients[name].command(command)
+            best[name] = min(best[name], (time.process_time() - c0) / n)
+    assert nf.dev._transport is not None
+    channel.attach(nf.dev._transport)
+    await nf.close()
+    return best
+
+
 async def _profile(
     opener: Opener, target: Target, command: str, n: int, prof: cProfile.Profile
 ) -> None:
@@ -107,6 +160,9 @@ def main() -> None:
     parser.add_argument("--sort", default="tottime", help="pstats sort key (e.g. cumulative)")
     parser.add_argument("--only", default="", help="list only functions whose path matches")
     parser.add_argument("--smoke", action="store_true", help="few commands, a few seconds")
+    parser.add_argument(
+        "--replay", action="store_true", help="also replay a captured reply in-process"
+    )
     args = parser.parse_args()
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe()
@@ -126,6 +182,14 @@ def main() -> None:
             print(f"== {name}: {command!r}, per command, unprofiled:")
             for label, (cpu, wall) in asyncio.run(_compare(target, command, n)).items():
                 print(f"   {label:9} wall {wall * 1000:8.3f} ms  client CPU {cpu * 1000:8.3f} ms")
+            if args.replay:
+                print("   replayed in-process, client CPU per command (best block):")
+                replayed = asyncio.run(_replay(target, command, max(1, n // BLOCKS)))
+                for label, cpu in replayed.items():
+                    print(f"   {label:9} {cpu * 1e6:8.1f} us")
+                ratio = replayed["netfleet"] / replayed["minimal"]
+                extra = (replayed["netfleet"] - replayed["minimal"]) * 1e6
+                print(f"   netfleet / minimal {ratio:.2f}, netfleet's own {extra:.1f} us more")
             if args.top:
                 prof = cProfile.Profile()
                 opener = Netfleet.open if args.client == "netfleet" else Minimal.open

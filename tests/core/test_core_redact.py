@@ -41,6 +41,7 @@ HOSTILE: dict[str, Callable[[int], str]] = {
     "unclosed quotes": lambda n: 'secret "' * (n // 8),
     "key=value runs": lambda n: "password=" * (n // 9) + " token:" * (n // 14),
     "a needle on every line": lambda n: "key auth priv $9$x\n" * (n // 19),
+    "needles packed on one line": lambda n: "keyauth$9$" * (n // 10) + "\n key",
     "needles far from line breaks": lambda n: ("x" * 5000 + " key") * (n // 5004),
     "key ids in one key chain": lambda n: (
         "key chain k\n" + " key 1\n  key-string 7 0A\n" * (n // 24)
@@ -128,6 +129,15 @@ def test_known_values_and_key_values_in_logs() -> None:
     for secret in ("hunter2-long", "abc123", "s3cr3t"):
         assert secret not in out
     assert "hunter" not in repr(Redactor(["hunter2-long"]))
+
+
+@pytest.mark.parametrize("filler", ["interface Gi0/1\n", "zzzz\n"])
+def test_known_values_in_long_texts_are_masked(filler: str) -> None:
+    """Long texts look for a value's rarest character first (common or not in the text)."""
+    text = filler * 3000 + " description q7Zz-uplink\n" + filler * 10
+    out = Redactor(["q7Zz-uplink"]).redact(text)
+    assert "q7Zz" not in out
+    assert out.count(MASK) == 1
 
 
 def test_user_rules_extend_the_generic_ones() -> None:

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from netfleet.core import scan
-from netfleet.core.scan import SHORT, anchor, contains, find, line_starts
+from netfleet.core.scan import SHORT, Needles, anchor, contains, find, line_starts
 
 
 def _naive_starts(text: str, needle: str) -> set[int]:
@@ -72,3 +72,30 @@ def test_a_common_anchor_falls_back_to_str_find(
     line_starts(Counting(text), "key", 0, starts)
     assert starts == {40_001}
     assert calls["anchor"] <= scan.MISS_MIN + 2 + (0 if common else 1)
+
+
+_NEEDLE_SETS = [("key", "ke", "$9$"), ("k", "a k"), ("key", "é"), ("ey", "kkk", "y\t")]
+
+
+@given(
+    st.one_of(_texts(), st.text("abkey é$9\n\t", max_size=400)),
+    st.sampled_from(_NEEDLE_SETS),
+)
+@settings(max_examples=300, deadline=None)
+def test_needles_find_every_line_any_needle_is_on(text: str, needles: tuple[str, ...]) -> None:
+    """One automaton pass (ASCII), or a scan per needle, finds the lines a naive scan does."""
+    starts: set[int] = set()
+    Needles(needles).line_starts(text, starts)
+    assert starts == set().union(*(_naive_starts(text, n) for n in needles))
+
+
+@pytest.mark.parametrize("same_line", [0, 1, 8])
+def test_needles_leave_a_line_with_many_matches_at_its_end(
+    same_line: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A line full of needles is left after ``SAME_LINE`` matches, for the next line."""
+    monkeypatch.setattr(scan, "SAME_LINE", same_line)
+    text = "key" * 2_000 + "\nab\n$9$ key $9$\n" + "key " * 500
+    starts: set[int] = set()
+    Needles(("key", "$9$")).line_starts(text, starts)
+    assert starts == {0, 6_004, 6_016}

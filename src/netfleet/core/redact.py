@@ -35,7 +35,7 @@ from netfleet.core.redact_rules import (
     needles_for,
     word_matches,
 )
-from netfleet.core.scan import anchor, line_starts
+from netfleet.core.scan import Needles, contains, rarest
 
 __all__ = [
     "GENERIC_RULES",
@@ -82,7 +82,7 @@ GENERIC_RULES: tuple[SecretRule, ...] = (
 class Redactor:
     """Masks known secret values and secret-bearing lines; linear in the text length."""
 
-    __slots__ = ("_first", "_key_values", "_needles", "_rules", "_values", "_wild")
+    __slots__ = ("_first", "_key_values", "_needles", "_rules", "_value_keys", "_values", "_wild")
 
     def __init__(
         self,
@@ -91,9 +91,9 @@ class Redactor:
         *,
         key_values: bool = False,
     ) -> None:
-        self._values: tuple[str, ...] = tuple(
-            sorted({s for s in secrets if s and len(s) >= MIN_SECRET_LEN}, key=len, reverse=True)
-        )
+        self._values: tuple[str, ...] = ()
+        self._value_keys: tuple[int, ...] = ()
+        self._set_values(secrets)
         compiled = [compile_rule(r) for r in dict.fromkeys(rules)]
         self._rules = tuple(compiled)
         self._key_values = key_values
@@ -104,7 +104,7 @@ class Redactor:
         self._first = {w: tuple(rs) for w, rs in first.items()}
         self._wild = tuple((w, rs) for w, rs in self._first.items() if "*" in w)
         found = needles_for(compiled, key_values)
-        self._needles = None if found is None else tuple((n, anchor(n)) for n in found)
+        self._needles = None if found is None else Needles(found)
 
     def __repr__(self) -> str:
         return f"Redactor(<{len(self._values)} secrets hidden>, {len(self._rules)} rules)"
@@ -118,31 +118,30 @@ class Redactor:
     def with_secrets(self, secrets: Iterable[str | None]) -> Redactor:
         """A redactor with the same rules and these extra known values."""
         out = Redactor((), (), key_values=self._key_values)
-        out._values = tuple(
-            sorted(
-                {*self._values, *(s for s in secrets if s and len(s) >= MIN_SECRET_LEN)},
-                key=len,
-                reverse=True,
-            )
-        )
+        out._set_values((*self._values, *secrets))
         out._rules, out._first, out._wild = self._rules, self._first, self._wild
         out._needles = self._needles
         return out
+
+    def _set_values(self, secrets: Iterable[str | None]) -> None:
+        self._values = tuple(
+            sorted({s for s in secrets if s and len(s) >= MIN_SECRET_LEN}, key=len, reverse=True)
+        )
+        self._value_keys = tuple(rarest(v) for v in self._values)
 
     def redact(self, text: str) -> str:
         """``text`` with every known secret value and secret-bearing value masked."""
         if not text:
             return text
-        for value in self._values:
-            if value in text:
+        for value, k in zip(self._values, self._value_keys, strict=True):
+            if contains(text, value, k):
                 text = text.replace(value, MASK)
         lowered = text.lower()
         needles = self._needles
         if needles is None or len(lowered) != len(text):  # lower() changed lengths: rare
             return self._by_line(text, lowered)
         starts: set[int] = set()
-        for needle, k in needles:
-            line_starts(lowered, needle, k, starts)
+        needles.line_starts(lowered, starts)
         if not starts:
             return text
         blocks = Blocks(lowered)
@@ -166,7 +165,7 @@ class Redactor:
         blocks = Blocks("\n".join(low_lines))
         at = 0
         for i, low in enumerate(low_lines):
-            if low and (needles is None or any(n in low for n, _ in needles)):
+            if low and (needles is None or any(n in low for n, _ in needles.needles)):
                 lines[i] = self._line(lines[i], low, blocks, at)
             at += len(low) + 1
         return "\n".join(lines)

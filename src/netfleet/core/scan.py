@@ -8,11 +8,17 @@ character and comparing the needle around each hit costs almost nothing. When th
 character turns out common in a text (more than ``MISS_MIN`` misses, and more
 than one per ``MISS_SPAN`` characters scanned), the rest of it is searched for the
 whole needle: never much slower than ``str.find`` alone.
+
+``Needles`` finds the lines that contain any of several needles in one pass of a
+RE2 automaton over the text (ASCII text and needles; otherwise one scan per needle).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
+
+import re2
 
 FREQUENT = " \n0e1t.a2i3n4o5s6r7l8c9dp-u:m/hgfbyvwkx,_jqz"
 """Characters of device output, lower-cased, from the most to the least frequent (a
@@ -27,18 +33,27 @@ SHORT = 8192
 """Texts shorter than this are searched with ``str.find`` alone (a few microseconds)."""
 
 
-@cache
-def anchor(needle: str) -> int:
-    """Index of the rarest character of ``needle`` (by ``FREQUENT``)."""
+SAME_LINE = 8
+"""Matches on one line ``Needles`` steps over before it searches again from the next line."""
+
+
+def rarest(needle: str) -> int:
+    """Index of the rarest character of ``needle`` (by ``FREQUENT``); not cached (secret
+    values are searched this way too)."""
     rank = len(FREQUENT)
     return max(range(len(needle)), key=lambda i: FREQUENT.find(needle[i]) % (rank + 1))
 
 
-def contains(text: str, needle: str) -> bool:
-    """``needle in text``; for long texts by way of the needle's rarest character."""
+anchor = cache(rarest)
+"""``rarest``, cached: for the needles of rules."""
+
+
+def contains(text: str, needle: str, k: int | None = None) -> bool:
+    """``needle in text``; for long texts by way of the needle's rarest character
+    (``k``: its index, ``anchor(needle)`` when not given)."""
     if len(text) < SHORT:
         return needle in text
-    return find(text, needle, anchor(needle)) >= 0
+    return find(text, needle, anchor(needle) if k is None else k) >= 0
 
 
 def find(text: str, needle: str, k: int, start: int = 0) -> int:
@@ -89,3 +104,47 @@ def _line_starts(text: str, needle: str, at: int, starts: set[int]) -> None:
         starts.add(text.rfind("\n", 0, at) + 1)
         end = text.find("\n", at + len(needle))
         at = -1 if end < 0 else text.find(needle, end + 1)
+
+
+class Needles:
+    """Several literal needles (none with a line break), searched for together."""
+
+    __slots__ = ("_automaton", "needles")
+
+    def __init__(self, needles: Sequence[str]) -> None:
+        self.needles = tuple((n, anchor(n)) for n in needles)
+        """Each needle with its ``anchor``."""
+        ascii_only = needles and all(n.isascii() for n in needles)
+        pattern = "|".join(re2.escape(n) for n in needles).encode("ascii") if ascii_only else b""
+        self._automaton = re2.compile(pattern) if ascii_only else None
+
+    def line_starts(self, text: str, starts: set[int]) -> None:
+        """Add to ``starts`` where every line of ``text`` that contains a needle starts."""
+        if self._automaton is None or not text.isascii():
+            for needle, k in self.needles:
+                line_starts(text, needle, k, starts)
+            return
+        data = text.encode("ascii")  # ASCII: byte offsets are character offsets
+        pos = 0
+        while pos >= 0:
+            pos = self._from(text, data, pos, starts)
+
+    def _from(self, text: str, data: bytes, pos: int, starts: set[int]) -> int:
+        """Scan from ``pos`` (a line start); return where to scan again (-1: done). Linear:
+        a line with many matches is left after ``SAME_LINE`` of them."""
+        assert self._automaton is not None
+        end = pos - 1  # the line break ending the last line found
+        same = 0
+        for m in self._automaton.finditer(data, pos):
+            at = m.start()
+            if at < end:
+                same += 1
+                if same > SAME_LINE:
+                    return end + 1
+                continue
+            starts.add(text.rfind("\n", end + 1, at) + 1 or end + 1)
+            end = text.find("\n", at)
+            if end < 0:
+                return -1
+            same = 0
+        return -1
