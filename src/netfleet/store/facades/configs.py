@@ -33,7 +33,9 @@ from netfleet.store.facades.configs_record import (  # re-exported: the façade'
 )
 from netfleet.store.sql import configs as sql
 from netfleet.store.sql import configs_read as read_sql
-from netfleet.store.sql.configs import BackupState, ConfigVersion, NewVersion
+from netfleet.store.sql import configs_status as status_sql
+from netfleet.store.sql.configs import ConfigVersion, NewVersion
+from netfleet.store.sql.configs_status import BackupState
 
 MAX_PATTERN = 1024
 _SEARCH_PAGE = 200
@@ -250,7 +252,7 @@ class Configs(Facade):
 
     async def status(self) -> builtins.list[BackupState]:
         """Every inventory device with its last backup attempt."""
-        return await self._db.run(sql.backup_states, what="read backup status", write=False)
+        return await self._db.run(status_sql.backup_states, what="read backup status", write=False)
 
     async def prune(self, retention: Retention) -> int:
         """Apply ``retention`` to every device; returns the versions deleted."""
@@ -278,11 +280,15 @@ class Configs(Facade):
 
     async def changes_total(self) -> int:
         """New versions stored after a device's first (``netfleet_config_changes_total``)."""
-        return await self._db.run(sql.total_changes, what="count config changes", write=False)
+        return await self._db.run(
+            status_sql.total_changes, what="count config changes", write=False
+        )
 
     async def stored_bytes(self) -> tuple[int, int]:
         """(versions, bytes of compressed blobs) stored."""
-        return await self._db.run(sql.stored_bytes, what="measure stored configs", write=False)
+        return await self._db.run(
+            status_sql.stored_bytes, what="measure stored configs", write=False
+        )
 
 
 def _version_number(version: int | str) -> int | None:
@@ -310,7 +316,7 @@ def _head_and_blobs(
 ) -> tuple[sql.Head | None, tuple[Diff | None, tuple[bytes, bytes]] | None]:
     """The latest version of ``device`` and, unless ``config`` has its digest, the diff
     from it and the blobs to store."""
-    on = sql.head(conn, device)
+    on = sql.head(conn, device, sha=config.sha256)
     if on is not None and on.sha256 == config.sha256:
         return on, None
     return on, prepare(on, config, platform, device)
