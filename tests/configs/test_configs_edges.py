@@ -3,11 +3,13 @@ ones the line-by-line scan (``common_edges``) finds."""
 
 from __future__ import annotations
 
+import zlib
+
 from configs_samples import sample
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from netfleet.configs.compress import common_edges
+from netfleet.configs.compress import common_edges, pack_delta, unpack
 from netfleet.configs.edges import prefix_length, suffix_length, text_edges
 
 
@@ -73,3 +75,24 @@ def test_prefix_and_suffix_lengths(text: str, other: str) -> None:
     s = suffix_length(c, d, len(c))
     assert c[len(c) - s :] == d[len(d) - s :]
     assert s == min(len(c), len(d)) or c[-s - 1] != d[-s - 1]
+
+
+@settings(max_examples=400, deadline=None)
+@given(lines, lines, lines)
+def test_a_delta_rebuilds_any_edit(shared: list[str], one: list[str], two: list[str]) -> None:
+    cut = len(shared) // 2
+    old = "\n".join(shared[:cut] + one + shared[cut:] + two)
+    new = "\n".join(two + shared[:cut] + two + shared[cut:] + one)
+    assert unpack(pack_delta(old, new), new) == old
+    assert unpack(pack_delta(new, old), old) == new
+
+
+def test_single_replaced_lines_are_walked_through() -> None:
+    base = sample("ios_a").split("\n")
+    edited = list(base)
+    edited[2], edited[5] = "size changed", "time changed"
+    edited.insert(40, "a new line")
+    old, new = "\n".join(base), "\n".join(edited)
+    assert unpack(pack_delta(old, new), new) == old
+    script = zlib.decompress(pack_delta(new, old)[5:]).decode().split("\n")
+    assert script[:8] == ["=2", "-1", "+1", "size changed", "=2", "-1", "+1", "time changed"]

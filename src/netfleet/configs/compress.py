@@ -85,10 +85,37 @@ def pack_delta(text: str, base: str) -> bytes:
     # Common leading and trailing lines first (on the texts: ``text_edges``): a typical
     # change touches a few lines in the middle, and the matcher is much slower.
     edges = text_edges(base, text)
-    head, tail, new = edges.head, edges.tail, edges.new_mid
-    if head:
-        script.append(f"={head}")
-    matcher = SequenceMatcher(None, edges.old_mid, new, autojunk=False)
+    if edges.head:
+        script.append(f"={edges.head}")
+    _edit_script(edges.old_mid, edges.new_mid, script)
+    if edges.tail:
+        script.append(f"={edges.tail}")
+    crc = zlib.crc32(text.encode("utf-8")).to_bytes(4, "big")
+    return _DELTA + crc + deflate("\n".join(script).encode("utf-8"), KEPT_LEVEL)
+
+
+def _edit_script(old: list[str], new: list[str], script: list[str]) -> None:
+    """Append the edits from ``old`` to ``new``. Lines equal in step, and single lines
+    replaced between them (a configuration's size or the time of its last change in
+    the header), are walked through first; the matcher gets what is left."""
+    n = min(len(old), len(new))
+    i = same = 0
+    while i < n:
+        if old[i] == new[i]:
+            same += 1
+        elif i + 1 < n and old[i + 1] == new[i + 1]:
+            if same:
+                script.append(f"={same}")
+                same = 0
+            script.extend(("-1", "+1", new[i]))
+        else:
+            break
+        i += 1
+    if same:
+        script.append(f"={same}")
+    if i == len(old) == len(new):
+        return
+    matcher = SequenceMatcher(None, old[i:], new[i:], autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             script.append(f"={i2 - i1}")
@@ -97,11 +124,7 @@ def pack_delta(text: str, base: str) -> bytes:
             script.append(f"-{i2 - i1}")
         if j2 > j1:
             script.append(f"+{j2 - j1}")
-            script.extend(new[j1:j2])
-    if tail:
-        script.append(f"={tail}")
-    crc = zlib.crc32(text.encode("utf-8")).to_bytes(4, "big")
-    return _DELTA + crc + deflate("\n".join(script).encode("utf-8"), KEPT_LEVEL)
+            script.extend(new[i + j1 : i + j2])
 
 
 def is_full(blob: bytes) -> bool:

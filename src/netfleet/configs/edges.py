@@ -75,7 +75,6 @@ class Edges:
 def text_edges(old: str, new: str, keep: int = 0) -> Edges:
     """``common_edges(old.split("\\n"), new.split("\\n"))``, the lines between and
     ``keep`` lines of context on either side, without splitting the other shared lines."""
-    old_n, new_n = old.count("\n") + 1, new.count("\n") + 1
     p = prefix_length(old, new)
     head = old.count("\n", 0, p)
     # the line that holds position p is shared if it ends there in both texts
@@ -84,13 +83,17 @@ def text_edges(old: str, new: str, keep: int = 0) -> Edges:
         start = p + 1
     else:
         start = old.rfind("\n", 0, p) + 1
-    room = min(old_n, new_n) - head
     tail = 0
     old_end, new_end = len(old), len(new)
-    if room > 0:
+    if start > len(old) or start > len(new):  # all of one text is shared leading lines
+        old_n = head if start > len(old) else head + old.count("\n", start) + 1
+        new_n = head if start > len(new) else head + new.count("\n", start) + 1
+    else:
         s = suffix_length(old, new, min(len(old), len(new)) - start)
         ob, nb = len(old) - s, len(new) - s  # where the common suffix starts
         tail = old.count("\n", ob)
+        old_n = head + old.count("\n", start, ob) + tail + 1
+        new_n = head + new.count("\n", start, nb) + tail + 1
         old_starts = ob == start or old[ob - 1] == "\n"
         if old_starts and (nb == start or new[nb - 1] == "\n"):
             tail += 1
