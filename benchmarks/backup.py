@@ -88,12 +88,18 @@ async def wait_job(store: SqlStore, job_id: int, timeout: float = 3600) -> float
         await asyncio.sleep(0.05)
 
 
-async def run_job(store: SqlStore, body: dict[str, Any]) -> float:
+CPU: dict[str, list[float]] = {}
+"""CPU seconds of this process (workers, store threads) per job, by job label."""
+
+
+async def run_job(store: SqlStore, body: dict[str, Any], label: str = "") -> float:
+    """Wall seconds of a job from submit to finish (its CPU seconds go to ``CPU``)."""
     from netfleet.jobs.model import parse_job_spec
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     job = await store.jobs.submit(parse_job_spec(body))
     await wait_job(store, job.id)
+    CPU.setdefault(label, []).append(time.process_time() - c0)
     return time.perf_counter() - t0
 
 
@@ -131,10 +137,10 @@ async def fleet_part(devices: int, tmp: Path, rounds: int, pairs: int) -> None:
             plain_job = {**target, "commands": ["show running-config"]}
             backup_job = {**target, "backup": True}
             await run_job(store, {**target, "commands": ["show version"]})  # open sessions
-            plain = await run_job(store, plain_job)
-            first = await run_job(store, backup_job)
+            plain = await run_job(store, plain_job, "plain")
+            first = await run_job(store, backup_job, "first")
             _, bytes0 = await store.configs.stored_bytes()
-            same = await run_job(store, backup_job)
+            same = await run_job(store, backup_job, "same")
             _, bytes1 = await store.configs.stored_bytes()
             # Each pair: a one-line config change, then the plain job and the backup of
             # the change, in alternating order (a drift of the machine's load hits both)
@@ -146,11 +152,11 @@ async def fleet_part(devices: int, tmp: Path, rounds: int, pairs: int) -> None:
                 line = f"ntp server 192.0.2.{77 + i}"
                 await run_job(store, {**target, "config": [line]})
                 if i % 2:
-                    took = await run_job(store, backup_job)
-                    again = await run_job(store, plain_job)
+                    took = await run_job(store, backup_job, "changed")
+                    again = await run_job(store, plain_job, "plain")
                 else:
-                    again = await run_job(store, plain_job)
-                    took = await run_job(store, backup_job)
+                    again = await run_job(store, plain_job, "plain")
+                    took = await run_job(store, backup_job, "changed")
                 if i == 0:
                     count, bytes2 = await store.configs.stored_bytes()
                 changed.append(took)
@@ -166,6 +172,11 @@ async def fleet_part(devices: int, tmp: Path, rounds: int, pairs: int) -> None:
                 f"  backup, one line changed: {pairs_text} (each against the plain job next to it)"
             )
             print(f"  one line changed, median of {pairs}: {statistics.median(ratios):.2f}x")
+            cpu = {k: statistics.median(v) for k, v in CPU.items() if k}
+            print(
+                "  CPU of this process per job (median): "
+                + ", ".join(f"{k} {v:.2f} s ({v / cpu['plain']:.2f}x)" for k, v in cpu.items())
+            )
             print(f"  first versions: {bytes0 / devices:,.0f} B per device (compressed)")
             print(f"  stored by a backup with no change: {bytes1 - bytes0} B (aim 0)")
             per = (bytes2 - bytes1) / devices
