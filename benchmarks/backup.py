@@ -3,8 +3,10 @@
 1. Fleet: a simulator process serving Cisco IOS devices with 50 KB running configs; in
    this process a SQLite store, two workers on one pool, the API app (httpx over ASGI).
    Baseline: a plain ``show running-config`` job on the fleet; then a backup job (first
-   versions), a backup with no change (bytes stored: aim 0), a one-line config change
-   and a backup (bytes per version: aim <= 2 KB); then the p99 of
+   versions), a backup with no change (bytes stored: aim 0); then ``--pairs`` times a
+   one-line config change, a plain job and a backup of the change (bytes per version:
+   aim <= 2 KB), in alternating order, each backup's ratio taken against the plain job
+   run next to it (the machine's load drifts); then the p99 of
    ``GET /devices/{name}/configs/diff`` over the API.
 2. Storage: D devices x V versions of a 50 KB configuration, each version one line
    changed, written with the store's SQL (``store_version``: reverse deltas) on SQLite
@@ -13,6 +15,7 @@
 
     .venv/bin/python benchmarks/backup.py            # 1,000 devices; 1,000 x 100 stored
     .venv/bin/python benchmarks/backup.py --smoke    # under a minute (CI)
+    .venv/bin/python benchmarks/backup.py --devices 300 --storage-devices 0 --pairs 5
 """
 
 from __future__ import annotations
@@ -85,12 +88,18 @@ async def wait_job(store: SqlStore, job_id: int, timeout: float = 3600) -> float
         await asyncio.sleep(0.05)
 
 
-async def run_job(store: SqlStore, body: dict[str, Any]) -> float:
+CPU: dict[str, list[float]] = {}
+"""CPU seconds of this process (workers, store threads) per job, by job label."""
+
+
+async def run_job(store: SqlStore, body: dict[str, Any], label: str = "") -> float:
+    """Wall seconds of a job from submit to finish (its CPU seconds go to ``CPU``)."""
     from netfleet.jobs.model import parse_job_spec
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     job = await store.jobs.submit(parse_job_spec(body))
     await wait_job(store, job.id)
+    CPU.setdefault(label, []).append(time.process_time() - c0)
     return time.perf_counter() - t0
 
 
@@ -105,7 +114,7 @@ def start_sim(devices: int, tmp: Path, inventory: Path) -> subprocess.Popen[byte
     )  # fmt: skip
 
 
-async def fleet_part(devices: int, tmp: Path, rounds: int) -> None:
+async def fleet_part(devices: int, tmp: Path, rounds: int, pairs: int) -> None:
     inventory = tmp / "fleet.yaml"
     sim = start_sim(devices, tmp, inventory)
     try:
@@ -125,25 +134,54 @@ async def fleet_part(devices: int, tmp: Path, rounds: int) -> None:
         tasks = [asyncio.create_task(w.run()) for w in group.workers]
         try:
             target = {"targets": {"groups": ["all"]}}
+            plain_job = {**target, "commands": ["show running-config"]}
+            backup_job = {**target, "backup": True}
             await run_job(store, {**target, "commands": ["show version"]})  # open sessions
-            plain = await run_job(store, {**target, "commands": ["show running-config"]})
-            first = await run_job(store, {**target, "backup": True})
+            plain = await run_job(store, plain_job, "plain")
+            first = await run_job(store, backup_job, "first")
             _, bytes0 = await store.configs.stored_bytes()
-            same = await run_job(store, {**target, "backup": True})
+            same = await run_job(store, backup_job, "same")
             _, bytes1 = await store.configs.stored_bytes()
-            await run_job(store, {**target, "config": ["ntp server 192.0.2.77"]})
-            changed = await run_job(store, {**target, "backup": True})
-            count, bytes2 = await store.configs.stored_bytes()
+            # Each pair: a one-line config change, then the plain job and the backup of
+            # the change, in alternating order (a drift of the machine's load hits both)
+            changed: list[float] = []
+            ratios: list[float] = []
+            bytes2 = count = 0
+            line = ""
+            for i in range(pairs):
+                line = f"ntp server 192.0.2.{77 + i}"
+                await run_job(store, {**target, "config": [line]})
+                if i % 2:
+                    took = await run_job(store, backup_job, "changed")
+                    again = await run_job(store, plain_job, "plain")
+                else:
+                    again = await run_job(store, plain_job, "plain")
+                    took = await run_job(store, backup_job, "changed")
+                if i == 0:
+                    count, bytes2 = await store.configs.stored_bytes()
+                changed.append(took)
+                ratios.append(took / again)
             print(f"fleet: {devices} IOS devices, {CONFIG_SIZE // 1000} KB configs, 2 workers")
             print(f"  plain show running-config job   {plain:8.2f} s   1.00x (baseline)")
-            for label, took in (("first backup", first), ("backup, no change", same),
-                                ("backup, one line changed", changed)):  # fmt: skip
+            for label, took in (("first backup", first), ("backup, no change", same)):
                 print(f"  {label:<32} {took:8.2f} s   {took / plain:.2f}x")
+            pairs_text = ", ".join(
+                f"{c:.2f} s {r:.2f}x" for c, r in zip(changed, ratios, strict=True)
+            )
+            print(
+                f"  backup, one line changed: {pairs_text} (each against the plain job next to it)"
+            )
+            print(f"  one line changed, median of {pairs}: {statistics.median(ratios):.2f}x")
+            cpu = {k: statistics.median(v) for k, v in CPU.items() if k}
+            print(
+                "  CPU of this process per job (median): "
+                + ", ".join(f"{k} {v:.2f} s ({v / cpu['plain']:.2f}x)" for k, v in cpu.items())
+            )
             print(f"  first versions: {bytes0 / devices:,.0f} B per device (compressed)")
             print(f"  stored by a backup with no change: {bytes1 - bytes0} B (aim 0)")
             per = (bytes2 - bytes1) / devices
             print(f"  stored per one-line change: {per:,.0f} B per device (aim <= 2,048)")
-            print(f"  versions {count}, blobs {bytes2:,} B")
+            print(f"  versions {count}, blobs {bytes2:,} B (after the first change)")
             app = create_app(store, settings, metrics_max_age_s=0.0)
             _, token = await store.tokens.create("bench", "viewer")
             transport = httpx.ASGITransport(app=app)
@@ -158,7 +196,7 @@ async def fleet_part(devices: int, tmp: Path, rounds: int) -> None:
                     r = await client.get(f"/api/v1/devices/{names[i % len(names)]}/configs/diff")
                     lat.append((time.perf_counter() - t0) * 1000)
                     assert r.status_code == 200, r.text
-                    assert "+ntp server 192.0.2.77" in r.json()["diff"]
+                    assert f"+{line}" in r.json()["diff"]
             lat.sort()
             p50 = statistics.median(lat)
             p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
@@ -272,6 +310,9 @@ async def main() -> None:
     parser.add_argument(
         "--storage-devices", type=int, default=None, help="storage part devices (0: skip)"
     )
+    parser.add_argument(
+        "--pairs", type=int, default=None, help="one-line changes backed up (default 3; smoke 1)"
+    )
     args = parser.parse_args()
     configure_logging(LogSettings(level="WARNING"))
     devices = args.devices or (20 if args.smoke else 1000)
@@ -280,7 +321,8 @@ async def main() -> None:
         store_devices = args.storage_devices
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
-        await fleet_part(devices, tmp, 50 if args.smoke else 500)
+        pairs = args.pairs or (1 if args.smoke else 3)
+        await fleet_part(devices, tmp, 50 if args.smoke else 500, pairs)
         if not store_devices:
             return
         print(f"storage: {store_devices} devices x {store_versions} versions of 50 KB, "

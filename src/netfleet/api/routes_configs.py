@@ -20,7 +20,8 @@ from netfleet.api.context import context, store_of
 from netfleet.api.problems import ProblemException, responses
 from netfleet.api.schemas_jobs import JobSummary
 from netfleet.jobs.model import JobOptions, JobSpec, Targets, parse_job_spec
-from netfleet.store.sql.configs import BackupState, ConfigVersion
+from netfleet.store.sql.configs import ConfigVersion
+from netfleet.store.sql.configs_status import BackupState
 
 router = APIRouter(tags=["backups"])
 

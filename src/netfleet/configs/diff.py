@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from netfleet.configs.compress import common_edges
+from netfleet.configs.edges import text_edges
 from netfleet.configs.hierarchy import INDENT, Node, Style, line_text, parse, style_of
 
 
@@ -39,11 +40,11 @@ def unified_diff(
     old: str, new: str, *, old_name: str = "a", new_name: str = "b", context: int = 3
 ) -> Diff:
     """The unified diff from ``old`` to ``new`` ("" when equal), line endings ignored."""
-    a = old.replace("\r\n", "\n").splitlines()
-    b = new.replace("\r\n", "\n").splitlines()
-    ops = _opcodes(a, b)
+    sides = _sides(old, new, context)
+    ops = _ops(sides, autojunk=True)
     if all(op[0] == "equal" for op in ops):
         return Diff(text="", added=0, removed=0)
+    a, b, off = sides.a, sides.b, sides.offset
     lines = [f"--- {old_name}", f"+++ {new_name}"]
     added = removed = 0
     for group in _groups(ops, context):
@@ -51,13 +52,56 @@ def unified_diff(
         lines.append(f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@")
         for tag, i1, i2, j1, j2 in group:
             if tag == "equal":
-                lines.extend(" " + line for line in a[i1:i2])
+                lines.extend(" " + line for line in a[i1 - off : i2 - off])
                 continue
-            lines.extend("-" + line for line in a[i1:i2])
-            lines.extend("+" + line for line in b[j1:j2])
+            lines.extend("-" + line for line in a[i1 - off : i2 - off])
+            lines.extend("+" + line for line in b[j1 - off : j2 - off])
             removed += i2 - i1
             added += j2 - j1
     return Diff(text="\n".join(lines) + "\n", added=added, removed=removed)
+
+
+_OTHER_BREAKS = ("\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+"""Line breaks of ``str.splitlines`` besides ``\\n``."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Sides:
+    """The lines of two texts that a diff may show: line ``i`` of the old text is
+    ``a[i - offset]`` (of the new ``b[i - offset]``) for the changed lines and their
+    context; ``head``/``tail`` shared lines, ``la``/``lb`` lines in all."""
+
+    a: list[str]
+    b: list[str]
+    offset: int
+    head: int
+    tail: int
+    la: int
+    lb: int
+
+
+def _sides(old: str, new: str, keep: int) -> _Sides:
+    """The lines of ``old`` and ``new`` (``splitlines`` after CR LF to LF); where the
+    only line break is LF, the shared edges are found on the texts (``text_edges``) and
+    only the lines between them and ``keep`` lines around are split."""
+    if "\r" in old or "\r" in new:
+        old, new = old.replace("\r\n", "\n"), new.replace("\r\n", "\n")
+    if not old or not new or any(c in old or c in new for c in _OTHER_BREAKS):
+        a, b = old.splitlines(), new.splitlines()
+        head, tail = common_edges(a, b)
+        return _Sides(a, b, 0, head, tail, len(a), len(b))
+    # without other breaks, splitlines is split("\n") less the empty line after a last LF
+    e = text_edges(old.removesuffix("\n"), new.removesuffix("\n"), keep)
+    off = e.head - len(e.before)
+    return _Sides(
+        e.before + e.old_mid + e.after,
+        e.before + e.new_mid + e.after,
+        off,
+        e.head,
+        e.tail,
+        e.old_lines,
+        e.new_lines,
+    )
 
 
 Op = tuple[str, int, int, int, int]
@@ -95,14 +139,16 @@ def _range(start: int, stop: int) -> str:
     return f"{start + 1 if length else start},{length}"
 
 
-def _opcodes(a: list[str], b: list[str], *, autojunk: bool = True) -> list[Op]:
+def _ops(sides: _Sides, *, autojunk: bool) -> list[Op]:
     """difflib's opcodes from ``a`` to ``b``, with the unchanged leading and trailing lines
     set aside first: a typical change touches a few lines in the middle of a long text,
-    and the matcher costs far more than this scan. The result is difflib's for such
+    and the matcher costs far more than finding them. The result is difflib's for such
     edits; where lines repeat near the edges difflib may align a changed line with an
     edge line instead, and this keeps the edges unchanged (an equally valid diff)."""
-    head, tail = common_edges(a, b)
-    a_mid, b_mid = a[head : len(a) - tail], b[head : len(b) - tail]
+    head, tail, la, lb = sides.head, sides.tail, sides.la, sides.lb
+    lo = head - sides.offset
+    a_mid = sides.a[lo : lo + la - head - tail]
+    b_mid = sides.b[lo : lo + lb - head - tail]
     ops: list[Op] = []
     if head:
         ops.append(("equal", 0, head, 0, head))
@@ -114,7 +160,6 @@ def _opcodes(a: list[str], b: list[str], *, autojunk: bool = True) -> list[Op]:
             continue
         ops.append((tag, i1 + head, i2 + head, j1 + head, j2 + head))
     if tail:
-        la, lb = len(a), len(b)
         if ops and ops[-1][0] == "equal":
             _, p1, _p2, q1, _q2 = ops.pop()
             ops.append(("equal", p1, la, q1, lb))
@@ -125,10 +170,8 @@ def _opcodes(a: list[str], b: list[str], *, autojunk: bool = True) -> list[Op]:
 
 def line_counts(old: str, new: str) -> tuple[int, int]:
     """(added, removed) lines from ``old`` to ``new``, without building the diff text."""
-    a = old.replace("\r\n", "\n").splitlines()
-    b = new.replace("\r\n", "\n").splitlines()
     added = removed = 0
-    for tag, i1, i2, j1, j2 in _opcodes(a, b, autojunk=False):
+    for tag, i1, i2, j1, j2 in _ops(_sides(old, new, 0), autojunk=False):
         if tag != "equal":
             removed += i2 - i1
             added += j2 - j1

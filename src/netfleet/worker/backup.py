@@ -12,7 +12,7 @@ repository of ``[backup] git_dir`` as well.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import functools
 from dataclasses import replace
 
 from netfleet.configs.gitexport import ConfigExport, GitExport
@@ -73,13 +73,13 @@ class BackupRunner:
             await self._failed(claimed, error)
             return replace(outcome, outputs=outputs, error=error, retryable=True)
         try:
-            # checking and normalising 50 KB (RE2 calls that release the GIL) off the loop
-            raw, prepared = await asyncio.to_thread(
-                self._prepare, plan, outcome.outputs, device.name, device.platform, secrets
-            )
+            raw = backup_text(plan, outcome.outputs, device=device.name)
+            # checking and normalising 50 KB off the loop, on the store's read thread
+            # that then reads the latest version and diffs (one thread hop)
+            prepare = functools.partial(self._prepare, raw, device.name, device.platform, secrets)
             recorded = await self._store.configs.record(
                 device.name,
-                prepared,
+                prepare,
                 platform=device.platform,
                 job_id=claimed.job_id,
                 task_id=claimed.task_id,
@@ -100,22 +100,15 @@ class BackupRunner:
             )
         summary = _describe(recorded)
         report.backup(summary, version=recorded.latest, changed=recorded.changed)
-        if recorded.changed and self._settings.git_dir is not None:
-            await self._export(claimed, prepared.text, recorded.latest)
+        if recorded.version is not None and self._settings.git_dir is not None:
+            assert recorded.version.text is not None
+            await self._export(claimed, recorded.version.text, recorded.latest)
         return replace(outcome, outputs=_summaries(outputs, summary))
 
-    def _prepare(
-        self,
-        plan: BackupPlan,
-        outputs: Sequence[CommandResult],
-        name: str,
-        platform: str,
-        secrets: list[str],
-    ) -> tuple[str, PreparedConfig]:
-        """(the text as fetched, the checked and normalised config to store)."""
-        raw = backup_text(plan, outputs, device=name)
+    def _prepare(self, raw: str, name: str, platform: str, secrets: list[str]) -> PreparedConfig:
+        """The checked and normalised config to store from the text as fetched."""
         text = mask_output(platform, raw, secrets) if self._keep_raw else raw
-        return raw, prepare_config(text, get_platform(platform), device=name)
+        return prepare_config(text, get_platform(platform), device=name)
 
     def _masked(self, platform: str, result: CommandResult, secrets: list[str]) -> CommandResult:
         if not self._keep_raw:

@@ -33,7 +33,9 @@ from netfleet.store.facades.configs_record import (  # re-exported: the façade'
 )
 from netfleet.store.sql import configs as sql
 from netfleet.store.sql import configs_read as read_sql
-from netfleet.store.sql.configs import BackupState, ConfigVersion, NewVersion
+from netfleet.store.sql import configs_status as status_sql
+from netfleet.store.sql.configs import ConfigVersion, NewVersion
+from netfleet.store.sql.configs_status import BackupState
 
 MAX_PATTERN = 1024
 _SEARCH_PAGE = 200
@@ -69,7 +71,7 @@ class Configs(Facade):
     async def record(
         self,
         device: str,
-        config: PreparedConfig,
+        config: PreparedConfig | Callable[[], PreparedConfig],
         *,
         platform: str,
         job_id: int | None = None,
@@ -81,7 +83,10 @@ class Configs(Facade):
     ) -> Recorded:
         """Store ``config`` as a new version if its sha256 differs from the latest's.
 
-        ``raw`` (the unmasked text) is kept encrypted. With ``task_id`` a changed config
+        ``config`` may be a function that checks and normalises a fetched text: it runs
+        on the read thread, before the latest version is read there (one thread hop
+        less; its ``NetfleetError`` is raised here). ``raw`` (the unmasked text) is
+        kept encrypted. With ``task_id`` a changed config
         also records a ``config_changed`` event on that task.
         """
         db = self._db
@@ -91,10 +96,11 @@ class Configs(Facade):
         for _ in range(5):
             # the latest version, the diff and the compression on the read threads: the
             # store thread only writes the result
-            on, prepared = await db.read(
-                functools.partial(_head_and_blobs, device=device, config=config, platform=platform),
-                what=what,
+            read = functools.partial(
+                _head_and_blobs, device=device, config=config, platform=platform
             )
+            ready, on, prepared = await db.read(read, what=what)
+            config = ready  # made once: a retry reuses it
             if prepared is None:
                 assert on is not None
                 note = functools.partial(
@@ -104,14 +110,14 @@ class Configs(Facade):
                 return Recorded(None, on.version)
             diff, blobs = prepared
             added, removed = (
-                (config.normalised.count("\n"), 0) if diff is None else (diff.added, diff.removed)
+                (ready.normalised.count("\n"), 0) if diff is None else (diff.added, diff.removed)
             )
             new = NewVersion(
                 device=device,
                 platform=platform,
-                text=config.text,
-                sha256=config.sha256,
-                size=config.size,
+                text=ready.text,
+                sha256=ready.sha256,
+                size=ready.size,
                 added=added,
                 removed=removed,
                 job_id=job_id,
@@ -250,7 +256,7 @@ class Configs(Facade):
 
     async def status(self) -> builtins.list[BackupState]:
         """Every inventory device with its last backup attempt."""
-        return await self._db.run(sql.backup_states, what="read backup status", write=False)
+        return await self._db.run(status_sql.backup_states, what="read backup status", write=False)
 
     async def prune(self, retention: Retention) -> int:
         """Apply ``retention`` to every device; returns the versions deleted."""
@@ -278,11 +284,15 @@ class Configs(Facade):
 
     async def changes_total(self) -> int:
         """New versions stored after a device's first (``netfleet_config_changes_total``)."""
-        return await self._db.run(sql.total_changes, what="count config changes", write=False)
+        return await self._db.run(
+            status_sql.total_changes, what="count config changes", write=False
+        )
 
     async def stored_bytes(self) -> tuple[int, int]:
         """(versions, bytes of compressed blobs) stored."""
-        return await self._db.run(sql.stored_bytes, what="measure stored configs", write=False)
+        return await self._db.run(
+            status_sql.stored_bytes, what="measure stored configs", write=False
+        )
 
 
 def _version_number(version: int | str) -> int | None:
@@ -306,14 +316,19 @@ def _events_to(op: Callable[..., Recorded | None]) -> Callable[[Connection, Even
 
 
 def _head_and_blobs(
-    conn: Connection, device: str, config: PreparedConfig, platform: str
-) -> tuple[sql.Head | None, tuple[Diff | None, tuple[bytes, bytes]] | None]:
-    """The latest version of ``device`` and, unless ``config`` has its digest, the diff
-    from it and the blobs to store."""
-    on = sql.head(conn, device)
+    conn: Connection,
+    device: str,
+    config: PreparedConfig | Callable[[], PreparedConfig],
+    platform: str,
+) -> tuple[PreparedConfig, sql.Head | None, tuple[Diff | None, tuple[bytes, bytes]] | None]:
+    """``config`` (made by it if a function), the latest version of ``device`` and,
+    unless ``config`` has its digest, the diff from it and the blobs to store."""
+    if not isinstance(config, PreparedConfig):
+        config = config()
+    on = sql.head(conn, device, sha=config.sha256)
     if on is not None and on.sha256 == config.sha256:
-        return on, None
-    return on, prepare(on, config, platform, device)
+        return config, on, None
+    return config, on, prepare(on, config, platform, device)
 
 
 def _search_page(

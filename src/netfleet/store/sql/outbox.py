@@ -260,6 +260,7 @@ def from_task_events(conn: Connection, rows: Sequence[dict[str, Any]], now: floa
     """Task events that name a notification event type (dotted, e.g. ``config.changed``)
     in their kind or, for kinds kept short for the task log (``config_changed``), in
     ``data['type']`` also go to the outbox, with their data as the payload."""
+    batch: list[dict[str, Any]] = []
     for row in rows:
         data = dict(row.get("data") or {})
         kind = str(row.get("kind", ""))
@@ -270,4 +271,14 @@ def from_task_events(conn: Connection, rows: Sequence[dict[str, Any]], now: floa
         payload = {"job_id": row.get("job_id"), "task_id": row.get("task_id"), **data}
         if row.get("message") and "message" not in payload:
             payload["message"] = row["message"]
-        emit(conn, kind, payload, now)
+        # as ``emit`` records it, all in one statement (a fleet backup's changes)
+        batch.append(
+            {
+                "at": now,
+                "type": kind[:64],
+                "payload": {"type": kind, "at": now, **payload},
+                "dedup_key": None,
+            }
+        )
+    if batch:
+        conn.execute(notify_events.insert(), batch)
