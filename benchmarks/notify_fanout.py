@@ -14,7 +14,7 @@ job); a round runs every scenario once, in an order rotated from round to round.
 - fan-out throughput: the N + 1 deliveries (N ``task.failed``, one ``job.finished``)
   of each of two jobs, from outbox to a loopback HTTP receiver (its own process,
   HTTP/1.1 keep-alive), signed, through the durable queue, by the delivery process:
-  deliveries per second and its CPU per delivery.
+  deliveries per second and its CPU per delivery (first round only).
 
     .venv/bin/python benchmarks/notify_fanout.py                        # 1,000 devices, 5 rounds
     .venv/bin/python benchmarks/notify_fanout.py --backend postgresql
@@ -87,8 +87,9 @@ def _receiver(port_out: Any) -> None:
     asyncio.run(serve())
 
 
-async def _job(store: SqlStore, names: list[str]) -> float:
-    """Submit, claim and fail every task of one job; seconds from first completion."""
+async def _job(store: SqlStore, names: list[str]) -> tuple[float, float]:
+    """Submit, claim and fail every task of one job; wall and CPU seconds (this
+    process, all threads) from the first completion to the last."""
     spec = JobSpec.model_validate(
         {"targets": {"devices": names}, "commands": ["show version"],
          "options": {"max_attempts": 1}}
@@ -97,11 +98,11 @@ async def _job(store: SqlStore, names: list[str]) -> float:
     tasks: list[ClaimedTask] = []
     while len(tasks) < len(names):
         tasks += await store.claims.claim("bench", 1000, lease_s=600)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for i in range(0, len(tasks), BATCH):
         chunk = tasks[i : i + BATCH]
         await store.completions.complete_many("bench", [(t.task_id, 1, FAILED) for t in chunk])
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
 @contextlib.contextmanager
@@ -174,18 +175,20 @@ def _cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def _scenario(name: str, n: int, url: str, backend: str, conc: int) -> dict[str, float]:
+async def _scenario(
+    name: str, n: int, url: str, backend: str, conc: int, *, drain: bool
+) -> dict[str, float]:
     notify = NotificationSettings(concurrency=conc, poll_seconds=0.01)
     out: dict[str, float] = {}
     async with _fresh(n, url, backend, rule=name != "baseline") as (store, names):
         if name == "baseline":
             with _hooks_off():
                 await _job(store, names)  # the earlier job (also warms the caches)
-                out["seconds"] = await _job(store, names)
+                out["seconds"], out["cpu"] = await _job(store, names)
             return out
         await _job(store, names)  # its n + 1 deliveries drain during the timed job
         if name == "with_events":
-            out["seconds"] = await _job(store, names)
+            out["seconds"], out["cpu"] = await _job(store, names)
             return out
         stop = asyncio.Event()
         if name == "in_process":
@@ -198,9 +201,9 @@ async def _scenario(name: str, n: int, url: str, backend: str, conc: int) -> dic
         await _until_delivered(store, conc)  # deliveries are under way
         started, before = time.perf_counter(), await _delivered(store)
         cpu = _cpu_s(child.pid) if name == "own_process" and child.pid else 0.0
-        out["seconds"] = await _job(store, names)
+        out["seconds"], out["cpu"] = await _job(store, names)
         out["sent_during"] = await _delivered(store) - before
-        if name == "own_process":  # throughput: the rest of both jobs' deliveries
+        if name == "own_process" and drain:  # throughput: the rest of both jobs' deliveries
             assert child.pid is not None
             await _until_delivered(store, 2 * (n + 1))
             count = 2 * (n + 1) - before
@@ -222,7 +225,9 @@ async def main(n: int, rounds: int, concurrency: int, backend: str) -> None:
         for r in range(rounds):
             order = SCENARIOS[r % len(SCENARIOS) :] + SCENARIOS[: r % len(SCENARIOS)]
             for name in order:
-                results[name].append(await _scenario(name, n, url, backend, concurrency))
+                results[name].append(
+                    await _scenario(name, n, url, backend, concurrency, drain=r == 0)
+                )
             loads.append(os.getloadavg()[0])
     finally:
         receiver.terminate()
@@ -231,18 +236,20 @@ async def main(n: int, rounds: int, concurrency: int, backend: str) -> None:
     def values(name: str, key: str = "seconds") -> list[float]:
         return [r[key] for r in results[name] if key in r]
 
-    base = statistics.median(values("baseline"))
-    lo, hi = min(values("baseline")), max(values("baseline"))
     print(f"notification fan-out, {backend}, {n} devices (one task.failed each), "
           f"{rounds} round(s), concurrency {concurrency}")  # fmt: skip
-    print(f"{'scenario':46} {'median s':>9} {'ratio':>6} {'min-max s':>15}  within baseline?")
-    for name in SCENARIOS:
-        vs = values(name)
-        med = statistics.median(vs)
-        inside = "-" if name == "baseline" else "yes" if lo <= med <= hi else "no"
-        print(f"{LABELS[name]:46} {med:9.3f} {med / base:6.2f} "
-              f"{min(vs):7.3f}-{max(vs):<7.3f}  {inside}")  # fmt: skip
-    print(f"baseline spread: {(hi - lo) / base * 100:.0f}% of its median over {rounds} round(s)")
+    for key, title in (("seconds", "wall s"), ("cpu", "CPU s")):
+        base = statistics.median(values("baseline", key))
+        lo, hi = min(values("baseline", key)), max(values("baseline", key))
+        print(f"{'job completion, ' + title:46} {'median':>9} {'ratio':>6} {'min-max':>15}  "
+              "within baseline?")  # fmt: skip
+        for name in SCENARIOS:
+            vs = values(name, key)
+            med = statistics.median(vs)
+            inside = "-" if name == "baseline" else "yes" if lo <= med <= hi else "no"
+            print(f"{LABELS[name]:46} {med:9.3f} {med / base:6.2f} "
+                  f"{min(vs):7.3f}-{max(vs):<7.3f}  {inside}")  # fmt: skip
+        print(f"baseline spread: {(hi - lo) / base * 100:.0f}% of its median")
     for name in SCENARIOS[2:]:
         sent = statistics.median(values(name, "sent_during"))
         print(f"deliveries recorded during the timed job, {name.replace('_', '-')}: {sent:.0f}")

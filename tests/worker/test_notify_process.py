@@ -1,4 +1,5 @@
-"""The delivery loop in a process of its own (``worker.notify_process``): deliveries
+"""The delivery loop in a process of its own (``worker.notify_process``; the default on
+PostgreSQL, not on SQLite): deliveries
 come from the child, a graceful stop records the sends in flight, a SIGKILLed child is
 restarted and its delivery taken over (one effect), and the child dies with a
 SIGKILLed worker."""
@@ -18,6 +19,7 @@ from netfleet.core.settings import Settings
 from netfleet.core.settings_integrations import NotificationSettings
 from netfleet.store import SqlStore
 from netfleet.store.records_integrations import NewRule
+from netfleet.worker.notify_loop import integration_loops
 from netfleet.worker.notify_process import NotifyProcess
 from tests.support.receivers import Receiver, webhook_receiver
 from tests.support.worker import SECRET_KEY, Fleet, eventually, open_test_store
@@ -126,6 +128,28 @@ async def test_a_killed_child_is_restarted_and_its_delivery_taken_over(store: Sq
             assert len(keys) > len(set(keys))  # the in-flight one was sent again
 
 
+def test_the_default_is_its_own_process_on_postgresql_only(store: SqlStore) -> None:
+    def kinds(own: bool | None) -> list[str]:
+        settings = _settings()
+        settings.notifications.own_process = own
+        loops = integration_loops(store, settings, owner="np")
+        return [getattr(loop, "__qualname__", "") for loop in loops]
+
+    assert store.dialect == "sqlite"
+    assert kinds(None) == ["SourceSyncLoop.run", "NotificationLoop.run"]
+    assert kinds(True) == ["SourceSyncLoop.run", "NotifyProcess.run"]
+    assert kinds(False) == ["SourceSyncLoop.run", "NotificationLoop.run"]
+
+
+async def test_postgresql_runs_the_loop_in_its_own_process(pg_url: str) -> None:
+    store = await open_test_store(pg_url)
+    try:
+        loops = integration_loops(store, _settings(), owner="np")
+        assert [getattr(loop, "__qualname__", "") for loop in loops][-1] == "NotifyProcess.run"
+    finally:
+        await store.close()
+
+
 def _children(pid: int) -> list[int]:
     path = Path(f"/proc/{pid}/task/{pid}/children")
     return [int(p) for p in path.read_text().split()] if path.exists() else []
@@ -136,7 +160,8 @@ def _children(pid: int) -> list[int]:
 async def test_the_child_dies_with_a_killed_worker(
     tmp_path: Path, fleet_factory: list[Fleet]
 ) -> None:
-    fleet = Fleet(f"sqlite:///{tmp_path / 'netfleet.db'}", tmp_path)
+    env = {"NETFLEET_NOTIFICATIONS__OWN_PROCESS": "true"}  # SQLite's default is in-process
+    fleet = Fleet(f"sqlite:///{tmp_path / 'netfleet.db'}", tmp_path, env)
     fleet_factory.append(fleet)
     worker = fleet.start("w")
     found: list[int] = []

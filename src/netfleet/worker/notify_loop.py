@@ -1,7 +1,8 @@
 """The notification delivery loop. Every worker process (``netfleet worker``, and the
-workers embedded in ``netfleet serve``) runs one: by default in a child process of its
-own (``worker.notify_process``), else in its event loop. So deliveries continue without
-the API, and any number of processes share the work through leases.
+workers embedded in ``netfleet serve``) runs one: in a child process of its own
+(``worker.notify_process``; by default on PostgreSQL) or in its event loop. So
+deliveries continue without the API, and any number of processes share the work
+through leases.
 
 Each round: raise ``worker.down`` for silent workers and ``backup.stale`` for devices
 whose last good backup is older than ``[backup] stale_hours`` (once per device and
@@ -305,7 +306,7 @@ def integration_loops(
 ) -> tuple[Any, ...]:
     """The background loops of the integrations for a worker process: notification
     deliveries (unless ``[notifications] deliver`` is off; in a process of their own
-    unless ``own_process`` is off; with ``backup.stale`` detection after ``[backup]
+    if ``own_process``, by default on PostgreSQL; with ``backup.stale`` detection after ``[backup]
     stale_hours``) and scheduled inventory syncs."""
     from netfleet.worker.notify_process import NotifyProcess
     from netfleet.worker.source_sync import SourceSyncLoop
@@ -313,7 +314,10 @@ def integration_loops(
     loops: list[Any] = [SourceSyncLoop(store).run]
     notify = settings.notifications
     stale_s = settings.backup.stale_hours * 3600.0
-    if notify.deliver and notify.own_process:
+    own = notify.own_process
+    if own is None:  # SQLite: one writer at a time; in-process, the loop yields to it
+        own = store.dialect == "postgresql"
+    if notify.deliver and own:
         loops.append(NotifyProcess(store, settings, owner=owner, backup_stale_s=stale_s).run)
     elif notify.deliver:
         loops.append(NotificationLoop(store, notify, owner=owner, backup_stale_s=stale_s).run)

@@ -1,13 +1,16 @@
 """The notification delivery loop in a process of its own (``[notifications]
-own_process``, the default): ``netfleet worker`` and ``netfleet serve`` start it next
-to their workers, so the sends' CPU and transactions never share the interpreter (nor,
-in-process, the store's thread) with claims and completions.
+own_process``, by default on PostgreSQL): ``netfleet worker`` and ``netfleet serve``
+start it next to their workers, so the sends' CPU and transactions never share the
+interpreter nor the store's threads with claims and completions. Not by default on
+SQLite: there every write of any process takes the one database lock, and a second
+writing process costs the worker's completions more (lock waits, re-read pages) than
+the in-process loop, which yields to them.
 
-``NotifyProcess.run`` is a background loop of the worker: it starts
-``python -m netfleet.worker.notify_process``, hands it the store's URL and key and the
-settings it needs over its stdin (never in arguments or the environment), restarts it
-if it exits (after 1 s, doubling to 30 s), and on stop sends SIGTERM: the child
-finishes the sends in flight and records them. The child dies with its parent: on
+``NotifyProcess.run`` is a background loop of the worker: it starts a Python running
+``main`` below (on PostgreSQL at a lower CPU priority, ``NICE``), hands it the store's
+URL and key and the settings it needs over its stdin (never in arguments or the
+environment), restarts it if it exits (after 1 s, doubling to 30 s), and on stop sends
+SIGTERM: the child finishes the sends in flight and records them. The child dies with its parent: on
 Linux the kernel kills it when the parent dies (``PR_SET_PDEATHSIG``), elsewhere it
 exits at once when its stdin closes. A killed child's leased deliveries are taken over
 after ``lease_seconds`` with the same idempotency id, as for a killed worker.
@@ -33,7 +36,16 @@ from netfleet.store import SqlStore, open_store
 
 log = get_logger(__name__)
 
-CHILD_MODULE = "netfleet.worker.notify_process"
+NICE = 10
+"""On PostgreSQL the child runs at this lower CPU priority (from before its imports): on
+a busy host deliveries wait for the queue's work, never the other way round. Not on
+SQLite, where a descheduled child holding the database lock would stall the worker."""
+CHILD_START = (
+    "import os, sys, contextlib\n"
+    "with contextlib.suppress(OSError, AttributeError): os.nice(int(sys.argv[2]))\n"
+    "from netfleet.worker.notify_process import main\n"
+    "main()"
+)
 RESTART_MIN_S = 1.0
 RESTART_MAX_S = 30.0
 STEADY_S = 60.0
@@ -101,9 +113,10 @@ class NotifyProcess:
     async def _run_child(self, stopping: asyncio.Future[Any]) -> int | None:
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
-            "-m",
-            CHILD_MODULE,
+            "-c",
+            CHILD_START,
             str(os.getpid()),
+            str(NICE if self.store.dialect == "postgresql" else 0),
             stdin=asyncio.subprocess.PIPE,
             env=child_env(),
         )
@@ -185,8 +198,8 @@ async def _child(config: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    """The child: ``python -m netfleet.worker.notify_process PARENT_PID``, with its
-    configuration as one JSON line on stdin."""
+    """The child (``CHILD_START``; argument: the parent's pid), with its configuration
+    as one JSON line on stdin."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # until the loop handles it
     _die_with_parent(int(sys.argv[1]))
     line = b""
