@@ -1,19 +1,24 @@
 """Notification fan-out for a 1,000-device job: one ``task.failed`` event per task.
 
-On a SQLite file, in one process: a job of N tasks (N devices) is claimed and every
-task completed as failed, in batches of 100, as workers report them.
+On SQLite or PostgreSQL (``--backend``): a job of N tasks (N devices) is claimed and
+every task completed as failed, in batches of 100, as workers report them. Each
+scenario times that completion on a fresh store of the same size (after one untimed
+job); a round runs every scenario once, in an order rotated from round to round.
 
-- added job time: the job's completion with the outbox hooks switched off (the
-  baseline, same process, same data, after one warm-up job) against with them on and
-  a matching rule, and against with them on while the delivery loop drains a previous
-  job's deliveries (the loop yields to the queue: how long, and how many deliveries
-  it recorded meanwhile, are printed);
+- added job time, against the job with the outbox hooks switched off (the baseline):
+  hooks on with a matching rule; the same while a delivery loop drains the previous
+  job's deliveries in this process (it yields to the queue); and while the delivery
+  process a worker starts (``[notifications] own_process``, the default) drains them.
+  Printed: medians, ratios of medians, and every scenario's spread (min-max over the
+  rounds): an added time inside the baseline's own spread is not measurable here.
 - fan-out throughput: the N + 1 deliveries (N ``task.failed``, one ``job.finished``)
-  from outbox to a loopback HTTP receiver (a separate process, HTTP/1.1 keep-alive),
-  signed, through the durable queue: deliveries per second.
+  of each of two jobs, from outbox to a loopback HTTP receiver (its own process,
+  HTTP/1.1 keep-alive), signed, through the durable queue, by the delivery process:
+  deliveries per second and its CPU per delivery (first round only).
 
-    .venv/bin/python benchmarks/notify_fanout.py            # 1,000 devices, 3 rounds
-    .venv/bin/python benchmarks/notify_fanout.py --smoke    # 200 devices, 1 round
+    .venv/bin/python benchmarks/notify_fanout.py                        # 1,000 devices, 5 rounds
+    .venv/bin/python benchmarks/notify_fanout.py --backend postgresql
+    .venv/bin/python benchmarks/notify_fanout.py --smoke                # 200 devices, 1 round
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from typing import Any
 from cryptography.fernet import Fernet
 
 from netfleet.core.models import DeviceSpec
+from netfleet.core.settings import Settings
 from netfleet.core.settings_integrations import NotificationSettings
 from netfleet.jobs.model import JobSpec
 from netfleet.store import SqlStore, open_store
@@ -41,6 +47,14 @@ from netfleet.store.records import ClaimedTask, TaskOutcome
 from netfleet.store.records_integrations import NewRule
 from netfleet.store.sql import outbox as notify_sql
 from netfleet.worker.notify_loop import NotificationLoop
+
+try:
+    from netfleet.worker.notify_process import NotifyProcess
+except ImportError:  # code from before the delivery process: its scenario is skipped
+    NotifyProcess = None  # type: ignore[assignment,misc]
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from worker_e2e import drop_database, fresh_database
 
 BATCH = 100
 FAILED = TaskOutcome("failed", [], error="timed out", error_kind="timeout", retryable=False)
@@ -73,8 +87,9 @@ def _receiver(port_out: Any) -> None:
     asyncio.run(serve())
 
 
-async def _job(store: SqlStore, names: list[str]) -> float:
-    """Submit, claim and fail every task of one job; seconds from first completion."""
+async def _job(store: SqlStore, names: list[str]) -> tuple[float, float]:
+    """Submit, claim and fail every task of one job; wall and CPU seconds (this
+    process, all threads) from the first completion to the last."""
     spec = JobSpec.model_validate(
         {"targets": {"devices": names}, "commands": ["show version"],
          "options": {"max_attempts": 1}}
@@ -83,26 +98,11 @@ async def _job(store: SqlStore, names: list[str]) -> float:
     tasks: list[ClaimedTask] = []
     while len(tasks) < len(names):
         tasks += await store.claims.claim("bench", 1000, lease_s=600)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for i in range(0, len(tasks), BATCH):
         chunk = tasks[i : i + BATCH]
         await store.completions.complete_many("bench", [(t.task_id, 1, FAILED) for t in chunk])
-    return time.perf_counter() - started
-
-
-async def _drain(store: SqlStore, loop: NotificationLoop, expected: int) -> tuple[float, float]:
-    """Wall and CPU seconds (this process, all threads) to deliver ``expected``."""
-    stop = asyncio.Event()
-    cpu = time.process_time()
-    started = time.perf_counter()
-    task = asyncio.create_task(loop.run(stop))
-    while loop.delivered < expected:  # noqa: ASYNC110 - an in-process counter, no query
-        await asyncio.sleep(0.005)
-    elapsed = time.perf_counter() - started
-    cpu = time.process_time() - cpu
-    stop.set()
-    await task
-    return elapsed, cpu
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
 @contextlib.contextmanager
@@ -118,14 +118,27 @@ def _hooks_off() -> Iterator[None]:
         notify_sql.tasks_failed, notify_sql.job_finished = saved
 
 
+KEY = Fernet.generate_key().decode()
+SCENARIOS = ("baseline", "with_events", "in_process", "own_process")[
+    : 4 if NotifyProcess is not None else 3
+]
+LABELS = {
+    "baseline": "job completion, outbox hooks off (baseline)",
+    "with_events": "hooks on + matching rule, no delivery loop",
+    "in_process": "... while an in-process loop delivers",
+    "own_process": "... while the delivery process delivers",
+}
+
+
 @contextlib.asynccontextmanager
-async def _fresh(n: int, url: str, *, rule: bool) -> AsyncIterator[tuple[SqlStore, list[str]]]:
-    """A new SQLite file with ``n`` devices (and the matching rule): every scenario
-    times its job on a store of the same size (one earlier job, untimed)."""
+async def _fresh(
+    n: int, url: str, backend: str, *, rule: bool
+) -> AsyncIterator[tuple[SqlStore, list[str]]]:
+    """A new store with ``n`` devices (and the matching rule): every scenario times its
+    job on a store of the same size (one earlier job, untimed)."""
     with tempfile.TemporaryDirectory() as tmp:
-        store = await open_store(
-            f"sqlite:///{Path(tmp) / 'bench.db'}", secret_key=Fernet.generate_key()
-        )
+        db_url, pg_name = fresh_database(Path(tmp), backend == "postgresql")
+        store = await open_store(db_url, secret_key=KEY)
         try:
             specs = [DeviceSpec(f"d{i:05d}", "127.0.0.1", "cisco_ios", port=10_000 + i)
                      for i in range(n)]  # fmt: skip
@@ -138,85 +151,128 @@ async def _fresh(n: int, url: str, *, rule: bool) -> AsyncIterator[tuple[SqlStor
             yield store, [s.name for s in specs]
         finally:
             await store.close()
+            drop_database(pg_name)
 
 
-async def _round(n: int, url: str, concurrency: int) -> dict[str, float]:
-    settings = NotificationSettings(concurrency=concurrency, poll_seconds=0.01)
-    async with _fresh(n, url, rule=False) as (store, names):
-        with _hooks_off():
-            await _job(store, names)  # the earlier job (also warms the caches)
-            baseline = await _job(store, names)
-    async with _fresh(n, url, rule=True) as (store, names):
-        await _job(store, names)
-        with_events = await _job(store, names)
-        loop = NotificationLoop(store, settings, owner="bench")
-        drain, cpu = await _drain(store, loop, 2 * (n + 1))
-    async with _fresh(n, url, rule=True) as (store, names):
+async def _delivered(store: SqlStore) -> int:
+    return (await store.notifications.backlog()).get("delivered", 0)
+
+
+async def _until_delivered(store: SqlStore, at_least: int, timeout: float = 300.0) -> None:
+    deadline = time.monotonic() + timeout
+    while await _delivered(store) < at_least:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"only {await _delivered(store)} of {at_least} deliveries")
+        await asyncio.sleep(0.02)
+
+
+def _cpu_s(pid: int) -> float:
+    """A process's user + system CPU seconds (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _scenario(
+    name: str, n: int, url: str, backend: str, conc: int, *, drain: bool
+) -> dict[str, float]:
+    notify = NotificationSettings(concurrency=conc, poll_seconds=0.01)
+    out: dict[str, float] = {}
+    async with _fresh(n, url, backend, rule=name != "baseline") as (store, names):
+        if name == "baseline":
+            with _hooks_off():
+                await _job(store, names)  # the earlier job (also warms the caches)
+                out["seconds"], out["cpu"] = await _job(store, names)
+            return out
         await _job(store, names)  # its n + 1 deliveries drain during the timed job
-        loop = NotificationLoop(store, settings, owner="bench")
+        if name == "with_events":
+            out["seconds"], out["cpu"] = await _job(store, names)
+            return out
         stop = asyncio.Event()
-        running = asyncio.create_task(loop.run(stop))
-        while loop.delivered < concurrency:  # noqa: ASYNC110 - an in-process counter
-            await asyncio.sleep(0.005)  # deliveries are under way
-        yielded, sent = store.db.activity.yielded_s, loop.delivered
-        while_delivering = await _job(store, names)
-        sent = loop.delivered - sent
+        if name == "in_process":
+            runner = NotificationLoop(store, notify, owner="bench").run
+        else:
+            child = NotifyProcess(store, Settings(secret_key=KEY, notifications=notify),
+                                  owner="bench")  # fmt: skip
+            runner = child.run
+        running = asyncio.create_task(runner(stop))
+        await _until_delivered(store, conc)  # deliveries are under way
+        started, before = time.perf_counter(), await _delivered(store)
+        cpu = _cpu_s(child.pid) if name == "own_process" and child.pid else 0.0
+        out["seconds"], out["cpu"] = await _job(store, names)
+        out["sent_during"] = await _delivered(store) - before
+        if name == "own_process" and drain:  # throughput: the rest of both jobs' deliveries
+            assert child.pid is not None
+            await _until_delivered(store, 2 * (n + 1))
+            count = 2 * (n + 1) - before
+            out["per_s"] = count / (time.perf_counter() - started)
+            out["cpu_ms"] = (_cpu_s(child.pid) - cpu) * 1000.0 / count
         stop.set()
         await running
-        yielded = store.db.activity.yielded_s - yielded  # a wait ends after the job
-    return {
-        "baseline": baseline,
-        "with_events": with_events,
-        "while_delivering": while_delivering,
-        "sent_during": sent,
-        "yielded": yielded,
-        "drain": drain,
-        "per_s": 2 * (n + 1) / drain,
-        "cpu_ms": cpu * 1000.0 / (2 * (n + 1)),
-    }
+    return out
 
 
-async def main(n: int, rounds: int, concurrency: int) -> None:
+async def main(n: int, rounds: int, concurrency: int, backend: str) -> None:
     ports: Any = mp.Queue()
     receiver = mp.Process(target=_receiver, args=(ports,), daemon=True)
     receiver.start()
+    results: dict[str, list[dict[str, float]]] = {s: [] for s in SCENARIOS}
+    loads = [os.getloadavg()[0]]
     try:
         url = f"http://127.0.0.1:{ports.get(timeout=30)}/hook"
-        results = [await _round(n, url, concurrency) for _ in range(rounds)]
+        for r in range(rounds):
+            order = SCENARIOS[r % len(SCENARIOS) :] + SCENARIOS[: r % len(SCENARIOS)]
+            for name in order:
+                results[name].append(
+                    await _scenario(name, n, url, backend, concurrency, drain=r == 0)
+                )
+            loads.append(os.getloadavg()[0])
     finally:
         receiver.terminate()
         receiver.join()
 
-    def med(key: str) -> float:
-        return statistics.median(r[key] for r in results)
+    def values(name: str, key: str = "seconds") -> list[float]:
+        return [r[key] for r in results[name] if key in r]
 
-    base = med("baseline")
-    print(f"notification fan-out, {n} devices (one task.failed each), {rounds} round(s), "
-          f"concurrency {concurrency}, median")  # fmt: skip
-    print(f"{'scenario':52} {'seconds':>8} {'ratio':>7}")
-    print(f"{'job completion, outbox hooks off (baseline)':52} {base:8.3f} {1.0:7.2f}")
-    for key, label in (
-        ("with_events", "job completion, hooks on + matching rule"),
-        ("while_delivering", "job completion while deliveries drain"),
-    ):
-        print(f"{label:52} {med(key):8.3f} {med(key) / base:7.2f}")
-    print(f"during that job: {med('sent_during'):.0f} deliveries recorded, the loop yielded "
-          f"{med('yielded'):.3f} s to the queue")  # fmt: skip
-    print(f"deliveries: {2 * (n + 1)} in {med('drain'):.3f} s = {med('per_s'):.0f} per second "
-          "(outbox -> queue -> signed POST -> recorded)")  # fmt: skip
-    print(f"CPU per delivery (sender process, all threads): {med('cpu_ms'):.2f} ms, "
-          f"i.e. about {1000 / med('cpu_ms'):.0f} deliveries per second per free core; "
-          f"load average now {os.getloadavg()[0]:.1f}")  # fmt: skip
+    print(f"notification fan-out, {backend}, {n} devices (one task.failed each), "
+          f"{rounds} round(s), concurrency {concurrency}")  # fmt: skip
+    for key, title in (("seconds", "wall s"), ("cpu", "CPU s")):
+        base = statistics.median(values("baseline", key))
+        lo, hi = min(values("baseline", key)), max(values("baseline", key))
+        print(f"{'job completion, ' + title:46} {'median':>9} {'ratio':>6} {'min-max':>15}  "
+              "within baseline?")  # fmt: skip
+        for name in SCENARIOS:
+            vs = values(name, key)
+            med = statistics.median(vs)
+            inside = "-" if name == "baseline" else "yes" if lo <= med <= hi else "no"
+            print(f"{LABELS[name]:46} {med:9.3f} {med / base:6.2f} "
+                  f"{min(vs):7.3f}-{max(vs):<7.3f}  {inside}")  # fmt: skip
+        print(f"baseline spread: {(hi - lo) / base * 100:.0f}% of its median")
+    for name in SCENARIOS[2:]:
+        sent = statistics.median(values(name, "sent_during"))
+        print(f"deliveries recorded during the timed job, {name.replace('_', '-')}: {sent:.0f}")
+    print("load average (1 min) before and after each round: "
+          + " ".join(f"{x:.1f}" for x in loads))  # fmt: skip
+    if NotifyProcess is None:
+        return
+    per_s = statistics.median(values("own_process", "per_s"))
+    cpu = statistics.median(values("own_process", "cpu_ms"))
+    print(f"deliveries by the delivery process (of {2 * (n + 1)}, once under way): {per_s:.0f} "
+          f"per second (outbox -> queue -> signed POST -> recorded), its CPU {cpu:.2f} ms "
+          "per delivery")  # fmt: skip
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="200 devices, 1 round (CI)")
     parser.add_argument("--devices", type=int, default=1000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     args = parser.parse_args()
     if args.smoke:
         args.devices, args.rounds = 200, 1
-    asyncio.run(main(args.devices, args.rounds, args.concurrency))
+    asyncio.run(main(args.devices, args.rounds, args.concurrency, args.backend))
     sys.exit(0)

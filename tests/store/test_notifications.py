@@ -17,7 +17,12 @@ from netfleet.store.records_integrations import (
     OutboxEvent,
     RuleRecord,
 )
-from netfleet.store.schema_integrations import notification_rules, notify_events
+from netfleet.store.schema_integrations import (
+    notification_deliveries,
+    notification_rules,
+    notify_events,
+)
+from netfleet.store.sql.outbox import BATCH_KEY
 from tests.support.store import add_devices, commands
 from tests.support.worker import eventually
 
@@ -46,14 +51,15 @@ async def test_job_and_task_outcomes_reach_the_outbox(store: SqlStore) -> None:
     await store.completions.complete(by_device["r1"].task_id, "w1", 1, OK)
     assert await _events(store) == []  # nothing finished yet
     await store.completions.complete(by_device["r2"].task_id, "w1", 1, BAD)
-    # the completion writes the ids; the names are added when the events are fanned out
+    # the completion writes one row of ids for all its failures; fan-out makes one
+    # event per task and adds the names
     (raw,) = [e for e in await _events(store) if e["type"] == "task.failed"]
-    assert (raw["task_id"], raw["error_kind"]) == (by_device["r2"].task_id, "auth_failed")
+    assert raw[BATCH_KEY] == [[job.id, by_device["r2"].task_id, "auth_failed", "auth refused"]]
     assert await store.notifications.fan_out(_all) == (2, 0)
-    events = await _events(store)
-    kinds = [e["type"] for e in events]
-    assert kinds == ["task.failed", "job.finished"]
-    failed, finished = events
+    events = [e for e in await _events(store) if BATCH_KEY not in e]
+    by_type = {e["type"]: e for e in events}
+    assert len(events) == 2
+    failed, finished = by_type["task.failed"], by_type["job.finished"]
     assert failed["device"] == "r2"
     assert failed["error_kind"] == "auth_failed"
     assert failed["groups"] == ["core"]
@@ -61,6 +67,36 @@ async def test_job_and_task_outcomes_reach_the_outbox(store: SqlStore) -> None:
     assert finished["job_id"] == job.id
     assert finished["devices"] == ["r2"]
     assert finished["counts"] == {"total": 2, "succeeded": 1, "failed": 1, "cancelled": 0}
+
+
+async def test_a_completion_of_many_failures_writes_one_outbox_row(store: SqlStore) -> None:
+    names = [f"r{i}" for i in range(30)]
+    await add_devices(store, *names, groups=("core",))
+    await store.jobs.submit(commands(*names, max_attempts=1))
+    tasks = await store.claims.claim("w1", 30, lease_s=30)
+    await store.completions.complete_many("w1", [(t.task_id, 1, BAD) for t in tasks[:20]])
+    (row,) = await _events(store)  # one row for the 20 failures
+    assert len(row[BATCH_KEY]) == 20
+    rule = await store.notifications.create(
+        NewRule("ops", "webhook", {"events": ["task.failed"]}, {"url": "http://x/"}, SECRET)
+    )
+    assert await store.notifications.fan_out(_all) == (20, 20)
+    assert await store.notifications.fan_out(_all) == (0, 0)  # fanned out once
+    d = notification_deliveries
+
+    def read(conn: sa.Connection) -> list[tuple[str, dict[str, object]]]:
+        rows = conn.execute(sa.select(d.c.delivery_key, d.c.payload).where(d.c.rule_id == rule.id))
+        return [(r.delivery_key, dict(r.payload)) for r in rows]
+
+    deliveries = await store.db.run(read, write=False)
+    assert sorted(str(p["device"]) for _, p in deliveries) == sorted(
+        t.device.name for t in tasks[:20]
+    )
+    assert {p["error_kind"] for _, p in deliveries} == {"auth_failed"}
+    assert {p["message"] for _, p in deliveries} == {"auth refused"}
+    assert {p["groups"] == ["core"] for _, p in deliveries} == {True}
+    assert len({key for key, _ in deliveries}) == 20
+    assert all(BATCH_KEY not in p for _, p in deliveries)
 
 
 async def test_dotted_worker_events_flow_generically(store: SqlStore) -> None:

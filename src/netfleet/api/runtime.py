@@ -114,10 +114,7 @@ class EmbeddedRuntime:
             from netfleet.worker.notify_loop import integration_loops
 
             owner = f"notify-{self.workers[0].worker_id}"
-            stale_s = self.settings.backup.stale_hours * 3600.0
-            loops = integration_loops(
-                self.store, self.settings.notifications, owner=owner, backup_stale_s=stale_s
-            )
+            loops = integration_loops(self.store, self.settings, owner=owner)
             for loop in loops:
                 name = getattr(loop, "__qualname__", "integration loop")
                 keep(name, functools.partial(loop, self._stop))

@@ -53,6 +53,12 @@ class NotificationRuleSettings(BaseModel):
 
 class NotificationSettings(BaseModel):
     deliver: bool = Field(True, description="Run the delivery loop in `netfleet worker`.")
+    own_process: bool | None = Field(
+        None,
+        description="Run it in a process of its own, started with the worker (false: in the "
+        "worker's event loop). Default: on PostgreSQL only (on SQLite a second writing "
+        "process slows the worker's completions down).",
+    )
     concurrency: int = Field(16, ge=1, le=1000, description="Deliveries sent at once per loop.")
     max_attempts: int = Field(10, ge=1, description="Attempts before a delivery fails for good.")
     backoff_seconds: float = Field(5.0, gt=0, description="First retry delay (doubles each time).")

@@ -59,6 +59,7 @@ class Database:
         threads = pg_threads if self._postgres else 1
         self._executor = ThreadPoolExecutor(threads, thread_name_prefix="netfleet-store")
         self._url = url
+        self._secret_key = secret_key
         self._reader: tuple[sa.Engine, ThreadPoolExecutor] | None = None
         self._reader_lock = threading.Lock()
         self.specs = jobs_sql.SpecCache(spec_cache)
@@ -76,6 +77,12 @@ class Database:
 
     def __repr__(self) -> str:
         return f"Database({self.url!r})"
+
+    def reopen_args(self) -> tuple[str, str]:
+        """The unmasked URL and the secret key, for a child process to open this same
+        store (hand them over a pipe, never in arguments or the environment)."""
+        key = self._secret_key
+        return self._url, key.decode() if isinstance(key, bytes) else key
 
     @property
     def postgres(self) -> bool:

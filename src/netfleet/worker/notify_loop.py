@@ -1,7 +1,8 @@
-"""The notification delivery loop. It runs inside every worker process (``netfleet
-worker``, and the workers embedded in ``netfleet serve``): where the queue's other
-recovery loops already run, so deliveries continue without the API, and any number
-of processes share the work through leases.
+"""The notification delivery loop. Every worker process (``netfleet worker``, and the
+workers embedded in ``netfleet serve``) runs one: in a child process of its own
+(``worker.notify_process``; by default on PostgreSQL) or in its event loop. So
+deliveries continue without the API, and any number of processes share the work
+through leases.
 
 Each round: raise ``worker.down`` for silent workers and ``backup.stale`` for devices
 whose last good backup is older than ``[backup] stale_hours`` (once per device and
@@ -33,6 +34,7 @@ import httpx
 from netfleet.core.errors import NetfleetError, SecretUnavailable
 from netfleet.core.logging import get_logger
 from netfleet.core.secretref import SECRETS
+from netfleet.core.settings import Settings
 from netfleet.core.settings_integrations import NotificationSettings
 from netfleet.integrations.notify import DeliveryResult, Rule
 from netfleet.integrations.notify_email import SmtpConfig, send_email
@@ -298,18 +300,25 @@ class NotificationLoop:
 
 def integration_loops(
     store: SqlStore,
-    settings: NotificationSettings,
+    settings: Settings,
     *,
     owner: str,
-    backup_stale_s: float | None = None,
 ) -> tuple[Any, ...]:
     """The background loops of the integrations for a worker process: notification
-    deliveries (unless ``deliver`` is off; with ``backup.stale`` detection after
-    ``backup_stale_s``) and scheduled inventory syncs."""
+    deliveries (unless ``[notifications] deliver`` is off; in a process of their own
+    if ``own_process``, by default on PostgreSQL; with ``backup.stale`` detection after ``[backup]
+    stale_hours``) and scheduled inventory syncs."""
+    from netfleet.worker.notify_process import NotifyProcess
     from netfleet.worker.source_sync import SourceSyncLoop
 
     loops: list[Any] = [SourceSyncLoop(store).run]
-    if settings.deliver:
-        loop = NotificationLoop(store, settings, owner=owner, backup_stale_s=backup_stale_s)
-        loops.append(loop.run)
+    notify = settings.notifications
+    stale_s = settings.backup.stale_hours * 3600.0
+    own = notify.own_process
+    if own is None:  # SQLite: one writer at a time; in-process, the loop yields to it
+        own = store.dialect == "postgresql"
+    if notify.deliver and own:
+        loops.append(NotifyProcess(store, settings, owner=owner, backup_stale_s=stale_s).run)
+    elif notify.deliver:
+        loops.append(NotificationLoop(store, notify, owner=owner, backup_stale_s=stale_s).run)
     return tuple(loops)

@@ -202,12 +202,7 @@ async def serve(
     from netfleet.worker.notify_loop import integration_loops
 
     owner = f"notify-{options.worker_id or new_worker_id()}"
-    extra += integration_loops(
-        store,
-        settings.notifications,
-        owner=owner,
-        backup_stale_s=settings.backup.stale_hours * 3600.0,
-    )
+    extra += integration_loops(store, settings, owner=owner)
     group = build_workers(
         store,
         settings,

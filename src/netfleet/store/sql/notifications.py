@@ -41,7 +41,8 @@ Matcher = Callable[[Sequence[RuleRecord], OutboxEvent], list[int]]
 def fan_out(
     conn: Connection, *, postgres: bool, match: Matcher, now: float, limit: int = 500
 ) -> tuple[int, int]:
-    """Turn up to ``limit`` pending events into deliveries of the rules ``match`` picks.
+    """Turn up to ``limit`` pending outbox rows into deliveries of the rules ``match``
+    picks (a row of one completion's failures is one event per task).
     Returns (events fanned out, deliveries created)."""
     query = (
         sa.select(notify_events.c.id, notify_events.c.at, notify_events.c.type,
@@ -55,6 +56,8 @@ def fan_out(
     events = [OutboxEvent(r.id, r.at, r.type, dict(r.payload)) for r in conn.execute(query)]
     if not events:
         return 0, 0
+    batches = [e.id for e in events]
+    events = outbox.expand(conn, events)
     outbox.enrich(conn, events)
     rules = list_rules(conn, enabled=True)
     planned = [
@@ -64,9 +67,7 @@ def fan_out(
     ]
     created = insert_deliveries(conn, planned, now)
     conn.execute(
-        notify_events.update()
-        .where(notify_events.c.id.in_([e.id for e in events]))
-        .values(fanned_out=True)
+        notify_events.update().where(notify_events.c.id.in_(batches)).values(fanned_out=True)
     )
     return len(events), created
 

@@ -114,37 +114,75 @@ ENRICH_KEY = "_enrich"
 """Marks a ``task.failed`` payload whose device, groups, job and schedule names are
 added at fan-out (``enrich``), off the completion's transaction."""
 
+BATCH_KEY = "_failed"
+"""A ``task.failed`` row holding the failures of one completion as
+``[job_id, task_id, error_kind, message]`` lists: ``expand`` turns it into one event
+per task at fan-out."""
+
 
 def tasks_failed(conn: Connection, failures: Sequence[dict[str, Any]], now: float) -> None:
     """Emit ``task.failed`` for task events rows (``job_id``, ``task_id``, ``message``)
     of tasks that failed for good; ``error_kind`` is the row's ``data['error_kind']`` or
-    ``kind``. Only what the rows carry is written here (one insert in the completion's
-    transaction); ``enrich`` adds the names when the event is fanned out."""
-    rows = []
+    ``kind``. The completion's transaction pays for one small row whatever the number
+    of failures (``BATCH_KEY``); fan-out makes the per-task events and adds the names."""
+    batch = []
     for f in failures:
         data = f.get("data") or {}
-        payload = {
-            "type": "task.failed",
-            "at": now,
-            "job_id": f["job_id"],
-            "task_id": f["task_id"],
-            "error_kind": data.get("error_kind") or f.get("kind"),
-            "message": str(f.get("message") or "")[:2000],
-            ENRICH_KEY: True,
-        }
-        rows.append({"at": now, "type": "task.failed", "payload": payload})
-    if rows:
-        conn.execute(notify_events.insert(), rows)
+        kind = data.get("error_kind") or f.get("kind")
+        batch.append([f["job_id"], f["task_id"], kind, str(f.get("message") or "")[:2000]])
+    if batch:
+        payload = {"type": "task.failed", "at": now, BATCH_KEY: batch}
+        conn.execute(notify_events.insert().values(at=now, type="task.failed", payload=payload))
+
+
+def expand(conn: Connection, events: Sequence[Any]) -> list[Any]:
+    """``events`` (``OutboxEvent``s) with every ``BATCH_KEY`` row replaced by one
+    ``task.failed`` event per task, stored as events already fanned out (the caller
+    fans them out in this transaction, with the batch row)."""
+    from netfleet.store.records_integrations import OutboxEvent
+
+    out: list[Any] = []
+    for e in events:
+        batch = e.payload.get(BATCH_KEY)
+        if batch is None:
+            out.append(e)
+            continue
+        payloads = [
+            {"type": "task.failed", "at": e.at, "job_id": job_id, "task_id": task_id,
+             "error_kind": kind, "message": message, ENRICH_KEY: True}
+            for job_id, task_id, kind, message in batch
+        ]  # fmt: skip
+        split = [OutboxEvent(0, e.at, "task.failed", p) for p in payloads]
+        _add_names(conn, split)
+        ids = conn.execute(
+            notify_events.insert().returning(notify_events.c.id, sort_by_parameter_order=True),
+            [{"at": e.at, "type": "task.failed", "payload": x.payload, "fanned_out": True}
+             for x in split],
+        ).scalars().all()  # fmt: skip
+        for event_id, x in zip(ids, split, strict=True):
+            out.append(OutboxEvent(int(event_id), x.at, x.type, x.payload))
+    return out
 
 
 def enrich(conn: Connection, events: Sequence[Any]) -> None:
     """Add ``device``, ``groups``, ``job_name`` and ``schedule`` to the ``task.failed``
     payloads of ``events`` (``OutboxEvent``s, changed in place and in the table)."""
-    from netfleet.store.schema import devices, tasks
-
     pending = [e for e in events if e.payload.get(ENRICH_KEY)]
     if not pending:
         return
+    _add_names(conn, pending)
+    conn.execute(
+        notify_events.update()
+        .where(notify_events.c.id == sa.bindparam("p_id"))
+        .values(payload=sa.bindparam("p_payload")),
+        [{"p_id": e.id, "p_payload": e.payload} for e in pending],
+    )
+
+
+def _add_names(conn: Connection, pending: Sequence[Any]) -> None:
+    """The names of ``enrich``, in memory."""
+    from netfleet.store.schema import devices, tasks
+
     ids = sorted({int(e.payload["task_id"]) for e in pending})
     info = {
         r.id: r
@@ -160,7 +198,6 @@ def enrich(conn: Connection, events: Sequence[Any]) -> None:
             .where(tasks.c.id.in_(ids))
         )
     }
-    updates = []
     for e in pending:
         e.payload.pop(ENRICH_KEY, None)
         r = info.get(int(e.payload["task_id"]))
@@ -168,13 +205,6 @@ def enrich(conn: Connection, events: Sequence[Any]) -> None:
             e.payload.update(
                 job_name=r[2], device=r.device_name, groups=list(r[3] or []), schedule=r[4]
             )
-        updates.append({"p_id": e.id, "p_payload": e.payload})
-    conn.execute(
-        notify_events.update()
-        .where(notify_events.c.id == sa.bindparam("p_id"))
-        .values(payload=sa.bindparam("p_payload")),
-        updates,
-    )
 
 
 def workers_down(conn: Connection, now: float, stale_after: float, horizon: float) -> int:
