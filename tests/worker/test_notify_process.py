@@ -1,5 +1,5 @@
-"""The delivery loop in a process of its own (``worker.notify_process``; the default on
-PostgreSQL, not on SQLite): deliveries
+"""The delivery loop in a process of its own (``worker.notify_process``, when
+``[notifications] own_process`` is true): deliveries
 come from the child, a graceful stop records the sends in flight, a SIGKILLed child is
 restarted and its delivery taken over (one effect), and the child dies with a
 SIGKILLed worker."""
@@ -128,7 +128,7 @@ async def test_a_killed_child_is_restarted_and_its_delivery_taken_over(store: Sq
             assert len(keys) > len(set(keys))  # the in-flight one was sent again
 
 
-def test_the_default_is_its_own_process_on_postgresql_only(store: SqlStore) -> None:
+def test_the_loop_runs_in_its_own_process_only_when_asked(store: SqlStore) -> None:
     def kinds(own: bool | None) -> list[str]:
         settings = _settings()
         settings.notifications.own_process = own
@@ -141,11 +141,11 @@ def test_the_default_is_its_own_process_on_postgresql_only(store: SqlStore) -> N
     assert kinds(False) == ["SourceSyncLoop.run", "NotificationLoop.run"]
 
 
-async def test_postgresql_runs_the_loop_in_its_own_process(pg_url: str) -> None:
+async def test_postgresql_runs_the_loop_in_process_unless_asked(pg_url: str) -> None:
     store = await open_test_store(pg_url)
     try:
         loops = integration_loops(store, _settings(), owner="np")
-        assert [getattr(loop, "__qualname__", "") for loop in loops][-1] == "NotifyProcess.run"
+        assert [getattr(loop, "__qualname__", "") for loop in loops][-1] == "NotificationLoop.run"
     finally:
         await store.close()
 

@@ -56,8 +56,8 @@ class NotificationSettings(BaseModel):
     own_process: bool | None = Field(
         None,
         description="Run it in a process of its own, started with the worker (false: in the "
-        "worker's event loop). Default: on PostgreSQL only (on SQLite a second writing "
-        "process slows the worker's completions down).",
+        "worker's event loop). Default: in the worker's event loop (on SQLite a second "
+        "writing process slows the worker's completions down; on PostgreSQL set true).",
     )
     concurrency: int = Field(16, ge=1, le=1000, description="Deliveries sent at once per loop.")
     max_attempts: int = Field(10, ge=1, description="Attempts before a delivery fails for good.")

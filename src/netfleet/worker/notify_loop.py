@@ -306,7 +306,7 @@ def integration_loops(
 ) -> tuple[Any, ...]:
     """The background loops of the integrations for a worker process: notification
     deliveries (unless ``[notifications] deliver`` is off; in a process of their own
-    if ``own_process``, by default on PostgreSQL; with ``backup.stale`` detection after ``[backup]
+    if ``own_process``; with ``backup.stale`` detection after ``[backup]
     stale_hours``) and scheduled inventory syncs."""
     from netfleet.worker.notify_process import NotifyProcess
     from netfleet.worker.source_sync import SourceSyncLoop
@@ -314,9 +314,7 @@ def integration_loops(
     loops: list[Any] = [SourceSyncLoop(store).run]
     notify = settings.notifications
     stale_s = settings.backup.stale_hours * 3600.0
-    own = notify.own_process
-    if own is None:  # SQLite: one writer at a time; in-process, the loop yields to it
-        own = store.dialect == "postgresql"
+    own = bool(notify.own_process)  # unset: in-process, where the loop yields to the queue
     if notify.deliver and own:
         loops.append(NotifyProcess(store, settings, owner=owner, backup_stale_s=stale_s).run)
     elif notify.deliver:

@@ -1,7 +1,8 @@
 """The notification delivery loop in a process of its own (``[notifications]
-own_process``, by default on PostgreSQL): ``netfleet worker`` and ``netfleet serve``
-start it next to their workers, so the sends' CPU and transactions never share the
-interpreter nor the store's threads with claims and completions. Not by default on
+own_process = true``; by default the loop runs in the worker's event loop):
+``netfleet worker`` and ``netfleet serve`` start it next to their workers, so the
+sends' CPU and transactions never share the interpreter nor the store's threads
+with claims and completions. Not advised on
 SQLite: there every write of any process takes the one database lock, and a second
 writing process costs the worker's completions more (lock waits, re-read pages) than
 the in-process loop, which yields to them.
