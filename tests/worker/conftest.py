@@ -36,6 +36,16 @@ def fleet_factory() -> Iterator[list[Fleet]]:
 
 
 @pytest.fixture
+async def empty_store(sqlite_url: str) -> AsyncIterator[SqlStore]:
+    """A SQLite store with no devices."""
+    opened = await open_test_store(sqlite_url)
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+@pytest.fixture
 async def store(tmp_path: Path, sqlite_url: str, sim: Simulator) -> AsyncIterator[SqlStore]:
     """A SQLite store holding the module's simulated fleet (its own ``sim`` fixture)."""
     sim.write_inventory(tmp_path / "inv.yaml")

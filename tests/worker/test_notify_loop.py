@@ -8,7 +8,7 @@ import asyncio
 import email
 import email.policy
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -29,12 +29,9 @@ FAST = NotificationSettings(backoff_seconds=0.05, max_backoff_seconds=0.2, poll_
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqlStore]:
-    st = await open_test_store(f"sqlite:///{tmp_path / 'netfleet.db'}")
-    try:
-        yield st
-    finally:
-        await st.close()
+def store(empty_store: SqlStore) -> SqlStore:
+    """These loops need no fleet: the directory's SQLite store without devices."""
+    return empty_store
 
 
 async def _rule(store: SqlStore, url: str, **fields: object) -> int:

@@ -10,7 +10,7 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -28,12 +28,9 @@ SECRET = "whsec-proc-51d0b3e9"
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqlStore]:
-    st = await open_test_store(f"sqlite:///{tmp_path / 'netfleet.db'}")
-    try:
-        yield st
-    finally:
-        await st.close()
+def store(empty_store: SqlStore) -> SqlStore:
+    """These loops need no fleet: the directory's SQLite store without devices."""
+    return empty_store
 
 
 def _settings(**notify: float) -> Settings:

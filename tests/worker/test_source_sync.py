@@ -5,8 +5,6 @@ after its interval."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -14,16 +12,13 @@ from netfleet.store import SqlStore
 from netfleet.store.records_integrations import NewSource
 from netfleet.worker.source_sync import SourceSyncLoop
 from tests.support.netbox_service import fixture_service, netbox_device
-from tests.support.worker import eventually, open_test_store
+from tests.support.worker import eventually
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqlStore]:
-    st = await open_test_store(f"sqlite:///{tmp_path / 'netfleet.db'}")
-    try:
-        yield st
-    finally:
-        await st.close()
+def store(empty_store: SqlStore) -> SqlStore:
+    """These loops need no fleet: the directory's SQLite store without devices."""
+    return empty_store
 
 
 async def test_due_sources_sync_once_per_interval(store: SqlStore) -> None:

@@ -1,8 +1,8 @@
 """The notification delivery loop. Every worker process (``netfleet worker``, and the
 workers embedded in ``netfleet serve``) runs one: in a child process of its own
-(``worker.notify_process``; by default on PostgreSQL) or in its event loop. So
-deliveries continue without the API, and any number of processes share the work
-through leases.
+(``worker.notify_process``, with ``[notifications] own_process``) or, by default, in
+its event loop. So deliveries continue without the API, and any number of processes
+share the work through leases.
 
 Each round: raise ``worker.down`` for silent workers and ``backup.stale`` for devices
 whose last good backup is older than ``[backup] stale_hours`` (once per device and

@@ -40,15 +40,18 @@ def emit(
         ).first()
         if seen is not None:
             return False
-    conn.execute(
-        notify_events.insert().values(
-            at=now,
-            type=type_[:64],
-            payload={"type": type_, "at": now, **payload},
-            dedup_key=dedup_key,
-        )
-    )
+    conn.execute(notify_events.insert().values(**_row(type_, payload, now, dedup_key)))
     return True
+
+
+def _row(type_: str, payload: dict[str, Any], now: float, dedup_key: str | None) -> dict[str, Any]:
+    """The ``notify_events`` row of an event of ``type_``."""
+    return {
+        "at": now,
+        "type": type_[:64],
+        "payload": {"type": type_, "at": now, **payload},
+        "dedup_key": dedup_key,
+    }
 
 
 def job_finished(conn: Connection, job_id: int, state: str, now: float) -> None:
@@ -301,14 +304,6 @@ def from_task_events(conn: Connection, rows: Sequence[dict[str, Any]], now: floa
         payload = {"job_id": row.get("job_id"), "task_id": row.get("task_id"), **data}
         if row.get("message") and "message" not in payload:
             payload["message"] = row["message"]
-        # as ``emit`` records it, all in one statement (a fleet backup's changes)
-        batch.append(
-            {
-                "at": now,
-                "type": kind[:64],
-                "payload": {"type": kind, "at": now, **payload},
-                "dedup_key": None,
-            }
-        )
+        batch.append(_row(kind, payload, now, None))  # one statement: a fleet backup's changes
     if batch:
         conn.execute(notify_events.insert(), batch)
