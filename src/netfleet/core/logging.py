@@ -43,11 +43,16 @@ def redact_text(text: str, extra_secrets: Iterable[str] = ()) -> str:
 
     Linear in the length of ``text`` (see ``netfleet.core.redact``).
     """
-    redactor = _redactor
+    return log_redactor(extra_secrets).redact(text)
+
+
+def log_redactor(extra_secrets: Iterable[str] = ()) -> Redactor:
+    """What ``redact_text`` masks with: registered values, ``extra_secrets``, secret lines.
+
+    Build it once for many texts with the same extra values; it does not follow
+    values registered after it was built."""
     extra = [s for s in extra_secrets if s]
-    if extra:
-        redactor = redactor.with_secrets(extra)
-    return redactor.redact(text)
+    return _redactor.with_secrets(extra) if extra else _redactor
 
 
 def cap(text: str, limit: int = MAX_VALUE_CHARS) -> str:

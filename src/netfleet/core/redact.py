@@ -117,10 +117,10 @@ class Redactor:
 
     def with_secrets(self, secrets: Iterable[str | None]) -> Redactor:
         """A redactor with the same rules and these extra known values."""
-        out = Redactor((), (), key_values=self._key_values)
+        out = object.__new__(Redactor)  # the rules' needles and automaton are shared
         out._set_values((*self._values, *secrets))
         out._rules, out._first, out._wild = self._rules, self._first, self._wild
-        out._needles = self._needles
+        out._key_values, out._needles = self._key_values, self._needles
         return out
 
     def _set_values(self, secrets: Iterable[str | None]) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from netfleet.core.errors import TemplateRenderError
-from netfleet.core.logging import get_logger, redact_text
+from netfleet.core.logging import get_logger, log_redactor
 from netfleet.core.models import CommandResult, FailureStrategyName
 from netfleet.device.device import Device
 from netfleet.device.results import NOT_RUN
@@ -38,7 +38,8 @@ class AttemptReport:
     ) -> None:
         self._events = events
         self._task_id = claimed.task_id
-        self._secrets = [s for c in claimed.device.credentials for s in c.secrets()]
+        secrets = [s for c in claimed.device.credentials for s in c.secrets()]
+        self._redactor = log_redactor(secrets)
         self._mark = mark
         self._first_line = claimed.spec.config[0] if claimed.spec.config else ""
         self.started_sending = False
@@ -61,11 +62,11 @@ class AttemptReport:
     def command(self, result: CommandResult) -> None:
         self.started_sending = True
         self.commands += 1
-        text = redact_text(result.command, self._secrets)
+        text = self.redact(result.command)
         self._events.add(
             self._task_id,
             "command",
-            text if result.ok else f"{text}: {redact_text(result.error or '', self._secrets)}",
+            text if result.ok else f"{text}: {self.redact(result.error or '')}",
             seq=self.commands,
             ok=result.ok,
             error_kind=result.error_kind,
@@ -77,7 +78,7 @@ class AttemptReport:
         self._events.add(self._task_id, "backup", message, **data)
 
     def redact(self, text: str) -> str:
-        return redact_text(text, self._secrets)
+        return self._redactor.redact(text)
 
 
 class Executor(Protocol):
