@@ -128,14 +128,18 @@ def tasks_failed(conn: Connection, failures: Sequence[dict[str, Any]], now: floa
     of tasks that failed for good; ``error_kind`` is the row's ``data['error_kind']`` or
     ``kind``. The completion's transaction pays for one small row whatever the number
     of failures (``BATCH_KEY``); fan-out makes the per-task events and adds the names."""
-    batch = []
-    for f in failures:
-        data = f.get("data") or {}
-        kind = data.get("error_kind") or f.get("kind")
-        batch.append([f["job_id"], f["task_id"], kind, str(f.get("message") or "")[:2000]])
+    batch = [
+        [f["job_id"], f["task_id"], (f.get("data") or {}).get("error_kind") or f.get("kind"),
+         str(f.get("message") or "")[:2000]]
+        for f in failures
+    ]  # fmt: skip
     if batch:
         payload = {"type": "task.failed", "at": now, BATCH_KEY: batch}
-        conn.execute(notify_events.insert().values(at=now, type="task.failed", payload=payload))
+        conn.execute(_INSERT_EVENT, {"at": now, "type": "task.failed", "payload": payload})
+
+
+_INSERT_EVENT = notify_events.insert()
+"""Built once: the completion path's insert (its parameters name the columns)."""
 
 
 def expand(conn: Connection, events: Sequence[Any]) -> list[Any]:
