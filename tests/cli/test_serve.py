@@ -18,6 +18,7 @@ from netfleet.store import open_store
 from netfleet_sim import Simulator
 from tests.support.api import SIM_ENABLE, SIM_PASSWORD
 from tests.support.patience import PATIENCE
+from tests.support.worker import eventually
 
 NETFLEET = [sys.executable, "-c", "from netfleet.cli.app import main; main()"]
 PRESET = "nf_preset-admin-token-for-tests-0123456789"
@@ -206,13 +207,23 @@ async def test_first_start_prints_a_one_time_admin_token(tmp_path: Path) -> None
     async with httpx.AsyncClient(base_url=again.url, headers=auth) as c:
         device = {"name": "r1", "host": "127.0.0.1", "platform": "cisco_ios"}
         assert (await c.post("/api/v1/devices", json=device)).status_code == 201
-        at = datetime.now(UTC) + timedelta(seconds=1)
-        r = await c.post("/api/v1/schedules", json={"name": "once", "at": at.isoformat(),
+        # Due every second: no ``at`` that a slow request could find in the past (422).
+        r = await c.post("/api/v1/schedules", json={"name": "tick", "cron": "* * * * * *",
             "job": {"targets": {"devices": ["r1"]}, "commands": ["show clock"]}})  # fmt: skip
         assert r.status_code == 201, r.text
-        await asyncio.sleep((at - datetime.now(UTC)).total_seconds() + 1.5)
-        schedule = (await c.get("/api/v1/schedules/once")).json()
-        assert schedule["next_fire_at"] is not None  # not fired: no scheduler ran
+        first_due = r.json()["next_fire_at"]
+        due = datetime.fromisoformat(first_due).timestamp()
+
+        async def ran_past_due() -> bool:
+            """The service's loops ran 1.5 s past the due time (the worker's heartbeat on
+            the database clock says so): a scheduler ticking every second had fired."""
+            workers = (await c.get("/api/v1/workers")).json()["items"]
+            return any(w["state"] == "running" and w["heartbeat_at"] > due + 1.5
+                       for w in workers)  # fmt: skip
+
+        await eventually(ran_past_due, timeout=30, what="the service running past the due time")
+        schedule = (await c.get("/api/v1/schedules/tick")).json()
+        assert schedule["next_fire_at"] == first_due  # not fired: no scheduler ran
         assert (await c.get("/api/v1/jobs")).json()["items"] == []
     code, _ = await again.stop()
     assert code == 0

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from netfleet.core.errors import SecretUnavailable
+from netfleet.core.errors import ResourceExhausted, SecretUnavailable
 from netfleet.core.models import Credential
 from netfleet.core.secretref import SECRETS, SecretResolver, is_reference, parse_ref, resolve_login
 from netfleet.core.settings import SecretSettings
 from netfleet.device import Device
 from netfleet.transport import Timeouts
 from netfleet_sim import Simulator
+from tests.support.descriptors import descriptors_exhausted
 
 
 def _helper(tmp_path: Path, name: str, body: str) -> Path:
@@ -180,3 +181,15 @@ async def test_login_to_the_simulator_with_referenced_secrets(
         assert d.stats.logins == 1
         assert d.stats.login_failures == 0
         assert dev.closed
+
+
+async def test_a_secret_file_unreadable_for_lack_of_descriptors_is_transient(
+    tmp_path: Path,
+) -> None:
+    path = _secret_file(tmp_path, "s3cret\n")
+    with descriptors_exhausted(), pytest.raises(ResourceExhausted) as caught:
+        await SecretResolver().resolve(f"file:{path}", what="password")
+    assert caught.value.transient
+    assert caught.value.kind == "resource_exhausted"
+    assert "too many open files" in caught.value.message
+    assert await SecretResolver().resolve(f"file:{path}") == "s3cret"

@@ -20,6 +20,7 @@ from netfleet.core.errors import (
 from netfleet.core.models import Credential, JumpHost
 from netfleet.store import SqlStore, open_store
 from netfleet.store.crypto import SecretBox, key_from_file
+from tests.support.descriptors import descriptors_exhausted
 from tests.support.store import add_devices, commands, device
 
 SECRET = "s3cret-plaintext-marker"
@@ -154,6 +155,25 @@ async def test_workers_register_and_heartbeat(store: SqlStore) -> None:
 async def test_unreachable_database_is_database_unavailable() -> None:
     with pytest.raises(DatabaseUnavailable):
         await open_store("postgresql://postgres@127.0.0.1:1/none", secret_key=_new_key())
+
+
+async def test_a_database_unopenable_for_lack_of_descriptors_is_unavailable(
+    tmp_path: Path,
+) -> None:
+    """SQLite says only "unable to open database file": the message names the cause."""
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    await (await open_store(url, secret_key=_new_key())).close()
+    store = SqlStore(url, secret_key=_new_key())  # no connection opened yet
+    try:
+        with (
+            descriptors_exhausted(),
+            pytest.raises(DatabaseUnavailable, match="too many open files") as caught,
+        ):
+            await store.now()
+        assert caught.value.transient
+        assert await store.now() > 0  # descriptors back: it opens
+    finally:
+        await store.close()
 
 
 def test_bad_urls_are_configuration_errors(tmp_path: Path) -> None:

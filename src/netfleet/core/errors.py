@@ -140,6 +140,11 @@ class SessionLimitReached(ConnectError):
     """The device refused a new session because its session (vty) limit is reached."""
 
 
+class ResourceExhausted(ConnectError):
+    """This process ran out of file descriptors (too many open files) while opening the
+    session: a shortage here, not a fault of the device. Retried like a connect error."""
+
+
 class ConnectionLost(DeviceError):
     """The device closed the connection, or it broke, while a session was open."""
 

@@ -16,7 +16,8 @@ Anything else is a literal value (so a literal password that happens to look lik
 ``env:X`` must be put in a file and referenced with ``file:``). References are
 resolved at login time (``resolve_login``), kept in memory for ``[secrets]
 cache_seconds``, registered with the log redactor and never written anywhere. A
-failure raises ``SecretUnavailable`` (not transient: no login is attempted).
+failure raises ``SecretUnavailable`` (not transient: no login is attempted), or
+``ResourceExhausted`` (transient) when this process is out of file descriptors.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from netfleet.core.errors import SecretUnavailable
+from netfleet.core.descriptors import TOO_MANY_OPEN_FILES, is_exhaustion
+from netfleet.core.errors import ResourceExhausted, SecretUnavailable
 from netfleet.core.logging import register_secret
 from netfleet.core.models import Credential, JumpHost
 from netfleet.core.settings import SecretSettings
@@ -264,9 +266,14 @@ class SecretResolver:
                 text = await asyncio.to_thread(_read_file, ref, limit)
             else:
                 text = await _run_helper(ref, self.settings.exec_timeout_seconds, limit)
-        except ValueError as exc:
-            raise SecretUnavailable(f"{what} reference {ref}: {exc}", device=device) from None
-        except OSError as exc:
+        except (ValueError, OSError) as exc:
+            if is_exhaustion(exc):  # transient: this process, not the reference
+                raise ResourceExhausted(
+                    f"{what} reference {ref}: {TOO_MANY_OPEN_FILES} in this process",
+                    device=device,
+                ) from None
+            if isinstance(exc, ValueError):
+                raise SecretUnavailable(f"{what} reference {ref}: {exc}", device=device) from None
             raise SecretUnavailable(
                 f"{what} reference {ref}: {exc.strerror or type(exc).__name__}", device=device
             ) from None

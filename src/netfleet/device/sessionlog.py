@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+from netfleet.core.descriptors import TOO_MANY_OPEN_FILES, is_exhaustion
+from netfleet.core.errors import ConfigurationError, ResourceExhausted
 from netfleet.core.redact import MASK, Redactor
 
 _PEM_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
@@ -27,8 +29,18 @@ class SessionLog:
 
     def __init__(self, path: str | Path, redactor: Redactor) -> None:
         self.path = Path(path).expanduser()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        except OSError as exc:
+            if is_exhaustion(exc):
+                raise ResourceExhausted(
+                    f"cannot open the session log {self.path}: {TOO_MANY_OPEN_FILES} "
+                    "in this process"
+                ) from None
+            raise ConfigurationError(
+                f"cannot open the session log {self.path}: {exc.strerror or exc}"
+            ) from None
         # Line-buffered: each complete line is on disk while the session is open.
         self._fh: TextIO | None = open(fd, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
         self._redactor = redactor

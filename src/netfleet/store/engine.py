@@ -21,6 +21,7 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from netfleet.core.descriptors import TOO_MANY_OPEN_FILES, exhausted_now
 from netfleet.core.errors import (
     ConfigurationError,
     Conflict,
@@ -159,6 +160,10 @@ def translate(error: BaseException, what: str) -> NetfleetError:
             return DatabaseUnavailable(f"{what}: database unavailable ({_short(error)})")
         if isinstance(error, exc.OperationalError):
             message = str(error.orig).lower()
+            if "unable to open" in message and exhausted_now():  # SQLite hides EMFILE
+                return DatabaseUnavailable(
+                    f"{what}: cannot open the database: {TOO_MANY_OPEN_FILES} in this process"
+                )
             if "locked" in message or "busy" in message or "unable to open" in message:
                 return DatabaseUnavailable(
                     f"{what}: database busy or unreachable ({_short(error)})"

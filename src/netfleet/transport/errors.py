@@ -8,6 +8,7 @@ import socket
 
 import asyncssh
 
+from netfleet.core.descriptors import TOO_MANY_OPEN_FILES, exhausted_now, is_exhaustion
 from netfleet.core.errors import (
     AuthenticationFailed,
     ConnectError,
@@ -15,6 +16,7 @@ from netfleet.core.errors import (
     ConnectionRefused,
     ConnectTimeout,
     NetfleetError,
+    ResourceExhausted,
     SessionLimitReached,
 )
 
@@ -32,10 +34,25 @@ def is_busy_text(text: str) -> bool:
     return BUSY_RE.search(text) is not None
 
 
+def exhausted(*, device: str, address: str, phase: str) -> ResourceExhausted:
+    """The error for a connect that failed because this process is out of descriptors."""
+    return ResourceExhausted(
+        f"cannot connect to {address} ({phase}): {TOO_MANY_OPEN_FILES} in this netfleet "
+        "process; not a fault of the device, retried later",
+        device=device,
+    )
+
+
 def translate(exc: BaseException, *, device: str, address: str, phase: str) -> NetfleetError:
-    """The netfleet error for a library exception raised while ``phase`` was running."""
+    """The netfleet error for a library exception raised while ``phase`` was running.
+
+    Descriptor exhaustion is ``ResourceExhausted``, also where a library hides it (an
+    unreadable ``/etc/passwd`` is asyncssh's "Unknown local username" ``ValueError``):
+    an error that names no cause of the device's is checked against the process."""
     if isinstance(exc, NetfleetError):
         return exc
+    if is_exhaustion(exc):
+        return exhausted(device=device, address=address, phase=phase)
     if isinstance(exc, asyncssh.PermissionDenied):
         return AuthenticationFailed(f"authentication failed at {address}", device=device)
     if isinstance(exc, asyncssh.KeyExchangeFailed):
@@ -62,10 +79,12 @@ def translate(exc: BaseException, *, device: str, address: str, phase: str) -> N
         return ConnectTimeout(f"{phase} with {address} timed out", device=device)
     if isinstance(exc, ConnectionRefusedError):
         return ConnectionRefused(f"connection refused by {address}", device=device)
-    if isinstance(exc, socket.gaierror):
-        return ConnectionRefused(f"cannot resolve host of {address}: {exc.strerror}", device=device)
     if isinstance(exc, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)):
         return ConnectionLost(f"{address} reset the connection during {phase}", device=device)
+    if isinstance(exc, (OSError, ValueError)) and exhausted_now():  # gaierror: EAI_SYSTEM
+        return exhausted(device=device, address=address, phase=phase)
+    if isinstance(exc, socket.gaierror):
+        return ConnectionRefused(f"cannot resolve host of {address}: {exc.strerror}", device=device)
     if isinstance(exc, OSError):
         text = exc.strerror or str(exc) or type(exc).__name__
         if phase == "tcp":
@@ -77,6 +96,8 @@ def translate(exc: BaseException, *, device: str, address: str, phase: str) -> N
         return ConnectError(f"SSH error with {address} during {phase}: {exc.reason}", device=device)
     if isinstance(exc, (ValueError, asyncssh.KeyImportError)):
         return ConnectError(f"cannot connect to {address}: {exc}", device=device)
+    if exhausted_now():
+        return exhausted(device=device, address=address, phase=phase)
     return ConnectError(
         f"unexpected {type(exc).__name__} with {address} during {phase}: {exc}", device=device
     )

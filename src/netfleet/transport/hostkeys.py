@@ -16,7 +16,14 @@ from pathlib import Path
 
 import asyncssh
 
-from netfleet.core.errors import HostKeyError, HostKeyMismatch, HostKeyUnknown
+from netfleet.core.descriptors import TOO_MANY_OPEN_FILES, is_exhaustion
+from netfleet.core.errors import (
+    HostKeyError,
+    HostKeyMismatch,
+    HostKeyUnknown,
+    NetfleetError,
+    ResourceExhausted,
+)
 
 _cache: dict[Path, tuple[tuple[int, int], asyncssh.SSHKnownHosts]] = {}
 
@@ -32,6 +39,13 @@ def _parse(path: Path, text: str) -> asyncssh.SSHKnownHosts:
         raise HostKeyError(f"cannot use known_hosts {path}: {exc}") from None
 
 
+def _file_error(doing: str, exc: OSError) -> NetfleetError:
+    """A failed read or write of known_hosts: transient if out of descriptors."""
+    if is_exhaustion(exc):
+        return ResourceExhausted(f"cannot {doing}: {TOO_MANY_OPEN_FILES} in this process")
+    return HostKeyError(f"cannot {doing}: {exc.strerror}")
+
+
 class KnownHosts:
     """One known_hosts file."""
 
@@ -44,7 +58,7 @@ class KnownHosts:
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise HostKeyError(f"cannot read known_hosts {self.path}: {exc.strerror}") from None
+            raise _file_error(f"read known_hosts {self.path}", exc) from None
         return (st.st_size, st.st_mtime_ns)
 
     def _entries(self) -> asyncssh.SSHKnownHosts | None:
@@ -57,7 +71,7 @@ class KnownHosts:
         try:
             text = self.path.read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
-            raise HostKeyError(f"cannot read known_hosts {self.path}: {exc.strerror}") from None
+            raise _file_error(f"read known_hosts {self.path}", exc) from None
         entries = _parse(self.path, text)
         _cache[self.path] = (stamp, entries)
         return entries
@@ -95,7 +109,7 @@ class KnownHosts:
             finally:
                 os.close(fd)
         except OSError as exc:
-            raise HostKeyError(f"cannot write known_hosts {self.path}: {exc.strerror}") from None
+            raise _file_error(f"write known_hosts {self.path}", exc) from None
         # Keep the parsed cache in step instead of re-reading the whole file, unless
         # someone else wrote to the file meanwhile.
         after = self._stamp()

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from asyncssh.config import SSHClientConfig
 
-from netfleet.core.errors import InputError
+from netfleet.core.descriptors import TOO_MANY_OPEN_FILES, is_exhaustion
+from netfleet.core.errors import InputError, ResourceExhausted
 from netfleet.core.models import Credential, JumpHost
 from netfleet.transport.options import ConnectOptions
 
@@ -38,6 +39,10 @@ def _lookup(path: Path, host: str, port: int) -> tuple[str | None, str | None]:
                 None, [path], False, False, False, _local_user(), (), host, port or ()
             )
         except (OSError, ValueError) as exc:
+            if is_exhaustion(exc):
+                raise ResourceExhausted(
+                    f"cannot read ssh config {path}: {TOO_MANY_OPEN_FILES} in this process"
+                ) from None
             raise InputError(f"ssh config {path}: {exc}") from None
         jump = config.get("ProxyJump")
         user = config.get("User")

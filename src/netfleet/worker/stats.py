@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import asdict, dataclass, field
@@ -45,6 +46,13 @@ class WorkerStats:
         return data
 
 
+_last_rss_kb = 0
+
+
 def rss_kb() -> int:
-    """Resident memory of this process now, in KiB."""
-    return int(psutil.Process(os.getpid()).memory_info().rss // 1024)
+    """Resident memory of this process, in KiB: now, or the last value read if ``/proc``
+    cannot be read (out of descriptors: the heartbeat that publishes it must go on)."""
+    global _last_rss_kb
+    with contextlib.suppress(OSError, psutil.Error):
+        _last_rss_kb = int(psutil.Process(os.getpid()).memory_info().rss // 1024)
+    return _last_rss_kb
