@@ -150,3 +150,14 @@ def test_a_rejected_report_of_an_expired_epoch_leaves_newer_holds() -> None:
     ledger.confirmed("w", t2)
     ledger.rejected("w", t1, kept=True)
     assert ledger.budget("r1") == 1  # t2's hold, made in the new epoch, still counts
+
+
+def test_an_attempt_ending_unsettled_trims_the_sessions_it_no_longer_counts() -> None:
+    sessions = {"r1": 1}
+    trimmed: list[tuple[str, int]] = []
+    ledger = HoldLedger(lambda name: sessions[name])
+    ledger.bind_trim(lambda device, n: trimmed.append((device, n)))
+    t1 = task(1)
+    ledger.claimed("w", t1)
+    ledger.forget("w", t1)  # lost before it was reported: an idle session may be left
+    assert trimmed == [("r1", 0)]

@@ -138,6 +138,7 @@ class PoolExecutor:
         self._checkout_timeout_s = checkout_timeout_s
         self.ledger: HoldLedger | None = HoldLedger(pool.sessions)
         pool.bind_budget(self.ledger.budget, self.ledger.slot_freed)
+        self.ledger.bind_trim(lambda device, n: pool.close_idle(device, "uncounted", keep=n))
         self.backups: BackupHook | None = None
         """Runs backup tasks (``netfleet.worker.backup``); None: they fail clearly."""
 

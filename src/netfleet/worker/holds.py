@@ -45,6 +45,8 @@ log = get_logger(__name__)
 
 Sessions = Callable[[str], int]
 """Sessions of a device in the pool now (``SessionPool.sessions``)."""
+Trim = Callable[[str, int], object]
+"""Close idle sessions of a device beyond ``n`` open (``SessionPool.close_idle``)."""
 
 
 class HoldLedger:
@@ -67,12 +69,18 @@ class HoldLedger:
         """(worker id, device id) -> kept completions not committed yet."""
         self._epochs: dict[str, int] = defaultdict(int)
         self._flusher: asyncio.Task[None] | None = None
+        self._trim: Trim | None = None
         self.released = 0
 
     def attach(self, store: SqlStore) -> None:
         """The store to send releases to (the first worker using the pool attaches it)."""
         if self._store is None:
             self._store = store
+
+    def bind_trim(self, trim: Trim) -> None:
+        """How to close the idle sessions of a device the ledger stops counting (an
+        attempt that ended unsettled: a session idle for it would outlive its count)."""
+        self._trim = trim
 
     # --- what the pool asks -------------------------------------------------------
 
@@ -196,6 +204,8 @@ class HoldLedger:
         device = task.device.name
         self._tasks[device] -= 1
         self._drop_empty(device)
+        if self._trim is not None:
+            self._trim(device, self.budget(device))
 
     def holds_expired(self, worker_id: str) -> list[str]:
         """``worker_id``'s holds may have expired in the store (no heartbeat for half a
