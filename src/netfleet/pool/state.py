@@ -98,10 +98,11 @@ class PoolState(Generic[S]):
 
     async def until_at_most(self, device: str, n: int, timeout: float | None = None) -> bool:
         """Wait until ``device`` has at most ``n`` sessions counted (closing ones too: their
-        close has finished); ``False`` if that takes longer than ``timeout`` (default: the
-        close timeout, and a second)."""
+        close has finished); ``False`` if that takes longer than ``timeout`` (at most the
+        close timeout and a second)."""
         loop = asyncio.get_running_loop()
-        end = loop.time() + (self._s.close_timeout_seconds + 1.0 if timeout is None else timeout)
+        limit = self._s.close_timeout_seconds + 1.0
+        end = loop.time() + (limit if timeout is None else min(timeout, limit))
         while self.sessions(device) > n:
             future: asyncio.Future[None] = loop.create_future()
             self._freed.setdefault(device, []).append(future)

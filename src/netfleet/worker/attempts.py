@@ -253,7 +253,9 @@ class AttemptRunner:
                 )
                 if not may_keep:
                     settled = True
-                    await self._executor.close_unkept(claimed)
+                    until = self._leases.lease_until.get(claimed.task_id)
+                    within = None if until is None else max(0.0, until - time.monotonic())
+                    await self._executor.close_unkept(claimed, within=within)
                     continue  # the lease may have been lost while it closed
             settled = True
             try:

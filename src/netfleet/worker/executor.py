@@ -98,9 +98,10 @@ class Executor(Protocol):
     def close_idle(self, device_ids: frozenset[int]) -> None:
         """Close idle sessions to these devices (an exclusive task waits for them)."""
 
-    async def close_unkept(self, claimed: ClaimedTask) -> None:
+    async def close_unkept(self, claimed: ClaimedTask, *, within: float | None = None) -> None:
         """The attempt's count was freed, not kept as a hold (``settle(may_keep=False)``):
-        close the device's sessions the ledger no longer counts, and wait for the close."""
+        close the device's sessions the ledger no longer counts, and wait (at most
+        ``within`` seconds) for the close."""
 
     def sweep_closed(self) -> None:
         """Let go of idle sessions the device closed, so their holds are released."""
@@ -217,16 +218,17 @@ class PoolExecutor:
         for device in self.ledger.names(device_ids):
             self.pool.close_idle(device, "exclusive_waiting")
 
-    async def close_unkept(self, claimed: ClaimedTask) -> None:
+    async def close_unkept(self, claimed: ClaimedTask, *, within: float | None = None) -> None:
         """Close the idle sessions of the attempt's device the ledger no longer counts (its
         own, now that it is not a hold) and wait until they have closed: before the
-        completion reaches the store, which frees the slot for another worker."""
+        completion reaches the store, which frees the slot for another worker (at most
+        ``within`` seconds: the lease's time left)."""
         if self.ledger is None:
             return
         device = claimed.device.name
         budget = self.ledger.budget(device)
         self.pool.close_idle(device, "holds_untrusted", keep=budget)
-        if not await self.pool.until_at_most(device, budget):
+        if not await self.pool.until_at_most(device, budget, timeout=within):
             log.warning("sessions not closed in time; reporting anyway", device=device)
 
     def sweep_closed(self) -> None:
