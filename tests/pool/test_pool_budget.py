@@ -80,3 +80,26 @@ async def test_over_budget_checkout_with_another_key_closes_the_idle_session_fir
     stats = sim.device(spec.name).stats
     assert stats.logins == 2
     assert stats.peak_sessions == 1
+
+
+async def test_close_idle_keeps_the_sessions_still_counted(
+    sim: Simulator, specs: list[DeviceSpec], make_pool: MakePool
+) -> None:
+    pool = make_pool(reuse_wait_factor=0)
+    spec = dataclasses.replace(specs[0], max_sessions=3)
+    a = await pool.checkout(spec)
+    b = await pool.checkout(spec)
+    c = await pool.checkout(spec)
+    for lease in (a, b):
+        await pool.release(lease)
+    # Three sessions (two idle, one in use); the counter allows two: one idle one closes.
+    assert pool.close_idle(spec.name, keep=2) == 1
+    assert pool.stats().devices[spec.name].idle == 1
+    assert await pool.until_at_most(spec.name, 2)
+    assert pool.sessions(spec.name) == 2
+    assert pool.close_idle(spec.name, keep=2) == 0
+    # Only idle sessions close: the one in use stays whatever ``keep`` says.
+    assert pool.close_idle(spec.name, keep=0) == 1
+    assert await pool.until_at_most(spec.name, 1)
+    assert sim.device(spec.name).stats.sessions_open == 1
+    await pool.release(c)

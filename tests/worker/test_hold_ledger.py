@@ -102,3 +102,62 @@ def test_expired_holds_stop_counting() -> None:
     assert ledger.holds_expired("w") == ["r1"]
     assert ledger.budget("r1") == 0
     assert ledger.names(frozenset({7})) == ["r1"]
+
+
+def test_an_untrusted_settle_frees_the_count_even_with_a_session() -> None:
+    sessions = {"r1": 1}
+    ledger = HoldLedger(lambda name: sessions[name])
+    t1 = task(1)
+    ledger.claimed("w", t1)
+    assert ledger.settle("w", t1, may_keep=False) is False  # its session is to close
+    assert ledger.budget("r1") == 0
+    assert ledger.pending_releases() == {}  # nothing kept, nothing to release
+
+
+def test_a_rejected_kept_report_cancels_its_held_back_release() -> None:
+    sessions = {"r1": 2}
+    ledger = HoldLedger(lambda name: sessions[name])
+    t1, t2 = task(1), task(2)
+    ledger.claimed("w", t1)
+    assert ledger.settle("w", t1)  # a hold (the completion has not committed)
+    ledger.claimed("w", t2)
+    assert ledger.settle("w", t2)
+    ledger.confirmed("w", t2)
+    ledger.forget("w", t2)
+    assert ledger.budget("r1") == 2
+    sessions["r1"] = 1  # one idle session closed: its release waits for t1's report
+    ledger.slot_freed("r1")
+    assert ledger.pending_releases()["w"] == {7: 1}
+    ledger.rejected("w", t1, kept=True)  # the store never made t1's hold
+    ledger.forget("w", t1)
+    # Sending the release would free t2's hold in the store, whose session is open.
+    assert ledger.pending_releases()["w"] == {7: 0}
+    assert ledger.budget("r1") == 1
+
+
+def test_a_rejected_report_of_an_expired_epoch_leaves_newer_holds() -> None:
+    sessions = {"r1": 1}
+    ledger = HoldLedger(lambda name: sessions[name])
+    t1, t2 = task(1), task(2)
+    ledger.claimed("w", t1)
+    assert ledger.settle("w", t1)
+    ledger.holds_expired("w")  # the fence dropped t1's hold; its report still retries
+    sessions["r1"] = 0
+    ledger.slot_freed("r1")
+    sessions["r1"] = 1
+    ledger.claimed("w", t2)
+    assert ledger.settle("w", t2)
+    ledger.confirmed("w", t2)
+    ledger.rejected("w", t1, kept=True)
+    assert ledger.budget("r1") == 1  # t2's hold, made in the new epoch, still counts
+
+
+def test_an_attempt_ending_unsettled_trims_the_sessions_it_no_longer_counts() -> None:
+    sessions = {"r1": 1}
+    trimmed: list[tuple[str, int]] = []
+    ledger = HoldLedger(lambda name: sessions[name])
+    ledger.bind_trim(lambda device, n: trimmed.append((device, n)))
+    t1 = task(1)
+    ledger.claimed("w", t1)
+    ledger.forget("w", t1)  # lost before it was reported: an idle session may be left
+    assert trimmed == [("r1", 0)]

@@ -215,16 +215,6 @@ class SessionPool(PoolState[S]):
             self._discard(dev.idle[0], "retired")
         return affected
 
-    def close_idle(self, device: str, reason: str = "closed_idle") -> int:
-        """Close the idle sessions of ``device`` now; returns how many."""
-        dev = self._devices.get(device)
-        if dev is None:
-            return 0
-        count = len(dev.idle)
-        while dev.idle:
-            self._discard(dev.idle[0], reason)
-        return count
-
     def warm_devices(self) -> list[str]:
         """Names of devices with at least one idle session (for queue affinity)."""
         return [name for name, dev in self._devices.items() if dev.idle]

@@ -58,6 +58,8 @@ class PoolState(Generic[S]):
         self._tasks: set[asyncio.Task[None]] = set()
         self._reaper: asyncio.Task[None] | None = None
         self._drained = asyncio.Event()
+        self._freed: dict[str, list[asyncio.Future[None]]] = {}
+        """Callers of ``until_at_most`` waiting for a device's session to finish closing."""
         self._budget: Callable[[str], int] | None = None
         self._on_freed: Callable[[str], None] | None = None
 
@@ -81,6 +83,34 @@ class PoolState(Generic[S]):
         if self._budget is None:
             return dev.max_sessions
         return min(dev.max_sessions, self._budget(dev.name))
+
+    def close_idle(self, device: str, reason: str = "closed_idle", *, keep: int = 0) -> int:
+        """Close idle sessions of ``device``, least recently used first, until at most
+        ``keep`` of its sessions stay open (opening, idle or in use); returns how many."""
+        dev = self._devices.get(device)
+        if dev is None:
+            return 0
+        count = 0
+        while dev.idle and len(dev.idle) + len(dev.busy) + dev.opening > keep:
+            self._discard(dev.idle[0], reason)
+            count += 1
+        return count
+
+    async def until_at_most(self, device: str, n: int, timeout: float | None = None) -> bool:
+        """Wait until ``device`` has at most ``n`` sessions counted (closing ones too: their
+        close has finished); ``False`` if that takes longer than ``timeout`` (at most the
+        close timeout and a second)."""
+        loop = asyncio.get_running_loop()
+        limit = self._s.close_timeout_seconds + 1.0
+        end = loop.time() + (limit if timeout is None else min(timeout, limit))
+        while self.sessions(device) > n:
+            future: asyncio.Future[None] = loop.create_future()
+            self._freed.setdefault(device, []).append(future)
+            try:
+                await asyncio.wait_for(future, max(0.0, end - loop.time()))
+            except TimeoutError:
+                return self.sessions(device) <= n
+        return True
 
     def _abandon(self, waiter: Waiter[S]) -> None:
         """A waiter gave up (timeout, cancel): drop it and give back what it was handed."""
@@ -238,6 +268,9 @@ class PoolState(Generic[S]):
         self._slots -= 1
         self._check_drained()
         self._dispatch()
+        for future in self._freed.pop(dev.name, ()):
+            if not future.done():
+                future.set_result(None)
         if self._on_freed is not None:
             self._on_freed(dev.name)
 

@@ -244,10 +244,19 @@ class AttemptRunner:
                 log.warning("lease lost before the result was stored; result dropped")
                 return
             if not settled and self._ledger is not None:
-                keep = self._ledger.settle(self._worker_id, claimed)
+                # After the hold fence the store may free the slot when the lease ends,
+                # before this report reaches it: the session closes instead of being kept.
+                may_keep = self._leases.holds_trusted()
+                keep = self._ledger.settle(self._worker_id, claimed, may_keep=may_keep)
                 outcome = replace(
                     outcome, keep_session=keep, hold_epoch=self._ledger.epoch(self._worker_id)
                 )
+                if not may_keep:
+                    settled = True
+                    until = self._leases.lease_until.get(claimed.task_id)
+                    within = None if until is None else max(0.0, until - time.monotonic())
+                    await self._executor.close_unkept(claimed, within=within)
+                    continue  # the lease may have been lost while it closed
             settled = True
             try:
                 completion = await self._completer.complete(

@@ -99,6 +99,11 @@ class Executor(Protocol):
     def close_idle(self, device_ids: frozenset[int]) -> None:
         """Close idle sessions to these devices (an exclusive task waits for them)."""
 
+    async def close_unkept(self, claimed: ClaimedTask, *, within: float | None = None) -> None:
+        """The attempt's count was freed, not kept as a hold (``settle(may_keep=False)``):
+        close the device's sessions the ledger no longer counts, and wait (at most
+        ``within`` seconds) for the close."""
+
     def sweep_closed(self) -> None:
         """Let go of idle sessions the device closed, so their holds are released."""
 
@@ -135,6 +140,7 @@ class PoolExecutor:
         self._checkout_timeout_s = checkout_timeout_s
         self.ledger: HoldLedger | None = HoldLedger(pool.sessions)
         pool.bind_budget(self.ledger.budget, self.ledger.slot_freed)
+        self.ledger.bind_trim(lambda device, n: pool.close_idle(device, "uncounted", keep=n))
         self.backups: BackupHook | None = None
         """Runs backup tasks (``netfleet.worker.backup``); None: they fail clearly."""
 
@@ -203,8 +209,8 @@ class PoolExecutor:
                 "session holds may have expired (no heartbeat for a lease); closing idle sessions",
                 devices=len(devices),
             )
-        for device in devices:
-            self.pool.close_idle(device, "holds_expired")
+        for device in devices:  # the sessions of other workers' holds and tasks stay
+            self.pool.close_idle(device, "holds_expired", keep=self.ledger.budget(device))
 
     def close_idle(self, device_ids: frozenset[int]) -> None:
         """Close idle sessions to these devices: an exclusive task waits for them."""
@@ -212,6 +218,19 @@ class PoolExecutor:
             return
         for device in self.ledger.names(device_ids):
             self.pool.close_idle(device, "exclusive_waiting")
+
+    async def close_unkept(self, claimed: ClaimedTask, *, within: float | None = None) -> None:
+        """Close the idle sessions of the attempt's device the ledger no longer counts (its
+        own, now that it is not a hold) and wait until they have closed: before the
+        completion reaches the store, which frees the slot for another worker (at most
+        ``within`` seconds: the lease's time left)."""
+        if self.ledger is None:
+            return
+        device = claimed.device.name
+        budget = self.ledger.budget(device)
+        self.pool.close_idle(device, "holds_untrusted", keep=budget)
+        if not await self.pool.until_at_most(device, budget, timeout=within):
+            log.warning("sessions not closed in time; reporting anyway", device=device)
 
     def sweep_closed(self) -> None:
         """Let go of idle sessions the device closed (a reboot, an idle timeout at the

@@ -16,6 +16,9 @@ completion keeps the session (the store does the same, the total stays).
 - A claim adds a task; one that used a hold turns that hold into the task.
 - A finished attempt keeps its count as a hold (``keep_session``) if the pool
   still has a session for it — idle for reuse, or still closing — else frees it.
+  Not while the worker's holds are untrusted (after the hold fence, until a heartbeat
+  gets through): the store may free the task's slot when its lease ends, before the
+  completion reaches it; the worker then closes the session (``may_keep=False``).
 - When a session closes, holds beyond what the pool still has open are released
   (batched ``store.holds.release``): after the close, never before — and never
   before the completion that creates the hold has committed (a release applied
@@ -42,6 +45,8 @@ log = get_logger(__name__)
 
 Sessions = Callable[[str], int]
 """Sessions of a device in the pool now (``SessionPool.sessions``)."""
+Trim = Callable[[str, int], object]
+"""Close idle sessions of a device beyond ``n`` open (``SessionPool.close_idle``)."""
 
 
 class HoldLedger:
@@ -57,18 +62,25 @@ class HoldLedger:
         self._ids: dict[str, int] = {}
         self._settled: set[tuple[str, int, int]] = set()
         self._pending: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-        self._unconfirmed: dict[tuple[str, int, int], int] = {}
-        """Attempts settled as kept whose completion has not committed: key -> device id."""
+        self._unconfirmed: dict[tuple[str, int, int], tuple[int, int]] = {}
+        """Attempts settled as kept whose completion has not committed: key -> (device id,
+        hold epoch)."""
         self._creating: dict[tuple[str, int], int] = defaultdict(int)
         """(worker id, device id) -> kept completions not committed yet."""
         self._epochs: dict[str, int] = defaultdict(int)
         self._flusher: asyncio.Task[None] | None = None
+        self._trim: Trim | None = None
         self.released = 0
 
     def attach(self, store: SqlStore) -> None:
         """The store to send releases to (the first worker using the pool attaches it)."""
         if self._store is None:
             self._store = store
+
+    def bind_trim(self, trim: Trim) -> None:
+        """How to close the idle sessions of a device the ledger stops counting (an
+        attempt that ended unsettled: a session idle for it would outlive its count)."""
+        self._trim = trim
 
     # --- what the pool asks -------------------------------------------------------
 
@@ -122,22 +134,24 @@ class HoldLedger:
                 pending[task.device_id] -= 1
         self._drop_empty(device)
 
-    def settle(self, worker_id: str, task: ClaimedTask) -> bool:
+    def settle(self, worker_id: str, task: ClaimedTask, *, may_keep: bool = True) -> bool:
         """The attempt is being reported: whether its count becomes a hold (``keep_session``).
 
-        It does if the pool still has a session for it: at least as many sessions as
-        counted tasks (its own session is idle, in another task's hands, or closing)."""
+        It does if ``may_keep`` and the pool still has a session for it: at least as many
+        sessions as counted tasks (its own session is idle, in another task's hands, or
+        closing). Otherwise the caller closes the sessions the ledger no longer counts
+        (``budget``) before the report may free the slot."""
         device = task.device.name
         key = (worker_id, task.task_id, task.attempt)
         if key in self._settled:
             return False
-        keep = self._sessions(device) >= self._tasks.get(device, 0)
+        keep = may_keep and self._sessions(device) >= self._tasks.get(device, 0)
         self._settled.add(key)
         self._tasks[device] -= 1
         if keep:
             holds = self._holds[device]
             holds[worker_id] = holds.get(worker_id, 0) + 1
-            self._unconfirmed[key] = task.device_id
+            self._unconfirmed[key] = (task.device_id, self._epochs[worker_id])
             self._creating[(worker_id, task.device_id)] += 1
         self._drop_empty(device)
         # Workers sharing the pool may now count one session twice: release the spare.
@@ -150,24 +164,34 @@ class HoldLedger:
             self._schedule()
 
     def _unconfirm(self, key: tuple[str, int, int]) -> bool:
-        device_id = self._unconfirmed.pop(key, None)
-        if device_id is None:
+        kept = self._unconfirmed.pop(key, None)
+        if kept is None:
             return False
-        pair = (key[0], device_id)
+        pair = (key[0], kept[0])
         self._creating[pair] -= 1
         if self._creating[pair] <= 0:
             del self._creating[pair]
         return True
 
     def rejected(self, worker_id: str, task: ClaimedTask, *, kept: bool) -> None:
-        """The store refused the report (lease lost): it has no hold for this attempt."""
-        if self._unconfirm((worker_id, task.task_id, task.attempt)):
+        """The store refused the report (lease lost): it has no hold for this attempt.
+
+        If the hold's session closed meanwhile, its release (held back until now) is
+        cancelled, not sent: it would free another session's count. A hold of an older
+        epoch is not counted any more (the fence dropped it)."""
+        key = (worker_id, task.task_id, task.attempt)
+        made = self._unconfirmed.get(key)
+        if kept and made is not None and made[1] == self._epochs[worker_id]:
+            pending = self._pending.get(worker_id)
+            if pending is not None and pending.get(task.device_id, 0) > 0:
+                pending[task.device_id] -= 1
+            else:
+                device = task.device.name
+                holds = self._holds[device]
+                holds[worker_id] = max(0, holds.get(worker_id, 0) - 1)
+                self._drop_empty(device)
+        if self._unconfirm(key):
             self._schedule()
-        if kept:
-            device = task.device.name
-            holds = self._holds[device]
-            holds[worker_id] = max(0, holds.get(worker_id, 0) - 1)
-            self._drop_empty(device)
 
     def forget(self, worker_id: str, task: ClaimedTask) -> None:
         """The attempt ended; if it was never settled its count is gone (reaped or lost)."""
@@ -180,6 +204,8 @@ class HoldLedger:
         device = task.device.name
         self._tasks[device] -= 1
         self._drop_empty(device)
+        if self._trim is not None:
+            self._trim(device, self.budget(device))
 
     def holds_expired(self, worker_id: str) -> list[str]:
         """``worker_id``'s holds may have expired in the store (no heartbeat for half a

@@ -73,6 +73,7 @@ class LeaseKeeper:
         """Until when the worker's session holds surely live: a heartbeat leaves each live
         hold at least half a lease, and a hold made from a task lives as long as its
         lease did."""
+        self._trusted = True
         self.fenced = 0
         """Attempts stopped because their lease may have expired."""
         self._timer: asyncio.TimerHandle | None = None
@@ -80,6 +81,12 @@ class LeaseKeeper:
     def granted(self, task_id: int, requested_at: float) -> None:
         """Record a lease granted by a store call sent at ``requested_at`` (monotonic)."""
         self.lease_until[task_id] = requested_at + self._lease_s - self.margin_s
+
+    def holds_trusted(self) -> bool:
+        """Whether a finishing attempt may keep its session as a hold: not from the moment
+        the hold fence fired until a heartbeat gets through in time again (the store may
+        free the task's slot when its lease ends, before the completion reaches it)."""
+        return self._trusted
 
     def forget(self, task_id: int) -> None:
         self.lease_until.pop(task_id, None)
@@ -149,6 +156,7 @@ class LeaseKeeper:
             # Renewed too late: the store may have freed them before this heartbeat.
             self._expire_holds()
         self.holds_until = sent + self._lease_s / 2 - self.margin_s
+        self._trusted = time.monotonic() < self.holds_until  # else the fence fires next
 
     def _expire_holds(self) -> None:
         log.debug("session holds may have expired (no heartbeat for a lease)")
@@ -178,6 +186,7 @@ class LeaseKeeper:
         """Stop attempts and close idle sessions whose lease or hold may have expired."""
         now = time.monotonic()
         if now >= self.holds_until:
+            self._trusted = False
             self._expire_holds()
             self.holds_until = float("inf")  # until a heartbeat gets through again
         for running in self._running:
