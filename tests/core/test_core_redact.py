@@ -182,3 +182,18 @@ def test_the_line_prefilter_never_skips_a_line_a_rule_masks(
     text = "\n".join(lines)
     every = "\n".join(r._line(line, line.lower()) for line in text.split("\n"))
     assert r.redact(text) == every
+
+
+@pytest.mark.parametrize("header", ["key chain K", "KEY CHAIN K", "Key Chain K"])
+def test_capitals_mask_as_lower_case_in_long_texts(header: str) -> None:
+    """Long ASCII texts are searched case-insensitively as they are (not lower-cased as a
+    whole): capitalised secret lines, and key ids under a capitalised key chain header,
+    mask as their lower-case spelling does."""
+    r = Redactor()
+    block = f"{header}\n KEY 1\n  Key-String 7 0A0B\nENABLE SECRET 5 $1$abc\n"
+    text = "interface Gi0/1\n description x\n" * 400 + block
+    out = r.redact(text)
+    assert out.count(MASK) == r.redact(text.lower()).count(MASK) == 2
+    assert "0A0B" not in out
+    assert "$1$abc" not in out
+    assert " KEY 1\n" in out  # the key id under the header is not taken for a secret

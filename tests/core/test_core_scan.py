@@ -99,3 +99,29 @@ def test_needles_leave_a_line_with_many_matches_at_its_end(
     starts: set[int] = set()
     Needles(("key", "$9$")).line_starts(text, starts)
     assert starts == {0, 6_004, 6_016}
+
+
+@given(
+    st.one_of(_texts(), st.text("abkeyKEYAB $9\n\t", max_size=400)),
+    st.sampled_from([n for n in _NEEDLE_SETS if all(x.isascii() for x in n)]),
+)
+@settings(max_examples=300, deadline=None)
+def test_folded_needles_find_the_lines_of_the_lowered_text(
+    text: str, needles: tuple[str, ...]
+) -> None:
+    """The case-insensitive pass over ASCII text as it is finds what the pass over the
+    lower-cased text finds."""
+    found = Needles(needles)
+    if not found.folds(text):
+        assert not text.isascii()
+        return
+    starts: set[int] = set()
+    found.line_starts_folded(text, starts)
+    assert starts == set().union(*(_naive_starts(text.lower(), n) for n in needles))
+
+
+def test_needles_with_capitals_do_not_fold() -> None:
+    """Needles that are not all lower case are never searched for case-insensitively."""
+    assert not Needles(("Key", "b")).folds("key")
+    assert Needles(("key", "b")).folds("KEY")
+    assert not Needles(("key", "b")).folds("kéy")

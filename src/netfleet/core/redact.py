@@ -136,22 +136,30 @@ class Redactor:
         for value, k in zip(self._values, self._value_keys, strict=True):
             if contains(text, value, k):
                 text = text.replace(value, MASK)
-        lowered = text.lower()
         needles = self._needles
-        if needles is None or len(lowered) != len(text):  # lower() changed lengths: rare
-            return self._by_line(text, lowered)
         starts: set[int] = set()
-        needles.line_starts(lowered, starts)
+        if needles is not None and needles.folds(text):
+            # ASCII: the needles are found case-insensitively in the text as it is, and
+            # only the candidate lines (and the headers above them) are lower-cased.
+            needles.line_starts_folded(text, starts)
+            lowered = None
+        else:
+            lowered = text.lower()
+            if needles is None or len(lowered) != len(text):  # lower() changed lengths: rare
+                return self._by_line(text, lowered)
+            needles.line_starts(lowered, starts)
         if not starts:
             return text
-        blocks = Blocks(lowered)
+        blocks = Blocks(text, lowered=False) if lowered is None else Blocks(lowered)
         out: list[str] = []
         pos = 0
         for start in sorted(starts):
-            end = lowered.find("\n", start)
+            end = text.find("\n", start)
             end = len(text) if end < 0 else end
+            line = text[start:end]
+            low = line.lower() if lowered is None else lowered[start:end]
             out.append(text[pos:start])
-            out.append(self._line(text[start:end], lowered[start:end], blocks, start))
+            out.append(self._line(line, low, blocks, start))
             pos = end
         out.append(text[pos:])
         return "".join(out)

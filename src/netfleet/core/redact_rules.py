@@ -214,10 +214,13 @@ class Blocks:
     of one block (the keys of a key chain) are walked over once in all, not once per
     line: the cost stays linear in the text."""
 
-    __slots__ = ("_low", "_seen")
+    __slots__ = ("_low", "_lowered", "_seen")
 
-    def __init__(self, low: str) -> None:
+    def __init__(self, low: str, *, lowered: bool = True) -> None:
         self._low = low
+        self._lowered = lowered
+        """``low`` is lower-cased already; otherwise it is ASCII and each line looked at
+        is lower-cased (which moves no offset)."""
         self._seen: dict[int, tuple[int, str]] = {}
 
     def header(self, start: int) -> str:
@@ -242,7 +245,7 @@ class Blocks:
             text = low[above : at - 1]
             stripped = text.lstrip()
             if stripped.strip() and len(text) - len(stripped) < indent:
-                header = stripped.strip()
+                header = stripped.strip() if self._lowered else stripped.strip().lower()
                 break
             at = above
         self._seen[start] = (indent, header)

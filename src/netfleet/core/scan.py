@@ -10,7 +10,9 @@ than one per ``MISS_SPAN`` characters scanned), the rest of it is searched for t
 whole needle: never much slower than ``str.find`` alone.
 
 ``Needles`` finds the lines that contain any of several needles in one pass of a
-RE2 automaton over the text (ASCII text and needles; otherwise one scan per needle).
+RE2 automaton over the text (ASCII text and needles; otherwise one scan per needle). Its
+case-insensitive automaton runs over ASCII text as it is, so that a long output need not
+be lower-cased as a whole first (only its candidate lines are).
 """
 
 from __future__ import annotations
@@ -109,7 +111,7 @@ def _line_starts(text: str, needle: str, at: int, starts: set[int]) -> None:
 class Needles:
     """Several literal needles (none with a line break), searched for together."""
 
-    __slots__ = ("_automaton", "needles")
+    __slots__ = ("_automaton", "_folded", "needles")
 
     def __init__(self, needles: Sequence[str]) -> None:
         self.needles = tuple((n, anchor(n)) for n in needles)
@@ -117,6 +119,21 @@ class Needles:
         ascii_only = needles and all(n.isascii() for n in needles)
         pattern = "|".join(re2.escape(n) for n in needles).encode("ascii") if ascii_only else b""
         self._automaton = re2.compile(pattern) if ascii_only else None
+        lower = ascii_only and all(n == n.lower() for n in needles)
+        self._folded = re2.compile(b"(?i)(?:" + pattern + b")") if lower else None
+
+    def folds(self, text: str) -> bool:
+        """``line_starts_folded`` applies to ``text`` (ASCII, needles in lower case)."""
+        return self._folded is not None and text.isascii()
+
+    def line_starts_folded(self, text: str, starts: set[int]) -> None:
+        """``line_starts`` of ``text.lower()``, without lower-casing ``text`` (``folds``:
+        ASCII, where lower-casing maps A-Z alone and moves no offset)."""
+        assert self._folded is not None
+        data = text.encode("ascii")
+        pos = 0
+        while pos >= 0:
+            pos = self._from(text, data, pos, starts, self._folded)
 
     def line_starts(self, text: str, starts: set[int]) -> None:
         """Add to ``starts`` where every line of ``text`` that contains a needle starts."""
@@ -127,15 +144,16 @@ class Needles:
         data = text.encode("ascii")  # ASCII: byte offsets are character offsets
         pos = 0
         while pos >= 0:
-            pos = self._from(text, data, pos, starts)
+            pos = self._from(text, data, pos, starts, self._automaton)
 
-    def _from(self, text: str, data: bytes, pos: int, starts: set[int]) -> int:
+    def _from(
+        self, text: str, data: bytes, pos: int, starts: set[int], automaton: re2._Regexp[bytes]
+    ) -> int:
         """Scan from ``pos`` (a line start); return where to scan again (-1: done). Linear:
         a line with many matches is left after ``SAME_LINE`` of them."""
-        assert self._automaton is not None
         end = pos - 1  # the line break ending the last line found
         same = 0
-        for m in self._automaton.finditer(data, pos):
+        for m in automaton.finditer(data, pos):
             at = m.start()
             if at < end:
                 same += 1
