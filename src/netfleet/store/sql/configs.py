@@ -187,16 +187,24 @@ def head(conn: Connection, device: str, *, sha: str = "") -> Head | None:
     return Head(top.id, top.version, top.sha256, top.blob or b"", below)
 
 
-def encode(head: Head | None, text: str, *, previous: str | None = None) -> tuple[bytes, bytes]:
+def encode(
+    head: Head | None,
+    text: str,
+    *,
+    previous: str | None = None,
+    script: list[str] | None = None,
+) -> tuple[bytes, bytes]:
     """(full blob of ``text``, new blob of ``head``'s version): the reverse-delta step of
     ``netfleet.configs.compress.roll``, reusing the stored blob. ``head``'s new blob is a
     delta, or full at the kept level (a checkpoint, or no smaller delta); b"" when there
-    is no ``head``. ``previous``: ``head``'s text when the caller has unpacked it."""
+    is no ``head``. ``previous``: ``head``'s text when the caller has unpacked it;
+    ``script``: ``delta_script(previous, text)`` when made already."""
     latest = pack_full(text)
     if head is None:
         return latest, b""
     old = unpack(head.blob) if previous is None else previous
-    return latest, older_blob(old, text, run=head.deltas_below, stored=len(head.blob))
+    run, stored = head.deltas_below, len(head.blob)
+    return latest, older_blob(old, text, run=run, stored=stored, script=script)
 
 
 _LATEST_ID = sa.select(cv.c.id).where(
