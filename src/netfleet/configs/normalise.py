@@ -211,7 +211,7 @@ class NormalisedLines:
     def edited(self, outputs: Iterable[str | None]) -> str:
         """The comparison text of a text whose lines have the comparison forms
         ``outputs`` (from ``outputs()`` and ``Normaliser.normalise_line``)."""
-        return _body("\n".join(line for line in outputs if line is not None))
+        return _body("\n".join([line for line in outputs if line is not None]))
 
 
 def compile_rules(

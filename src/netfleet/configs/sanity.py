@@ -72,7 +72,8 @@ def _pattern(pattern: str) -> re2._Regexp[str]:
 
 
 def _check(check: Sanity, stripped: str) -> str | None:
-    last = stripped.replace("\r\n", "\n").rsplit("\n", 1)[-1].strip()
+    # the last line, as after CR LF to LF (that only drops a CR before a LF)
+    last = stripped[stripped.rfind("\n") + 1 :].strip()
     if check.last_line is not None and _pattern(check.last_line).fullmatch(last) is None:
         return f"expected {check.what}; the last line is {last[:200]!r} (truncated?)"
     if check.header is not None and _pattern("(?m)" + check.header).search(stripped) is None:
