@@ -8,8 +8,9 @@ from configs_samples import sample
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from netfleet.configs.compress import apply_script, delta_script
 from netfleet.configs.needles import literal, needles
-from netfleet.configs.normalise import compile_rules, normaliser
+from netfleet.configs.normalise import Normaliser, compile_rules, normaliser
 from netfleet.configs.rules import BUILTIN_RULES
 
 _CHARS = "ab! :0-.*"
@@ -140,3 +141,51 @@ def test_samples_give_the_same_text_with_and_without_the_prefilter() -> None:
     for platform, name in (("cisco_ios", "ios_a"), ("cisco_xr", "xr_a"), ("cisco_asa", "asa_a")):
         rules = normaliser(platform)
         assert rules.normalise(sample(name)) == rules.normalise_full(sample(name))
+
+
+def _edited(rules: Normaliser, base: str, text: str) -> str:
+    """``text``'s comparison text made from ``base``'s normalised lines and the delta."""
+    _, lines = rules.normalise_lines(base)
+    assert lines is not None
+    return lines.edited(
+        apply_script(lines.outputs(), delta_script(text, base), rules.normalise_line)
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(base=texts, text=texts, platform=st.sampled_from(sorted(BUILTIN_RULES)))
+def test_an_edit_normalised_from_its_base_lines_is_normalised(
+    base: str, text: str, platform: str
+) -> None:
+    rules = normaliser(platform)
+    assert rules.normalise_lines(base)[0] == rules.normalise(base)
+    assert _edited(rules, base, text) == rules.normalise(text)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rules=st.lists(st.tuples(patterns, st.sampled_from(["drop", "mask"])), max_size=3),
+    base=texts,
+    text=texts,
+)
+def test_an_edit_normalised_from_its_base_lines_with_user_rules(
+    rules: list[tuple[str, str]], base: str, text: str
+) -> None:
+    valid = []
+    for pattern, action in rules:
+        try:
+            re2.compile(pattern)
+        except re2.error:
+            continue
+        valid.append((pattern, action))
+    compiled = compile_rules("t", valid)
+    assert _edited(compiled, base, text) == compiled.normalise(text)
+
+
+def test_a_sample_with_one_line_changed_normalised_from_the_new_lines() -> None:
+    for platform, name in (("cisco_ios", "ios_a"), ("cisco_xr", "xr_a"), ("cisco_asa", "asa_a")):
+        rules = normaliser(platform)
+        old = sample(name)
+        new = old.replace("\n", "\nntp server 192.0.2.9\n", 3)
+        assert _edited(rules, new, old) == rules.normalise(old)
+        assert _edited(rules, old, new) == rules.normalise(new)

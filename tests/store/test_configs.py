@@ -12,9 +12,12 @@ import pytest
 import sqlalchemy as sa
 
 from netfleet.configs.compress import CHECKPOINT_EVERY
+from netfleet.configs.diff import unified_diff
+from netfleet.configs.normalise import normalise
 from netfleet.configs.sanity import prepare_config
 from netfleet.core.errors import NotFound, ValidationError
 from netfleet.store import SqlStore
+from netfleet.store.facades import configs_record
 from netfleet.store.facades.configs import Recorded, Retention
 from netfleet.store.facades.configs_batch import WriteBatch
 from netfleet.store.schema_configs import config_backups, config_versions
@@ -215,3 +218,32 @@ async def test_a_failing_write_in_a_batch_fails_only_its_caller(store: SqlStore)
     assert "a" in states
     assert "c" in states
     assert "b" not in states  # rolled back to its savepoint
+
+
+async def test_a_changed_backup_normalises_only_the_new_text(
+    store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old, new = _config(1), _config(2, stamp="12:34:56").replace("!\n", "! \n", 3)
+    await _record(store, old)
+
+    def refuse(text: str, platform: object) -> str:
+        raise AssertionError("the previous version was normalised again")
+
+    monkeypatch.setattr(configs_record, "normalise", refuse)
+    second = await _record(store, new)
+    assert second.diff is not None
+    expected = unified_diff(
+        normalise(old, PLATFORM), normalise(new, PLATFORM), old_name="r1@1", new_name="r1@2"
+    )
+    assert second.diff == expected
+    assert "+snmp-server location rack-2" in expected.text
+
+
+async def test_a_changed_backup_after_a_text_with_cr_lf(store: SqlStore) -> None:
+    old, new = _config(1).replace("\n", "\r\n"), _config(2)
+    await _record(store, old)
+    second = await _record(store, new)
+    assert second.diff == unified_diff(
+        normalise(old, PLATFORM), normalise(new, PLATFORM), old_name="r1@1", new_name="r1@2"
+    )
+    assert (await store.configs.get("r1", 1)).text == old

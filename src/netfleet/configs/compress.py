@@ -22,15 +22,18 @@ texts the deltas, not the compressor, bring the size down. Texts round-trip exac
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from typing import Any, TypeVar, overload
 
 from netfleet.configs.edges import text_edges
 from netfleet.core.errors import ConfigHistoryError
 
 CHECKPOINT_EVERY = 32
 """At most this many deltas in a row; reading any version applies fewer than that."""
+
+T = TypeVar("T")
 
 _FULL = b"Z"
 _DELTA = b"D"
@@ -79,8 +82,9 @@ def common_edges(a: Sequence[str], b: Sequence[str]) -> tuple[int, int]:
     return head, tail
 
 
-def pack_delta(text: str, base: str) -> bytes:
-    """``text`` as line edits of ``base`` (``unpack(blob, base) == text``)."""
+def delta_script(text: str, base: str) -> list[str]:
+    """The line edits that make ``text`` from ``base`` (``apply_script``): ``=n`` keeps
+    the next n lines of ``base``, ``-n`` skips them, ``+n`` adds the n lines after it."""
     script: list[str] = []
     # Common leading and trailing lines first (on the texts: ``text_edges``): a typical
     # change touches a few lines in the middle, and the matcher is much slower.
@@ -90,6 +94,14 @@ def pack_delta(text: str, base: str) -> bytes:
     _edit_script(edges.old_mid, edges.new_mid, script)
     if edges.tail:
         script.append(f"={edges.tail}")
+    return script
+
+
+def pack_delta(text: str, base: str, *, script: list[str] | None = None) -> bytes:
+    """``text`` as line edits of ``base`` (``unpack(blob, base) == text``); ``script``:
+    ``delta_script(text, base)`` when the caller has it."""
+    if script is None:
+        script = delta_script(text, base)
     crc = zlib.crc32(text.encode("utf-8")).to_bytes(4, "big")
     return _DELTA + crc + deflate("\n".join(script).encode("utf-8"), KEPT_LEVEL)
 
@@ -148,14 +160,22 @@ def unpack(blob: bytes, base: str | None = None) -> str:
         script = zlib.decompress(blob[5:]).decode("utf-8").split("\n")
     except (zlib.error, UnicodeDecodeError) as exc:
         raise ConfigHistoryError(f"corrupt stored configuration: {exc}") from None
-    text = "\n".join(_apply(base.split("\n"), script))
+    text = "\n".join(apply_script(base.split("\n"), script))
     if zlib.crc32(text.encode("utf-8")).to_bytes(4, "big") != blob[1:5]:
         raise ConfigHistoryError("a delta version does not match the text it is applied to")
     return text
 
 
-def _apply(old: list[str], script: list[str]) -> list[str]:
-    out: list[str] = []
+@overload
+def apply_script(old: Sequence[str], script: Sequence[str]) -> list[str]: ...
+@overload
+def apply_script(old: Sequence[T], script: Sequence[str], added: Callable[[str], T]) -> list[T]: ...
+def apply_script(
+    old: Sequence[Any], script: Sequence[str], added: Callable[[str], Any] | None = None
+) -> list[Any]:
+    """The lines of ``script`` applied to ``old``: kept items of ``old`` and the added
+    lines (``added(line)`` of each when given). ``ConfigHistoryError`` for a bad script."""
+    out: list[Any] = []
     at = i = 0
     try:
         while i < len(script):
@@ -167,7 +187,8 @@ def _apply(old: list[str], script: list[str]) -> list[str]:
             elif op == "-":
                 at += count
             elif op == "+":
-                out.extend(script[i : i + count])
+                lines = script[i : i + count]
+                out.extend(lines if added is None else map(added, lines))
                 i += count
             else:
                 raise ValueError(op)
@@ -190,14 +211,16 @@ def roll(latest: str, previous: str | None, *, run: int = 0) -> Rolled:
     return Rolled(new, older_blob(previous, latest, run=run, stored=len(pack_full(previous))))
 
 
-def older_blob(previous: str, latest: str, *, run: int, stored: int) -> bytes:
+def older_blob(
+    previous: str, latest: str, *, run: int, stored: int, script: list[str] | None = None
+) -> bytes:
     """The blob of ``previous`` once ``latest`` follows it: a delta against ``latest``, or
     full at ``KEPT_LEVEL`` for a checkpoint or when that is smaller. ``stored`` is the size
     of ``previous``'s blob now: a delta below half of it is taken without compressing the
-    full text again."""
+    full text again. ``script``: ``delta_script(previous, latest)`` if already made."""
     if run + 1 >= CHECKPOINT_EVERY:
         return pack_full(previous, KEPT_LEVEL)
-    delta = pack_delta(previous, latest)
+    delta = pack_delta(previous, latest, script=script)
     if len(delta) < stored // 2:
         return delta
     full = pack_full(previous, KEPT_LEVEL)

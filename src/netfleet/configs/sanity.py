@@ -8,11 +8,16 @@ is rejected with a reason; such a text is a failed backup, never a new version.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import re2
 
-from netfleet.configs.normalise import builtin_family, config_sha256, normalise
+from netfleet.configs.normalise import (
+    NormalisedLines,
+    builtin_family,
+    config_sha256,
+    normaliser,
+)
 from netfleet.configs.rules import GENERIC_SANITY, SANITY, Sanity
 from netfleet.core.errors import ConfigRejected
 from netfleet.platforms import PlatformSpec, compiled, get_platform
@@ -27,6 +32,9 @@ class PreparedConfig:
     sha256: str
     size: int
     """Bytes of ``text`` in UTF-8."""
+    lines: NormalisedLines | None = field(default=None, compare=False, repr=False)
+    """How ``text``'s lines normalised (None: not kept, or a text with CR), for the
+    comparison text of an edit of it (the previous version, from its delta)."""
 
 
 def config_problem(text: str, platform: PlatformSpec | str) -> str | None:
@@ -64,7 +72,8 @@ def _pattern(pattern: str) -> re2._Regexp[str]:
 
 
 def _check(check: Sanity, stripped: str) -> str | None:
-    last = stripped.replace("\r\n", "\n").rsplit("\n", 1)[-1].strip()
+    # the last line, as after CR LF to LF (that only drops a CR before a LF)
+    last = stripped[stripped.rfind("\n") + 1 :].strip()
     if check.last_line is not None and _pattern(check.last_line).fullmatch(last) is None:
         return f"expected {check.what}; the last line is {last[:200]!r} (truncated?)"
     if check.header is not None and _pattern("(?m)" + check.header).search(stripped) is None:
@@ -127,10 +136,11 @@ def check_config(text: str, platform: PlatformSpec | str, *, device: str = "") -
 def prepare_config(text: str, platform: PlatformSpec | str, *, device: str = "") -> PreparedConfig:
     """Check ``text`` (raises ``ConfigRejected``), then normalise and digest it."""
     check_config(text, platform, device=device)
-    normalised = normalise(text, platform)
+    normalised, lines = normaliser(platform).normalise_lines(text)
     return PreparedConfig(
         text=text,
         normalised=normalised,
         sha256=config_sha256(normalised),
         size=len(text.encode("utf-8")),
+        lines=lines,
     )

@@ -9,6 +9,7 @@ lists failed and stale backups.
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -326,9 +327,11 @@ def _head_and_blobs(
     if not isinstance(config, PreparedConfig):
         config = config()
     on = sql.head(conn, device, sha=config.sha256)
-    if on is not None and on.sha256 == config.sha256:
-        return config, on, None
-    return config, on, prepare(on, config, platform, device)
+    prepared = None
+    if on is None or on.sha256 != config.sha256:
+        prepared = prepare(on, config, platform, device)
+    # its lines (used once, by prepare) need not stay in memory until the write is done
+    return dataclasses.replace(config, lines=None), on, prepared
 
 
 def _search_page(

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
 
-from netfleet.configs.compress import unpack
+from netfleet.configs.compress import apply_script, delta_script, unpack
 from netfleet.configs.diff import Diff, unified_diff
-from netfleet.configs.normalise import normalise
+from netfleet.configs.normalise import normalise, normaliser
 from netfleet.configs.sanity import PreparedConfig
 from netfleet.store.records import NewEvent
 from netfleet.store.sql import configs as sql
@@ -104,16 +104,28 @@ def prepare(
     """The diff from ``on`` (None for a first version) and the blobs to store."""
     diff = None
     previous = None
+    script = None
     if on is not None:
         previous = unpack(on.blob)
-        old = normalise(previous, platform)
+        # the previous version as edits of the new one: its stored delta, and from the
+        # new text's normalised lines its comparison text (one normalisation, not two)
+        script = delta_script(previous, config.text)
         diff = unified_diff(
-            old,
+            _normalised(previous, config, platform, script),
             config.normalised,
             old_name=f"{device}@{on.version}",
             new_name=f"{device}@{on.version + 1}",
         )
-    return diff, sql.encode(on, config.text, previous=previous)
+    return diff, sql.encode(on, config.text, previous=previous, script=script)
+
+
+def _normalised(previous: str, config: PreparedConfig, platform: str, script: list[str]) -> str:
+    """``normalise(previous, platform)``, made from ``config``'s normalised lines and
+    ``script`` (``previous`` as line edits of ``config.text``) where it can be."""
+    lines = config.lines
+    if lines is None or "\r" in previous or lines.normaliser is not normaliser(platform):
+        return normalise(previous, platform)
+    return lines.edited(apply_script(lines.outputs(), script, lines.normaliser.normalise_line))
 
 
 def changed_event(

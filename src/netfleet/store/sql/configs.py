@@ -147,6 +147,12 @@ class Head:
     """Delta versions directly below it (a full checkpoint is due at CHECKPOINT_EVERY)."""
 
 
+_LATEST_SHA = sa.func.coalesce(
+    sa.select(cv.c.sha256)
+    .where(cv.c.device == sa.bindparam("device"), cv.c.is_latest.is_(True))
+    .scalar_subquery(),
+    "",
+)
 _HEAD = (
     sa.select(
         cv.c.id,
@@ -159,18 +165,22 @@ _HEAD = (
             else_=sa.null(),
         ).label("blob"),
     )
-    .where(cv.c.device == sa.bindparam("device"))
+    .where(
+        cv.c.device == sa.bindparam("device"),
+        sa.or_(cv.c.is_latest.is_(True), sa.bindparam("sha") != _LATEST_SHA),
+    )
     .order_by(cv.c.version.desc())
     .limit(CHECKPOINT_EVERY + 1)
 )
 """The newest versions of a device: the latest (with its blob unless its sha256 is
-``sha``) and below it enough to count the deltas in a row. Statements of the backup
-path are built once: building one costs about ten times executing it."""
+``sha``) and, unless its sha256 is ``sha``, below it enough to count the deltas in a
+row (an unchanged backup reads one row). Statements of the backup path are built
+once: building one costs about ten times executing it."""
 
 
 def head(conn: Connection, device: str, *, sha: str = "") -> Head | None:
-    """The latest version of ``device`` with its full blob (``b""`` when its sha256 is
-    ``sha``: nothing is built on it), or None."""
+    """The latest version of ``device`` with its full blob, or None. When its sha256 is
+    ``sha`` nothing is built on it: its blob is ``b""`` and ``deltas_below`` 0."""
     rows = conn.execute(_HEAD, {"device": device, "sha": sha}).all()
     if not rows:
         return None
@@ -187,16 +197,24 @@ def head(conn: Connection, device: str, *, sha: str = "") -> Head | None:
     return Head(top.id, top.version, top.sha256, top.blob or b"", below)
 
 
-def encode(head: Head | None, text: str, *, previous: str | None = None) -> tuple[bytes, bytes]:
+def encode(
+    head: Head | None,
+    text: str,
+    *,
+    previous: str | None = None,
+    script: list[str] | None = None,
+) -> tuple[bytes, bytes]:
     """(full blob of ``text``, new blob of ``head``'s version): the reverse-delta step of
     ``netfleet.configs.compress.roll``, reusing the stored blob. ``head``'s new blob is a
     delta, or full at the kept level (a checkpoint, or no smaller delta); b"" when there
-    is no ``head``. ``previous``: ``head``'s text when the caller has unpacked it."""
+    is no ``head``. ``previous``: ``head``'s text when the caller has unpacked it;
+    ``script``: ``delta_script(previous, text)`` when made already."""
     latest = pack_full(text)
     if head is None:
         return latest, b""
     old = unpack(head.blob) if previous is None else previous
-    return latest, older_blob(old, text, run=head.deltas_below, stored=len(head.blob))
+    run, stored = head.deltas_below, len(head.blob)
+    return latest, older_blob(old, text, run=run, stored=stored, script=script)
 
 
 _LATEST_ID = sa.select(cv.c.id).where(
