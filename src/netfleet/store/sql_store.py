@@ -25,6 +25,7 @@ from netfleet.store.facades.queue import Claims, Completions, Holds, Workers
 from netfleet.store.facades.raw_outputs import RawOutputs
 from netfleet.store.facades.schedules import Schedules
 from netfleet.store.facades.sessions import Sessions
+from netfleet.store.sql import server as server_sql
 
 
 class SqlStore:
@@ -87,6 +88,12 @@ class SqlStore:
     async def now(self) -> float:
         """The store's clock (database time on PostgreSQL), epoch seconds."""
         return await self.db.now()
+
+    async def autovacuum_off(self) -> bool:
+        """PostgreSQL's ``autovacuum`` is off (see ``store.sql.server``); False on SQLite."""
+        return await self.db.run(
+            server_sql.autovacuum_off, what="read autovacuum", write=False, idempotent=True
+        )
 
     def listen(self) -> AsyncIterator[None]:
         """Yields whenever new work may be ready (PostgreSQL NOTIFY; in-process on SQLite).
