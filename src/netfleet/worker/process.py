@@ -10,7 +10,7 @@ import signal
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from netfleet.core.errors import NetfleetError
+from netfleet.core.errors import DatabaseUnavailable, NetfleetError
 from netfleet.core.logging import get_logger
 from netfleet.core.settings import Settings
 from netfleet.device.device import Device
@@ -19,6 +19,7 @@ from netfleet.store import SqlStore
 from netfleet.worker.backup import BackupRunner
 from netfleet.worker.executor import Baseline, PoolExecutor
 from netfleet.worker.stats import WorkerStats
+from netfleet.worker.waiting import Backoff
 from netfleet.worker.worker import BackgroundLoop, Worker, WorkerConfig, new_worker_id
 
 log = get_logger(__name__)
@@ -41,6 +42,10 @@ def latest_backup(store: SqlStore) -> Baseline:
         return record.text
 
     return baseline
+
+
+RELEASE_RETRY_S = 10.0
+"""How long a stopping worker retries giving back its session holds."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +98,28 @@ class WorkerGroup:
         await self.executor.close()
         # Every session is closed now: give back any hold the store still counts.
         for worker in self.workers:
-            with contextlib.suppress(NetfleetError):
-                await self.store.holds.release(worker.worker_id)
+            await self._release_all(worker.worker_id)
+
+    async def _release_all(self, worker_id: str) -> None:
+        """Free every hold of ``worker_id``; a slow or briefly unreachable store is retried
+        for about ``RELEASE_RETRY_S`` (after that the holds expire with their lease)."""
+        backoff = Backoff(first=0.2, cap=2.0)
+        deadline = asyncio.get_running_loop().time() + RELEASE_RETRY_S
+        while True:
+            try:
+                await self.store.holds.release(worker_id)
+                return
+            except DatabaseUnavailable as exc:
+                delay = backoff.failed()
+                if asyncio.get_running_loop().time() + delay > deadline:
+                    log.warning("session holds left to expire", worker_id=worker_id,
+                                error=str(exc))  # fmt: skip
+                    return
+                await asyncio.sleep(delay)
+            except NetfleetError as exc:
+                log.warning("session holds left to expire", worker_id=worker_id,
+                            error=str(exc), kind=exc.kind)  # fmt: skip
+                return
 
 
 def build_workers(
