@@ -83,7 +83,10 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--devices", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3, help="changed configs recorded")
+    parser.add_argument("--smoke", action="store_true", help="20 devices, 1 round (CI)")
     args = parser.parse_args()
+    if args.smoke:
+        args.devices, args.rounds = 20, 1
     versions = texts(args.rounds)
     with tempfile.TemporaryDirectory() as name:
         url = f"sqlite:///{Path(name) / 'cpu.db'}"
