@@ -15,8 +15,6 @@ from netfleet.store.schema import (
     devices,
     jobs,
     session_holds,
-    task_events,
-    task_outputs,
     tasks,
 )
 from netfleet.store.schema_reliability import hold_epochs
@@ -129,6 +127,13 @@ CONSUME_HOLDS = (
     .values(held=session_holds.c.held - _p("count", sa.Integer))
 )
 
+CONSUME_HOLDS_PG = sa.text(
+    "UPDATE session_holds SET held = session_holds.held - v.count "
+    "FROM unnest(CAST(:p_ids AS BIGINT[]), CAST(:p_counts AS INTEGER[])) AS v(device_id, count) "
+    "WHERE session_holds.worker_id = :p_worker_id AND session_holds.device_id = v.device_id"
+)
+"""PostgreSQL: ``CONSUME_HOLDS`` for many devices in one statement (parallel arrays)."""
+
 _now = _p("now", sa.Double)
 
 
@@ -206,9 +211,6 @@ FINISH_TASK = (
         lease_expires_at=None,
     )
 )
-
-INSERT_OUTPUTS = task_outputs.insert()
-INSERT_EVENTS = task_events.insert()
 
 _target = (
     sa.select(devices.c.max_sessions)
