@@ -18,11 +18,14 @@ _COLUMNS = ("task_id", "at", "kind", "message", "data")
 _JSON = bulk.json_columns(task_events, _COLUMNS)
 _INSERT_PG = (
     f"INSERT INTO task_events (job_id, {', '.join(_COLUMNS)}) "
-    f"SELECT tasks.job_id, {bulk.selected(task_events, _COLUMNS)} "
-    f"FROM {bulk.recordset(task_events, _COLUMNS)} JOIN tasks ON tasks.id = r.task_id "
+    f"SELECT t.job_id, {bulk.selected(task_events, _COLUMNS)} "
+    f"FROM {bulk.recordset(task_events, _COLUMNS)} "
+    "JOIN LATERAL (SELECT tasks.job_id FROM tasks WHERE tasks.id = r.task_id LIMIT 1) AS t ON true "
     "ORDER BY r.n"
 )
-"""PostgreSQL: worker events with their task's job, those of missing tasks left out."""
+"""PostgreSQL: worker events with their task's job, those of missing tasks left out. The
+lookup is a LATERAL with LIMIT so that it stays one index probe per event: the planner
+expects 100 rows of any recordset and would rather hash-join a seq scan of ``tasks``."""
 
 
 def _jobs_of(conn: Connection, postgres: bool, task_ids: set[int]) -> dict[int, int]:
