@@ -273,7 +273,7 @@ def heartbeat(
     if not task_ids:
         return HeartbeatResult(frozenset(), frozenset(), frozenset(), exclusive)
     rows = conn.execute(
-        st.HEARTBEAT,
+        st.heartbeat(postgres),
         {"p_ids": sorted(set(task_ids)), "p_owner": worker_id, "p_expires": now + lease_s},
     ).all()
     renewed = frozenset(r.id for r in rows)

@@ -89,14 +89,7 @@ def _start(
 
 def lock_slots(conn: Connection, postgres: bool, device_ids: list[int]) -> None:
     """Lock the slot rows of ``device_ids`` (sorted) in device order."""
-    query = (
-        sa.select(device_slots.c.device_id)
-        .where(device_slots.c.device_id.in_(device_ids))
-        .order_by(device_slots.c.device_id)
-    )
-    if postgres:
-        query = query.with_for_update()
-    conn.execute(query).all()
+    conn.execute(st.lock_slot_rows(postgres), {"p_ids": device_ids}).all()
 
 
 def _give_back(conn: Connection, per_device: Mapping[int, int]) -> None:

@@ -166,16 +166,30 @@ def take_tasks(postgres: bool) -> sa.Update:
     )
 
 
-HEARTBEAT = (
-    tasks.update()
-    .where(
-        tasks.c.id.in_(_p("ids", expanding=True)),
-        tasks.c.lease_owner == _p("owner"),
-        tasks.c.state == "running",
+@cache
+def heartbeat(postgres: bool) -> sa.Update:
+    """Renew until ``p_expires`` the leases ``p_owner`` holds among tasks ``p_ids``."""
+    return (
+        tasks.update()
+        .where(
+            one_of(tasks.c.id, "ids", postgres),
+            tasks.c.lease_owner == _p("owner"),
+            tasks.c.state == "running",
+        )
+        .values(lease_expires_at=_p("expires", sa.Double))
+        .returning(tasks.c.id, tasks.c.cancel_requested)
     )
-    .values(lease_expires_at=_p("expires", sa.Double))
-    .returning(tasks.c.id, tasks.c.cancel_requested)
-)
+
+
+@cache
+def lock_slot_rows(postgres: bool) -> sa.Select[Any]:
+    """The slot rows of devices ``p_ids``, locked in device order on PostgreSQL."""
+    query = (
+        sa.select(device_slots.c.device_id)
+        .where(one_of(device_slots.c.device_id, "ids", postgres))
+        .order_by(device_slots.c.device_id)
+    )
+    return query.with_for_update() if postgres else query
 
 
 @cache
