@@ -20,9 +20,16 @@ from sqlalchemy.engine import Connection, Row
 
 from netfleet.core.models import DeviceSpec
 from netfleet.store.records import ClaimedTask, HeartbeatResult
-from netfleet.store.schema import session_holds
+from netfleet.store.schema import session_holds, task_events
+from netfleet.store.sql import bulk
 from netfleet.store.sql import statements as st
-from netfleet.store.sql.holds import blocking_exclusive, drop_old_epochs, live, renew_epoch
+from netfleet.store.sql.holds import (
+    blocking_exclusive,
+    consume_holds,
+    drop_old_epochs,
+    live,
+    renew_epoch,
+)
 from netfleet.store.sql.jobs import SpecCache, apply_transitions
 
 DeviceLoader = Callable[[Connection, int, int], DeviceSpec]
@@ -143,7 +150,7 @@ def claim(
             break
     if claimed:
         apply_transitions(conn, changes, now)
-        conn.execute(st.INSERT_EVENTS, [_claim_event(t, worker_id, now) for t in claimed])
+        bulk.insert_rows(conn, task_events, [_claim_event(t, worker_id, now) for t in claimed])
     return claimed
 
 
@@ -200,13 +207,7 @@ def _take(
                 for d in touched
             ],
         )
-    consumed = [
-        {"p_worker_id": worker_id, "p_device_id": d, "p_count": slots[d].consumed}
-        for d in touched
-        if slots[d].consumed
-    ]
-    if consumed:
-        conn.execute(st.CONSUME_HOLDS, consumed)
+    consume_holds(conn, postgres, worker_id, {d: slots[d].consumed for d in touched})
     for slot in slots.values():
         slot.consumed = 0
     used_hold = {r.id: own for r, own in picked}
@@ -272,7 +273,7 @@ def heartbeat(
     if not task_ids:
         return HeartbeatResult(frozenset(), frozenset(), frozenset(), exclusive)
     rows = conn.execute(
-        st.HEARTBEAT,
+        st.heartbeat(postgres),
         {"p_ids": sorted(set(task_ids)), "p_owner": worker_id, "p_expires": now + lease_s},
     ).all()
     renewed = frozenset(r.id for r in rows)

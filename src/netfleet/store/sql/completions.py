@@ -16,7 +16,8 @@ from sqlalchemy.engine import Connection
 from netfleet.jobs.model import TaskState
 from netfleet.jobs.retry import backoff_delay, should_retry
 from netfleet.store.records import Completion, TaskOutcome
-from netfleet.store.sql import holds, marks, outbox
+from netfleet.store.schema import task_events, task_outputs
+from netfleet.store.sql import bulk, holds, marks, outbox
 from netfleet.store.sql import statements as st
 from netfleet.store.sql.jobs import SpecCache, apply_transitions
 
@@ -198,9 +199,8 @@ def complete_many(
     if not updates:
         return results
     finish_tasks(conn, postgres, updates)
-    if outputs:
-        conn.execute(st.INSERT_OUTPUTS, outputs)
-    conn.execute(st.INSERT_EVENTS, events)
+    bulk.insert_rows(conn, task_outputs, outputs)
+    bulk.insert_rows(conn, task_events, events)
     outbox.tasks_failed(conn, [e for e in events if e["kind"] == "failed"], now)
     if kept:
         holds.lock_slots(conn, postgres, sorted({*per_device, *kept}))

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection
 
 from netfleet.store.schema import device_slots, session_holds, tasks
 from netfleet.store.schema_reliability import hold_epochs
+from netfleet.store.sql import bulk
 from netfleet.store.sql import statements as st
 
 h = session_holds
@@ -88,14 +89,7 @@ def _start(
 
 def lock_slots(conn: Connection, postgres: bool, device_ids: list[int]) -> None:
     """Lock the slot rows of ``device_ids`` (sorted) in device order."""
-    query = (
-        sa.select(device_slots.c.device_id)
-        .where(device_slots.c.device_id.in_(device_ids))
-        .order_by(device_slots.c.device_id)
-    )
-    if postgres:
-        query = query.with_for_update()
-    conn.execute(query).all()
+    conn.execute(st.lock_slot_rows(postgres), {"p_ids": device_ids}).all()
 
 
 def _give_back(conn: Connection, per_device: Mapping[int, int]) -> None:
@@ -158,18 +152,36 @@ def keep_sessions(
     _give_back(conn, dead)
     if not values:
         return
-    insert = (postgresql.insert if postgres else sqlite.insert)(h)
-    conn.execute(
-        insert.on_conflict_do_update(
-            index_elements=[h.c.worker_id, h.c.device_id],
-            set_={
-                "held": insert.excluded.held,
-                "expires_at": insert.excluded.expires_at,
-                "epoch": insert.excluded.epoch,
-                "term": insert.excluded.term,
-            },
-        ),
+    bulk.insert_rows(
+        conn,
+        h,
         values,
+        conflict=("worker_id", "device_id"),
+        update=("held", "expires_at", "epoch", "term"),
+    )
+
+
+def consume_holds(
+    conn: Connection, postgres: bool, worker_id: str, counts: Mapping[int, int]
+) -> None:
+    """Take ``n`` from ``worker_id``'s hold on each device of ``counts`` (slot rows
+    locked by the caller): one statement on PostgreSQL."""
+    taken = sorted((d, n) for d, n in counts.items() if n)
+    if not taken:
+        return
+    if postgres:
+        conn.execute(
+            st.CONSUME_HOLDS_PG,
+            {
+                "p_worker_id": worker_id,
+                "p_ids": [d for d, _ in taken],
+                "p_counts": [n for _, n in taken],
+            },
+        )
+        return
+    conn.execute(
+        st.CONSUME_HOLDS,
+        [{"p_worker_id": worker_id, "p_device_id": d, "p_count": n} for d, n in taken],
     )
 
 
@@ -203,13 +215,7 @@ def release_holds(
         want = r.held if holds is None else holds.get(r.device_id, 0)
         freed[r.device_id] = max(0, min(want, r.held))
     _give_back(conn, freed)
-    taken = [
-        {"p_worker_id": worker_id, "p_device_id": d, "p_count": n}
-        for d, n in sorted(freed.items())
-        if n
-    ]
-    if taken:
-        conn.execute(st.CONSUME_HOLDS, taken)
+    consume_holds(conn, postgres, worker_id, freed)
     conn.execute(h.delete().where(h.c.worker_id == worker_id, h.c.held <= 0))
     return sum(freed.values())
 

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 
 from netfleet.store.schema import jobs, schedules, workers
 from netfleet.store.schema_integrations import notify_events
+from netfleet.store.sql import bulk
 
 MAX_LISTED_DEVICES = 50
 """A job.finished event names at most this many failed devices."""
@@ -309,5 +310,4 @@ def from_task_events(conn: Connection, rows: Sequence[dict[str, Any]], now: floa
         if row.get("message") and "message" not in payload:
             payload["message"] = row["message"]
         batch.append(_row(kind, payload, now, None))  # one statement: a fleet backup's changes
-    if batch:
-        conn.execute(notify_events.insert(), batch)
+    bulk.insert_rows(conn, notify_events, batch)

@@ -14,8 +14,8 @@ from sqlalchemy.engine import Connection, Row
 
 from netfleet.jobs.model import TaskState
 from netfleet.store.records import ReapResult
-from netfleet.store.schema import tasks
-from netfleet.store.sql import marks, outbox
+from netfleet.store.schema import task_events, tasks
+from netfleet.store.sql import bulk, marks, outbox
 from netfleet.store.sql import statements as st
 from netfleet.store.sql.completions import release_slots
 from netfleet.store.sql.jobs import apply_transitions
@@ -61,7 +61,7 @@ def _fail_or_requeue(
     if not rows:
         return out
     conn.execute(st.FINISH_TASK, updates)
-    conn.execute(st.INSERT_EVENTS, events)
+    bulk.insert_rows(conn, task_events, events)
     failed = {task_id for task_id, state in out if state == "failed"}
     outbox.tasks_failed(conn, [e for e in events if e["task_id"] in failed], now)
     release_slots(conn, per_device)

@@ -15,8 +15,6 @@ from netfleet.store.schema import (
     devices,
     jobs,
     session_holds,
-    task_events,
-    task_outputs,
     tasks,
 )
 from netfleet.store.schema_reliability import hold_epochs
@@ -129,6 +127,13 @@ CONSUME_HOLDS = (
     .values(held=session_holds.c.held - _p("count", sa.Integer))
 )
 
+CONSUME_HOLDS_PG = sa.text(
+    "UPDATE session_holds SET held = session_holds.held - v.count "
+    "FROM unnest(CAST(:p_ids AS BIGINT[]), CAST(:p_counts AS INTEGER[])) AS v(device_id, count) "
+    "WHERE session_holds.worker_id = :p_worker_id AND session_holds.device_id = v.device_id"
+)
+"""PostgreSQL: ``CONSUME_HOLDS`` for many devices in one statement (parallel arrays)."""
+
 _now = _p("now", sa.Double)
 
 
@@ -161,16 +166,30 @@ def take_tasks(postgres: bool) -> sa.Update:
     )
 
 
-HEARTBEAT = (
-    tasks.update()
-    .where(
-        tasks.c.id.in_(_p("ids", expanding=True)),
-        tasks.c.lease_owner == _p("owner"),
-        tasks.c.state == "running",
+@cache
+def heartbeat(postgres: bool) -> sa.Update:
+    """Renew until ``p_expires`` the leases ``p_owner`` holds among tasks ``p_ids``."""
+    return (
+        tasks.update()
+        .where(
+            one_of(tasks.c.id, "ids", postgres),
+            tasks.c.lease_owner == _p("owner"),
+            tasks.c.state == "running",
+        )
+        .values(lease_expires_at=_p("expires", sa.Double))
+        .returning(tasks.c.id, tasks.c.cancel_requested)
     )
-    .values(lease_expires_at=_p("expires", sa.Double))
-    .returning(tasks.c.id, tasks.c.cancel_requested)
-)
+
+
+@cache
+def lock_slot_rows(postgres: bool) -> sa.Select[Any]:
+    """The slot rows of devices ``p_ids``, locked in device order on PostgreSQL."""
+    query = (
+        sa.select(device_slots.c.device_id)
+        .where(one_of(device_slots.c.device_id, "ids", postgres))
+        .order_by(device_slots.c.device_id)
+    )
+    return query.with_for_update() if postgres else query
 
 
 @cache
@@ -206,9 +225,6 @@ FINISH_TASK = (
         lease_expires_at=None,
     )
 )
-
-INSERT_OUTPUTS = task_outputs.insert()
-INSERT_EVENTS = task_events.insert()
 
 _target = (
     sa.select(devices.c.max_sessions)
