@@ -99,6 +99,18 @@ def test_the_prefilter_never_changes_a_builtin_result(text: str, platform: str) 
     assert rules.normalise(text) == rules.normalise_full(text)
 
 
+def _valid(rules: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The generated rules whose pattern RE2 compiles."""
+    valid = []
+    for pattern, action in rules:
+        try:
+            re2.compile(pattern)
+        except re2.error:
+            continue
+        valid.append((pattern, action))
+    return valid
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     rules=st.lists(st.tuples(patterns, st.sampled_from(["drop", "mask"])), max_size=4),
@@ -107,14 +119,7 @@ def test_the_prefilter_never_changes_a_builtin_result(text: str, platform: str) 
 def test_the_prefilter_never_changes_a_user_rules_result(
     rules: list[tuple[str, str]], text: str
 ) -> None:
-    valid = []
-    for pattern, action in rules:
-        try:
-            re2.compile(pattern)
-        except re2.error:
-            continue
-        valid.append((pattern, action))
-    compiled = compile_rules("t", valid)
+    compiled = compile_rules("t", _valid(rules))
     assert compiled.normalise(text) == compiled.normalise_full(text)
 
 
@@ -171,14 +176,7 @@ def test_an_edit_normalised_from_its_base_lines_is_normalised(
 def test_an_edit_normalised_from_its_base_lines_with_user_rules(
     rules: list[tuple[str, str]], base: str, text: str
 ) -> None:
-    valid = []
-    for pattern, action in rules:
-        try:
-            re2.compile(pattern)
-        except re2.error:
-            continue
-        valid.append((pattern, action))
-    compiled = compile_rules("t", valid)
+    compiled = compile_rules("t", _valid(rules))
     assert _edited(compiled, base, text) == compiled.normalise(text)
 
 
