@@ -186,6 +186,7 @@ class LeaseKeeper:
         """Stop attempts and close idle sessions whose lease or hold may have expired."""
         now = time.monotonic()
         if now >= self.holds_until:
+            self._late(now - self.holds_until)
             self._trusted = False
             self._expire_holds()
             self.holds_until = float("inf")  # until a heartbeat gets through again
@@ -197,6 +198,16 @@ class LeaseKeeper:
                     task_id=running.task_id,
                     job_id=running.claimed.job_id,
                     device=running.claimed.device.name,
+                    late_s=round(now - until, 3),
                 )
                 self.fenced += 1
+                self._stats.fenced += 1
+                self._late(now - until)
                 running.stop("lost")
+
+    def _late(self, late_s: float) -> None:
+        """Count a fence that ran ``late_s`` past its point: past the margin, the store
+        may have freed the slot or hold while the session was still open."""
+        if late_s >= self.margin_s:
+            self._stats.fenced_late += 1
+            self._stats.fence_late_max_s = max(self._stats.fence_late_max_s, round(late_s, 3))
