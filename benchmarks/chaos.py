@@ -155,12 +155,16 @@ async def fence_counts(store: Any) -> str:
     that ran past their margin (the store could already have freed the slot or hold:
     the process was paused or starved of CPU; see docs/guarantees.md)."""
     fenced = late = 0
-    late_max = 0.0
+    late_max = lag = 0.0
     for w in await store.workers.list():
         fenced += int(w.stats.get("fenced", 0))
         late += int(w.stats.get("fenced_late", 0))
         late_max = max(late_max, float(w.stats.get("fence_late_max_s", 0.0)))
-    return f"{fenced} attempts fenced, {late} fences past the margin (latest {late_max:.1f} s)"
+        lag = max(lag, float(w.stats.get("loop_lag_max_s", 0.0)))
+    return (
+        f"{fenced} attempts fenced, {late} fences past the margin (latest {late_max:.1f} s), "
+        f"longest event-loop lag {lag:.1f} s"
+    )
 
 
 async def start_sim(devices: int, tmp: Path) -> SimProcess:

@@ -13,6 +13,7 @@ from netfleet.store.records import ClaimedTask, HeartbeatResult
 from netfleet.worker.attempts import RunningTask, RunningTasks
 from netfleet.worker.leases import LeaseKeeper
 from netfleet.worker.stats import WorkerStats
+from tests.support.worker import eventually
 
 LEASE_S = 0.2
 """Holds are surely live for half a lease less a margin after a heartbeat: 0.08 s."""
@@ -108,3 +109,21 @@ async def test_a_fence_past_its_margin_is_counted_late() -> None:
     keys.fence()
     assert stats.fenced_late == 2
     assert expired == [1]
+
+
+async def test_the_fence_timer_records_how_late_the_loop_ran_it() -> None:
+    store, expired = FakeStore(), list[int]()
+    stats = WorkerStats()
+    keys = keeper(store, expired, stats=stats)
+    stop = asyncio.Event()
+    beating = asyncio.create_task(keys.run(stop))
+    await asyncio.sleep(0)  # the timer is armed
+    blocked_s = 2 * keys.tick_s + 0.1
+    time.sleep(blocked_s)  # noqa: ASYNC251 -- the loop blocked (the test's subject)
+
+    async def lag_seen() -> bool:
+        return stats.loop_lag_max_s >= blocked_s - keys.tick_s
+
+    await eventually(lag_seen, timeout=10, what="the timer's lag recorded")
+    stop.set()
+    await beating

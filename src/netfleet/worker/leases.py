@@ -77,6 +77,7 @@ class LeaseKeeper:
         self.fenced = 0
         """Attempts stopped because their lease may have expired."""
         self._timer: asyncio.TimerHandle | None = None
+        self._due = 0.0
 
     def granted(self, task_id: int, requested_at: float) -> None:
         """Record a lease granted by a store call sent at ``requested_at`` (monotonic)."""
@@ -110,9 +111,14 @@ class LeaseKeeper:
                 self._timer = None
 
     def _arm(self) -> None:
-        self._timer = asyncio.get_running_loop().call_later(self.tick_s, self._tick)
+        loop = asyncio.get_running_loop()
+        self._due = loop.time() + self.tick_s
+        self._timer = loop.call_later(self.tick_s, self._tick)
 
     def _tick(self) -> None:
+        lag = asyncio.get_running_loop().time() - self._due
+        if lag > self._stats.loop_lag_max_s:
+            self._stats.loop_lag_max_s = round(lag, 3)
         try:
             self.fence()
         finally:

@@ -35,6 +35,9 @@ class WorkerStats:
     outlived their slots: the documented limit of a worker paused past its lease."""
     fence_late_max_s: float = 0.0
     """The latest of those fences, in seconds past the fence point."""
+    loop_lag_max_s: float = 0.0
+    """The longest the fence's timer ran late: how long the event loop (or the whole
+    process) did not run; above the lease margin the fences cannot be on time."""
     released: int = 0
     """Tasks handed back at shutdown."""
     deadline_exceeded: int = 0
