@@ -26,7 +26,7 @@ from netfleet.core.errors import DatabaseUnavailable, NetfleetError
 from netfleet.core.logging import get_logger
 from netfleet.store import SqlStore
 from netfleet.store.records import HeartbeatResult, WorkerState
-from netfleet.worker.attempts import RunningTasks
+from netfleet.worker.attempts import RunningTask, RunningTasks
 from netfleet.worker.stats import WorkerStats
 from netfleet.worker.waiting import Backoff, sleep_unless
 
@@ -197,19 +197,29 @@ class LeaseKeeper:
             self._expire_holds()
             self.holds_until = float("inf")  # until a heartbeat gets through again
         for running in self._running:
-            until = self.lease_until.get(running.task_id)
-            if until is not None and now >= until and running.stop_reason is None:
-                log.warning(
-                    "lease expired without a successful heartbeat; stopping the attempt",
-                    task_id=running.task_id,
-                    job_id=running.claimed.job_id,
-                    device=running.claimed.device.name,
-                    late_s=round(now - until, 3),
-                )
-                self.fenced += 1
-                self._stats.fenced += 1
-                self._late(now - until)
-                running.stop("lost")
+            self.fence_attempt(running, now)
+
+    def fence_attempt(self, running: RunningTask, now: float, *, starting: bool = False) -> None:
+        """Stop ``running`` if its lease may have expired. ``starting``: the claim's reply
+        came back past the fence point (a slow store, a stalled process): the attempt must
+        not begin, the store may have handed the task to another worker already."""
+        until = self.lease_until.get(running.task_id)
+        if until is None or now < until or running.stop_reason is not None:
+            return
+        log.warning(
+            "claimed past the lease's fence point; not starting the attempt"
+            if starting
+            else "lease expired without a successful heartbeat; stopping the attempt",
+            task_id=running.task_id,
+            job_id=running.claimed.job_id,
+            device=running.claimed.device.name,
+            late_s=round(now - until, 3),
+        )
+        self.fenced += 1
+        self._stats.fenced += 1
+        if not starting:  # nothing ran yet: no session can outlive the slot
+            self._late(now - until)
+        running.stop("lost")
 
     def _late(self, late_s: float) -> None:
         """Count a fence that ran ``late_s`` past its point: past the margin, the store
