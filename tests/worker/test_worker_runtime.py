@@ -13,8 +13,8 @@ import pytest
 from netfleet.core.settings import ConnectSettings, PoolSettings, WorkerSettings
 from netfleet.pool import device_pool
 from netfleet.store import SqlStore
-from netfleet.worker import Worker, WorkerConfig
 from netfleet.store.records import ClaimedTask, TaskOutcome
+from netfleet.worker import Worker, WorkerConfig
 from netfleet.worker.executor import AttemptReport, PoolExecutor
 from netfleet_sim import Simulator
 from tests.support.worker import (
