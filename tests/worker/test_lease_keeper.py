@@ -101,14 +101,22 @@ async def test_a_fence_past_its_margin_is_counted_late() -> None:
     # pause, CPU starvation); the store may have freed the slot under the session.
     attempts.add(running_task(2))
     keys.lease_until[2] = time.monotonic() - keys.margin_s - 1.0
+    keys._last_fence = keys.lease_until[2] - 1.0  # it did not run since before its point
     keys.fence()
     assert (stats.fenced, stats.fenced_late) == (2, 1)
     assert stats.fence_late_max_s >= keys.margin_s + 1.0
     # The holds' fence counts the same way.
     keys.holds_until = time.monotonic() - keys.margin_s - 1.0
+    keys._last_fence = keys.holds_until - 1.0  # it did not run since before its point
     keys.fence()
     assert stats.fenced_late == 2
     assert expired == [1]
+    # A point set in the past after the fence's last run (a reply that came back late)
+    # is not a late fence: the fence ran as soon as it could.
+    attempts.add(running_task(3))
+    keys.lease_until[3] = time.monotonic() - keys.margin_s - 1.0
+    keys.fence()
+    assert (stats.fenced, stats.fenced_late) == (3, 2)
 
 
 async def test_the_fence_timer_records_how_late_the_loop_ran_it() -> None:

@@ -78,6 +78,7 @@ class LeaseKeeper:
         """Attempts stopped because their lease may have expired."""
         self._timer: asyncio.TimerHandle | None = None
         self._due = 0.0
+        self._last_fence = time.monotonic()
 
     def granted(self, task_id: int, requested_at: float) -> None:
         """Record a lease granted by a store call sent at ``requested_at`` (monotonic)."""
@@ -191,15 +192,20 @@ class LeaseKeeper:
     def fence(self) -> None:
         """Stop attempts and close idle sessions whose lease or hold may have expired."""
         now = time.monotonic()
+        # Late means the fence did not run from its point on: a point set in the past (a
+        # reply that came back late) is not a late fence, the previous run bounds it.
+        since, self._last_fence = self._last_fence, now
         if now >= self.holds_until:
-            self._late(now - self.holds_until)
+            self._late(now - max(self.holds_until, since))
             self._trusted = False
             self._expire_holds()
             self.holds_until = float("inf")  # until a heartbeat gets through again
         for running in self._running:
-            self.fence_attempt(running, now)
+            self.fence_attempt(running, now, since=since)
 
-    def fence_attempt(self, running: RunningTask, now: float, *, starting: bool = False) -> None:
+    def fence_attempt(
+        self, running: RunningTask, now: float, *, starting: bool = False, since: float = 0.0
+    ) -> None:
         """Stop ``running`` if its lease may have expired. ``starting``: the claim's reply
         came back past the fence point (a slow store, a stalled process): the attempt must
         not begin, the store may have handed the task to another worker already."""
@@ -218,7 +224,7 @@ class LeaseKeeper:
         self.fenced += 1
         self._stats.fenced += 1
         if not starting:  # nothing ran yet: no session can outlive the slot
-            self._late(now - until)
+            self._late(now - max(until, since))
         running.stop("lost")
 
     def _late(self, late_s: float) -> None:
