@@ -77,11 +77,13 @@ class Chaos:
     started: int = 0
     actions: dict[str, int] = field(default_factory=dict)
     paused: set[int] = field(default_factory=set)
+    lease_s: float = LEASE_S
 
     def start(self) -> None:
         self.started += 1
         name = f"chaos-{self.started}"
-        proc = start_worker(self.url, self.tmp, name, **WORKER_ENV)
+        env = {**WORKER_ENV, "NETFLEET_WORKER__LEASE_SECONDS": str(self.lease_s)}
+        proc = start_worker(self.url, self.tmp, name, **env)
         self.workers.append(proc)
         self.ids[proc.pid] = name
 
@@ -123,7 +125,7 @@ class Chaos:
             victim = self.rng.choice(live)
             self.paused.add(victim.pid)
             victim.send_signal(signal.SIGSTOP)
-            await asyncio.sleep(self.rng.uniform(0.3, 0.8) * LEASE_S)
+            await asyncio.sleep(self.rng.uniform(0.3, 0.8) * self.lease_s)
             victim.send_signal(signal.SIGCONT)
             self.paused.discard(victim.pid)
         elif action == "drop":
@@ -146,6 +148,23 @@ class Chaos:
                 w.wait(timeout=30)
             if w.poll() is None:
                 w.kill()
+
+
+async def fence_counts(store: Any) -> str:
+    """The workers' lease fences as of their last heartbeat: attempts stopped, and fences
+    that ran past their margin (the store could already have freed the slot or hold:
+    the process was paused or starved of CPU; see docs/guarantees.md)."""
+    fenced = late = 0
+    late_max = lag = 0.0
+    for w in await store.workers.list():
+        fenced += int(w.stats.get("fenced", 0))
+        late += int(w.stats.get("fenced_late", 0))
+        late_max = max(late_max, float(w.stats.get("fence_late_max_s", 0.0)))
+        lag = max(lag, float(w.stats.get("loop_lag_max_s", 0.0)))
+    return (
+        f"{fenced} attempts fenced, {late} fences past the margin (latest {late_max:.1f} s), "
+        f"longest event-loop lag {lag:.1f} s"
+    )
 
 
 async def start_sim(devices: int, tmp: Path) -> SimProcess:
@@ -197,7 +216,7 @@ async def run_backend(args: argparse.Namespace, use_pg: bool) -> dict[str, Any]:
             assert (await store.devices.import_many(specs)).ok
             names = [s.name for s in specs]
             await asyncio.to_thread(sim.post, "/reset-stats")
-            chaos = Chaos(url, tmp, sim, rng, pg)
+            chaos = Chaos(url, tmp, sim, rng, pg, lease_s=args.lease)
             for _ in range(args.workers):
                 chaos.start()
             started_s = await workers_beating(
@@ -252,6 +271,7 @@ async def run_backend(args: argparse.Namespace, use_pg: bool) -> dict[str, Any]:
             # Exactness: after a heartbeat or two, the store counts what the devices have.
             phantom, missing = await exact_counts(store, sim, names, timeout=20.0)
             stats = await asyncio.to_thread(device_stats, sim)
+            fences = await fence_counts(store)
             duplicates = sum(
                 1
                 for line in config_lines.values()
@@ -280,6 +300,7 @@ async def run_backend(args: argparse.Namespace, use_pg: bool) -> dict[str, Any]:
                 "workers_started": chaos.started,
                 "chaos_s": chaos_s,
                 "elapsed_s": elapsed,
+                "fences": fences,
                 "waits": f"start {started_s:.0f} s, replacements {replaced_s:.0f} s, "
                 f"settle {settle_s:.0f} s",
             }
@@ -314,6 +335,7 @@ async def main(args: argparse.Namespace) -> int:
         print(f"\n{r['backend']}: actions {r['actions']}, workers started {r['workers_started']}, "
               f"failed by kind {r['failed_by_kind']}, chaos {r['chaos_s']:.0f} s, "
               f"total {r['elapsed_s']:.0f} s; waits: {r['waits']}")  # fmt: skip
+        print(f"{r['backend']} fences: {r['fences']}")
     if bad:
         print(f"\nFAILED: {bad} promise violations (lost, stuck, run twice, over limit, phantom)")
     return 1 if bad else 0
@@ -344,6 +366,9 @@ def parse_args() -> argparse.Namespace:
     )
     p.add_argument("--chaos-every", type=float, default=1.0, help="mean seconds between faults")
     p.add_argument("--seed", type=int, default=12)
+    p.add_argument(
+        "--lease", type=float, default=LEASE_S, help="the workers' lease (s); pauses scale with it"
+    )
     p.add_argument("--backend", dest="backends", action="append", choices=["sqlite", "postgresql"])
     args = p.parse_args()
     args.backends = args.backends or ["sqlite", "postgresql"]

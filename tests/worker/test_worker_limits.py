@@ -18,6 +18,7 @@ from tests.support.worker import (
     eventually,
     import_sim_devices,
     open_test_store,
+    running,
     submit,
     task_rows_async,
 )
@@ -48,8 +49,10 @@ async def test_workers_respect_max_sessions_and_exclusivity(
                             config=["interface Loopback7", f"description change {i}"],
                         )
                     )
-            for _ in range(3):
-                fleet.start("limits")
+            workers = [fleet.start("limits") for _ in range(3)]
+            # Start-up (Python importing netfleet) took 50-70 s at load 25: bounded on its
+            # own, so the bound on the work below measures the work, not the imports.
+            await running(store, *workers, timeout=180)
 
             async def all_finished() -> bool:
                 rows = await task_rows_async(pg_url)

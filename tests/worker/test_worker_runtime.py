@@ -13,8 +13,9 @@ import pytest
 from netfleet.core.settings import ConnectSettings, PoolSettings, WorkerSettings
 from netfleet.pool import device_pool
 from netfleet.store import SqlStore
+from netfleet.store.records import ClaimedTask, TaskOutcome
 from netfleet.worker import Worker, WorkerConfig
-from netfleet.worker.executor import PoolExecutor
+from netfleet.worker.executor import AttemptReport, PoolExecutor
 from netfleet_sim import Simulator
 from tests.support.worker import (
     eventually,
@@ -264,3 +265,51 @@ async def test_the_worker_failure_strategy_applies_when_a_job_names_none(
     assert kinds == ["command_error", None, "command_error", "not_run"]  # abort_after_n:2
     [task] = (await store.jobs.get(explicit.id)).tasks or ()
     assert [o.ok for o in task.last_outputs()][-1] is True  # the job's own choice wins
+
+
+class Recording(PoolExecutor):
+    """Records the attempts it was asked to run: (task id, attempt)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ran: list[tuple[int, int]] = []
+
+    async def __call__(self, claimed: ClaimedTask, report: AttemptReport) -> TaskOutcome:
+        self.ran.append((claimed.task_id, claimed.attempt))
+        return await super().__call__(claimed, report)
+
+
+async def test_a_claim_whose_reply_comes_back_past_the_fence_point_does_not_start(
+    tmp_path: Path, sim: Simulator, store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first claim's reply takes a whole lease (a slow store, a stalled process): by
+    # the worker's clock the lease may be gone, and another worker may run the task.
+    real_claim = store.claims.claim
+    slowed: list[int] = []
+
+    async def slow_claim(*args: Any, **kwargs: Any) -> list[ClaimedTask]:
+        claimed = await real_claim(*args, **kwargs)
+        if claimed and not slowed:
+            slowed.append(claimed[0].task_id)
+            await asyncio.sleep(FAST.lease_s)
+        return claimed
+
+    monkeypatch.setattr(store.claims, "claim", slow_claim)
+    pool = device_pool(
+        PoolSettings(), WorkerSettings(), ConnectSettings(known_hosts=tmp_path / "known_hosts")
+    )
+    executor = Recording(pool)
+    worker = Worker(store, executor, FAST, warm_devices=pool.warm_devices)
+    task = asyncio.create_task(worker.run())
+    try:
+        job = await submit(store, [sim.devices[0].name], commands=["show clock"])
+        await eventually(lambda: _finished(store, job.id), timeout=30, what="the job finished")
+        record = await store.jobs.get(job.id, tasks=True, outputs=False)
+        assert record.state == "succeeded", record
+        assert record.tasks is not None
+        assert record.tasks[0].attempt == 2  # the stale claim's lease expired: reclaimed
+        assert executor.ran == [(slowed[0], 2)]  # the first attempt never ran
+    finally:
+        worker.stop()
+        await asyncio.wait_for(task, 30)
+        await pool.close(timeout=5)

@@ -145,6 +145,7 @@ class AttemptRunner:
         attempt = RunningTask(claimed)
         self._running.add(attempt)
         self._leases.granted(claimed.task_id, requested_at)
+        self._leases.fence_attempt(attempt, time.monotonic(), starting=True)
         attempt.task = asyncio.create_task(self._run(attempt), name=f"task-{claimed.task_id}")
         attempt.task.add_done_callback(lambda _: self._forget(attempt))
         return attempt

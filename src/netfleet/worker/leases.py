@@ -26,7 +26,7 @@ from netfleet.core.errors import DatabaseUnavailable, NetfleetError
 from netfleet.core.logging import get_logger
 from netfleet.store import SqlStore
 from netfleet.store.records import HeartbeatResult, WorkerState
-from netfleet.worker.attempts import RunningTasks
+from netfleet.worker.attempts import RunningTask, RunningTasks
 from netfleet.worker.stats import WorkerStats
 from netfleet.worker.waiting import Backoff, sleep_unless
 
@@ -77,6 +77,8 @@ class LeaseKeeper:
         self.fenced = 0
         """Attempts stopped because their lease may have expired."""
         self._timer: asyncio.TimerHandle | None = None
+        self._due = 0.0
+        self._last_fence = time.monotonic()
 
     def granted(self, task_id: int, requested_at: float) -> None:
         """Record a lease granted by a store call sent at ``requested_at`` (monotonic)."""
@@ -110,9 +112,14 @@ class LeaseKeeper:
                 self._timer = None
 
     def _arm(self) -> None:
-        self._timer = asyncio.get_running_loop().call_later(self.tick_s, self._tick)
+        loop = asyncio.get_running_loop()
+        self._due = loop.time() + self.tick_s
+        self._timer = loop.call_later(self.tick_s, self._tick)
 
     def _tick(self) -> None:
+        lag = asyncio.get_running_loop().time() - self._due
+        if lag > self._stats.loop_lag_max_s:
+            self._stats.loop_lag_max_s = round(lag, 3)
         try:
             self.fence()
         finally:
@@ -185,18 +192,44 @@ class LeaseKeeper:
     def fence(self) -> None:
         """Stop attempts and close idle sessions whose lease or hold may have expired."""
         now = time.monotonic()
+        # Late means the fence did not run from its point on: a point set in the past (a
+        # reply that came back late) is not a late fence, the previous run bounds it.
+        since, self._last_fence = self._last_fence, now
         if now >= self.holds_until:
+            self._late(now - max(self.holds_until, since))
             self._trusted = False
             self._expire_holds()
             self.holds_until = float("inf")  # until a heartbeat gets through again
         for running in self._running:
-            until = self.lease_until.get(running.task_id)
-            if until is not None and now >= until and running.stop_reason is None:
-                log.warning(
-                    "lease expired without a successful heartbeat; stopping the attempt",
-                    task_id=running.task_id,
-                    job_id=running.claimed.job_id,
-                    device=running.claimed.device.name,
-                )
-                self.fenced += 1
-                running.stop("lost")
+            self.fence_attempt(running, now, since=since)
+
+    def fence_attempt(
+        self, running: RunningTask, now: float, *, starting: bool = False, since: float = 0.0
+    ) -> None:
+        """Stop ``running`` if its lease may have expired. ``starting``: the claim's reply
+        came back past the fence point (a slow store, a stalled process): the attempt must
+        not begin, the store may have handed the task to another worker already."""
+        until = self.lease_until.get(running.task_id)
+        if until is None or now < until or running.stop_reason is not None:
+            return
+        log.warning(
+            "claimed past the lease's fence point; not starting the attempt"
+            if starting
+            else "lease expired without a successful heartbeat; stopping the attempt",
+            task_id=running.task_id,
+            job_id=running.claimed.job_id,
+            device=running.claimed.device.name,
+            late_s=round(now - until, 3),
+        )
+        self.fenced += 1
+        self._stats.fenced += 1
+        if not starting:  # nothing ran yet: no session can outlive the slot
+            self._late(now - max(until, since))
+        running.stop("lost")
+
+    def _late(self, late_s: float) -> None:
+        """Count a fence that ran ``late_s`` past its point: past the margin, the store
+        may have freed the slot or hold while the session was still open."""
+        if late_s >= self.margin_s:
+            self._stats.fenced_late += 1
+            self._stats.fence_late_max_s = max(self._stats.fence_late_max_s, round(late_s, 3))

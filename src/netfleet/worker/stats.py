@@ -26,6 +26,18 @@ class WorkerStats:
     retries_scheduled: int = 0
     lease_lost: int = 0
     """Results dropped because another worker (or the reaper) owned the task by then."""
+    fenced: int = 0
+    """Attempts the lease fence stopped (no heartbeat renewed their lease in time)."""
+    fenced_late: int = 0
+    """Fences (of an attempt, or of the idle sessions' holds) that ran when the store
+    could already have expired what they protect: the process did not run from the fence
+    point until past the margin (paused, starved of CPU). Its sessions may then have
+    outlived their slots: the documented limit of a worker paused past its lease."""
+    fence_late_max_s: float = 0.0
+    """The latest of those fences, in seconds past the fence point."""
+    loop_lag_max_s: float = 0.0
+    """The longest the fence's timer ran late: how long the event loop (or the whole
+    process) did not run; above the lease margin the fences cannot be on time."""
     released: int = 0
     """Tasks handed back at shutdown."""
     deadline_exceeded: int = 0
