@@ -63,7 +63,8 @@ async def test_job_and_task_outcomes_reach_the_outbox(store: SqlStore) -> None:
     assert raw["task.failed"][BATCH_KEY] == [
         [job.id, by_device["r2"].task_id, "auth_failed", "auth refused"]
     ]
-    assert "job_name" not in raw["job.finished"] and "devices" not in raw["job.finished"]
+    assert "job_name" not in raw["job.finished"]
+    assert "devices" not in raw["job.finished"]
     assert await store.notifications.fan_out(_all) == (2, 2)
     events = [e for e in await _events(store) if BATCH_KEY not in e]
     by_type = {e["type"]: e for e in events}
@@ -78,8 +79,10 @@ async def test_job_and_task_outcomes_reach_the_outbox(store: SqlStore) -> None:
     assert finished["counts"] == {"total": 2, "succeeded": 1, "failed": 1, "cancelled": 0}
     assert finished["message"] == "1 of 2 task(s) failed"
     assert finished["job_kind"] == "commands"
-    assert finished["groups"] == [] and finished["schedule"] is None
-    assert "job_name" in finished and all(not k.startswith("_") for k in finished)
+    assert finished["groups"] == []
+    assert finished["schedule"] is None
+    assert "job_name" in finished
+    assert all(not k.startswith("_") for k in finished)
 
 
 async def test_completions_write_no_event_that_no_rule_names(
