@@ -201,9 +201,11 @@ def complete_many(
         return results
     finish_tasks(conn, postgres, updates)
     bulk.insert_rows(conn, task_outputs, outputs)
-    bulk.insert_rows(conn, task_events, events)
     wanted = outbox.wanted(next(iter(current.values())))
-    outbox.tasks_failed(conn, [e for e in events if e["kind"] == "failed"], now, wanted)
+    failed = outbox.failed_row([e for e in events if e["kind"] == "failed"], now, wanted)
+    ahead = outbox.ahead(failed) if failed is not None and postgres else None
+    if not bulk.insert_rows(conn, task_events, events, ahead=ahead) and failed is not None:
+        outbox.insert_row(conn, failed)
     if kept:
         holds.lock_slots(conn, postgres, sorted({*per_device, *kept}))
         conn.execute(st.end_exclusive(postgres), {"p_ids": sorted(kept)})

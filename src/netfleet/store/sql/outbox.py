@@ -126,25 +126,51 @@ def tasks_failed(
     now: float,
     wanted: frozenset[str] | None = None,
 ) -> None:
-    """Emit ``task.failed`` for task events rows (``job_id``, ``task_id``, ``message``)
-    of tasks that failed for good; ``error_kind`` is the row's ``data['error_kind']`` or
-    ``kind``. The completion's transaction pays for one small row whatever the number
-    of failures (``BATCH_KEY``), and for none when ``wanted`` (``rule_checks``) says no
+    """Emit ``task.failed`` for ``failures`` (see ``failed_row``)."""
+    row = failed_row(failures, now, wanted)
+    if row is not None:
+        conn.execute(_INSERT_EVENT, row)
+
+
+def failed_row(
+    failures: Sequence[dict[str, Any]], now: float, wanted: frozenset[str] | None = None
+) -> dict[str, Any] | None:
+    """The ``task.failed`` outbox row for task events rows (``job_id``, ``task_id``,
+    ``message``) of tasks that failed for good; ``error_kind`` is the row's
+    ``data['error_kind']`` or ``kind``. The completion's transaction pays for one small
+    row whatever the number of failures (``BATCH_KEY``; on PostgreSQL inside the task
+    events' insert, ``ahead``), and for none when ``wanted`` (``rule_checks``) says no
     rule names ``task.failed``; fan-out makes the per-task events and adds the names."""
     if wanted is not None and "task.failed" not in wanted:
-        return
+        return None
     batch = [
         [f["job_id"], f["task_id"], (f.get("data") or {}).get("error_kind") or f.get("kind"),
          str(f.get("message") or "")[:2000]]
         for f in failures
     ]  # fmt: skip
-    if batch:
-        payload = {"type": "task.failed", "at": now, BATCH_KEY: batch}
-        conn.execute(_INSERT_EVENT, {"at": now, "type": "task.failed", "payload": payload})
+    if not batch:
+        return None
+    payload = {"type": "task.failed", "at": now, BATCH_KEY: batch}
+    return {"at": now, "type": "task.failed", "payload": payload}
+
+
+def insert_row(conn: Connection, row: dict[str, Any]) -> None:
+    """Insert a row of ``failed_row``."""
+    conn.execute(_INSERT_EVENT, row)
+
+
+def ahead(row: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A row of ``failed_row`` as ``bulk.insert_rows``' ``ahead`` (PostgreSQL)."""
+    params = {"o_at": row["at"], "o_type": row["type"], "o_payload": json.dumps(row["payload"])}
+    return _AHEAD, params
 
 
 _INSERT_EVENT = notify_events.insert()
 """Built once: the completion path's insert (its parameters name the columns)."""
+_AHEAD = (
+    "INSERT INTO notify_events (at, type, payload) "
+    "VALUES (%(o_at)s, %(o_type)s, CAST(%(o_payload)s AS json))"
+)
 
 
 def expand(conn: Connection, events: Sequence[Any]) -> list[Any]:
