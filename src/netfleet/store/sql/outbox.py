@@ -1,7 +1,9 @@
 """The notification outbox: events written in the transaction that caused them.
 
 ``emit`` is what the rest of the store (and other features) call; ``job_finished``
-and ``tasks_failed`` build the payloads of the events the store produces itself,
+and ``tasks_failed`` / ``failed_row`` build the payloads of the events the store
+produces itself (ids and counts: ``expand`` and ``enrich`` add the names at fan-out;
+``rule_checks`` lets the completion skip events no enabled rule names),
 ``workers_down`` finds workers that went silent, ``backups_stale`` devices whose
 last good backup is too old, and ``from_task_events`` passes
 on worker task events that name a dotted event type (``config.changed``) in their
