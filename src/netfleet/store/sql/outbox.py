@@ -61,27 +61,31 @@ COMPLETION_EVENTS = ("task.failed", "job.failed", "job.partial", "job.succeeded"
 """The rule events the completion path can produce (``job.<status>`` is job.finished)."""
 
 
-def rule_checks() -> list[sa.Label[bool]]:
-    """Columns to add to a query of the completion's transaction: for each of
-    ``COMPLETION_EVENTS``, whether an enabled rule names it (a text match on the rule's
+def rule_checks() -> list[sa.Label[int]]:
+    """A column to add to a query of the completion's transaction: which of
+    ``COMPLETION_EVENTS`` an enabled rule names, as bits (a text match on the rule's
     ``match``; it may say yes for a rule that then does not fire, never no for one
-    that would). Read in the transaction that writes the event, they see every rule
-    committed before it, from any process, without a cache to invalidate."""
+    that would). Read in the transaction that writes the event, it sees every rule
+    committed before it, from any process, without a cache to invalidate; the
+    database computes it once per statement (it does not depend on the row)."""
     text = sa.cast(notification_rules.c.match, sa.Text)
-    enabled = notification_rules.c.enabled == sa.true()
-    return [
-        sa.exists().where(enabled, text.like(f'%"{name}"%')).label(f"rule_{i}")
+    bits = [
+        sa.func.max(sa.case((text.like(f'%"{name}"%'), 1 << i), else_=0))
         for i, name in enumerate(COMPLETION_EVENTS)
     ]
+    mask = sa.select(sa.func.coalesce(sum(bits[1:], bits[0]), 0)).where(
+        notification_rules.c.enabled == sa.true()
+    )
+    return [mask.scalar_subquery().label("rule_mask")]
 
 
 def wanted(row: Any) -> frozenset[str] | None:
     """The ``COMPLETION_EVENTS`` some enabled rule names, from a row with the
-    ``rule_checks`` columns; ``None`` (write every event) for a row without them."""
-    m = row._mapping
-    if "rule_0" not in m:
+    ``rule_checks`` column; ``None`` (write every event) for a row without it."""
+    mask = row._mapping.get("rule_mask")
+    if mask is None:
         return None
-    return frozenset(n for i, n in enumerate(COMPLETION_EVENTS) if m[f"rule_{i}"])
+    return frozenset(n for i, n in enumerate(COMPLETION_EVENTS) if int(mask) & (1 << i))
 
 
 def job_finished(
