@@ -107,6 +107,25 @@ async def test_completions_write_no_event_that_no_rule_names(
     assert (await store.jobs.get(tasks[0].job_id)).state == "failed"
 
 
+async def test_reaped_tasks_notify_only_rules_that_name_them(store: SqlStore) -> None:
+    await add_devices(store, "r1", "r2")
+    await store.notifications.create(_rule("ok", "job.succeeded"))
+    await store.jobs.submit(commands("r1", max_attempts=1))
+    await store.claims.claim("w1", 1, lease_s=-1)  # lease already expired
+    assert len((await store.claims.reap()).failed) == 1
+    assert await _events(store) == []  # neither task.failed nor job.failed is named
+    await store.notifications.create(_rule("ops", "task.failed", "job.failed"))
+    job = await store.jobs.submit(commands("r2", max_attempts=1))
+    await store.claims.claim("w1", 1, lease_s=-1)
+    assert len((await store.claims.reap()).failed) == 1
+    raw = {e["type"]: e for e in await _events(store)}
+    (failure,) = raw["task.failed"][BATCH_KEY]
+    assert failure[0] == job.id
+    assert failure[2] == "lease_lost"
+    assert raw["job.finished"]["status"] == "failed"
+    assert await store.notifications.fan_out(_all) == (2, 4)
+
+
 async def test_a_completion_of_many_failures_writes_one_outbox_row(store: SqlStore) -> None:
     names = [f"r{i}" for i in range(30)]
     await add_devices(store, *names, groups=("core",))
