@@ -6,11 +6,15 @@ scenario times that completion on a fresh store of the same size (after one unti
 job); a round runs every scenario once, in an order rotated from round to round.
 
 - added job time, against the job with the outbox hooks switched off (the baseline):
+  hooks on with a rule that names none of the completion's events (nothing to write);
   hooks on with a matching rule; the same while a delivery loop drains the previous
   job's deliveries in this process (it yields to the queue); and while the delivery
   process a worker starts (``[notifications] own_process``, the default) drains them.
-  Printed: medians, ratios of medians, and every scenario's spread (min-max over the
-  rounds): an added time inside the baseline's own spread is not measurable here.
+  Printed: medians, ratios of medians, every scenario's spread (min-max over the
+  rounds) and its ratio to the baseline of the same round (rounds interleave the
+  scenarios): an added time inside the baseline's own spread is not measurable here.
+  Noise-free: the statements sent during the timed job and the outbox rows written,
+  and the hooks' own time (their Python and their own statements).
 - fan-out throughput: the N + 1 deliveries (N ``task.failed``, one ``job.finished``)
   of each of two jobs, from outbox to a loopback HTTP receiver (its own process,
   HTTP/1.1 keep-alive), signed, through the durable queue, by the delivery process:
@@ -36,6 +40,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
 from netfleet.core.models import DeviceSpec
@@ -105,17 +110,64 @@ async def _job(store: SqlStore, names: list[str]) -> tuple[float, float]:
     return time.perf_counter() - started, time.process_time() - cpu
 
 
+HOOKS = tuple(h for h in ("tasks_failed", "failed_row", "insert_row", "job_finished", "rule_checks")
+              if hasattr(notify_sql, h))  # fmt: skip
+"""The completion path's outbox hooks (``failed_row`` and ``rule_checks`` where the
+code has them: there ``failed_row`` builds the row the task events' insert carries)."""
+
+
 @contextlib.contextmanager
-def _hooks_off() -> Iterator[None]:
-    """The outbox hooks of the completion path switched off (the code before them)."""
-    saved: tuple[Callable[..., Any], Callable[..., Any]] = (
-        notify_sql.tasks_failed, notify_sql.job_finished)  # fmt: skip
-    notify_sql.tasks_failed = lambda *a, **k: None
-    notify_sql.job_finished = lambda *a, **k: None
+def _patched(make: Callable[[str, Callable[..., Any]], Callable[..., Any]]) -> Iterator[None]:
+    saved = {h: getattr(notify_sql, h) for h in HOOKS}
+    for h, fn in saved.items():
+        setattr(notify_sql, h, make(h, fn))
     try:
         yield
     finally:
-        notify_sql.tasks_failed, notify_sql.job_finished = saved
+        for h, fn in saved.items():
+            setattr(notify_sql, h, fn)
+
+
+def _hooks_off() -> contextlib.AbstractContextManager[None]:
+    """The outbox hooks of the completion path switched off (the code before them),
+    with the rule checks they read."""
+    return _patched(lambda h, fn: list if h == "rule_checks" else lambda *a, **k: None)
+
+
+def _hooks_timed(spent: list[float]) -> contextlib.AbstractContextManager[None]:
+    """The outbox hooks as they are, their own time added to ``spent[0]`` (seconds)."""
+
+    def timed(h: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        if h == "rule_checks":
+            return fn  # columns of a query: their cost is inside the query's
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[0] += time.perf_counter() - started
+
+        return call
+
+    return _patched(timed)
+
+
+@contextlib.contextmanager
+def _counted(out: dict[str, float]) -> Iterator[None]:
+    """Statements this process sends to the database meanwhile, as ``out['statements']``
+    (executemany counts once: one round trip)."""
+    seen = [0]
+
+    def count(*_: Any) -> None:
+        seen[0] += 1
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", count)
+    try:
+        yield
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", count)
+        out["statements"] = float(seen[0])
 
 
 @contextlib.contextmanager
@@ -142,11 +194,12 @@ def _hooks_timed(spent: list[float]) -> Iterator[None]:
 
 
 KEY = Fernet.generate_key().decode()
-SCENARIOS = ("baseline", "with_events", "in_process", "own_process")[
-    : 4 if NotifyProcess is not None else 3
+SCENARIOS = ("baseline", "no_rule", "with_events", "in_process", "own_process")[
+    : 5 if NotifyProcess is not None else 4
 ]
 LABELS = {
     "baseline": "job completion, outbox hooks off (baseline)",
+    "no_rule": "hooks on, no rule names task.failed/job.*",
     "with_events": "hooks on + matching rule, no delivery loop",
     "in_process": "... while an in-process loop delivers",
     "own_process": "... while the delivery process delivers",
@@ -155,7 +208,7 @@ LABELS = {
 
 @contextlib.asynccontextmanager
 async def _fresh(
-    n: int, url: str, backend: str, *, rule: bool
+    n: int, url: str, backend: str, *, rule: str | None
 ) -> AsyncIterator[tuple[SqlStore, list[str]]]:
     """A new store with ``n`` devices (and the matching rule): every scenario times its
     job on a store of the same size (one earlier job, untimed)."""
@@ -166,10 +219,11 @@ async def _fresh(
             specs = [DeviceSpec(f"d{i:05d}", "127.0.0.1", "cisco_ios", port=10_000 + i)
                      for i in range(n)]  # fmt: skip
             await store.devices.import_many(specs)
-            if rule:
+            if rule is not None:
+                events = ["config.changed"] if rule == "no_rule" else ["task.failed", "job.failed"]
                 await store.notifications.create(
-                    NewRule("bench", "webhook", {"events": ["task.failed", "job.failed"]},
-                            {"url": url}, "bench-secret-0123456789")
+                    NewRule("bench", "webhook", {"events": events}, {"url": url},
+                            "bench-secret-0123456789")
                 )  # fmt: skip
             yield store, [s.name for s in specs]
         finally:
@@ -177,16 +231,32 @@ async def _fresh(
             drop_database(pg_name)
 
 
+async def _outbox_rows(store: SqlStore) -> int:
+    from netfleet.store.schema_integrations import notify_events
+
+    def op(conn: sa.Connection) -> int:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(notify_events)).scalar())
+
+    return await store.db.run(op, write=False)
+
+
 async def _delivered(store: SqlStore) -> int:
     return (await store.notifications.backlog()).get("delivered", 0)
 
 
-async def _until_delivered(store: SqlStore, at_least: int, timeout: float = 300.0) -> None:
+async def _until_delivered(
+    store: SqlStore, at_least: int, timeout: float = 300.0, *, fatal: bool = True
+) -> int:
+    """Wait for ``at_least`` deliveries; how many there are (fewer only if not ``fatal``)."""
     deadline = time.monotonic() + timeout
-    while await _delivered(store) < at_least:
+    while (done := await _delivered(store)) < at_least:
         if time.monotonic() > deadline:
-            raise SystemExit(f"only {await _delivered(store)} of {at_least} deliveries")
+            if not fatal:
+                print(f"(throughput: only {done} of {at_least} deliveries in {timeout:.0f} s)")
+                return done
+            raise SystemExit(f"only {done} of {at_least} deliveries")
         await asyncio.sleep(0.02)
+    return done
 
 
 def _cpu_s(pid: int) -> float:
@@ -203,18 +273,22 @@ async def _scenario(
 ) -> dict[str, float]:
     notify = NotificationSettings(concurrency=conc, poll_seconds=0.01)
     out: dict[str, float] = {}
-    async with _fresh(n, url, backend, rule=name != "baseline") as (store, names):
+    rule = None if name == "baseline" else name
+    async with _fresh(n, url, backend, rule=rule) as (store, names):
         if name == "baseline":
             with _hooks_off():
                 await _job(store, names)  # the earlier job (also warms the caches)
-                out["seconds"], out["cpu"] = await _job(store, names)
+                with _counted(out):
+                    out["seconds"], out["cpu"] = await _job(store, names)
             return out
         await _job(store, names)  # its n + 1 deliveries drain during the timed job
-        if name == "with_events":
+        if name in ("no_rule", "with_events"):
             spent = [0.0]
-            with _hooks_timed(spent):
+            before = await _outbox_rows(store)
+            with _hooks_timed(spent), _counted(out):
                 out["seconds"], out["cpu"] = await _job(store, names)
             out["hooks"] = spent[0]
+            out["rows"] = float(await _outbox_rows(store) - before)
             return out
         stop = asyncio.Event()
         if name == "in_process":
@@ -231,13 +305,31 @@ async def _scenario(
         out["sent_during"] = await _delivered(store) - before
         if name == "own_process" and drain:  # throughput: the rest of both jobs' deliveries
             assert child.pid is not None
-            await _until_delivered(store, 2 * (n + 1))
-            count = 2 * (n + 1) - before
+            count = await _until_delivered(store, 2 * (n + 1), fatal=False) - before
             out["per_s"] = count / (time.perf_counter() - started)
             out["cpu_ms"] = (_cpu_s(child.pid) - cpu) * 1000.0 / count
         stop.set()
         await running
     return out
+
+
+def _table(results: dict[str, list[dict[str, float]]], key: str, title: str) -> None:
+    """Medians, ratios of medians, each scenario's spread, and the per-round ratio to
+    the baseline of the same round (its median and min-max): interleaved rounds pair
+    each job with a baseline run minutes apart. A median inside the baseline's own
+    min-max (its round-to-round spread) is "not measurable here"."""
+    base_vs = [r[key] for r in results["baseline"]]
+    base, lo, hi = statistics.median(base_vs), min(base_vs), max(base_vs)
+    print(f"{'job completion, ' + title:46} {'median':>8} {'ratio':>6} {'min-max':>13} "
+          f"{'spread':>6} {'paired ratio (min-max)':>23}  inside baseline spread?")  # fmt: skip
+    for name, rs in results.items():
+        vs = [r[key] for r in rs]
+        med = statistics.median(vs)
+        pairs = [r[key] / b[key] for r, b in zip(rs, results["baseline"], strict=True)]
+        paired = f"{statistics.median(pairs):.2f} ({min(pairs):.2f}-{max(pairs):.2f})"
+        inside = "-" if name == "baseline" else "yes" if lo <= med <= hi else "no"
+        print(f"{LABELS[name]:46} {med:8.3f} {med / base:6.2f} {min(vs):6.3f}-{max(vs):<6.3f} "
+              f"{(max(vs) - min(vs)) / med * 100:5.0f}% {paired:>23}  {inside}")  # fmt: skip
 
 
 async def main(n: int, rounds: int, concurrency: int, backend: str) -> None:
@@ -265,22 +357,17 @@ async def main(n: int, rounds: int, concurrency: int, backend: str) -> None:
     print(f"notification fan-out, {backend}, {n} devices (one task.failed each), "
           f"{rounds} round(s), concurrency {concurrency}")  # fmt: skip
     for key, title in (("seconds", "wall s"), ("cpu", "CPU s")):
-        base = statistics.median(values("baseline", key))
-        lo, hi = min(values("baseline", key)), max(values("baseline", key))
-        print(f"{'job completion, ' + title:46} {'median':>9} {'ratio':>6} {'min-max':>15}  "
-              "within baseline?")  # fmt: skip
-        for name in SCENARIOS:
-            vs = values(name, key)
-            med = statistics.median(vs)
-            inside = "-" if name == "baseline" else "yes" if lo <= med <= hi else "no"
-            print(f"{LABELS[name]:46} {med:9.3f} {med / base:6.2f} "
-                  f"{min(vs):7.3f}-{max(vs):<7.3f}  {inside}")  # fmt: skip
-        print(f"baseline spread: {(hi - lo) / base * 100:.0f}% of its median")
-    hooks = statistics.median(values("with_events", "hooks"))
+        _table(results, key, title)
     base = statistics.median(values("baseline"))
-    print(f"the outbox hooks' own time in the job: {hooks * 1000:.2f} ms "
-          f"({hooks / base * 100:.1f}% of the baseline's median wall time)")  # fmt: skip
-    for name in SCENARIOS[2:]:
+    for name in ("no_rule", "with_events"):
+        hooks = statistics.median(values(name, "hooks"))
+        print(f"{name.replace('_', '-')}: the outbox hooks' own time {hooks * 1000:.2f} ms "
+              f"per {n} tasks ({hooks / base * 100:.1f}% of the baseline's median wall time); "
+              f"outbox rows written {statistics.median(values(name, 'rows')):.0f}")  # fmt: skip
+    print(f"statements sent during the timed job (all {-(-n // BATCH)} completions): "
+          + ", ".join(f"{name} {statistics.median(values(name, 'statements')):.0f}"
+                      for name in SCENARIOS[:3]))  # fmt: skip
+    for name in SCENARIOS[3:]:
         sent = statistics.median(values(name, "sent_during"))
         print(f"deliveries recorded during the timed job, {name.replace('_', '-')}: {sent:.0f}")
     print("load average (1 min) before and after each round: "

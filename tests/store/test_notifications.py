@@ -43,19 +43,29 @@ async def _events(store: SqlStore) -> list[dict[str, object]]:
     return await store.db.run(op, write=False)
 
 
+def _rule(name: str, *events: str, enabled: bool = True) -> NewRule:
+    return NewRule(name, "webhook", {"events": list(events)}, {"url": "http://x/"}, SECRET,
+                   enabled=enabled)  # fmt: skip
+
+
 async def test_job_and_task_outcomes_reach_the_outbox(store: SqlStore) -> None:
     await add_devices(store, "r1", "r2", groups=("core",))
+    await store.notifications.create(_rule("ops", "task.failed", "job.partial"))
     job = await store.jobs.submit(commands("r1", "r2", max_attempts=1))
     tasks = await store.claims.claim("w1", 10, lease_s=30)
     by_device = {t.device.name: t for t in tasks}
     await store.completions.complete(by_device["r1"].task_id, "w1", 1, OK)
     assert await _events(store) == []  # nothing finished yet
     await store.completions.complete(by_device["r2"].task_id, "w1", 1, BAD)
-    # the completion writes one row of ids for all its failures; fan-out makes one
-    # event per task and adds the names
-    (raw,) = [e for e in await _events(store) if e["type"] == "task.failed"]
-    assert raw[BATCH_KEY] == [[job.id, by_device["r2"].task_id, "auth_failed", "auth refused"]]
-    assert await store.notifications.fan_out(_all) == (2, 0)
+    # the completion writes one row of ids for all its failures and one of the job's
+    # ids and counts; fan-out makes one event per task and adds the names
+    raw = {e["type"]: e for e in await _events(store)}
+    assert raw["task.failed"][BATCH_KEY] == [
+        [job.id, by_device["r2"].task_id, "auth_failed", "auth refused"]
+    ]
+    assert "job_name" not in raw["job.finished"]
+    assert "devices" not in raw["job.finished"]
+    assert await store.notifications.fan_out(_all) == (2, 2)
     events = [e for e in await _events(store) if BATCH_KEY not in e]
     by_type = {e["type"]: e for e in events}
     assert len(events) == 2
@@ -67,19 +77,64 @@ async def test_job_and_task_outcomes_reach_the_outbox(store: SqlStore) -> None:
     assert finished["job_id"] == job.id
     assert finished["devices"] == ["r2"]
     assert finished["counts"] == {"total": 2, "succeeded": 1, "failed": 1, "cancelled": 0}
+    assert finished["message"] == "1 of 2 task(s) failed"
+    assert finished["job_kind"] == "commands"
+    assert finished["groups"] == []
+    assert finished["schedule"] is None
+    assert "job_name" in finished
+    assert all(not k.startswith("_") for k in finished)
+
+
+async def test_completions_write_no_event_that_no_rule_names(
+    store: SqlStore, other_store: SqlStore
+) -> None:
+    names = [f"r{i}" for i in range(6)]
+    await add_devices(store, *names)
+    await store.notifications.create(_rule("off", "task.failed", "job.failed", enabled=False))
+    await store.notifications.create(_rule("ok", "job.succeeded"))
+    await store.jobs.submit(commands(*names, max_attempts=1))
+    tasks = await store.claims.claim("w1", 6, lease_s=30)
+    await store.completions.complete_many("w1", [(t.task_id, 1, BAD) for t in tasks[:2]])
+    assert await _events(store) == []  # no enabled rule names task.failed
+    # a rule made by another process counts from the next completion on
+    await other_store.notifications.create(_rule("ops", "task.failed"))
+    await store.completions.complete_many("w1", [(t.task_id, 1, BAD) for t in tasks[2:4]])
+    (row,) = await _events(store)
+    assert [f[1] for f in row[BATCH_KEY]] == [t.task_id for t in tasks[2:4]]
+    await other_store.notifications.delete("ops")
+    await store.completions.complete_many("w1", [(t.task_id, 1, BAD) for t in tasks[4:]])
+    assert len(await _events(store)) == 1  # neither the failures nor job.failed
+    assert (await store.jobs.get(tasks[0].job_id)).state == "failed"
+
+
+async def test_reaped_tasks_notify_only_rules_that_name_them(store: SqlStore) -> None:
+    await add_devices(store, "r1", "r2")
+    await store.notifications.create(_rule("ok", "job.succeeded"))
+    await store.jobs.submit(commands("r1", max_attempts=1))
+    await store.claims.claim("w1", 1, lease_s=-1)  # lease already expired
+    assert len((await store.claims.reap()).failed) == 1
+    assert await _events(store) == []  # neither task.failed nor job.failed is named
+    await store.notifications.create(_rule("ops", "task.failed", "job.failed"))
+    job = await store.jobs.submit(commands("r2", max_attempts=1))
+    await store.claims.claim("w1", 1, lease_s=-1)
+    assert len((await store.claims.reap()).failed) == 1
+    raw = {e["type"]: e for e in await _events(store)}
+    (failure,) = raw["task.failed"][BATCH_KEY]
+    assert failure[0] == job.id
+    assert failure[2] == "lease_lost"
+    assert raw["job.finished"]["status"] == "failed"
+    assert await store.notifications.fan_out(_all) == (2, 4)
 
 
 async def test_a_completion_of_many_failures_writes_one_outbox_row(store: SqlStore) -> None:
     names = [f"r{i}" for i in range(30)]
     await add_devices(store, *names, groups=("core",))
+    rule = await store.notifications.create(_rule("ops", "task.failed"))
     await store.jobs.submit(commands(*names, max_attempts=1))
     tasks = await store.claims.claim("w1", 30, lease_s=30)
     await store.completions.complete_many("w1", [(t.task_id, 1, BAD) for t in tasks[:20]])
     (row,) = await _events(store)  # one row for the 20 failures
     assert len(row[BATCH_KEY]) == 20
-    rule = await store.notifications.create(
-        NewRule("ops", "webhook", {"events": ["task.failed"]}, {"url": "http://x/"}, SECRET)
-    )
     assert await store.notifications.fan_out(_all) == (20, 20)
     assert await store.notifications.fan_out(_all) == (0, 0)  # fanned out once
     d = notification_deliveries

@@ -103,12 +103,16 @@ def insert_rows(
     *,
     conflict: Sequence[str] = (),
     update: Sequence[str] = (),
-) -> None:
+    ahead: tuple[str, dict[str, Any]] | None = None,
+) -> bool:
     """Insert ``rows`` (dicts with the same keys, in that order) into ``table``; with
     ``conflict`` (a unique key's columns), a row that exists gets the ``update``
-    columns of the new one instead."""
+    columns of the new one instead. ``ahead``: another data-modifying statement (SQL
+    text with ``%(name)s`` parameters not named ``doc``, and its parameters) that
+    PostgreSQL's path runs in the same statement (one round trip); returns whether it
+    ran, else the caller runs it."""
     if not rows:
-        return
+        return False
     key = _key(table, rows[0], conflict, update)
     if conn.dialect.name == "postgresql":
         if key not in _pg_cache:
@@ -121,13 +125,17 @@ def insert_rows(
             except (ValueError, TypeError):
                 pass  # NaN and the like: SQLAlchemy's path stores or refuses them as before
             else:
-                conn.exec_driver_sql(sql, {"doc": doc})
-                return
+                if ahead is None:
+                    conn.exec_driver_sql(sql, {"doc": doc})
+                    return False
+                conn.exec_driver_sql(f"WITH ahead AS ({ahead[0]}) {sql}", {**ahead[1], "doc": doc})
+                return True
     statement = _sa_cache.get((conn.dialect.name, key))
     if statement is None:
         statement = _statement(conn.dialect.name, table, conflict, update)
         _sa_cache[(conn.dialect.name, key)] = statement
     conn.execute(statement, list(rows))
+    return False
 
 
 def _statement(

@@ -106,7 +106,8 @@ def complete_many(
 ) -> list[Completion | None]:
     """Finish attempts ``(task_id, attempt, outcome)``; ``None`` where fenced out."""
     ids = sorted({task_id for task_id, _, _ in items})
-    current = {r.id: r for r in conn.execute(st.running_tasks(postgres), {"p_ids": ids})}
+    query = st.running_tasks(postgres).add_columns(*outbox.rule_checks())
+    current = {r.id: r for r in conn.execute(query, {"p_ids": ids})}
     results: list[Completion | None] = []
     updates: list[dict[str, Any]] = []
     outputs: list[dict[str, Any]] = []
@@ -200,14 +201,17 @@ def complete_many(
         return results
     finish_tasks(conn, postgres, updates)
     bulk.insert_rows(conn, task_outputs, outputs)
-    bulk.insert_rows(conn, task_events, events)
-    outbox.tasks_failed(conn, [e for e in events if e["kind"] == "failed"], now)
+    wanted = outbox.wanted(next(iter(current.values())))
+    failed = outbox.failed_row([e for e in events if e["kind"] == "failed"], now, wanted)
+    ahead = outbox.ahead(failed) if failed is not None and postgres else None
+    if not bulk.insert_rows(conn, task_events, events, ahead=ahead) and failed is not None:
+        outbox.insert_row(conn, failed)
     if kept:
         holds.lock_slots(conn, postgres, sorted({*per_device, *kept}))
         conn.execute(st.end_exclusive(postgres), {"p_ids": sorted(kept)})
         holds.keep_sessions(conn, postgres=postgres, worker_id=worker_id, kept=kept, now=now)
     release_slots(conn, per_device)
-    job_states = apply_transitions(conn, changes, now)
+    job_states = apply_transitions(conn, changes, now, wanted=wanted)
     if notify and postgres:
         conn.execute(st.NOTIFY)
     return [

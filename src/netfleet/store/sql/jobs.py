@@ -171,11 +171,16 @@ def insert_job(
 
 
 def apply_transitions(
-    conn: Connection, changes: Mapping[int, Mapping[tuple[str, str], int]], now: float
+    conn: Connection,
+    changes: Mapping[int, Mapping[tuple[str, str], int]],
+    now: float,
+    *,
+    wanted: frozenset[str] | None = None,
 ) -> dict[int, JobState]:
     """Apply task state changes ``{job_id: {(old, new): n}}`` to job counters; re-derive
     each job's state (and ``finished_at``), keeping a gate's state; advance the gates of
-    jobs whose tasks finished. Returns the jobs' new states."""
+    jobs whose tasks finished. Returns the jobs' new states. ``wanted``: the rule
+    events ``outbox.rule_checks`` found, when the caller read them."""
     out: dict[int, JobState] = {}
     finishing: dict[int, Row[Any]] = {}
     for job_id in sorted(changes):
@@ -202,7 +207,9 @@ def apply_transitions(
                 {"p_job": job_id, "p_state": state, "p_finished_at": now if finished else None},
             )
             if finished:
-                outbox.job_finished(conn, job_id, state, now)
+                counts = {"total": row.tasks_total, "succeeded": row.tasks_succeeded,
+                          "failed": row.tasks_failed, "cancelled": row.tasks_cancelled}  # fmt: skip
+                outbox.job_finished(conn, job_id, state, now, counts, wanted)
         out[job_id] = state
     if finishing:
         out.update(gates.after_transitions(conn, finishing, out, now))

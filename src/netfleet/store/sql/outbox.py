@@ -1,7 +1,9 @@
 """The notification outbox: events written in the transaction that caused them.
 
 ``emit`` is what the rest of the store (and other features) call; ``job_finished``
-and ``tasks_failed`` build the payloads of the events the store produces itself,
+and ``tasks_failed`` / ``failed_row`` build the payloads of the events the store
+produces itself (ids and counts: ``expand`` and ``enrich`` add the names at fan-out;
+``rule_checks`` lets the completion skip events no enabled rule names),
 ``workers_down`` finds workers that went silent, ``backups_stale`` devices whose
 last good backup is too old, and ``from_task_events`` passes
 on worker task events that name a dotted event type (``config.changed``) in their
@@ -18,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from netfleet.store.schema import jobs, schedules, workers
-from netfleet.store.schema_integrations import notify_events
+from netfleet.store.schema_integrations import notification_rules, notify_events
 from netfleet.store.sql import bulk
 
 MAX_LISTED_DEVICES = 50
@@ -55,64 +57,64 @@ def _row(type_: str, payload: dict[str, Any], now: float, dedup_key: str | None)
     }
 
 
-def job_finished(conn: Connection, job_id: int, state: str, now: float) -> None:
-    """Emit ``job.finished`` for a job that just reached ``state``."""
-    from netfleet.store.schema import tasks
+COMPLETION_EVENTS = ("task.failed", "job.failed", "job.partial", "job.succeeded")
+"""The rule events the completion path can produce (``job.<status>`` is job.finished)."""
 
-    row = conn.execute(
-        sa.select(
-            jobs.c.name,
-            jobs.c.kind,
-            jobs.c.spec,
-            jobs.c.tasks_total,
-            jobs.c.tasks_succeeded,
-            jobs.c.tasks_failed,
-            jobs.c.tasks_cancelled,
-            schedules.c.name.label("schedule"),
-        )
-        .select_from(jobs.outerjoin(schedules, schedules.c.id == jobs.c.schedule_id))
-        .where(jobs.c.id == job_id)
-    ).first()
-    if row is None:
-        return
-    failed = [
-        r.device_name
-        for r in conn.execute(
-            sa.select(tasks.c.device_name)
-            .where(tasks.c.job_id == job_id, tasks.c.state == "failed")
-            .order_by(tasks.c.device_name)
-            .limit(MAX_LISTED_DEVICES)
-        )
+
+def rule_checks() -> list[sa.Label[int]]:
+    """A column to add to a query of the completion's transaction: which of
+    ``COMPLETION_EVENTS`` an enabled rule names, as bits (a text match on the rule's
+    ``match``; it may say yes for a rule that then does not fire, never no for one
+    that would). Read in the transaction that writes the event, it sees every rule
+    committed before it, from any process, without a cache to invalidate; the
+    database computes it once per statement (it does not depend on the row)."""
+    text = sa.cast(notification_rules.c.match, sa.Text)
+    bits = [
+        sa.func.max(sa.case((text.like(f'%"{name}"%'), 1 << i), else_=0))
+        for i, name in enumerate(COMPLETION_EVENTS)
     ]
-    try:
-        groups = list(json.loads(row.spec).get("targets", {}).get("groups") or [])
-    except (ValueError, AttributeError):
-        groups = []
-    counts = {
-        "total": row.tasks_total,
-        "succeeded": row.tasks_succeeded,
-        "failed": row.tasks_failed,
-        "cancelled": row.tasks_cancelled,
-    }
-    emit(
-        conn,
-        "job.finished",
-        {
-            "status": state,
-            "job_id": job_id,
-            "job_name": row.name,
-            "job_kind": row.kind,
-            "schedule": row.schedule,
-            "groups": groups,
-            "devices": failed,
-            "counts": counts,
-            "message": f"{row.tasks_failed} of {row.tasks_total} task(s) failed"
-            if row.tasks_failed
-            else f"{row.tasks_succeeded} of {row.tasks_total} task(s) succeeded",
-        },
-        now,
+    mask = sa.select(sa.func.coalesce(sum(bits[1:], bits[0]), 0)).where(
+        notification_rules.c.enabled == sa.true()
     )
+    return [mask.scalar_subquery().label("rule_mask")]
 
+
+def wanted(row: Any) -> frozenset[str] | None:
+    """The ``COMPLETION_EVENTS`` some enabled rule names, from a row with the
+    ``rule_checks`` column; ``None`` (write every event) for a row without it."""
+    mask = row._mapping.get("rule_mask")
+    if mask is None:
+        return None
+    return frozenset(n for i, n in enumerate(COMPLETION_EVENTS) if int(mask) & (1 << i))
+
+
+def job_finished(
+    conn: Connection,
+    job_id: int,
+    state: str,
+    now: float,
+    counts: dict[str, int],
+    wanted: frozenset[str] | None = None,
+) -> None:
+    """Emit ``job.finished`` for a job that just reached ``state`` with ``counts``
+    (``total``, ``succeeded``, ``failed``, ``cancelled``): the ids, status and counts
+    only (one insert, no read); fan-out adds the job's names and failed devices
+    (``JOB_KEY``). Nothing when ``wanted`` (``rule_checks``) says no rule names it."""
+    if wanted is not None and f"job.{state}" not in wanted:
+        return
+    message = (
+        f"{counts['failed']} of {counts['total']} task(s) failed"
+        if counts["failed"]
+        else f"{counts['succeeded']} of {counts['total']} task(s) succeeded"
+    )
+    payload = {"type": "job.finished", "at": now, "status": state, "job_id": job_id,
+               "counts": counts, "message": message, JOB_KEY: True}  # fmt: skip
+    conn.execute(_INSERT_EVENT, {"at": now, "type": "job.finished", "payload": payload})
+
+
+JOB_KEY = "_job"
+"""Marks a ``job.finished`` payload whose job name, kind, schedule, groups and failed
+devices are added at fan-out (``enrich``), off the completion's transaction."""
 
 ENRICH_KEY = "_enrich"
 """Marks a ``task.failed`` payload whose device, groups, job and schedule names are
@@ -124,23 +126,57 @@ BATCH_KEY = "_failed"
 per task at fan-out."""
 
 
-def tasks_failed(conn: Connection, failures: Sequence[dict[str, Any]], now: float) -> None:
-    """Emit ``task.failed`` for task events rows (``job_id``, ``task_id``, ``message``)
-    of tasks that failed for good; ``error_kind`` is the row's ``data['error_kind']`` or
-    ``kind``. The completion's transaction pays for one small row whatever the number
-    of failures (``BATCH_KEY``); fan-out makes the per-task events and adds the names."""
+def tasks_failed(
+    conn: Connection,
+    failures: Sequence[dict[str, Any]],
+    now: float,
+    wanted: frozenset[str] | None = None,
+) -> None:
+    """Emit ``task.failed`` for ``failures`` (see ``failed_row``)."""
+    row = failed_row(failures, now, wanted)
+    if row is not None:
+        conn.execute(_INSERT_EVENT, row)
+
+
+def failed_row(
+    failures: Sequence[dict[str, Any]], now: float, wanted: frozenset[str] | None = None
+) -> dict[str, Any] | None:
+    """The ``task.failed`` outbox row for task events rows (``job_id``, ``task_id``,
+    ``message``) of tasks that failed for good; ``error_kind`` is the row's
+    ``data['error_kind']`` or ``kind``. The completion's transaction pays for one small
+    row whatever the number of failures (``BATCH_KEY``; on PostgreSQL inside the task
+    events' insert, ``ahead``), and for none when ``wanted`` (``rule_checks``) says no
+    rule names ``task.failed``; fan-out makes the per-task events and adds the names."""
+    if wanted is not None and "task.failed" not in wanted:
+        return None
     batch = [
         [f["job_id"], f["task_id"], (f.get("data") or {}).get("error_kind") or f.get("kind"),
          str(f.get("message") or "")[:2000]]
         for f in failures
     ]  # fmt: skip
-    if batch:
-        payload = {"type": "task.failed", "at": now, BATCH_KEY: batch}
-        conn.execute(_INSERT_EVENT, {"at": now, "type": "task.failed", "payload": payload})
+    if not batch:
+        return None
+    payload = {"type": "task.failed", "at": now, BATCH_KEY: batch}
+    return {"at": now, "type": "task.failed", "payload": payload}
+
+
+def insert_row(conn: Connection, row: dict[str, Any]) -> None:
+    """Insert a row of ``failed_row``."""
+    conn.execute(_INSERT_EVENT, row)
+
+
+def ahead(row: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A row of ``failed_row`` as ``bulk.insert_rows``' ``ahead`` (PostgreSQL)."""
+    params = {"o_at": row["at"], "o_type": row["type"], "o_payload": json.dumps(row["payload"])}
+    return _AHEAD, params
 
 
 _INSERT_EVENT = notify_events.insert()
 """Built once: the completion path's insert (its parameters name the columns)."""
+_AHEAD = (
+    "INSERT INTO notify_events (at, type, payload) "
+    "VALUES (%(o_at)s, %(o_type)s, CAST(%(o_payload)s AS json))"
+)
 
 
 def expand(conn: Connection, events: Sequence[Any]) -> list[Any]:
@@ -174,11 +210,16 @@ def expand(conn: Connection, events: Sequence[Any]) -> list[Any]:
 
 def enrich(conn: Connection, events: Sequence[Any]) -> None:
     """Add ``device``, ``groups``, ``job_name`` and ``schedule`` to the ``task.failed``
-    payloads of ``events`` (``OutboxEvent``s, changed in place and in the table)."""
+    payloads of ``events`` (``OutboxEvent``s, changed in place and in the table), and
+    the job's names and failed devices to its ``job.finished`` ones."""
     pending = [e for e in events if e.payload.get(ENRICH_KEY)]
+    _add_names(conn, pending)
+    finished = [e for e in events if e.payload.get(JOB_KEY)]
+    for e in finished:
+        _add_job(conn, e.payload)
+    pending += finished
     if not pending:
         return
-    _add_names(conn, pending)
     conn.execute(
         notify_events.update()
         .where(notify_events.c.id == sa.bindparam("p_id"))
@@ -187,9 +228,39 @@ def enrich(conn: Connection, events: Sequence[Any]) -> None:
     )
 
 
+def _add_job(conn: Connection, payload: dict[str, Any]) -> None:
+    """The job names and failed devices of a ``job.finished`` payload, in memory."""
+    from netfleet.store.schema import tasks
+
+    payload.pop(JOB_KEY, None)
+    job_id = payload["job_id"]
+    row = conn.execute(
+        sa.select(jobs.c.name, jobs.c.kind, jobs.c.spec, schedules.c.name.label("schedule"))
+        .select_from(jobs.outerjoin(schedules, schedules.c.id == jobs.c.schedule_id))
+        .where(jobs.c.id == job_id)
+    ).first()
+    if row is None:
+        return  # the job was deleted meanwhile; the ids, status and counts remain
+    failed = conn.execute(
+        sa.select(tasks.c.device_name)
+        .where(tasks.c.job_id == job_id, tasks.c.state == "failed")
+        .order_by(tasks.c.device_name)
+        .limit(MAX_LISTED_DEVICES)
+    ).scalars()
+    try:
+        groups = list(json.loads(row.spec).get("targets", {}).get("groups") or [])
+    except (ValueError, AttributeError):
+        groups = []
+    payload.update(job_name=row.name, job_kind=row.kind, schedule=row.schedule,
+                   groups=groups, devices=list(failed))  # fmt: skip
+
+
 def _add_names(conn: Connection, pending: Sequence[Any]) -> None:
     """The names of ``enrich``, in memory."""
     from netfleet.store.schema import devices, tasks
+
+    if not pending:
+        return
 
     ids = sorted({int(e.payload["task_id"]) for e in pending})
     info = {

@@ -63,9 +63,10 @@ def _fail_or_requeue(
     conn.execute(st.FINISH_TASK, updates)
     bulk.insert_rows(conn, task_events, events)
     failed = {task_id for task_id, state in out if state == "failed"}
-    outbox.tasks_failed(conn, [e for e in events if e["task_id"] in failed], now)
+    wanted = outbox.wanted(rows[0])
+    outbox.tasks_failed(conn, [e for e in events if e["task_id"] in failed], now, wanted)
     release_slots(conn, per_device)
-    apply_transitions(conn, changes, now)
+    apply_transitions(conn, changes, now, wanted=wanted)
     return out
 
 
@@ -84,7 +85,7 @@ _ROW_COLS = (
 def reap(conn: Connection, *, postgres: bool, now: float, batch: int = 1000) -> ReapResult:
     """Expired leases: requeue (attempts left, repeatable, not cancelled) or fail."""
     query = (
-        sa.select(*_ROW_COLS)
+        sa.select(*_ROW_COLS, *outbox.rule_checks())
         .where(tasks.c.state == "running", tasks.c.lease_expires_at < now)
         .order_by(tasks.c.id)
         .limit(batch)
@@ -124,7 +125,7 @@ def reap(conn: Connection, *, postgres: bool, now: float, batch: int = 1000) -> 
 def expire_deadlines(conn: Connection, *, postgres: bool, now: float, grace_s: float) -> list[int]:
     """Fail running tasks past ``deadline_at + grace_s``; free their slots."""
     query = (
-        sa.select(*_ROW_COLS)
+        sa.select(*_ROW_COLS, *outbox.rule_checks())
         .where(tasks.c.state == "running", tasks.c.deadline_at + grace_s < now)
         .order_by(tasks.c.id)
         .limit(1000)

@@ -293,7 +293,7 @@ BUMP_JOB = (
     jobs.update()
     .where(jobs.c.id == _p("job"))
     .values({jobs.c[c]: jobs.c[c] + _p(c, sa.Integer) for c in COUNTERS})
-    .returning(*(jobs.c[c] for c in COUNTERS), jobs.c.state)
+    .returning(*(jobs.c[c] for c in COUNTERS), jobs.c.tasks_total, jobs.c.state)
 )
 SET_JOB_STATE = (
     jobs.update()
