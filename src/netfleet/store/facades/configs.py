@@ -13,7 +13,7 @@ import dataclasses
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import re2
 from sqlalchemy.engine import Connection
@@ -30,6 +30,7 @@ from netfleet.store.facades.configs_record import (  # re-exported: the façade'
     Retention,
     prepare,
     unchanged,
+    unchanged_if,
     write,
 )
 from netfleet.store.sql import configs as sql
@@ -39,6 +40,7 @@ from netfleet.store.sql.configs import ConfigVersion, NewVersion
 from netfleet.store.sql.configs_status import BackupState
 
 MAX_PATTERN = 1024
+_T = TypeVar("_T")
 _SEARCH_PAGE = 200
 
 
@@ -81,6 +83,7 @@ class Configs(Facade):
         groups: Sequence[str] = (),
         raw: str | None = None,
         retention: Retention | None = None,
+        expect: str | None = None,
     ) -> Recorded:
         """Store ``config`` as a new version if its sha256 differs from the latest's.
 
@@ -89,9 +92,26 @@ class Configs(Facade):
         less; its ``NetfleetError`` is raised here). ``raw`` (the unmasked text) is
         kept encrypted. With ``task_id`` a changed config
         also records a ``config_changed`` event on that task.
+
+        ``expect``: the sha256 the caller knows ``config`` has (the same text was
+        recorded before and checked with the same platform rules). When the latest
+        version has it, the backup is noted unchanged in one write, without calling
+        ``config`` or reading on the read threads; otherwise as without it.
         """
         db = self._db
         _name(device)
+        if expect is not None:
+            note_if = functools.partial(
+                unchanged_if,
+                clock=db.clock,
+                device=device,
+                sha=expect,
+                job_id=job_id,
+                retention=retention,
+            )
+            number = await self._writes.run(_no_events(note_if))
+            if number is not None:
+                return Recorded(None, number, sha256=expect)
         raw_enc = db.box.encrypt(raw) if raw is not None else None
         what = f"store the configuration of {device}"
         for _ in range(5):
@@ -108,7 +128,7 @@ class Configs(Facade):
                     unchanged, clock=db.clock, device=device, job_id=job_id, retention=retention
                 )
                 await self._writes.run(_no_events(note))
-                return Recorded(None, on.version)
+                return Recorded(None, on.version, sha256=on.sha256)
             diff, blobs = prepared
             added, removed = (
                 (ready.normalised.count("\n"), 0) if diff is None else (diff.added, diff.removed)
@@ -308,7 +328,7 @@ def _version_number(version: int | str) -> int | None:
     raise NotFound(f"no configuration version {version!r}: give a number or 'latest'")
 
 
-def _no_events(op: Callable[[Connection], None]) -> Callable[[Connection, Events], None]:
+def _no_events(op: Callable[[Connection], _T]) -> Callable[[Connection, Events], _T]:
     return lambda conn, _events: op(conn)
 
 

@@ -29,6 +29,8 @@ class Recorded:
     version: ConfigVersion | None
     latest: int
     diff: Diff | None = None
+    sha256: str = ""
+    """The sha256 of the latest version (the one stored, or the unchanged one)."""
 
     @property
     def changed(self) -> bool:
@@ -56,6 +58,23 @@ def unchanged(
     sql.note_attempt(conn, device, ok=True, error=None, job_id=job_id, now=now)
     if retention is not None and retention.days > 0:
         sql.prune(conn, device, keep=retention.keep, older_than=now - retention.days * 86_400)
+
+
+def unchanged_if(
+    conn: Connection,
+    *,
+    clock: Callable[[Connection], float],
+    device: str,
+    sha: str,
+    job_id: int | None,
+    retention: Retention | None,
+) -> int | None:
+    """``unchanged`` when the latest version of ``device`` has the sha256 ``sha``: its
+    number, else None (nothing written; the caller stores the config the long way)."""
+    number = sql.latest_number_if(conn, device, sha)
+    if number is not None:
+        unchanged(conn, clock=clock, device=device, job_id=job_id, retention=retention)
+    return number
 
 
 def write(
@@ -95,7 +114,7 @@ def write(
             events_sql.record_events(conn, worker_id, [event], now)
         else:
             events.append((worker_id, event))
-    return Recorded(version, version.version, diff)
+    return Recorded(version, version.version, diff, version.sha256)
 
 
 def prepare(

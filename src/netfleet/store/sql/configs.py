@@ -362,6 +362,19 @@ def latest_number(conn: Connection, device: str) -> int | None:
     return None if value is None else int(value)
 
 
+_LATEST_IF_SHA = sa.select(cv.c.version).where(
+    cv.c.device == sa.bindparam("device"),
+    cv.c.is_latest.is_(True),
+    cv.c.sha256 == sa.bindparam("sha"),
+)
+
+
+def latest_number_if(conn: Connection, device: str, sha: str) -> int | None:
+    """The latest version number of ``device`` if its sha256 is ``sha``, else None."""
+    value = conn.execute(_LATEST_IF_SHA, {"device": device, "sha": sha}).scalar()
+    return None if value is None else int(value)
+
+
 def device_exists(conn: Connection, device: str) -> bool:
     """Known in the inventory, or has stored versions."""
     found = conn.execute(sa.select(devices.c.id).where(devices.c.name == device)).first()
