@@ -247,3 +247,51 @@ async def test_a_changed_backup_after_a_text_with_cr_lf(store: SqlStore) -> None
         normalise(old, PLATFORM), normalise(new, PLATFORM), old_name="r1@1", new_name="r1@2"
     )
     assert (await store.configs.get("r1", 1)).text == old
+
+
+async def test_an_expected_digest_notes_an_unchanged_backup_in_one_write(
+    store: SqlStore,
+) -> None:
+    first = await _record(store, _config(1))
+    assert first.version is not None
+    assert first.sha256 == first.version.sha256
+
+    def refuse() -> Any:
+        raise AssertionError("the config was prepared although its digest was expected")
+
+    same = await store.configs.record("r1", refuse, platform=PLATFORM, expect=first.sha256)
+    assert (same.version, same.latest, same.sha256) == (None, 1, first.sha256)
+
+    def attempt(conn: sa.Connection) -> tuple[Any, ...]:
+        query = sa.select(config_backups.c.ok, config_backups.c.job_id)
+        return tuple(conn.execute(query.where(config_backups.c.device == "r1")).one())
+
+    await store.configs.record("r1", refuse, platform=PLATFORM, job_id=7, expect=first.sha256)
+    assert await store.db.run(attempt, write=False) == (True, 7)
+    # another digest than the latest's: the long way, the config is prepared and stored
+    second = await store.configs.record(
+        "r1",
+        lambda: prepare_config(_config(2), PLATFORM, device="r1"),
+        platform=PLATFORM,
+        expect="0" * 64,
+    )
+    assert second.version is not None
+    assert second.version.version == 2
+    # an expected digest that is no longer the latest's (the history moved on)
+    again = await store.configs.record(
+        "r1",
+        lambda: prepare_config(_config(1), PLATFORM, device="r1"),
+        platform=PLATFORM,
+        expect=first.sha256,
+    )
+    assert again.version is not None
+    assert (again.latest, again.sha256) == (3, first.sha256)
+    # no device with versions: the long way too (a first version)
+    new = await store.configs.record(
+        "r2",
+        lambda: prepare_config(_config(1), PLATFORM, device="r2"),
+        platform=PLATFORM,
+        expect=first.sha256,
+    )
+    assert new.version is not None
+    assert new.latest == 1
