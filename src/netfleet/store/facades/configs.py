@@ -13,7 +13,7 @@ import dataclasses
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import re2
 from sqlalchemy.engine import Connection
@@ -24,7 +24,7 @@ from netfleet.configs.sanity import PreparedConfig
 from netfleet.core.errors import Conflict, NotFound, ValidationError
 from netfleet.store.database import Database
 from netfleet.store.facades import Facade
-from netfleet.store.facades.configs_batch import Events, WriteBatch
+from netfleet.store.facades.configs_batch import Later, WriteBatch
 from netfleet.store.facades.configs_record import (  # re-exported: the façade's records
     Recorded,
     Retention,
@@ -109,7 +109,7 @@ class Configs(Facade):
                 job_id=job_id,
                 retention=retention,
             )
-            number = await self._writes.run(_no_events(note_if))
+            number = await self._writes.run(_later_to(note_if))
             if number is not None:
                 return Recorded(None, number, sha256=expect)
         raw_enc = db.box.encrypt(raw) if raw is not None else None
@@ -127,7 +127,7 @@ class Configs(Facade):
                 note = functools.partial(
                     unchanged, clock=db.clock, device=device, job_id=job_id, retention=retention
                 )
-                await self._writes.run(_no_events(note))
+                await self._writes.run(_later_to(note))
                 return Recorded(None, on.version, sha256=on.sha256)
             diff, blobs = prepared
             added, removed = (
@@ -157,7 +157,7 @@ class Configs(Facade):
                 groups=groups,
                 retention=retention,
             )
-            done: Recorded | None = await self._writes.run(_events_to(op))
+            done: Recorded | None = await self._writes.run(_later_to(op))
             if done is not None:
                 return done
         raise Conflict(f"{device}: the configuration history changed repeatedly while storing")
@@ -328,12 +328,9 @@ def _version_number(version: int | str) -> int | None:
     raise NotFound(f"no configuration version {version!r}: give a number or 'latest'")
 
 
-def _no_events(op: Callable[[Connection], _T]) -> Callable[[Connection, Events], _T]:
-    return lambda conn, _events: op(conn)
-
-
-def _events_to(op: Callable[..., Recorded | None]) -> Callable[[Connection, Events], Any]:
-    return lambda conn, events: op(conn, events=events)
+def _later_to(op: Callable[..., _T]) -> Callable[[Connection, Later], _T]:
+    """``op(conn, later=later)``: its attempt note (and event) left to the batch's end."""
+    return lambda conn, later: op(conn, later=later)
 
 
 def _head_and_blobs(
