@@ -356,11 +356,22 @@ def note_good_attempts(conn: Connection, notes: Sequence[AttemptNote]) -> None:
     known = set(conn.execute(sa.select(_cb.c.device).where(_cb.c.device.in_(names))).scalars())
     if len(known) == len(names):
         return
-    # the update of these found no row: each the single way (insert, then updates)
+    names_done: set[str] = set()
+    # the update found no row of these: the first note of each inserts it, the others
+    # update it (in order)
     for n in notes:
-        if n.device not in known:
+        if n.device in known:
+            continue
+        if n.device in names_done:
             note_attempt(conn, n.device, ok=True, error=None, job_id=n.job_id, now=n.now,
                          changed=n.changed)  # fmt: skip
+            continue
+        names_done.add(n.device)
+        conn.execute(
+            _NOTE_NEW,
+            {"device": n.device, "attempt_at": n.now, "ok": True, "error": None,
+             "job_id": n.job_id, "ok_at": n.now, "changes": 1 if n.changed else 0},
+        )  # fmt: skip
 
 
 def get_version(conn: Connection, device: str, version: int) -> ConfigVersion:
