@@ -6,6 +6,8 @@ one-line change (so its header's change time differs too).
    a changed config the diff and the blobs), best and median of 9 repeats.
 2. ``store.configs.record`` on SQLite for ``--devices`` devices, 50 at a time: CPU
    seconds of the process (every thread) per device, first versions, no change, changed.
+   Then the same through ``BackupRunner.record`` (the worker's path: a text identical
+   to the one last recorded is not checked or normalised again), where it exists.
 
     .venv/bin/python benchmarks/backup_cpu.py
 """
@@ -65,12 +67,18 @@ def read_side(runner: BackupRunner, old: str, new: str) -> None:
         print(f"  {label:<18} best {runs[0] * 10:.3f} ms, median {runs[4] * 10:.3f} ms")
 
 
-async def record_all(store: SqlStore, runner: BackupRunner, text: str, devices: int) -> float:
-    """CPU milliseconds of this process per device to record ``text`` for every device."""
+async def record_all(
+    store: SqlStore, runner: BackupRunner, text: str, devices: int, *, worker: bool = False
+) -> float:
+    """CPU milliseconds of this process per device to record ``text`` for every device
+    (``worker``: through ``BackupRunner.record``)."""
     gate = asyncio.Semaphore(50)
 
     async def one(name: str) -> None:
         async with gate:
+            if worker:
+                await runner.record(text, name, "cisco_ios", [], job_id=1)
+                return
             config = functools.partial(runner._prepare, text, name, "cisco_ios", [])
             await store.configs.record(name, config, platform="cisco_ios", job_id=1)
 
@@ -88,25 +96,32 @@ async def main() -> None:
     if args.smoke:
         args.devices, args.rounds = 20, 1
     versions = texts(args.rounds)
-    with tempfile.TemporaryDirectory() as name:
-        url = f"sqlite:///{Path(name) / 'cpu.db'}"
-        settings = Settings(database=DatabaseSettings(url=url), backup=BackupSettings())
-        store = await open_store(settings=settings, secret_key=Fernet.generate_key())
-        runner = BackupRunner(store, settings)
-        print("read thread's part per device (CPU):")
-        read_side(runner, versions[0], versions[1])
-        first = await record_all(store, runner, versions[0], args.devices)
-        same, changed = [], []
-        for new in versions[1:]:
-            same.append(await record_all(store, runner, versions[0], args.devices))
-            changed.append(await record_all(store, runner, new, args.devices))
-            versions[0] = new
-        await store.close()
-    print(f"store.configs.record, {args.devices} devices, CPU of the process per device:")
-    print(f"  first version {first:.2f} ms")
-    for label, values in (("no change", same), ("one line changed", changed)):
-        shown = ", ".join(f"{v:.2f}" for v in values)
-        print(f"  {label:<18} {shown} ms (median {statistics.median(values):.2f})")
+    paths = ["store.configs.record"]
+    if hasattr(BackupRunner, "record"):
+        paths.append("BackupRunner.record")
+    for path in paths:
+        worker = path == "BackupRunner.record"
+        with tempfile.TemporaryDirectory() as name:
+            url = f"sqlite:///{Path(name) / 'cpu.db'}"
+            settings = Settings(database=DatabaseSettings(url=url), backup=BackupSettings())
+            store = await open_store(settings=settings, secret_key=Fernet.generate_key())
+            runner = BackupRunner(store, settings)
+            if not worker:
+                print("read thread's part per device (CPU):")
+                read_side(runner, versions[0], versions[1])
+            old = versions[0]
+            first = await record_all(store, runner, old, args.devices, worker=worker)
+            same, changed = [], []
+            for new in versions[1:]:
+                same.append(await record_all(store, runner, old, args.devices, worker=worker))
+                changed.append(await record_all(store, runner, new, args.devices, worker=worker))
+                old = new
+            await store.close()
+        print(f"{path}, {args.devices} devices, CPU of the process per device:")
+        print(f"  first version {first:.2f} ms")
+        for label, values in (("no change", same), ("one line changed", changed)):
+            shown = ", ".join(f"{v:.2f}" for v in values)
+            print(f"  {label:<18} {shown} ms (median {statistics.median(values):.2f})")
 
 
 if __name__ == "__main__":

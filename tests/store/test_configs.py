@@ -186,6 +186,14 @@ async def test_concurrent_backups_share_write_transactions(store: SqlStore) -> N
     again = await asyncio.gather(*(_record(store, _config(2), name) for name in names))
     assert [r.latest for r in again] == [2] * 30
     assert store.configs._writes.batches - batches < 30  # fewer transactions than devices
+    same = await asyncio.gather(*(_record(store, _config(2), name) for name in names))
+    assert [r.changed for r in same] == [False] * 30
+
+    def changes(conn: sa.Connection) -> set[tuple[Any, ...]]:
+        cb = config_backups.c
+        return {tuple(r) for r in conn.execute(sa.select(cb.ok, cb.changes))}
+
+    assert await store.db.run(changes, write=False) == {(True, 1)}
     for name in names[::7]:
         assert (await store.configs.get(name, 1)).text == _config(1)
         assert (await store.configs.latest(name)).text == _config(2)  # type: ignore[union-attr]
@@ -194,8 +202,8 @@ async def test_concurrent_backups_share_write_transactions(store: SqlStore) -> N
 async def test_a_failing_write_in_a_batch_fails_only_its_caller(store: SqlStore) -> None:
     batch = WriteBatch(store.db, linger_s=0.05)
 
-    def note(device: str, fail: bool = False) -> Callable[[sa.Connection, list[Any]], str]:
-        def op(conn: sa.Connection, _events: list[Any]) -> str:
+    def note(device: str, fail: bool = False) -> Callable[[sa.Connection, Any], str]:
+        def op(conn: sa.Connection, _later: Any) -> str:
             sql.note_attempt(conn, device, ok=True, error=None, job_id=None, now=1.0)
             if fail:
                 raise ValidationError(f"{device} refused")
@@ -247,3 +255,75 @@ async def test_a_changed_backup_after_a_text_with_cr_lf(store: SqlStore) -> None
         normalise(old, PLATFORM), normalise(new, PLATFORM), old_name="r1@1", new_name="r1@2"
     )
     assert (await store.configs.get("r1", 1)).text == old
+
+
+async def test_an_expected_digest_notes_an_unchanged_backup_in_one_write(
+    store: SqlStore,
+) -> None:
+    first = await _record(store, _config(1))
+    assert first.version is not None
+    assert first.sha256 == first.version.sha256
+
+    def refuse() -> Any:
+        raise AssertionError("the config was prepared although its digest was expected")
+
+    same = await store.configs.record("r1", refuse, platform=PLATFORM, expect=first.sha256)
+    assert (same.version, same.latest, same.sha256) == (None, 1, first.sha256)
+
+    def attempt(conn: sa.Connection) -> tuple[Any, ...]:
+        query = sa.select(config_backups.c.ok, config_backups.c.job_id)
+        return tuple(conn.execute(query.where(config_backups.c.device == "r1")).one())
+
+    await store.configs.record("r1", refuse, platform=PLATFORM, job_id=7, expect=first.sha256)
+    assert await store.db.run(attempt, write=False) == (True, 7)
+    # another digest than the latest's: the long way, the config is prepared and stored
+    second = await store.configs.record(
+        "r1",
+        lambda: prepare_config(_config(2), PLATFORM, device="r1"),
+        platform=PLATFORM,
+        expect="0" * 64,
+    )
+    assert second.version is not None
+    assert second.version.version == 2
+    # an expected digest that is no longer the latest's (the history moved on)
+    again = await store.configs.record(
+        "r1",
+        lambda: prepare_config(_config(1), PLATFORM, device="r1"),
+        platform=PLATFORM,
+        expect=first.sha256,
+    )
+    assert again.version is not None
+    assert (again.latest, again.sha256) == (3, first.sha256)
+    # no device with versions: the long way too (a first version)
+    new = await store.configs.record(
+        "r2",
+        lambda: prepare_config(_config(1), PLATFORM, device="r2"),
+        platform=PLATFORM,
+        expect=first.sha256,
+    )
+    assert new.version is not None
+    assert new.latest == 1
+
+
+async def test_attempt_notes_of_a_batch_in_one_update(store: SqlStore) -> None:
+    notes = [
+        sql.AttemptNote("a", 1, 10.0),
+        sql.AttemptNote("new", 2, 11.0, changed=True),
+        sql.AttemptNote("a", 3, 12.0, changed=True),
+        sql.AttemptNote("new", 4, 13.0, changed=True),
+        sql.AttemptNote("b", 5, 14.0),
+    ]
+
+    def op(conn: sa.Connection) -> dict[str, tuple[Any, ...]]:
+        for device in ("a", "b"):
+            sql.note_attempt(conn, device, ok=False, error="x", job_id=None, now=1.0)
+        sql.note_good_attempts(conn, notes)
+        cb = config_backups.c
+        rows = conn.execute(sa.select(cb.device, cb.ok, cb.error, cb.job_id, cb.ok_at, cb.changes))
+        return {r.device: tuple(r)[1:] for r in rows}
+
+    assert await store.db.run(op) == {
+        "a": (True, None, 3, 12.0, 1),
+        "new": (True, None, 4, 13.0, 2),
+        "b": (True, None, 5, 14.0, 0),
+    }

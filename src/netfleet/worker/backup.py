@@ -7,12 +7,19 @@ stores a new version only when the normalised text changed. Outputs are masked b
 session; with ``[masking] keep_raw`` the unmasked text is fetched, masked here, and kept
 encrypted beside the masked version. A changed version can be committed to the git
 repository of ``[backup] git_dir`` as well.
+
+The nightly case is a configuration that did not change: a text identical to the one
+last recorded for the device (same sha256 of the text as fetched, same platform spec)
+is not checked or normalised again; the store notes it unchanged if the latest version
+still has the normalised sha256 found for that text (``SeenTexts``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
+from collections.abc import Sequence
 from dataclasses import replace
 
 from netfleet.configs.gitexport import ConfigExport, GitExport
@@ -22,7 +29,7 @@ from netfleet.core.logging import get_logger
 from netfleet.core.models import CommandResult
 from netfleet.core.settings import Settings
 from netfleet.jobs.backup import BackupPlan, backup_plan, backup_text
-from netfleet.platforms import get_platform
+from netfleet.platforms import PlatformSpec, get_platform
 from netfleet.platforms.secrets import mask_output
 from netfleet.store import SqlStore
 from netfleet.store.facades.configs import Recorded, Retention
@@ -38,6 +45,35 @@ def keep_raw(settings: Settings) -> bool:
     return bool(getattr(masking, "keep_raw", False))
 
 
+class SeenTexts:
+    """Per device, the digest of the text last recorded (stored or found unchanged), the
+    platform spec it was checked and normalised with, and its normalised sha256.
+
+    A hint only: the store compares the sha256 with the latest version's before it
+    notes a backup unchanged, and a device whose latest differs takes the long way.
+    A new spec object (platform rules reloaded) does not match. At most ``limit``
+    devices (then it starts again empty): about 200 bytes each."""
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self._limit = limit
+        self._seen: dict[str, tuple[bytes, PlatformSpec, str]] = {}
+
+    def expect(self, device: str, digest: bytes, spec: PlatformSpec) -> str | None:
+        """The normalised sha256 of ``device``'s text of ``digest``, if known."""
+        seen = self._seen.get(device)
+        if seen is None or seen[0] != digest or seen[1] is not spec:
+            return None
+        return seen[2]
+
+    def note(self, device: str, digest: bytes, spec: PlatformSpec, sha256: str) -> None:
+        if len(self._seen) >= self._limit and device not in self._seen:
+            self._seen.clear()
+        self._seen[device] = (digest, spec, sha256)
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+
 class BackupRunner:
     """Runs backup tasks for a ``PoolExecutor`` and stores their versions in ``store``."""
 
@@ -48,6 +84,7 @@ class BackupRunner:
         self._retention = Retention(settings.backup.keep_versions, settings.backup.keep_days)
         self._git: GitExport | None = None
         self._git_lock = asyncio.Lock()
+        self.seen = SeenTexts()
 
     def plan(self, platform: str) -> BackupPlan:
         return backup_plan(
@@ -74,18 +111,14 @@ class BackupRunner:
             return replace(outcome, outputs=outputs, error=error, retryable=True)
         try:
             raw = backup_text(plan, outcome.outputs, device=device.name)
-            # checking and normalising 50 KB off the loop, on the store's read thread
-            # that then reads the latest version and diffs (one thread hop)
-            prepare = functools.partial(self._prepare, raw, device.name, device.platform, secrets)
-            recorded = await self._store.configs.record(
+            recorded = await self.record(
+                raw,
                 device.name,
-                prepare,
-                platform=device.platform,
+                device.platform,
+                secrets,
                 job_id=claimed.job_id,
                 task_id=claimed.task_id,
                 groups=device.groups,
-                raw=raw if self._keep_raw else None,
-                retention=self._retention,
             )
         except NetfleetError as exc:
             message = report.redact(exc.message)
@@ -105,10 +138,54 @@ class BackupRunner:
             await self._export(claimed, recorded.version.text, recorded.latest)
         return replace(outcome, outputs=_summaries(outputs, summary))
 
-    def _prepare(self, raw: str, name: str, platform: str, secrets: list[str]) -> PreparedConfig:
-        """The checked and normalised config to store from the text as fetched."""
+    async def record(
+        self,
+        raw: str,
+        name: str,
+        platform: str,
+        secrets: list[str],
+        *,
+        job_id: int | None = None,
+        task_id: int | None = None,
+        groups: Sequence[str] = (),
+    ) -> Recorded:
+        """Store the fetched text ``raw`` of device ``name`` as a version if it changed."""
+        # with keep_raw the stored text is masked here with the credentials' secrets of
+        # the moment: the same fetched text need not give the same stored one
+        digest = None if self._keep_raw else hashlib.sha256(raw.encode()).digest()
+        spec = get_platform(platform)
+        expect = None if digest is None else self.seen.expect(name, digest, spec)
+        # checking and normalising 50 KB off the loop, on the store's read thread that
+        # then reads the latest version and diffs (one thread hop)
+        prepare = functools.partial(self._prepare, raw, name, platform, secrets, spec=spec)
+        recorded = await self._store.configs.record(
+            name,
+            prepare,
+            platform=platform,
+            job_id=job_id,
+            task_id=task_id,
+            groups=groups,
+            raw=raw if self._keep_raw else None,
+            retention=self._retention,
+            expect=expect,
+        )
+        if digest is not None and recorded.sha256:
+            self.seen.note(name, digest, spec, recorded.sha256)
+        return recorded
+
+    def _prepare(
+        self,
+        raw: str,
+        name: str,
+        platform: str,
+        secrets: list[str],
+        *,
+        spec: PlatformSpec | None = None,
+    ) -> PreparedConfig:
+        """The checked and normalised config to store from the text as fetched (with
+        ``spec``, the platform's spec looked up before)."""
         text = mask_output(platform, raw, secrets) if self._keep_raw else raw
-        return prepare_config(text, get_platform(platform), device=name)
+        return prepare_config(text, spec or get_platform(platform), device=name)
 
     def _masked(self, platform: str, result: CommandResult, secrets: list[str]) -> CommandResult:
         if not self._keep_raw:

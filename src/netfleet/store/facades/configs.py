@@ -13,7 +13,7 @@ import dataclasses
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeVar
 
 import re2
 from sqlalchemy.engine import Connection
@@ -24,12 +24,13 @@ from netfleet.configs.sanity import PreparedConfig
 from netfleet.core.errors import Conflict, NotFound, ValidationError
 from netfleet.store.database import Database
 from netfleet.store.facades import Facade
-from netfleet.store.facades.configs_batch import Events, WriteBatch
+from netfleet.store.facades.configs_batch import Later, WriteBatch
 from netfleet.store.facades.configs_record import (  # re-exported: the façade's records
     Recorded,
     Retention,
     prepare,
     unchanged,
+    unchanged_if,
     write,
 )
 from netfleet.store.sql import configs as sql
@@ -39,6 +40,7 @@ from netfleet.store.sql.configs import ConfigVersion, NewVersion
 from netfleet.store.sql.configs_status import BackupState
 
 MAX_PATTERN = 1024
+_T = TypeVar("_T")
 _SEARCH_PAGE = 200
 
 
@@ -81,6 +83,7 @@ class Configs(Facade):
         groups: Sequence[str] = (),
         raw: str | None = None,
         retention: Retention | None = None,
+        expect: str | None = None,
     ) -> Recorded:
         """Store ``config`` as a new version if its sha256 differs from the latest's.
 
@@ -89,9 +92,26 @@ class Configs(Facade):
         less; its ``NetfleetError`` is raised here). ``raw`` (the unmasked text) is
         kept encrypted. With ``task_id`` a changed config
         also records a ``config_changed`` event on that task.
+
+        ``expect``: the sha256 the caller knows ``config`` has (the same text was
+        recorded before and checked with the same platform rules). When the latest
+        version has it, the backup is noted unchanged in one write, without calling
+        ``config`` or reading on the read threads; otherwise as without it.
         """
         db = self._db
         _name(device)
+        if expect is not None:
+            note_if = functools.partial(
+                unchanged_if,
+                clock=db.clock,
+                device=device,
+                sha=expect,
+                job_id=job_id,
+                retention=retention,
+            )
+            number = await self._writes.run(_later_to(note_if))
+            if number is not None:
+                return Recorded(None, number, sha256=expect)
         raw_enc = db.box.encrypt(raw) if raw is not None else None
         what = f"store the configuration of {device}"
         for _ in range(5):
@@ -107,8 +127,8 @@ class Configs(Facade):
                 note = functools.partial(
                     unchanged, clock=db.clock, device=device, job_id=job_id, retention=retention
                 )
-                await self._writes.run(_no_events(note))
-                return Recorded(None, on.version)
+                await self._writes.run(_later_to(note))
+                return Recorded(None, on.version, sha256=on.sha256)
             diff, blobs = prepared
             added, removed = (
                 (ready.normalised.count("\n"), 0) if diff is None else (diff.added, diff.removed)
@@ -137,7 +157,7 @@ class Configs(Facade):
                 groups=groups,
                 retention=retention,
             )
-            done: Recorded | None = await self._writes.run(_events_to(op))
+            done: Recorded | None = await self._writes.run(_later_to(op))
             if done is not None:
                 return done
         raise Conflict(f"{device}: the configuration history changed repeatedly while storing")
@@ -308,12 +328,9 @@ def _version_number(version: int | str) -> int | None:
     raise NotFound(f"no configuration version {version!r}: give a number or 'latest'")
 
 
-def _no_events(op: Callable[[Connection], None]) -> Callable[[Connection, Events], None]:
-    return lambda conn, _events: op(conn)
-
-
-def _events_to(op: Callable[..., Recorded | None]) -> Callable[[Connection, Events], Any]:
-    return lambda conn, events: op(conn, events=events)
+def _later_to(op: Callable[..., _T]) -> Callable[[Connection, Later], _T]:
+    """``op(conn, later=later)``: its attempt note (and event) left to the batch's end."""
+    return lambda conn, later: op(conn, later=later)
 
 
 def _head_and_blobs(

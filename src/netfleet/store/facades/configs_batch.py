@@ -5,7 +5,8 @@ version, last attempt, retention, the ``config_changed`` event) queues them on t
 thread. Writes arriving within ``linger_s`` of each other run together in one
 transaction; when one fails, the batch runs again with each write in its own savepoint,
 so that a failing write fails only its caller. Their ``config_changed`` events are
-inserted together at the end.
+inserted together at the end, and their notes of the last attempt run as one
+``executemany`` of the update (isolated: each op's own in its savepoint).
 Everything they need (diff, blobs) is computed before they are queued.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import exc as sa_exc
@@ -23,12 +25,45 @@ from netfleet.core.errors import NetfleetError
 from netfleet.store.database import Database
 from netfleet.store.engine import translate
 from netfleet.store.records import NewEvent
+from netfleet.store.sql import configs as sql
 from netfleet.store.sql import events as events_sql
 
 Events = list[tuple[str, NewEvent]]
-Op = Callable[[Connection, Events], Any]
-"""A write: ``op(conn, events)`` may append (worker id, event) pairs instead of writing
-them; the events of a batch are inserted together after its writes."""
+
+
+@dataclass(slots=True)
+class Later:
+    """What the writes of a batch leave to its end: (worker id, event) pairs and the
+    good backup attempts to note (``configs.AttemptNote``)."""
+
+    events: Events = field(default_factory=list)
+    notes: list[sql.AttemptNote] = field(default_factory=list)
+
+    def mark(self) -> tuple[int, int]:
+        return len(self.events), len(self.notes)
+
+    def drop(self, mark: tuple[int, int]) -> None:
+        del self.events[mark[0] :]
+        del self.notes[mark[1] :]
+
+    def flush(self, conn: Connection, clock: Callable[[Connection], float]) -> None:
+        """Note the attempts and insert the events, then forget them."""
+        if self.notes:
+            sql.note_good_attempts(conn, self.notes)
+            self.notes.clear()
+        if self.events:
+            now = clock(conn)
+            by_worker: dict[str, list[NewEvent]] = {}
+            for worker_id, event in self.events:
+                by_worker.setdefault(worker_id, []).append(event)
+            for worker_id, batch in by_worker.items():
+                events_sql.record_events(conn, worker_id, batch, now)
+            self.events.clear()
+
+
+Op = Callable[[Connection, Later], Any]
+"""A write: ``op(conn, later)`` may append events and attempt notes to ``later``
+instead of writing them; they are written together after the batch's writes."""
 
 
 class WriteBatch:
@@ -93,29 +128,27 @@ def _each(
     conn: Connection, ops: list[Op], clock: Callable[[Connection], float], *, isolate: bool
 ) -> list[Any]:
     """Each op, with ``isolate`` in its own savepoint: (True, result) or (False, its
-    NetfleetError); then the events the ops that succeeded added. Without ``isolate`` a
-    failing op fails the transaction (the caller runs the batch again isolated)."""
+    NetfleetError); then the notes and events the ops that succeeded left. Without
+    ``isolate`` a failing op fails the transaction (the caller runs the batch again
+    isolated); with it each op's notes are written in its savepoint."""
     out: list[tuple[bool, Any]] = []
-    events: Events = []
+    later = Later()
     for op in ops:
         if not isolate:
-            out.append((True, op(conn, events)))
+            out.append((True, op(conn, later)))
             continue
-        mark = len(events)
+        mark = later.mark()
         try:
             with conn.begin_nested():
-                out.append((True, op(conn, events)))
+                out.append((True, op(conn, later)))
+                if later.notes:
+                    sql.note_good_attempts(conn, later.notes)
+                    later.notes.clear()
         except NetfleetError as exc:
-            del events[mark:]
+            later.drop(mark)
             out.append((False, exc))
         except sa_exc.IntegrityError as exc:  # this op's constraint: the others go on
-            del events[mark:]
+            later.drop(mark)
             out.append((False, translate(exc, "store a configuration backup")))
-    if events:
-        now = clock(conn)
-        by_worker: dict[str, list[NewEvent]] = {}
-        for worker_id, event in events:
-            by_worker.setdefault(worker_id, []).append(event)
-        for worker_id, batch in by_worker.items():
-            events_sql.record_events(conn, worker_id, batch, now)
+    later.flush(conn, clock)
     return out

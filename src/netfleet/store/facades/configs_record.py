@@ -13,6 +13,7 @@ from netfleet.configs.compress import apply_script, delta_script, unpack
 from netfleet.configs.diff import Diff, unified_diff
 from netfleet.configs.normalise import normalise, normaliser
 from netfleet.configs.sanity import PreparedConfig
+from netfleet.store.facades.configs_batch import Later
 from netfleet.store.records import NewEvent
 from netfleet.store.sql import configs as sql
 from netfleet.store.sql import events as events_sql
@@ -29,6 +30,8 @@ class Recorded:
     version: ConfigVersion | None
     latest: int
     diff: Diff | None = None
+    sha256: str = ""
+    """The sha256 of the latest version (the one stored, or the unchanged one)."""
 
     @property
     def changed(self) -> bool:
@@ -50,12 +53,35 @@ def unchanged(
     device: str,
     job_id: int | None,
     retention: Retention | None,
+    later: Later | None = None,
 ) -> None:
-    """Note a backup that found no change; age-based retention applies here too."""
+    """Note a backup that found no change (or leave the note to ``later``, the batch's
+    end); age-based retention applies here too."""
     now = clock(conn)
-    sql.note_attempt(conn, device, ok=True, error=None, job_id=job_id, now=now)
+    if later is None:
+        sql.note_attempt(conn, device, ok=True, error=None, job_id=job_id, now=now)
+    else:
+        later.notes.append(sql.AttemptNote(device, job_id, now))
     if retention is not None and retention.days > 0:
         sql.prune(conn, device, keep=retention.keep, older_than=now - retention.days * 86_400)
+
+
+def unchanged_if(
+    conn: Connection,
+    *,
+    clock: Callable[[Connection], float],
+    device: str,
+    sha: str,
+    job_id: int | None,
+    retention: Retention | None,
+    later: Later | None = None,
+) -> int | None:
+    """``unchanged`` when the latest version of ``device`` has the sha256 ``sha``: its
+    number, else None (nothing written; the caller stores the config the long way)."""
+    number = sql.latest_number_if(conn, device, sha)
+    if number is not None:
+        unchanged(conn, clock=clock, device=device, job_id=job_id, retention=retention, later=later)
+    return number
 
 
 def write(
@@ -70,19 +96,22 @@ def write(
     worker_id: str,
     groups: Sequence[str],
     retention: Retention | None,
-    events: list[tuple[str, NewEvent]] | None = None,
+    later: Later | None = None,
 ) -> Recorded | None:
-    """Store ``new`` after ``on``, note the attempt, prune, record the event (or add it to
-    ``events``, written once for a batch of writes); None when another backup of the
-    device came first (the caller starts again)."""
+    """Store ``new`` after ``on``, note the attempt, prune, record the event (or leave
+    the note and the event to ``later``, written once for a batch of writes); None when
+    another backup of the device came first (the caller starts again)."""
     now = clock(conn)
     version = sql.store_version(conn, new, now, on=on, blobs=blobs)
     if version is None:
         return None
     device = new.device
-    sql.note_attempt(
-        conn, device, ok=True, error=None, job_id=new.job_id, now=now, changed=on is not None
-    )
+    if later is None:
+        sql.note_attempt(
+            conn, device, ok=True, error=None, job_id=new.job_id, now=now, changed=on is not None
+        )
+    else:
+        later.notes.append(sql.AttemptNote(device, new.job_id, now, changed=on is not None))
     if retention is not None:
         days = retention.days
         cutoff = now - days * 86_400 if days > 0 else None
@@ -91,11 +120,11 @@ def write(
             sql.prune(conn, device, keep=retention.keep, older_than=cutoff)
     if task_id is not None and diff is not None:
         event = changed_event(task_id, version, diff, groups)
-        if events is None:
+        if later is None:
             events_sql.record_events(conn, worker_id, [event], now)
         else:
-            events.append((worker_id, event))
-    return Recorded(version, version.version, diff)
+            later.events.append((worker_id, event))
+    return Recorded(version, version.version, diff, version.sha256)
 
 
 def prepare(

@@ -326,6 +326,54 @@ def note_attempt(
     conn.execute(_NOTE_NEW, {"device": device, **values, "changes": inc})
 
 
+@dataclass(frozen=True, slots=True)
+class AttemptNote:
+    """A good backup attempt of ``device`` to note (``note_good_attempts``)."""
+
+    device: str
+    job_id: int | None
+    now: float
+    changed: bool = False
+
+
+def note_good_attempts(conn: Connection, notes: Sequence[AttemptNote]) -> None:
+    """``note_attempt(ok=True)`` for each of ``notes`` in order, as one ``executemany``
+    of the update; devices without a row yet get theirs one at a time."""
+    params = [
+        {"dev": n.device, "now": n.now, "good": True, "err": None, "job": n.job_id,
+         "inc": 1 if n.changed else 0}
+        for n in notes
+    ]  # fmt: skip
+    if len(params) == 1:
+        n = notes[0]
+        note_attempt(conn, n.device, ok=True, error=None, job_id=n.job_id, now=n.now,
+                     changed=n.changed)  # fmt: skip
+        return
+    updated = conn.execute(_NOTE_OK, params)
+    if conn.dialect.supports_sane_multi_rowcount and updated.rowcount == len(params):
+        return
+    names = sorted({n.device for n in notes})
+    known = set(conn.execute(sa.select(_cb.c.device).where(_cb.c.device.in_(names))).scalars())
+    if len(known) == len(names):
+        return
+    names_done: set[str] = set()
+    # the update found no row of these: the first note of each inserts it, the others
+    # update it (in order)
+    for n in notes:
+        if n.device in known:
+            continue
+        if n.device in names_done:
+            note_attempt(conn, n.device, ok=True, error=None, job_id=n.job_id, now=n.now,
+                         changed=n.changed)  # fmt: skip
+            continue
+        names_done.add(n.device)
+        conn.execute(
+            _NOTE_NEW,
+            {"device": n.device, "attempt_at": n.now, "ok": True, "error": None,
+             "job_id": n.job_id, "ok_at": n.now, "changes": 1 if n.changed else 0},
+        )  # fmt: skip
+
+
 def get_version(conn: Connection, device: str, version: int) -> ConfigVersion:
     """Version ``version`` of ``device`` with its text; ``NotFound`` if absent."""
     rows = conn.execute(
@@ -359,6 +407,19 @@ def latest_number(conn: Connection, device: str) -> int | None:
     value = conn.execute(
         sa.select(cv.c.version).where(cv.c.device == device, cv.c.is_latest.is_(True))
     ).scalar()
+    return None if value is None else int(value)
+
+
+_LATEST_IF_SHA = sa.select(cv.c.version).where(
+    cv.c.device == sa.bindparam("device"),
+    cv.c.is_latest.is_(True),
+    cv.c.sha256 == sa.bindparam("sha"),
+)
+
+
+def latest_number_if(conn: Connection, device: str, sha: str) -> int | None:
+    """The latest version number of ``device`` if its sha256 is ``sha``, else None."""
+    value = conn.execute(_LATEST_IF_SHA, {"device": device, "sha": sha}).scalar()
     return None if value is None else int(value)
 
 
