@@ -113,10 +113,37 @@ def _line_starts(text: str, needle: str, at: int, starts: set[int]) -> None:
         at = -1 if end < 0 else text.find(needle, end + 1)
 
 
+CORE = 3
+"""Characters of a needle's core (``_core``)."""
+
+
+def _core(needle: str) -> str:
+    """The part of ``needle`` (``CORE`` characters at most) with the fewest letters, the
+    rarest of those (by ``FREQUENT``): every line with the needle has it, in some case."""
+    size = min(CORE, len(needle))
+    windows = [needle[i : i + size] for i in range(len(needle) - size + 1)]
+    rank = len(FREQUENT) + 1
+
+    def cost(window: str) -> tuple[int, int]:
+        letters = sum(c.isalpha() for c in window)
+        return letters, -sum(FREQUENT.find(c) % rank for c in window)
+
+    return min(windows, key=cost)
+
+
+def _cases(core: str) -> list[str]:
+    """Every spelling of ``core`` in upper and lower case (ASCII)."""
+    out = [""]
+    for c in core:
+        spellings = {c, c.upper()} if c.isalpha() else {c}
+        out = [head + x for head in out for x in sorted(spellings)]
+    return out
+
+
 class Needles:
     """Several literal needles (none with a line break), searched for together."""
 
-    __slots__ = ("_automaton", "_folded", "_longest", "needles")
+    __slots__ = ("_automaton", "_folded", "_full", "_longest", "_lowered", "needles")
 
     def __init__(self, needles: Sequence[str]) -> None:
         self.needles = tuple((n, anchor(n)) for n in needles)
@@ -125,8 +152,19 @@ class Needles:
         pattern = "|".join(re2.escape(n) for n in needles).encode("ascii") if ascii_only else b""
         self._automaton = re2.compile(pattern) if ascii_only else None
         lower = ascii_only and all(n == n.lower() for n in needles)
-        self._longest = max(map(len, needles), default=1)
+        self._lowered = tuple(needles)
+        cores = [_core(n) for n in needles] if lower else []
+        self._longest = max(map(len, cores), default=1)
+        variants = sorted({v for core in cores for v in _cases(core)})
         self._folded = (
+            ahocorasick_rs.BytesAhoCorasick(
+                [v.encode("ascii") for v in variants],
+                matchkind=ahocorasick_rs.MatchKind.LeftmostFirst,
+            )
+            if lower
+            else None
+        )
+        self._full = (
             ahocorasick_rs.BytesAhoCorasick(
                 [n.encode("ascii") for n in needles],
                 matchkind=ahocorasick_rs.MatchKind.LeftmostFirst,
@@ -141,31 +179,71 @@ class Needles:
 
     def line_starts_folded(self, text: str, starts: set[int]) -> None:
         """``line_starts`` of ``text.lower()`` (``folds``: ASCII, where lower-casing maps
-        A-Z alone and moves no offset). Linear: the automaton lists each slice's
-        matches in C; a line's further matches are stepped over, one comparison each."""
+        A-Z alone and moves no offset), without lower-casing the text: the automaton
+        finds every spelling of a short core of each needle (``_core``); only the lines
+        with a core are lower-cased and searched for the needles. Linear: the automaton
+        lists each slice's matches in C, and after a match the rest of its line is
+        stepped over, one comparison a match."""
         automaton = self._folded
         assert automaton is not None
-        data = memoryview(text.encode("ascii").lower())
+        needles = self._lowered
+        data = memoryview(text.encode("ascii"))
         size = len(data)
-        end = -1  # the line break ending the last line found
+        end = -1  # the line break ending the last line looked at
         begin = 0
-        step = max(SLICE, 2 * self._longest)  # each slice moves on by a needle at least
+        misses = 0
+        step = max(SLICE, 2 * self._longest)  # each slice moves on by a core at least
         while True:
             stop = min(size, begin + step)
             for _, at, _ in automaton.find_matches_as_indexes(data[begin:stop]):
                 at += begin
                 if at < end:
-                    continue  # another match on the line found last
-                starts.add(text.rfind("\n", end + 1, at) + 1 or end + 1)
+                    continue  # on the line looked at last
+                start = text.rfind("\n", end + 1, at) + 1 or end + 1
                 end = text.find("\n", at)
+                low = text[start : len(text) if end < 0 else end].lower()
+                if any(n in low for n in needles):
+                    starts.add(start)
+                else:
+                    misses += 1
                 if end < 0:
+                    return
+                if misses > MISS_MIN and misses * MISS_SPAN > end + MISS_SLACK:
+                    # Common cores: lower-case the rest and search it for the needles.
+                    self._lowered_from(text, end + 1, starts)
                     return
                 if end >= stop:
                     break  # the slice's other matches are on this line
             if stop == size:
                 return
-            # Slices overlap by a needle less a character: none spans a cut unseen.
+            # Slices overlap by a core less a character: none spans a cut unseen.
             begin = max(stop - self._longest + 1, end + 1)
+
+    def _lowered_from(self, text: str, pos: int, starts: set[int]) -> None:
+        """``line_starts_folded`` from ``pos`` (a line start), by the whole needles
+        searched for in the lower-cased bytes."""
+        automaton = self._full
+        assert automaton is not None
+        data = memoryview(text.encode("ascii").lower())
+        size = len(data)
+        end = pos - 1
+        begin = pos
+        step = max(SLICE, 2 * max(map(len, self._lowered)))
+        while begin < size:
+            stop = min(size, begin + step)
+            for _, at, _ in automaton.find_matches_as_indexes(data[begin:stop]):
+                at += begin
+                if at < end:
+                    continue
+                starts.add(text.rfind("\n", end + 1, at) + 1 or end + 1)
+                end = text.find("\n", at)
+                if end < 0:
+                    return
+                if end >= stop:
+                    break
+            if stop == size:
+                return
+            begin = max(stop - step // 2, end + 1)
 
     def line_starts(self, text: str, starts: set[int]) -> None:
         """Add to ``starts`` where every line of ``text`` that contains a needle starts."""
