@@ -125,3 +125,38 @@ def test_needles_with_capitals_do_not_fold() -> None:
     assert not Needles(("Key", "b")).folds("key")
     assert Needles(("key", "b")).folds("KEY")
     assert not Needles(("key", "b")).folds("kéy")
+
+
+@pytest.mark.parametrize(("size", "miss_min"), [(2, 16), (3, 0), (5, 16), (7, 1), (64, 0)])
+@given(
+    st.one_of(_texts(), st.text("abkeyKEYAB $9\n\t", max_size=400)),
+    st.sampled_from([n for n in _NEEDLE_SETS if all(x.isascii() and x == x.lower() for x in n)]),
+)
+@settings(max_examples=100, deadline=None)
+def test_folded_needles_across_slices(
+    size: int, miss_min: int, text: str, needles: tuple[str, ...]
+) -> None:
+    """Searched in slices of a few bytes (needles cut at slice ends, lines spanning
+    slices), and after a few lines with a needle's core but not the needle by the whole
+    needles in the lower-cased rest, the lines found are those of the text as a whole."""
+    found = Needles(needles)
+    if not found.folds(text):
+        return
+    starts: set[int] = set()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(scan, "SLICE", size)
+        patch.setattr(scan, "MISS_MIN", miss_min)
+        patch.setattr(scan, "MISS_SLACK", 0)
+        found.line_starts_folded(text, starts)
+    assert starts == set().union(*(_naive_starts(text.lower(), n) for n in needles))
+
+
+def test_folded_needles_step_over_a_line_packed_with_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A long line full of needles is left for the next line (slices of it unsearched)."""
+    monkeypatch.setattr(scan, "SLICE", 64)
+    text = "KEY" * 2_000 + "\nab\n$9$ key $9$\n" + "key " * 500
+    starts: set[int] = set()
+    Needles(("key", "$9$")).line_starts_folded(text, starts)
+    assert starts == {0, 6_004, 6_016}

@@ -6,6 +6,8 @@ import re
 from collections.abc import Callable
 from io import IncrementalNewlineDecoder
 
+import re2
+
 ANSI_RE = re.compile(
     r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[()][A-Za-z0-9]|[0-Z\\-_`-~])"
 )
@@ -86,20 +88,28 @@ def echo_end(text: str, command: str, prompt_seen: Callable[[], bool]) -> int | 
 
 
 DECODE_MIN = 512
-"""Text at least this long goes through ``io.IncrementalNewlineDecoder`` for CR/LF."""
+"""Text at least this long has its CR/LF line ends translated in C, in one pass or two."""
+_LONE_CR = re2.compile(b"\r[^\n]|\r\\z")
+"""A carriage return that does not end a line (RE2 finds the CRs by ``memchr``)."""
 
 
 def normalize(data: str) -> str:
     """CR/LF to LF, drop remaining CRs, ANSI escapes and pager erasures."""
     if "\r" in data:
         if len(data) >= DECODE_MIN:
-            # One pass in C (str.replace of a two-character needle takes two, slower);
-            # it also reports a lone CR, which the slow path below must handle.
-            decoder = IncrementalNewlineDecoder(None, translate=True)
-            lf = decoder.decode(data, final=True)
-            seen = decoder.newlines
-            if seen != "\r" and not (isinstance(seen, tuple) and "\r" in seen):
-                data = lf
+            if data.isascii():
+                # Every CR ends a line (the common case): deleting them all is CR/LF to LF.
+                raw = data.encode("ascii")  # a copy: ASCII text is stored as bytes
+                if _LONE_CR.search(raw) is None:
+                    data = raw.replace(b"\r", b"").decode("ascii")
+            else:
+                # One pass in C (str.replace of a two-character needle takes two, slower);
+                # it also reports a lone CR, which the slow path below must handle.
+                decoder = IncrementalNewlineDecoder(None, translate=True)
+                lf = decoder.decode(data, final=True)
+                seen = decoder.newlines
+                if seen != "\r" and not (isinstance(seen, tuple) and "\r" in seen):
+                    data = lf
         if "\r" in data:
             data = data.replace("\r\n", "\n")
             if "\r" in data:

@@ -9,10 +9,11 @@ character turns out common in a text (more than ``MISS_MIN`` misses, and more
 than one per ``MISS_SPAN`` characters scanned), the rest of it is searched for the
 whole needle: never much slower than ``str.find`` alone.
 
-``Needles`` finds the lines that contain any of several needles in one pass of a
-RE2 automaton over the text (ASCII text and needles; otherwise one scan per needle). Its
-case-insensitive automaton runs over ASCII text as it is, so that a long output need not
-be lower-cased as a whole first (only its candidate lines are).
+``Needles`` finds the lines that contain any of several needles in one pass of an
+automaton over the text (ASCII text and needles; otherwise one scan per needle). For
+ASCII text and lower-case needles that is an Aho-Corasick automaton (``ahocorasick_rs``,
+SIMD prefilter: ~8x faster than RE2's DFA here) run over the text's lower-cased bytes,
+which keep every offset; otherwise a RE2 automaton over the text as it is.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import cache
 
+import ahocorasick_rs
 import re2
 
 FREQUENT = " \n0e1t.a2i3n4o5s6r7l8c9dp-u:m/hgfbyvwkx,_jqz"
@@ -37,6 +39,9 @@ SHORT = 8192
 
 SAME_LINE = 8
 """Matches on one line ``Needles`` steps over before it searches again from the next line."""
+SLICE = 65536
+"""``Needles.line_starts_folded`` searches long texts in slices of this many bytes, so the
+matches listed at once stay few (a hostile text may hold a needle every few bytes)."""
 
 
 def rarest(needle: str) -> int:
@@ -108,10 +113,37 @@ def _line_starts(text: str, needle: str, at: int, starts: set[int]) -> None:
         at = -1 if end < 0 else text.find(needle, end + 1)
 
 
+CORE = 3
+"""Characters of a needle's core (``_core``)."""
+
+
+def _core(needle: str) -> str:
+    """The part of ``needle`` (``CORE`` characters at most) with the fewest letters, the
+    rarest of those (by ``FREQUENT``): every line with the needle has it, in some case."""
+    size = min(CORE, len(needle))
+    windows = [needle[i : i + size] for i in range(len(needle) - size + 1)]
+    rank = len(FREQUENT) + 1
+
+    def cost(window: str) -> tuple[int, int]:
+        letters = sum(c.isalpha() for c in window)
+        return letters, -sum(FREQUENT.find(c) % rank for c in window)
+
+    return min(windows, key=cost)
+
+
+def _cases(core: str) -> list[str]:
+    """Every spelling of ``core`` in upper and lower case (ASCII)."""
+    out = [""]
+    for c in core:
+        spellings = {c, c.upper()} if c.isalpha() else {c}
+        out = [head + x for head in out for x in sorted(spellings)]
+    return out
+
+
 class Needles:
     """Several literal needles (none with a line break), searched for together."""
 
-    __slots__ = ("_automaton", "_folded", "needles")
+    __slots__ = ("_automaton", "_folded", "_full", "_longest", "_lowered", "needles")
 
     def __init__(self, needles: Sequence[str]) -> None:
         self.needles = tuple((n, anchor(n)) for n in needles)
@@ -120,20 +152,98 @@ class Needles:
         pattern = "|".join(re2.escape(n) for n in needles).encode("ascii") if ascii_only else b""
         self._automaton = re2.compile(pattern) if ascii_only else None
         lower = ascii_only and all(n == n.lower() for n in needles)
-        self._folded = re2.compile(b"(?i)(?:" + pattern + b")") if lower else None
+        self._lowered = tuple(needles)
+        cores = [_core(n) for n in needles] if lower else []
+        self._longest = max(map(len, cores), default=1)
+        variants = sorted({v for core in cores for v in _cases(core)})
+        self._folded = (
+            ahocorasick_rs.BytesAhoCorasick(
+                [v.encode("ascii") for v in variants],
+                matchkind=ahocorasick_rs.MatchKind.LeftmostFirst,
+            )
+            if lower
+            else None
+        )
+        self._full = (
+            ahocorasick_rs.BytesAhoCorasick(
+                [n.encode("ascii") for n in needles],
+                matchkind=ahocorasick_rs.MatchKind.LeftmostFirst,
+            )
+            if lower
+            else None
+        )
 
     def folds(self, text: str) -> bool:
         """``line_starts_folded`` applies to ``text`` (ASCII, needles in lower case)."""
         return self._folded is not None and text.isascii()
 
     def line_starts_folded(self, text: str, starts: set[int]) -> None:
-        """``line_starts`` of ``text.lower()``, without lower-casing ``text`` (``folds``:
-        ASCII, where lower-casing maps A-Z alone and moves no offset)."""
-        assert self._folded is not None
-        data = text.encode("ascii")
-        pos = 0
-        while pos >= 0:
-            pos = self._from(text, data, pos, starts, self._folded)
+        """``line_starts`` of ``text.lower()`` (``folds``: ASCII, where lower-casing maps
+        A-Z alone and moves no offset), without lower-casing the text: the automaton
+        finds every spelling of a short core of each needle (``_core``); only the lines
+        with a core are lower-cased and searched for the needles. Linear: the automaton
+        lists each slice's matches in C, and after a match the rest of its line is
+        stepped over, one comparison a match."""
+        automaton = self._folded
+        assert automaton is not None
+        needles = self._lowered
+        data = memoryview(text.encode("ascii"))
+        size = len(data)
+        end = -1  # the line break ending the last line looked at
+        begin = 0
+        misses = 0
+        step = max(SLICE, 2 * self._longest)  # each slice moves on by a core at least
+        while True:
+            stop = min(size, begin + step)
+            for _, at, _ in automaton.find_matches_as_indexes(data[begin:stop]):
+                at += begin
+                if at < end:
+                    continue  # on the line looked at last
+                start = text.rfind("\n", end + 1, at) + 1 or end + 1
+                end = text.find("\n", at)
+                low = text[start : len(text) if end < 0 else end].lower()
+                if any(n in low for n in needles):
+                    starts.add(start)
+                else:
+                    misses += 1
+                if end < 0:
+                    return
+                if misses > MISS_MIN and misses * MISS_SPAN > end + MISS_SLACK:
+                    # Common cores: lower-case the rest and search it for the needles.
+                    self._lowered_from(text, end + 1, starts)
+                    return
+                if end >= stop:
+                    break  # the slice's other matches are on this line
+            if stop == size:
+                return
+            # Slices overlap by a core less a character: none spans a cut unseen.
+            begin = max(stop - self._longest + 1, end + 1)
+
+    def _lowered_from(self, text: str, pos: int, starts: set[int]) -> None:
+        """``line_starts_folded`` from ``pos`` (a line start), by the whole needles
+        searched for in the lower-cased bytes."""
+        automaton = self._full
+        assert automaton is not None
+        data = memoryview(text.encode("ascii").lower())
+        size = len(data)
+        end = pos - 1
+        begin = pos
+        step = max(SLICE, 2 * max(map(len, self._lowered)))
+        while begin < size:
+            stop = min(size, begin + step)
+            for _, at, _ in automaton.find_matches_as_indexes(data[begin:stop]):
+                at += begin
+                if at < end:
+                    continue
+                starts.add(text.rfind("\n", end + 1, at) + 1 or end + 1)
+                end = text.find("\n", at)
+                if end < 0:
+                    return
+                if end >= stop:
+                    break
+            if stop == size:
+                return
+            begin = max(stop - step // 2, end + 1)
 
     def line_starts(self, text: str, starts: set[int]) -> None:
         """Add to ``starts`` where every line of ``text`` that contains a needle starts."""

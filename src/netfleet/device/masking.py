@@ -40,8 +40,10 @@ class StreamMask:
     async def finish(self, output: str) -> str:
         """``output`` masked; it is the text the read returned, less at most its last
         line break (which masking leaves as it is)."""
-        head = "".join(self._parts)
         extra = self._size - len(output)
         if extra > 0:
-            return head[:-extra]
-        return head + await self._redactor.aredact(output[self._size :])
+            return "".join(self._parts)[:-extra]
+        rest = output[self._size :]
+        if rest:
+            self._parts.append(await self._redactor.aredact(rest))
+        return "".join(self._parts)  # one copy of the whole output
