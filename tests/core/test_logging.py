@@ -16,8 +16,10 @@ from netfleet.core.logging import (
     clear_context,
     configure_logging,
     get_logger,
+    log_redactor,
     register_secret,
 )
+from netfleet.core.redact import MASK
 from netfleet.core.settings import LogSettings
 
 SECRET = "Quokka-Pw-6612-v"
@@ -79,3 +81,13 @@ def test_rotating_file_has_context_and_no_secret(tmp_path: Path, restore_logging
     assert {(r["job_id"], r["task_id"], r["device"]) for r in records} == {(7, 70, "r9")}
     for p in files:
         assert SECRET not in p.read_text()
+
+
+def test_a_redactor_with_extra_values_is_reused_until_a_value_is_registered() -> None:
+    first = log_redactor(["attempt-secret-1"])
+    assert log_redactor(["attempt-secret-1"]) is first
+    assert log_redactor(["attempt-secret-2"]) is not first
+    register_secret("registered-after-it")
+    again = log_redactor(["attempt-secret-1"])
+    assert again is not first
+    assert again.redact("attempt-secret-1 registered-after-it") == f"{MASK} {MASK}"

@@ -12,6 +12,7 @@ import logging
 import logging.handlers
 import sys
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, MutableMapping
 from typing import Any
 
@@ -46,13 +47,34 @@ def redact_text(text: str, extra_secrets: Iterable[str] = ()) -> str:
     return log_redactor(extra_secrets).redact(text)
 
 
+_REDACTORS = 256
+_with_extra: OrderedDict[tuple[str, ...], tuple[Redactor, Redactor]] = OrderedDict()
+"""The last redactors built with extra values, by those values: (base, redactor). A worker
+builds one per attempt from the device's credentials, mostly the same few sets (the
+values are in memory anyway, with the devices' specs)."""
+
+
 def log_redactor(extra_secrets: Iterable[str] = ()) -> Redactor:
     """What ``redact_text`` masks with: registered values, ``extra_secrets``, secret lines.
 
     Build it once for many texts with the same extra values; it does not follow
     values registered after it was built."""
-    extra = [s for s in extra_secrets if s]
-    return _redactor.with_secrets(extra) if extra else _redactor
+    extra = tuple(s for s in extra_secrets if s)
+    if not extra:
+        return _redactor
+    base = _redactor
+    with _lock:
+        hit = _with_extra.get(extra)
+        if hit is not None and hit[0] is base:
+            _with_extra.move_to_end(extra)
+            return hit[1]
+    built = base.with_secrets(extra)
+    with _lock:
+        _with_extra[extra] = (base, built)
+        _with_extra.move_to_end(extra)
+        while len(_with_extra) > _REDACTORS:
+            _with_extra.popitem(last=False)
+    return built
 
 
 def cap(text: str, limit: int = MAX_VALUE_CHARS) -> str:
