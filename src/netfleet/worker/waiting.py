@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 
 async def wait_any(*events: asyncio.Event, timeout: float | None) -> bool:
@@ -16,9 +15,10 @@ async def wait_any(*events: asyncio.Event, timeout: float | None) -> bool:
     finally:
         for waiter in waiters:
             waiter.cancel()
-        for waiter in waiters:
-            with contextlib.suppress(asyncio.CancelledError):
-                await waiter
+        # asyncio.wait, not ``await waiter`` under suppress(CancelledError): a cancel of
+        # this task while the waiters end would be swallowed, and a loop around it (the
+        # lease keeper's) would run on, cancelled, forever.
+        await asyncio.wait(waiters)
     return bool(done)
 
 
