@@ -170,29 +170,6 @@ def _counted(out: dict[str, float]) -> Iterator[None]:
         out["statements"] = float(seen[0])
 
 
-@contextlib.contextmanager
-def _hooks_timed(spent: list[float]) -> Iterator[None]:
-    """The outbox hooks as they are, their own time added to ``spent[0]`` (seconds)."""
-    saved: tuple[Callable[..., Any], Callable[..., Any]] = (
-        notify_sql.tasks_failed, notify_sql.job_finished)  # fmt: skip
-
-    def timed(fn: Callable[..., Any]) -> Callable[..., Any]:
-        def call(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                spent[0] += time.perf_counter() - started
-
-        return call
-
-    notify_sql.tasks_failed, notify_sql.job_finished = timed(saved[0]), timed(saved[1])
-    try:
-        yield
-    finally:
-        notify_sql.tasks_failed, notify_sql.job_finished = saved
-
-
 KEY = Fernet.generate_key().decode()
 SCENARIOS = ("baseline", "no_rule", "with_events", "in_process", "own_process")[
     : 5 if NotifyProcess is not None else 4
