@@ -119,7 +119,7 @@ class LeaseKeeper:
     def _tick(self) -> None:
         lag = asyncio.get_running_loop().time() - self._due
         if lag > self._stats.loop_lag_max_s:
-            self._stats.loop_lag_max_s = round(lag, 3)
+            self._stats.loop_lag_max_s = lag
         try:
             self.fence()
         finally:
@@ -232,4 +232,4 @@ class LeaseKeeper:
         may have freed the slot or hold while the session was still open."""
         if late_s >= self.margin_s:
             self._stats.fenced_late += 1
-            self._stats.fence_late_max_s = max(self._stats.fence_late_max_s, round(late_s, 3))
+            self._stats.fence_late_max_s = max(self._stats.fence_late_max_s, late_s)

@@ -49,6 +49,8 @@ class WorkerStats:
     def snapshot(self, *, running: int, pool: dict[str, Any] | None = None) -> dict[str, Any]:
         """A JSON-friendly view: counters, running tasks, memory and the pool's stats."""
         data: dict[str, Any] = asdict(self)
+        for name in ("fence_late_max_s", "loop_lag_max_s"):  # kept exact, shown in ms
+            data[name] = round(data[name], 3)
         data["running"] = running
         data["uptime_s"] = round(time.time() - self.started_at, 3)
         data["rss_kb"] = rss_kb()
