@@ -12,6 +12,7 @@ from tests.support.worker import (
     eventually,
     import_sim_devices,
     open_test_store,
+    running,
     sessions_closed,
     submit,
     task_rows_async,
@@ -42,8 +43,9 @@ async def test_sigkill_mid_task_twenty_times(
             await add_work()
             fleet = Fleet(sqlite_url, tmp_path)
             fleet_factory.append(fleet)
-            for _ in range(3):  # replacements start while the others work
-                fleet.start("kill")
+            first = [fleet.start("kill") for _ in range(3)]
+            await running(store, *first, timeout=180)  # start-up has its own bound (imports)
+            # Replacements start while the others work.
 
             kills = 0
             while kills < KILLS:

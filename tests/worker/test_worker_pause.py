@@ -19,6 +19,7 @@ from tests.support.worker import (
     import_sim_devices,
     logged,
     open_test_store,
+    running,
     submit,
 )
 
@@ -64,6 +65,7 @@ async def test_paused_worker_leaves_no_phantom_holds(
         try:
             names = [s.name for s in await import_sim_devices(store, tmp_path / "inv.yaml")]
             worker = fleet.start("paused")
+            await running(store, worker, timeout=180)  # start-up has its own bound (imports)
             job = await submit(store, names, commands=["show clock"])
 
             async def done() -> bool:
