@@ -71,8 +71,9 @@ class SessionPool(PoolState[S]):
         self._closing = True
         if self._reaper is not None:
             self._reaper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reaper
+            await asyncio.wait([self._reaper])  # a cancel of close() still propagates
+            if not self._reaper.cancelled():
+                self._reaper.result()  # its own failure is not lost
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.future.done():
