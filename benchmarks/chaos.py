@@ -31,7 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.chaos_dump import dump
 from harness.chaos_support import (
+    TERMINAL,
     delete,
     device_stats,
     exact_counts,
@@ -205,6 +207,7 @@ async def run_backend(args: argparse.Namespace, use_pg: bool) -> dict[str, Any]:
     pg: PrivatePostgres | None = None
     rng = random.Random(args.seed)
     chaos: Chaos | None = None
+    failed = False
     try:
         url, db_name, pg = await open_database(args, tmp, use_pg)
         store = await open_store(url, settings=Settings(secret_key=KEY))
@@ -268,8 +271,17 @@ async def run_backend(args: argparse.Namespace, use_pg: bool) -> dict[str, Any]:
             )
             states, settle_s = await until_terminal(store, jobs, expected, timeout=args.settle)
             elapsed = time.monotonic() - t0
+            label = "postgresql" if use_pg else "sqlite"
+            pids = {w.pid: chaos.ids[w.pid] for w in chaos.live()}
+            unsettled = len(states) < expected or any(s not in TERMINAL for _, s, _ in states)
+            if unsettled:
+                failed = True
+                await dump(store, sim, pids, tmp / f"dump-{label}-settle.json", why="not settled")
             # Exactness: after a heartbeat or two, the store counts what the devices have.
             phantom, missing = await exact_counts(store, sim, names, timeout=20.0)
+            if phantom or missing:
+                failed = True
+                await dump(store, sim, pids, tmp / f"dump-{label}-exact.json", why="not exact")
             stats = await asyncio.to_thread(device_stats, sim)
             fences = await fence_counts(store)
             duplicates = sum(
@@ -310,9 +322,17 @@ async def run_backend(args: argparse.Namespace, use_pg: bool) -> dict[str, Any]:
             await store.close()
     finally:
         sim.stop()
-        drop_database(db_name)
+        keep = args.keep and failed
+        if keep:
+            print(f"\nkept on failure: {tmp} (SQLite file, worker and simulator logs, dumps)")
+            if db_name is not None:
+                print(f"kept database {db_name}")
+        else:
+            drop_database(db_name)
         if pg is not None:
-            pg.stop()
+            pg.stop(keep=keep)
+            if keep:
+                print(f"kept PostgreSQL cluster: {pg.start_command()}")
 
 
 async def main(args: argparse.Namespace) -> int:
@@ -368,6 +388,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=12)
     p.add_argument(
         "--lease", type=float, default=LEASE_S, help="the workers' lease (s); pauses scale with it"
+    )
+    p.add_argument(
+        "--keep",
+        action="store_true",
+        help="on a failed settle or exactness check keep the SQLite file, the database or "
+        "the private PostgreSQL cluster (stopped; its start command is printed)",
     )
     p.add_argument("--backend", dest="backends", action="append", choices=["sqlite", "postgresql"])
     args = p.parse_args()
