@@ -282,6 +282,8 @@ async def run_backend(args: argparse.Namespace, use_pg: bool) -> dict[str, Any]:
             if phantom or missing:
                 failed = True
                 await dump(store, sim, pids, tmp / f"dump-{label}-exact.json", why="not exact")
+            elif args.dump:
+                await dump(store, sim, pids, tmp / f"dump-{label}-end.json", why="asked")
             stats = await asyncio.to_thread(device_stats, sim)
             fences = await fence_counts(store)
             duplicates = sum(
@@ -395,6 +397,7 @@ def parse_args() -> argparse.Namespace:
         help="on a failed settle or exactness check keep the SQLite file, the database or "
         "the private PostgreSQL cluster (stopped; its start command is printed)",
     )
+    p.add_argument("--dump", action="store_true", help="write the diagnostic dump at the end")
     p.add_argument("--backend", dest="backends", action="append", choices=["sqlite", "postgresql"])
     args = p.parse_args()
     args.backends = args.backends or ["sqlite", "postgresql"]

@@ -122,14 +122,32 @@ def per_device(
     return out
 
 
+def by_worker(v: dict[str, Any]) -> dict[str, tuple[int, int, int]]:
+    """Per worker at one device: (sockets it has open, sessions its holds count, its
+    running tasks): the store counts the worker right when the first equals the sum of
+    the other two (a session opening or closing aside)."""
+    out: dict[str, list[int]] = {}
+    for s in v["worker_sockets"]:
+        out.setdefault(str(s["worker"]), [0, 0, 0])[0] += 1
+    for h in v["holds"]:
+        out.setdefault(str(h["worker_id"]), [0, 0, 0])[1] += int(h["held"])
+    for t in v["tasks"]:
+        out.setdefault(str(t["lease_owner"]), [0, 0, 0])[2] += 1
+    return {w: (a, b, c) for w, (a, b, c) in sorted(out.items())}
+
+
 def disagreeing(view: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The devices where the simulator's open sessions and the store's count differ, or a
-    worker holds a socket the simulator does not list (or the reverse)."""
+    """The devices where the simulator's open sessions and the store's count differ, a
+    worker holds a socket the simulator does not list (or the reverse), or a worker's
+    sockets there are not what the store counts for it."""
     out = {}
     for name, v in view.items():
         sim_ports = {int(c["peer_port"]) for c in v["sim_connections"]}
         sock_ports = {int(s["port"]) for s in v["worker_sockets"]}
-        if v["sim_open"] != v["store_running"] or sim_ports != sock_ports:
+        workers = by_worker(v)
+        v["by_worker"] = {w: list(t) for w, t in workers.items()}
+        uneven = any(a != b + c for a, b, c in workers.values())
+        if v["sim_open"] != v["store_running"] or sim_ports != sock_ports or uneven:
             out[name] = v
     return out
 
@@ -145,9 +163,11 @@ def _summary_line(name: str, v: dict[str, Any]) -> str:
     )
     tasks = ", ".join(f"{t['id']}:{t['state']}@{t['lease_owner']}" for t in v["tasks"])
     socks = ", ".join(f"{s['worker']}:{s['port']}:{s['status']}" for s in v["worker_sockets"])
+    workers = ", ".join(f"{w} {a}/{b}+{c}" for w, (a, b, c) in by_worker(v).items())
     return (
         f"  {name}: sim open {v['sim_open']} [{conns}]; store counts {v['store_running']} "
-        f"(holds [{holds}], tasks [{tasks}]); worker sockets [{socks}]"
+        f"(holds [{holds}], tasks [{tasks}]); worker sockets [{socks}]; "
+        f"per worker sockets/holds+tasks [{workers}]"
     )
 
 
