@@ -80,6 +80,8 @@ class Chaos:
     actions: dict[str, int] = field(default_factory=dict)
     paused: set[int] = field(default_factory=set)
     lease_s: float = LEASE_S
+    registered: set[str] = field(default_factory=set)
+    """Worker ids the store has seen heartbeat (refreshed during the chaos)."""
 
     def start(self) -> None:
         self.started += 1
@@ -111,9 +113,21 @@ class Chaos:
     def count(self, action: str) -> None:
         self.actions[action] = self.actions.get(action, 0) + 1
 
+    async def refresh_registered(self, store: Any) -> None:
+        """Note which workers have registered and beat (kept as is while the database is
+        down)."""
+        with contextlib.suppress(NetfleetError):
+            self.registered |= {w.id for w in await store.workers.list()}
+
     async def act(self, devices: list[str]) -> None:
         action = self.rng.choice(["kill", "pause", "term", "drop", "hang"])
-        live = [w for w in self.live() if w.pid not in self.paused]
+        # Only workers that are up: one still importing (tens of seconds on a loaded
+        # machine) would die before it ran anything, and the run would measure start-up.
+        live = [
+            w
+            for w in self.live()
+            if w.pid not in self.paused and self.ids[w.pid] in self.registered
+        ]
         if action in ("kill", "pause", "term") and not live:
             return
         self.count(action)
@@ -255,6 +269,7 @@ async def run_backend(args: argparse.Namespace, use_pg: bool) -> dict[str, Any]:
                     restart_at = float("inf")
                     pending.add(asyncio.ensure_future(chaos.restart_database()))
                 if time.monotonic() >= next_action:
+                    await chaos.refresh_registered(store)
                     pending.add(asyncio.ensure_future(chaos.act(names)))
                     pending = {f for f in pending if not f.done()}
                     next_action = time.monotonic() + rng.uniform(0.3, 1.5) * args.chaos_every
@@ -286,6 +301,7 @@ async def run_backend(args: argparse.Namespace, use_pg: bool) -> dict[str, Any]:
                 await dump(store, sim, pids, tmp / f"dump-{label}-end.json", why="asked")
             stats = await asyncio.to_thread(device_stats, sim)
             fences = await fence_counts(store)
+            await chaos.refresh_registered(store)
             duplicates = sum(
                 1
                 for line in config_lines.values()
@@ -312,6 +328,7 @@ async def run_backend(args: argparse.Namespace, use_pg: bool) -> dict[str, Any]:
                 "uncounted_sessions": missing,
                 "actions": dict(chaos.actions),
                 "workers_started": chaos.started,
+                "workers_registered": len(chaos.registered),
                 "chaos_s": chaos_s,
                 "elapsed_s": elapsed,
                 "fences": fences,
@@ -354,7 +371,8 @@ async def main(args: argparse.Namespace) -> int:
         )
         bad += verdicts(r)
     for r in results:
-        print(f"\n{r['backend']}: actions {r['actions']}, workers started {r['workers_started']}, "
+        print(f"\n{r['backend']}: actions {r['actions']}, workers started {r['workers_started']} "
+              f"(registered {r['workers_registered']}), "
               f"failed by kind {r['failed_by_kind']}, chaos {r['chaos_s']:.0f} s, "
               f"total {r['elapsed_s']:.0f} s; waits: {r['waits']}")  # fmt: skip
         print(f"{r['backend']} fences: {r['fences']}")
