@@ -115,10 +115,10 @@ class Chaos:
         self.actions[action] = self.actions.get(action, 0) + 1
 
     async def refresh_registered(self, store: Any) -> None:
-        """Note which workers have registered and beat (kept as is while the database is
-        down)."""
+        """Note which workers have reached ``running`` (signal handlers in place; kept as
+        is while the database is down)."""
         with contextlib.suppress(NetfleetError):
-            self.registered |= {w.id for w in await store.workers.list()}
+            self.registered |= {w.id for w in await store.workers.list() if w.state == "running"}
 
     async def act(self, devices: list[str]) -> None:
         action = self.rng.choice(["kill", "pause", "term", "drop", "hang"])
