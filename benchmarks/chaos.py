@@ -83,6 +83,8 @@ class Chaos:
     lease_s: float = LEASE_S
     registered: set[str] = field(default_factory=set)
     """Worker ids the store has seen heartbeat (refreshed during the chaos)."""
+    struck: set[int] = field(default_factory=set)
+    """Pids already killed or terminated (still exiting: not struck again)."""
 
     def start(self) -> None:
         self.started += 1
@@ -127,16 +129,22 @@ class Chaos:
         live = [
             w
             for w in self.live()
-            if w.pid not in self.paused and self.ids[w.pid] in self.registered
+            if w.pid not in self.paused | self.struck and self.ids[w.pid] in self.registered
         ]
         if action in ("kill", "pause", "term") and not live:
             return
         self.count(action)
+        # A struck worker is replaced at once and not struck again while it exits (a
+        # draining worker struck again was replaced again: workers multiplied).
         if action == "kill":
-            self.rng.choice(live).kill()
+            victim = self.rng.choice(live)
+            self.struck.add(victim.pid)
+            victim.kill()
             self.start()
         elif action == "term":
-            self.rng.choice(live).send_signal(signal.SIGTERM)
+            victim = self.rng.choice(live)
+            self.struck.add(victim.pid)
+            victim.send_signal(signal.SIGTERM)
             self.start()
         elif action == "pause":
             victim = self.rng.choice(live)
