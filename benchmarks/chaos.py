@@ -85,6 +85,7 @@ class Chaos:
     """Worker ids the store has seen heartbeat (refreshed during the chaos)."""
     struck: set[int] = field(default_factory=set)
     """Pids already killed or terminated (still exiting: not struck again)."""
+    most_alive: int = 0
 
     def start(self) -> None:
         self.started += 1
@@ -93,6 +94,7 @@ class Chaos:
         proc = start_worker(self.url, self.tmp, name, **env)
         self.workers.append(proc)
         self.ids[proc.pid] = name
+        self.most_alive = max(self.most_alive, len(self.live()))
 
     def live(self) -> list[subprocess.Popen[bytes]]:
         return [w for w in self.workers if w.poll() is None]
@@ -321,6 +323,7 @@ async def run_backend(args: argparse.Namespace, use_pg: bool) -> dict[str, Any]:
                 "actions": dict(chaos.actions),
                 "workers_started": chaos.started,
                 "workers_registered": len(chaos.registered),
+                "most_alive": chaos.most_alive,
                 "chaos_s": chaos_s,
                 "elapsed_s": elapsed,
                 "fences": fences,

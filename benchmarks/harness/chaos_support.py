@@ -184,7 +184,7 @@ def report(results: list[dict[str, Any]]) -> int:
         bad += verdicts(r)
     for r in results:
         print(f"\n{r['backend']}: actions {r['actions']}, workers started {r['workers_started']} "
-              f"(registered {r['workers_registered']}), "
+              f"(registered {r['workers_registered']}, at most {r['most_alive']} alive), "
               f"failed by kind {r['failed_by_kind']}, chaos {r['chaos_s']:.0f} s, "
               f"total {r['elapsed_s']:.0f} s; waits: {r['waits']}")  # fmt: skip
         print(f"{r['backend']} fences: {r['fences']}")
