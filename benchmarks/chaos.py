@@ -9,7 +9,9 @@ PostgreSQL), bounded in time. After the chaos the script waits on conditions, no
 fixed times: until the replacement workers heartbeat, then until every task is
 terminal (bounded by ``--settle``), then until the counts are exact. It exits 1 if
 any task was lost or stuck, any config ran twice, any device went over its limit
-or any phantom hold remained.
+or any phantom hold remained. When settling or exactness fails it writes a diagnostic
+dump (``harness/chaos_dump.py``) into the run's directory; ``--keep`` keeps that
+directory and the database (or the private cluster) then.
 
     .venv/bin/python benchmarks/chaos.py             # about 5 minutes
     .venv/bin/python benchmarks/chaos.py --smoke     # about a minute (CI)
