@@ -9,7 +9,9 @@ PostgreSQL), bounded in time. After the chaos the script waits on conditions, no
 fixed times: until the replacement workers heartbeat, then until every task is
 terminal (bounded by ``--settle``), then until the counts are exact. It exits 1 if
 any task was lost or stuck, any config ran twice, any device went over its limit
-or any phantom hold remained.
+or any phantom hold remained. When settling or exactness fails it writes a diagnostic
+dump (``harness/chaos_dump.py``) into the run's directory; ``--keep`` keeps that
+directory and the database (or the private cluster) then.
 
     .venv/bin/python benchmarks/chaos.py             # about 5 minutes
     .venv/bin/python benchmarks/chaos.py --smoke     # about a minute (CI)
@@ -31,13 +33,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.chaos_dump import dump
 from harness.chaos_support import (
+    TERMINAL,
     delete,
     device_stats,
     exact_counts,
+    fence_counts,
     post_json,
+    report,
     until_terminal,
-    verdicts,
     workers_beating,
 )
 from harness.private_pg import PrivatePostgres, create_database
@@ -78,6 +83,11 @@ class Chaos:
     actions: dict[str, int] = field(default_factory=dict)
     paused: set[int] = field(default_factory=set)
     lease_s: float = LEASE_S
+    registered: set[str] = field(default_factory=set)
+    """Worker ids the store has seen heartbeat (refreshed during the chaos)."""
+    struck: set[int] = field(default_factory=set)
+    """Pids already killed or terminated (still exiting: not struck again)."""
+    most_alive: int = 0
 
     def start(self) -> None:
         self.started += 1
@@ -86,6 +96,7 @@ class Chaos:
         proc = start_worker(self.url, self.tmp, name, **env)
         self.workers.append(proc)
         self.ids[proc.pid] = name
+        self.most_alive = max(self.most_alive, len(self.live()))
 
     def live(self) -> list[subprocess.Popen[bytes]]:
         return [w for w in self.workers if w.poll() is None]
@@ -109,17 +120,35 @@ class Chaos:
     def count(self, action: str) -> None:
         self.actions[action] = self.actions.get(action, 0) + 1
 
+    async def refresh_registered(self, store: Any) -> None:
+        """Note which workers have reached ``running`` (signal handlers in place; kept as
+        is while the database is down)."""
+        with contextlib.suppress(NetfleetError):
+            self.registered |= {w.id for w in await store.workers.list() if w.state == "running"}
+
     async def act(self, devices: list[str]) -> None:
         action = self.rng.choice(["kill", "pause", "term", "drop", "hang"])
-        live = [w for w in self.live() if w.pid not in self.paused]
+        # Only workers that are up: one still importing (tens of seconds on a loaded
+        # machine) would die before it ran anything, and the run would measure start-up.
+        live = [
+            w
+            for w in self.live()
+            if w.pid not in self.paused | self.struck and self.ids[w.pid] in self.registered
+        ]
         if action in ("kill", "pause", "term") and not live:
             return
         self.count(action)
+        # A struck worker is replaced at once and not struck again while it exits (a
+        # draining worker struck again was replaced again: workers multiplied).
         if action == "kill":
-            self.rng.choice(live).kill()
+            victim = self.rng.choice(live)
+            self.struck.add(victim.pid)
+            victim.kill()
             self.start()
         elif action == "term":
-            self.rng.choice(live).send_signal(signal.SIGTERM)
+            victim = self.rng.choice(live)
+            self.struck.add(victim.pid)
+            victim.send_signal(signal.SIGTERM)
             self.start()
         elif action == "pause":
             victim = self.rng.choice(live)
@@ -148,23 +177,6 @@ class Chaos:
                 w.wait(timeout=30)
             if w.poll() is None:
                 w.kill()
-
-
-async def fence_counts(store: Any) -> str:
-    """The workers' lease fences as of their last heartbeat: attempts stopped, and fences
-    that ran past their margin (the store could already have freed the slot or hold:
-    the process was paused or starved of CPU; see docs/guarantees.md)."""
-    fenced = late = 0
-    late_max = lag = 0.0
-    for w in await store.workers.list():
-        fenced += int(w.stats.get("fenced", 0))
-        late += int(w.stats.get("fenced_late", 0))
-        late_max = max(late_max, float(w.stats.get("fence_late_max_s", 0.0)))
-        lag = max(lag, float(w.stats.get("loop_lag_max_s", 0.0)))
-    return (
-        f"{fenced} attempts fenced, {late} fences past the margin (latest {late_max:.1f} s), "
-        f"longest event-loop lag {lag:.1f} s"
-    )
 
 
 async def start_sim(devices: int, tmp: Path) -> SimProcess:
@@ -205,6 +217,7 @@ async def run_backend(args: argparse.Namespace, use_pg: bool) -> dict[str, Any]:
     pg: PrivatePostgres | None = None
     rng = random.Random(args.seed)
     chaos: Chaos | None = None
+    failed = False
     try:
         url, db_name, pg = await open_database(args, tmp, use_pg)
         store = await open_store(url, settings=Settings(secret_key=KEY))
@@ -252,6 +265,7 @@ async def run_backend(args: argparse.Namespace, use_pg: bool) -> dict[str, Any]:
                     restart_at = float("inf")
                     pending.add(asyncio.ensure_future(chaos.restart_database()))
                 if time.monotonic() >= next_action:
+                    await chaos.refresh_registered(store)
                     pending.add(asyncio.ensure_future(chaos.act(names)))
                     pending = {f for f in pending if not f.done()}
                     next_action = time.monotonic() + rng.uniform(0.3, 1.5) * args.chaos_every
@@ -268,10 +282,22 @@ async def run_backend(args: argparse.Namespace, use_pg: bool) -> dict[str, Any]:
             )
             states, settle_s = await until_terminal(store, jobs, expected, timeout=args.settle)
             elapsed = time.monotonic() - t0
+            label = "postgresql" if use_pg else "sqlite"
+            pids = {w.pid: chaos.ids[w.pid] for w in chaos.live()}
+            unsettled = len(states) < expected or any(s not in TERMINAL for _, s, _ in states)
+            if unsettled:
+                failed = True
+                await dump(store, sim, pids, tmp / f"dump-{label}-settle.json", why="not settled")
             # Exactness: after a heartbeat or two, the store counts what the devices have.
             phantom, missing = await exact_counts(store, sim, names, timeout=20.0)
+            if phantom or missing:
+                failed = True
+                await dump(store, sim, pids, tmp / f"dump-{label}-exact.json", why="not exact")
+            elif args.dump:
+                await dump(store, sim, pids, tmp / f"dump-{label}-end.json", why="asked")
             stats = await asyncio.to_thread(device_stats, sim)
             fences = await fence_counts(store)
+            await chaos.refresh_registered(store)
             duplicates = sum(
                 1
                 for line in config_lines.values()
@@ -298,6 +324,8 @@ async def run_backend(args: argparse.Namespace, use_pg: bool) -> dict[str, Any]:
                 "uncounted_sessions": missing,
                 "actions": dict(chaos.actions),
                 "workers_started": chaos.started,
+                "workers_registered": len(chaos.registered),
+                "most_alive": chaos.most_alive,
                 "chaos_s": chaos_s,
                 "elapsed_s": elapsed,
                 "fences": fences,
@@ -310,35 +338,24 @@ async def run_backend(args: argparse.Namespace, use_pg: bool) -> dict[str, Any]:
             await store.close()
     finally:
         sim.stop()
-        drop_database(db_name)
+        keep = args.keep and failed
+        if keep:
+            print(f"\nkept on failure: {tmp} (SQLite file, worker and simulator logs, dumps)")
+            if db_name is not None:
+                print(f"kept database {db_name}")
+        else:
+            drop_database(db_name)
         if pg is not None:
-            pg.stop()
+            pg.stop(keep=keep)
+            if keep:
+                print(f"kept PostgreSQL cluster: {pg.start_command()}")
 
 
 async def main(args: argparse.Namespace) -> int:
     results = []
     for backend in args.backends:
         results.append(await run_backend(args, backend == "postgresql"))
-    print("\n| backend | tasks | succeeded | lost | stuck | config run twice | over limit | "
-          "phantom holds | uncounted | rate (tasks/s) | success ratio |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    bad = 0
-    for r in results:
-        rate = r["tasks"] / r["elapsed_s"] if r["elapsed_s"] else 0.0
-        print(
-            f"| {r['backend']} | {r['tasks']} | {r['succeeded']} | {r['lost']} | {r['stuck']} | "
-            f"{r['duplicates']} | {r['limit_violations']} | {r['phantom_holds']} | "
-            f"{r['uncounted_sessions']} | {rate:.1f} | {r['succeeded'] / max(1, r['tasks']):.2f} |"
-        )
-        bad += verdicts(r)
-    for r in results:
-        print(f"\n{r['backend']}: actions {r['actions']}, workers started {r['workers_started']}, "
-              f"failed by kind {r['failed_by_kind']}, chaos {r['chaos_s']:.0f} s, "
-              f"total {r['elapsed_s']:.0f} s; waits: {r['waits']}")  # fmt: skip
-        print(f"{r['backend']} fences: {r['fences']}")
-    if bad:
-        print(f"\nFAILED: {bad} promise violations (lost, stuck, run twice, over limit, phantom)")
-    return 1 if bad else 0
+    return report(results)
 
 
 def parse_args() -> argparse.Namespace:
@@ -369,6 +386,13 @@ def parse_args() -> argparse.Namespace:
     p.add_argument(
         "--lease", type=float, default=LEASE_S, help="the workers' lease (s); pauses scale with it"
     )
+    p.add_argument(
+        "--keep",
+        action="store_true",
+        help="on a failed settle or exactness check keep the SQLite file, the database or "
+        "the private PostgreSQL cluster (stopped; its start command is printed)",
+    )
+    p.add_argument("--dump", action="store_true", help="write the diagnostic dump at the end")
     p.add_argument("--backend", dest="backends", action="append", choices=["sqlite", "postgresql"])
     args = p.parse_args()
     args.backends = args.backends or ["sqlite", "postgresql"]

@@ -1,5 +1,6 @@
-"""Pieces of the chaos suite: the simulator's control API, what the store counts, and
-waits on conditions (workers beating, tasks terminal, counts exact), each bounded."""
+"""Pieces of the chaos suite: the simulator's control API, what the store counts, the
+waits on conditions (workers beating, tasks terminal, counts exact; each bounded), the
+workers' fence counters and the printed report."""
 
 from __future__ import annotations
 
@@ -147,3 +148,46 @@ def verdicts(r: dict[str, Any]) -> int:
     """Violations of a promise in one backend's result (the exit status counts them)."""
     keys = ("lost", "stuck", "duplicates", "limit_violations", "phantom_holds")
     return sum(int(r[k]) for k in keys)
+
+
+async def fence_counts(store: Any) -> str:
+    """The workers' lease fences as of their last heartbeat: attempts stopped, and fences
+    that ran past their margin (the store could already have freed the slot or hold:
+    the process was paused or starved of CPU; see docs/guarantees.md)."""
+    fenced = late = 0
+    late_max = lag = 0.0
+    for w in await store.workers.list():
+        fenced += int(w.stats.get("fenced", 0))
+        late += int(w.stats.get("fenced_late", 0))
+        late_max = max(late_max, float(w.stats.get("fence_late_max_s", 0.0)))
+        lag = max(lag, float(w.stats.get("loop_lag_max_s", 0.0)))
+    return (
+        f"{fenced} attempts fenced, {late} fences past the margin (latest {late_max:.1f} s), "
+        f"longest event-loop lag {lag:.1f} s"
+    )
+
+
+def report(results: list[dict[str, Any]]) -> int:
+    """Print the results table and the details per backend; the exit status (1: any
+    promise violated)."""
+    print("\n| backend | tasks | succeeded | lost | stuck | config run twice | over limit | "
+          "phantom holds | uncounted | rate (tasks/s) | success ratio |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    bad = 0
+    for r in results:
+        rate = r["tasks"] / r["elapsed_s"] if r["elapsed_s"] else 0.0
+        print(
+            f"| {r['backend']} | {r['tasks']} | {r['succeeded']} | {r['lost']} | {r['stuck']} | "
+            f"{r['duplicates']} | {r['limit_violations']} | {r['phantom_holds']} | "
+            f"{r['uncounted_sessions']} | {rate:.1f} | {r['succeeded'] / max(1, r['tasks']):.2f} |"
+        )
+        bad += verdicts(r)
+    for r in results:
+        print(f"\n{r['backend']}: actions {r['actions']}, workers started {r['workers_started']} "
+              f"(registered {r['workers_registered']}, at most {r['most_alive']} alive), "
+              f"failed by kind {r['failed_by_kind']}, chaos {r['chaos_s']:.0f} s, "
+              f"total {r['elapsed_s']:.0f} s; waits: {r['waits']}")  # fmt: skip
+        print(f"{r['backend']} fences: {r['fences']}")
+    if bad:
+        print(f"\nFAILED: {bad} promise violations (lost, stuck, run twice, over limit, phantom)")
+    return 1 if bad else 0

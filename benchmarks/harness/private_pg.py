@@ -68,7 +68,17 @@ class PrivatePostgres:
         self.start()
         self.restarts += 1
 
-    def stop(self) -> None:
+    def start_command(self) -> str:
+        """The shell command that starts the (kept) cluster again."""
+        who = " ".join(self._as)
+        return (
+            f"{who} {_bin('pg_ctl')} -D {self.data} -o '-p {self.port} -k {self.dir} "
+            f"-c listen_addresses=127.0.0.1' -l {self.dir / 'pg.log'} -w start  # then "
+            f"psql -h 127.0.0.1 -p {self.port} -U postgres chaos"
+        ).strip()
+
+    def stop(self, *, keep: bool = False) -> None:
+        """Stop the cluster and remove its directory (``keep``: leave the directory)."""
         if (self.data / "postmaster.pid").exists():
             subprocess.run(
                 [*self._as, _bin("pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"],
@@ -76,7 +86,8 @@ class PrivatePostgres:
                 timeout=120,
                 check=False,
             )
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def create_database(admin_url: str, name: str) -> str:

@@ -115,6 +115,12 @@ class ControlServer:
             return {"ok": True, "devices": len(sim.devices)}
         if parts == ["devices"] and method == "GET":
             return {"devices": [d.to_json() for d in sim.devices]}
+        if parts == ["connections"] and method == "GET":
+            return {
+                "connections": [
+                    {"device": d.name, **info} for d in sim.devices for info in d.connection_info()
+                ]
+            }
         if parts == ["reset-stats"] and method == "POST":
             sim.reset_stats()
             return {"ok": True}

@@ -23,6 +23,32 @@ _NO_FAULTS = Faults()
 
 
 @dataclass(slots=True)
+class ConnInfo:
+    """One SSH connection at a device, as ``GET /connections`` lists it: who (the client's
+    port, to find the process that owns it), since when, and what it did."""
+
+    peer_port: int
+    opened: float = field(default_factory=time.monotonic)
+    line: bool = False
+    """It holds a vty line (counted in ``sessions_open``)."""
+    authenticated: bool = False
+    channels: int = 0
+    commands: int = 0
+    last_command: float = 0.0
+
+    def to_json(self, now: float) -> dict[str, Any]:
+        return {
+            "peer_port": self.peer_port,
+            "age_s": round(now - self.opened, 3),
+            "line": self.line,
+            "authenticated": self.authenticated,
+            "channels": self.channels,
+            "commands": self.commands,
+            "idle_s": round(now - (self.last_command or self.opened), 3),
+        }
+
+
+@dataclass(slots=True)
 class Settings:
     """Simulator-wide settings every device falls back to (shared, not copied)."""
 
@@ -113,7 +139,7 @@ class SimDevice:
         self._settings = settings
         self._open = self._peak = self._logins = self._failures = self._refused = 0
         self._commands: deque[str] | None = None
-        self._conns: set[asyncssh.SSHServerConnection] | None = None
+        self._conns: dict[asyncssh.SSHServerConnection, ConnInfo] | None = None
         self._down_until = 0.0
 
     def __repr__(self) -> str:
@@ -251,8 +277,12 @@ class SimDevice:
     def count_login_failure(self) -> None:
         self._failures += 1
 
-    def record_command(self, line: str) -> None:
+    def record_command(self, line: str, conn: asyncssh.SSHServerConnection | None = None) -> None:
         self.command_count += 1
+        info = self._conns.get(conn) if conn is not None and self._conns else None
+        if info is not None:
+            info.commands += 1
+            info.last_command = time.monotonic()
         counts = self._line_counts
         if line in counts or len(counts) < MAX_COUNTED_LINES:
             counts[line] = counts.get(line, 0) + 1
@@ -261,16 +291,25 @@ class SimDevice:
             self._commands = deque(maxlen=RECENT_COMMANDS)
         self._commands.append(line)
 
-    def add_connection(self, conn: asyncssh.SSHServerConnection) -> None:
+    def add_connection(self, conn: asyncssh.SSHServerConnection) -> ConnInfo:
+        """Register a new connection; its ``ConnInfo`` (the server updates it)."""
         if self._conns is None:
-            self._conns = set()
-        self._conns.add(conn)
+            self._conns = {}
+        peer = conn.get_extra_info("peername")
+        info = self._conns[conn] = ConnInfo(int(peer[1]) if peer else 0)
+        return info
 
     def discard_connection(self, conn: asyncssh.SSHServerConnection) -> None:
         if self._conns is not None:
-            self._conns.discard(conn)
+            self._conns.pop(conn, None)
             if not self._conns:
                 self._conns = None
 
     def connections(self) -> Iterable[asyncssh.SSHServerConnection]:
         return list(self._conns or ())
+
+    def connection_info(self) -> list[dict[str, Any]]:
+        """The open connections (``ConnInfo.to_json``), oldest first."""
+        now = time.monotonic()
+        infos = sorted((self._conns or {}).values(), key=lambda i: i.opened)
+        return [i.to_json(now) for i in infos]

@@ -22,7 +22,7 @@ from typing import Literal
 import asyncssh
 from asyncssh.auth import KbdIntChallenge, KbdIntResponse
 
-from netfleet_sim.device import SimDevice
+from netfleet_sim.device import ConnInfo, SimDevice
 from netfleet_sim.session import start_session
 
 LegacyMode = bool | Literal["only"]
@@ -87,6 +87,7 @@ class DeviceServer(asyncssh.SSHServer):
         self._conn: asyncssh.SSHServerConnection | None = None
         self._has_line = False
         self._key_rejected = False
+        self._info: ConnInfo | None = None
 
     # -- connection lifecycle -------------------------------------------------
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
@@ -96,8 +97,8 @@ class DeviceServer(asyncssh.SSHServer):
         self._device = device
         if device is None:
             return
-        device.add_connection(conn)
-        self._has_line = device.take_line()
+        self._info = device.add_connection(conn)
+        self._has_line = self._info.line = device.take_line()
 
     def connection_lost(self, exc: Exception | None) -> None:
         device = self._device
@@ -178,12 +179,16 @@ class DeviceServer(asyncssh.SSHServer):
     def auth_completed(self) -> None:
         if self._device is not None:
             self._device.count_login()
+        if self._info is not None:
+            self._info.authenticated = True
 
     # -- sessions -----------------------------------------------------------------
     def session_requested(self) -> asyncssh.SSHServerSessionFactory | bool:
         device, conn = self._device, self._conn
         if device is None or conn is None:
             return False
+        if self._info is not None:
+            self._info.channels += 1
         return start_session(device, conn)
 
 

@@ -191,7 +191,7 @@ class Session:
         """Run one line: stats, hang fault, latency; returns the output, None when closing."""
         device = self._device
         if not secret and line.strip():
-            device.record_command(line)
+            device.record_command(line, self._conn)
             hang_on = device.faults.hang_on
             if hang_on is not None and hang_on.search(line):
                 await self._hang()
@@ -252,7 +252,7 @@ class Session:
     # -- exec -------------------------------------------------------------------------
     async def run_exec(self, command: str) -> None:
         device = self._device
-        device.record_command(command)
+        device.record_command(command, self._conn)
         hang_on = device.faults.hang_on
         if hang_on is not None and hang_on.search(command):
             await self._hang()

@@ -45,6 +45,32 @@ async def test_lists_devices_with_stats(controlled: tuple[Simulator, httpx.Async
     shell.close()
 
 
+async def test_lists_open_connections_by_client_port(
+    controlled: tuple[Simulator, httpx.AsyncClient],
+) -> None:
+    sim, client = controlled
+    shell = await open_shell(sim.devices[1])
+    await shell.command("show config")
+    bare = await connect(sim.devices[2])
+    listed = (await client.get("/connections")).json()["connections"]
+    by_port = {c["peer_port"]: c for c in listed}
+    first = by_port[shell.conn.get_extra_info("sockname")[1]]
+    assert first["device"] == sim.devices[1].name
+    assert (first["line"], first["authenticated"], first["channels"], first["commands"]) == (
+        True,
+        True,
+        1,
+        1,
+    )
+    second = by_port[bare.get_extra_info("sockname")[1]]
+    assert (second["device"], second["channels"], second["commands"]) == (sim.devices[2].name, 0, 0)
+    assert len(listed) == 2
+    shell.close()
+    bare.close()
+    await bare.wait_closed()
+    await shell.conn.wait_closed()
+
+
 async def test_set_and_clear_faults(controlled: tuple[Simulator, httpx.AsyncClient]) -> None:
     sim, client = controlled
     device = sim.devices[1]

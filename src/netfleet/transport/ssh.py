@@ -173,6 +173,18 @@ def make_verifier(
     )
 
 
+async def _abandon(task: asyncio.Future[asyncssh.SSHClientConnection]) -> None:
+    """Stop a connect the caller gives up on (a phase timeout, a cancel), and close its
+    connection if it completed meanwhile: a cancel landing in the loop iteration that
+    finished the handshake would otherwise leave it open at the device, known to nobody."""
+    if not task.done():
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+    if task.done() and not task.cancelled() and task.exception() is None:
+        task.result().abort()
+
+
 async def connect_once(
     options: ConnectOptions,
     cred: Credential,
@@ -213,20 +225,18 @@ async def connect_once(
                     f"{phase} with {options.address} timed out after {limit:g}s",
                     device=options.label,
                 )
-        try:
-            conn = task.result()
-        except BaseException as exc:
-            if isinstance(exc, asyncssh.HostKeyNotVerifiable) and verifier.error is not None:
-                raise verifier.error from None
-            if isinstance(exc, HostKeyError):
-                raise
-            err = translate(exc, device=options.label, address=options.address, phase=client.phase)
-            raise err from None
-    finally:
-        if not task.done():
-            task.cancel()
-            with contextlib.suppress(BaseException):
-                await task
+    except BaseException:
+        await _abandon(task)
+        raise
+    try:
+        conn = task.result()
+    except BaseException as exc:
+        if isinstance(exc, asyncssh.HostKeyNotVerifiable) and verifier.error is not None:
+            raise verifier.error from None
+        if isinstance(exc, HostKeyError):
+            raise
+        err = translate(exc, device=options.label, address=options.address, phase=client.phase)
+        raise err from None
     durations = client.durations
     timings.tcp_ms = durations.get("tcp", 0.0)
     timings.handshake_ms = durations.get("handshake", 0.0)
