@@ -63,3 +63,25 @@ async def test_a_cancel_during_the_handshake_leaves_no_session(
     with pytest.raises(asyncio.CancelledError):
         await opening
     await _until(lambda: sim_device.stats.sessions_open == 0, "the device's session closed")
+
+
+async def test_a_cancel_landing_as_the_shell_opens_is_not_dropped(
+    ios_sim: Simulator, make_device: MakeDevice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On Python 3.11 ``asyncio.wait_for`` returned the shell and dropped the cancel: the
+    # fenced attempt went on talking to the device.
+    sim_device = ios_sim.devices[0]
+    device = make_device(sim_device)
+    real = asyncssh.SSHClientConnection.create_session
+    caller: list[asyncio.Task[None]] = []
+
+    async def open_then_cancelled(self: Any, *args: Any, **kwargs: Any) -> Any:
+        opened = await real(self, *args, **kwargs)
+        caller[0].cancel()  # lands as the shell opens
+        return opened
+
+    monkeypatch.setattr(asyncssh.SSHClientConnection, "create_session", open_then_cancelled)
+    caller.append(asyncio.create_task(device.open()))
+    with pytest.raises(asyncio.CancelledError):
+        await caller[0]
+    await _until(lambda: sim_device.stats.sessions_open == 0, "the device's session closed")

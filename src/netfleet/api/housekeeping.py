@@ -50,4 +50,5 @@ async def run_housekeeping(store: SqlStore, settings: Settings, stop: asyncio.Ev
         except NetfleetError as exc:  # the database may be away: try again next round
             log.warning("housekeeping failed; retrying later", error=str(exc))
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=settings.service.housekeeping_seconds)
+            async with asyncio.timeout(settings.service.housekeeping_seconds):
+                await stop.wait()

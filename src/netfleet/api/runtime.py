@@ -143,7 +143,8 @@ class EmbeddedRuntime:
         since = await self._now()
         while not self._stop.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=self.watch_interval_s)
+                async with asyncio.timeout(self.watch_interval_s):
+                    await self._stop.wait()
             if self._stop.is_set():
                 return
             try:

@@ -78,7 +78,8 @@ class Supervisor:
                 exc_info=failure,
             )
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=delay)
+                async with asyncio.timeout(delay):
+                    await self._stop.wait()
             if self._stop.is_set():
                 self._down.pop(name, None)
                 return

@@ -84,7 +84,8 @@ class SessionPool(PoolState[S]):
         if any(dev.busy or dev.opening for dev in self._devices.values()):
             self._drained.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._drained.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await self._drained.wait()
         for dev in self._devices.values():
             for entry in list(dev.busy):
                 self._discard(entry, "pool_closed")
@@ -178,7 +179,8 @@ class SessionPool(PoolState[S]):
         reason = self._unusable(entry, error, lease.discard)
         if reason is None:
             try:
-                await asyncio.wait_for(entry.session.reset(), self._s.reset_timeout_seconds)
+                async with asyncio.timeout(self._s.reset_timeout_seconds):
+                    await entry.session.reset()
             except (NetfleetError, TimeoutError):
                 reason = "reset_failed"
             except BaseException:
@@ -361,7 +363,8 @@ class SessionPool(PoolState[S]):
 
     async def _probe(self, session: S) -> bool:
         try:
-            return await asyncio.wait_for(session.is_alive(), self._s.probe_timeout_seconds)
+            async with asyncio.timeout(self._s.probe_timeout_seconds):
+                return await session.is_alive()
         except (NetfleetError, TimeoutError):
             return False
 

@@ -107,7 +107,8 @@ class PoolState(Generic[S]):
             future: asyncio.Future[None] = loop.create_future()
             self._freed.setdefault(device, []).append(future)
             try:
-                await asyncio.wait_for(future, max(0.0, end - loop.time()))
+                async with asyncio.timeout_at(end):
+                    await future
             except TimeoutError:
                 return self.sessions(device) <= n
         return True
@@ -261,7 +262,8 @@ class PoolState(Generic[S]):
 
     async def _close_quietly(self, session: S) -> None:
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(session.close(), self._s.close_timeout_seconds)
+            async with asyncio.timeout(self._s.close_timeout_seconds):
+                await session.close()
 
     def _free_slot(self, dev: DeviceState[S]) -> None:
         dev.slots -= 1

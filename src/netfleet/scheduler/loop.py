@@ -178,4 +178,5 @@ async def run_scheduler(
             delay = min(30.0, interval * 2 ** min(failures, 5))
             log.exception("scheduler round crashed", retry_in_s=delay)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=max(delay, 0.001))
+            async with asyncio.timeout(max(delay, 0.001)):
+                await stop.wait()

@@ -131,7 +131,8 @@ class StreamHub:
         """Until the hub has polled once more (or ``timeout``)."""
         self._tick.clear()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._tick.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._tick.wait()
 
     def remove(self, sub: Subscription) -> None:
         """Forget a closed subscription (``Subscription.close`` calls this)."""

@@ -100,7 +100,8 @@ class ShellTransport:
         self._conn.close()
         try:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._conn.wait_closed(), timeout)
+                async with asyncio.timeout(timeout):
+                    await self._conn.wait_closed()
         finally:
             if self._release is not None:
                 self._release()
@@ -138,16 +139,14 @@ async def open_shell(
         conn, client, cred = await _authenticate(options, tunnel, timings)
         shell_started = loop.time()
         try:
-            chan, _ = await asyncio.wait_for(
-                conn.create_session(
+            async with asyncio.timeout(options.timeouts.prompt):
+                chan, _ = await conn.create_session(
                     lambda: _ShellSession(sink, options.label, options.address),
                     term_type="vt100",
                     term_size=(options.term_width, options.term_height),
                     encoding="utf-8",
                     errors="replace",
-                ),
-                options.timeouts.prompt,
-            )
+                )
         except BaseException as exc:
             conn.close()
             if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):

@@ -295,6 +295,7 @@ class HoldLedger:
         self._schedule()
         if self._flusher is not None and not self._flusher.done():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(self._flusher), timeout)
+                async with asyncio.timeout(timeout):
+                    await asyncio.shield(self._flusher)
             if not self._flusher.done():
                 self._flusher.cancel()

@@ -134,7 +134,8 @@ class NotifyProcess:
                     proc.send_signal(signal.SIGTERM)
                 grace = self.settings.notifications.timeout_seconds + STOP_GRACE_S
                 try:
-                    await asyncio.wait_for(asyncio.shield(exited), timeout=grace)
+                    async with asyncio.timeout(grace):
+                        await asyncio.shield(exited)
                 except TimeoutError:
                     log.warning("notification process did not stop; killing it", pid=proc.pid)
                     with contextlib.suppress(ProcessLookupError):

@@ -128,4 +128,5 @@ class SourceSyncLoop:
             except NetfleetError as exc:
                 log.warning("scheduled inventory sync failed", error=exc.message)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.poll_s)
+                async with asyncio.timeout(self.poll_s):
+                    await stop.wait()
