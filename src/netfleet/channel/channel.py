@@ -389,16 +389,17 @@ class Channel:
             candidate[3].cancel()
 
     def _consume(self, index: int, m: re.Match[str], back: int) -> None:
-        full = self.pending()
-        base = len(full) - back
-        rest = full[base + m.end() :]
+        parts = self._parts
+        size = sum(map(len, parts))
+        base = size - back
+        rest = _cut(parts, base + m.end(), size)
         self._parts = [rest] if rest else []
         self._line = rest[rest.rfind("\n") + 1 :][-TAIL - 1 :]
         body = min(self._body, base + m.start())
         self._body = 0
         waiter, self._waiter = self._waiter, None
         if waiter is not None and not waiter.done():
-            waiter.set_result((index, m, full[body : base + m.start()]))
+            waiter.set_result((index, m, _cut(parts, body, base + m.start())))
 
     def _page_break(self) -> bool:
         """Answer a pager prompt on the last line and cut it out of the buffer."""
@@ -415,3 +416,16 @@ class Channel:
         if self._writer is not None and not self.closed:
             self._writer.write(self._answer)
         return True
+
+
+def _cut(parts: list[str], start: int, stop: int) -> str:
+    """``"".join(parts)[start:stop]``, copying the text once at most (a whole part is
+    taken as it is)."""
+    pieces: list[str] = []
+    at = 0
+    for part in parts:
+        end = at + len(part)
+        if end > start and at < stop:
+            pieces.append(part[max(start - at, 0) : stop - at])
+        at = end
+    return pieces[0] if len(pieces) == 1 else "".join(pieces)
