@@ -40,6 +40,8 @@ SETTLE_MAX = 0.25
 """The longest quiet period waited for before a prompt at the end of the buffer is accepted."""
 SETTLE_MIN = 0.002
 """Chunk gaps shorter than this count as none (the output is streaming)."""
+CUT_MIN = 8192
+"""A read's text at least this long is cut from the received parts, not joined and sliced."""
 
 Hit = tuple[int, re.Match[str], str]
 
@@ -391,6 +393,8 @@ class Channel:
     def _consume(self, index: int, m: re.Match[str], back: int) -> None:
         parts = self._parts
         size = sum(map(len, parts))
+        if size < CUT_MIN and len(parts) > 1:
+            parts = [self.pending()]  # short: joining in C is cheaper than cutting parts
         base = size - back
         rest = _cut(parts, base + m.end(), size)
         self._parts = [rest] if rest else []
