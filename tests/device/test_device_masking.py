@@ -91,8 +91,10 @@ def test_masking_in_runs_of_lines_is_masking_at_once(
     for a, b in itertools.pairwise([0, *starts]):
         if b > a:
             stream(body[a:b])
-    output = body[:-1] if last_break and body.endswith("\n") else body
-    assert asyncio.run(stream.finish(output)) == redactor.redact(output)
+    if not last_break:
+        body += "password 0 hunter2-tail"  # the read's text may end in an unterminated line
+    output = body[:-1] if body.endswith("\n") else body  # the session's output
+    assert asyncio.run(stream.finish(body)) == redactor.redact(output)
 
 
 async def test_a_long_output_masked_as_it_streams_is_masked_as_a_whole() -> None:

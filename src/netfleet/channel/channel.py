@@ -40,6 +40,8 @@ SETTLE_MAX = 0.25
 """The longest quiet period waited for before a prompt at the end of the buffer is accepted."""
 SETTLE_MIN = 0.002
 """Chunk gaps shorter than this count as none (the output is streaming)."""
+CUT_MIN = 8192
+"""A read's text at least this long is cut from the received parts, not joined and sliced."""
 
 Hit = tuple[int, re.Match[str], str]
 
@@ -389,16 +391,19 @@ class Channel:
             candidate[3].cancel()
 
     def _consume(self, index: int, m: re.Match[str], back: int) -> None:
-        full = self.pending()
-        base = len(full) - back
-        rest = full[base + m.end() :]
+        parts = self._parts
+        size = sum(map(len, parts))
+        if size < CUT_MIN and len(parts) > 1:
+            parts = [self.pending()]  # short: joining in C is cheaper than cutting parts
+        base = size - back
+        rest = _cut(parts, base + m.end(), size)
         self._parts = [rest] if rest else []
         self._line = rest[rest.rfind("\n") + 1 :][-TAIL - 1 :]
         body = min(self._body, base + m.start())
         self._body = 0
         waiter, self._waiter = self._waiter, None
         if waiter is not None and not waiter.done():
-            waiter.set_result((index, m, full[body : base + m.start()]))
+            waiter.set_result((index, m, _cut(parts, body, base + m.start())))
 
     def _page_break(self) -> bool:
         """Answer a pager prompt on the last line and cut it out of the buffer."""
@@ -415,3 +420,16 @@ class Channel:
         if self._writer is not None and not self.closed:
             self._writer.write(self._answer)
         return True
+
+
+def _cut(parts: list[str], start: int, stop: int) -> str:
+    """``"".join(parts)[start:stop]``, copying the text once at most (a whole part is
+    taken as it is)."""
+    pieces: list[str] = []
+    at = 0
+    for part in parts:
+        end = at + len(part)
+        if end > start and at < stop:
+            pieces.append(part[max(start - at, 0) : stop - at])
+        at = end
+    return pieces[0] if len(pieces) == 1 else "".join(pieces)

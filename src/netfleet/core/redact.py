@@ -188,25 +188,32 @@ class Redactor:
         """``line`` masked; ``blocks`` and ``at`` (its offset there): for ``id_under``."""
         if len(low) != len(line):
             low = "".join(c.lower()[:1] for c in line)
-        if not self._may_mask(low):
+        # Tokens by ``str.split`` (C; the same whitespace as ``_TOKEN``); their offsets
+        # only once a token is masked. ``_token_mask`` only where it can mask.
+        prefixed = self._key_values or any(p in low for p in TOKEN_PREFIXES)
+        tokens = low.split()
+        if not tokens or not (prefixed or self._may_start(tokens)):
             return line
-        spans = [(m.start(), m.end()) for m in _TOKEN.finditer(line)]
-        tokens = [low[a:b] for a, b in spans]
+        spans = _spans(low) if prefixed else []
+        first = self._first
+        wild = self._wild
         masks: list[tuple[int, int]] = []
         i = 0
         n = len(tokens)
         while i < n:
             token = tokens[i]
-            hit = self._token_mask(line, spans, tokens, i)
+            hit = self._token_mask(line, spans, tokens, i) if prefixed else None
             if hit is None:
-                for rule in self._candidates(_after_prompt(token) if i == 0 else token):
+                word = _after_prompt(token) if i == 0 else token
+                rules = self._candidates(word) if wild else first.get(word, ())
+                for rule in rules:
                     if rule.anchored and i != 0:
                         continue
                     end = match_steps(rule.steps, 0, tokens, i + 1)
                     if end is None:
                         continue
                     if not rule.has_ids or not rule.names_an_id(tokens, end, blocks, at):
-                        hit = _secret_span(line, spans, end)
+                        hit = _secret_span(line, spans or _spans(low), end)
                         break
             if hit is None:
                 i += 1
@@ -226,15 +233,12 @@ class Redactor:
         out.append(line[pos:])
         return "".join(out)
 
-    def _may_mask(self, low: str) -> bool:
-        """False when no token of the line can start a mask (checked in C: most candidate
-        lines only contain a needle inside a longer word, e.g. ``password-encryption``)."""
-        if self._key_values or self._wild or any(p in low for p in TOKEN_PREFIXES):
-            return True
-        tokens = low.split()
-        if not tokens:
-            return False
+    def _may_start(self, tokens: list[str]) -> bool:
+        """Whether a rule can start at one of ``tokens`` (most candidate lines only hold a
+        needle inside a longer word, e.g. ``password-encryption``)."""
         first = self._first
+        if self._wild:
+            return True
         return _after_prompt(tokens[0]) in first or not first.keys().isdisjoint(tokens[1:])
 
     def _candidates(self, token: str) -> tuple[Rule, ...]:
@@ -277,6 +281,11 @@ class Redactor:
                 stop += 1
             return (na, stop, i + 2) if stop > na else None
         return None
+
+
+def _spans(low: str) -> list[tuple[int, int]]:
+    """Where each token of a line starts and ends (those of ``low.split()``)."""
+    return [m.span() for m in _TOKEN.finditer(low)]
 
 
 def _after_prompt(token: str) -> str:

@@ -24,7 +24,7 @@ shared secret) is masked.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 GAP_MAX = 8
 """The most tokens a ``...`` step skips."""
@@ -52,15 +52,29 @@ class SecretRule:
 class _Step:
     kind: str  # word | opt | any | gap | secret | quoted
     words: tuple[str, ...] = ()
+    plain: frozenset[str] = field(init=False)
+    """The words without ``*`` (a set lookup: a step is tried at every token of a line)."""
+    wild: tuple[str, ...] = field(init=False)
+    """The words with ``*``, and ``N`` (matched by ``word_matches``)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "plain", frozenset(w for w in self.words if _plain(w)))
+        object.__setattr__(self, "wild", tuple(w for w in self.words if not _plain(w)))
 
     def accepts(self, token: str) -> bool:
-        if self.kind == "any":
+        kind = self.kind
+        if kind == "any":
             return True
-        if self.kind == "secret":
-            return not any(word_matches(w, token) for w in self.words)
-        if self.kind == "quoted":
+        if kind == "quoted":
             return token.startswith('"')
-        return any(word_matches(w, token) for w in self.words)
+        hit = token in self.plain or (
+            bool(self.wild) and any(word_matches(w, token) for w in self.wild)
+        )
+        return not hit if kind == "secret" else hit
+
+
+def _plain(word: str) -> bool:
+    return word != _NUMBER and "*" not in word
 
 
 def word_matches(word: str, token: str) -> bool:

@@ -18,6 +18,7 @@ which keep every offset; otherwise a RE2 automaton over the text as it is.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import cache
 
@@ -143,7 +144,7 @@ def _cases(core: str) -> list[str]:
 class Needles:
     """Several literal needles (none with a line break), searched for together."""
 
-    __slots__ = ("_automaton", "_folded", "_full", "_longest", "_lowered", "needles")
+    __slots__ = ("_any", "_automaton", "_folded", "_full", "_longest", "_lowered", "needles")
 
     def __init__(self, needles: Sequence[str]) -> None:
         self.needles = tuple((n, anchor(n)) for n in needles)
@@ -153,6 +154,8 @@ class Needles:
         self._automaton = re2.compile(pattern) if ascii_only else None
         lower = ascii_only and all(n == n.lower() for n in needles)
         self._lowered = tuple(needles)
+        self._any = re.compile("|".join(map(re.escape, needles))) if needles else None
+        """Any of the needles (one search of a candidate line, not one ``in`` per needle)."""
         cores = [_core(n) for n in needles] if lower else []
         self._longest = max(map(len, cores), default=1)
         variants = sorted({v for core in cores for v in _cases(core)})
@@ -186,7 +189,9 @@ class Needles:
         stepped over, one comparison a match."""
         automaton = self._folded
         assert automaton is not None
-        needles = self._lowered
+        any_needle = self._any
+        assert any_needle is not None
+        search = any_needle.search
         data = memoryview(text.encode("ascii"))
         size = len(data)
         end = -1  # the line break ending the last line looked at
@@ -202,7 +207,7 @@ class Needles:
                 start = text.rfind("\n", end + 1, at) + 1 or end + 1
                 end = text.find("\n", at)
                 low = text[start : len(text) if end < 0 else end].lower()
-                if any(n in low for n in needles):
+                if search(low) is not None:
                     starts.add(start)
                 else:
                     misses += 1

@@ -37,13 +37,14 @@ class StreamMask:
         self._parts.append(self._redactor.redact(text))
         self._size += len(text)
 
-    async def finish(self, output: str) -> str:
-        """``output`` masked; it is the text the read returned, less at most its last
-        line break (which masking leaves as it is)."""
-        extra = self._size - len(output)
-        if extra > 0:
-            return "".join(self._parts)[:-extra]
-        rest = output[self._size :]
+    async def finish(self, body: str) -> str:
+        """``body`` (the text the read returned, of which the runs masked so far are a
+        start) masked, less one last line break (as the session's output): the masked
+        runs joined once, and only the last one cut (masking keeps line breaks)."""
+        parts = self._parts
+        rest = body[self._size :]
         if rest:
-            self._parts.append(await self._redactor.aredact(rest))
-        return "".join(self._parts)  # one copy of the whole output
+            parts.append(await self._redactor.aredact(rest))
+        if body.endswith("\n") and parts:
+            parts[-1] = parts[-1][:-1]
+        return "".join(parts)  # one copy of the whole output

@@ -383,10 +383,18 @@ class DeviceSession:
             self.prompt = m.group(0).strip()
         if not raw and not secret:
             self.commands_run += 1
-        output = body[:-1] if body.endswith("\n") else body
-        output = self._compiled.strip_context(output)
-        masked = await (self.mask(output) if stream is None else stream.finish(output))
-        unmasked = output if self.keep_raw and masked != output else None
+        output: str | None = None
+        if stream is None:
+            output = body[:-1] if body.endswith("\n") else body
+            output = self._compiled.strip_context(output)
+            masked = await self.mask(output)
+        else:  # streamed: no context lines to cut (``_stream_mask``), no copy of the body
+            masked = await stream.finish(body)
+        unmasked = None
+        if self.keep_raw:
+            if output is None:
+                output = body[:-1] if body.endswith("\n") else body
+            unmasked = output if masked != output else None
         return Reply(masked, m, at_prompt, "" if at_prompt else m.group(0), raw=unmasked)
 
     def _stream_mask(self) -> StreamMask | None:
