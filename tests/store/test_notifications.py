@@ -22,6 +22,7 @@ from netfleet.store.schema_integrations import (
     notification_rules,
     notify_events,
 )
+from netfleet.store.sql import completions, outbox
 from netfleet.store.sql.outbox import BATCH_KEY
 from tests.support.store import add_devices, commands
 from tests.support.worker import eventually
@@ -105,6 +106,15 @@ async def test_completions_write_no_event_that_no_rule_names(
     await store.completions.complete_many("w1", [(t.task_id, 1, BAD) for t in tasks[4:]])
     assert len(await _events(store)) == 1  # neither the failures nor job.failed
     assert (await store.jobs.get(tasks[0].job_id)).state == "failed"
+
+
+def test_the_rule_column_and_the_fenced_query_are_built_once() -> None:
+    # building the column's expression cost milliseconds per completion; the database
+    # still evaluates it in each completion (the test above: rules made meanwhile count)
+    assert outbox.rule_checks() is outbox.rule_checks()
+    for postgres in (False, True):
+        first = completions._fenced(postgres, tuple(outbox.rule_checks()))
+        assert completions._fenced(postgres, tuple(outbox.rule_checks())) is first
 
 
 async def test_reaped_tasks_notify_only_rules_that_name_them(store: SqlStore) -> None:

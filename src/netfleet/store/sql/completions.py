@@ -6,11 +6,13 @@ transaction that finishes the task.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, overload
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from netfleet.jobs.model import TaskState
@@ -95,6 +97,13 @@ def _keep(
     kept[device_id] = (n + 1, max(until, expires), epoch)
 
 
+@functools.cache
+def _fenced(postgres: bool, checks: tuple[sa.Label[int], ...]) -> sa.Select[Any]:
+    """The completion's first query: the fenced tasks with ``checks``
+    (``outbox.rule_checks``), built once per pair."""
+    return st.running_tasks(postgres).add_columns(*checks)
+
+
 def complete_many(
     conn: Connection,
     *,
@@ -106,7 +115,7 @@ def complete_many(
 ) -> list[Completion | None]:
     """Finish attempts ``(task_id, attempt, outcome)``; ``None`` where fenced out."""
     ids = sorted({task_id for task_id, _, _ in items})
-    query = st.running_tasks(postgres).add_columns(*outbox.rule_checks())
+    query = _fenced(postgres, tuple(outbox.rule_checks()))
     current = {r.id: r for r in conn.execute(query, {"p_ids": ids})}
     results: list[Completion | None] = []
     updates: list[dict[str, Any]] = []
