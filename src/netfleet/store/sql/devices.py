@@ -165,17 +165,23 @@ def import_devices(
     return report
 
 
-def _credential_rows(conn: Connection, device_ids: Sequence[int]) -> dict[int, list[Row[Any]]]:
-    """Each device's credential rows by position, for many devices in one query."""
-    out: dict[int, list[Row[Any]]] = {i: [] for i in device_ids}
-    rows = conn.execute(
-        sa.select(device_credentials.c.device_id, device_credentials.c.position, credentials)
-        .join(credentials, credentials.c.id == device_credentials.c.credential_id)
-        .where(device_credentials.c.device_id.in_(list(device_ids)))
-        .order_by(device_credentials.c.device_id, device_credentials.c.position)
-    ).all()
-    for r in rows:
-        out[r.device_id].append(r)
+ID_CHUNK = 900
+"""Ids per ``IN (...)`` list: under SQLite's older limit of 999 bound parameters."""
+
+
+def credential_rows(conn: Connection, device_ids: Sequence[int]) -> dict[int, list[Row[Any]]]:
+    """Each device's credential rows by position, for many devices in few queries."""
+    ids = list(device_ids)
+    out: dict[int, list[Row[Any]]] = {i: [] for i in ids}
+    for start in range(0, len(ids), ID_CHUNK):
+        rows = conn.execute(
+            sa.select(device_credentials.c.device_id, device_credentials.c.position, credentials)
+            .join(credentials, credentials.c.id == device_credentials.c.credential_id)
+            .where(device_credentials.c.device_id.in_(ids[start : start + ID_CHUNK]))
+            .order_by(device_credentials.c.device_id, device_credentials.c.position)
+        ).all()
+        for r in rows:
+            out[r.device_id].append(r)
     return out
 
 
@@ -191,7 +197,7 @@ def device_record(
     ``cred_rows``: the device's credential rows when the caller read them already."""
     m = row._mapping
     if cred_rows is None:
-        cred_rows = _credential_rows(conn, [m["id"]])[m["id"]]
+        cred_rows = credential_rows(conn, [m["id"]])[m["id"]]
 
     def cred(r: Row[Any]) -> Credential:
         if with_secrets and box is not None:
@@ -305,7 +311,7 @@ def list_devices(
         rows.append(row)
         if len(rows) >= limit:
             break
-    creds = _credential_rows(conn, [r.id for r in rows]) if rows else {}
+    creds = credential_rows(conn, [r.id for r in rows]) if rows else {}
     items = [device_record(conn, None, r, with_secrets=False, cred_rows=creds[r.id]) for r in rows]
     next_cursor = items[-1].id if len(items) >= limit else None
     return Page(items=tuple(items), next_cursor=next_cursor)

@@ -25,7 +25,7 @@ from netfleet.store.schema_integrations import (
     inventory_sources,
     inventory_sync_reports,
 )
-from netfleet.store.sql.devices import device_record, upsert_device
+from netfleet.store.sql.devices import credential_rows, device_record, upsert_device
 
 
 def _source(row: Row[Any], box: SecretBox | None) -> SourceRecord:
@@ -102,16 +102,18 @@ def delete_source(conn: Connection, ref: int | str) -> None:
 
 
 def source_devices(conn: Connection, source_id: int) -> list[SourceDevice]:
-    """The devices ``source_id`` brought in (secrets blanked), disabled ones too."""
+    """The devices ``source_id`` brought in (secrets blanked), disabled ones too; their
+    credentials are read for all of them at once, not per device."""
     rows = conn.execute(
         sa.select(devices, device_sources.c.disabled_at)
         .select_from(devices.join(device_sources, device_sources.c.device_id == devices.c.id))
         .where(device_sources.c.source_id == source_id)
         .order_by(devices.c.name)
-    )
+    ).all()
+    creds = credential_rows(conn, [r.id for r in rows])
     return [
         SourceDevice(r.name, r.disabled_at is not None, device_record(conn, None, r,
-                     with_secrets=False))
+                     with_secrets=False, cred_rows=creds[r.id]))
         for r in rows
     ]  # fmt: skip
 
