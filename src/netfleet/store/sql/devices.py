@@ -62,25 +62,37 @@ def validate_device(spec: DeviceSpec) -> None:
         raise UnknownPlatform(f"{where}: {exc.message}") from None
 
 
-def upsert_device(
-    conn: Connection, box: SecretBox, spec: DeviceSpec, now: float
-) -> tuple[int, str]:
-    """Create or update ``spec``; returns (device id, created|updated|unchanged)."""
-    validate_device(spec)
-    cred_ids = [
-        credential_id(conn, box, c, f"{spec.name}#{i}", now) for i, c in enumerate(spec.credentials)
-    ]
+CredentialIds = dict[Credential, int]
+"""Ids of named credentials already resolved in this transaction (``device_values``)."""
+
+
+def device_values(
+    conn: Connection,
+    box: SecretBox,
+    spec: DeviceSpec,
+    now: float,
+    known: CredentialIds | None = None,
+) -> tuple[dict[str, Any], list[tuple[int, int]]]:
+    """The ``devices`` row values of ``spec`` and its credential links (position, id),
+    its credentials found or stored first; ``known``: named credentials resolved before
+    (a credential without a name is stored per device, as ``name#position``)."""
+
+    def cred_id(cred: Credential, auto: str) -> int:
+        if known is None or not cred.name:
+            return credential_id(conn, box, cred, auto, now)
+        found = known.get(cred)
+        if found is None:
+            found = known[cred] = credential_id(conn, box, cred, auto, now)
+        return found
+
+    links = [(i, cred_id(c, f"{spec.name}#{i}")) for i, c in enumerate(spec.credentials)]
     jump: dict[str, Any] | None = None
     if spec.jump_host is not None:
         jh = spec.jump_host
         jump = {"host": jh.host, "port": jh.port, "host_key_policy": jh.host_key_policy}
         if jh.credential is not None:
-            cred_ids_jump = credential_id(conn, box, jh.credential, f"{spec.name}#jump", now)
+            links.append((JUMP_POSITION, cred_id(jh.credential, f"{spec.name}#jump")))
             jump["credential"] = True
-        else:
-            cred_ids_jump = None
-    else:
-        cred_ids_jump = None
     values: dict[str, Any] = {
         "host": spec.host,
         "port": spec.port,
@@ -93,9 +105,25 @@ def upsert_device(
         "jump_host": jump,
         "options": dict(spec.data),
     }
-    links = list(enumerate(cred_ids))
-    if cred_ids_jump is not None:
-        links.append((JUMP_POSITION, cred_ids_jump))
+    return values, links
+
+
+def label_rows(device_id: int, spec: DeviceSpec) -> list[dict[str, Any]]:
+    """The ``device_labels`` rows of ``spec``: its groups and tags."""
+    labels = {("group", g) for g in spec.groups} | {("tag", t) for t in spec.tags}
+    return [{"device_id": device_id, "kind": k, "label": v} for k, v in sorted(labels)]
+
+
+def upsert_device(
+    conn: Connection,
+    box: SecretBox,
+    spec: DeviceSpec,
+    now: float,
+    known: CredentialIds | None = None,
+) -> tuple[int, str]:
+    """Create or update ``spec``; returns (device id, created|updated|unchanged)."""
+    validate_device(spec)
+    values, links = device_values(conn, box, spec, now, known)
     row = conn.execute(sa.select(devices).where(devices.c.name == spec.name)).first()
     if row is None:
         ins = devices.insert().values(name=spec.name, created_at=now, updated_at=now, **values)
@@ -141,12 +169,9 @@ def upsert_device(
             device_credentials.insert(),
             [{"device_id": device_id, "position": p, "credential_id": c} for p, c in links],
         )
-    labels = {("group", g) for g in spec.groups} | {("tag", t) for t in spec.tags}
+    labels = label_rows(device_id, spec)
     if labels:
-        conn.execute(
-            device_labels.insert(),
-            [{"device_id": device_id, "kind": k, "label": v} for k, v in sorted(labels)],
-        )
+        conn.execute(device_labels.insert(), labels)
     return device_id, action
 
 

@@ -25,7 +25,13 @@ from netfleet.store.schema_integrations import (
     inventory_sources,
     inventory_sync_reports,
 )
-from netfleet.store.sql.devices import credential_rows, device_record, upsert_device
+from netfleet.store.sql.devices import (
+    CredentialIds,
+    credential_rows,
+    device_record,
+    upsert_device,
+)
+from netfleet.store.sql.devices_bulk import ids_by_name, insert_devices
 
 
 def _source(row: Row[Any], box: SecretBox | None) -> SourceRecord:
@@ -147,9 +153,28 @@ def apply_sync(
     now: float,
 ) -> None:
     """Upsert ``writes`` (spec, upstream id) as devices of ``source_id`` (enabled), and
-    disable ``disables`` (name, reason)."""
+    disable ``disables`` (name, reason). The devices that do not exist yet (all of them
+    on a first sync) are inserted together; the others one by one."""
+    known: CredentialIds = {}
+    exist = ids_by_name(conn, [spec.name for spec, _ in writes])
+    fresh: dict[str, tuple[DeviceSpec, str]] = {}
+    others: list[tuple[DeviceSpec, str]] = []
     for spec, upstream_id in writes:
-        device_id, _ = upsert_device(conn, box, spec, now)
+        if spec.name in exist or spec.name in fresh:
+            others.append((spec, upstream_id))
+        else:
+            fresh[spec.name] = (spec, upstream_id)
+    ids = insert_devices(conn, box, [spec for spec, _ in fresh.values()], now, known)
+    if ids:
+        conn.execute(
+            device_sources.insert(),
+            [
+                {"device_id": i, "source_id": source_id, "upstream_id": upstream_id[:64]}
+                for i, (_, upstream_id) in zip(ids, fresh.values(), strict=True)
+            ],
+        )
+    for spec, upstream_id in others:
+        device_id, _ = upsert_device(conn, box, spec, now, known)
         updated = conn.execute(
             device_sources.update()
             .where(device_sources.c.device_id == device_id)
