@@ -18,6 +18,7 @@ from netfleet.store.records import (
 )
 from netfleet.store.sql import credentials as credentials_sql
 from netfleet.store.sql import devices as devices_sql
+from netfleet.store.sql import devices_bulk
 from netfleet.store.sql import group_credentials as group_sql
 
 IMPORT_CHUNK = 500
@@ -46,7 +47,7 @@ class Devices(Facade):
         for start in range(0, len(specs), IMPORT_CHUNK):
             chunk = specs[start : start + IMPORT_CHUNK]
             rows += await db.run(
-                lambda c, chunk=chunk: devices_sql.import_devices(  # type: ignore[misc]
+                lambda c, chunk=chunk: devices_bulk.import_devices(  # type: ignore[misc]
                     c, db.box, chunk, db.clock(c)
                 ),
                 what="import devices",

@@ -14,10 +14,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-from netfleet.core.errors import Conflict, InputError, NotFound, UnknownPlatform, ValidationError
+from netfleet.core.errors import Conflict, NotFound, UnknownPlatform, ValidationError
 from netfleet.core.models import Credential, DeviceSpec, JumpHost
 from netfleet.store.crypto import SecretBox
-from netfleet.store.records import DeviceRecord, ImportRow, Page
+from netfleet.store.records import DeviceRecord, Page
 from netfleet.store.schema import (
     credentials,
     device_credentials,
@@ -173,21 +173,6 @@ def upsert_device(
     if labels:
         conn.execute(device_labels.insert(), labels)
     return device_id, action
-
-
-def import_devices(
-    conn: Connection, box: SecretBox, specs: Sequence[DeviceSpec], now: float
-) -> list[ImportRow]:
-    """Upsert each device inside its own savepoint; a bad row does not stop the others."""
-    report = []
-    for spec in specs:
-        try:
-            with conn.begin_nested():
-                _, action = upsert_device(conn, box, spec, now)
-            report.append(ImportRow(name=spec.name, action=action))  # type: ignore[arg-type]
-        except InputError as exc:
-            report.append(ImportRow(name=spec.name or "?", action="error", error=exc.message))
-    return report
 
 
 ID_CHUNK = 900

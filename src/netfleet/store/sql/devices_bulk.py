@@ -1,5 +1,5 @@
-"""Many new devices at once (an inventory sync's first run): a few statements for the
-whole batch, where ``upsert_device`` takes six or more per device."""
+"""Many devices at once (an inventory import, a sync's first run): the new ones in a few
+statements for the whole batch, where ``upsert_device`` takes six or more per device."""
 
 from __future__ import annotations
 
@@ -7,16 +7,20 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
+from netfleet.core.errors import InputError
 from netfleet.core.models import DeviceSpec
 from netfleet.store.crypto import SecretBox
+from netfleet.store.records import ImportRow
 from netfleet.store.schema import device_credentials, device_labels, device_slots, devices
 from netfleet.store.sql.devices import (
     ID_CHUNK,
     CredentialIds,
     device_values,
     label_rows,
+    upsert_device,
     validate_device,
 )
 
@@ -71,3 +75,41 @@ def insert_devices(
     if labels:
         conn.execute(device_labels.insert(), labels)
     return ids
+
+
+def import_devices(
+    conn: Connection, box: SecretBox, specs: Sequence[DeviceSpec], now: float
+) -> list[ImportRow]:
+    """Upsert each of ``specs``; a bad row does not stop the others. The valid new ones
+    are inserted together, in a savepoint; if that fails, every row is upserted in a
+    savepoint of its own, so that the report names the bad one."""
+    exist = ids_by_name(conn, [spec.name for spec in specs if spec.name])
+    fresh: dict[str, int] = {}
+    for i, spec in enumerate(specs):
+        if spec.name in exist or spec.name in fresh:
+            continue
+        try:
+            validate_device(spec)
+        except InputError:
+            continue  # reported below, by the row's own upsert
+        fresh[spec.name] = i
+    together: set[int] = set()
+    if fresh:
+        try:
+            with conn.begin_nested():
+                insert_devices(conn, box, [specs[i] for i in fresh.values()], now, {})
+            together = set(fresh.values())
+        except (InputError, sa_exc.IntegrityError):
+            pass  # rolled back: each row on its own below
+    report = []
+    for i, spec in enumerate(specs):
+        if i in together:
+            report.append(ImportRow(name=spec.name, action="created"))
+            continue
+        try:
+            with conn.begin_nested():
+                _, action = upsert_device(conn, box, spec, now)
+            report.append(ImportRow(name=spec.name, action=action))  # type: ignore[arg-type]
+        except InputError as exc:
+            report.append(ImportRow(name=spec.name or "?", action="error", error=exc.message))
+    return report

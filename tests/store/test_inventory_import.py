@@ -1,0 +1,61 @@
+"""Importing many devices: the new ones go in together, in a number of statements that
+does not grow with them; a row that fails only there still fails alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from netfleet.core.models import Credential, DeviceSpec
+from netfleet.store import SqlStore
+
+LOGIN = Credential(username="netops", password="s3cret-pass", name="fleet-login")
+
+
+def _spec(name: str, i: int = 0, **extra: Any) -> DeviceSpec:
+    fields: dict[str, Any] = {"credentials": (LOGIN,), "groups": ("core",), "tags": ("lab",)}
+    return DeviceSpec(name, f"192.0.2.{i % 250 + 1}", "cisco_ios", **{**fields, **extra})
+
+
+async def _import(store: SqlStore, specs: list[DeviceSpec]) -> tuple[int, list[tuple[str, str]]]:
+    seen: list[str] = []
+
+    def count(*args: Any) -> None:
+        seen.append(str(args[2]))
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", count)
+    try:
+        report = await store.devices.import_many(specs)
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", count)
+    return len(seen), [(r.name, r.action) for r in report.rows]
+
+
+async def test_new_devices_are_imported_together(store: SqlStore) -> None:
+    await _import(store, [_spec("first")])  # the shared credential exists from here on
+    few, rows = await _import(store, [_spec(f"a{i}", i) for i in range(3)])
+    many, _ = await _import(store, [_spec(f"b{i}", i) for i in range(50)])
+    assert rows == [(f"a{i}", "created") for i in range(3)]
+    assert many == few, f"{few} statements for 3 devices, {many} for 50"
+    device = await store.devices.get("b7", with_secrets=True)
+    assert device.spec.groups == ("core",)
+    assert device.spec.credentials[0].password == "s3cret-pass"
+    assert dict(await store.devices.groups())["core"] == 54
+
+
+async def test_a_row_failing_in_the_batch_fails_alone(store: SqlStore) -> None:
+    # a credential without a username passes the device checks and fails when stored
+    bad = _spec("bad", 2, credentials=(Credential(username="", password="x-long-pw"),))
+    _, rows = await _import(store, [_spec("ok1", 1), bad, _spec("ok3", 3)])
+    assert rows == [("ok1", "created"), ("bad", "error"), ("ok3", "created")]
+    assert [d.name for d in (await store.devices.list()).items] == ["ok1", "ok3"]
+
+
+async def test_existing_and_repeated_names_are_upserted_in_order(store: SqlStore) -> None:
+    await _import(store, [_spec("old", 1)])
+    specs = [_spec("old", 1), _spec("old", 2), _spec("new", 3), _spec("new", 4)]
+    _, rows = await _import(store, specs)
+    assert rows == [("old", "unchanged"), ("old", "updated"), ("new", "created"),
+                    ("new", "updated")]  # fmt: skip
+    assert (await store.devices.get("new")).spec.host == "192.0.2.5"
