@@ -59,3 +59,29 @@ async def test_existing_and_repeated_names_are_upserted_in_order(store: SqlStore
     assert rows == [("old", "unchanged"), ("old", "updated"), ("new", "created"),
                     ("new", "updated")]  # fmt: skip
     assert (await store.devices.get("new")).spec.host == "192.0.2.5"
+
+
+async def test_an_unchanged_inventory_is_checked_together(store: SqlStore) -> None:
+    await _import(store, [_spec("first")])
+    small = [_spec(f"a{i}", i) for i in range(3)]
+    large = [_spec(f"b{i}", i) for i in range(50)]
+    await _import(store, small + large)
+    few, rows = await _import(store, small)
+    many, _ = await _import(store, large)
+    assert rows == [(f"a{i}", "unchanged") for i in range(3)]
+    assert many == few, f"{few} statements for 3 unchanged devices, {many} for 50"
+
+
+async def test_a_changed_device_among_unchanged_ones_is_updated(store: SqlStore) -> None:
+    specs = [_spec(f"r{i}", i) for i in range(4)]
+    await _import(store, specs)
+    specs[2] = _spec("r2", 99)
+    rotated = Credential(username="netops", password="rotated-pass", name="fleet-login")
+    specs[3] = _spec("r3", 3, credentials=(rotated,))
+    _, rows = await _import(store, specs)
+    # a new password for the same credential: the device is unchanged, its login is not
+    assert rows == [("r0", "unchanged"), ("r1", "unchanged"), ("r2", "updated"),
+                    ("r3", "unchanged")]  # fmt: skip
+    assert (await store.devices.get("r2")).spec.host == "192.0.2.100"
+    logins = [(await store.devices.get(f"r{i}", with_secrets=True)).spec for i in (0, 3)]
+    assert [s.credentials[0].password for s in logins] == ["rotated-pass", "rotated-pass"]

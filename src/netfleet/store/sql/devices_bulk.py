@@ -1,9 +1,16 @@
-"""Many devices at once (an inventory import, a sync's first run): the new ones in a few
-statements for the whole batch, where ``upsert_device`` takes six or more per device."""
+"""Many devices at once (an inventory import, an inventory sync): the new and the
+unchanged ones in a few statements for the whole batch, where ``upsert_device`` takes
+six or more per device.
+
+Every device's credentials are resolved first, in the order given (``prepare``), so that
+a named credential defined twice ends as its last definition, as one upsert after another
+would leave it; the writes after that reuse the ids resolved there."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +32,24 @@ from netfleet.store.sql.devices import (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A checked device with its ``devices`` row values and credential links."""
+
+    spec: DeviceSpec
+    values: dict[str, Any]
+    links: list[tuple[int, int]]
+
+
+def prepare(
+    conn: Connection, box: SecretBox, spec: DeviceSpec, now: float, known: CredentialIds
+) -> Prepared:
+    """``spec`` checked, its credentials found or stored (``InputError`` if it is bad)."""
+    validate_device(spec)
+    values, links = device_values(conn, box, spec, now, known)
+    return Prepared(spec, values, links)
+
+
 def ids_by_name(conn: Connection, names: Sequence[str]) -> dict[str, int]:
     """``{name: id}`` for those of ``names`` that are devices."""
     found: dict[str, int] = {}
@@ -36,69 +61,81 @@ def ids_by_name(conn: Connection, names: Sequence[str]) -> dict[str, int]:
     return found
 
 
-def insert_devices(
-    conn: Connection,
-    box: SecretBox,
-    specs: Sequence[DeviceSpec],
-    now: float,
-    known: CredentialIds | None = None,
-) -> list[int]:
-    """Insert ``specs`` (distinct names, none a device yet) with their session slots,
-    credential links and labels, as ``upsert_device`` would create each; their ids, in
-    order. Every spec is checked before anything is written."""
-    for spec in specs:
-        validate_device(spec)
-    known = {} if known is None else known
-    rows: list[dict[str, Any]] = []
-    links: list[list[tuple[int, int]]] = []
-    for spec in specs:
-        values, spec_links = device_values(conn, box, spec, now, known)
-        rows.append({"name": spec.name, "created_at": now, "updated_at": now, **values})
-        links.append(spec_links)
-    if not rows:
+def insert_devices(conn: Connection, new: Sequence[Prepared], now: float) -> list[int]:
+    """Insert ``new`` (distinct names, none a device yet) with their session slots,
+    credential links and labels, as ``upsert_device`` would create each; their ids."""
+    if not new:
         return []
+    rows = [{"name": p.spec.name, "created_at": now, "updated_at": now, **p.values} for p in new]
     conn.execute(devices.insert(), rows)  # one executemany (multi-row VALUES on PostgreSQL)
-    by_name = ids_by_name(conn, [spec.name for spec in specs])
-    ids = [by_name[spec.name] for spec in specs]
+    by_name = ids_by_name(conn, [p.spec.name for p in new])
+    ids = [by_name[p.spec.name] for p in new]
+    pairs = list(zip(ids, new, strict=True))
     conn.execute(
         device_slots.insert(),
-        [{"device_id": i, "max_sessions": s.max_sessions} for i, s in zip(ids, specs, strict=True)],
+        [{"device_id": i, "max_sessions": p.spec.max_sessions} for i, p in pairs],
     )
-    link_rows = [
-        {"device_id": i, "position": p, "credential_id": c}
-        for i, spec_links in zip(ids, links, strict=True)
-        for p, c in spec_links
+    links = [
+        {"device_id": i, "position": pos, "credential_id": c}
+        for i, p in pairs
+        for pos, c in p.links
     ]
-    if link_rows:
-        conn.execute(device_credentials.insert(), link_rows)
-    labels = [row for i, spec in zip(ids, specs, strict=True) for row in label_rows(i, spec)]
+    if links:
+        conn.execute(device_credentials.insert(), links)
+    labels = [row for i, p in pairs for row in label_rows(i, p.spec)]
     if labels:
         conn.execute(device_labels.insert(), labels)
     return ids
 
 
+def unchanged(conn: Connection, stored: dict[int, Prepared]) -> set[int]:
+    """Ids of ``stored`` (device id: the device as given) equal to the device as stored:
+    its row and its credential links."""
+    rows: dict[int, Any] = {}
+    links: dict[int, list[tuple[int, int]]] = {}
+    ids = list(stored)
+    for start in range(0, len(ids), ID_CHUNK):
+        chunk = ids[start : start + ID_CHUNK]
+        for r in conn.execute(sa.select(devices).where(devices.c.id.in_(chunk))):
+            rows[r.id] = r._mapping
+        query = sa.select(device_credentials).where(device_credentials.c.device_id.in_(chunk))
+        for r in conn.execute(query):
+            links.setdefault(r.device_id, []).append((r.position, r.credential_id))
+    return {
+        i
+        for i, p in stored.items()
+        if i in rows
+        and all(rows[i][k] == v for k, v in p.values.items())
+        and sorted(links.get(i, [])) == sorted(p.links)
+    }
+
+
 def import_devices(
     conn: Connection, box: SecretBox, specs: Sequence[DeviceSpec], now: float
 ) -> list[ImportRow]:
-    """Upsert each of ``specs``; a bad row does not stop the others. The valid new ones
-    are inserted together, in a savepoint; if that fails, every row is upserted in a
-    savepoint of its own, so that the report names the bad one."""
-    exist = ids_by_name(conn, [spec.name for spec in specs if spec.name])
-    fresh: dict[str, int] = {}
+    """Upsert each of ``specs``; a bad row does not stop the others. The new ones are
+    inserted together in a savepoint and the unchanged ones found together; the rest
+    (and all new ones, if that insert fails) are upserted each in a savepoint of its
+    own, so that the report names a bad row."""
+    known: CredentialIds = {}
+    ready: dict[int, Prepared] = {}
     for i, spec in enumerate(specs):
-        if spec.name in exist or spec.name in fresh:
-            continue
         try:
-            validate_device(spec)
+            ready[i] = prepare(conn, box, spec, now, known)
         except InputError:
             continue  # reported below, by the row's own upsert
-        fresh[spec.name] = i
+    exist = ids_by_name(conn, [spec.name for spec in specs if spec.name])
+    counts = Counter(spec.name for spec in specs)
+    once = {i: p for i, p in ready.items() if counts[p.spec.name] == 1}
+    fresh = [i for i, p in once.items() if p.spec.name not in exist]
+    stored = {exist[p.spec.name]: i for i, p in once.items() if p.spec.name in exist}
+    same = {stored[d] for d in unchanged(conn, {d: ready[i] for d, i in stored.items()})}
     together: set[int] = set()
     if fresh:
         try:
             with conn.begin_nested():
-                insert_devices(conn, box, [specs[i] for i in fresh.values()], now, {})
-            together = set(fresh.values())
+                insert_devices(conn, [ready[i] for i in fresh], now)
+            together = set(fresh)
         except (InputError, sa_exc.IntegrityError):
             pass  # rolled back: each row on its own below
     report = []
@@ -106,10 +143,14 @@ def import_devices(
         if i in together:
             report.append(ImportRow(name=spec.name, action="created"))
             continue
+        if i in same:
+            report.append(ImportRow(name=spec.name, action="unchanged"))
+            continue
         try:
+            # a copy: what a savepoint rolled back must not be reused by the next rows
             with conn.begin_nested():
-                _, action = upsert_device(conn, box, spec, now)
-            report.append(ImportRow(name=spec.name, action=action))  # type: ignore[arg-type]
+                _, done = upsert_device(conn, box, spec, now, dict(known))
+            report.append(ImportRow(name=spec.name, action=done))  # type: ignore[arg-type]
         except InputError as exc:
             report.append(ImportRow(name=spec.name or "?", action="error", error=exc.message))
     return report

@@ -31,7 +31,7 @@ from netfleet.store.sql.devices import (
     device_record,
     upsert_device,
 )
-from netfleet.store.sql.devices_bulk import ids_by_name, insert_devices
+from netfleet.store.sql.devices_bulk import Prepared, ids_by_name, insert_devices, prepare
 
 
 def _source(row: Row[Any], box: SecretBox | None) -> SourceRecord:
@@ -156,15 +156,16 @@ def apply_sync(
     disable ``disables`` (name, reason). The devices that do not exist yet (all of them
     on a first sync) are inserted together; the others one by one."""
     known: CredentialIds = {}
+    ready = [(prepare(conn, box, spec, now, known), upstream_id) for spec, upstream_id in writes]
     exist = ids_by_name(conn, [spec.name for spec, _ in writes])
-    fresh: dict[str, tuple[DeviceSpec, str]] = {}
+    fresh: dict[str, tuple[Prepared, str]] = {}
     others: list[tuple[DeviceSpec, str]] = []
-    for spec, upstream_id in writes:
-        if spec.name in exist or spec.name in fresh:
-            others.append((spec, upstream_id))
+    for p, upstream_id in ready:
+        if p.spec.name in exist or p.spec.name in fresh:
+            others.append((p.spec, upstream_id))
         else:
-            fresh[spec.name] = (spec, upstream_id)
-    ids = insert_devices(conn, box, [spec for spec, _ in fresh.values()], now, known)
+            fresh[p.spec.name] = (p, upstream_id)
+    ids = insert_devices(conn, [p for p, _ in fresh.values()], now)
     if ids:
         conn.execute(
             device_sources.insert(),
