@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
-
 from netfleet.core.models import Credential, DeviceSpec
 from netfleet.store import SqlStore
+from tests.support.statements import statements_sent
 
 LOGIN = Credential(username="netops", password="s3cret-pass", name="fleet-login")
 
@@ -19,16 +18,8 @@ def _spec(name: str, i: int = 0, **extra: Any) -> DeviceSpec:
 
 
 async def _import(store: SqlStore, specs: list[DeviceSpec]) -> tuple[int, list[tuple[str, str]]]:
-    seen: list[str] = []
-
-    def count(*args: Any) -> None:
-        seen.append(str(args[2]))
-
-    sa.event.listen(sa.engine.Engine, "before_cursor_execute", count)
-    try:
+    with statements_sent() as seen:
         report = await store.devices.import_many(specs)
-    finally:
-        sa.event.remove(sa.engine.Engine, "before_cursor_execute", count)
     return len(seen), [(r.name, r.action) for r in report.rows]
 
 

@@ -4,15 +4,14 @@ statements that does not grow with them, and come out as one by one."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from netfleet.core.errors import ValidationError
 from netfleet.core.models import Credential, DeviceSpec, JumpHost
 from netfleet.store import SqlStore
 from netfleet.store.records_integrations import NewSource
+from tests.support.statements import statements_sent
 
 LOGIN = Credential(username="netops", password="s3cret-pass", name="fleet-login")
 JUMP = Credential(username="jump", password="jump-pass", name="jump-login")
@@ -41,17 +40,9 @@ async def _source(store: SqlStore, name: str) -> int:
 
 
 async def _apply(store: SqlStore, source_id: int, specs: list[DeviceSpec]) -> int:
-    seen: list[str] = []
-
-    def count(*args: Any) -> None:
-        seen.append(str(args[2]))
-
     writes = [(spec, str(i)) for i, spec in enumerate(specs)]
-    sa.event.listen(sa.engine.Engine, "before_cursor_execute", count)
-    try:
+    with statements_sent() as seen:
         await store.sources.apply(source_id, writes=writes, disables=[])
-    finally:
-        sa.event.remove(sa.engine.Engine, "before_cursor_execute", count)
     return len(seen)
 
 

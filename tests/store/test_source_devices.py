@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
-
 from netfleet.core.models import Credential, DeviceSpec
 from netfleet.store import SqlStore
 from netfleet.store.records_integrations import NewSource
+from tests.support.statements import statements_sent
 
 
 async def _source_with(store: SqlStore, name: str, count: int) -> int:
@@ -25,16 +24,8 @@ async def _source_with(store: SqlStore, name: str, count: int) -> int:
 
 
 async def _statements(store: SqlStore, source_id: int) -> tuple[int, list[Any]]:
-    seen: list[str] = []
-
-    def count(*args: Any) -> None:
-        seen.append(str(args[2]))
-
-    sa.event.listen(sa.engine.Engine, "before_cursor_execute", count)
-    try:
+    with statements_sent() as seen:
         listed = await store.sources.devices(source_id)
-    finally:
-        sa.event.remove(sa.engine.Engine, "before_cursor_execute", count)
     return len(seen), listed
 
 
