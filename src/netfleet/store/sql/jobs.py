@@ -43,19 +43,36 @@ COUNTER = {
 
 
 class SpecCache:
-    """Parsed job specs by job id (specs never change after submit)."""
+    """Parsed job specs by job id (specs never change after submit), least recently used
+    out first beyond ``size`` specs or ``max_chars`` characters of their JSON text.
 
-    def __init__(self, size: int = 2048) -> None:
-        self._items: OrderedDict[int, JobSpec] = OrderedDict()
+    A spec grows with its targets (a device name each, about twice its text's size once
+    parsed): bounded by count alone, a worker that has seen large jobs keeps ``size`` of
+    them long after they finished (2,048 specs of 200 devices: about 14 MiB). The jobs in
+    flight stay: each claim uses their specs; a spec read again costs one SELECT.
+    """
+
+    def __init__(self, size: int = 2048, max_chars: int = 2**20) -> None:
+        self._items: OrderedDict[int, tuple[JobSpec, int]] = OrderedDict()
         self._size = size
+        self._max_chars = max_chars
+        self._chars = 0
         self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @property
+    def chars(self) -> int:
+        """The JSON text length of the specs kept."""
+        return self._chars
 
     def get(self, job_id: int, text: str | None = None, conn: Connection | None = None) -> JobSpec:
         with self._lock:
-            spec = self._items.get(job_id)
-            if spec is not None:
+            item = self._items.get(job_id)
+            if item is not None:
                 self._items.move_to_end(job_id)
-                return spec
+                return item[0]
         if text is None:
             assert conn is not None
             text = conn.execute(sa.select(jobs.c.spec).where(jobs.c.id == job_id)).scalar()
@@ -63,9 +80,15 @@ class SpecCache:
                 raise NotFound(f"job {job_id} not found")
         spec = JobSpec.model_validate_json(text)
         with self._lock:
-            self._items[job_id] = spec
-            if len(self._items) > self._size:
-                self._items.popitem(last=False)
+            old = self._items.pop(job_id, None)
+            if old is not None:  # another thread parsed it meanwhile
+                self._chars -= old[1]
+            self._items[job_id] = (spec, len(text))
+            self._chars += len(text)
+            while len(self._items) > 1 and (
+                len(self._items) > self._size or self._chars > self._max_chars
+            ):
+                self._chars -= self._items.popitem(last=False)[1][1]
         return spec
 
 
