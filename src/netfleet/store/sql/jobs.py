@@ -43,8 +43,7 @@ COUNTER = {
 
 
 SPEC_OVERHEAD = 5_000
-"""About what a parsed spec takes besides one byte per character of its JSON text (its
-models, dicts and sets: 5.4 KB measured for a one-device spec, 7 KB for 200 devices)."""
+"""A parsed spec's size beyond its JSON text's length (measured: 5.4 KB with one device)."""
 
 
 class SpecCache:
@@ -52,10 +51,8 @@ class SpecCache:
     out first beyond ``size`` specs or an estimated ``max_bytes`` (``SPEC_OVERHEAD`` plus
     the JSON text's length a spec).
 
-    Bounded by count alone, a worker kept 2,048 specs long after their jobs finished:
-    about 11 MiB of small specs, 14 MiB of 200-device ones, far more for jobs of
-    thousands of devices. The jobs in flight stay (each claim uses their specs); a spec
-    read again costs one SELECT.
+    By count alone, a worker kept 2,048 specs of finished jobs: 11 MiB of one-device specs,
+    14 MiB of 200-device ones. Jobs in flight stay (claims use them); a miss is one SELECT.
     """
 
     def __init__(self, size: int = 2048, max_bytes: int = 4 * 2**20) -> None:
@@ -70,7 +67,6 @@ class SpecCache:
 
     @property
     def estimated_bytes(self) -> int:
-        """The estimated size of the specs kept."""
         return self._bytes
 
     def get(self, job_id: int, text: str | None = None, conn: Connection | None = None) -> JobSpec:
