@@ -18,7 +18,7 @@ gives back (or that ``MALLOC_ARENA_MAX=2`` removes) are the allocator holding fr
 memory. ``--no-trace`` runs without tracemalloc (its own bookkeeping and slowdown) for
 the RSS series alone.
 
-    .venv/bin/python benchmarks/worker_memory.py            # about 3 minutes
+    .venv/bin/python benchmarks/worker_memory.py            # about 5 minutes at load 2
     .venv/bin/python benchmarks/worker_memory.py --smoke    # under 60 seconds (CI)
     MALLOC_ARENA_MAX=2 .venv/bin/python benchmarks/worker_memory.py --no-trace
 """
@@ -346,7 +346,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--sqlite", action="store_true", help="use SQLite instead of PostgreSQL")
     args = p.parse_args()
     if args.smoke:
-        args.devices, args.warmup, args.rounds, args.top = 12, 3, 4, 5
+        args.devices, args.warmup, args.rounds, args.top, args.frames = 8, 2, 2, 5, 4
     return args
 
 
