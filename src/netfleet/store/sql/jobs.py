@@ -42,30 +42,56 @@ COUNTER = {
 }
 
 
-class SpecCache:
-    """Parsed job specs by job id (specs never change after submit)."""
+SPEC_OVERHEAD = 5_000
+"""A parsed spec's size beyond its JSON text's length (measured: 5.4 KB with one device)."""
 
-    def __init__(self, size: int = 2048) -> None:
-        self._items: OrderedDict[int, JobSpec] = OrderedDict()
+
+class SpecCache:
+    """Parsed job specs by job id (specs never change after submit), least recently used
+    out first beyond ``size`` specs or an estimated ``max_bytes`` (``SPEC_OVERHEAD`` plus
+    the JSON text's length a spec).
+
+    By count alone, a worker kept 2,048 specs of finished jobs: 11 MiB of one-device specs,
+    14 MiB of 200-device ones. Jobs in flight stay (claims use them); a miss is one SELECT.
+    """
+
+    def __init__(self, size: int = 2048, max_bytes: int = 4 * 2**20) -> None:
+        self._items: OrderedDict[int, tuple[JobSpec, int]] = OrderedDict()
         self._size = size
+        self._max_bytes = max_bytes
+        self._bytes = 0
         self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @property
+    def estimated_bytes(self) -> int:
+        return self._bytes
 
     def get(self, job_id: int, text: str | None = None, conn: Connection | None = None) -> JobSpec:
         with self._lock:
-            spec = self._items.get(job_id)
-            if spec is not None:
+            item = self._items.get(job_id)
+            if item is not None:
                 self._items.move_to_end(job_id)
-                return spec
+                return item[0]
         if text is None:
             assert conn is not None
             text = conn.execute(sa.select(jobs.c.spec).where(jobs.c.id == job_id)).scalar()
             if text is None:
                 raise NotFound(f"job {job_id} not found")
         spec = JobSpec.model_validate_json(text)
+        weight = SPEC_OVERHEAD + len(text)
         with self._lock:
-            self._items[job_id] = spec
-            if len(self._items) > self._size:
-                self._items.popitem(last=False)
+            old = self._items.pop(job_id, None)
+            if old is not None:  # another thread parsed it meanwhile
+                self._bytes -= old[1]
+            self._items[job_id] = (spec, weight)
+            self._bytes += weight
+            while len(self._items) > 1 and (
+                len(self._items) > self._size or self._bytes > self._max_bytes
+            ):
+                self._bytes -= self._items.popitem(last=False)[1][1]
         return spec
 
 
