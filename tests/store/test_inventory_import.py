@@ -76,3 +76,13 @@ async def test_a_changed_device_among_unchanged_ones_is_updated(store: SqlStore)
     assert (await store.devices.get("r2")).spec.host == "192.0.2.100"
     logins = [(await store.devices.get(f"r{i}", with_secrets=True)).spec for i in (0, 3)]
     assert [s.credentials[0].password for s in logins] == ["rotated-pass", "rotated-pass"]
+
+
+async def test_a_bad_row_changes_no_credential(store: SqlStore) -> None:
+    await _import(store, [_spec("r1", 1)])
+    rotated = Credential(username="netops", password="rotated-pass", name="fleet-login")
+    bad = _spec("r1", 1, credentials=(rotated, Credential(username="", password="x-long-pw")))
+    _, rows = await _import(store, [bad])
+    assert rows == [("r1", "error")]
+    login = (await store.devices.get("r1", with_secrets=True)).spec.credentials[0]
+    assert login.password == "s3cret-pass"

@@ -54,10 +54,15 @@ def decrypt_credential(box: SecretBox, row: Row[Any]) -> Credential:
     )
 
 
-def upsert_credential(conn: Connection, box: SecretBox, cred: Credential, now: float) -> int:
-    """Create or replace the credential ``cred.name``; bump users' generation on change."""
+def check_credential(cred: Credential) -> None:
+    """``ValidationError`` unless ``cred`` can be stored (before anything is written)."""
     if not cred.name or not cred.username:
         raise ValidationError("credential: name and username are required")
+
+
+def upsert_credential(conn: Connection, box: SecretBox, cred: Credential, now: float) -> int:
+    """Create or replace the credential ``cred.name``; bump users' generation on change."""
+    check_credential(cred)
     row = conn.execute(sa.select(credentials).where(credentials.c.name == cred.name)).first()
     if row is not None and decrypt_credential(box, row) == cred:
         return int(row.id)

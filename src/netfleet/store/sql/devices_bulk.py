@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,6 +22,7 @@ from netfleet.core.models import DeviceSpec
 from netfleet.store.crypto import SecretBox
 from netfleet.store.records import ImportRow
 from netfleet.store.schema import device_credentials, device_labels, device_slots, devices
+from netfleet.store.sql.credentials import check_credential
 from netfleet.store.sql.devices import (
     ID_CHUNK,
     CredentialIds,
@@ -44,8 +45,12 @@ class Prepared:
 def prepare(
     conn: Connection, box: SecretBox, spec: DeviceSpec, now: float, known: CredentialIds
 ) -> Prepared:
-    """``spec`` checked, its credentials found or stored (``InputError`` if it is bad)."""
+    """``spec`` checked, then its credentials found or stored (``InputError`` if it is
+    bad, before anything is written: a bad row leaves no credential changed)."""
     validate_device(spec)
+    jump = spec.jump_host.credential if spec.jump_host is not None else None
+    for i, cred in enumerate((*spec.credentials, *([jump] if jump else []))):
+        check_credential(cred if cred.name else replace(cred, name=f"{spec.name}#{i}"))
     values, links = device_values(conn, box, spec, now, known)
     return Prepared(spec, values, links)
 
