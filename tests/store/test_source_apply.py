@@ -89,3 +89,18 @@ async def test_existing_and_repeated_names_take_the_one_by_one_path(store: SqlSt
     assert (await store.devices.get("manual")).spec.max_sessions == _spec("m", 2).max_sessions
     assert (await store.devices.get("new")).spec.port == _spec("n", 5).port  # the last wins
     assert sorted(d.name for d in await store.sources.devices(source)) == ["manual", "new"]
+
+
+async def test_credentials_named_alone_refer_to_stored_ones(store: SqlStore) -> None:
+    # a source's default credentials: names of existing credentials, nothing else
+    await store.credentials.upsert(LOGIN)
+    ref = Credential(username="", name=LOGIN.name)
+    specs = [
+        DeviceSpec(f"d{i}", f"192.0.2.{i + 1}", "cisco_ios", credentials=(ref,)) for i in range(3)
+    ]
+    await _apply(store, await _source(store, "refs"), specs)
+    device = await store.devices.get("d2", with_secrets=True)
+    assert device.spec.credentials[0].password == LOGIN.password
+    missing = DeviceSpec("d9", "192.0.2.9", "cisco_ios", credentials=(Credential("", name="nope"),))
+    with pytest.raises(ValidationError, match="name and username"):
+        await store.sources.apply(await _source(store, "bad"), writes=[(missing, "")], disables=[])

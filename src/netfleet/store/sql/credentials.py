@@ -60,6 +60,16 @@ def check_credential(cred: Credential) -> None:
         raise ValidationError("credential: name and username are required")
 
 
+def check_device_credential(conn: Connection, cred: Credential, auto: str) -> None:
+    """``ValidationError`` if ``credential_id(conn, box, cred, auto, now)`` would raise
+    one, found by reading only: a name alone refers to an existing credential."""
+    if cred.name and not _has_secret(cred) and not cred.use_agent:
+        found = conn.execute(sa.select(credentials.c.id).where(credentials.c.name == cred.name))
+        if found.scalar() is not None:
+            return
+    check_credential(cred if cred.name else _renamed(cred, auto))
+
+
 def upsert_credential(conn: Connection, box: SecretBox, cred: Credential, now: float) -> int:
     """Create or replace the credential ``cred.name``; bump users' generation on change."""
     check_credential(cred)

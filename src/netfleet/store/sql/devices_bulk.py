@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,7 +22,7 @@ from netfleet.core.models import DeviceSpec
 from netfleet.store.crypto import SecretBox
 from netfleet.store.records import ImportRow
 from netfleet.store.schema import device_credentials, device_labels, device_slots, devices
-from netfleet.store.sql.credentials import check_credential
+from netfleet.store.sql.credentials import check_device_credential
 from netfleet.store.sql.devices import (
     ID_CHUNK,
     CredentialIds,
@@ -48,9 +48,12 @@ def prepare(
     """``spec`` checked, then its credentials found or stored (``InputError`` if it is
     bad, before anything is written: a bad row leaves no credential changed)."""
     validate_device(spec)
-    jump = spec.jump_host.credential if spec.jump_host is not None else None
-    for i, cred in enumerate((*spec.credentials, *([jump] if jump else []))):
-        check_credential(cred if cred.name else replace(cred, name=f"{spec.name}#{i}"))
+    own = [(c, f"{spec.name}#{i}") for i, c in enumerate(spec.credentials)]
+    if spec.jump_host is not None and spec.jump_host.credential is not None:
+        own.append((spec.jump_host.credential, f"{spec.name}#jump"))
+    for cred, auto in own:
+        if not (cred.name and cred in known):  # resolved for an earlier row: it is good
+            check_device_credential(conn, cred, auto)
     values, links = device_values(conn, box, spec, now, known)
     return Prepared(spec, values, links)
 
