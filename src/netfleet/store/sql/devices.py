@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -114,6 +114,17 @@ def label_rows(device_id: int, spec: DeviceSpec) -> list[dict[str, Any]]:
     return [{"device_id": device_id, "kind": k, "label": v} for k, v in sorted(labels)]
 
 
+def stored_as(
+    row: Mapping[Any, Any],
+    old_links: Sequence[tuple[int, int]],
+    values: dict[str, Any],
+    links: Sequence[tuple[int, int]],
+) -> bool:
+    """Whether a stored device (its row and credential links) already is ``values`` with
+    ``links`` (``device_values``)."""
+    return all(row[k] == v for k, v in values.items()) and sorted(old_links) == sorted(links)
+
+
 def upsert_device(
     conn: Connection,
     box: SecretBox,
@@ -142,8 +153,7 @@ def upsert_device(
                 .order_by(device_credentials.c.position)
             )
         ]
-        same = all(row._mapping[k] == v for k, v in values.items())
-        if same and sorted(old_links) == sorted(links):
+        if stored_as(row._mapping, old_links, values, links):
             return device_id, "unchanged"
         conn.execute(
             devices.update()
@@ -177,6 +187,17 @@ def upsert_device(
 
 ID_CHUNK = 900
 """Ids per ``IN (...)`` list: under SQLite's older limit of 999 bound parameters."""
+
+
+def ids_by_name(conn: Connection, names: Sequence[str]) -> dict[str, int]:
+    """``{name: id}`` for those of ``names`` that are devices."""
+    found: dict[str, int] = {}
+    names = list(names)
+    for start in range(0, len(names), ID_CHUNK):
+        chunk = names[start : start + ID_CHUNK]
+        query = sa.select(devices.c.name, devices.c.id).where(devices.c.name.in_(chunk))
+        found.update((r.name, int(r.id)) for r in conn.execute(query))
+    return found
 
 
 def credential_rows(conn: Connection, device_ids: Sequence[int]) -> dict[int, list[Row[Any]]]:

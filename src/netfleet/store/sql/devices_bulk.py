@@ -27,7 +27,9 @@ from netfleet.store.sql.devices import (
     ID_CHUNK,
     CredentialIds,
     device_values,
+    ids_by_name,
     label_rows,
+    stored_as,
     upsert_device,
     validate_device,
 )
@@ -56,17 +58,6 @@ def prepare(
             check_device_credential(conn, cred, auto)
     values, links = device_values(conn, box, spec, now, known)
     return Prepared(spec, values, links)
-
-
-def ids_by_name(conn: Connection, names: Sequence[str]) -> dict[str, int]:
-    """``{name: id}`` for those of ``names`` that are devices."""
-    found: dict[str, int] = {}
-    names = list(names)
-    for start in range(0, len(names), ID_CHUNK):
-        chunk = names[start : start + ID_CHUNK]
-        query = sa.select(devices.c.name, devices.c.id).where(devices.c.name.in_(chunk))
-        found.update((r.name, int(r.id)) for r in conn.execute(query))
-    return found
 
 
 def insert_devices(conn: Connection, new: Sequence[Prepared], now: float) -> list[int]:
@@ -112,9 +103,7 @@ def unchanged(conn: Connection, stored: dict[int, Prepared]) -> set[int]:
     return {
         i
         for i, p in stored.items()
-        if i in rows
-        and all(rows[i][k] == v for k, v in p.values.items())
-        and sorted(links.get(i, [])) == sorted(p.links)
+        if i in rows and stored_as(rows[i], links.get(i, []), p.values, p.links)
     }
 
 

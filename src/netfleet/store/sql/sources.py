@@ -26,12 +26,14 @@ from netfleet.store.schema_integrations import (
     inventory_sync_reports,
 )
 from netfleet.store.sql.devices import (
+    ID_CHUNK,
     CredentialIds,
     credential_rows,
     device_record,
+    ids_by_name,
     upsert_device,
 )
-from netfleet.store.sql.devices_bulk import Prepared, ids_by_name, insert_devices, prepare
+from netfleet.store.sql.devices_bulk import Prepared, insert_devices, prepare
 
 
 def _source(row: Row[Any], box: SecretBox | None) -> SourceRecord:
@@ -129,7 +131,7 @@ def owners(conn: Connection, names: Sequence[str]) -> dict[str, str]:
     device no source brought in."""
     out: dict[str, str] = {}
     names = list(names)
-    for start in range(0, len(names), 900):
+    for start in range(0, len(names), ID_CHUNK):
         rows = conn.execute(
             sa.select(devices.c.name, inventory_sources.c.name.label("source"))
             .select_from(
@@ -137,7 +139,7 @@ def owners(conn: Connection, names: Sequence[str]) -> dict[str, str]:
                     device_sources, device_sources.c.device_id == devices.c.id
                 ).outerjoin(inventory_sources, inventory_sources.c.id == device_sources.c.source_id)
             )
-            .where(devices.c.name.in_(names[start : start + 900]))
+            .where(devices.c.name.in_(names[start : start + ID_CHUNK]))
         )
         out.update({r.name: r.source or "" for r in rows})
     return out

@@ -18,7 +18,7 @@ from netfleet.core.models import DeviceSpec
 from netfleet.jobs.model import MAX_DEVICES_PER_JOB, JobSpec
 from netfleet.store.schema import devices
 from netfleet.store.sql import sources
-from netfleet.store.sql.devices import check_platform, label_filter
+from netfleet.store.sql.devices import check_platform, ids_by_name, label_filter
 
 
 def _listing(names: Sequence[str]) -> str:
@@ -32,12 +32,7 @@ def resolve_targets(conn: Connection, spec: JobSpec) -> list[tuple[int, str]]:
     t = spec.targets
     chosen: dict[int, str] = {}
     if t.devices:
-        found: dict[str, int] = {}
-        for chunk in _chunks(t.devices, 900):
-            rows = conn.execute(
-                sa.select(devices.c.id, devices.c.name).where(devices.c.name.in_(chunk))
-            )
-            found.update({r.name: r.id for r in rows})
+        found = ids_by_name(conn, t.devices)
         missing = [n for n in t.devices if n not in found]
         if missing:
             raise ValidationError(f"targets.devices: unknown device(s) {_listing(missing)}")
