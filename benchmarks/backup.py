@@ -106,6 +106,18 @@ async def run_job(store: SqlStore, body: dict[str, Any], label: str = "") -> flo
     return time.perf_counter() - t0
 
 
+async def backup_and_plain(
+    store: SqlStore, backup: dict[str, Any], plain: dict[str, Any], label: str, i: int
+) -> tuple[float, float]:
+    """Wall seconds of the backup job and of the plain job run next to it, in the order
+    ``i`` gives (alternating: a drift of the machine's load hits both alike)."""
+    if i % 2:
+        took = await run_job(store, backup, label)
+        return took, await run_job(store, plain, "plain")
+    again = await run_job(store, plain, "plain")
+    return await run_job(store, backup, label), again
+
+
 def start_sim(devices: int, tmp: Path, inventory: Path) -> subprocess.Popen[bytes]:
     """A simulator process of ``devices`` IOS devices with 50 KB configs."""
     return subprocess.Popen(
@@ -146,36 +158,25 @@ async def fleet_part(devices: int, tmp: Path, rounds: int, pairs: int) -> None:
             same = await run_job(store, backup_job, "same")
             _, bytes1 = await store.configs.stored_bytes()
             # Each pair: a one-line config change, then the plain job and the backup of
-            # the change, in alternating order (a drift of the machine's load hits both)
+            # the change (``backup_and_plain``)
             changed: list[float] = []
             ratios: list[float] = []
             bytes2 = count = 0
             for i in range(pairs):
                 await run_job(store, {**target, "config": [f"ntp server 192.0.2.{77 + i}"]})
-                if i % 2:
-                    took = await run_job(store, backup_job, "changed")
-                    again = await run_job(store, plain_job, "plain")
-                else:
-                    again = await run_job(store, plain_job, "plain")
-                    took = await run_job(store, backup_job, "changed")
+                took, again = await backup_and_plain(store, backup_job, plain_job, "changed", i)
                 if i == 0:
                     count, bytes2 = await store.configs.stored_bytes()
                 changed.append(took)
                 ratios.append(took / again)
-            # A nightly run: a one-line change on a share of the devices only (each pair
-            # against the plain job next to it, in alternating order as above)
+            # A nightly run: a one-line change on a share of the devices only
             names = [s.name for s in specs]
             step = max(1, round(1 / NIGHTLY_SHARE))
             some = {"targets": {"devices": names[::step]}}
             nightly: list[float] = []
             for i in range(pairs):
                 await run_job(store, {**some, "config": [f"ntp server 198.51.100.{10 + i}"]})
-                if i % 2:
-                    took = await run_job(store, backup_job, "nightly")
-                    again = await run_job(store, plain_job, "plain")
-                else:
-                    again = await run_job(store, plain_job, "plain")
-                    took = await run_job(store, backup_job, "nightly")
+                took, again = await backup_and_plain(store, backup_job, plain_job, "nightly", i)
                 nightly.append(took / again)
             print(f"fleet: {devices} IOS devices, {CONFIG_SIZE // 1000} KB configs, 2 workers")
             print(f"  plain show running-config job   {plain:8.2f} s   1.00x (baseline)")
