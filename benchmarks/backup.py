@@ -212,7 +212,6 @@ async def fleet_part(devices: int, tmp: Path, rounds: int, pairs: int) -> None:
                 transport=transport, base_url="http://bench", headers=headers
             ) as client:
                 lat = []
-                names = [s.name for s in specs]
                 for i in range(rounds):
                     t0 = time.perf_counter()
                     r = await client.get(f"/api/v1/devices/{names[i % len(names)]}/configs/diff")
