@@ -105,6 +105,42 @@ def test_every_store_command_answers_the_same_over_url_and_db(
     assert made.stdout.split()[0] not in remote
 
 
+def test_a_server_named_by_the_environment_is_used_by_every_command(
+    served: tuple[dict[str, str], str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Commands that work on the database when nothing names a server (``token``,
+    ``schedules``, ...) go to the server that ``NETFLEET_URL``/``NETFLEET_TOKEN`` name, as
+    the others do: a token printed by ``token create`` then works on that server."""
+    env, url, db = served
+    runner = CliRunner()
+    inventory = tmp_path / "one.yaml"
+    one = {"name": "env-r1", "host": "127.0.0.1", "port": 10_100, "platform": "cisco_ios"}
+    inventory.write_text(yaml.safe_dump({"devices": [one]}))
+    imported = runner.invoke(app, ["inventory", "import", str(inventory), "--url", url], env=env)
+    assert imported.exit_code == 0, imported.output
+    inventory.unlink()
+    added = runner.invoke(
+        app, ["schedules", "add", "env-night", "--cron", "0 3 * * *", "-c", "show clock",
+              "-d", "env-r1", "--url", url], env=env,
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    env = {**env, "NETFLEET_URL": url}
+    monkeypatch.chdir(tmp_path)  # a database default (./netfleet.db) would be made here
+    made = runner.invoke(app, ["token", "create", "from-env", "--role", "viewer"], env=env)
+    assert made.exit_code == 0, made.output
+    listed = runner.invoke(app, ["token", "list"], env=env)
+    assert listed.exit_code == 0, listed.output
+    assert "from-env" in listed.stdout
+    schedules = runner.invoke(app, ["schedules", "list"], env=env)
+    assert schedules.exit_code == 0, schedules.output
+    assert "env-night" in schedules.stdout
+    assert list(tmp_path.iterdir()) == []  # no local database was made
+    on_db = runner.invoke(app, ["token", "list", "--db", db], env=env)
+    assert "from-env" in on_db.stdout  # the server's own database holds it
+    viewer = {**env, "NETFLEET_TOKEN": made.stdout.split()[0]}
+    assert runner.invoke(app, ["jobs", "list"], env=viewer).exit_code == 0
+
+
 @pytest.mark.parametrize(
     "args",
     [

@@ -130,6 +130,24 @@ def test_failed_device_gives_exit_code_1(fleet: ThreadedSim) -> None:
     assert failed[0]["commands"][0]["ok"] is False
 
 
+def test_failed_device_is_named_once_in_table_and_errors(fleet: ThreadedSim) -> None:
+    assert fleet.sim is not None
+    bad = fleet.sim.devices[1]
+    bad.set_faults(refuse_auth=True)
+    try:
+        code, out, err = run(
+            "-i", str(fleet.inventory), "--filter", f"name={bad.name}", "-c", "show clock",
+        )  # fmt: skip
+    finally:
+        bad.clear_faults()
+    assert code == 1
+    line = next(x for x in err.splitlines() if x.startswith("error: "))
+    assert line.startswith(f"error: {bad.name}: authentication failed"), line
+    assert line.count(bad.name) == 1, line
+    table = out[out.index("┏") :]
+    assert f"{bad.name}: auth" not in table  # its device column names the device
+
+
 def test_table_and_failure_strategy(fleet: ThreadedSim) -> None:
     code, out, err = run(
         "-i", str(fleet.inventory), "--filter", "name=sim-eos-*", "-c", "show bogus", "-c",

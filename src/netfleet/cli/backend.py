@@ -33,6 +33,7 @@ from netfleet.cli.remote import (
     RemoteError,
     TokenOption,
     UrlOption,
+    names_server,
     problem_detail,
     resolve,
 )
@@ -226,15 +227,17 @@ def call(
     *,
     default: Literal["remote", "local"] = "remote",
 ) -> T:
-    """Run ``fn`` on the backend the options name (``default`` when they name none).
+    """Run ``fn`` on the backend the options name. Without ``--db`` or ``--url``, a server
+    named by the environment (``NETFLEET_URL``, ``NETFLEET_TOKEN``) or the CLI config
+    file is used; ``default`` says where to go when nothing names one.
 
     A failure prints one ``error:`` line and exits: 2 for bad input or a request
     refused, 1 when the server fails or cannot be reached, 3 when the database does."""
     if db is not None and (url is not None or token is not None):
         typer.echo("error: give --url (and --token) or --db, not both", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
-    local = db is not None or (url is None and token is None and default == "local")
     try:
+        local = db is not None or (default == "local" and not names_server(url, token))
         if local:
             try:
                 backend: Remote | LocalBackend = LocalBackend(db)

@@ -88,6 +88,14 @@ def _config_file() -> dict[str, Any]:
     return data
 
 
+def names_server(url: str | None, token: str | None) -> bool:
+    """The options, the environment or the config file name a server (its URL or token)."""
+    if url or token or os.environ.get("NETFLEET_URL") or os.environ.get("NETFLEET_TOKEN"):
+        return True
+    data = _config_file()
+    return bool(data.get("url") or data.get("token"))
+
+
 def resolve(url: str | None, token: str | None) -> Endpoint:
     """The endpoint from options, then the environment, then the config file."""
     url = url or os.environ.get("NETFLEET_URL") or None

@@ -107,6 +107,13 @@ def _device_text(run: DeviceRun) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _error_of(run: DeviceRun) -> str:
+    """The run's error without a leading ``device: `` (it is printed beside the device)."""
+    error = run.error or ""
+    prefix = f"{run.device}: "
+    return error[len(prefix) :] if error.startswith(prefix) else error
+
+
 def _safe_name(name: str) -> str:
     return file_stem(name)
 
@@ -123,7 +130,7 @@ def _summary_table(summary: dict[str, Any], runs: list[DeviceRun]) -> Table:
             f"{ok}/{len(run.results)}",
             "reused" if run.reused_session else "new",
             f"{run.duration_ms:.0f}",
-            escape(run.error or ""),
+            escape(_error_of(run)),
         )
     table.caption = (
         f"{summary['succeeded']}/{summary['devices']} devices succeeded, "
@@ -155,5 +162,5 @@ def emit(request: RunRequest, summary: dict[str, Any], runs: list[DeviceRun]) ->
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     for run in runs:
         if not run.ok:
-            err.print(f"[red]error[/]: {escape(run.device)}: {escape(run.error or 'failed')}")
+            err.print(f"[red]error[/]: {escape(run.device)}: {escape(_error_of(run) or 'failed')}")
     return failed

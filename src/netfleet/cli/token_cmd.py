@@ -1,7 +1,8 @@
 """``netfleet token create|list|revoke``: API tokens, on the database or a server.
 
-``--db`` (the default: the ``database.url`` setting) or ``--url``/``--token`` with an
-admin token (see ``netfleet.cli.backend``). Exit codes: 0 on success, 2 for bad
+``--url``/``--token`` with an admin token (also from ``NETFLEET_URL``/``NETFLEET_TOKEN``
+or the CLI config file), or else ``--db`` (the default: the ``database.url`` setting; see
+``netfleet.cli.backend``). Exit codes: 0 on success, 2 for bad
 input (unknown role, duplicate name, unknown token), 3 when the database cannot be
 opened, 1 when the server cannot be reached.
 """
@@ -16,7 +17,8 @@ from netfleet.cli.backend import DbOption, TokenOption, UrlOption, call
 from netfleet.cli.remote import seg
 
 token_app = typer.Typer(
-    help="Manage API tokens (on the database, or a server with --url).", no_args_is_help=True
+    help="Manage API tokens (on a server with --url or NETFLEET_URL, or the database).",
+    no_args_is_help=True,
 )
 
 

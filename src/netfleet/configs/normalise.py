@@ -22,6 +22,7 @@ import re2
 from netfleet.configs.needles import common_prefix, literal, minimal_needles, needles
 from netfleet.configs.rules import BUILTIN_RULES, Rule
 from netfleet.core.errors import PlatformFileError
+from netfleet.core.regex import compile_re2
 from netfleet.platforms import PlatformSpec, get_platform
 
 MASK = "<volatile>"
@@ -237,8 +238,8 @@ def compile_rules(
                 f"{where}: config_normalise[{i}]: action {action!r} is not 'drop' or 'mask'"
             )
         try:
-            regex = re2.compile("^(?:" + pattern[1:] + ")")
-        except re2.error as exc:
+            regex = compile_re2("^(?:" + pattern[1:] + ")")
+        except ValueError as exc:
             raise PlatformFileError(
                 f"{where}: config_normalise[{i}]: not a valid RE2 pattern {pattern!r}: {exc}"
             ) from None

@@ -20,6 +20,7 @@ from netfleet.configs.normalise import (
 )
 from netfleet.configs.rules import GENERIC_SANITY, SANITY, Sanity
 from netfleet.core.errors import ConfigRejected
+from netfleet.core.regex import compile_re2
 from netfleet.platforms import PlatformSpec, compiled, get_platform
 
 
@@ -68,7 +69,7 @@ def _edges(text: str) -> str:
 
 @functools.cache
 def _pattern(pattern: str) -> re2._Regexp[str]:
-    return re2.compile(pattern)
+    return compile_re2(pattern)
 
 
 def _check(check: Sanity, stripped: str) -> str | None:

@@ -30,11 +30,11 @@ from pathlib import Path
 from typing import Any, Literal, Self
 
 import pydantic
-import re2
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from netfleet.core.errors import PlatformFileError
+from netfleet.core.regex import compile_re2
 from netfleet.platforms.spec import (
     DEFAULT_PRIVILEGED_COMMANDS,
     CommitSpec,
@@ -64,8 +64,8 @@ class NormaliseModel(_Model):
     @classmethod
     def _compiles(cls, value: str) -> str:
         try:
-            re2.compile(value)
-        except re2.error as exc:
+            compile_re2(value)
+        except ValueError as exc:
             raise ValueError(f"not a valid RE2 pattern: {exc}") from None
         return value
 

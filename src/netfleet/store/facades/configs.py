@@ -15,13 +15,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-import re2
 from sqlalchemy.engine import Connection
 
 from netfleet.configs.compress import unpack
 from netfleet.configs.diff import Diff
 from netfleet.configs.sanity import PreparedConfig
 from netfleet.core.errors import Conflict, NotFound, ValidationError
+from netfleet.core.regex import compile_re2
 from netfleet.store.database import Database
 from netfleet.store.facades import Facade
 from netfleet.store.facades.configs_batch import Later, WriteBatch
@@ -375,7 +375,7 @@ def _matcher(pattern: str, regex: bool) -> Callable[[str], bool]:
     if not regex:
         return lambda line: pattern in line
     try:
-        compiled = re2.compile(pattern)
-    except re2.error as exc:
+        compiled = compile_re2(pattern)
+    except ValueError as exc:
         raise ValidationError(f"not a valid RE2 regular expression {pattern!r}: {exc}") from None
     return lambda line: compiled.search(line) is not None
