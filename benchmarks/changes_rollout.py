@@ -45,6 +45,7 @@ from netfleet.jobs.model import JobSpec
 from netfleet.store import SqlStore, open_store
 from netfleet.store.records import TaskOutcome
 from netfleet.store.sql import gates as gates_sql
+from netfleet_sim.device import DEFAULT_ENABLE_SECRET
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 KEY = Fernet.generate_key()
@@ -89,7 +90,9 @@ def device(name: str, port: int, password: str = "pw") -> DeviceSpec:
         host="127.0.0.1",
         port=port,
         platform="cisco_ios",
-        credentials=(Credential("admin", password=password, enable_secret="enable", name="lab"),),
+        credentials=(
+            Credential("admin", password=password, enable_secret=DEFAULT_ENABLE_SECRET, name="lab"),
+        ),
         max_sessions=2,
         groups=("bench",),
     )

@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 
 import asyncssh
 
+from netfleet_sim.device import DEFAULT_ENABLE_SECRET
 from netfleet_sim.errors import SimulatorError
 from netfleet_sim.faults import parse_fault_spec
 from netfleet_sim.fleet import ALL_PLATFORMS, AUTH_METHODS, MAX_CONFIG_SIZE, Simulator
@@ -62,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add("--username", default="admin")
     add("--password", default="admin")
-    add("--enable-secret", default="enable")
+    add("--enable-secret", default=DEFAULT_ENABLE_SECRET)
     add("--exec-timeout-s", type=float, help="close sessions idle this long")
     add("--max-sessions", type=int, default=5, help="vty lines per device (default 5)")
     add("--config-size", type=int, default=0, help=f"pad configs to BYTES (<= {MAX_CONFIG_SIZE})")

@@ -48,13 +48,19 @@ class ConnInfo:
         }
 
 
+DEFAULT_ENABLE_SECRET = "sim-enable"
+"""The enable secret devices take unless told otherwise: a value no device prints, so the
+client's masking of known secret values leaves its output as it is (a secret such as
+``enable`` would be masked wherever the word appears, ``enable secret`` lines included)."""
+
+
 @dataclass(slots=True)
 class Settings:
     """Simulator-wide settings every device falls back to (shared, not copied)."""
 
     username: str = "admin"
     password: str = field(default="admin", repr=False)
-    enable_secret: str = field(default="enable", repr=False)
+    enable_secret: str = field(default=DEFAULT_ENABLE_SECRET, repr=False)
     login_delay_ms: float = 0.0
     latency_ms: float = 0.0
     jitter_ms: float = 0.0

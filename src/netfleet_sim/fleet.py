@@ -30,7 +30,7 @@ from typing import Any, cast
 import asyncssh
 
 from netfleet_sim.contract import PlatformSim
-from netfleet_sim.device import DeviceStats, Settings, SimDevice
+from netfleet_sim.device import DEFAULT_ENABLE_SECRET, DeviceStats, Settings, SimDevice
 from netfleet_sim.errors import SimulatorError
 from netfleet_sim.faults import Faults, apply_fault_changes
 from netfleet_sim.hostkeys import default_key_dir, host_keys
@@ -114,7 +114,7 @@ class Simulator:
         host: str = "127.0.0.1",
         username: str = "admin",
         password: str = "admin",
-        enable_secret: str = "enable",
+        enable_secret: str = DEFAULT_ENABLE_SECRET,
         login_delay_ms: float = 0.0,
         latency_ms: float = 0.0,
         jitter_ms: float = 0.0,

@@ -9,7 +9,7 @@ Format::
         platform: cisco_ios
         username: admin
         password: admin
-        enable_secret: enable
+        enable_secret: sim-enable
 """
 
 from __future__ import annotations

@@ -196,6 +196,23 @@ async def test_import_netfleet_yaml_json_and_raw(client: httpx.AsyncClient) -> N
     assert "/tmp" not in r.json()["detail"]
 
 
+async def test_import_errors_name_the_clients_file(client: httpx.AsyncClient) -> None:
+    bad = "devices:\n  - name: x\n"
+    r = await client.post(
+        "/api/v1/devices/import", json={"text": bad, "filename": "lab/fleet.yaml"}
+    )
+    assert r.status_code == 422
+    assert r.json()["detail"].startswith("lab/fleet.yaml:2: field 'host': missing")
+    r = await client.post(
+        "/api/v1/devices/import", files={"file": ("site-a.yaml", bad)}, data={"format": "netfleet"}
+    )
+    assert r.status_code == 422
+    assert r.json()["detail"].startswith("site-a.yaml:2: ")
+    r = await client.post("/api/v1/devices/import", json={"text": bad, "filename": "a\nb"})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "filename"
+
+
 async def test_import_nornir_json_and_multipart(client: httpx.AsyncClient) -> None:
     r = await client.post(
         "/api/v1/devices/import",

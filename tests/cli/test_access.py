@@ -177,3 +177,16 @@ def test_a_missing_database_directory_is_named(tmp_path: Path) -> None:
     assert result.exit_code == 2, result.output
     assert result.output.startswith("error: directory ")
     assert "for the SQLite database is missing" in result.output
+
+
+def test_an_import_error_names_the_users_file_over_url_and_db(
+    served: tuple[dict[str, str], str, str], tmp_path: Path
+) -> None:
+    env, url, db = served
+    bad = tmp_path / "site-a.yaml"
+    bad.write_text("devices:\n  - name: x\n")
+    for access in (["--url", url], ["--db", db]):
+        result = CliRunner().invoke(app, ["devices", "import", str(bad), *access], env=env)
+        assert result.exit_code != 0, access
+        assert f"{bad}:2: field 'host': missing for device 'x'" in result.stderr, access
+        assert "inventory.yaml" not in result.stderr

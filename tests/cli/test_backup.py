@@ -101,6 +101,8 @@ def test_backup_cli_end_to_end(server: Server, fleet: dict[str, str], tmp: Path)
     assert out.count("configuration unchanged (version 1)") == 3, out
     history = _json(server, "backup", "history", ios)
     assert [v["version"] for v in history["items"]] == [1]
+    first = _cli(server, "backup", "diff", ios)
+    assert first == f"{ios}: version 1 is the oldest stored; nothing before it\n"
 
     (tmp / "change.cfg").write_text("interface Loopback9\n description cli-test\n")
     _cli(server, "jobs", "submit", "-d", ios, "--config-file", str(tmp / "change.cfg"), "--wait")

@@ -8,7 +8,12 @@ from collections.abc import Callable
 
 import pytest
 
-from netfleet.core.errors import CommandError, DeviceError, PromptNotFound, UnknownPlatform
+from netfleet.core.errors import (
+    CommandError,
+    DeviceError,
+    PlatformMismatch,
+    UnknownPlatform,
+)
 from netfleet.device import Device
 from netfleet.transport import Timeouts
 from netfleet_sim import Simulator
@@ -211,14 +216,14 @@ async def test_one_megabyte_running_config_is_read_whole(make_device: MakeDevice
         assert dev.prompt not in run.output
 
 
-async def test_wrong_platform_is_prompt_not_found_naming_device_and_last_text(
+async def test_wrong_platform_is_a_mismatch_naming_device_and_the_prompt_seen(
     ios_sim: Simulator, make_device: MakeDevice
 ) -> None:
     d = ios_sim.devices[0]
-    quick = Timeouts(tcp=2.0, handshake=2.0, auth=2.0, prompt=0.3)
-    with pytest.raises(PromptNotFound, match=rf"^{d.name}: no Juniper Junos prompt") as info:
+    quick = Timeouts(tcp=2.0, handshake=2.0, auth=2.0, prompt=0.3)  # less than the grace
+    with pytest.raises(PlatformMismatch, match=rf"^{d.name}: no Juniper Junos prompt") as info:
         async with make_device(d, platform="juniper_junos", timeouts=quick):
             pass
     message = str(info.value)
-    assert "; last text: " in message
-    assert message.endswith(f"{d.name}>'")  # the IOS prompt it saw instead
+    assert f"went quiet at '{d.name}>', a prompt of arista_eos, cisco_asa, " in message
+    assert message.endswith("; is the device's platform right?")

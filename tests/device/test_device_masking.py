@@ -53,6 +53,22 @@ async def test_running_config_secrets_are_masked_in_outputs_and_logs(tmp_path: P
                 assert secret not in text, (d.platform, secret)
 
 
+async def test_the_simulators_default_secrets_leave_its_config_readable() -> None:
+    """A fleet started with the defaults (``netfleet sim``, ``netfleet demo``): no default
+    secret is a word its devices print, so masking by value leaves the keywords alone."""
+    async with Simulator(devices=1, platforms=["cisco_ios"]) as sim:
+        d = sim.devices[0]
+        async with Device(
+            d.host, port=d.port, platform=d.platform, username=d.username,
+            password=d.password, enable_secret=d.enable_secret, host_key_policy="off",
+        ) as dev:  # fmt: skip
+            r = await dev.send_command("show running-config")
+    assert r.ok, r.error
+    lines = r.output.splitlines()
+    assert f"enable secret 9 {MASK}" in lines
+    assert not [line for line in lines if line.startswith(MASK)]
+
+
 def test_known_values_and_user_rules() -> None:
     out = mask_output("cisco_ios", f"login {PASSWORD} ok\n", [PASSWORD, "x"])
     assert out == f"login {MASK} ok\n"  # the one-character value masks nothing

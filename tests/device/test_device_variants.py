@@ -6,8 +6,9 @@ from collections.abc import Callable
 
 import pytest
 
-from netfleet.core.errors import PrivilegeError
+from netfleet.core.errors import PlatformMismatch, PrivilegeError
 from netfleet.device import Device
+from netfleet.transport import Timeouts
 from netfleet_sim import Simulator
 
 MakeDevice = Callable[..., Device]
@@ -103,6 +104,37 @@ async def test_a_prompt_like_motd_line_is_not_the_prompt(
         assert dev.hostname == d.name
         assert dev.banner.splitlines()[-1] == "core-sw1#"
         assert (await dev.send_command("show clock")).ok
+
+
+async def test_a_motd_line_shaped_like_another_platforms_prompt_is_not_the_prompt(
+    ios_sim: Simulator, make_device: MakeDevice
+) -> None:
+    d = ios_sim.devices[0]
+    d.set_faults(prompt_motd="admin@core-fw>")  # a Junos prompt's shape
+    async with make_device(d) as dev:
+        assert dev.hostname == d.name
+        assert dev.banner.splitlines()[-1] == "admin@core-fw>"
+        assert (await dev.send_command("show clock")).ok
+
+
+@pytest.mark.parametrize(
+    ("actual", "listed"), [("juniper_junos", "cisco_ios"), ("cisco_xr", "cisco_nxos")]
+)
+async def test_a_device_listed_under_the_wrong_platform_fails_at_its_prompt(
+    make_device: MakeDevice, actual: str, listed: str
+) -> None:
+    """Not after the prompt timeout (60 s here), and not retried: the device is quiet at
+    another platform's prompt, which the error names."""
+    async with Simulator(devices=1, platforms=[actual]) as sim:
+        d = sim.devices[0]
+        slow = Timeouts(tcp=5.0, handshake=5.0, auth=5.0, prompt=60.0)
+        with pytest.raises(PlatformMismatch) as caught:
+            await make_device(d, platform=listed, timeouts=slow).open()
+    message = str(caught.value)
+    assert f"a prompt of {actual};" in message, message
+    assert "is the device's platform right?" in message
+    assert d.name in message
+    assert not caught.value.transient
 
 
 async def test_a_prompt_line_in_slow_output_does_not_end_the_read(

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from netfleet_sim import BackgroundSimulator, FaultError, SimDevice, Simulator, SimulatorError
+from netfleet_sim.device import DEFAULT_ENABLE_SECRET
 from tests.support.echo_platform import REGISTRY
 from tests.support.simclient import Shell, connect, open_shell, wait_until
 
@@ -69,7 +70,7 @@ async def test_backspace_erases(device: SimDevice) -> None:
 async def test_secret_is_neither_echoed_nor_recorded(device: SimDevice) -> None:
     shell = await open_shell(device)
     assert await shell.command("enable", "Password: $") == "enable\r\nPassword: "
-    assert await shell.command("enable") == "\r\nsim-echo-0001#"
+    assert await shell.command(device.enable_secret) == "\r\nsim-echo-0001#"
     shell.close()
     assert device.stats.commands == ["enable"]
 
@@ -132,7 +133,7 @@ async def test_write_inventory(sim: Simulator, tmp_path: Path) -> None:
         "platform": "echo2",
         "username": "admin",
         "password": "admin",
-        "enable_secret": "enable",
+        "enable_secret": DEFAULT_ENABLE_SECRET,
     }
     assert path.stat().st_mode & 0o077 == 0
 

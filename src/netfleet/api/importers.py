@@ -37,8 +37,9 @@ class Parsed:
     errors: list[ImportRow]
 
 
-def parse_netfleet_yaml(text: str) -> Parsed:
-    return Parsed(_load({"inventory.yaml": text}, "inventory.yaml"), [])
+def parse_netfleet_yaml(text: str, filename: str | None = None) -> Parsed:
+    """``text`` parsed; errors name ``filename`` (the client's name for the document)."""
+    return Parsed(_load({"inventory.yaml": text}, "inventory.yaml", shown=filename), [])
 
 
 def parse_nornir(hosts: str, groups: str | None, defaults: str | None) -> Parsed:
@@ -50,7 +51,7 @@ def parse_nornir(hosts: str, groups: str | None, defaults: str | None) -> Parsed
     return Parsed(_load(files, "."), [])
 
 
-def _load(files: dict[str, str], target: str) -> list[DeviceSpec]:
+def _load(files: dict[str, str], target: str, *, shown: str | None = None) -> list[DeviceSpec]:
     with tempfile.TemporaryDirectory(prefix="netfleet-import-") as folder:
         for name, text in files.items():
             (Path(folder) / name).write_text(text, encoding="utf-8")
@@ -58,6 +59,8 @@ def _load(files: dict[str, str], target: str) -> list[DeviceSpec]:
             return load_inventory(Path(folder) / target).devices
         except InventoryError as exc:
             message = exc.message.replace(folder + "/", "").replace(folder, "inventory")
+            if shown and message.startswith(target):
+                message = shown + message[len(target) :]
             raise InventoryError(message) from None
         except yaml.YAMLError as exc:  # e.g. unprintable characters, refused by the reader
             raise InventoryError(f"invalid YAML: {exc}") from None

@@ -185,9 +185,11 @@ async def _import_input(request: Request) -> ImportIn:
     if ctype == "multipart/form-data":
         async with request.form() as form:
             fmt = await _form_text(form.get("format")) or "netfleet"
+            upload = form.get("file")
             data = {
                 "format": fmt,
-                "text": await _form_text(form.get("file") or form.get("text")),
+                "filename": getattr(upload, "filename", None) or None,
+                "text": await _form_text(upload or form.get("text")),
                 "hosts": await _form_text(form.get("hosts")),
                 "groups": await _form_text(form.get("groups")),
                 "defaults": await _form_text(form.get("defaults")),
@@ -229,7 +231,7 @@ def _parse(body: ImportIn) -> Parsed:
         raise ValidationError("text: the inventory document is required")
     if body.format == "csv":
         return parse_csv(body.text)
-    return parse_netfleet_yaml(body.text)
+    return parse_netfleet_yaml(body.text, body.filename)
 
 
 @router.post(

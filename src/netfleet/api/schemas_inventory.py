@@ -222,6 +222,12 @@ class ImportIn(BaseModel):
         "password,enable_secret] plus any `data.KEY` columns (template variables)",
     )
     text: str | None = Field(None, description="The netfleet YAML or CSV document.")
+    filename: str | None = Field(
+        None,
+        max_length=255,
+        pattern=r"^[^\x00-\x1f\x7f]+$",
+        description="The document's file name, as errors name it (default: inventory.yaml).",
+    )
     hosts: str | None = Field(None, description="Nornir hosts.yaml text.")
     groups: str | None = Field(None, description="Nornir groups.yaml text.")
     defaults: str | None = Field(None, description="Nornir defaults.yaml text.")

@@ -162,6 +162,11 @@ def diff(
         print_json(found)
         return
     colour = sys.stdout.isatty() if color is None else color
+    if found["from"] == found["to"] and from_ is None:
+        typer.echo(
+            f"{clean(device)}: version {found['to']} is the oldest stored; nothing before it"
+        )
+        return
     if not found["diff"]:
         typer.echo(f"{clean(device)}: versions {found['from']} and {found['to']} do not differ")
         return

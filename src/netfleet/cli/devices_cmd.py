@@ -176,7 +176,9 @@ def import_body(file: Path, fmt: str | None) -> dict[str, Any]:
         except (OSError, UnicodeDecodeError) as exc:
             raise fail(f"{p}: cannot read: {exc}") from None
 
-    if fmt != "nornir":
+    if fmt == "netfleet":
+        return {"format": fmt, "text": read(path), "filename": str(file)}
+    if fmt == "csv":
         return {"format": fmt, "text": read(path)}
     folder = path if path.is_dir() else path.parent
     hosts = path / "hosts.yaml" if path.is_dir() else path

@@ -163,6 +163,13 @@ class PromptNotFound(DeviceError):
     transient = True
 
 
+class PlatformMismatch(PromptNotFound):
+    """After login the device went quiet at another platform's prompt: the inventory's
+    platform is most likely wrong. Not transient: a retry would read the same prompt."""
+
+    transient = False
+
+
 class CommandError(DeviceError):
     """The device rejected a command; the message is the device's own."""
 

@@ -39,6 +39,22 @@ def register_secret(*values: str | None) -> None:
             _redactor = Redactor(_secrets, key_values=True)
 
 
+def registered_secrets() -> frozenset[str]:
+    """The values ``register_secret`` has added (tests save them, then restore them with
+    ``set_registered_secrets``: the registry is per process)."""
+    with _lock:
+        return frozenset(_secrets)
+
+
+def set_registered_secrets(values: Iterable[str]) -> None:
+    """Replace the registered values with ``values`` (tests)."""
+    global _redactor
+    with _lock:
+        _secrets.clear()
+        _secrets.update(values)
+        _redactor = Redactor(_secrets, key_values=True)
+
+
 def redact_text(text: str, extra_secrets: Iterable[str] = ()) -> str:
     """``text`` with registered and ``extra_secrets`` values and secret config lines masked.
 

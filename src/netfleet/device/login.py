@@ -6,20 +6,48 @@ come on a line of its own or after the same prompt. Opening that sends no comman
 ``probe``, sends a newline instead, whose prompt must agree. If it does not, the first
 "prompt" was a banner line (a MOTD ending in ``core-sw1#``, sent before the real prompt):
 the real prompt came first, the probe's answer is still to come, and is read.
+
+The first read also watches for the prompts of the other registered platforms. A device
+that goes quiet at one of them (``admin@r1>`` for a device listed as IOS) and prints no
+prompt of its own within ``FOREIGN_GRACE_S`` fails at once with ``PlatformMismatch``,
+naming the platforms that prompt belongs to, instead of waiting out the prompt timeout.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from netfleet.channel import Channel, FramingError, ReadTimeout
-from netfleet.core.errors import ConnectionLost, PromptNotFound, SessionLimitReached
+from netfleet.channel import Channel, FramingError, Hit, ReadTimeout
+from netfleet.core.errors import (
+    ConnectionLost,
+    PlatformMismatch,
+    PromptNotFound,
+    SessionLimitReached,
+)
 from netfleet.device.modes import level_of
 from netfleet.device.prompts import pin
-from netfleet.platforms import CompiledPlatform, PlatformSpec
+from netfleet.platforms import CompiledPlatform, PlatformSpec, compiled, known_platforms
 from netfleet.transport import is_busy_text
+
+FOREIGN_GRACE_S = 3.0
+"""How long a login waits for its own platform's prompt once the device has gone quiet at
+another platform's prompt (a banner line may look like one) before ``PlatformMismatch``."""
+
+Foreign = Sequence[tuple[str, re.Pattern[str]]]
+"""Other platforms' prompt patterns, by platform name."""
+
+
+def foreign_prompts(own: CompiledPlatform) -> Foreign:
+    """The prompt pattern of every registered platform but ``own``."""
+    out = []
+    for name in known_platforms():
+        other = compiled(name)
+        if name != own.spec.name and other.any_prompt.pattern != own.any_prompt.pattern:
+            out.append((name, other.any_prompt))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +72,33 @@ class LoginReader:
     address: str
     platform_name: str
 
-    async def read(self, prompt: re.Pattern[str], timeout: float) -> tuple[re.Match[str], str]:
-        """Read to a prompt; (match, text before it)."""
+    async def read(
+        self, prompt: re.Pattern[str], timeout: float, foreign: Foreign = ()
+    ) -> tuple[re.Match[str], str]:
+        """Read to a prompt; (match, text before it). ``foreign``: see the module."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        index, m, before = await self._read((prompt, *(p for _, p in foreign)), timeout)
+        if not index:
+            return m, before
+        line = m.group(0)
+        names = [name for name, pattern in foreign if pattern.search(line)]
+        left = max(0.0, deadline - loop.time())
+        try:
+            _, m, after = await self._read((prompt,), min(FOREIGN_GRACE_S, left))
+        except PromptNotFound:
+            raise PlatformMismatch(
+                f"no {self.platform_name} prompt after login: the device went quiet at "
+                f"{line.strip()[-80:]!r}, a prompt of {_either(names)}; is the "
+                "device's platform right?",
+                device=self.device,
+            ) from None
+        return m, before + line + after
+
+    async def _read(self, patterns: Sequence[re.Pattern[str]], timeout: float) -> Hit:
         channel = self.channel
         try:
-            _, m, before = await channel.read_until((prompt,), timeout)
+            return await channel.read_until(patterns, timeout)
         except ReadTimeout as exc:
             seen = exc.text.strip()
             if is_busy_text(seen):
@@ -70,7 +120,6 @@ class LoginReader:
             raise ConnectionLost(
                 f"{self.address} closed the connection at login{detail}", device=self.device
             ) from None
-        return m, before
 
     async def learn_prompt(
         self,
@@ -83,7 +132,7 @@ class LoginReader:
     ) -> Learned:
         """The first prompt; probed unless opening sends a command at that prompt's level
         (``sends_at_open(level)``) and not ``probe``."""
-        m, before = await self.read(platform.any_prompt, timeout)
+        m, before = await self.read(platform.any_prompt, timeout, foreign_prompts(platform))
         level, host = level_of(platform, m)
         if not probe and sends_at_open(level):
             return Learned(m, level, host, before, confirmed=False)
@@ -102,6 +151,10 @@ class LoginReader:
                 level, _ = level_of(pinned, m2)
                 m = m2
         return Learned(m, level, host, banner, confirmed=True)
+
+
+def _either(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 def home_level(platform: PlatformSpec, login_level: str, *, enable: bool) -> str:
