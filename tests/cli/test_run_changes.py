@@ -75,6 +75,21 @@ def test_rollback_with_failing_check_restores(fleet: ThreadedSim, tmp_path: Path
     assert {d.name: repr(d.state.running) for d in fleet.sim.devices} == before  # type: ignore[attr-defined]
 
 
+def test_a_rejected_line_shows_what_the_device_took(fleet: ThreadedSim, tmp_path: Path) -> None:
+    """The diff is the device's (the line it took), not the prediction of every line,
+    which would show the rejected block as added; the table counts config lines only."""
+    cfg = tmp_path / "partial.cfg"
+    cfg.write_text("ntp server 192.0.2.44\ninterface Foo0/99\n description never-sent\n")
+    code, out, _ = run(
+        "-i", str(fleet.inventory), "--filter", "sim-ios-0001", "--config-file", str(cfg)
+    )
+    assert code == 1
+    diff = out.split("--- diff ---\n", 1)[1].split("\n\n", 1)[0]
+    assert diff.splitlines() == ["+ ntp server 192.0.2.44"], out
+    assert "stopped at 'interface Foo0/99': 1 line(s) before it applied" in out
+    assert "│ 1/2 " in out, out
+
+
 def test_var_parsing_and_body() -> None:
     assert parse_vars(["a=1", "b=[x, y]", "ntp.source=Lo0", "s=text"]) == {
         "a": 1,

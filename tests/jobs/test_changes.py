@@ -13,7 +13,13 @@ from netfleet.core.inventory import load_inventory
 from netfleet.core.models import DeviceSpec
 from netfleet.device import Device
 from netfleet.jobs.change_run import ChangePlan
-from netfleet.jobs.changes import CHANGE_RECORD, CheckSpec, RollbackSpec, change_summary
+from netfleet.jobs.changes import (
+    CHANGE_RECORD,
+    CheckSpec,
+    RollbackSpec,
+    change_summary,
+    describe_change,
+)
 from netfleet.jobs.execute import DeviceRun, run_on_device
 from netfleet.jobs.model import JobOptions
 from netfleet.pool import SessionPool
@@ -202,6 +208,30 @@ async def test_post_check_failure_without_rollback_keeps_the_change(
     assert summary["rolled_back"] is False
     assert "rollback was not requested" in summary["rollback_reason"]
     assert has_ntp(sim, spec)
+
+
+@pytest.mark.parametrize("baseline", ["device", "backup"])
+async def test_a_rejected_line_records_what_was_applied_before_it(
+    sim: Simulator, specs: dict[str, DeviceSpec], make_pool: MakePool, baseline: str
+) -> None:
+    """And the diff is of that line alone: read from the device again (the prediction
+    came from it), or predicted again from the backup with the applied lines only."""
+    pool = make_pool()
+    spec = specs["cisco_ios"]
+    lines = [f"ntp server {NTP}", "interface Foo0/99", " description never-sent"]
+    backup = "hostname r1\n!\ninterface Loopback0\n!\nend\n" if baseline == "backup" else None
+    options = {"push_diff": "backup"} if backup else {}
+    run, summary = await change(pool, spec, ChangePlan(lines, baseline=backup), **options)
+    assert not run.ok
+    assert summary["applied_lines"] == [f"ntp server {NTP}"]
+    assert summary["failed_line"] == "interface Foo0/99"
+    assert summary["partially_applied"] is True
+    assert has_ntp(sim, spec)
+    stopped = "stopped at 'interface Foo0/99': 1 line(s) before it applied"
+    assert stopped in describe_change(summary)
+    assert f"+ ntp server {NTP}" in summary["diff"]
+    assert "Foo0/99" not in summary["diff"]
+    assert summary["diff_source"] == ("running" if baseline == "device" else "predicted")
 
 
 async def test_xr_unconfirmed_commit_reverts_at_the_deadline(

@@ -123,11 +123,12 @@ def _summary_table(summary: dict[str, Any], runs: list[DeviceRun]) -> Table:
     for col in ("device", "status", "commands ok", "session", "ms", "error"):
         table.add_column(col, overflow="fold")
     for run in runs:
-        ok = sum(1 for r in run.results if r.ok)
+        steps = [r for r in run.results if r.command != CHANGE_RECORD]
+        ok = sum(1 for r in steps if r.ok)
         table.add_row(
             escape(run.device),
             "[green]ok[/]" if run.ok else "[red]failed[/]",
-            f"{ok}/{len(run.results)}",
+            f"{ok}/{len(steps)}",
             "reused" if run.reused_session else "new",
             f"{run.duration_ms:.0f}",
             escape(_error_of(run)),

@@ -71,6 +71,12 @@ class ChangeOutcome:
     """The session failed during the change (it is discarded)."""
     sent: bool = False
     """Config lines were sent (a failure after this may have left some applied)."""
+    predicted_from: str | None = None
+    """The running configuration a predicted diff was computed from."""
+    applied_lines: list[str] = field(default_factory=list)
+    """The lines the device took before a line failed (``ConfigResult.applied_lines``)."""
+    failed_line: str | None = None
+    partially_applied: bool = False
 
     def record(self, plan: ChangePlan) -> CommandResult:
         summary: dict[str, Any] = {
@@ -83,6 +89,9 @@ class ChangeOutcome:
             "rollback_requested": plan.rollback is not None and plan.rollback.enabled,
             "rolled_back": self.rolled_back,
             "rollback_reason": self.rollback_reason,
+            "applied_lines": self.applied_lines,
+            "failed_line": self.failed_line,
+            "partially_applied": self.partially_applied,
         }
         return CommandResult(command=CHANGE_RECORD, output=self.diff or "", parsed=[summary])
 
@@ -111,7 +120,23 @@ async def _predicted(
     out.baseline = "backup" if running is not None else "device"
     if running is None:
         running = await _running(dev, options, out, keep=keep)
+    out.predicted_from = running
     return predict(running, plan.lines, predicted_family(dev) or dev.platform.name).text
+
+
+async def _diff_of_failed_push(
+    dev: Device, applied: list[str], options: JobOptions, out: ChangeOutcome
+) -> None:
+    """A push that stopped at a rejected line: the diff of what the device took, not the
+    prediction of every line (which would show the rejected ones as added). Read from
+    the device when the prediction was (a line was applied), else predicted again from
+    the applied lines alone."""
+    assert out.predicted_from is not None
+    if out.baseline == "device" and applied:
+        await _diff_after_push(dev, out.predicted_from, options, out)
+        return
+    family = predicted_family(dev) or dev.platform.name
+    out.diff = predict(out.predicted_from, applied, family).text
 
 
 async def _diff_before_push(
@@ -215,7 +240,7 @@ async def apply(
         out.broken = exc
         cfg = ConfigResult(lines=list(plan.lines), results=list(out.steps))
         cfg.ok, cfg.error, cfg.error_kind = False, exc.message, exc.kind
-        cfg.partially_applied = out.sent
+        cfg.partially_applied = out.partially_applied = out.sent
         if out.rollback_reason is None:
             out.rollback_reason = _broken_reason(dev, plan, exc)
         return cfg, out
@@ -271,10 +296,14 @@ async def _apply(
         confirm_s=confirm_s if candidate else None,
     )
     out.steps.extend(pushed.results)
+    out.applied_lines = list(pushed.applied_lines)
+    out.failed_line, out.partially_applied = pushed.failed_line, pushed.partially_applied
     if candidate:
         out.diff, out.diff_source = pushed.diff, "device"
     elif running_before is not None and (pushed.ok or pushed.applied_lines):
         await _diff_after_push(dev, running_before, options, out)
+    elif not pushed.ok and out.diff_source == "predicted" and out.predicted_from is not None:
+        await _diff_of_failed_push(dev, pushed.applied_lines, options, out)
     cfg = pushed
     if not candidate and out.diff is not None:
         cfg.diff = out.diff

@@ -149,6 +149,10 @@ def describe_change(summary: dict[str, Any]) -> list[str]:
     for check in checks:
         mark = "ok" if check.get("ok") else "FAILED"
         out.append(f"check {mark}: {check.get('name')}: {check.get('reason')}")
+    failed = summary.get("failed_line")
+    if failed is not None:
+        applied = summary.get("applied_lines") or []
+        out.append(f"stopped at {failed!r}: {len(applied)} line(s) before it applied")
     if summary.get("rolled_back"):
         out.append(f"rolled back: {summary.get('rollback_reason')}")
     elif summary.get("rollback_reason"):
