@@ -8,12 +8,13 @@ from netfleet import __version__
 
 ACCESS_RULE = (
     "Run commands and configuration on fleets of network devices over SSH.\n\n"
-    "One access rule: the commands on stored data (jobs, devices, credentials, schedules, "
-    "windows, inventory, token) each take --url URL [--token TOKEN] (a running server, over "
-    "the REST API) or --db URL (the database directly), with the same options and the same output. "
-    "Without either, jobs, devices and credentials use the server (NETFLEET_URL, "
-    "~/.netfleet/cli.toml); schedules, windows, inventory and token the database "
-    "(database.url).\n\n"
+    "One access rule: the commands on stored data (jobs, devices, credentials, backup, "
+    "schedules, windows, inventory, notify, token) each take --url URL [--token TOKEN] (a "
+    "running server, over the REST API) or --db URL (the database directly), with the same "
+    "options and the same output. Without either, they all use the server that "
+    "NETFLEET_URL, NETFLEET_TOKEN or ~/.netfleet/cli.toml names; when nothing names one, "
+    "jobs, devices, credentials and backup go to http://127.0.0.1:8080, and schedules, "
+    "windows, inventory, notify and token to the database (database.url).\n\n"
     "The exceptions: the processes serve, worker, demo and sim, and run, which works on "
     "devices straight from an inventory file."
 )
