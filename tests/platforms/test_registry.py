@@ -370,6 +370,17 @@ def test_unknown_alias_like_name_is_still_unknown() -> None:
         get_platform("cisco.foo.foo")
 
 
+@pytest.mark.parametrize(
+    ("typo", "hint"),
+    [("cisco_iosx", " (did you mean 'cisco_ios'?)"), ("arista", " (did you mean 'arista_eos'?)"),
+     ("cisco_unicorn", "")],
+)  # fmt: skip
+def test_an_unknown_platform_suggests_a_close_name(typo: str, hint: str) -> None:
+    with pytest.raises(UnknownPlatform) as caught:
+        get_platform(typo)
+    assert str(caught.value).startswith(f"unknown platform {typo!r}{hint}; known platforms: ")
+
+
 def test_platform_file_multiline_blocks(tmp_path: Path) -> None:
     path = tmp_path / "banners.yaml"
     path.write_text(

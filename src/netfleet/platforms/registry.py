@@ -6,6 +6,7 @@ are loaded lazily on first access. Every registered spec is validated and compil
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import os
 import threading
@@ -63,8 +64,11 @@ def get_platform(name: str) -> PlatformSpec:
     """The spec registered under ``name``; raises ``UnknownPlatform`` listing known ones."""
     spec = find_platform(name)
     if spec is None:
-        known = ", ".join(known_platforms())
-        raise UnknownPlatform(f"unknown platform {name!r}; known platforms: {known}")
+        names = known_platforms()
+        close = difflib.get_close_matches(name.lower(), [*names, *ALIASES], n=1, cutoff=0.75)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        known = ", ".join(names)
+        raise UnknownPlatform(f"unknown platform {name!r}{hint}; known platforms: {known}")
     return spec
 
 
