@@ -72,6 +72,13 @@ def test_one_commit_per_changed_device_readable_by_git(tmp_path: Path) -> None:
     assert git(repo, "log", "-1", "--format=%at", "--", "nx1").strip() == "1700000001"
 
 
+def test_an_author_without_email_gets_a_readable_one(tmp_path: Path) -> None:
+    repo = tmp_path / "backups"
+    export_configs(repo, [ConfigExport("r1", sample("ios_a"), "netfleet backup", "Backup")])
+    who = git(repo, "log", "--format=%an <%ae>").strip()
+    assert who == "netfleet backup <netfleet-backup@netfleet.invalid>"
+
+
 def test_unsafe_device_names_become_safe_files(tmp_path: Path) -> None:
     assert device_path("core/r1") == "core%2Fr1"
     assert device_path("..") == "%2E."

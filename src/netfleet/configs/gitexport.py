@@ -79,7 +79,8 @@ def _person(author: str) -> bytes:
     if _PERSON.fullmatch(author) is None:
         if "<" in author or ">" in author:
             raise GitExportError(f"not a commit author 'Name <email>': {author!r}")
-        author = f"{author} <{device_path(author)}@netfleet.invalid>"
+        local = re.sub(r"[^a-z0-9._-]+", "-", author.lower()).strip("-.") or "netfleet"
+        author = f"{author} <{local}@netfleet.invalid>"
     return author.encode("utf-8")
 
 
