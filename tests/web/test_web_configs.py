@@ -88,6 +88,11 @@ async def test_history_versions_text_and_diffs(browser: MakeClient, store: SqlSt
     assert '<span class="del">-snmp-server location rack-2</span>' in unified
     assert '<span class="add">+snmp-server location rack-3</span>' in unified
     assert "Last configuration change" not in unified  # volatile lines never show
+    await _backup(store, _running(1), device="edge-001")
+    first = (await viewer.get("/ui/configs/diff?device=edge-001")).text
+    assert "v1 is the oldest version stored: there is nothing before it" in first
+    same = (await viewer.get("/ui/configs/diff?device=edge-000&from=3&to=3")).text
+    assert "No difference" in same
     missing = await viewer.get("/ui/configs/diff?device=edge-000&from=9")
     assert missing.status_code == 404
     bad = await viewer.get("/ui/configs/version?device=edge-000&v=two")

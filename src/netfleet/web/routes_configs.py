@@ -176,6 +176,7 @@ async def diff(request: Request, user: CurrentUser) -> Response:
             "lines": lines,
             "cut": cut or cut_u,
             "versions": versions,
+            "first": old_v is None,
         },
         user=user,
     )
