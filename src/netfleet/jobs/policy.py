@@ -34,14 +34,21 @@ class PrivilegedHit:
     index: int
     command: str
     rule: str
-    platform: str
+    platforms: tuple[str, ...]
+    """Every platform whose rules call it privileged; ``rule`` is the first one's."""
 
     def describe(self) -> str:
         shown = self.command if len(self.command) <= 80 else self.command[:77] + "..."
-        return (
-            f"commands[{self.index}] {shown!r} is a privileged command "
-            f"(rule {self.rule!r} of platform {self.platform})"
-        )
+        return f"commands[{self.index}] {shown!r} is a privileged command {self.where()}"
+
+    def where(self) -> str:
+        """``(rule 'x' of cisco_ios)``, or of the first platforms and how many more."""
+        names = list(self.platforms)
+        if len(names) == 1:
+            return f"(rule {self.rule!r} of platform {names[0]})"
+        if len(names) > 3:
+            names[3:] = [f"{len(names) - 3} more"]
+        return f"(rule {self.rule!r} of platforms {', '.join(names[:-1])} and {names[-1]})"
 
 
 def _rules_of(spec: PlatformSpec) -> CommandRules:
@@ -54,13 +61,16 @@ def _rules_of(spec: PlatformSpec) -> CommandRules:
     return entry[1]
 
 
-def privileged_hit(command: str) -> tuple[str, str] | None:
-    """(rule, platform) of the first platform rule ``command`` matches, or None."""
+def privileged_hit(command: str) -> tuple[str, tuple[str, ...]] | None:
+    """(the first matching rule, every platform with a rule ``command`` matches), or None."""
+    first: str | None = None
+    names: list[str] = []
     for name in known_platforms():
         rule = _rules_of(get_platform(name)).match(command)
         if rule is not None:
-            return rule, name
-    return None
+            first = first or rule
+            names.append(name)
+    return None if first is None else (first, tuple(names))
 
 
 def privileged_commands(commands: Sequence[str]) -> list[PrivilegedHit]:
@@ -110,8 +120,8 @@ def check_check_commands(spec: JobSpec) -> None:
     if hits:
         hit = hits[0]
         raise CommandNotAllowed(
-            f"checks[{hit.index}] {hit.command!r} is a privileged command (rule {hit.rule!r} "
-            f"of platform {hit.platform}): checks only read the device's state"
+            f"checks[{hit.index}] {hit.command!r} is a privileged command {hit.where()}: "
+            "checks only read the device's state"
         )
 
 
