@@ -197,6 +197,24 @@ async def test_a_plain_push_stores_the_predicted_diff_on_each_task(
     assert all("192.0.2.66" in repr(d.state.running) for d in sim.devices)  # type: ignore[attr-defined]
 
 
+async def test_a_push_stopped_by_a_rejected_line_says_what_was_applied(
+    client: httpx.AsyncClient, fleet: list[str], running: object, sim: Simulator
+) -> None:
+    job = {"targets": {"groups": ["lab"]}, "config": ["ntp server 192.0.2.67", "interface Foo0/99"]}
+    r = await client.post("/api/v1/jobs", json=job)
+    assert r.status_code == 201, r.text
+    body = await wait_finished(client, r.json()["id"])
+    assert body["state"] == "failed", body
+    for task in body["tasks"]:
+        change = task["change"]
+        assert change["applied_lines"] == ["ntp server 192.0.2.67"], task
+        assert change["failed_line"] == "interface Foo0/99"
+        assert change["partially_applied"] is True
+        assert change["diff_source"] == "running"  # read again: what the device took
+        assert "+ ntp server 192.0.2.67" in task["diff"]
+        assert "Foo0/99" not in task["diff"]
+
+
 async def test_csv_data_columns_are_template_variables(
     client: httpx.AsyncClient, store: SqlStore
 ) -> None:

@@ -4,6 +4,7 @@ embedded worker, continuous git export) and ``netfleet sim`` processes over loop
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import subprocess
 from collections.abc import Iterator
@@ -186,3 +187,26 @@ def test_backups_through_a_schedule(server: Server, fleet: dict[str, str]) -> No
             later = api.get(f"/api/v1/jobs/{row['job_id']}").json()
             assert (later["kind"], later["schedule_id"]) == ("backup", job["schedule_id"])
         assert row["status"] == "ok"
+
+
+def test_wait_returns_when_a_rollout_halts(
+    server: Server, fleet: dict[str, str], tmp: Path
+) -> None:
+    """A halted rollout waits for a person (resume or cancel): ``--wait`` returns then,
+    saying so, instead of waiting out its timeout."""
+    (tmp / "bogus.cfg").write_text("interface Foo0/99\n")
+    rollout = '{"canary": 1, "batches": ["100%"], "max_failures": 0}'
+    targets = ["-d", fleet["cisco_ios"], "-d", fleet["juniper_junos"]]
+    args = ["--config-file", str(tmp / "bogus.cfg"), "--rollout", rollout]
+    done = run_cli(
+        ["jobs", "submit", *targets, *args, "--wait", "--no-outputs", "--wait-timeout", "60"],
+        server.env,
+        timeout=120,
+    )
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    found = re.search(r"job (\d+) halted: the rollout's failure budget was exceeded", done.stderr)
+    assert found is not None, (done.stdout, done.stderr)
+    job_id = found.group(1)
+    assert f"'netfleet jobs resume {job_id}' goes on" in done.stderr
+    assert "halted" in done.stdout
+    _cli(server, "jobs", "cancel", job_id)

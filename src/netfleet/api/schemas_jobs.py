@@ -108,7 +108,8 @@ class TaskChangeOut(BaseModel):
     """A config task's change: its diff, checks and rollback (``netfleet.jobs.changes``)."""
 
     diff_source: str = Field(
-        description="device: the device's candidate diff; predicted: computed by netfleet "
+        description="device: the device's candidate diff; running: the running "
+        "configuration read before and after the push; predicted: computed by netfleet "
         "from the running configuration (not the device's own); lines: the lines as sent."
     )
     predicted: bool
@@ -123,6 +124,15 @@ class TaskChangeOut(BaseModel):
     rollback_requested: bool
     rolled_back: bool
     rollback_reason: str | None
+    applied_lines: list[str] = Field(
+        default_factory=list,
+        description="When a line failed: the lines the device took before it (live unless "
+        "rolled back; none where a candidate was discarded).",
+    )
+    failed_line: str | None = Field(None, description="The line the device rejected.")
+    partially_applied: bool = Field(
+        False, description="Some, not all, of the lines were applied (or may have been)."
+    )
 
     @classmethod
     def of(cls, outputs: Sequence[CommandOutput]) -> TaskChangeOut | None:

@@ -123,12 +123,15 @@ def build_body(
 
 
 def wait_for(remote: Backend, job_id: int, timeout: float | None, poll: float = 0.25) -> Any:
-    """Poll until the job has finished; its detail. ``RemoteError`` after ``timeout``."""
+    """Poll until the job has finished, or halted (a rollout over its failure budget waits
+    for a person: ``jobs resume`` or ``jobs cancel``) with no task running; its detail.
+    ``RemoteError`` after ``timeout``."""
     deadline = None if timeout is None else time.monotonic() + timeout
     delay = 0.05
     while True:
         job = remote.get(f"/jobs/{job_id}", outputs="false")
-        if job["finished_at"] is not None:
+        halted = job["state"] == "halted" and not job["counts"]["running"]
+        if job["finished_at"] is not None or halted:
             return remote.get(f"/jobs/{job_id}")
         if deadline is not None and time.monotonic() >= deadline:
             c = job["counts"]
@@ -269,6 +272,13 @@ def submit(
         print_json(job)
     elif wait:
         jobs_output.show_job(job, outputs=outputs)
+        if job["state"] == "halted":
+            typer.echo(
+                f"job {job['id']} halted: the rollout's failure budget was exceeded; "
+                f"'netfleet jobs resume {job['id']}' goes on, 'netfleet jobs cancel "
+                f"{job['id']}' stops it",
+                err=True,
+            )
     else:
         when = f", not before {job['run_at']}" if job.get("run_at") else ""
         held = job["state"] in ("awaiting_approval", "awaiting_window", "halted")
