@@ -24,6 +24,18 @@ ntp source {{ vars.ntp.source }}
 """
 
 
+async def _tasks_of(
+    client: httpx.AsyncClient, job: dict[str, Any], state: str, *, timeout: float = 20
+) -> list[dict[str, Any]]:
+    """Submit ``job``, wait for it to end in ``state``; its tasks."""
+    r = await client.post("/api/v1/jobs", json=job)
+    assert r.status_code == 201, r.text
+    body = await wait_finished(client, r.json()["id"], timeout=timeout)
+    assert body["state"] == state, body
+    tasks: list[dict[str, Any]] = body["tasks"]
+    return tasks
+
+
 def _nornir_hosts(count: int) -> str:
     lines = []
     for i in range(count):
@@ -146,11 +158,7 @@ async def test_dry_run_then_push_with_checks_and_rollback(
         "vars": {"server": "192.0.2.55"},
         "options": {"dry_run": True},
     }
-    r = await client.post("/api/v1/jobs", json=first)
-    assert r.status_code == 201, r.text
-    body = await wait_finished(client, r.json()["id"])
-    assert body["state"] == "succeeded", body
-    for task in body["tasks"]:
+    for task in await _tasks_of(client, first, "succeeded"):
         assert NOTE in task["diff"]
         assert "+ ntp server 192.0.2.55" in task["diff"]
         assert task["change"]["predicted"] is True
@@ -165,11 +173,7 @@ async def test_dry_run_then_push_with_checks_and_rollback(
         "checks": [{"command": "show running-config", "rule": "not_contains", "pattern": "55"}],
         "rollback": {},
     }
-    r = await client.post("/api/v1/jobs", json=job)
-    assert r.status_code == 201, r.text
-    body = await wait_finished(client, r.json()["id"])
-    assert body["state"] == "failed", body
-    for task in body["tasks"]:
+    for task in await _tasks_of(client, job, "failed"):
         change = task["change"]
         assert change["rolled_back"] is True, change
         assert change["checks"][0]["ok"] is False
@@ -185,11 +189,7 @@ async def test_a_plain_push_stores_the_predicted_diff_on_each_task(
     client: httpx.AsyncClient, fleet: list[str], running: object, sim: Simulator
 ) -> None:
     job = {"targets": {"groups": ["lab"]}, "config": ["ntp server 192.0.2.66"]}
-    r = await client.post("/api/v1/jobs", json=job)
-    assert r.status_code == 201, r.text
-    body = await wait_finished(client, r.json()["id"])
-    assert body["state"] == "succeeded", body
-    for task in body["tasks"]:
+    for task in await _tasks_of(client, job, "succeeded"):
         assert task["change"]["diff_source"] == "predicted", task
         assert NOTE in task["diff"]
         assert "+ ntp server 192.0.2.66" in task["diff"]
@@ -201,11 +201,7 @@ async def test_a_push_stopped_by_a_rejected_line_says_what_was_applied(
     client: httpx.AsyncClient, fleet: list[str], running: object, sim: Simulator
 ) -> None:
     job = {"targets": {"groups": ["lab"]}, "config": ["ntp server 192.0.2.67", "interface Foo0/99"]}
-    r = await client.post("/api/v1/jobs", json=job)
-    assert r.status_code == 201, r.text
-    body = await wait_finished(client, r.json()["id"])
-    assert body["state"] == "failed", body
-    for task in body["tasks"]:
+    for task in await _tasks_of(client, job, "failed"):
         change = task["change"]
         assert change["applied_lines"] == ["ntp server 192.0.2.67"], task
         assert change["failed_line"] == "interface Foo0/99"
