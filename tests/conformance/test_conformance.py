@@ -171,6 +171,20 @@ async def test_fakenos_junos_with_the_builtin_platform_is_a_clear_prompt_error(
             pass
 
 
+async def test_fake_switches_listed_as_junos_is_a_platform_mismatch(
+    fake_switches: Emulator, known_hosts: Path
+) -> None:
+    from netfleet.core.errors import PlatformMismatch
+
+    with pytest.raises(PlatformMismatch) as caught:
+        async with _device(fake_switches, "fsw1", "juniper_junos", known_hosts):
+            pass
+    message = str(caught.value)
+    assert message.startswith("fsw1: no Juniper Junos prompt after login: the device went quiet")
+    assert "cisco_ios" in message, message
+    assert message.endswith("; is the device's platform right?")
+
+
 async def test_fakenos_linux_without_a_real_shell(fakenos: Emulator, known_hosts: Path) -> None:
     async with _device(fakenos, "fn-linux", "fakenos_linux", known_hosts) as dev:
         assert dev.prompt == "fn-linux$"

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from netfleet.core.errors import PlatformMismatch
 from netfleet.device import Device
+from netfleet.transport import Timeouts
 from netfleet_sim import SimDevice, Simulator
 from netfleet_sim.platforms.linux import LinuxPlatform, LinuxState
 from tests.support.sshd import RealSshd, start_sshd
@@ -41,17 +44,18 @@ def sshd(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RealSshd]:
         server.stop()
 
 
-def _real(server: RealSshd, known_hosts: Path) -> Device:
+def _real(server: RealSshd, known_hosts: Path, platform: str = "linux", **options: Any) -> Device:
     return Device(
         "127.0.0.1",
         port=server.port,
-        platform="linux",
+        platform=platform,
         username=server.username,
         private_key=server.client_key.read_text(),
         host_key_policy="accept-new",
         known_hosts=known_hosts,
         name="real-sshd",
         command_timeout=10.0,
+        **options,
     )
 
 
@@ -114,3 +118,19 @@ async def test_sim_exit_status_and_line_start_errors(
         await dev.enable()
         assert dev.level == "privileged"
         assert (await dev.send_command("whoami")).output == "root"
+
+
+async def test_real_sshd_listed_as_ios_is_a_platform_mismatch(tmp_path: Path) -> None:
+    """A host we did not write, under the wrong platform: the shell's own prompt is named
+    at once (not after the 60 s prompt timeout)."""
+    server = start_sshd(tmp_path, ps1="nftest@nf-sshd:\\w$ ")
+    try:
+        slow = Timeouts(tcp=10.0, handshake=10.0, auth=10.0, prompt=60.0)
+        dev = _real(server, tmp_path / "known_hosts", platform="cisco_ios", timeouts=slow)
+        with pytest.raises(PlatformMismatch) as caught:
+            await dev.open()
+    finally:
+        server.stop()
+    message = str(caught.value)
+    assert message.startswith("real-sshd: no Cisco IOS prompt after login: the device went ")
+    assert "'nftest@nf-sshd:~$', a prompt of linux;" in message, message
