@@ -17,6 +17,7 @@ from netfleet.jobs.changes import CHANGE_RECORD, change_summary, describe_change
 
 if TYPE_CHECKING:
     from netfleet.cli.run_cmd import RunRequest
+    from netfleet.core.models import CommandResult
     from netfleet.jobs.execute import DeviceRun
 
 
@@ -67,12 +68,16 @@ def result_entry(run: DeviceRun) -> dict[str, Any]:
                 "error": r.error,
                 "duration_ms": round(r.duration_ms, 3),
             }
-            for r in run.results
-            if r.command != CHANGE_RECORD
+            for r in _steps(run)
         ],
         "diff": run.config.diff if run.config is not None else None,
         "change": change_summary(run.results),
     }
+
+
+def _steps(run: DeviceRun) -> list[CommandResult]:
+    """The commands and config lines the run sent, without its change record."""
+    return [r for r in run.results if r.command != CHANGE_RECORD]
 
 
 def write_json(out: TextIO, summary: dict[str, Any], runs: list[DeviceRun]) -> None:
@@ -89,9 +94,7 @@ def write_json(out: TextIO, summary: dict[str, Any], runs: list[DeviceRun]) -> N
 
 def _device_text(run: DeviceRun) -> str:
     lines = []
-    for r in run.results:
-        if r.command == CHANGE_RECORD:
-            continue
+    for r in _steps(run):
         lines.append(f"$ {r.command}")
         if r.output:
             lines.append(r.output)
@@ -123,7 +126,7 @@ def _summary_table(summary: dict[str, Any], runs: list[DeviceRun]) -> Table:
     for col in ("device", "status", "commands ok", "session", "ms", "error"):
         table.add_column(col, overflow="fold")
     for run in runs:
-        steps = [r for r in run.results if r.command != CHANGE_RECORD]
+        steps = _steps(run)
         ok = sum(1 for r in steps if r.ok)
         table.add_row(
             escape(run.device),

@@ -121,7 +121,11 @@ async def _predicted(
     if running is None:
         running = await _running(dev, options, out, keep=keep)
     out.predicted_from = running
-    return predict(running, plan.lines, predicted_family(dev) or dev.platform.name).text
+    return _predict(dev, running, plan.lines)
+
+
+def _predict(dev: Device, running: str, lines: Sequence[str]) -> str:
+    return predict(running, lines, predicted_family(dev) or dev.platform.name).text
 
 
 async def _diff_of_failed_push(
@@ -135,8 +139,7 @@ async def _diff_of_failed_push(
     if out.baseline == "device" and applied:
         await _diff_after_push(dev, out.predicted_from, options, out)
         return
-    family = predicted_family(dev) or dev.platform.name
-    out.diff = predict(out.predicted_from, applied, family).text
+    out.diff = _predict(dev, out.predicted_from, applied)
 
 
 async def _diff_before_push(
