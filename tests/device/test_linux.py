@@ -133,4 +133,6 @@ async def test_real_sshd_listed_as_ios_is_a_platform_mismatch(tmp_path: Path) ->
         server.stop()
     message = str(caught.value)
     assert message.startswith("real-sshd: no Cisco IOS prompt after login: the device went ")
-    assert "'nftest@nf-sshd:~$', a prompt of linux;" in message, message
+    # Platforms other tests registered in this process may share the prompt's shape.
+    named = message.split("'nftest@nf-sshd:~$', a prompt of ", 1)[1].split(";", 1)[0]
+    assert "linux" in named.replace(" or ", ", ").split(", "), message

@@ -151,7 +151,9 @@ async def test_events_tell_the_story_of_an_attempt(
     tmp_path: Path, sim: Simulator, store: SqlStore
 ) -> None:
     device = sim.devices[0]
-    running = Running(store, tmp_path)
+    # A lease long enough that a heartbeat held up by CPU load cannot trip the hold fence,
+    # which closes idle sessions (then the second job could not reuse one).
+    running = Running(store, tmp_path, WorkerConfig(**{**_fields(FAST), "lease_s": 30.0}))
     try:
         first = await submit(store, [device.name], commands=["show version", "show clock"])
         await eventually(lambda: _finished(store, first.id), timeout=20, what="job 1")
