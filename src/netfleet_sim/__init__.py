@@ -25,6 +25,15 @@ session limits are enforced and :mod:`netfleet_sim.control` for the HTTP
 control interface.
 """
 
+import warnings
+
+from cryptography.utils import CryptographyDeprecationWarning
+
+with warnings.catch_warnings():
+    # cryptography 51 deprecates DSA, and asyncssh names its DSA classes when imported.
+    warnings.filterwarnings("ignore", "DSA is deprecated", CryptographyDeprecationWarning)
+    import asyncssh  # noqa: F401
+
 from netfleet_sim.background import BackgroundSimulator
 from netfleet_sim.device import DeviceStats, Settings, SimDevice
 from netfleet_sim.errors import SimulatorError
