@@ -4,8 +4,9 @@ known_hosts files are read with asyncssh's own parser, so OpenSSH's formats all 
 plain (``[host]:port keytype base64``, ``host keytype base64`` for port 22), hashed
 (``|1|salt|hash``, as ``HashKnownHosts yes`` writes), wildcards and ``@revoked`` markers.
 A port other than 22 matches only ``[host]:port`` entries, as in OpenSSH. New pins are
-appended in the plain format. Reads are cached per file (invalidated by size/mtime) so
-thousands of sessions opening at once do not re-read it each time.
+appended in the plain format. Each process keeps the file parsed: a file that only grew
+has just its new lines parsed (pins appended by other workers), and any other change
+(size, inode, or the bytes before the old end) re-reads it whole.
 """
 
 from __future__ import annotations
@@ -25,18 +26,29 @@ from netfleet.core.errors import (
     ResourceExhausted,
 )
 
-_cache: dict[Path, tuple[tuple[int, int], asyncssh.SSHKnownHosts]] = {}
+_TAIL = 64
+"""Bytes before the end of what was read that must be unchanged for an append-only re-read."""
+
+
+@dataclass(slots=True)
+class _Read:
+    """What one process has parsed of a known_hosts file."""
+
+    inode: int
+    offset: int
+    """Bytes parsed: the file up to its last complete line."""
+    stamp: tuple[int, int]
+    """(size, mtime) when it was last checked."""
+    tail: bytes
+    """The last bytes parsed, to tell an append from a rewrite."""
+    entries: asyncssh.SSHKnownHosts
+
+
+_cache: dict[Path, _Read] = {}
 
 
 def host_pattern(host: str, port: int) -> str:
     return host if port == 22 else f"[{host}]:{port}"
-
-
-def _parse(path: Path, text: str) -> asyncssh.SSHKnownHosts:
-    try:
-        return asyncssh.import_known_hosts(text)
-    except ValueError as exc:
-        raise HostKeyError(f"cannot use known_hosts {path}: {exc}") from None
 
 
 def _file_error(doing: str, exc: OSError) -> NetfleetError:
@@ -52,29 +64,57 @@ class KnownHosts:
     def __init__(self, path: Path) -> None:
         self.path = path.expanduser()
 
-    def _stamp(self) -> tuple[int, int] | None:
+    def _stat(self) -> os.stat_result | None:
         try:
-            st = self.path.stat()
+            return self.path.stat()
         except FileNotFoundError:
             return None
         except OSError as exc:
             raise _file_error(f"read known_hosts {self.path}", exc) from None
-        return (st.st_size, st.st_mtime_ns)
 
-    def _entries(self) -> asyncssh.SSHKnownHosts | None:
-        stamp = self._stamp()
-        if stamp is None:
-            return None
-        cached = _cache.get(self.path)
-        if cached is not None and cached[0] == stamp:
-            return cached[1]
+    def _read_from(self, offset: int) -> bytes:
         try:
-            text = self.path.read_text(encoding="utf-8", errors="replace")
+            with self.path.open("rb") as fh:
+                fh.seek(offset)
+                return fh.read()
         except OSError as exc:
             raise _file_error(f"read known_hosts {self.path}", exc) from None
-        entries = _parse(self.path, text)
-        _cache[self.path] = (stamp, entries)
-        return entries
+
+    def _entries(self) -> asyncssh.SSHKnownHosts | None:
+        """The parsed file. A file that only grew (pins appended by other processes or
+        sessions) has just its new lines parsed, so N devices pinned by several workers
+        cost O(N) parsing, not O(N) per login; any other change re-reads it whole."""
+        st = self._stat()
+        if st is None:
+            _cache.pop(self.path, None)
+            return None
+        stamp = (st.st_size, st.st_mtime_ns)
+        read = _cache.get(self.path)
+        if read is not None and read.inode == st.st_ino and read.stamp == stamp:
+            return read.entries
+        if read is not None and read.inode == st.st_ino and st.st_size >= read.offset:
+            start = read.offset - len(read.tail)
+            new = self._read_from(start)
+            if new.startswith(read.tail):
+                self._load(read, new[len(read.tail) :], stamp)
+                return read.entries
+        data = self._read_from(0)
+        read = _Read(st.st_ino, 0, stamp, b"", asyncssh.import_known_hosts(""))
+        self._load(read, data, stamp)
+        _cache[self.path] = read
+        return read.entries
+
+    def _load(self, read: _Read, data: bytes, stamp: tuple[int, int]) -> None:
+        """Parse ``data`` (the file from ``read.offset`` on) into ``read``."""
+        if data:
+            try:
+                read.entries.load(data.decode("utf-8", errors="replace"))
+            except ValueError as exc:
+                _cache.pop(self.path, None)
+                raise HostKeyError(f"cannot use known_hosts {self.path}: {exc}") from None
+            read.offset += len(data)
+            read.tail = (read.tail + data)[-_TAIL:]
+        read.stamp = stamp
 
     def _match(self, host: str, port: int) -> tuple[list[asyncssh.SSHKey], list[asyncssh.SSHKey]]:
         """(pinned keys, revoked keys) for ``host:port``."""
@@ -95,31 +135,24 @@ class KnownHosts:
         return self._match(host, port)[1]
 
     def add(self, host: str, port: int, key: asyncssh.SSHKey) -> None:
-        """Pin ``key`` for ``host:port`` (appends one line; creates the file 0600)."""
-        entries = self._entries()
-        before = self._stamp()
+        """Pin ``key`` for ``host:port`` (appends one line; creates the file 0600).
+
+        The next lookup parses the appended line only (see ``_entries``)."""
         pattern = host_pattern(host, port)
         key_text = " ".join(key.export_public_key("openssh").decode().split()[:2])
         line = f"{pattern} {key_text}\n".encode()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
             try:
+                size = os.fstat(fd).st_size
+                if size and os.pread(fd, 1, size - 1) != b"\n":
+                    line = b"\n" + line  # an edited last line without its line break
                 os.write(fd, line)
             finally:
                 os.close(fd)
         except OSError as exc:
             raise _file_error(f"write known_hosts {self.path}", exc) from None
-        # Keep the parsed cache in step instead of re-reading the whole file, unless
-        # someone else wrote to the file meanwhile.
-        after = self._stamp()
-        if after is not None and after[0] == (before[0] if before else 0) + len(line):
-            if entries is None:
-                entries = asyncssh.import_known_hosts("")
-            entries.load(line.decode())
-            _cache[self.path] = (after, entries)
-        else:
-            _cache.pop(self.path, None)
 
 
 def fingerprint(key: asyncssh.SSHKey) -> str:
