@@ -169,24 +169,14 @@ def _plans(devices: list[DeviceSpec], config: list[str], change: dict[str, Any])
 
 @contextlib.contextmanager
 def _fewer_collections() -> Iterator[None]:
-    """Cheaper garbage collection during a run (~10 % less CPU on 1,000 devices).
-
-    Objects made by start-up imports are frozen (never scanned again) and young
-    collections run less often; cycles are still collected. Undone afterwards.
-    """
-    import gc
-
+    """``core.collector.fewer_collections`` with the run's modules imported first
+    (~10 % less CPU on 1,000 devices)."""
     import netfleet.jobs.execute
     import netfleet.pool  # noqa: F401  (imported before freezing)
+    from netfleet.core.collector import fewer_collections
 
-    threshold = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(20_000, 20, 20)
-    try:
+    with fewer_collections():
         yield
-    finally:
-        gc.set_threshold(*threshold)
-        gc.unfreeze()
 
 
 def register(app: typer.Typer) -> None:

@@ -72,10 +72,13 @@ def register(app: typer.Typer) -> None:
         def announce(line: str) -> None:
             typer.echo(line)
 
+        from netfleet.core.collector import fewer_collections
+
         try:
-            asyncio.run(
-                run_service(settings, options, announce=announce, configure_app=mount_dashboard)
-            )
+            with fewer_collections():
+                asyncio.run(
+                    run_service(settings, options, announce=announce, configure_app=mount_dashboard)
+                )
         except InputError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(EXIT_BAD_INPUT) from None

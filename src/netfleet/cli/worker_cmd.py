@@ -64,8 +64,11 @@ def register(app: typer.Typer) -> None:
             finally:
                 await store.close()
 
+        from netfleet.core.collector import fewer_collections
+
         try:
-            asyncio.run(main())
+            with fewer_collections():
+                asyncio.run(main())
         except NetfleetError as exc:
             raise fail(exc) from None
 
