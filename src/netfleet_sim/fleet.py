@@ -229,7 +229,17 @@ class Simulator:
         keys = host_keys(self._host_key_dir)
         self._create_devices()
         options = self._options(keys)
-        sockets = self._bind_all()
+        if self._control_port is not None:
+            # Bound first: devices on OS-chosen ports (base port 0) could take the one asked for.
+            from netfleet_sim.control import ControlServer
+
+            self._control = ControlServer(self, self._host, self._control_port)
+            await self._control.start()
+        try:
+            sockets = self._bind_all()
+        except BaseException:
+            await self.stop()
+            raise
         self._started = True
         try:
             for device, sock in zip(self.devices, sockets, strict=True):
@@ -237,11 +247,6 @@ class Simulator:
                     connection_factory(device, options), sock=sock
                 )
                 self._servers.append(server)
-            if self._control_port is not None:
-                from netfleet_sim.control import ControlServer
-
-                self._control = ControlServer(self, self._host, self._control_port)
-                await self._control.start()
         except BaseException:
             for sock in sockets[len(self._servers) :]:
                 sock.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 
 import asyncssh
@@ -139,3 +140,21 @@ async def test_errors_are_json(controlled: tuple[Simulator, httpx.AsyncClient]) 
 )
 def test_control_listens_on_loopback_only(host: str, bound: str) -> None:
     assert loopback_host(host) == bound
+
+
+async def test_the_control_port_is_bound_before_the_devices_ports(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Devices on OS-chosen ports could otherwise take the control port asked for (the
+    benchmarks pick a free port, then start a simulator of 1,000 devices)."""
+    seen: list[str | None] = []
+    bind_all = Simulator._bind_all
+
+    def bind_after_control(self: Simulator) -> list[socket.socket]:
+        seen.append(self.control_url)
+        return bind_all(self)
+
+    monkeypatch.setattr(Simulator, "_bind_all", bind_after_control)
+    async with Simulator(devices=2, platforms=["echo"], registry=REGISTRY, control_port=0) as sim:
+        assert seen == [sim.control_url]
+        assert sim.control_url is not None
