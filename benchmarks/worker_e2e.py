@@ -57,6 +57,7 @@ PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 COMMANDS = ["show version"]
 KEY = Fernet.generate_key().decode()
 HEARTBEAT_S = 0.5
+"""The memory phase's heartbeat: it reads the idle sessions the heartbeats publish."""
 CPU_PARTS = ("workers", "simulator", "postgres", "client")
 PROFILE_DIR = os.environ.get("NETFLEET_BENCH_PROFILE")
 PROFILED = Path(__file__).resolve().parent / "harness" / "profiled.py"
@@ -258,6 +259,29 @@ async def pool_totals(store: SqlStore, ids: list[str]) -> dict[str, int]:
     return out
 
 
+async def workers_up(store: SqlStore, ids: list[str], timeout: float) -> None:
+    """Wait until every worker in ``ids`` has registered as running."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        running = {w.id for w in await store.workers.list() if w.state == "running"}
+        if running >= set(ids):
+            return
+        await asyncio.sleep(0.05)
+    raise SystemExit(f"workers {ids} did not start within {timeout:.0f} s")
+
+
+async def published_checkouts(
+    store: SqlStore, ids: list[str], at_least: int, timeout: float
+) -> dict[str, int]:
+    """The workers' pool counters once a heartbeat has published ``at_least`` checkouts."""
+    deadline = time.monotonic() + timeout
+    while True:
+        totals = await pool_totals(store, ids)
+        if totals["checkouts"] >= at_least or time.monotonic() > deadline:
+            return totals
+        await asyncio.sleep(0.1)
+
+
 # --- phases -----------------------------------------------------------------------------
 
 
@@ -278,8 +302,10 @@ async def baseline(
             run = await run_on_device(pool, spec, commands=COMMANDS)
             failures += not run.ok
 
-    # warm-up round (not timed), like the queue phase
+    # warm-up round (first contact: a login per device), timed apart, like the queue phase
+    t_warm = time.perf_counter()
     await asyncio.gather(*(one(s) for s in specs))
+    warm_s = time.perf_counter() - t_warm
     warm = pool.stats().total
     pids = {"client": [os.getpid()], "simulator": [sim.proc.pid]}
     cpu_before = cpu_seconds(pids)
@@ -296,6 +322,7 @@ async def baseline(
         "failures": failures,
         "logins": stats.logins - warm.logins,
         "checkouts": stats.checkouts - warm.checkouts,
+        "warm_s": warm_s,
         **{f"cpu_{k}": cpu_after[k] - cpu_before[k] for k in cpu_after},
     }
 
@@ -309,18 +336,22 @@ async def queue_phase(
     rounds: int,
     workers: int,
     conc: int,
+    heartbeat: float,
 ) -> dict[str, float]:
     ids = [f"bench-{i}" for i in range(workers)]
     env = {
+        "NETFLEET_WORKER__HEARTBEAT_SECONDS": str(heartbeat),
         "NETFLEET_WORKER__CONCURRENCY": str(conc),
         "NETFLEET_WORKER__MAX_CONNECTIONS_PER_WORKER": str(len(names) + 100),
     }
     procs = [start_worker(url, tmp, wid, **env) for wid in ids]
     try:
+        await workers_up(store, ids, timeout=120)  # start-up is not first contact
+        t_warm = time.perf_counter()
         warm = await store.jobs.submit(_job(names))
         await wait_jobs(store, [warm.id], timeout=600)
-        await asyncio.sleep(HEARTBEAT_S * 1.5)  # a heartbeat publishes the pools' counters
-        before = await pool_totals(store, ids)
+        warm_s = time.perf_counter() - t_warm
+        before = await published_checkouts(store, ids, len(names), timeout=3 * heartbeat + 30)
         sim_before = await sim.totals()
         pids = {
             "workers": [p.pid for p in procs],
@@ -354,6 +385,7 @@ async def queue_phase(
         "checkouts": checkouts,
         "sim_logins": sim_after["logins"] - sim_before["logins"],
         "logins_total": after["logins"],
+        "warm_s": warm_s,
         "checkouts_total": after["checkouts"],
         **{f"cpu_{k}": cpu_after[k] - cpu_before[k] for k in cpu_after},
     }
@@ -430,7 +462,15 @@ async def main(args: argparse.Namespace) -> None:
 
             base = await baseline(main_specs, rounds, args.workers * args.concurrency, sim)
             queue = await queue_phase(
-                store, sim, url, tmp, names, rounds, args.workers, args.concurrency
+                store,
+                sim,
+                url,
+                tmp,
+                names,
+                rounds,
+                args.workers,
+                args.concurrency,
+                args.heartbeat,
             )
             memory = None
             if args.idle_sessions:
@@ -451,7 +491,8 @@ async def main(args: argparse.Namespace) -> None:
     sim_logins = queue["sim_logins"]
     print(
         f"\n{queue['tasks']:,} tasks over {args.devices:,} devices, "
-        f"{args.workers} worker processes x concurrency {args.concurrency}, {backend}\n"
+        f"{args.workers} worker processes x concurrency {args.concurrency}, {backend}, "
+        f"heartbeat {args.heartbeat:g} s\n"
     )
     print("| run | tasks/s | ratio vs baseline | failed | logins | session reuse |")
     print("|---|---|---|---|---|---|")
@@ -468,6 +509,11 @@ async def main(args: argparse.Namespace) -> None:
     print(
         f"\nsession reuse incl. the warm-up job: {reuse_all:.1%}; "
         f"simulator logins during the measured jobs: {sim_logins}"
+    )
+    print(
+        f"first contact (the warm-up: a login per device, {args.devices:,} devices): "
+        f"direct {base['warm_s']:.2f} s, queue {queue['warm_s']:.2f} s, "
+        f"ratio {queue['warm_s'] / base['warm_s']:.2f}"
     )
     print("\nCPU seconds per 1,000 measured tasks:\n")
     print("| run | wall | " + " | ".join(CPU_PARTS) + " | total |")
@@ -503,6 +549,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--tasks", type=int, default=10_000)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--concurrency", type=int, default=100)
+    p.add_argument(
+        "--heartbeat",
+        type=float,
+        default=5.0,
+        help="the queue workers' heartbeat_seconds (default: the product's, 5 s)",
+    )
     p.add_argument("--idle-sessions", type=int, default=2000)
     p.add_argument("--sqlite", action="store_true", help="use SQLite instead of PostgreSQL")
     args = p.parse_args()
