@@ -153,3 +153,25 @@ def test_render_all_returns_every_error() -> None:
 def test_the_iteration_budget_is_per_render() -> None:
     template = ConfigTemplate("{% for i in range(60000) %}{% endfor %}ok")
     assert [template.render(target(str(i))) for i in range(3)] == ["ok", "ok", "ok"]
+
+
+@pytest.mark.parametrize(
+    ("source", "says"),
+    [
+        ("ntp server {{ vars.ntp.primary }}", "vars.ntp is undefined (the device's vars: site)"),
+        ("ntp server {{ vars['ntp'] }}", "vars.ntp is undefined (the device's vars: site)"),
+        ("{% for s in vars.ntp.servers %}{{ s }}{% endfor %}", "vars.ntp is undefined"),
+        ("x {{ vars.site.city }}", "vars.site.city is undefined"),
+        ("ntp server {{ site }}", "'site' is undefined (did you mean vars.site?)"),
+        ("ntp server {{ ntp }}", "'ntp' is undefined (the device's vars: site)"),
+        ("x {{ device.loopback }}", "device.loopback is undefined (a device has: name, host,"),
+    ],
+)
+def test_an_undefined_variable_is_named_as_the_template_wrote_it(source: str, says: str) -> None:
+    """Not Jinja's "'dict object' has no attribute 'ntp'": the path in the template, and
+    the names the device does have (never their values)."""
+    with pytest.raises(TemplateRenderError) as info:
+        ConfigTemplate(source, name="ntp.j2").render(target("r1", site="lon-secret-value"))
+    assert f"r1: template 'ntp.j2': {says}" in str(info.value)
+    assert "dict object" not in str(info.value)
+    assert "lon-secret-value" not in str(info.value)

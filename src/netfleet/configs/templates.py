@@ -37,6 +37,10 @@ MAX_REPEAT = 100_000
 
 _TEMPLATE_FILE = "<template>"
 _UNDEFINED_NAME = re.compile(r"'([^']+)' is undefined|has no attribute '([^']+)'")
+_MISSING_KEY = re.compile(r"^'[\w ]+ object' has no attribute '([^']+)'$")
+_DEVICE_FIELDS = ("name", "host", "platform", "groups", "tags")
+_SHOWN_NAMES = 12
+"""Variable names listed in an undefined-variable error, at most."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +133,7 @@ class ConfigTemplate:
 
     def __init__(self, source: str, *, name: str = "template") -> None:
         self.name = name
+        self._lines = source.splitlines()
         self._env = _environment()
         try:
             self._template = self._env.from_string(source)
@@ -141,13 +146,13 @@ class ConfigTemplate:
         """The text for ``target``; raises ``TemplateRenderError`` naming the device."""
         budget = _Budget()
         context = {
-            "device": {
-                "name": target.name,
-                "host": target.host,
-                "platform": target.platform,
-                "groups": list(target.groups),
-                "tags": list(target.tags),
-            },
+            "device": dict(
+                zip(
+                    _DEVICE_FIELDS,
+                    (target.name, target.host, target.platform, [*target.groups], [*target.tags]),
+                    strict=True,
+                )
+            ),
             "vars": target.vars,
             "range": _bounded_range(budget),
         }
@@ -177,17 +182,38 @@ class ConfigTemplate:
     def _error(self, target: TemplateTarget, exc: BaseException, kind: str) -> TemplateRenderError:
         message = str(exc) or kind
         name = ""
+        line = _template_line(exc.__traceback__)
         if isinstance(exc, jinja2.UndefinedError):
             m = _UNDEFINED_NAME.search(message)
             name = (m.group(1) or m.group(2)) if m else ""
+            message = self._undefined(target, message, name, line)
         prefix = (
             f"template {self.name!r}: {kind}: "
             if kind != "undefined"
             else f"template {self.name!r}: "
         )
-        return TemplateRenderError(
-            prefix + message, device=target.name, line=_template_line(exc.__traceback__), name=name
-        )
+        return TemplateRenderError(prefix + message, device=target.name, line=line, name=name)
+
+    def _undefined(self, target: TemplateTarget, message: str, name: str, line: int) -> str:
+        """Jinja's "'dict object' has no attribute 'ntp'" said as the template wrote it,
+        ``vars.ntp is undefined``, with the device's variable names (never their values)."""
+        source = self._lines[line - 1] if 0 < line <= len(self._lines) else ""
+        if name and _MISSING_KEY.match(message):
+            path = re.search(
+                rf"([A-Za-z_][\w.]*)(?:\.{re.escape(name)}\b|\[\s*['\"]{re.escape(name)}['\"]\s*\])",
+                source,
+            )
+            message = f"{path.group(1)}.{name} is undefined" if path else f"{name!r} is undefined"
+        if message.startswith("device."):
+            return f"{message} (a device has: {', '.join(_DEVICE_FIELDS)})"
+        if not message.startswith(("vars.", "'")):
+            return message
+        if message.startswith("'") and name in target.vars:
+            return f"{message} (did you mean vars.{name}?)"
+        names = sorted(target.vars)
+        shown = ", ".join(names[:_SHOWN_NAMES]) + (" ..." if len(names) > _SHOWN_NAMES else "")
+        known = f"the device's vars: {shown}" if names else "the device has no vars"
+        return f"{message} ({known})"
 
 
 def _template_line(tb: TracebackType | None) -> int:
