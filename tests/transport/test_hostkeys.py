@@ -63,9 +63,12 @@ def test_pins_appended_by_other_processes_are_parsed_alone(
             fh.write(_key_line(f"[10.0.0.1]:{20000 + i}", key))
         assert kh.lookup("10.0.0.1", 20000 + i), i
         kh.add("10.0.0.2", 20000 + i, key)  # and so does this one
-    assert kh.lookup("10.0.0.2", 20519) and kh.lookup("10.0.0.1", 20499)
+    assert kh.lookup("10.0.0.2", 20519)
+    assert kh.lookup("10.0.0.1", 20499)
     # One whole read, then the 40 pins (20 each way), a line or two at a time.
-    assert calls[0] == 500 and sum(calls[1:]) == 40 and max(calls[1:]) <= 2
+    assert calls[0] == 500
+    assert sum(calls[1:]) == 40
+    assert max(calls[1:]) <= 2
 
 
 def test_a_rewritten_file_is_read_again_whole(tmp_path: Path) -> None:
