@@ -15,6 +15,10 @@ login is that of a fleet of N:
 
 Ratios are against the baseline; the aim is that a second writer costs about nothing.
 
+A second table times a login's lookups (strict: nothing pinned) in a file of N hashed
+entries (``HashKnownHosts yes``), against the same file unhashed (the baseline), and
+against asyncssh's match over the whole file, three times a login (as before).
+
     .venv/bin/python benchmarks/known_hosts.py            # 1,000, 10,000 and 50,000 devices
     .venv/bin/python benchmarks/known_hosts.py --smoke    # 200 devices (CI)
 """
@@ -28,6 +32,10 @@ from pathlib import Path
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import argparse
+import base64
+import hashlib
+import hmac
+import os
 import tempfile
 import time
 
@@ -63,6 +71,40 @@ def _pin_fleet(path: Path, fleet: int, *, others: bool, reread: bool) -> float:
     return (time.perf_counter() - start) / (fleet - first)
 
 
+def _hashed_name(salt: bytes, name: str) -> str:
+    digest = hmac.new(salt, name.encode(), hashlib.sha1).digest()
+    return f"|1|{base64.b64encode(salt).decode()}|{base64.b64encode(digest).decode()}"
+
+
+def _hashed_logins(tmp: Path, fleet: int) -> dict[str, float]:
+    """Seconds per login (three lookups) in a file of ``fleet`` entries."""
+    key = asyncssh.generate_private_key("ssh-ed25519")
+    line = " ".join(key.export_public_key("openssh").decode().split()[:2])
+    names = [f"[10.0.0.1]:{20000 + i}" for i in range(fleet)]
+    plain = "".join(f"{n} {line}\n" for n in names)
+    hashed = "".join(f"{_hashed_name(os.urandom(20), n)} {line}\n" for n in names)
+    logins = range(20000, 20000 + fleet, max(1, fleet // 50))
+    out: dict[str, float] = {}
+    for label, text in (("plain (baseline)", plain), ("hashed", hashed)):
+        path = tmp / label.split()[0]
+        path.write_text(text)
+        kh = KnownHosts(path)
+        kh.lookup("10.0.0.1", 1)  # parsed once, as at a worker's start
+        start = time.perf_counter()
+        for port in logins:
+            kh.lookup("10.0.0.1", port)
+            kh.revoked("10.0.0.1", port)
+            assert kh.lookup("10.0.0.1", port)
+        out[label] = (time.perf_counter() - start) / len(logins)
+    whole = asyncssh.import_known_hosts(hashed)
+    start = time.perf_counter()
+    for port in logins[:10]:
+        for _ in range(3):
+            whole.match(f"[10.0.0.1]:{port}", "", None)
+    out["hashed, asyncssh's match alone (before)"] = (time.perf_counter() - start) / 10
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--smoke", action="store_true", help="200 devices (CI)")
@@ -85,6 +127,14 @@ def main() -> None:
             base = runs["one writer (baseline)"]
             for label, seconds in runs.items():
                 print(f"| {n:,} | {label} | {seconds * 1e6:,.0f} µs | {seconds / base:.2f} |")
+    print("\n| entries | file (a login's three lookups) | per login | ratio |")
+    print("|---|---|---|---|")
+    for n in sizes[:2]:
+        with tempfile.TemporaryDirectory() as tmp:
+            runs = _hashed_logins(Path(tmp), n)
+        base = runs["plain (baseline)"]
+        for label, seconds in runs.items():
+            print(f"| {n:,} | {label} | {seconds * 1e6:,.0f} µs | {seconds / base:.2f} |")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,10 @@ from netfleet.core.errors import (
     NetfleetError,
     ResourceExhausted,
 )
+from netfleet.transport.hashed_hosts import HashedLines, split
 
+_FOUND_MAX = 65_536
+"""Lookups remembered per file version, at most."""
 _TAIL = 64
 """Bytes before the end of what was read that must be unchanged for an append-only re-read."""
 
@@ -42,6 +45,12 @@ class _Read:
     tail: bytes
     """The last bytes parsed, to tell an append from a rewrite."""
     entries: asyncssh.SSHKnownHosts
+    """The plain entries (asyncssh finds a host among them by a dictionary)."""
+    hashed: HashedLines = field(default_factory=HashedLines)
+    found: dict[str, tuple[list[asyncssh.SSHKey], list[asyncssh.SSHKey]]] = field(
+        default_factory=dict
+    )
+    """Lookups since the last change: a login asks for one host three times."""
 
 
 _cache: dict[Path, _Read] = {}
@@ -80,7 +89,7 @@ class KnownHosts:
         except OSError as exc:
             raise _file_error(f"read known_hosts {self.path}", exc) from None
 
-    def _entries(self) -> asyncssh.SSHKnownHosts | None:
+    def _read(self) -> _Read | None:
         """The parsed file. A file that only grew (pins appended by other processes or
         sessions) has just its new lines parsed, so N devices pinned by several workers
         cost O(N) parsing, not O(N) per login; any other change re-reads it whole."""
@@ -91,24 +100,25 @@ class KnownHosts:
         stamp = (st.st_size, st.st_mtime_ns)
         read = _cache.get(self.path)
         if read is not None and read.inode == st.st_ino and read.stamp == stamp:
-            return read.entries
+            return read
         if read is not None and read.inode == st.st_ino and st.st_size >= read.offset:
             start = read.offset - len(read.tail)
             new = self._read_from(start)
             if new.startswith(read.tail):
                 self._load(read, new[len(read.tail) :], stamp)
-                return read.entries
+                return read
         data = self._read_from(0)
         read = _Read(st.st_ino, 0, stamp, b"", asyncssh.import_known_hosts(""))
         self._load(read, data, stamp)
         _cache[self.path] = read
-        return read.entries
+        return read
 
     def _load(self, read: _Read, data: bytes, stamp: tuple[int, int]) -> None:
         """Parse ``data`` (the file from ``read.offset`` on) into ``read``."""
         if data:
+            read.found.clear()
             try:
-                read.entries.load(data.decode("utf-8", errors="replace"))
+                read.entries.load(split(data.decode("utf-8", errors="replace"), read.hashed))
             except ValueError as exc:
                 _cache.pop(self.path, None)
                 raise HostKeyError(f"cannot use known_hosts {self.path}: {exc}") from None
@@ -118,13 +128,20 @@ class KnownHosts:
 
     def _match(self, host: str, port: int) -> tuple[list[asyncssh.SSHKey], list[asyncssh.SSHKey]]:
         """(pinned keys, revoked keys) for ``host:port``."""
-        entries = self._entries()
-        if entries is None:
+        read = self._read()
+        if read is None:
             return [], []
-        # The bracketed pattern as the host and no port: asyncssh then neither adds the
-        # port itself nor falls back to port-22 entries (OpenSSH does not either).
-        found = entries.match(host_pattern(host, port), "", None)
-        return list(found[0]), list(found[2])
+        pattern = host_pattern(host, port)
+        known = read.found.get(pattern)
+        if known is None:
+            if len(read.found) >= _FOUND_MAX:
+                read.found.clear()
+            # The bracketed pattern as the host and no port: asyncssh then neither adds the
+            # port itself nor falls back to port-22 entries (OpenSSH does not either).
+            found = read.entries.match(pattern, "", None)
+            pinned, revoked = read.hashed.match(pattern) if read.hashed else ([], [])
+            known = read.found[pattern] = ([*found[0], *pinned], [*found[2], *revoked])
+        return list(known[0]), list(known[1])
 
     def lookup(self, host: str, port: int) -> list[asyncssh.SSHKey]:
         """Keys pinned for ``host:port`` (empty when the host is unknown)."""
@@ -137,7 +154,7 @@ class KnownHosts:
     def add(self, host: str, port: int, key: asyncssh.SSHKey) -> None:
         """Pin ``key`` for ``host:port`` (appends one line; creates the file 0600).
 
-        The next lookup parses the appended line only (see ``_entries``)."""
+        The next lookup parses the appended line only (see ``_read``)."""
         pattern = host_pattern(host, port)
         key_text = " ".join(key.export_public_key("openssh").decode().split()[:2])
         line = f"{pattern} {key_text}\n".encode()
