@@ -108,3 +108,20 @@ def test_a_pin_after_a_last_line_without_line_break_stays_on_its_own_line(
     assert path.read_text().splitlines()[1].startswith("new ssh-ed25519 ")
     assert [k.public_data for k in KnownHosts(path).lookup("new", 22)] == [b.public_data]
     assert [k.public_data for k in kh.lookup("edited", 22)] == [a.public_data]
+
+
+def test_a_line_still_being_written_is_read_once_it_is_whole(tmp_path: Path) -> None:
+    path = tmp_path / "known_hosts"
+    a, b = (asyncssh.generate_private_key("ssh-ed25519") for _ in range(2))
+    kh = KnownHosts(path)
+    kh.add("r1", 22, a)
+    assert kh.lookup("r1", 22)
+    line = _key_line("[r2]:830", b)
+    with path.open("a") as fh:  # another writer, halfway through its line
+        fh.write(line[:12])
+    assert kh.lookup("r2", 830) == []
+    assert kh.lookup("r2", 22) == []
+    with path.open("a") as fh:
+        fh.write(line[12:])
+    assert [k.public_data for k in kh.lookup("r2", 830)] == [b.public_data]
+    assert [k.public_data for k in kh.lookup("r1", 22)] == [a.public_data]

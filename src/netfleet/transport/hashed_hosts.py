@@ -35,7 +35,7 @@ def _pads(salt: bytes) -> tuple[Any, Any]:
 
 @dataclass(slots=True)
 class HashedLines:
-    """The hashed lines of one file, with their salts and hashes."""
+    """The hashed lines of one file, with their hashes and HMAC states."""
 
     inner: list[Any] = field(default_factory=list)
     outer: list[Any] = field(default_factory=list)

@@ -39,7 +39,8 @@ class _Read:
 
     inode: int
     offset: int
-    """Bytes parsed: the file up to its last complete line."""
+    """Bytes parsed: the whole file when it was read whole, then up to the last line
+    break of what was appended (a line still being written waits for the next read)."""
     stamp: tuple[int, int]
     """(size, mtime) when it was last checked."""
     tail: bytes
@@ -115,6 +116,8 @@ class KnownHosts:
 
     def _load(self, read: _Read, data: bytes, stamp: tuple[int, int]) -> None:
         """Parse ``data`` (the file from ``read.offset`` on) into ``read``."""
+        if read.offset:
+            data = data[: data.rfind(b"\n") + 1]
         if data:
             read.found.clear()
             try:
