@@ -231,7 +231,10 @@ async def test_csv_data_columns_are_template_variables(
         json={"targets": {"groups": ["edge"]}, "template": "ntp server {{ vars.ntp.server }}"},
     )
     assert r.status_code == 422, r.text
-    assert "c2: template 'template'" in r.json()["detail"]
+    assert r.json()["detail"].endswith(
+        "template 'template': vars.ntp is undefined (the device's vars: site) "
+        "(template line 1), for c2"
+    )
     r = await client.post(
         "/api/v1/devices/import",
         json={"format": "csv", "text": "name,host,platform,data.\nx,h,cisco_ios,1\n"},

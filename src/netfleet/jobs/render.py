@@ -20,6 +20,8 @@ from netfleet.core.models import DeviceSpec
 from netfleet.jobs.change_run import ChangePlan
 from netfleet.jobs.model import JobSpec
 
+_SHOWN_DEVICES = 5
+"""Devices named per reason in a render error, at most."""
 _SHOWN_ERRORS = 10
 
 _cache: OrderedDict[tuple[str, str], ConfigTemplate] = OrderedDict()
@@ -71,12 +73,9 @@ def render_targets(spec: JobSpec, devices: Sequence[DeviceSpec]) -> dict[str, li
         raise ValidationError(f"template: {exc.message}") from None
     results = render_all(template, (target_of(spec, d) for d in devices))
     if results.errors:
-        errors = list(results.errors.values())
-        shown = "; ".join(e.message for e in errors[:_SHOWN_ERRORS])
-        more = len(errors) - _SHOWN_ERRORS
         raise ValidationError(
-            f"template: failed to render for {len(errors)} of {len(devices)} device(s), "
-            f"nothing was sent: {shown}" + (f" (+{more} more)" if more > 0 else "")
+            f"template: failed to render for {len(results.errors)} of {len(devices)} "
+            f"device(s), nothing was sent: {_grouped(list(results.errors.values()))}"
         )
     empty = [name for name, text in results.rendered.items() if not lines_of(text)]
     if empty:
@@ -85,6 +84,22 @@ def render_targets(spec: JobSpec, devices: Sequence[DeviceSpec]) -> dict[str, li
             + ", ".join(empty[:_SHOWN_ERRORS])
         )
     return {name: lines_of(text) for name, text in results.rendered.items()}
+
+
+def _grouped(errors: list[TemplateRenderError]) -> str:
+    """The errors by reason, each with the devices it failed for: 200 devices missing one
+    variable read as one reason, not 200 copies of it."""
+    groups: dict[tuple[str, int], list[str]] = {}
+    for error in errors:
+        groups.setdefault((error.reason, error.line), []).append(error.device)
+    parts = []
+    for (reason, line), names in list(groups.items())[:_SHOWN_ERRORS]:
+        where = f" (template line {line})" if line else ""
+        listed = ", ".join(names[:_SHOWN_DEVICES])
+        more = f" and {len(names) - _SHOWN_DEVICES} more" if len(names) > _SHOWN_DEVICES else ""
+        parts.append(f"{reason}{where}, for {listed}{more}")
+    hidden = len(groups) - _SHOWN_ERRORS
+    return "; ".join(parts) + (f" (+{hidden} more reasons)" if hidden > 0 else "")
 
 
 def change_plan(spec: JobSpec, device: DeviceSpec) -> ChangePlan | None:
