@@ -6,14 +6,21 @@ import base64
 import hashlib
 import hmac
 import os
+import shutil
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import asyncssh
 import pytest
 
-from netfleet.core.errors import HostKeyError
+from netfleet.core.errors import HostKeyError, HostKeyMismatch
+from netfleet.core.models import Credential, DeviceSpec
+from netfleet.core.settings import ConnectSettings
+from netfleet.device import Device
 from netfleet.transport import KnownHosts
 from netfleet.transport.hashed_hosts import HashedLines
+from tests.support.sshd import RealSshd, start_sshd
 
 
 def _hashed(name: str) -> str:
@@ -110,3 +117,53 @@ def test_a_broken_hashed_line_is_a_clear_error(tmp_path: Path) -> None:
     path.write_text(f"@bogus-marker {_hashed('r1')} {_public(key)}\n")
     with pytest.raises(HostKeyError, match=r"cannot use known_hosts .*known_hosts"):
         KnownHosts(path).lookup("r1", 22)
+
+
+def _keyscan(port: int) -> str:
+    """The server's ed25519 key as ``ssh-keyscan -H`` writes it for known_hosts."""
+    keyscan = shutil.which("ssh-keyscan")
+    if keyscan is None:
+        pytest.skip("ssh-keyscan (openssh-client) is not installed")
+    return subprocess.run(
+        [keyscan, "-H", "-t", "ed25519", "-p", str(port), "127.0.0.1"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+@pytest.fixture
+def sshd(tmp_path: Path) -> Iterator[RealSshd]:
+    server = start_sshd(tmp_path, ps1="nftest@nf-sshd:\\w$ ")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+async def test_a_file_hashed_by_ssh_keyscan_pins_a_real_sshd(
+    sshd: RealSshd, tmp_path: Path
+) -> None:
+    """The hashed line as OpenSSH writes it (``ssh-keyscan -H``), among hashed decoys:
+    netfleet connects with ``strict``, and refuses once the line is for another key."""
+    scanned = _keyscan(sshd.port)
+    assert scanned.startswith("|1|"), scanned
+    stranger = _public(asyncssh.generate_private_key("ssh-ed25519"))
+    decoys = "".join(f"{_hashed(f'[127.0.0.1]:{p}')} {stranger}\n" for p in range(1, 300))
+    path = tmp_path / "known_hosts"
+    path.write_text(decoys + scanned)
+    spec = DeviceSpec(
+        name="lab1",
+        host="127.0.0.1",
+        port=sshd.port,
+        platform="linux",
+        credentials=(Credential(username=sshd.username, private_key=sshd.client_key.read_text()),),
+    )
+    settings = ConnectSettings(ssh_config=None, known_hosts=path, host_key_policy="strict")
+    async with Device.from_spec(spec, settings) as dev:
+        assert (await dev.send_command("echo pinned")).output == "pinned"
+    host_field = scanned.split()[0]
+    path.write_text(decoys + f"{host_field} {stranger}\n")
+    with pytest.raises(HostKeyMismatch, match=rf"host key of \[127.0.0.1\]:{sshd.port} changed"):
+        async with Device.from_spec(spec, settings):
+            pass
