@@ -83,8 +83,8 @@ def split(text: str, into: HashedLines) -> str:
     hashed: list[tuple[bytes, bytes, str]] = []
     for line in text.splitlines(keepends=True):
         fields = line.split(None, 2)
-        host = fields[1] if len(fields) > 1 and fields[0].startswith("@") else ""
-        host = host or (fields[0] if fields else "")
+        marked = len(fields) > 1 and fields[0].startswith("@")  # @revoked, @cert-authority
+        host = fields[1] if marked else fields[0] if fields else ""
         parts = host.split("|")
         if host.startswith(MAGIC) and len(parts) == 4:
             try:
@@ -97,9 +97,8 @@ def split(text: str, into: HashedLines) -> str:
         else:
             plain.append(line)
     if hashed:
-        asyncssh.import_known_hosts(
-            "".join(line for _, _, line in hashed)
-        )  # errors as asyncssh says
+        # Parsed once whole, so a line asyncssh refuses is an error as it would be.
+        asyncssh.import_known_hosts("".join(line for _, _, line in hashed))
         for salt, digest, line in hashed:
             into.add(salt, digest, line)
     return "".join(plain)
