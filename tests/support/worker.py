@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import uuid
@@ -183,6 +184,39 @@ async def eventually(
             return
         await asyncio.sleep(interval)
     raise AssertionError(f"timed out waiting for: {what}")
+
+
+def _sqlite_writable(path: str) -> bool:
+    """Can a write transaction start now (no other process holds the write lock)?"""
+    conn = sqlite3.connect(path, timeout=0.2)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.rollback()
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        conn.close()
+
+
+async def freeze(worker: WorkerProcess, db_url: str, timeout: float = 30) -> None:
+    """SIGSTOP ``worker`` at a moment it holds no SQLite write lock. A worker stopped
+    inside a write transaction keeps every other process from writing (SQLite has one
+    writer) until it runs again; a test that freezes a worker for good wants it stopped
+    between its transactions. On PostgreSQL, a plain SIGSTOP."""
+    if not db_url.startswith("sqlite"):
+        worker.signal(signal.SIGSTOP)
+        return
+    path = sa.engine.make_url(db_url).database or ""
+
+    async def stopped_outside_a_write() -> bool:
+        worker.signal(signal.SIGSTOP)
+        if await asyncio.to_thread(_sqlite_writable, path):
+            return True
+        worker.signal(signal.SIGCONT)
+        return False
+
+    await eventually(stopped_outside_a_write, timeout=timeout, what="worker stopped between writes")
 
 
 async def running(store: SqlStore, *workers: WorkerProcess, timeout: float = 60) -> None:

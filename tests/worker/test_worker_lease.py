@@ -15,6 +15,7 @@ from netfleet_sim import Simulator
 from tests.support.worker import (
     Fleet,
     eventually,
+    freeze,
     import_sim_devices,
     logged,
     open_test_store,
@@ -45,7 +46,7 @@ async def test_frozen_worker_loses_its_task_and_its_late_result_is_dropped(
                 return record.tasks[0].lease_owner == frozen.id and device.stats.command_count > 0
 
             await eventually(running_on_frozen, timeout=20, what="the task runs on 'frozen'")
-            frozen.signal(signal.SIGSTOP)  # no heartbeats: its lease expires
+            await freeze(frozen, sqlite_url)  # no heartbeats: its lease expires
             try:
                 rescuer = fleet.start("rescuer")
                 await running(store, rescuer)
