@@ -152,6 +152,26 @@ async def test_commit_that_renames_the_device_is_followed(
         assert "Hostname: edge-renamed" in shown.output
 
 
+async def test_unknown_statement_fails_the_push_and_nothing_is_committed(
+    junos: SimDevice, make_device: MakeDevice
+) -> None:
+    before = list(_state(junos).committed)
+    async with make_device(junos) as dev:
+        lines = ["set snmp contact noc", "set system frobnicate yes"]
+        result = await dev.send_config(lines)
+        assert not result.ok
+        assert not result.committed
+        assert result.error is not None
+        assert "syntax error." in result.error
+        assert result.failed_line == "set system frobnicate yes"
+        assert result.applied_lines == []  # the candidate was discarded
+        assert not result.partially_applied
+        assert dev.level == "exec"
+    state = _state(junos)
+    assert state.committed == before
+    assert not any("noc" in s for s in state.db.shared)
+
+
 async def test_ambiguous_word_is_a_command_error(junos: SimDevice, make_device: MakeDevice) -> None:
     async with make_device(junos) as dev:
         result = await dev.send_command("s")

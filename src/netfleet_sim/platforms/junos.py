@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from netfleet_sim.contract import DeviceState, Pager, Reply
-from netfleet_sim.platforms import junos_show, junoscfg
+from netfleet_sim.platforms import junos_schema, junos_show, junoscfg
 from netfleet_sim.platforms.cmdtree import (
     Ambiguous,
     Incomplete,
@@ -243,15 +243,25 @@ class JunosEngine:
         return result
 
     def _cfg_set(self, rest: str, line: str) -> Reply:
-        path = [*self.path, *junoscfg.words(rest)]
         if not rest.strip():
             return self._error(
                 len(line.rstrip()) + 1, "syntax error, expecting <statement> or <identifier>."
             )
-        if path[0] not in junoscfg.TOP_ORDER[1:]:
-            return self._error(line.index(rest), "syntax error.")
+        path = [*self.path, *junoscfg.words(rest)]
+        unknown = self._unknown(path, line)
+        if unknown is not None:
+            return unknown
         junoscfg.set_line(self.candidate, " ".join(path))
         return Reply(pageable=False)
+
+    def _unknown(self, path: list[str], line: str) -> Reply | None:
+        """``syntax error.`` under the first word of ``line`` that is not a statement."""
+        bad = junos_schema.unknown_word(path)
+        if bad is None:
+            return None
+        tokens = tokenize(line)  # the verb, then the words after the current level
+        index = min(max(1, 1 + bad - len(self.path)), len(tokens) - 1)
+        return self._error(tokens[index][0], "syntax error.")
 
     def _cfg_delete(self, rest: str, line: str) -> Reply:
         path = " ".join([*self.path, *junoscfg.words(rest)])
@@ -263,7 +273,11 @@ class JunosEngine:
         return Reply(pageable=False)
 
     def _cfg_edit(self, rest: str, line: str) -> Reply:
-        self.path = [*self.path, *junoscfg.words(rest)]
+        path = [*self.path, *junoscfg.words(rest)]
+        unknown = self._unknown(path, line)
+        if unknown is not None:
+            return unknown
+        self.path = path
         return Reply(pageable=False)
 
     def _cfg_top(self, rest: str, line: str) -> Reply:

@@ -34,6 +34,29 @@ def test_error_messages() -> None:
     assert s.run("delete system foo") == "warning: statement not found\n\n[edit]\n"
 
 
+def test_unknown_second_level_statement_is_a_syntax_error_under_its_word() -> None:
+    s = Session("juniper_junos")
+    s.run("configure")
+    pad = len("admin@R1# ")
+    unknown = " " * (pad + len("set system ")) + "^\nsyntax error.\n\n[edit]\n"
+    assert s.run("set system foo bar") == unknown
+    assert s.run("edit protocols frob") == " " * (pad + len("edit protocols ")) + (
+        "^\nsyntax error.\n\n[edit]\n"
+    )
+    assert s.run("edit system") == "\n[edit system]\n"
+    assert s.run("set foo") == " " * (pad + len("set ")) + "^\nsyntax error.\n\n[edit system]\n"
+    assert s.run("set ntp server 10.1.1.1") == "\n[edit system]\n"
+    s.run("top")
+    # Names the user chooses take any word; statements valid anywhere are taken.
+    assert s.run("set interfaces xe-0/0/9 description uplink") == "\n[edit]\n"
+    assert s.run("set vlans LAB vlan-id 99") == "\n[edit]\n"
+    assert s.run("set protocols apply-groups G1") == "\n[edit]\n"
+    compare = s.run("show | compare")
+    assert "foo" not in compare
+    assert "frob" not in compare
+    assert "server 10.1.1.1;" in compare
+
+
 def test_candidate_compare_commit_and_rollback() -> None:
     s = Session("juniper_junos")
     assert s.run("configure") == "Entering configuration mode\n\n[edit]\n"
