@@ -40,12 +40,15 @@ import re
 import statistics
 import time
 import tracemalloc
+import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-import asyncssh
+with warnings.catch_warnings():  # cryptography 51 deprecates DSA; asyncssh names it
+    warnings.filterwarnings("ignore", "DSA is deprecated")
+    import asyncssh
 
 from netfleet.device import Device
 from netfleet.transport import Timeouts

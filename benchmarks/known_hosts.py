@@ -38,8 +38,11 @@ import hmac
 import os
 import tempfile
 import time
+import warnings
 
-import asyncssh
+with warnings.catch_warnings():  # cryptography 51 deprecates DSA; asyncssh names it
+    warnings.filterwarnings("ignore", "DSA is deprecated")
+    import asyncssh
 
 from netfleet.transport import KnownHosts, hostkeys
 

@@ -24,9 +24,12 @@ import asyncio
 import json
 import os
 import time
+import warnings
 from dataclasses import dataclass
 
-import asyncssh
+with warnings.catch_warnings():  # cryptography 51 deprecates DSA; asyncssh names it
+    warnings.filterwarnings("ignore", "DSA is deprecated")
+    import asyncssh
 import psutil
 
 HERE = Path(__file__).resolve()
