@@ -21,6 +21,38 @@ def test_import_netfleet_stays_cheap_and_exposes_device_lazily() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_sync_device_names_a_wrong_argument_before_connecting() -> None:
+    from netfleet import SyncDevice
+
+    with pytest.raises(TypeError, match="secret"):
+        SyncDevice("192.0.2.1", platform="cisco_ios", secret="x")  # netmiko's name
+
+
+async def test_sync_device_that_fails_to_open_closes_its_loop(known_hosts: Path) -> None:
+    from netfleet import SyncDevice
+    from netfleet.core.errors import AuthenticationFailed
+
+    async with Simulator(devices=1, platforms=["cisco_ios"]) as sim:
+        d = sim.devices[0]
+        dev = SyncDevice(
+            d.host,
+            port=d.port,
+            platform="cisco_ios",
+            username=d.username,
+            password="wrong",
+            host_key_policy="accept-new",
+            known_hosts=known_hosts,
+        )
+
+        def script() -> None:
+            with dev:
+                pass
+
+        with pytest.raises(AuthenticationFailed):
+            await asyncio.to_thread(script)
+        assert dev._runner._loop is None or dev._runner._loop.is_closed()
+
+
 @pytest.mark.parametrize(
     ("platform", "sim_platform", "banner"),
     [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Coroutine, Iterable
 from types import TracebackType
 from typing import Any, TypeVar
@@ -17,11 +18,12 @@ T = TypeVar("T")
 class SyncDevice:
     """Blocking wrapper: ``with SyncDevice(host, platform=..., ...) as dev: dev.send_command(...)``.
 
-    Takes the same arguments as ``Device``. Must not be used from inside a
-    running event loop (use ``Device`` there).
+    Takes the same arguments as ``Device`` (a wrong one is a ``TypeError`` here, not at
+    ``open``). Must not be used from inside a running event loop (use ``Device`` there).
     """
 
     def __init__(self, host: str, **kwargs: Any) -> None:
+        inspect.signature(Device).bind(host, **kwargs)
         self._runner = asyncio.Runner()
         self._host = host
         self._kwargs = kwargs
@@ -48,7 +50,11 @@ class SyncDevice:
         self._runner.close()
 
     def __enter__(self) -> SyncDevice:
-        self.open()
+        try:
+            self.open()
+        except BaseException:
+            self.close()  # ``__exit__`` is not called when ``__enter__`` raises
+            raise
         return self
 
     def __exit__(
