@@ -104,6 +104,25 @@ def test_nxos_modes_and_errors() -> None:
     assert s.closed
 
 
+def test_interface_values_are_checked_and_expanded_like_keywords() -> None:
+    s = nxos()
+    s.lines("configure terminal", "interface Ethernet1/3")
+    pad = len("R1(config-if)# ")
+    typo = s.run("switchport mode trunkk")
+    assert typo == " " * (pad + len("switchport mode ")) + "^\n% Invalid command at '^' marker.\n"
+    assert s.run("duplex fast").endswith("% Invalid command at '^' marker.\n")
+    assert s.run("switchport mode") == "% Incomplete command at '^' marker.\n"
+    assert s.run("sw mo tr") == ""
+    s.run("end")
+    run = s.run("show running-config")
+    assert "interface Ethernet1/3\n  switchport mode trunk\n" in run
+    assert "trunkk" not in run
+    assert "fast" not in run
+    e = eos()
+    e.lines("configure terminal", "interface Ethernet2")
+    assert e.run("switchport mode trunkk") == "% Invalid input\n"
+
+
 def test_nxos_configuration_and_parsing() -> None:
     s = nxos()
     s.lines("configure terminal", "hostname N9K-7", "interface Ethernet1/5", "description core")
