@@ -109,8 +109,9 @@ def test_backup_cli_end_to_end(server: Server, fleet: dict[str, str], tmp: Path)
     _cli(server, "jobs", "submit", "-d", ios, "--config-file", str(tmp / "change.cfg"), "--wait")
     (tmp / "junos.cfg").write_text("set system location building b7\n")
     _cli(server, "jobs", "submit", "-d", junos, "--config-file", str(tmp / "junos.cfg"), "--wait")
-    out = _cli(server, "backup", "run", ios, junos, "--wait")
+    out = _cli(server, "backup", "run", ios, "-d", junos, "--wait")  # -d as in jobs submit
     assert f"{ios}: succeeded: configuration version 2 stored" in out, out
+    assert f"{junos}: succeeded: configuration version 2 stored" in out, out
 
     diff = _cli(server, "backup", "diff", ios)
     assert "+interface Loopback9" in diff

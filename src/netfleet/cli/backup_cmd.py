@@ -43,6 +43,9 @@ def register(app: typer.Typer) -> None:
 @backup_app.command("run")
 def run(
     devices: Annotated[list[str] | None, typer.Argument(help="Devices to back up.")] = None,
+    device: Annotated[
+        list[str], typer.Option("-d", "--device", help="A device (as with jobs submit).")
+    ] = [],  # noqa: B006
     group: GroupsOption = [],  # noqa: B006
     filter_: FilterOption = None,
     wait: Annotated[
@@ -56,9 +59,10 @@ def run(
 ) -> None:
     """Back up the configuration of the devices (a job; --wait prints the results)."""
     check_output(output)
-    if not (devices or group or filter_):
-        raise fail("name the targets: DEVICE..., -g GROUP and/or --filter EXPR")
-    targets: dict[str, Any] = {"devices": devices or [], "groups": group}
+    names = [*(devices or []), *device]
+    if not (names or group or filter_):
+        raise fail("name the targets: DEVICE... (or -d DEVICE), -g GROUP and/or --filter EXPR")
+    targets: dict[str, Any] = {"devices": names, "groups": group}
     if filter_:
         targets["filter"] = filter_
 
