@@ -184,6 +184,28 @@ def test_config_file_dry_run(fleet: ThreadedSim, tmp_path: Path) -> None:
     assert result["ok"] is True
 
 
+def test_inline_config_lines_are_pushed_before_the_files(
+    fleet: ThreadedSim, tmp_path: Path
+) -> None:
+    cfg = tmp_path / "more.cfg"
+    cfg.write_text(" shutdown\n")
+    code, out, err = run(
+        "-i", str(fleet.inventory), "--filter", "sim-ios-0004", "--config", "interface Loopback8",
+        "--config", " description inline", "--config-file", str(cfg), "-o", "json",
+    )  # fmt: skip
+    assert code == 0, err
+    result = json.loads(out)["results"][0]
+    sent = [c["command"] for c in result["commands"]]
+    assert sent[:3] == ["interface Loopback8", " description inline", " shutdown"]
+    code, out, err = run(
+        "-i", str(fleet.inventory), "--filter", "sim-ios-0004", "-c",
+        "show running-config interface Loopback8",
+    )  # fmt: skip
+    assert code == 0, err
+    assert " description inline" in out
+    assert " shutdown" in out
+
+
 def test_textfsm_parsing(fleet: ThreadedSim) -> None:
     code, out, err = run(
         "-i", str(fleet.inventory), "--filter", "sim-ios-0001", "-c", "show version",
@@ -208,6 +230,8 @@ BAD_INVENTORY = "devices:\n  - name: a\n    host: 127.0.0.1\n    platform: cisco
         ("unknown-platform", r"device x1: unknown platform 'cisco_unicorn'"),
         ("missing-config", r"missing\.cfg: configuration file not found"),
         ("both", r"not both"),
+        ("both-inline", r"not both"),
+        ("blank-inline", r"--config: a configuration line must not be blank"),
         ("bad-strategy", r"abort_after_n:N"),
         ("bad-output", r"expected table, json or dir:PATH"),
         ("privileged", r"'conf t' is a privileged command \(rule 'con\[figure\]'.*--allow"),
@@ -236,6 +260,10 @@ def test_bad_input_exits_2_and_contacts_no_device(
         args = ["-i", inv, "--config-file", str(tmp_path / "missing.cfg")]
     elif case == "both":
         args += ["--config-file", str(fleet.inventory)]
+    elif case == "both-inline":
+        args += ["--config", "ntp server 192.0.2.1"]
+    elif case == "blank-inline":
+        args = ["-i", inv, "--config", "interface Loopback1", "--config", "  "]
     elif case == "bad-strategy":
         args += ["--failure-strategy", "abort_after_n:0"]
     elif case == "privileged":

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import typer
 
 from netfleet.cli.change_opts import parse_vars
 from netfleet.cli.jobs_cmd import build_body
@@ -110,6 +111,33 @@ def test_var_parsing_and_body() -> None:
     assert body["template"] == "x"
     assert "config" not in body
     assert body["rollback"] == {}
+
+
+def test_body_of_inline_config_lines_then_the_file(tmp_path: Path) -> None:
+    cfg = tmp_path / "tail.cfg"
+    cfg.write_text(" no shutdown\n\n")
+    body = build_body(
+        devices=["r1"],
+        groups=[],
+        filter_=None,
+        commands=[],
+        config_file=cfg,
+        options={},
+        name=None,
+        config=["interface Loopback2", " description x"],
+    )
+    assert body["config"] == ["interface Loopback2", " description x", " no shutdown"]
+    with pytest.raises(typer.Exit):
+        build_body(
+            devices=["r1"],
+            groups=[],
+            filter_=None,
+            commands=["show clock"],
+            config_file=None,
+            options={},
+            name=None,
+            config=["ntp server 192.0.2.1"],
+        )
 
 
 def test_jobs_show_prints_diff_checks_and_rollback(capsys: pytest.CaptureFixture[str]) -> None:

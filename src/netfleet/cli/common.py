@@ -31,6 +31,10 @@ FilterOption = Annotated[
     str | None, typer.Option("--filter", help="e.g. 'platform=cisco_ios tag!=lab'.")
 ]
 """A target filter expression of a job."""
+ConfigLinesOption = Annotated[
+    list[str], typer.Option("--config", help="A configuration line (repeatable).")
+]
+"""Configuration lines given inline (before ``--config-file``'s, when both are given)."""
 WaitTimeoutOption = Annotated[
     float | None, typer.Option("--wait-timeout", min=0.1, help="Give up waiting after.")
 ]
@@ -63,6 +67,13 @@ def read_config_file(path: Path) -> list[str]:
     if not lines:
         raise InputError(f"{path}: configuration file is empty")
     return lines
+
+
+def config_lines(lines: list[str], path: Path | None) -> list[str]:
+    """``--config`` lines as typed (indentation kept), then ``path``'s non-blank lines."""
+    if any(not line.strip() for line in lines):
+        raise InputError("--config: a configuration line must not be blank")
+    return [*lines, *(read_config_file(path) if path is not None else [])]
 
 
 def fail(message: str) -> typer.Exit:

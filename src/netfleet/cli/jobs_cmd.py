@@ -28,14 +28,15 @@ from netfleet.cli.change_opts import (
     change_fields,
 )
 from netfleet.cli.common import (
+    ConfigLinesOption,
     FilterOption,
     GroupsOption,
     OutputOption,
     WaitTimeoutOption,
     check_output,
+    config_lines,
     fail,
     print_json,
-    read_config_file,
 )
 from netfleet.cli.remote import EXIT_FAILED, RemoteError
 from netfleet.core.errors import InputError
@@ -97,20 +98,22 @@ def build_body(
     options: dict[str, Any],
     name: str | None,
     change: dict[str, Any] | None = None,
+    config: list[str] | None = None,
 ) -> dict[str, Any]:
     """The ``POST /api/v1/jobs`` body; bad input raises a typer exit (code 2)."""
     change = change or {}
     templated = "template" in change
-    if sum((bool(commands), bool(config_file), templated)) != 1:
-        raise fail("give one of: commands (-c), a configuration file (--config-file) or --template")
+    configured = bool(config) or config_file is not None
+    if sum((bool(commands), configured, templated)) != 1:
+        raise fail(
+            "give one of: commands (-c), configuration (--config LINE, --config-file) or --template"
+        )
     if not (devices or groups or filter_):
         raise fail("name the targets: -d DEVICE, -g GROUP and/or --filter EXPR")
-    config: list[str] = []
-    if config_file is not None:
-        try:
-            config = read_config_file(config_file)
-        except InputError as exc:
-            raise fail(exc.message) from None
+    try:
+        config = config_lines(config or [], config_file)
+    except InputError as exc:
+        raise fail(exc.message) from None
     targets: dict[str, Any] = {"devices": devices, "groups": groups}
     if filter_:
         targets["filter"] = filter_
@@ -149,6 +152,7 @@ def submit(
     group: GroupsOption = [],  # noqa: B006
     filter_: FilterOption = None,
     command: Annotated[list[str], typer.Option("-c", "--command", help="A command.")] = [],  # noqa: B006
+    config: ConfigLinesOption = [],  # noqa: B006
     config_file: Annotated[
         Path | None, typer.Option("--config-file", help="Push the lines of this file.")
     ] = None,
@@ -226,7 +230,7 @@ def submit(
         rollback=rollback,
         confirm_timeout=confirm_timeout,
     )
-    if (save or dry_run or change or push_diff) and not (config_file or template):
+    if (save or dry_run or change or push_diff) and not (config or config_file or template):
         raise fail(
             "--save, --dry-run, --push-diff, --checks and --rollback apply to config jobs only"
         )
@@ -257,6 +261,7 @@ def submit(
         options=options,
         name=name,
         change=change,
+        config=config,
     )
 
     def go(remote: Backend) -> Any:

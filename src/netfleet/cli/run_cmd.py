@@ -25,7 +25,7 @@ from netfleet.cli.change_opts import (
     VarOption,
     change_fields,
 )
-from netfleet.cli.common import parse_strategy, read_config_file
+from netfleet.cli.common import ConfigLinesOption, config_lines, parse_strategy
 from netfleet.core.errors import InputError, NetfleetError
 from netfleet.core.models import DeviceSpec, FailureStrategyName
 from netfleet.core.settings import Settings
@@ -83,6 +83,7 @@ def validate(
     dry_run: bool,
     allow_privileged: bool = False,
     change: dict[str, Any] | None = None,
+    config_lines_: list[str] | None = None,
 ) -> RunRequest:
     """Check every input; raise an ``InputError`` naming the problem. ``change``: the
     template/vars/checks/rollback job fields (rendered here for every device)."""
@@ -92,10 +93,11 @@ def validate(
     from netfleet.platforms import get_platform
 
     change = change or {}
-    if sum((bool(commands), bool(config_file), "template" in change)) != 1:
+    configured = bool(config_lines_) or config_file is not None
+    if sum((bool(commands), configured, "template" in change)) != 1:
         raise InputError(
-            "give one of: commands (-c), a configuration file (--config-file) or --template, "
-            "not both"
+            "give one of: commands (-c), configuration (--config LINE, --config-file) or "
+            "--template, not both"
         )
     if any(not c.strip() for c in commands):
         raise InputError("-c: commands must not be blank")
@@ -105,7 +107,7 @@ def validate(
             raise InputError(f"-c: {problem}")
     if not allow_privileged:
         check_commands(commands, admin=True)
-    if (save or dry_run or change) and not (config_file or "template" in change):
+    if (save or dry_run or change) and not (configured or "template" in change):
         raise InputError("--save, --dry-run, --checks and --rollback apply to config only")
     if concurrency < 1:
         raise InputError("--concurrency must be at least 1")
@@ -115,7 +117,7 @@ def validate(
         raise InputError(f"--parse {parse!r}: the only parser is textfsm")
     strategy, n = parse_strategy(failure_strategy)
     out, out_dir = _output(output)
-    config = read_config_file(config_file) if config_file is not None else []
+    config = config_lines(config_lines_ or [], config_file)
     devices = load_inventory(inventory).filter(filter_expr)
     for spec in devices:
         try:
@@ -193,6 +195,7 @@ def register(app: typer.Typer) -> None:
         command: Annotated[
             list[str] | None, typer.Option("-c", "--command", help="A command (repeatable).")
         ] = None,
+        config: ConfigLinesOption = [],  # noqa: B006
         config_file: Annotated[
             Path | None, typer.Option("--config-file", help="Push the lines in this file.")
         ] = None,
@@ -246,6 +249,7 @@ def register(app: typer.Typer) -> None:
                 filter_expr=filter_expr,
                 commands=command or [],
                 config_file=config_file,
+                config_lines_=config,
                 failure_strategy=failure_strategy,
                 parse=parse,
                 output=output,

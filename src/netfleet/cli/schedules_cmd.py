@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from netfleet.cli.backend import DbOption, TokenOption, UrlOption, call, fail
+from netfleet.cli.common import ConfigLinesOption, config_lines
 from netfleet.cli.remote import seg
 from netfleet.core.errors import InputError, NetfleetError
 
@@ -122,11 +123,7 @@ def _template(
         if not isinstance(data, dict):
             raise InputError(f"--template {template_file}: expected a JSON object (a job)")
         return data
-    if config_file is not None:
-        try:
-            config = [*config, *config_file.read_text().splitlines()]
-        except OSError as exc:
-            raise InputError(f"--config-file {config_file}: {exc.strerror or exc}") from None
+    config = config_lines(config, config_file)
     targets: dict[str, Any] = {"devices": devices, "groups": groups}
     if filter_:
         targets["filter"] = filter_
@@ -159,7 +156,7 @@ def add(
         str | None, typer.Option("--filter", help="Filter, e.g. 'platform=cisco_ios tag=lab'.")
     ] = None,
     command: Annotated[list[str], typer.Option("--command", "-c", help="Show command.")] = [],  # noqa: B006
-    config: Annotated[list[str], typer.Option("--config", help="Config line.")] = [],  # noqa: B006
+    config: ConfigLinesOption = [],  # noqa: B006
     config_file: Annotated[
         Path | None, typer.Option("--config-file", help="Config lines from a file.")
     ] = None,
