@@ -83,7 +83,7 @@ def validate(
     dry_run: bool,
     allow_privileged: bool = False,
     change: dict[str, Any] | None = None,
-    config_lines_: list[str] | None = None,
+    inline_config: list[str] | None = None,
 ) -> RunRequest:
     """Check every input; raise an ``InputError`` naming the problem. ``change``: the
     template/vars/checks/rollback job fields (rendered here for every device)."""
@@ -93,7 +93,7 @@ def validate(
     from netfleet.platforms import get_platform
 
     change = change or {}
-    configured = bool(config_lines_) or config_file is not None
+    configured = bool(inline_config) or config_file is not None
     if sum((bool(commands), configured, "template" in change)) != 1:
         raise InputError(
             "give one of: commands (-c), configuration (--config LINE, --config-file) or "
@@ -117,7 +117,7 @@ def validate(
         raise InputError(f"--parse {parse!r}: the only parser is textfsm")
     strategy, n = parse_strategy(failure_strategy)
     out, out_dir = _output(output)
-    config = config_lines(config_lines_ or [], config_file)
+    config = config_lines(inline_config or [], config_file)
     devices = load_inventory(inventory).filter(filter_expr)
     for spec in devices:
         try:
@@ -249,7 +249,7 @@ def register(app: typer.Typer) -> None:
                 filter_expr=filter_expr,
                 commands=command or [],
                 config_file=config_file,
-                config_lines_=config,
+                inline_config=config,
                 failure_strategy=failure_strategy,
                 parse=parse,
                 output=output,
