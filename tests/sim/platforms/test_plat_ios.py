@@ -136,6 +136,27 @@ def test_configuration_changes_show_up_everywhere() -> None:
     ]
 
 
+@pytest.mark.parametrize("platform", ["cisco_ios", "cisco_xe"])
+def test_router_modes_check_their_statements(platform: str) -> None:
+    s = Session(platform)
+    s.lines("enable", SECRET, "configure terminal", "router ospf 1")
+    pad = len("R1(config-router)#")
+    typo = s.run("netwrok 10.0.0.0 0.255.255.255 area 0")
+    assert typo == " " * pad + "^\n% Invalid input detected at '^' marker.\n\n"
+    assert s.run("network 10.0.0.0") == "% Incomplete command.\n\n"
+    s.lines("network 10.0.0.0 0.255.255.255 area 0", "passive-interface default")
+    s.lines("router bgp 65010", "neighbor 192.0.2.2 remote-as 65020", "address-family ipv4")
+    assert s.run("neighbour 192.0.2.3 remote-as 1").endswith("marker.\n\n")
+    s.lines("neighbor 192.0.2.2 activate", "exit-address-family", "router rip")
+    assert s.run("version 2") == ""  # a mode without a vocabulary takes any line
+    s.run("end")
+    run = s.run("show running-config")
+    assert "router ospf 1\n network 10.0.0.0 0.255.255.255 area 0\n passive-interface default\n" in run
+    assert " neighbor 192.0.2.2 remote-as 65020\n" in run
+    assert "netwrok" not in run
+    assert "neighbour" not in run
+
+
 def test_no_commands_remove_lines() -> None:
     s = priv()
     s.lines("conf t", "no ntp server 10.255.0.1", "int gi1/0/1", "no switchport access vlan", "end")

@@ -79,9 +79,12 @@ def _submode(flavor: IosFlavor, header: str) -> str | None:
 def _vocab_for(eng: IosSession) -> vocab_data.Vocab | None:
     if eng.context is None:
         return eng.flavor.global_vocab
-    first = eng.context[0].split()[0]
+    header = eng.context[0].split()
+    first = header[0]
     if first == "interface":
         return eng.flavor.iface_vocab
+    if first == "router" and len(header) > 1:
+        return eng.flavor.router_vocab.get(header[1])
     if first == "vlan":
         return vocab_data.VLAN
     if first == "line":
@@ -114,11 +117,17 @@ def config_line(eng: IosSession, line: str) -> Reply:
 
 
 def _is_global(eng: IosSession, first: str) -> bool:
+    """Does a line starting with ``first`` leave the stanza for global configuration? A
+    whole global keyword does unless the mode has it too (``router`` in ``router ospf``,
+    though ``router-id`` starts with it); an abbreviation only when the mode has none."""
     vocab = eng.flavor.global_vocab or {}
-    if _vocab_for(eng) is None:
+    own_vocab = _vocab_for(eng)
+    if own_vocab is None:
         return first.lower() in ("interface", "vlan", "router", "line", "hostname")
+    if first.lower() in vocab and first.lower() not in own_vocab:
+        return True
     hit = resolve_keyword(first, [k for k in vocab if k])
-    own = resolve_keyword(first, [k for k in (_vocab_for(eng) or {}) if k])
+    own = resolve_keyword(first, [k for k in own_vocab if k])
     return isinstance(hit, str) and own is None
 
 

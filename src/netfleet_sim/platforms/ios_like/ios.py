@@ -299,6 +299,7 @@ def _flavor(
         privileged_exec=rollback.FILE_PHRASES,
         global_vocab=vocab_data.GLOBAL,
         iface_vocab=vocab_data.INTERFACE,
+        router_vocab=vocab_data.ROUTER,
         submodes=IOS_SUBMODES,
         switch=True,
         motd="",

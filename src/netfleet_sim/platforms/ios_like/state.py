@@ -65,6 +65,8 @@ class IosFlavor:
     denied: str = "% Access denied"
     global_vocab: Vocab | None = None
     iface_vocab: Vocab | None = None
+    router_vocab: dict[str, Vocab] = field(default_factory=dict)
+    """Router configuration modes by protocol (``router ospf 1``); others accept any line."""
     submodes: dict[str, str] = field(default_factory=dict)
     """First words of stanza headers and the mode names they enter (``interface`` -> ``if``)."""
     explicit_no_shutdown: bool = False

@@ -185,6 +185,88 @@ INTERFACE: Vocab = {
     "no": 0,
 }
 
+ROUTER_OSPF: Vocab = {
+    "area": 2,
+    "auto-cost": 0,
+    "bfd": 1,
+    "capability": 1,
+    "compatible": 1,
+    "default-information": 1,
+    "default-metric": 1,
+    "discard-route": 0,
+    "distance": 1,
+    "distribute-list": 1,
+    "domain-id": 1,
+    "domain-tag": 1,
+    "event-log": 0,
+    "fast-reroute": 1,
+    "graceful-restart": 0,
+    "ignore": 1,
+    "ispf": 0,
+    "limit": 1,
+    "log-adjacency-changes": 0,
+    "max-lsa": 1,
+    "max-metric": 1,
+    "maximum-paths": 1,
+    "mpls": 1,
+    "neighbor": 1,
+    "network": 4,
+    "nsf": 0,
+    "nsr": 0,
+    "passive-interface": 1,
+    "prefix-suppression": 0,
+    "redistribute": 1,
+    "router-id": 1,
+    "shutdown": 0,
+    "summary-address": 1,
+    "timers": 1,
+    "traffic-share": 1,
+    "ttl-security": 1,
+}
+
+ROUTER_BGP: Vocab = {
+    "address-family": 1,
+    "aggregate-address": 1,
+    "auto-summary": 0,
+    "bgp": 1,
+    "bmp": 1,
+    "default-information": 1,
+    "default-metric": 1,
+    "distance": 1,
+    "distribute-list": 1,
+    "exit-address-family": 0,
+    "maximum-paths": 1,
+    "neighbor": 2,
+    "network": 1,
+    "redistribute": 1,
+    "synchronization": 0,
+    "table-map": 1,
+    "template": 1,
+    "timers": 1,
+}
+
+ROUTER_EIGRP: Vocab = {
+    "auto-summary": 0,
+    "default-metric": 1,
+    "distance": 1,
+    "distribute-list": 1,
+    "eigrp": 1,
+    "maximum-paths": 1,
+    "metric": 1,
+    "neighbor": 2,
+    "network": 1,
+    "offset-list": 1,
+    "passive-interface": 1,
+    "redistribute": 1,
+    "summary-metric": 1,
+    "timers": 1,
+    "traffic-share": 1,
+    "variance": 1,
+}
+
+ROUTER: dict[str, Vocab] = {"ospf": ROUTER_OSPF, "bgp": ROUTER_BGP, "eigrp": ROUTER_EIGRP}
+"""IOS and IOS-XE router configuration modes, by routing protocol (``router ospf 1``)."""
+
 VLAN: Vocab = {"name": 1, "state": 1, "shutdown": 0, "mtu": 1, "remote-span": 0}
 
 LINE: Vocab = {
