@@ -151,7 +151,8 @@ def test_router_modes_check_their_statements(platform: str) -> None:
     assert s.run("version 2") == ""  # a mode without a vocabulary takes any line
     s.run("end")
     run = s.run("show running-config")
-    assert "router ospf 1\n network 10.0.0.0 0.255.255.255 area 0\n passive-interface default\n" in run
+    ospf = "router ospf 1\n network 10.0.0.0 0.255.255.255 area 0\n passive-interface default\n"
+    assert ospf in run
     assert " neighbor 192.0.2.2 remote-as 65020\n" in run
     assert "netwrok" not in run
     assert "neighbour" not in run
