@@ -235,6 +235,7 @@ ROUTER_BGP: Vocab = {
     "distance": 1,
     "distribute-list": 1,
     "exit-address-family": 0,
+    "import": 1,
     "maximum-paths": 1,
     "neighbor": 2,
     "network": 1,
@@ -245,8 +246,24 @@ ROUTER_BGP: Vocab = {
     "timers": 1,
 }
 
-ROUTER_EIGRP: Vocab = {
+ROUTER_EIGRP: Vocab = {  # classic (router eigrp 100) and named mode's flattened levels
+    "address-family": 1,
+    "af-interface": 1,
+    "authentication": 1,
     "auto-summary": 0,
+    "bandwidth-percent": 1,
+    "exit-address-family": 0,
+    "exit-af-interface": 0,
+    "exit-af-topology": 0,
+    "hello-interval": 1,
+    "hold-time": 1,
+    "next-hop-self": 0,
+    "shutdown": 0,
+    "split-horizon": 0,
+    "stub": 0,
+    "stub-site": 1,
+    "summary-address": 1,
+    "topology": 1,
     "default-metric": 1,
     "distance": 1,
     "distribute-list": 1,
@@ -256,7 +273,7 @@ ROUTER_EIGRP: Vocab = {
     "neighbor": 2,
     "network": 1,
     "offset-list": 1,
-    "passive-interface": 1,
+    "passive-interface": 0,  # alone under af-interface (named mode)
     "redistribute": 1,
     "summary-metric": 1,
     "timers": 1,
