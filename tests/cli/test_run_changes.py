@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -91,6 +92,20 @@ def test_a_rejected_line_shows_what_the_device_took(fleet: ThreadedSim, tmp_path
     assert "│ 1/2 " in out, out
 
 
+def _body(**fields: Any) -> dict[str, Any]:
+    """``build_body`` for device r1, no options or name, with ``fields`` given."""
+    args: dict[str, Any] = {
+        "devices": ["r1"],
+        "groups": [],
+        "filter_": None,
+        "commands": [],
+        "config_file": None,
+        "options": {},
+        "name": None,
+    }
+    return build_body(**{**args, **fields})
+
+
 def test_var_parsing_and_body() -> None:
     assert parse_vars(["a=1", "b=[x, y]", "ntp.source=Lo0", "s=text"]) == {
         "a": 1,
@@ -98,16 +113,7 @@ def test_var_parsing_and_body() -> None:
         "ntp": {"source": "Lo0"},
         "s": "text",
     }
-    body = build_body(
-        devices=["r1"],
-        groups=[],
-        filter_=None,
-        commands=[],
-        config_file=None,
-        options={},
-        name=None,
-        change={"template": "x", "vars": {"a": 1}, "rollback": {}},
-    )
+    body = _body(change={"template": "x", "vars": {"a": 1}, "rollback": {}})
     assert body["template"] == "x"
     assert "config" not in body
     assert body["rollback"] == {}
@@ -116,28 +122,10 @@ def test_var_parsing_and_body() -> None:
 def test_body_of_inline_config_lines_then_the_file(tmp_path: Path) -> None:
     cfg = tmp_path / "tail.cfg"
     cfg.write_text(" no shutdown\n\n")
-    body = build_body(
-        devices=["r1"],
-        groups=[],
-        filter_=None,
-        commands=[],
-        config_file=cfg,
-        options={},
-        name=None,
-        config=["interface Loopback2", " description x"],
-    )
+    body = _body(config_file=cfg, config=["interface Loopback2", " description x"])
     assert body["config"] == ["interface Loopback2", " description x", " no shutdown"]
     with pytest.raises(typer.Exit):
-        build_body(
-            devices=["r1"],
-            groups=[],
-            filter_=None,
-            commands=["show clock"],
-            config_file=None,
-            options={},
-            name=None,
-            config=["ntp server 192.0.2.1"],
-        )
+        _body(commands=["show clock"], config=["ntp server 192.0.2.1"])
 
 
 def test_jobs_show_prints_diff_checks_and_rollback(capsys: pytest.CaptureFixture[str]) -> None:

@@ -122,9 +122,10 @@ def _is_global(eng: IosSession, first: str) -> bool:
     though ``router-id`` starts with it); an abbreviation only when the mode has none."""
     vocab = eng.flavor.global_vocab or {}
     own_vocab = _vocab_for(eng)
+    low = first.lower()
     if own_vocab is None:
-        return first.lower() in ("interface", "vlan", "router", "line", "hostname")
-    if first.lower() in vocab and first.lower() not in own_vocab:
+        return low in ("interface", "vlan", "router", "line", "hostname")
+    if low in vocab and low not in own_vocab:
         return True
     hit = resolve_keyword(first, [k for k in vocab if k])
     own = resolve_keyword(first, [k for k in own_vocab if k])
